@@ -1,0 +1,95 @@
+package io.pgha.api;
+
+import java.util.OptionalInt;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Every name pgha derives from a cluster name, in one place. Kubernetes objects, local files,
+ * PostgreSQL roles and replication slots all take their names from here.
+ */
+public final class ClusterNames {
+    private ClusterNames() {
+    }
+
+    /** The PostgreSQL superuser role. */
+    public static final String SUPERUSER = "postgres";
+    /** The role standbys stream as; it has REPLICATION and nothing else. */
+    public static final String REPLICATION_USER = "streaming_replica";
+    /** The least-privilege role the router uses to look up SCRAM verifiers. */
+    public static final String ROUTER_AUTH_USER = "pgha_router";
+
+    private static final Pattern INSTANCE = Pattern.compile("^(.+)-([1-9][0-9]*)$");
+
+    /** Instance {@code serial} of the cluster, for example {@code pg-2}; also its pod and PVC name. */
+    public static String instance(String cluster, int serial) {
+        return cluster + "-" + serial;
+    }
+
+    /** The serial of an instance of this cluster, if the name is one. */
+    public static OptionalInt serialOf(String cluster, String instanceName) {
+        Matcher m = INSTANCE.matcher(instanceName);
+        if (!m.matches() || !m.group(1).equals(cluster)) {
+            return OptionalInt.empty();
+        }
+        return OptionalInt.of(Integer.parseInt(m.group(2)));
+    }
+
+    /** The physical replication slot a standby streams through, on whichever instance is primary. */
+    public static String replicationSlot(String instanceName) {
+        return "pgha_" + instanceName.replace('-', '_').replace('.', '_');
+    }
+
+    /** Service that selects the current primary. */
+    public static String readWriteService(String cluster) {
+        return cluster + "-rw";
+    }
+
+    /** Service that selects the healthy standbys. */
+    public static String readOnlyService(String cluster) {
+        return cluster + "-ro";
+    }
+
+    /** Service in front of the router deployment: the endpoint applications use. */
+    public static String routerService(String cluster) {
+        return cluster + "-router";
+    }
+
+    public static String routerDeployment(String cluster) {
+        return cluster + "-router";
+    }
+
+    /** Secret (or local file) with the superuser password. */
+    public static String superuserSecret(String cluster) {
+        return cluster + "-superuser";
+    }
+
+    /** Secret (or local file) with the replication user's password. */
+    public static String replicationSecret(String cluster) {
+        return cluster + "-replication";
+    }
+
+    /** Secret (or local file) with the application user, password and database. */
+    public static String appSecret(String cluster) {
+        return cluster + "-app";
+    }
+
+    /** Secret (or local file) with the router's lookup role password. */
+    public static String routerAuthSecret(String cluster) {
+        return cluster + "-router-auth";
+    }
+
+    /** ConfigMap with postgresql.conf, pg_hba.conf and the bootstrap script. */
+    public static String configMap(String cluster) {
+        return cluster + "-config";
+    }
+
+    public static String podDisruptionBudget(String cluster) {
+        return cluster + "-pdb";
+    }
+
+    /** Lease that elects the acting monitor for the cluster. */
+    public static String monitorLease(String cluster) {
+        return cluster + "-monitor";
+    }
+}

@@ -1,0 +1,71 @@
+package io.pgha.api.v1.cluster;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+import io.fabric8.generator.annotation.Default;
+import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.Required;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class BootstrapSpec {
+    /** A lowercase SQL identifier that needs no quoting. */
+    public static final String IDENTIFIER = "^[a-z_][a-z0-9_]{0,62}$";
+
+    @JsonPropertyDescription("Create a new database with initdb (the default when recovery is absent).")
+    public Initdb initdb;
+
+    @JsonPropertyDescription("Create the primary from a base backup and replay archived WAL to a target.")
+    public Recovery recovery;
+
+    /** The initdb settings in force: the given ones, or the defaults when the bootstrap is not a recovery. */
+    public Initdb effectiveInitdb() {
+        return initdb != null ? initdb : new Initdb();
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Initdb {
+        @Default("app")
+        @Pattern(IDENTIFIER)
+        @JsonPropertyDescription("The application database.")
+        public String database = "app";
+
+        @Default("app")
+        @Pattern(IDENTIFIER)
+        @JsonPropertyDescription("The application role, owner of the database.")
+        public String owner = "app";
+
+        @Default("C.UTF-8")
+        @JsonPropertyDescription("Locale of the new cluster.")
+        public String locale = "C.UTF-8";
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Recovery {
+        @Required
+        @JsonPropertyDescription("The cluster whose backups to restore from.")
+        public String sourceCluster;
+
+        @JsonPropertyDescription("The PostgresBackup to start from; absent: the latest one before the target.")
+        public String backup;
+
+        @JsonPropertyDescription("Where to stop replaying WAL; absent: the end of the archive.")
+        public Target target;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Target {
+        @JsonPropertyDescription("Recover to this time (RFC 3339).")
+        public String time;
+
+        @Pattern("^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+        @JsonPropertyDescription("Recover to this WAL position, for example 0/3000060.")
+        public String lsn;
+
+        @JsonPropertyDescription("Recover to this transaction id.")
+        public Long xid;
+
+        @Default("true")
+        @JsonPropertyDescription("Stop just after the target (true) or just before it (false).")
+        public boolean inclusive = true;
+    }
+}

@@ -1,0 +1,65 @@
+package io.pgha.api.v1.cluster;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public class TopologyStatus {
+    public static final String ROLE_PRIMARY = "primary";
+    public static final String ROLE_STANDBY = "standby";
+
+    @JsonPropertyDescription("The instance that takes writes.")
+    public String currentPrimary;
+
+    @JsonPropertyDescription("During a failover or switchover: the instance being promoted.")
+    public String targetPrimary;
+
+    @JsonPropertyDescription("The primary's timeline.")
+    public Integer timeline;
+
+    @JsonPropertyDescription("Instances that must never take writes again until they rejoin as standbys.")
+    public List<String> fenced = new ArrayList<>();
+
+    @JsonPropertyDescription("What the last check of each instance saw.")
+    public List<Instance> instances = new ArrayList<>();
+
+    @JsonPropertyDescription("Failovers and switchovers, oldest first.")
+    public List<Promotion> history = new ArrayList<>();
+
+    public Optional<Instance> instance(String name) {
+        return instances.stream().filter(i -> i.name.equals(name)).findFirst();
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Instance {
+        public String name;
+        @JsonPropertyDescription("primary or standby.")
+        public String role;
+        public Boolean healthy;
+        public Integer timeline;
+        @JsonPropertyDescription("Primary: current WAL position. Standby: last received.")
+        public String receiveLsn;
+        public String replayLsn;
+        @JsonPropertyDescription("Bytes of WAL this standby has not replayed.")
+        public Long lagBytes;
+        public Double lagSeconds;
+        @JsonPropertyDescription("async, quorum, sync or potential, as pg_stat_replication says.")
+        public String syncState;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class Promotion {
+        @JsonPropertyDescription("failover or switchover.")
+        public String kind;
+        public String from;
+        public String to;
+        public Integer timeline;
+        public String startedAt;
+        public String finishedAt;
+        public String reason;
+    }
+}

@@ -1,0 +1,2 @@
+package io.pgha.local;
+class Placeholder {}
