@@ -1,2 +1,0 @@
-package io.pgha.local;
-class Placeholder {}
