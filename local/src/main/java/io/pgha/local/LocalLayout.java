@@ -1,0 +1,112 @@
+package io.pgha.local;
+
+import java.nio.file.Path;
+
+/**
+ * Where everything lives under the state directory ($PGHA_HOME) in local mode, and which
+ * loopback port each part listens on. Every local path and port is derived here.
+ */
+public final class LocalLayout {
+    public static final String ENV_HOME = "PGHA_HOME";
+    public static final String ENV_PORT_BASE = "PGHA_PORT_BASE";
+    public static final int DEFAULT_PORT_BASE = 6432;
+    /** pgha uses ports base .. base+SPAN-1 and nothing else. */
+    public static final int PORT_SPAN = 50;
+    /** The namespace of the one cluster a state directory holds. */
+    public static final String NAMESPACE = "default";
+
+    /** The four services, in the order of their HTTP ports (base+40 ...). */
+    public enum Service { PROVISIONER, MONITOR, ROUTER, BACKUP }
+
+    private final Path home;
+    private final int portBase;
+
+    public LocalLayout(Path home, int portBase) {
+        this.home = home.toAbsolutePath().normalize();
+        this.portBase = portBase;
+    }
+
+    /** From $PGHA_HOME (default .pgha in the working directory) and $PGHA_PORT_BASE (default 6432). */
+    public static LocalLayout fromEnvironment() {
+        String home = System.getenv().getOrDefault(ENV_HOME, ".pgha");
+        String base = System.getenv().getOrDefault(ENV_PORT_BASE, Integer.toString(DEFAULT_PORT_BASE));
+        return new LocalLayout(Path.of(home), Integer.parseInt(base));
+    }
+
+    public Path home() {
+        return home;
+    }
+
+    /** The resource store (the local stand-in for the Kubernetes API). */
+    public Path store() {
+        return home.resolve("store");
+    }
+
+    public Path instanceDir(String instance) {
+        return home.resolve("instances").resolve(instance);
+    }
+
+    public Path dataDir(String instance) {
+        return instanceDir(instance).resolve("data");
+    }
+
+    /** The replication user's passfile, readable by the PostgreSQL OS user only. */
+    public Path passfile(String instance) {
+        return instanceDir(instance).resolve("pgpass");
+    }
+
+    /** Unix sockets of every instance. */
+    public Path socketDir() {
+        return home.resolve("run").resolve("sockets");
+    }
+
+    /** PID files of the services. */
+    public Path runDir() {
+        return home.resolve("run");
+    }
+
+    public Path logs() {
+        return home.resolve("logs");
+    }
+
+    public Path serverLog(String instance) {
+        return logs().resolve(instance + ".log");
+    }
+
+    /** Output of the PostgreSQL tools pgha ran (initdb, pg_basebackup, pg_rewind, ...). */
+    public Path commandLog() {
+        return logs().resolve("commands.log");
+    }
+
+    /** Generated credentials, one owner-only file each. */
+    public Path secret(String name) {
+        return home.resolve("secrets").resolve(name + ".json");
+    }
+
+    public Path lease(String name) {
+        return home.resolve("leases").resolve(name + ".json");
+    }
+
+    public int portBase() {
+        return portBase;
+    }
+
+    /** The router's read/write-split listener. */
+    public int routerPort() {
+        return portBase;
+    }
+
+    /** The router's read-write listener: everything to the current primary. */
+    public int routerReadWritePort() {
+        return portBase + 1;
+    }
+
+    /** Instance {@code serial} (1, 2, ...) listens on base+10+serial. */
+    public int instancePort(int serial) {
+        return portBase + 10 + serial;
+    }
+
+    public int httpPort(Service service) {
+        return portBase + 40 + service.ordinal();
+    }
+}

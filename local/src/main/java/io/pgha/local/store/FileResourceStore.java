@@ -1,0 +1,207 @@
+package io.pgha.local.store;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.client.CustomResource;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * pgha resources kept as JSON files under one directory, for one machine: the local stand-in for
+ * the Kubernetes API. Every write happens under the resource's lock file and is a compare-and-swap
+ * on {@code metadata.resourceVersion}; files are replaced atomically. As on Kubernetes, spec and
+ * status are written apart: {@link #apply} never touches the status and {@link #updateStatus}
+ * never touches the spec, so the services cannot clobber each other.
+ */
+public final class FileResourceStore {
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .setSerializationInclusion(JsonInclude.Include.NON_NULL)
+            .enable(SerializationFeature.INDENT_OUTPUT)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final Path root;
+
+    public FileResourceStore(Path root) {
+        this.root = root;
+    }
+
+    public <T extends CustomResource<?, ?>> Optional<T> get(Class<T> type, String namespace, String name) {
+        return read(type, file(type, namespace, name));
+    }
+
+    public <T extends CustomResource<?, ?>> List<T> list(Class<T> type, String namespace) {
+        Path dir = dir(type, namespace);
+        if (!Files.isDirectory(dir)) {
+            return List.of();
+        }
+        List<T> result = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
+                read(type, f).ifPresent(result::add);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return result;
+    }
+
+    /**
+     * Creates the resource, or replaces its spec, labels and annotations keeping its status (as
+     * kubectl apply does). When {@code resource} carries a resourceVersion, the write succeeds only
+     * if it is still current. The generation goes up only when the spec changes.
+     */
+    public <T extends CustomResource<?, ?>> T apply(T resource) {
+        ObjectMeta meta = resource.getMetadata();
+        @SuppressWarnings("unchecked")
+        Class<T> type = (Class<T>) resource.getClass();
+        Path file = file(type, meta.getNamespace(), meta.getName());
+        return FileLocks.withLock(lockFile(file), () -> {
+            Optional<T> current = read(type, file);
+            T next = copy(resource, type);
+            if (current.isEmpty()) {
+                if (meta.getResourceVersion() != null) {
+                    throw new ConflictException(describe(resource) + " no longer exists");
+                }
+                next.getMetadata().setUid(UUID.randomUUID().toString());
+                next.getMetadata().setCreationTimestamp(Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+                next.getMetadata().setGeneration(1L);
+                next.getMetadata().setResourceVersion("1");
+                setStatus(next, null);
+            } else {
+                T old = current.get();
+                checkVersion(resource, old);
+                ObjectMeta oldMeta = old.getMetadata();
+                next.getMetadata().setUid(oldMeta.getUid());
+                next.getMetadata().setCreationTimestamp(oldMeta.getCreationTimestamp());
+                boolean specChanged = !JSON.valueToTree(old.getSpec()).equals(JSON.valueToTree(next.getSpec()));
+                next.getMetadata().setGeneration(oldMeta.getGeneration() + (specChanged ? 1 : 0));
+                next.getMetadata().setResourceVersion(nextVersion(oldMeta));
+                setStatus(next, old.getStatus());
+                if (JSON.valueToTree(old).equals(JSON.valueToTree(withVersion(next, oldMeta.getResourceVersion())))) {
+                    return old;
+                }
+            }
+            write(file, next);
+            return next;
+        });
+    }
+
+    /**
+     * Changes only the status: {@code mutate} gets the current resource under the lock and changes
+     * its part of the status in place. Nothing is written when the status did not change, so an
+     * unchanged observation does not wake every watcher. Empty when the resource does not exist.
+     */
+    public <T extends CustomResource<?, ?>> Optional<T> updateStatus(Class<T> type, String namespace, String name,
+                                                                     UnaryOperator<T> mutate) {
+        Path file = file(type, namespace, name);
+        return FileLocks.withLock(lockFile(file), () -> {
+            Optional<T> current = read(type, file);
+            if (current.isEmpty()) {
+                return Optional.empty();
+            }
+            JsonNode before = JSON.valueToTree(current.get().getStatus());
+            JsonNode spec = JSON.valueToTree(current.get().getSpec());
+            T next = mutate.apply(current.get());
+            if (!spec.equals(JSON.valueToTree(next.getSpec()))) {
+                throw new IllegalStateException("a status update changed the spec of " + describe(next));
+            }
+            if (before.equals(JSON.valueToTree(next.getStatus()))) {
+                return Optional.of(next);
+            }
+            next.getMetadata().setResourceVersion(nextVersion(next.getMetadata()));
+            write(file, next);
+            return Optional.of(next);
+        });
+    }
+
+    public <T extends CustomResource<?, ?>> boolean delete(Class<T> type, String namespace, String name) {
+        Path file = file(type, namespace, name);
+        return FileLocks.withLock(lockFile(file), () -> {
+            try {
+                return Files.deleteIfExists(file);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+    }
+
+    private void checkVersion(CustomResource<?, ?> wanted, CustomResource<?, ?> current) {
+        String expected = wanted.getMetadata().getResourceVersion();
+        if (expected != null && !expected.equals(current.getMetadata().getResourceVersion())) {
+            throw new ConflictException(describe(wanted) + " was modified: resourceVersion is "
+                    + current.getMetadata().getResourceVersion() + ", not " + expected);
+        }
+    }
+
+    private static String nextVersion(ObjectMeta meta) {
+        return Long.toString(Long.parseLong(Objects.requireNonNullElse(meta.getResourceVersion(), "0")) + 1);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends CustomResource<?, ?>> T withVersion(T resource, String version) {
+        T copy = copy(resource, (Class<T>) resource.getClass());
+        copy.getMetadata().setResourceVersion(version);
+        return copy;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static void setStatus(CustomResource resource, Object status) {
+        resource.setStatus(status);
+    }
+
+    private static <T> T copy(T value, Class<T> type) {
+        return JSON.convertValue(value, type);
+    }
+
+    private <T> Optional<T> read(Class<T> type, Path file) {
+        try {
+            return Optional.of(JSON.readValue(Files.readAllBytes(file), type));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    private void write(Path file, Object value) {
+        try {
+            Files.createDirectories(file.getParent());
+            FileLocks.writeAtomically(file, JSON.writeValueAsBytes(value));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private Path dir(Class<?> type, String namespace) {
+        return root.resolve(io.fabric8.kubernetes.api.model.HasMetadata.getPlural(type)).resolve(namespace);
+    }
+
+    private Path file(Class<?> type, String namespace, String name) {
+        return dir(type, namespace).resolve(name + ".json");
+    }
+
+    private static Path lockFile(Path file) {
+        return file.resolveSibling(file.getFileName().toString().replace(".json", ".lock"));
+    }
+
+    private static String describe(CustomResource<?, ?> r) {
+        return r.getKind() + " " + r.getMetadata().getNamespace() + "/" + r.getMetadata().getName();
+    }
+}

@@ -1,0 +1,145 @@
+package io.pgha.local.store;
+
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.api.v1.cluster.TopologyStatus;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class FileResourceStoreTest {
+    @TempDir
+    Path dir;
+
+    private static PostgresCluster cluster(int instances) {
+        PostgresCluster c = new PostgresCluster();
+        c.setMetadata(new ObjectMetaBuilder().withName("pg").withNamespace("default").build());
+        c.getSpec().instances = instances;
+        return c;
+    }
+
+    @Test
+    void applyCreatesThenBumpsGenerationOnlyWhenTheSpecChanges() {
+        FileResourceStore store = new FileResourceStore(dir);
+        PostgresCluster created = store.apply(cluster(3));
+        assertEquals(1L, created.getMetadata().getGeneration());
+        assertEquals("1", created.getMetadata().getResourceVersion());
+        assertNotNull(created.getMetadata().getUid());
+
+        PostgresCluster same = store.apply(cluster(3));
+        assertEquals("1", same.getMetadata().getResourceVersion(), "an identical apply writes nothing");
+
+        PostgresCluster scaled = store.apply(cluster(4));
+        assertEquals(2L, scaled.getMetadata().getGeneration());
+        assertEquals(created.getMetadata().getUid(), scaled.getMetadata().getUid());
+        assertEquals(4, store.get(PostgresCluster.class, "default", "pg").orElseThrow().getSpec().instances);
+    }
+
+    @Test
+    void staleResourceVersionIsAConflict() {
+        FileResourceStore store = new FileResourceStore(dir);
+        PostgresCluster first = store.apply(cluster(3));
+        PostgresCluster stale = cluster(5);
+        stale.getMetadata().setResourceVersion(first.getMetadata().getResourceVersion());
+        store.apply(cluster(4));
+        assertThrows(ConflictException.class, () -> store.apply(stale));
+        assertEquals(4, store.get(PostgresCluster.class, "default", "pg").orElseThrow().getSpec().instances);
+    }
+
+    @Test
+    void specAndStatusWritersDoNotClobberEachOther() {
+        FileResourceStore store = new FileResourceStore(dir);
+        store.apply(cluster(3));
+        store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.setStatus(new PostgresClusterStatus());
+            c.getStatus().phase = "Ready";
+            return c;
+        });
+        store.apply(cluster(4));
+        PostgresCluster now = store.get(PostgresCluster.class, "default", "pg").orElseThrow();
+        assertEquals("Ready", now.getStatus().phase, "apply keeps the status");
+        assertEquals(4, now.getSpec().instances);
+        assertThrows(IllegalStateException.class, () -> store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.getSpec().instances = 9;
+            return c;
+        }));
+    }
+
+    @Test
+    void unchangedStatusIsNotWritten() {
+        FileResourceStore store = new FileResourceStore(dir);
+        store.apply(cluster(3));
+        PostgresCluster a = store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.setStatus(new PostgresClusterStatus());
+            c.getStatus().phase = "Ready";
+            return c;
+        }).orElseThrow();
+        PostgresCluster b = store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.getStatus().phase = "Ready";
+            return c;
+        }).orElseThrow();
+        assertEquals(a.getMetadata().getResourceVersion(), b.getMetadata().getResourceVersion());
+        assertTrue(store.updateStatus(PostgresCluster.class, "default", "absent", c -> c).isEmpty());
+    }
+
+    @Test
+    void concurrentStatusWritersOfDifferentPartsLoseNothing() throws Exception {
+        FileResourceStore store = new FileResourceStore(dir);
+        store.apply(cluster(3));
+        store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.setStatus(new PostgresClusterStatus());
+            c.getStatus().topology = new TopologyStatus();
+            return c;
+        });
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        List<Future<?>> futures = new ArrayList<>();
+        int perWriter = 100;
+        for (int w = 0; w < 4; w++) {
+            boolean fenced = w % 2 == 0;
+            // two writers append to topology.fenced, two to topology.history: every append must survive
+            futures.add(pool.submit(() -> {
+                for (int i = 0; i < perWriter; i++) {
+                    store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+                        if (fenced) {
+                            c.getStatus().topology.fenced.add("x");
+                        } else {
+                            c.getStatus().topology.history.add(new TopologyStatus.Promotion());
+                        }
+                        return c;
+                    });
+                }
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+        TopologyStatus t = store.get(PostgresCluster.class, "default", "pg").orElseThrow().getStatus().topology;
+        assertEquals(2 * perWriter, t.fenced.size());
+        assertEquals(2 * perWriter, t.history.size());
+    }
+
+    @Test
+    void deleteRemoves() {
+        FileResourceStore store = new FileResourceStore(dir);
+        store.apply(cluster(3));
+        assertTrue(store.delete(PostgresCluster.class, "default", "pg"));
+        assertTrue(store.get(PostgresCluster.class, "default", "pg").isEmpty());
+        assertEquals(List.of(), store.list(PostgresCluster.class, "default"));
+        assertNull(store.get(PostgresCluster.class, "other", "pg").orElse(null));
+    }
+}
