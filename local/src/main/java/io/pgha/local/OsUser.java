@@ -85,29 +85,6 @@ public final class OsUser {
         }
     }
 
-    /**
-     * The first directory among {@code path}'s parents that this user cannot traverse, or null. Only
-     * checks the world-execute bit and ownership, which is what matters for root-owned parents.
-     */
-    public Path firstUntraversableParent(Path path) throws IOException {
-        if (name == null) {
-            return null;
-        }
-        UserPrincipal user = path.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(name);
-        for (Path p = path.toAbsolutePath().normalize(); p != null; p = p.getParent()) {
-            if (!Files.exists(p)) {
-                continue;
-            }
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p);
-            boolean owned = Files.getOwner(p).equals(user);
-            if (!perms.contains(PosixFilePermission.OTHERS_EXECUTE)
-                    && !(owned && perms.contains(PosixFilePermission.OWNER_EXECUTE))) {
-                return p;
-            }
-        }
-        return null;
-    }
-
     @Override
     public String toString() {
         return name == null ? System.getProperty("user.name") : name;

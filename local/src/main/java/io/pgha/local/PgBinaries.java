@@ -9,7 +9,7 @@ import java.util.Optional;
 public final class PgBinaries {
     public static final String ENV = "PGHA_PG_BIN";
     static final List<Path> CANDIDATES = List.of(Path.of("/usr/lib/postgresql/15/bin"), Path.of("/usr/pgsql-15/bin"));
-    private static final List<String> REQUIRED = List.of("initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_rewind");
+    private static final List<String> REQUIRED = List.of("initdb", "pg_ctl", "postgres", "pg_basebackup", "pg_rewind", "pg_controldata");
 
     private final Path dir;
 

@@ -108,6 +108,17 @@ public final class PgCtl {
                 "--no-ensure-shutdown", "--progress"), SLOW);
     }
 
+    /**
+     * pg_controldata's "Database cluster state" of a stopped data directory: "shut down" after a
+     * clean stop, "in production" after a crash, "shut down in recovery" for a standby.
+     */
+    public String clusterState(Path dataDir) {
+        Processes.Result result = run(List.of(bin.path("pg_controldata"), "-D", dataDir.toString()), Duration.ofSeconds(30));
+        check(result, "pg_controldata");
+        return result.output().lines().filter(l -> l.startsWith("Database cluster state:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse("unknown");
+    }
+
     /** The postmaster's PID from postmaster.pid, when that process is alive. */
     public static OptionalLong postmasterPid(Path dataDir) {
         try {

@@ -1,0 +1,187 @@
+package io.pgha.provisioner.local;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.validation.ClusterValidator;
+import io.pgha.api.validation.InvalidManifestException;
+import io.pgha.api.validation.ManifestParser;
+import io.pgha.api.validation.Violation;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.LocalSecrets;
+import io.pgha.local.store.ConflictException;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the {@code pgha} launcher calls in local mode: apply a manifest, read the live status,
+ * print a connection URI, stop or delete the cluster. Bound to loopback by the launcher.
+ */
+@Path("/local")
+@Produces(MediaType.APPLICATION_JSON)
+public class LocalControlResource {
+    @Inject
+    LocalRuntime runtime;
+
+    /** Validates the manifest and stores it; the reconcile loop does the rest. 422 names every bad field. */
+    @POST
+    @Path("/apply")
+    @Consumes({MediaType.TEXT_PLAIN, "application/yaml", MediaType.APPLICATION_JSON})
+    public Response apply(String manifest) {
+        try {
+            PostgresCluster cluster = ManifestParser.parseCluster(manifest);
+            cluster.getMetadata().setNamespace(LocalLayout.NAMESPACE);
+            cluster.getMetadata().setResourceVersion(null);
+            List<PostgresCluster> existing = runtime.store().list(PostgresCluster.class, LocalLayout.NAMESPACE);
+            for (PostgresCluster other : existing) {
+                if (!other.getMetadata().getName().equals(cluster.getMetadata().getName())) {
+                    return error(409, "metadata.name: this state directory already holds cluster '"
+                            + other.getMetadata().getName() + "'; use another PGHA_HOME for another cluster");
+                }
+                List<Violation> violations = ClusterValidator.validateUpdate(other, cluster);
+                if (!violations.isEmpty()) {
+                    throw new InvalidManifestException(violations);
+                }
+            }
+            PostgresCluster stored = runtime.store().apply(cluster);
+            runtime.provisioner().resume();
+            return Response.ok(Map.of("name", stored.getMetadata().getName(),
+                    "generation", stored.getMetadata().getGeneration())).build();
+        } catch (InvalidManifestException e) {
+            return error(422, e.getMessage());
+        } catch (ConflictException e) {
+            return error(409, e.getMessage());
+        }
+    }
+
+    @GET
+    @Path("/status")
+    public Response status() {
+        return cluster().map(c -> Response.ok(StatusView.of(c, runtime.layout(), runtime.secrets())).build())
+                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
+    /**
+     * One line for the launcher to follow progress: phase, observed generation, ready (true or
+     * false), the router's readiness, and what the provisioner is doing, tab-separated.
+     */
+    @GET
+    @Path("/progress")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response progress() {
+        return cluster().map(c -> {
+            var s = c.getStatus();
+            boolean ready = s != null && io.pgha.api.v1.Conditions.isTrue(s.conditions, io.pgha.api.v1.ConditionTypes.READY)
+                    && c.getMetadata().getGeneration().equals(s.observedGeneration);
+            String message = s == null || s.provisioning == null || s.provisioning.message == null ? "waiting to start"
+                    : s.provisioning.message;
+            if (runtime.lastError() != null) {
+                message = "error: " + runtime.lastError();
+            }
+            return Response.ok((s == null ? "Pending" : s.phase) + "\t" + ready + "\t" + message.replace('\t', ' ') + "\n").build();
+        }).orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
+    /** The status for people: one line per instance. */
+    @GET
+    @Path("/status/text")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response statusText() {
+        return cluster().map(c -> Response.ok(StatusView.render(StatusView.of(c, runtime.layout(), runtime.secrets()))).build())
+                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
+    /**
+     * One line, {@code postgresql://USER:PASSWORD@127.0.0.1:PORT/DB}. target: router, primary
+     * (resolved now), rw (the router's read-write port) or instance (with name).
+     */
+    @GET
+    @Path("/uri")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response uri(@QueryParam("superuser") @DefaultValue("false") boolean superuser,
+                        @QueryParam("target") @DefaultValue("primary") String target,
+                        @QueryParam("instance") String instance) {
+        Optional<PostgresCluster> cluster = cluster();
+        if (cluster.isEmpty()) {
+            return error(404, "no cluster has been applied in " + runtime.layout().home());
+        }
+        String name = cluster.get().getMetadata().getName();
+        LocalLayout layout = runtime.layout();
+        String secret = superuser ? ClusterNames.superuserSecret(name) : ClusterNames.appSecret(name);
+        Optional<LocalSecrets.Credentials> credentials = runtime.secrets().get(secret);
+        if (credentials.isEmpty()) {
+            return error(404, "credentials are not created yet");
+        }
+        int port;
+        switch (target) {
+            case "router" -> port = layout.routerPort();
+            case "rw" -> port = layout.routerReadWritePort();
+            case "primary", "instance" -> {
+                var status = cluster.get().getStatus();
+                String wanted = target.equals("primary")
+                        ? (status == null || status.topology == null ? null : status.topology.currentPrimary) : instance;
+                var found = status == null || status.provisioning == null || wanted == null ? Optional.<io.pgha.api.v1.cluster.ProvisioningStatus.Instance>empty()
+                        : status.provisioning.instance(wanted);
+                if (found.isEmpty()) {
+                    return error(404, "no instance named " + wanted);
+                }
+                port = layout.instancePort(found.get().serial);
+            }
+            default -> {
+                return error(400, "target must be router, rw, primary or instance, got " + target);
+            }
+        }
+        LocalSecrets.Credentials c = credentials.get();
+        return Response.ok("postgresql://" + encode(c.username()) + ":" + encode(c.password()) + "@"
+                + LocalInstances.LISTEN + ":" + port + "/" + encode(c.database()) + "\n").build();
+    }
+
+    /** pgha down: stops every instance cleanly; the cluster and its data stay. */
+    @POST
+    @Path("/stop")
+    public Response stop() throws Exception {
+        runtime.onLoop(() -> {
+            runtime.provisioner().stopAll();
+            return null;
+        });
+        return Response.ok(Map.of("stopped", true)).build();
+    }
+
+    /** Deletes the cluster (stopping it); with purge=true its data and credentials go too. */
+    @DELETE
+    @Path("/cluster")
+    public Response delete(@QueryParam("purge") @DefaultValue("false") boolean purge) throws Exception {
+        Optional<PostgresCluster> cluster = cluster();
+        if (cluster.isEmpty()) {
+            return error(404, "no cluster to delete");
+        }
+        runtime.onLoop(() -> runtime.provisioner().delete(cluster.get().getMetadata().getName(), purge));
+        return Response.ok(Map.of("deleted", cluster.get().getMetadata().getName(), "purged", purge)).build();
+    }
+
+    private Optional<PostgresCluster> cluster() {
+        return runtime.store().list(PostgresCluster.class, LocalLayout.NAMESPACE).stream().findFirst();
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private static Response error(int status, String message) {
+        return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
+    }
+}

@@ -1,0 +1,260 @@
+package io.pgha.provisioner.local;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.LocalSecrets.Credentials;
+import io.pgha.local.OsUser;
+import io.pgha.local.PgCtl;
+import io.pgha.local.PghaException;
+import io.pgha.local.Processes;
+import io.pgha.local.Sql;
+import io.pgha.provisioner.model.PostgresConfig;
+import org.postgresql.PGConnection;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The local platform's instances: PostgreSQL data directories under $PGHA_HOME run by pg_ctl as
+ * the PostgreSQL OS user, listening on loopback only. Each method is one provisioning step.
+ */
+final class LocalInstances {
+    static final String LISTEN = "127.0.0.1";
+    private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
+
+    private final LocalLayout layout;
+    private final PgCtl pgCtl;
+    private final OsUser user;
+
+    LocalInstances(LocalLayout layout, PgCtl pgCtl) {
+        this.layout = layout;
+        this.pgCtl = pgCtl;
+        this.user = pgCtl.user();
+    }
+
+    int port(int serial) {
+        return layout.instancePort(serial);
+    }
+
+    Path dataDir(String instance) {
+        return layout.dataDir(instance);
+    }
+
+    boolean exists(String instance) {
+        return Files.exists(layout.dataDir(instance).resolve("PG_VERSION"));
+    }
+
+    boolean running(String instance) {
+        return PgCtl.postmasterPid(layout.dataDir(instance)).isPresent();
+    }
+
+    /** initdb with checksums, configuration, start, then the roles and the application database. */
+    void createPrimary(String instance, int serial, String locale, Map<String, String> shared, Credentials superuser,
+                       Credentials replication, Credentials app) {
+        prepareInstanceDir(instance, replication);
+        pgCtl.initdb(layout.dataDir(instance), superuser.username(), superuser.password(), locale);
+        writeConfig(instance, shared);
+        start(instance, serial);
+        try (Connection c = Sql.connect(port(serial), superuser, "postgres"); Statement s = c.createStatement()) {
+            PGConnection pg = c.unwrap(PGConnection.class);
+            s.execute("CREATE ROLE " + replication.username() + " WITH LOGIN REPLICATION");
+            // the driver computes the SCRAM verifier, so no password ever reaches the server or its log
+            pg.alterUserPassword(replication.username(), replication.password().toCharArray(), "scram-sha-256");
+            s.execute("CREATE ROLE " + app.username() + " WITH LOGIN");
+            pg.alterUserPassword(app.username(), app.password().toCharArray(), "scram-sha-256");
+            s.execute("CREATE DATABASE " + app.database() + " OWNER " + app.username());
+        } catch (SQLException e) {
+            throw new PghaException("cannot create the roles on " + instance + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A hot standby cloned from the primary through its own physical slot, created first on the
+     * primary so that no WAL it needs can be recycled between the clone and its first stream.
+     */
+    void createStandby(String instance, int serial, Map<String, String> shared, int primaryPort, Credentials superuser,
+                       Credentials replication) {
+        prepareInstanceDir(instance, replication);
+        ensureSlot(primaryPort, superuser, instance);
+        Path data = layout.dataDir(instance);
+        deleteTree(data);
+        pgCtl.basebackup(conninfo(primaryPort, instance) + " application_name=" + instance, data,
+                ClusterNames.replicationSlot(instance));
+        writeStandbySettings(instance, primaryPort);
+        writeConfig(instance, shared);
+        start(instance, serial);
+    }
+
+    /**
+     * Brings a former primary back as a standby of {@code primaryPort}'s timeline: pg_rewind, or
+     * a fresh clone when rewind fails. Returns how it was done.
+     */
+    String rejoin(String instance, int serial, Map<String, String> shared, int primaryPort, Credentials superuser,
+                  Credentials replication, boolean forceClone) {
+        Path data = layout.dataDir(instance);
+        pgCtl.stop(data, PgCtl.StopMode.FAST);
+        ensureSlot(primaryPort, superuser, instance);
+        if (!forceClone) {
+            Path passfile = layout.instanceDir(instance).resolve("rewind-pgpass");
+            // pg_rewind needs a superuser connection; the password travels in a private passfile, removed after
+            writeOwned(passfile, "*:*:*:" + superuser.username() + ":" + superuser.password() + "\n");
+            Processes.Result rewind = pgCtl.rewind(data, "host=" + LISTEN + " port=" + primaryPort + " user="
+                    + superuser.username() + " dbname=postgres passfile=" + passfile);
+            deleteTree(passfile);
+            if (rewind.ok()) {
+                writeStandbySettings(instance, primaryPort);
+                writeConfig(instance, shared);
+                start(instance, serial);
+                return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_REWIND;
+            }
+        }
+        createStandby(instance, serial, shared, primaryPort, superuser, replication);
+        return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_CLONE;
+    }
+
+    void start(String instance, int serial) {
+        ensureSocketDir();
+        pgCtl.start(layout.dataDir(instance),
+                PostgresConfig.instanceSettings(instance, LISTEN, port(serial), layout.socketDir().toString()),
+                layout.serverLog(instance));
+    }
+
+    void stop(String instance, PgCtl.StopMode mode) {
+        pgCtl.stop(layout.dataDir(instance), mode);
+    }
+
+    String clusterState(String instance) {
+        return pgCtl.clusterState(layout.dataDir(instance));
+    }
+
+    boolean isStandbyDataDir(String instance) {
+        return Files.exists(layout.dataDir(instance).resolve("standby.signal"));
+    }
+
+    /** Stops the instance, drops its slot on the primary and deletes its files. */
+    void remove(String instance, Integer primaryPort, Credentials superuser) {
+        stop(instance, PgCtl.StopMode.FAST);
+        if (primaryPort != null) {
+            try (Connection c = Sql.connect(primaryPort, superuser, "postgres")) {
+                Sql.value(c, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?",
+                        ClusterNames.replicationSlot(instance));
+            } catch (SQLException e) {
+                throw new PghaException("cannot drop the slot of " + instance + ": " + e.getMessage(), e);
+            }
+        }
+        deleteTree(layout.instanceDir(instance));
+    }
+
+    /** Rewrites postgresql.conf and pg_hba.conf; true when postgresql.conf changed. */
+    boolean writeConfig(String instance, Map<String, String> shared) {
+        Path data = layout.dataDir(instance);
+        String conf = PostgresConfig.renderConf(shared);
+        boolean changed = !conf.equals(readOrEmpty(data.resolve("postgresql.conf")));
+        writeOwned(data.resolve("postgresql.conf"), conf);
+        writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK));
+        return changed;
+    }
+
+    void reload(int serial, Credentials superuser) {
+        try (Connection c = Sql.connect(port(serial), superuser, "postgres")) {
+            Sql.value(c, "SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw new PghaException("cannot reload instance on port " + port(serial) + ": " + e.getMessage(), e);
+        }
+    }
+
+    void deleteInstanceFiles(String instance) {
+        deleteTree(layout.instanceDir(instance));
+    }
+
+    /** The replication conninfo a standby uses: its own passfile, never a password. */
+    String conninfo(int primaryPort, String instance) {
+        return "host=" + LISTEN + " port=" + primaryPort + " user=" + ClusterNames.REPLICATION_USER
+                + " passfile=" + layout.passfile(instance) + " sslmode=prefer";
+    }
+
+    private void ensureSlot(int primaryPort, Credentials superuser, String instance) {
+        try (Connection c = Sql.connect(primaryPort, superuser, "postgres")) {
+            Sql.value(c, "SELECT pg_create_physical_replication_slot(?) WHERE NOT EXISTS "
+                    + "(SELECT 1 FROM pg_replication_slots WHERE slot_name = ?)",
+                    ClusterNames.replicationSlot(instance), ClusterNames.replicationSlot(instance));
+        } catch (SQLException e) {
+            throw new PghaException("cannot create the replication slot of " + instance + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** standby.signal and the primary connection, in postgresql.auto.conf where ALTER SYSTEM can change them later. */
+    private void writeStandbySettings(String instance, int primaryPort) {
+        Path data = layout.dataDir(instance);
+        String auto = readOrEmpty(data.resolve("postgresql.auto.conf")).lines()
+                .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
+                .reduce("", (a, l) -> a + l + "\n");
+        auto += "primary_conninfo = " + Sql.literal(conninfo(primaryPort, instance)) + "\n"
+                + "primary_slot_name = " + Sql.literal(ClusterNames.replicationSlot(instance)) + "\n";
+        writeOwned(data.resolve("postgresql.auto.conf"), auto);
+        writeOwned(data.resolve("standby.signal"), "");
+    }
+
+    private void prepareInstanceDir(String instance, Credentials replication) {
+        try {
+            user.createPrivateDirectory(layout.instanceDir(instance));
+            Files.createDirectories(layout.logs());
+            user.chown(layout.logs());
+        } catch (IOException e) {
+            throw new PghaException("cannot create " + layout.instanceDir(instance) + ": " + e.getMessage(), e);
+        }
+        writeOwned(layout.passfile(instance), "*:*:*:" + replication.username() + ":" + replication.password() + "\n");
+    }
+
+    private void ensureSocketDir() {
+        try {
+            user.createPrivateDirectory(layout.socketDir());
+        } catch (IOException e) {
+            throw new PghaException("cannot create " + layout.socketDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes a file only the PostgreSQL OS user can read. */
+    private void writeOwned(Path file, String content) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, content, StandardCharsets.UTF_8);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            user.chown(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private static String readOrEmpty(Path file) {
+        try {
+            return Files.exists(file) ? Files.readString(file) : "";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + root, e);
+        }
+    }
+}

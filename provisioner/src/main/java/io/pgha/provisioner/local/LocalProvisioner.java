@@ -1,0 +1,286 @@
+package io.pgha.provisioner.local;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
+import io.pgha.api.v1.ClusterPhase;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterSpec;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.api.v1.cluster.ProvisioningStatus;
+import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.LocalSecrets;
+import io.pgha.local.LocalSecrets.Credentials;
+import io.pgha.local.PgCtl;
+import io.pgha.provisioner.model.InstanceFacts;
+import io.pgha.provisioner.model.InstancePlan;
+import io.pgha.provisioner.model.PostgresConfig;
+import io.pgha.provisioner.model.Readiness;
+import io.pgha.local.store.FileResourceStore;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+
+/**
+ * The local platform's reconciler: one pass makes at most one provisioning step towards the spec
+ * (bootstrap the primary, add or remove one standby, rejoin one former primary, restart one
+ * crashed standby) and then reports phase, provisioning and the Ready condition. It runs on one
+ * thread, again and again; every pass starts from what is on disk and in the store.
+ */
+public final class LocalProvisioner {
+    private static final Logger LOG = Logger.getLogger(LocalProvisioner.class);
+    /** How long a crashed standby stays down before it is restarted, so that its crash is visible. */
+    static final Duration RESTART_DELAY = Duration.ofSeconds(5);
+
+    private final LocalLayout layout;
+    private final FileResourceStore store;
+    private final LocalSecrets secrets;
+    private final LocalInstances instances;
+    private final Clock clock;
+    private final Map<String, Instant> downSince = new HashMap<>();
+    /** Set by {@link #stopAll}: passes do nothing until the next apply, so nothing restarts what pgha down stopped. */
+    private volatile boolean paused;
+
+    public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Clock clock) {
+        this.layout = layout;
+        this.store = store;
+        this.secrets = new LocalSecrets(layout);
+        this.instances = new LocalInstances(layout, pgCtl);
+        this.clock = clock;
+    }
+
+    /** One pass. Returns true when it changed something, so the caller can go again at once. */
+    public boolean reconcile() {
+        if (paused) {
+            return false;
+        }
+        List<PostgresCluster> clusters = store.list(PostgresCluster.class, LocalLayout.NAMESPACE);
+        if (clusters.isEmpty()) {
+            return false;
+        }
+        PostgresCluster cluster = clusters.get(0);
+        String name = cluster.getMetadata().getName();
+        PostgresClusterSpec spec = cluster.getSpec();
+        ProvisioningStatus provisioning = Optional.ofNullable(cluster.getStatus()).map(s -> s.provisioning)
+                .orElseGet(ProvisioningStatus::new);
+        Credentials superuser = secrets.getOrCreate(ClusterNames.superuserSecret(name), ClusterNames.SUPERUSER, "postgres");
+        Credentials replication = secrets.getOrCreate(ClusterNames.replicationSecret(name), ClusterNames.REPLICATION_USER, "postgres");
+        var initdb = spec.bootstrap.effectiveInitdb();
+        Credentials app = secrets.getOrCreate(ClusterNames.appSecret(name), initdb.owner, initdb.database);
+
+        if (provisioning.instances.isEmpty()) {
+            String primary = ClusterNames.instance(name, 1);
+            progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
+            instances.createPrimary(primary, 1, initdb.locale, shared(name, spec, List.of(primary)), superuser, replication, app);
+            record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
+                    primary);
+            return true;
+        }
+
+        String primary = currentPrimary(cluster);
+        int primarySerial = provisioning.instance(primary).map(i -> i.serial).orElseThrow();
+        List<String> names = provisioning.instances.stream().map(i -> i.name).toList();
+        Map<String, String> shared = shared(name, spec, planNames(name, spec, provisioning, primarySerial));
+
+        if (startOrRejoin(cluster, provisioning, primary, primarySerial, shared, superuser, replication)) {
+            return true;
+        }
+
+        InstancePlan plan = InstancePlan.of(spec.instances,
+                provisioning.instances.stream().map(i -> i.serial).collect(Collectors.toSet()), primarySerial);
+        if (!plan.create().isEmpty() && instances.running(primary)) {
+            int serial = plan.create().get(0);
+            String standby = ClusterNames.instance(name, serial);
+            progress(cluster, ClusterPhase.CREATING_STANDBY, "cloning standby " + standby + " from " + primary + " with pg_basebackup");
+            instances.createStandby(standby, serial, shared, instances.port(primarySerial), superuser, replication);
+            record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(standby, serial, ProvisioningStatus.Instance.CREATED_BY_CLONE)), null);
+            return true;
+        }
+        if (!plan.remove().isEmpty()) {
+            String standby = ClusterNames.instance(name, plan.remove().get(0));
+            progress(cluster, ClusterPhase.REMOVING_STANDBY, "removing standby " + standby + " and its slot");
+            instances.remove(standby, instances.running(primary) ? instances.port(primarySerial) : null, superuser);
+            record(cluster, p -> p.instances.removeIf(i -> i.name.equals(standby)), null);
+            return true;
+        }
+
+        for (ProvisioningStatus.Instance i : provisioning.instances) {
+            if (instances.writeConfig(i.name, shared) && instances.running(i.name)) {
+                LOG.infof("configuration of %s changed: reloading", i.name);
+                instances.reload(i.serial, superuser);
+            }
+        }
+        report(cluster, names, primary, superuser);
+        return false;
+    }
+
+    /** Stops every instance cleanly (pgha down): the cluster starts again as it was on the next pass. */
+    public void stopAll() {
+        paused = true;
+        for (PostgresCluster cluster : store.list(PostgresCluster.class, LocalLayout.NAMESPACE)) {
+            ProvisioningStatus p = cluster.getStatus() == null ? null : cluster.getStatus().provisioning;
+            if (p == null) {
+                continue;
+            }
+            String primary = currentPrimary(cluster);
+            // standbys first, so the primary's shutdown checkpoint can still reach them
+            p.instances.stream().filter(i -> !i.name.equals(primary)).forEach(i -> instances.stop(i.name, PgCtl.StopMode.FAST));
+            instances.stop(primary, PgCtl.StopMode.FAST);
+            progress(cluster, ClusterPhase.STOPPED, "all instances stopped");
+        }
+    }
+
+    /** Resumes passes after {@link #stopAll}. */
+    public void resume() {
+        paused = false;
+    }
+
+    /** Deletes the cluster: stops it and, with purge, removes its data and credentials. */
+    public boolean delete(String name, boolean purge) {
+        Optional<PostgresCluster> cluster = store.get(PostgresCluster.class, LocalLayout.NAMESPACE, name);
+        if (cluster.isEmpty()) {
+            return false;
+        }
+        stopAll();
+        store.delete(PostgresCluster.class, LocalLayout.NAMESPACE, name);
+        if (purge && cluster.get().getStatus() != null && cluster.get().getStatus().provisioning != null) {
+            cluster.get().getStatus().provisioning.instances.forEach(i -> instances.deleteInstanceFiles(i.name));
+        }
+        return true;
+    }
+
+    /**
+     * Crashed or stopped instances. A standby that was a primary before rejoins through pg_rewind;
+     * a crashed standby is restarted after a short delay. The current primary is started in place
+     * only when it was shut down cleanly, failover is off, or it has no standby to fail over to:
+     * otherwise restarting it could create a second primary behind the monitor's back.
+     */
+    private boolean startOrRejoin(PostgresCluster cluster, ProvisioningStatus provisioning, String primary, int primarySerial,
+                                  Map<String, String> shared, Credentials superuser, Credentials replication) {
+        Instant now = clock.instant();
+        boolean primaryRunning = instances.running(primary);
+        for (ProvisioningStatus.Instance i : provisioning.instances) {
+            if (instances.running(i.name)) {
+                downSince.remove(i.name);
+                continue;
+            }
+            boolean isPrimary = i.name.equals(primary);
+            boolean wasPrimary = !isPrimary && !instances.isStandbyDataDir(i.name);
+            if (isPrimary) {
+                boolean clean = instances.clusterState(i.name).equals("shut down");
+                if (clean || !cluster.getSpec().failover.enabled || provisioning.instances.size() == 1) {
+                    progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "starting primary " + i.name);
+                    instances.start(i.name, i.serial);
+                    return true;
+                }
+                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "primary " + i.name + " is down: waiting for the monitor");
+            } else if (wasPrimary && primaryRunning) {
+                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "former primary " + i.name + " rejoins as a standby of " + primary);
+                String how = instances.rejoin(i.name, i.serial, shared, instances.port(primarySerial), superuser, replication, false);
+                Integer timeline = Optional.ofNullable(cluster.getStatus().topology).map(t -> t.timeline).orElse(null);
+                record(cluster, p -> p.instance(i.name).ifPresent(x -> {
+                    x.rejoinedBy = how;
+                    x.rejoinedTimeline = timeline;
+                }), null);
+                return true;
+            } else if (!wasPrimary && delayPassed(i.name, now, RESTART_DELAY)) {
+                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "restarting standby " + i.name);
+                instances.start(i.name, i.serial);
+                downSince.remove(i.name);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean delayPassed(String instance, Instant now, Duration delay) {
+        Instant since = downSince.computeIfAbsent(instance, k -> now);
+        return !now.isBefore(since.plus(delay));
+    }
+
+    /** The instances that will exist after this plan, so that the quorum names them all. */
+    private static List<String> planNames(String name, PostgresClusterSpec spec, ProvisioningStatus provisioning, int primarySerial) {
+        Set<Integer> serials = provisioning.instances.stream().map(i -> i.serial).collect(Collectors.toSet());
+        InstancePlan plan = InstancePlan.of(spec.instances, serials, primarySerial);
+        serials.addAll(plan.create());
+        plan.remove().forEach(serials::remove);
+        return serials.stream().sorted().map(s -> ClusterNames.instance(name, s)).toList();
+    }
+
+    private static Map<String, String> shared(String name, PostgresClusterSpec spec, List<String> names) {
+        return PostgresConfig.sharedSettings(name, spec, names);
+    }
+
+    private static String currentPrimary(PostgresCluster cluster) {
+        return Optional.ofNullable(cluster.getStatus()).map(s -> s.topology).map(t -> t.currentPrimary)
+                .orElseThrow(() -> new IllegalStateException("instances exist but no current primary is recorded"));
+    }
+
+    private void report(PostgresCluster cluster, List<String> names, String primary, Credentials superuser) {
+        Map<String, InstanceFacts> facts = new LinkedHashMap<>();
+        for (String n : names) {
+            int serial = ClusterNames.serialOf(cluster.getMetadata().getName(), n).orElseThrow();
+            facts.put(n, InstanceProbe.look(n, instances.dataDir(n), instances.port(serial), superuser));
+        }
+        Readiness readiness = Readiness.evaluate(cluster.getSpec().instances, primary, facts);
+        Condition ready = new Condition(ConditionTypes.READY, readiness.ready() ? Condition.TRUE : Condition.FALSE,
+                readiness.ready() ? "ClusterReady" : "InstancesNotReady", readiness.message());
+        store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {
+            PostgresClusterStatus s = c.getStatus();
+            s.phase = readiness.ready() ? ClusterPhase.READY : ClusterPhase.WAITING_FOR_INSTANCES;
+            s.provisioning.message = readiness.message();
+            s.observedGeneration = c.getMetadata().getGeneration();
+            s.conditions = Conditions.with(s.conditions, ready, clock);
+            return c;
+        });
+    }
+
+    private void progress(PostgresCluster cluster, String phase, String message) {
+        LOG.info(message);
+        store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {
+            PostgresClusterStatus s = status(c);
+            s.phase = phase;
+            s.provisioning.message = message;
+            s.conditions = Conditions.with(s.conditions, new Condition(ConditionTypes.READY, Condition.FALSE,
+                    phase, message), clock);
+            return c;
+        });
+    }
+
+    /** Changes status.provisioning; {@code initialPrimary} is written to topology only at bootstrap. */
+    private void record(PostgresCluster cluster, Consumer<ProvisioningStatus> change, String initialPrimary) {
+        store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {
+            PostgresClusterStatus s = status(c);
+            change.accept(s.provisioning);
+            s.provisioning.instances.sort((a, b) -> Integer.compare(a.serial, b.serial));
+            if (initialPrimary != null && s.topology == null) {
+                s.topology = new TopologyStatus();
+                s.topology.currentPrimary = initialPrimary;
+                s.topology.timeline = 1;
+            }
+            return c;
+        });
+    }
+
+    private static PostgresClusterStatus status(PostgresCluster c) {
+        if (c.getStatus() == null) {
+            c.setStatus(new PostgresClusterStatus());
+        }
+        if (c.getStatus().provisioning == null) {
+            c.getStatus().provisioning = new ProvisioningStatus();
+        }
+        return c.getStatus();
+    }
+}

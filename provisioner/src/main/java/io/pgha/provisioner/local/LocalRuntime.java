@@ -1,0 +1,110 @@
+package io.pgha.provisioner.local;
+
+import io.pgha.local.LocalLayout;
+import io.pgha.local.LocalSecrets;
+import io.pgha.local.OsUser;
+import io.pgha.local.PgBinaries;
+import io.pgha.local.PgCtl;
+import io.pgha.local.PghaException;
+import io.pgha.local.store.FileResourceStore;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The provisioner in local mode: the state directory, the store, and the thread that runs
+ * reconcile passes, one after another, a short interval apart (at once after a pass that acted).
+ */
+@ApplicationScoped
+public class LocalRuntime {
+    private static final Logger LOG = Logger.getLogger(LocalRuntime.class);
+    private static final Duration IDLE_INTERVAL = Duration.ofMillis(500);
+
+    @ConfigProperty(name = "pgha.platform", defaultValue = "local")
+    String platform;
+
+    private LocalLayout layout;
+    private FileResourceStore store;
+    private LocalSecrets secrets;
+    private LocalProvisioner provisioner;
+    private ScheduledExecutorService loop;
+    private volatile String lastError;
+
+    void onStart(@Observes StartupEvent event) {
+        if (!"local".equals(platform)) {
+            return;
+        }
+        layout = LocalLayout.fromEnvironment();
+        store = new FileResourceStore(layout.store());
+        secrets = new LocalSecrets(layout);
+        PgCtl pgCtl = new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog());
+        provisioner = new LocalProvisioner(layout, store, pgCtl, Clock.systemUTC());
+        loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-provisioner"));
+        loop.schedule(this::pass, 0, TimeUnit.MILLISECONDS);
+        LOG.infof("local provisioner watching %s", layout.home());
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        if (loop != null) {
+            loop.shutdownNow();
+        }
+    }
+
+    private void pass() {
+        boolean acted = false;
+        try {
+            acted = provisioner.reconcile();
+            lastError = null;
+        } catch (PghaException e) {
+            if (!e.getMessage().equals(lastError)) {
+                LOG.error(e.getMessage());
+            }
+            lastError = e.getMessage();
+        } catch (RuntimeException e) {
+            LOG.error("reconcile pass failed", e);
+            lastError = e.toString();
+        } finally {
+            if (!loop.isShutdown()) {
+                loop.schedule(this::pass, acted ? 0 : IDLE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    /** Runs {@code action} on the reconcile thread, so that it never races a pass. */
+    <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
+        return loop.submit(action).get(5, TimeUnit.MINUTES);
+    }
+
+    boolean active() {
+        return provisioner != null;
+    }
+
+    LocalLayout layout() {
+        return layout;
+    }
+
+    FileResourceStore store() {
+        return store;
+    }
+
+    LocalSecrets secrets() {
+        return secrets;
+    }
+
+    LocalProvisioner provisioner() {
+        return provisioner;
+    }
+
+    String lastError() {
+        return lastError;
+    }
+}

@@ -1,0 +1,100 @@
+package io.pgha.provisioner.model;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.cluster.PostgresClusterSpec;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * The configuration every instance of a cluster shares (postgresql.conf and pg_hba.conf), and the
+ * settings that make an instance itself, which go on the server's command line. Pure: both
+ * platforms render the same text from the same spec.
+ */
+public final class PostgresConfig {
+    /** archive_mode is on from the start (changing it needs a restart); this command succeeds until a backup repository takes over. */
+    public static final String ARCHIVE_COMMAND_WITHOUT_BACKUP = "/bin/true";
+    private static final long MIB = 1024L * 1024;
+
+    private PostgresConfig() {
+    }
+
+    /**
+     * Settings in the shared postgresql.conf: pgha's defaults, then the spec's parameters, then
+     * the settings pgha manages (which validation keeps out of the spec).
+     */
+    public static Map<String, String> sharedSettings(String cluster, PostgresClusterSpec spec, List<String> instanceNames) {
+        Map<String, String> s = new LinkedHashMap<>();
+        // defaults a spec may override
+        s.put("hot_standby_feedback", "on");
+        s.put("max_wal_senders", Integer.toString(Math.max(10, spec.instances + 4)));
+        s.put("max_replication_slots", Integer.toString(Math.max(10, spec.instances + 4)));
+        s.put("wal_keep_size", "64MB");
+        s.put("wal_receiver_status_interval", "1s");
+        s.put("log_line_prefix", "%m [%p] %q%u@%d ");
+        s.putAll(spec.parameters);
+        // managed: replication, archiving and safety
+        s.put("wal_level", "replica");
+        s.put("hot_standby", "on");
+        s.put("full_page_writes", "on");
+        s.put("wal_log_hints", "on");
+        s.put("password_encryption", "scram-sha-256");
+        s.put("archive_mode", "on");
+        s.put("archive_command", ARCHIVE_COMMAND_WITHOUT_BACKUP);
+        s.put("max_slot_wal_keep_size", maxSlotWalKeepSize(spec.storage.size));
+        s.put("synchronous_standby_names", synchronousStandbyNames(spec, instanceNames));
+        return s;
+    }
+
+    /**
+     * Every instance, not only the primary, names the quorum, so that a promoted standby enforces
+     * it from its first commit. Empty in asynchronous mode.
+     */
+    public static String synchronousStandbyNames(PostgresClusterSpec spec, List<String> instanceNames) {
+        if (!spec.replication.isQuorum()) {
+            return "";
+        }
+        return "ANY " + spec.replication.number + " ("
+                + instanceNames.stream().map(n -> '"' + n + '"').collect(Collectors.joining(", ")) + ")";
+    }
+
+    /** A quarter of the volume, at least 64MB: a dead standby's slot can never fill the disk. */
+    static String maxSlotWalKeepSize(String storageSize) {
+        long bytes = Quantities.bytes(storageSize);
+        return Math.max(64, bytes / 4 / MIB) + "MB";
+    }
+
+    /** The settings that identify one instance; they go on the command line, not in a file. */
+    public static Map<String, String> instanceSettings(String instanceName, String listenAddress, int port, String socketDir) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("port", Integer.toString(port));
+        s.put("listen_addresses", listenAddress);
+        s.put("unix_socket_directories", socketDir);
+        // cluster_name is also the application_name a standby's WAL receiver reports, which is
+        // how synchronous_standby_names and pg_stat_replication know the standby
+        s.put("cluster_name", instanceName);
+        return s;
+    }
+
+    public static String renderConf(Map<String, String> settings) {
+        StringBuilder out = new StringBuilder("# Written by pgha. Edits are overwritten: change spec.parameters instead.\n");
+        settings.forEach((k, v) -> out.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        return out.toString();
+    }
+
+    /**
+     * Client authentication: SCRAM-SHA-256 for every connection, replication only for the
+     * replication role, and only from {@code networks}. There is no trust line.
+     */
+    public static String renderHba(List<String> networks) {
+        StringBuilder out = new StringBuilder("# Written by pgha. SCRAM-SHA-256 everywhere; no trust.\n");
+        out.append("local   all          all  scram-sha-256\n");
+        for (String net : networks) {
+            out.append(String.format("host    replication  %s  %s  scram-sha-256%n", ClusterNames.REPLICATION_USER, net));
+            out.append(String.format("host    all          all  %s  scram-sha-256%n", net));
+        }
+        return out.toString();
+    }
+}
