@@ -1,0 +1,119 @@
+package io.pgha.monitor.core;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Decides, from one round of checks, whether the monitor should act. Pure: the caller applies the
+ * decision. The guard rails live here: nothing happens unless this monitor holds the lease; nothing
+ * while failover is disabled; no failover when no instance at all answers (then the monitor is
+ * the isolated one, not the primary); never a promotion while another instance already runs as
+ * primary.
+ */
+public final class Decider {
+    private Decider() {
+    }
+
+    /**
+     * One round of checks.
+     *
+     * @param instances       every instance that exists
+     * @param currentPrimary  the primary recorded in status; null before bootstrap finished
+     * @param timeline        the primary's timeline recorded in status; null when unknown
+     * @param fenced          instances fenced by an earlier failover that have not rejoined yet
+     * @param latest          the latest observation of each instance
+     * @param failures        consecutive failed checks of each instance
+     */
+    public record View(boolean leader, MonitorSettings settings, List<String> instances, String currentPrimary,
+                       Integer timeline, Set<String> fenced, Map<String, InstanceObservation> latest,
+                       Map<String, Integer> failures) {
+        int failuresOf(String instance) {
+            return failures.getOrDefault(instance, 0);
+        }
+
+        InstanceObservation observation(String instance) {
+            return latest.get(instance);
+        }
+    }
+
+    public sealed interface Decision permits Idle, Hold, Failover, Refence {
+    }
+
+    /** Nothing to do. */
+    public record Idle(String why) implements Decision {
+    }
+
+    /** Something is wrong but acting would be unsafe or is not allowed; the reason goes to status. */
+    public record Hold(String reason) implements Decision {
+    }
+
+    /** The primary failed: start a failover away from it. */
+    public record Failover(String failedPrimary, String reason) implements Decision {
+    }
+
+    /** A fenced former primary runs as a primary again: stop it before anyone writes to it. */
+    public record Refence(String instance, String reason) implements Decision {
+    }
+
+    public static Decision decide(View v) {
+        if (!v.leader()) {
+            return new Idle("not the leader");
+        }
+        if (v.currentPrimary() == null) {
+            return new Idle("no primary recorded yet");
+        }
+        if (!v.settings().failoverEnabled()) {
+            return new Idle("failover is disabled");
+        }
+        for (String f : new TreeSet<>(v.fenced())) {
+            InstanceObservation o = v.observation(f);
+            if (o != null && o.isPrimary() && !f.equals(v.currentPrimary())) {
+                return new Refence(f, f + " was fenced but runs as a primary again");
+            }
+        }
+        String primary = v.currentPrimary();
+        int failures = v.failuresOf(primary);
+        boolean primaryFenced = v.fenced().contains(primary);
+        if (failures < v.settings().failureThreshold() && !primaryFenced) {
+            return new Idle(failures == 0 ? "primary healthy" : primary + " failed " + failures + " check(s)");
+        }
+        boolean anyReachable = v.latest().values().stream().anyMatch(InstanceObservation::reachable);
+        if (!anyReachable) {
+            return new Hold("no instance answers: this monitor may be the one cut off, so it does not fail over");
+        }
+        for (String name : v.instances()) {
+            InstanceObservation o = v.observation(name);
+            if (!name.equals(primary) && o != null && o.isPrimary()) {
+                return new Hold(name + " already runs as a primary: refusing to promote a second one");
+            }
+        }
+        boolean standbyReachable = v.instances().stream()
+                .filter(n -> !n.equals(primary) && !v.fenced().contains(n))
+                .map(v::observation)
+                .anyMatch(o -> o != null && o.isStandby());
+        if (!standbyReachable) {
+            return new Hold("primary " + primary + " failed and no standby answers");
+        }
+        String why = primaryFenced ? "primary " + primary + " is fenced"
+                : "primary " + primary + " failed " + failures + " consecutive checks";
+        return new Failover(primary, why);
+    }
+
+    /**
+     * Fenced instances that are back as standbys streaming on the current timeline: the rejoin is
+     * done and they may be candidates again.
+     */
+    public static Set<String> rejoined(View v) {
+        Set<String> result = new TreeSet<>();
+        for (String f : v.fenced()) {
+            InstanceObservation o = v.observation(f);
+            if (o != null && o.isStandby() && o.streaming() && o.timeline() != null && v.timeline() != null
+                    && o.timeline() >= v.timeline()) {
+                result.add(f);
+            }
+        }
+        return result;
+    }
+}

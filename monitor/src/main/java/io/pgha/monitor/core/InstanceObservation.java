@@ -1,0 +1,83 @@
+package io.pgha.monitor.core;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What one check of one instance saw. An unreachable instance has only its name, the time and
+ * the error; everything else is null.
+ *
+ * @param currentLsn        primary only: pg_current_wal_lsn()
+ * @param receiveLsn        standby only: last WAL received and flushed (pg_last_wal_receive_lsn())
+ * @param replayLsn         standby only: last WAL replayed
+ * @param streaming         standby only: its WAL receiver is connected and streaming
+ * @param replicaConninfo   standby only: its primary_conninfo as set now (empty when frozen)
+ * @param replicas          primary only: one row of pg_stat_replication per connected standby
+ */
+public record InstanceObservation(String name, Instant at, boolean reachable, String error, Boolean inRecovery,
+                                  Integer timeline, Lsn currentLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming,
+                                  Double replayDelaySeconds, String replicaConninfo, List<Replica> replicas) {
+
+    public static InstanceObservation unreachable(String name, Instant at, String error) {
+        return new InstanceObservation(name, at, false, error, null, null, null, null, null, false, null, null, List.of());
+    }
+
+    public static InstanceObservation primary(String name, Instant at, int timeline, Lsn current, List<Replica> replicas) {
+        return new InstanceObservation(name, at, true, null, false, timeline, current, null, null, false, null, null,
+                List.copyOf(replicas));
+    }
+
+    public static InstanceObservation standby(String name, Instant at, Integer timeline, Lsn receive, Lsn replay,
+                                              boolean streaming, String conninfo) {
+        return new InstanceObservation(name, at, true, null, true, timeline, null, receive, replay, streaming, null,
+                conninfo, List.of());
+    }
+
+    public boolean isPrimary() {
+        return reachable && Boolean.FALSE.equals(inRecovery);
+    }
+
+    public boolean isStandby() {
+        return reachable && Boolean.TRUE.equals(inRecovery);
+    }
+
+    /**
+     * How far this instance's WAL goes: the primary's current position, a standby's greater of
+     * received and replayed. Null when unknown.
+     */
+    public Lsn position() {
+        if (isPrimary()) {
+            return currentLsn;
+        }
+        return Lsn.max(receiveLsn, replayLsn);
+    }
+
+    /** Received but not yet replayed bytes (standby); 0 when unknown. */
+    public long replayBacklogBytes() {
+        if (receiveLsn == null || replayLsn == null) {
+            return 0;
+        }
+        return Math.max(0, receiveLsn.minus(replayLsn));
+    }
+
+    public Optional<Replica> replica(String instance) {
+        return replicas.stream().filter(r -> instance.equals(r.instance())).findFirst();
+    }
+
+    /**
+     * One row of the primary's pg_stat_replication, matched to an instance through its
+     * replication slot (or its application_name).
+     */
+    public record Replica(String instance, String state, String syncState, Lsn sentLsn, Lsn flushLsn, Lsn replayLsn,
+                          Double replayLagSeconds) {
+        public boolean synchronous() {
+            return "sync".equals(syncState) || "quorum".equals(syncState);
+        }
+    }
+
+    public InstanceObservation withReplayDelay(Double seconds) {
+        return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
+                streaming, seconds, replicaConninfo, replicas);
+    }
+}

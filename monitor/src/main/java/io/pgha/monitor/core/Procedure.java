@@ -1,0 +1,266 @@
+package io.pgha.monitor.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The state machine of one failover or switchover. Pure: it hands out one {@link Step} at a time
+ * and the caller reports each step's outcome back. The order is fixed:
+ *
+ * <pre>
+ * failover:   freeze all standbys -> choose -> fence old primary -> await replay -> promote -> re-point
+ * switchover: freeze the others -> stop old primary cleanly -> await target at its last WAL -> promote -> re-point
+ * </pre>
+ *
+ * Before the old primary is fenced, any failure unfreezes the standbys (back to the old primary)
+ * and aborts. Once it is fenced, nothing goes back to it: a failure aborts and leaves the cluster
+ * to the next failover decision. Promotion never comes before fencing.
+ */
+public final class Procedure {
+    public enum Kind {
+        FAILOVER, SWITCHOVER;
+
+        public String label() {
+            return name().toLowerCase();
+        }
+    }
+
+    public enum Phase { FREEZING, FENCING, CATCHING_UP, PROMOTING, REPOINTING, UNFREEZING, DONE, ABORTED }
+
+    public sealed interface Step permits Freeze, Fence, AwaitCatchUp, Promote, Repoint, Unfreeze, Done, Abort {
+    }
+
+    /** Detach these standbys' WAL receivers and report where each one stands. */
+    public record Freeze(List<String> standbys) implements Step {
+    }
+
+    /**
+     * Make sure {@code instance} can never take writes again. {@code clean}: a planned stop that
+     * lets the standbys receive all of its WAL first.
+     */
+    public record Fence(String instance, boolean clean) implements Step {
+    }
+
+    /**
+     * Wait until {@code candidate} has replayed all it received, and at least up to {@code atLeast}
+     * when that is not null.
+     */
+    public record AwaitCatchUp(String candidate, Lsn atLeast) implements Step {
+    }
+
+    public record Promote(String candidate) implements Step {
+    }
+
+    /** Point these standbys at the new primary (slots there first). */
+    public record Repoint(String newPrimary, List<String> standbys) implements Step {
+    }
+
+    /** Give the standbys their previous primary back: the procedure is being abandoned. */
+    public record Unfreeze(List<String> standbys, String primary) implements Step {
+    }
+
+    public record Done(String newPrimary, int timeline) implements Step {
+    }
+
+    public record Abort(String reason) implements Step {
+    }
+
+    private final Kind kind;
+    private final String from;
+    private final List<String> standbys;
+    private final Set<String> synchronous;
+    private final Set<String> excluded;
+    private final MonitorSettings settings;
+    private final int quorumMembers;
+    private final Lsn lastPrimaryLsn;
+
+    private Phase phase = Phase.FREEZING;
+    private String candidate;
+    private String abortReason;
+    private Step step;
+    private int timeline;
+    private List<String> frozen = List.of();
+
+    private Procedure(Kind kind, String from, String target, List<String> standbys, Set<String> synchronous,
+                      Set<String> excluded, MonitorSettings settings, int quorumMembers, Lsn lastPrimaryLsn) {
+        this.kind = kind;
+        this.from = Objects.requireNonNull(from);
+        this.candidate = target;
+        this.standbys = List.copyOf(standbys);
+        this.synchronous = Set.copyOf(synchronous);
+        this.excluded = Set.copyOf(excluded);
+        this.settings = settings;
+        this.quorumMembers = quorumMembers;
+        this.lastPrimaryLsn = lastPrimaryLsn;
+        List<String> toFreeze = kind == Kind.FAILOVER ? this.standbys
+                : this.standbys.stream().filter(s -> !s.equals(target)).toList();
+        this.step = new Freeze(toFreeze);
+    }
+
+    /**
+     * A failover away from {@code failedPrimary}.
+     *
+     * @param standbys      every other instance that is not fenced
+     * @param synchronous   standbys the primary last reported as synchronous
+     * @param quorumMembers standbys taking part in the quorum (quorum mode)
+     */
+    public static Procedure failover(String failedPrimary, List<String> standbys, Set<String> synchronous,
+                                     Set<String> fenced, MonitorSettings settings, int quorumMembers,
+                                     Lsn lastPrimaryLsn) {
+        List<String> others = standbys.stream().filter(s -> !s.equals(failedPrimary) && !fenced.contains(s)).toList();
+        Set<String> excluded = new java.util.HashSet<>(fenced);
+        excluded.add(failedPrimary);
+        return new Procedure(Kind.FAILOVER, failedPrimary, null, others, synchronous, excluded, settings, quorumMembers,
+                lastPrimaryLsn);
+    }
+
+    /** A planned switchover from {@code primary} to {@code target}, a healthy standby. */
+    public static Procedure switchover(String primary, String target, List<String> standbys, Set<String> fenced) {
+        if (target == null || target.equals(primary)) {
+            throw new IllegalArgumentException("a switchover needs a target other than the primary");
+        }
+        List<String> others = standbys.stream().filter(s -> !s.equals(primary) && !fenced.contains(s)).toList();
+        if (!others.contains(target)) {
+            throw new IllegalArgumentException(target + " is not a standby that can be promoted");
+        }
+        return new Procedure(Kind.SWITCHOVER, primary, target, others, Set.of(), fenced, MonitorSettings.defaults(), 0,
+                null);
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    public String from() {
+        return from;
+    }
+
+    /** The instance being promoted, once chosen. */
+    public String candidate() {
+        return candidate;
+    }
+
+    public Phase phase() {
+        return phase;
+    }
+
+    public Step step() {
+        return step;
+    }
+
+    public boolean finished() {
+        return phase == Phase.DONE || phase == Phase.ABORTED;
+    }
+
+    /** True once the old primary was fenced: from here on nothing may point at it again. */
+    public boolean pastFencing() {
+        return fencedDone;
+    }
+
+    private boolean fencedDone;
+
+    /**
+     * The freeze step is done: {@code positions} holds the latest observation of every standby,
+     * taken after its WAL receiver stopped (unreachable ones as unreachable).
+     */
+    public Step frozen(Map<String, InstanceObservation> positions) {
+        expect(Phase.FREEZING);
+        frozen = ((Freeze) step).standbys();
+        if (kind == Kind.SWITCHOVER) {
+            phase = Phase.FENCING;
+            return step = new Fence(from, true);
+        }
+        List<InstanceObservation> observed = new ArrayList<>();
+        for (String s : standbys) {
+            observed.add(positions.getOrDefault(s, InstanceObservation.unreachable(s, java.time.Instant.EPOCH, "not frozen")));
+        }
+        CandidateSelector.Choice choice = CandidateSelector.choose(observed, synchronous, excluded, settings,
+                quorumMembers, lastPrimaryLsn, true);
+        if (choice instanceof CandidateSelector.Chosen chosen) {
+            candidate = chosen.name();
+            phase = Phase.FENCING;
+            return step = new Fence(from, false);
+        }
+        String reason = choice instanceof CandidateSelector.Vetoed v ? "vetoed: " + v.reason()
+                : ((CandidateSelector.NoCandidate) choice).reason();
+        return unfreeze(reason);
+    }
+
+    /**
+     * The fence step is done. {@code finalLsn}: for a clean stop, where the old primary's WAL ended
+     * (null when unknown).
+     */
+    public Step fenced(boolean ok, Lsn finalLsn, String detail) {
+        expect(Phase.FENCING);
+        if (!ok) {
+            return unfreeze("could not fence " + from + ": " + detail);
+        }
+        fencedDone = true;
+        phase = Phase.CATCHING_UP;
+        if (kind == Kind.SWITCHOVER && finalLsn == null) {
+            return abort("the end of " + from + "'s WAL is unknown, so the switchover cannot prove it loses nothing");
+        }
+        return step = new AwaitCatchUp(candidate, finalLsn);
+    }
+
+    /** The catch-up wait is over: {@code reached} tells whether the candidate got there in time. */
+    public Step caughtUp(boolean reached, String detail) {
+        expect(Phase.CATCHING_UP);
+        if (!reached && kind == Kind.SWITCHOVER) {
+            return abort(candidate + " did not receive all of " + from + "'s WAL: " + detail);
+        }
+        // in a failover, replay lag only delays: promotion replays what was received anyway
+        phase = Phase.PROMOTING;
+        return step = new Promote(candidate);
+    }
+
+    public Step promoted(boolean ok, int newTimeline, String detail) {
+        expect(Phase.PROMOTING);
+        if (!ok) {
+            return abort("promotion of " + candidate + " failed: " + detail);
+        }
+        timeline = newTimeline;
+        phase = Phase.REPOINTING;
+        List<String> rest = new ArrayList<>(standbys.stream().filter(s -> !s.equals(candidate)).toList());
+        return step = new Repoint(candidate, rest);
+    }
+
+    public Step repointed() {
+        expect(Phase.REPOINTING);
+        phase = Phase.DONE;
+        return step = new Done(candidate, timeline);
+    }
+
+    /** The unfreeze step is done; the procedure ends aborted. */
+    public Step unfrozen() {
+        expect(Phase.UNFREEZING);
+        phase = Phase.ABORTED;
+        return step = new Abort(abortReason);
+    }
+
+    /** Gives up where it stands (for example when the lease is lost). */
+    public Step abort(String reason) {
+        abortReason = reason;
+        phase = Phase.ABORTED;
+        return step = new Abort(reason);
+    }
+
+    public String abortReason() {
+        return abortReason;
+    }
+
+    private Step unfreeze(String reason) {
+        abortReason = reason;
+        phase = Phase.UNFREEZING;
+        return step = new Unfreeze(frozen, from);
+    }
+
+    private void expect(Phase wanted) {
+        if (phase != wanted) {
+            throw new IllegalStateException("procedure is " + phase + ", not " + wanted);
+        }
+    }
+}

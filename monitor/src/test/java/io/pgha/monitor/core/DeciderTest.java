@@ -1,0 +1,117 @@
+package io.pgha.monitor.core;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.pgha.monitor.core.Obs.byName;
+import static io.pgha.monitor.core.Obs.down;
+import static io.pgha.monitor.core.Obs.primary;
+import static io.pgha.monitor.core.Obs.standby;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DeciderTest {
+    private static final List<String> ALL = List.of("pg-1", "pg-2", "pg-3");
+    private static final MonitorSettings SETTINGS = MonitorSettings.defaults();
+
+    private static Decider.View view(boolean leader, MonitorSettings s, Set<String> fenced,
+                                     Map<String, InstanceObservation> latest, int primaryFailures) {
+        return new Decider.View(leader, s, ALL, "pg-1", 1, fenced, latest, Map.of("pg-1", primaryFailures));
+    }
+
+    private static Map<String, InstanceObservation> primaryDown() {
+        return byName(down("pg-1"), standby("pg-2", 1, "0/5", "0/5"), standby("pg-3", 1, "0/5", "0/5"));
+    }
+
+    @Test
+    void failsOverAfterThresholdConsecutiveFailures() {
+        assertInstanceOf(Decider.Idle.class, Decider.decide(view(true, SETTINGS, Set.of(), primaryDown(), 2)));
+        Decider.Failover f = assertInstanceOf(Decider.Failover.class,
+                Decider.decide(view(true, SETTINGS, Set.of(), primaryDown(), 3)));
+        assertEquals("pg-1", f.failedPrimary());
+        assertTrue(f.reason().contains("3 consecutive"), f.reason());
+    }
+
+    @Test
+    void healthyPrimaryMeansNothingToDo() {
+        Map<String, InstanceObservation> ok = byName(primary("pg-1", 1, "0/5"), standby("pg-2", 1, "0/5", "0/5"),
+                standby("pg-3", 1, "0/5", "0/5"));
+        assertInstanceOf(Decider.Idle.class, Decider.decide(view(true, SETTINGS, Set.of(), ok, 0)));
+    }
+
+    @Test
+    void onlyTheLeaderActs() {
+        assertEquals(new Decider.Idle("not the leader"), Decider.decide(view(false, SETTINGS, Set.of(), primaryDown(), 10)));
+    }
+
+    @Test
+    void nothingWhileFailoverIsDisabled() {
+        assertInstanceOf(Decider.Idle.class,
+                Decider.decide(view(true, SETTINGS.withFailoverEnabled(false), Set.of(), primaryDown(), 10)));
+        // not even re-fencing: disabled means hands off
+        Map<String, InstanceObservation> back = byName(primary("pg-1", 1, "0/5"), primary("pg-2", 2, "0/6"));
+        assertInstanceOf(Decider.Idle.class, Decider.decide(new Decider.View(true, SETTINGS.withFailoverEnabled(false),
+                ALL, "pg-2", 2, Set.of("pg-1"), back, Map.of())));
+    }
+
+    @Test
+    void neverFailsOverWhenNoInstanceAnswers() {
+        Map<String, InstanceObservation> isolated = byName(down("pg-1"), down("pg-2"), down("pg-3"));
+        Decider.Hold h = assertInstanceOf(Decider.Hold.class, Decider.decide(view(true, SETTINGS, Set.of(), isolated, 50)));
+        assertTrue(h.reason().contains("cut off"), h.reason());
+    }
+
+    @Test
+    void neverPromotesASecondPrimary() {
+        Map<String, InstanceObservation> twoPrimaries = byName(down("pg-1"), primary("pg-2", 2, "0/9"),
+                standby("pg-3", 1, "0/5", "0/5"));
+        Decider.Hold h = assertInstanceOf(Decider.Hold.class,
+                Decider.decide(view(true, SETTINGS, Set.of(), twoPrimaries, 5)));
+        assertTrue(h.reason().contains("pg-2 already runs as a primary"), h.reason());
+    }
+
+    @Test
+    void holdsWhenNoStandbyAnswers() {
+        Map<String, InstanceObservation> m = byName(down("pg-1"), down("pg-2"), standby("pg-3", 1, "0/5", "0/5"));
+        // pg-3 is fenced (an old primary not rejoined yet): it is no candidate
+        assertInstanceOf(Decider.Hold.class, Decider.decide(view(true, SETTINGS, Set.of("pg-3"), m, 5)));
+        assertInstanceOf(Decider.Failover.class, Decider.decide(view(true, SETTINGS, Set.of(), m, 5)));
+    }
+
+    @Test
+    void fencedFormerPrimaryRunningAgainIsStoppedAgain() {
+        Map<String, InstanceObservation> m = byName(primary("pg-1", 1, "0/7"), primary("pg-2", 2, "0/9"),
+                standby("pg-3", 2, "0/9", "0/9"));
+        Decider.Decision d = Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-2", 2, Set.of("pg-1"), m, Map.of()));
+        assertEquals("pg-1", assertInstanceOf(Decider.Refence.class, d).instance());
+    }
+
+    @Test
+    void aFencedCurrentPrimaryIsReplacedAtOnce() {
+        // e.g. a switchover stopped the primary and then could not promote
+        Decider.Decision d = Decider.decide(view(true, SETTINGS, Set.of("pg-1"), primaryDown(), 1));
+        assertInstanceOf(Decider.Failover.class, d);
+    }
+
+    @Test
+    void noPrimaryRecordedYetMeansTheProvisionerIsStillBootstrapping() {
+        Decider.View v = new Decider.View(true, SETTINGS, ALL, null, null, Set.of(), primaryDown(), Map.of());
+        assertInstanceOf(Decider.Idle.class, Decider.decide(v));
+    }
+
+    @Test
+    void rejoinedFencedInstancesAreReleased() {
+        InstanceObservation streamingOnNewTimeline = standby("pg-1", 2, "0/9", "0/9");
+        InstanceObservation frozen = InstanceObservation.standby("pg-3", Obs.NOW, 2, Lsn.parse("0/9"), Lsn.parse("0/9"),
+                false, "");
+        InstanceObservation oldTimeline = standby("pg-4", 1, "0/9", "0/9");
+        Decider.View v = new Decider.View(true, SETTINGS, List.of("pg-1", "pg-2", "pg-3", "pg-4"), "pg-2", 2,
+                Set.of("pg-1", "pg-3", "pg-4"), byName(streamingOnNewTimeline, primary("pg-2", 2, "0/9"), frozen, oldTimeline),
+                Map.of());
+        assertEquals(Set.of("pg-1"), Decider.rejoined(v));
+    }
+}
