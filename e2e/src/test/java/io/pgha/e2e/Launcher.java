@@ -1,0 +1,136 @@
+package io.pgha.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.local.Ports;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs the real {@code deploy/local/pgha} launcher for one state directory under /tmp (which the
+ * PostgreSQL OS user can traverse when the tests run as root) and a free range of 50 ports.
+ */
+final class Launcher implements AutoCloseable {
+    static final Path SCRIPT = Path.of("..", "deploy", "local", "pgha").toAbsolutePath().normalize();
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    record Result(int exitCode, String stdout, String stderr) {
+        Result ok() {
+            if (exitCode != 0) {
+                throw new AssertionError("pgha exited " + exitCode + ": " + stderr + stdout);
+            }
+            return this;
+        }
+    }
+
+    final Path home;
+    final int portBase;
+    private final Map<String, String> env = new HashMap<>();
+
+    Launcher() throws IOException {
+        this(Ports.freeRange(50));
+    }
+
+    Launcher(int portBase) throws IOException {
+        this.home = Files.createTempDirectory(Path.of("/tmp"), "pgha-e2e",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        this.portBase = portBase;
+        env.put("PGHA_HOME", home.toString());
+        env.put("PGHA_PORT_BASE", Integer.toString(portBase));
+    }
+
+    Launcher env(String key, String value) {
+        env.put(key, value);
+        return this;
+    }
+
+    Result run(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString()));
+        cmd.addAll(List.of(args));
+        try {
+            Path out = Files.createTempFile("pgha-e2e", ".out");
+            Path err = Files.createTempFile("pgha-e2e", ".err");
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            pb.environment().putAll(env);
+            Process p = pb.start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("pgha " + String.join(" ", args) + " did not finish in 10 minutes");
+            }
+            Result r = new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+            Files.delete(out);
+            Files.delete(err);
+            return r;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    JsonNode status() {
+        try {
+            return JSON.readTree(run("status", "--json").ok().stdout());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    JsonNode instance(String name) {
+        for (JsonNode i : status().get("instances")) {
+            if (i.get("name").asText().equals(name)) {
+                return i;
+            }
+        }
+        throw new AssertionError("no instance " + name + " in status");
+    }
+
+    String uri(String... args) {
+        List<String> all = new ArrayList<>(List.of("uri"));
+        all.addAll(List.of(args));
+        return run(all.toArray(String[]::new)).ok().stdout().strip();
+    }
+
+    /** A JDBC connection from a {@code postgresql://user:password@host:port/db} URI. */
+    static Connection connect(String uri) throws SQLException {
+        java.net.URI u = java.net.URI.create(uri);
+        String[] userInfo = u.getRawUserInfo().split(":", 2);
+        return DriverManager.getConnection("jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath(),
+                decode(userInfo[0]), decode(userInfo[1]));
+    }
+
+    Connection superuser(String instance) throws SQLException {
+        return connect(uri("--superuser", "--instance", instance));
+    }
+
+    private static String decode(String s) {
+        return java.net.URLDecoder.decode(s, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() throws IOException {
+        run("down", "--purge");
+        if (Files.exists(home)) {
+            try (Stream<Path> files = Files.walk(home)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
+    }
+}
