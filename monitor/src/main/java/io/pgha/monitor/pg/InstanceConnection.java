@@ -1,0 +1,250 @@
+package io.pgha.monitor.pg;
+
+import io.pgha.monitor.core.InstanceObservation;
+import io.pgha.monitor.core.Lsn;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One instance as the monitor sees it, over the reactive PostgreSQL client: a connection kept
+ * open between checks (a killed server closes it at once, which is the fastest signal there is)
+ * and dropped on any error or timeout, plus the few statements a failover needs.
+ *
+ * <p>Nothing here ever cancels a query on the server: a backend may be waiting for synchronous
+ * replication, and a cancelled wait would report success for a commit no standby has.
+ */
+public final class InstanceConnection implements AutoCloseable {
+    /** One round trip for the instance's own state. */
+    static final String STATE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, "
+            + "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn, "
+            + "CASE WHEN pg_is_in_recovery() THEN NULL "
+            + "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS wal_tli, "
+            + "pg_last_wal_receive_lsn()::text AS receive_lsn, "
+            + "pg_last_wal_replay_lsn()::text AS replay_lsn, "
+            + "(SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1) AS receiver_tli, "
+            + "(SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver_status, "
+            + "(SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli, "
+            + "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS replay_delay, "
+            + "current_setting('primary_conninfo') AS conninfo";
+    /** The primary's view of its standbys, each matched to its slot. */
+    static final String REPLICATION_SQL = "SELECT s.slot_name, r.application_name, r.state, r.sync_state, "
+            + "r.sent_lsn::text AS sent_lsn, r.flush_lsn::text AS flush_lsn, r.replay_lsn::text AS replay_lsn, "
+            + "extract(epoch FROM r.replay_lag)::float8 AS replay_lag "
+            + "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid";
+    private static final Duration POLL = Duration.ofMillis(50);
+
+    private final Vertx vertx;
+    private final String name;
+    private final PgConnectOptions options;
+    private final Clock clock;
+    private PgConnection connection;
+
+    public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password,
+                              Duration connectTimeout, Clock clock) {
+        this.vertx = vertx;
+        this.name = name;
+        this.clock = clock;
+        this.options = new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
+                .setDatabase("postgres").setConnectTimeout((int) connectTimeout.toMillis())
+                .setReconnectAttempts(0).setCachePreparedStatements(false)
+                .setTcpKeepAlive(true)
+                .addProperty("application_name", "pgha-monitor");
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int port() {
+        return options.getPort();
+    }
+
+    /**
+     * Checks the instance once, within {@code timeout}. Never fails: an instance that does not
+     * answer is reported unreachable. {@code slotOwners} maps slot names to instance names.
+     */
+    public Future<InstanceObservation> observe(Duration timeout, Map<String, String> slotOwners) {
+        return connection()
+                .compose(c -> c.query(STATE_SQL).execute().compose(state -> {
+                    Row row = state.iterator().next();
+                    if (Boolean.TRUE.equals(row.getBoolean("in_recovery"))) {
+                        return Future.succeededFuture(standby(row));
+                    }
+                    return c.query(REPLICATION_SQL).execute().map(rs -> primary(row, rs, slotOwners));
+                }))
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    drop();
+                    return Future.succeededFuture(InstanceObservation.unreachable(name, clock.instant(), message(e)));
+                });
+    }
+
+    private InstanceObservation standby(Row row) {
+        Integer tli = row.getInteger("receiver_tli");
+        if (tli == null) {
+            tli = row.getInteger("checkpoint_tli");
+        }
+        return InstanceObservation.standby(name, clock.instant(), tli, Lsn.parseNullable(row.getString("receive_lsn")),
+                Lsn.parseNullable(row.getString("replay_lsn")), "streaming".equals(row.getString("receiver_status")),
+                row.getString("conninfo")).withReplayDelay(row.getDouble("replay_delay"));
+    }
+
+    private InstanceObservation primary(Row row, RowSet<Row> replication, Map<String, String> slotOwners) {
+        List<InstanceObservation.Replica> replicas = new ArrayList<>();
+        for (Row r : replication) {
+            String slot = r.getString("slot_name");
+            String instance = slot != null && slotOwners.containsKey(slot) ? slotOwners.get(slot) : r.getString("application_name");
+            replicas.add(new InstanceObservation.Replica(instance, r.getString("state"), r.getString("sync_state"),
+                    Lsn.parseNullable(r.getString("sent_lsn")), Lsn.parseNullable(r.getString("flush_lsn")),
+                    Lsn.parseNullable(r.getString("replay_lsn")), r.getDouble("replay_lag")));
+        }
+        return InstanceObservation.primary(name, clock.instant(), row.getInteger("wal_tli"),
+                Lsn.parse(row.getString("current_lsn")), replicas);
+    }
+
+    /**
+     * Detaches the WAL receiver ({@code primary_conninfo = ''}), waits until it is gone, and
+     * reports where the standby stands then.
+     */
+    public Future<InstanceObservation> freeze(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        return setPrimaryConninfo("")
+                .compose(v -> pollUntil(() -> scalar("SELECT count(*) FROM pg_stat_wal_receiver")
+                        .map(n -> ((Number) n).longValue() == 0), deadline, "its WAL receiver to stop"))
+                .compose(v -> observe(remaining(deadline), Map.of()))
+                .compose(o -> o.reachable() ? Future.succeededFuture(o) : Future.failedFuture(o.error()));
+    }
+
+    /** ALTER SYSTEM SET primary_conninfo and reload: re-points (or detaches) a standby's WAL receiver. */
+    public Future<Void> setPrimaryConninfo(String conninfo) {
+        return execute("ALTER SYSTEM SET primary_conninfo = " + literal(conninfo))
+                .compose(v -> execute("SELECT pg_reload_conf()"));
+    }
+
+    /** A physical slot for {@code slot}, reserving WAL now, unless it exists. */
+    public Future<Void> ensureSlot(String slot) {
+        return connection().compose(c -> c.preparedQuery("SELECT pg_create_physical_replication_slot($1, true) "
+                + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)").execute(Tuple.of(slot)))
+                .mapEmpty();
+    }
+
+    /** pg_promote(wait => true): true once the instance left recovery. */
+    public Future<Boolean> promote(Duration timeout) {
+        int seconds = (int) Math.max(1, timeout.toSeconds());
+        return connection().compose(c -> c.preparedQuery("SELECT pg_promote(true, $1)").execute(Tuple.of(seconds)))
+                .map(rs -> rs.iterator().next().getBoolean(0))
+                .timeout(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                .onFailure(e -> drop());
+    }
+
+    /**
+     * Waits until the standby has replayed all it received, and at least up to {@code atLeast}
+     * when given. Fails when the time runs out.
+     */
+    public Future<InstanceObservation> awaitCatchUp(Lsn atLeast, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        InstanceObservation[] last = new InstanceObservation[1];
+        return pollUntil(() -> observe(Duration.ofSeconds(2), Map.of()).map(o -> {
+            last[0] = o;
+            if (!o.isStandby()) {
+                return o.isPrimary();
+            }
+            boolean replayed = o.replayLsn() != null && (o.receiveLsn() == null || o.replayLsn().isAtLeast(o.receiveLsn()));
+            return replayed && (atLeast == null || o.replayLsn().isAtLeast(atLeast));
+        }), deadline, "replay to reach " + (atLeast == null ? "the received WAL" : atLeast))
+                .map(v -> last[0]);
+    }
+
+    public Future<Object> scalar(String sql) {
+        return connection().compose(c -> c.query(sql).execute()).map(rs -> rs.iterator().next().getValue(0))
+                .onFailure(e -> drop());
+    }
+
+    public Future<Void> execute(String sql) {
+        return connection().compose(c -> c.query(sql).execute()).<Void>mapEmpty().onFailure(e -> drop());
+    }
+
+    private Future<Void> pollUntil(java.util.function.Supplier<Future<Boolean>> check, long deadline, String what) {
+        Promise<Void> done = Promise.promise();
+        poll(check, deadline, what, done);
+        return done.future();
+    }
+
+    private void poll(java.util.function.Supplier<Future<Boolean>> check, long deadline, String what, Promise<Void> done) {
+        check.get().onComplete(ar -> {
+            if (ar.succeeded() && Boolean.TRUE.equals(ar.result())) {
+                done.complete();
+            } else if (System.nanoTime() > deadline) {
+                done.fail(name + ": timed out waiting for " + what
+                        + (ar.failed() ? " (" + message(ar.cause()) + ")" : ""));
+            } else {
+                vertx.setTimer(POLL.toMillis(), t -> poll(check, deadline, what, done));
+            }
+        });
+    }
+
+    private static Duration remaining(long deadline) {
+        return Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), deadline - System.nanoTime()));
+    }
+
+    private synchronized Future<PgConnection> connection() {
+        if (connection != null) {
+            return Future.succeededFuture(connection);
+        }
+        return PgConnection.connect(vertx, options).map(c -> {
+            synchronized (this) {
+                if (connection != null) {
+                    c.close();
+                    return connection;
+                }
+                connection = c;
+                c.closeHandler(v -> forget(c));
+                return c;
+            }
+        });
+    }
+
+    private synchronized void forget(PgConnection c) {
+        if (connection == c) {
+            connection = null;
+        }
+    }
+
+    /** Closes the connection (a timed-out check leaves it in an unknown state). */
+    public synchronized void drop() {
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        drop();
+    }
+
+    static String literal(String s) {
+        return "'" + s.replace("'", "''") + "'";
+    }
+
+    static String message(Throwable e) {
+        if (e instanceof java.util.concurrent.TimeoutException || e instanceof io.vertx.core.impl.NoStackTraceTimeoutException) {
+            return "no answer in time";
+        }
+        String m = e.getMessage();
+        return m == null ? e.getClass().getSimpleName() : m.lines().findFirst().orElse(m);
+    }
+}

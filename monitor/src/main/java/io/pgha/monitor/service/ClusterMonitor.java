@@ -1,0 +1,710 @@
+package io.pgha.monitor.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.api.v1.cluster.ProvisioningStatus;
+import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.LocalSecrets;
+import io.pgha.local.store.FileResourceStore;
+import io.pgha.monitor.core.Conninfo;
+import io.pgha.monitor.core.Decider;
+import io.pgha.monitor.core.FailureDetector;
+import io.pgha.monitor.core.InstanceObservation;
+import io.pgha.monitor.core.Lsn;
+import io.pgha.monitor.core.MonitorSettings;
+import io.pgha.monitor.core.Procedure;
+import io.pgha.monitor.core.TopologyReport;
+import io.pgha.monitor.local.LocalAddressing;
+import io.pgha.monitor.pg.Await;
+import io.pgha.monitor.pg.InstanceConnection;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Consumer;
+
+/**
+ * Watches one cluster: checks every instance each round, reports to status and metrics, and,
+ * while it holds the cluster's lease, carries out what the {@link Decider} decides and the
+ * switchovers it is asked for. Rounds run on one thread ({@link #tick()}); the lease is renewed
+ * on another ({@link #renewLease()}) so that a long failover step never lets it lapse unnoticed.
+ */
+public final class ClusterMonitor implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(ClusterMonitor.class);
+
+    /** Timing of the things the spec does not set. */
+    public record Config(Duration leaseDuration, Duration freezeTimeout, Duration catchUpTimeout,
+                         Duration promoteTimeout, Duration statusRefresh) {
+        public static Config defaults() {
+            return new Config(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30),
+                    Duration.ofSeconds(60), Duration.ofSeconds(10));
+        }
+    }
+
+    /** The outcome of a switchover request. */
+    public record SwitchoverResult(boolean done, String from, String to, Integer timeline, String message) {
+    }
+
+    private record SwitchoverRequest(String target, String origin, CompletableFuture<SwitchoverResult> result) {
+    }
+
+    private final String namespace;
+    private final String name;
+    private final FileResourceStore store;
+    private final LocalSecrets secrets;
+    private final LocalAddressing addressing;
+    private final Vertx vertx;
+    private final Fencer fencer;
+    private final LeaderElector elector;
+    private final MonitorMetrics metrics;
+    private final Config config;
+    private final Clock clock;
+
+    private final Map<String, InstanceConnection> connections = new HashMap<>();
+    private final Map<String, Integer> serials = new LinkedHashMap<>();
+    private final FailureDetector failures = new FailureDetector();
+    private final Map<String, String> savedConninfo = new HashMap<>();
+    private final ConcurrentLinkedQueue<SwitchoverRequest> requests = new ConcurrentLinkedQueue<>();
+    private final Set<String> annotationsActedOn = new LinkedHashSet<>();
+    private String credentialsKey;
+
+    private volatile Map<String, InstanceObservation> latest = Map.of();
+    private volatile PostgresCluster lastSeen;
+    private volatile Procedure running;
+    private volatile String lastDecision = "";
+    private Lsn lastPrimaryLsn;
+    private Set<String> synchronous = Set.of();
+    private List<TopologyStatus.Instance> lastWritten;
+    private Instant lastWrite = Instant.EPOCH;
+
+    public ClusterMonitor(String namespace, String name, LocalLayout layout, FileResourceStore store, Vertx vertx,
+                          MeterRegistry registry, Fencer fencer, String identity, Config config, Clock clock) {
+        this.namespace = namespace;
+        this.name = name;
+        this.store = store;
+        this.secrets = new LocalSecrets(layout);
+        this.addressing = new LocalAddressing(layout);
+        this.vertx = vertx;
+        this.fencer = fencer;
+        this.config = config;
+        this.clock = clock;
+        this.metrics = new MonitorMetrics(registry, name, clock);
+        this.elector = new LeaderElector(new io.pgha.local.store.FileLease(layout.lease(ClusterNames.monitorLease(name)),
+                identity, config.leaseDuration(), clock), identity, config.leaseDuration(), clock);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    public boolean isLeader() {
+        return elector.isLeader();
+    }
+
+    public String leaseHolder() {
+        return elector.holder();
+    }
+
+    public String identity() {
+        return elector.identity();
+    }
+
+    public Map<String, InstanceObservation> latest() {
+        return latest;
+    }
+
+    public Optional<PostgresCluster> lastSeen() {
+        return Optional.ofNullable(lastSeen);
+    }
+
+    /** What the last round decided, for people. */
+    public String lastDecision() {
+        return lastDecision;
+    }
+
+    /** The running failover or switchover, if any. */
+    public Optional<Procedure> running() {
+        return Optional.ofNullable(running);
+    }
+
+    public Duration checkInterval() {
+        PostgresCluster c = lastSeen;
+        return c == null ? MonitorSettings.defaults().checkInterval() : MonitorSettings.of(c.getSpec()).checkInterval();
+    }
+
+    /** Called on the lease thread, a few times per lease duration. */
+    public boolean renewLease() {
+        boolean leader = elector.renew();
+        metrics.leader(leader);
+        return leader;
+    }
+
+    /** Queues a switchover; it runs in a coming round if this monitor is the leader. */
+    public CompletableFuture<SwitchoverResult> requestSwitchover(String target) {
+        CompletableFuture<SwitchoverResult> result = new CompletableFuture<>();
+        if (!elector.isLeader()) {
+            result.completeExceptionally(new NotLeaderException(elector.holder()));
+            return result;
+        }
+        requests.add(new SwitchoverRequest(target, "requested through the REST API", result));
+        return result;
+    }
+
+    /** One round: observe, report, decide, act. Never throws. */
+    public void tick() {
+        try {
+            round();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "monitor round for %s/%s failed", namespace, name);
+        }
+    }
+
+    private void round() {
+        Optional<PostgresCluster> found = store.get(PostgresCluster.class, namespace, name);
+        if (found.isEmpty()) {
+            lastSeen = null;
+            failPending("cluster " + namespace + "/" + name + " does not exist");
+            return;
+        }
+        PostgresCluster cluster = found.get();
+        lastSeen = cluster;
+        PostgresClusterStatus status = cluster.getStatus();
+        List<ProvisioningStatus.Instance> provisioned = status == null || status.provisioning == null ? List.of()
+                : status.provisioning.instances;
+        Optional<LocalSecrets.Credentials> superuser = secrets.get(ClusterNames.superuserSecret(name));
+        if (provisioned.isEmpty() || superuser.isEmpty()) {
+            lastDecision = "waiting for the provisioner to create instances";
+            return;
+        }
+        MonitorSettings settings = MonitorSettings.of(cluster.getSpec());
+        syncConnections(provisioned, superuser.get(), settings);
+        List<String> names = new ArrayList<>(serials.keySet());
+        TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
+
+        Map<String, InstanceObservation> observed = observeAll(settings.checkInterval());
+        observed.forEach((n, o) -> failures.record(n, o.reachable()));
+        failures.retain(names);
+        latest = observed;
+        InstanceObservation primaryObs = topology.currentPrimary == null ? null : observed.get(topology.currentPrimary);
+        if (primaryObs != null && primaryObs.isPrimary()) {
+            lastPrimaryLsn = primaryObs.currentLsn();
+            Set<String> sync = new TreeSet<>();
+            primaryObs.replicas().stream().filter(InstanceObservation.Replica::synchronous).forEach(r -> sync.add(r.instance()));
+            synchronous = sync;
+        }
+        Set<String> fenced = new TreeSet<>(topology.fenced);
+        List<TopologyStatus.Instance> report = TopologyReport.instances(names, topology.currentPrimary, fenced, observed);
+        metrics.observed(report, observed);
+        metrics.timeline(topology.timeline);
+
+        boolean leader = elector.isLeader();
+        metrics.leader(leader);
+        Map<String, Integer> failureCounts = new HashMap<>();
+        names.forEach(n -> failureCounts.put(n, failures.failures(n)));
+        Decider.View view = new Decider.View(leader, settings, names, topology.currentPrimary, topology.timeline, fenced,
+                observed, failureCounts);
+        Decider.Decision decision = Decider.decide(view);
+        lastDecision = describe(decision);
+        if (!leader) {
+            failPending("this monitor is not the leader");
+            return;
+        }
+        Set<String> rejoined = Decider.rejoined(view);
+        writeTopology(report, rejoined, decision);
+
+        if (decision instanceof Decider.Failover f) {
+            runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings,
+                    quorumMembers(names, f.failedPrimary(), fenced), lastPrimaryLsn), f.reason(), settings);
+        } else if (decision instanceof Decider.Refence r) {
+            LOG.warnf("%s: fencing it again", r.reason());
+            Fencer.Result result = fencer.fence(r.instance(), false, true);
+            LOG.infof("re-fencing %s: %s", r.instance(), result.detail());
+        } else if (decision instanceof Decider.Idle
+                && primaryObs != null && primaryObs.isPrimary() && !fenced.contains(topology.currentPrimary)) {
+            repairStandbys(topology.currentPrimary, names, fenced, observed);
+            if (!switchoverFromAnnotation(cluster, topology, names, fenced, settings)) {
+                SwitchoverRequest request = requests.poll();
+                if (request != null) {
+                    switchover(request, topology.currentPrimary, names, fenced, settings);
+                }
+            }
+        }
+    }
+
+    private static String describe(Decider.Decision d) {
+        if (d instanceof Decider.Hold h) {
+            return "holding: " + h.reason();
+        }
+        if (d instanceof Decider.Failover f) {
+            return "failing over: " + f.reason();
+        }
+        if (d instanceof Decider.Refence r) {
+            return "re-fencing: " + r.reason();
+        }
+        return ((Decider.Idle) d).why();
+    }
+
+    /** Standbys taking part in the quorum: every instance but the primary and fenced ones. */
+    private static int quorumMembers(List<String> names, String primary, Set<String> fenced) {
+        return (int) names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n)).count();
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    private void syncConnections(List<ProvisioningStatus.Instance> provisioned, LocalSecrets.Credentials superuser,
+                                 MonitorSettings settings) {
+        String key = superuser.username() + ":" + superuser.password().hashCode();
+        if (!key.equals(credentialsKey)) {
+            connections.values().forEach(InstanceConnection::close);
+            connections.clear();
+            credentialsKey = key;
+        }
+        Map<String, Integer> wanted = new LinkedHashMap<>();
+        provisioned.forEach(i -> wanted.put(i.name, i.serial));
+        connections.keySet().removeIf(n -> {
+            if (!wanted.containsKey(n) || !wanted.get(n).equals(serials.get(n))) {
+                connections.get(n).close();
+                return true;
+            }
+            return false;
+        });
+        serials.clear();
+        serials.putAll(wanted);
+        Duration connectTimeout = settings.checkInterval().compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2)
+                : settings.checkInterval();
+        wanted.forEach((n, serial) -> connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n,
+                LocalAddressing.HOST, addressing.port(serial), superuser.username(), superuser.password(),
+                connectTimeout, clock)));
+    }
+
+    private Map<String, InstanceObservation> observeAll(Duration timeout) {
+        Map<String, String> slotOwners = new HashMap<>();
+        serials.keySet().forEach(n -> slotOwners.put(ClusterNames.replicationSlot(n), n));
+        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
+        serials.keySet().forEach(n -> futures.put(n, connections.get(n).observe(timeout, slotOwners)));
+        Map<String, InstanceObservation> result = new LinkedHashMap<>();
+        futures.forEach((n, f) -> {
+            try {
+                result.put(n, Await.result(f, timeout.plusMillis(500)));
+            } catch (Await.FailedException e) {
+                result.put(n, InstanceObservation.unreachable(n, clock.instant(), e.getMessage()));
+            }
+        });
+        return result;
+    }
+
+    private InstanceObservation observe(String instance) {
+        try {
+            return Await.result(connections.get(instance).observe(Duration.ofSeconds(2), Map.of()), Duration.ofSeconds(3));
+        } catch (Await.FailedException e) {
+            return InstanceObservation.unreachable(instance, clock.instant(), e.getMessage());
+        }
+    }
+
+    // ---------------------------------------------------------------- status
+
+    private void writeTopology(List<TopologyStatus.Instance> report, Set<String> rejoined, Decider.Decision decision) {
+        boolean meaningful = lastWritten == null || TopologyReport.meaningfullyDifferent(lastWritten, report)
+                || !rejoined.isEmpty();
+        boolean due = !clock.instant().isBefore(lastWrite.plus(config.statusRefresh()));
+        Condition degraded = degraded(report, decision);
+        PostgresCluster seen = lastSeen;
+        boolean conditionChanged = seen == null || seen.getStatus() == null
+                || !Conditions.find(seen.getStatus().conditions, ConditionTypes.DEGRADED).map(c -> c.sameAs(degraded)).orElse(false);
+        if (!meaningful && !due && !conditionChanged) {
+            return;
+        }
+        updateStatus(t -> {
+            t.instances = report;
+            t.fenced.removeAll(rejoined);
+        }, degraded);
+        if (!rejoined.isEmpty()) {
+            LOG.infof("%s rejoined as standby: no longer fenced", rejoined);
+        }
+        lastWritten = report;
+        lastWrite = clock.instant();
+    }
+
+    private static Condition degraded(List<TopologyStatus.Instance> report, Decider.Decision decision) {
+        if (decision instanceof Decider.Hold h) {
+            return new Condition(ConditionTypes.DEGRADED, Condition.TRUE, "FailoverHeld", h.reason());
+        }
+        List<String> unhealthy = report.stream().filter(i -> !Boolean.TRUE.equals(i.healthy)).map(i -> i.name).toList();
+        if (!unhealthy.isEmpty()) {
+            return new Condition(ConditionTypes.DEGRADED, Condition.TRUE, "InstancesUnhealthy",
+                    "not healthy: " + String.join(", ", unhealthy));
+        }
+        return new Condition(ConditionTypes.DEGRADED, Condition.FALSE, "AllHealthy", "every instance answers and streams");
+    }
+
+    /** Changes the monitor's part of the status: topology and its own conditions, nothing else. */
+    private void updateStatus(Consumer<TopologyStatus> change, Condition... conditions) {
+        store.updateStatus(PostgresCluster.class, namespace, name, c -> {
+            if (c.getStatus() == null) {
+                c.setStatus(new PostgresClusterStatus());
+            }
+            PostgresClusterStatus s = c.getStatus();
+            if (s.topology == null) {
+                s.topology = new TopologyStatus();
+            }
+            change.accept(s.topology);
+            for (Condition condition : conditions) {
+                s.conditions = Conditions.with(s.conditions, condition, clock);
+            }
+            return c;
+        }).ifPresent(c -> lastSeen = c);
+    }
+
+    // ---------------------------------------------------------------- failover and switchover
+
+    private void switchover(SwitchoverRequest request, String primary, List<String> names, Set<String> fenced,
+                            MonitorSettings settings) {
+        String target = request.target();
+        if (target == null || target.isBlank()) {
+            List<InstanceObservation> standbys = names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n))
+                    .map(latest::get).filter(o -> o != null && o.isStandby() && o.streaming()).toList();
+            var choice = io.pgha.monitor.core.CandidateSelector.choose(standbys, synchronous, fenced, settings, 0, null, false);
+            if (!(choice instanceof io.pgha.monitor.core.CandidateSelector.Chosen chosen)) {
+                request.result().complete(new SwitchoverResult(false, primary, null, null, "no streaming standby to switch over to"));
+                return;
+            }
+            target = chosen.name();
+        }
+        InstanceObservation t = latest.get(target);
+        String problem = !names.contains(target) ? target + " is not an instance of " + name
+                : target.equals(primary) ? target + " is the primary already"
+                : fenced.contains(target) ? target + " is fenced until it rejoins"
+                : t == null || !t.isStandby() || !t.streaming() ? target + " is not a streaming standby" : null;
+        if (problem != null) {
+            request.result().complete(new SwitchoverResult(false, primary, target, null, problem));
+            return;
+        }
+        Procedure p = Procedure.switchover(primary, target, names, fenced);
+        boolean done = runProcedure(p, "switchover to " + target + " " + request.origin(), settings);
+        Integer timeline = lastSeen == null || lastSeen.getStatus() == null || lastSeen.getStatus().topology == null ? null
+                : lastSeen.getStatus().topology.timeline;
+        request.result().complete(new SwitchoverResult(done, primary, target, done ? timeline : null,
+                done ? "switched over from " + primary + " to " + target : p.abortReason()));
+    }
+
+    /** The switchover annotation, acted on once per target it names. */
+    private boolean switchoverFromAnnotation(PostgresCluster cluster, TopologyStatus topology, List<String> names,
+                                            Set<String> fenced, MonitorSettings settings) {
+        Map<String, String> annotations = cluster.getMetadata().getAnnotations();
+        String target = annotations == null ? null : annotations.get(Labels.SWITCHOVER_ANNOTATION);
+        if (target == null || target.isBlank() || target.equals(topology.currentPrimary) || annotationsActedOn.contains(target)) {
+            return false;
+        }
+        String origin = "requested by annotation " + Labels.SWITCHOVER_ANNOTATION;
+        boolean alreadyDone = !topology.history.isEmpty() && target.equals(topology.history.get(topology.history.size() - 1).to)
+                && String.valueOf(topology.history.get(topology.history.size() - 1).reason).contains(origin);
+        annotationsActedOn.add(target);
+        if (alreadyDone) {
+            return false;
+        }
+        CompletableFuture<SwitchoverResult> result = new CompletableFuture<>();
+        switchover(new SwitchoverRequest(target, origin, result), topology.currentPrimary, names, fenced, settings);
+        SwitchoverResult r = result.join();
+        LOG.infof("annotation switchover to %s: %s", target, r.message());
+        return true;
+    }
+
+    /**
+     * Runs a procedure to its end on this thread. Before every step it checks the lease: a
+     * monitor that lost it stops at once.
+     */
+    private boolean runProcedure(Procedure p, String reason, MonitorSettings settings) {
+        Instant started = clock.instant();
+        running = p;
+        LOG.infof("%s from %s: %s", p.kind().label(), p.from(), reason);
+        updateStatus(t -> { }, new Condition(ConditionTypes.FAILING_OVER, Condition.TRUE,
+                p.kind() == Procedure.Kind.FAILOVER ? "FailingOver" : "SwitchingOver", reason));
+        try {
+            Procedure.Step step = p.step();
+            while (!p.finished()) {
+                if (!elector.isLeader()) {
+                    step = p.abort("lost the monitor lease during " + p.phase());
+                    break;
+                }
+                LOG.infof("%s: %s", p.kind().label(), step);
+                step = perform(p, step, reason, started);
+            }
+            Duration took = Duration.between(started, clock.instant());
+            boolean done = p.phase() == Procedure.Phase.DONE;
+            if (done) {
+                failures.reset(p.from());
+                LOG.infof("%s from %s to %s done in %d ms", p.kind().label(), p.from(), p.candidate(), took.toMillis());
+            } else {
+                LOG.warnf("%s from %s aborted: %s", p.kind().label(), p.from(), p.abortReason());
+            }
+            metrics.procedureFinished(p.kind().label(), done, took);
+            updateStatus(t -> t.targetPrimary = null, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE,
+                    done ? "Completed" : "Aborted", done ? p.kind().label() + " from " + p.from() + " to " + p.candidate()
+                    + " done in " + took.toMillis() + " ms" : p.abortReason()));
+            return done;
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "%s from %s failed", p.kind().label(), p.from());
+            metrics.procedureFinished(p.kind().label(), false, Duration.between(started, clock.instant()));
+            updateStatus(t -> t.targetPrimary = null, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE,
+                    "Failed", String.valueOf(e.getMessage())));
+            return false;
+        } finally {
+            running = null;
+            lastWritten = null;
+        }
+    }
+
+    private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started) {
+        if (step instanceof Procedure.Freeze f) {
+            return p.frozen(freeze(f.standbys()));
+        }
+        if (step instanceof Procedure.Fence f) {
+            return fence(p, f);
+        }
+        if (step instanceof Procedure.AwaitCatchUp a) {
+            return awaitCatchUp(p, a);
+        }
+        if (step instanceof Procedure.Promote pr) {
+            return promote(p, pr, reason, started);
+        }
+        if (step instanceof Procedure.Repoint r) {
+            repoint(r.newPrimary(), r.standbys());
+            return p.repointed();
+        }
+        if (step instanceof Procedure.Unfreeze u) {
+            unfreeze(u.standbys(), u.primary());
+            return p.unfrozen();
+        }
+        return step;
+    }
+
+    private Map<String, InstanceObservation> freeze(List<String> standbys) {
+        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
+        for (String s : standbys) {
+            InstanceObservation before = latest.get(s);
+            if (before != null && before.replicaConninfo() != null && !before.replicaConninfo().isBlank()) {
+                savedConninfo.put(s, before.replicaConninfo());
+            }
+            futures.put(s, connections.get(s).freeze(config.freezeTimeout()));
+        }
+        Map<String, InstanceObservation> positions = new LinkedHashMap<>();
+        futures.forEach((s, f) -> {
+            InstanceObservation o;
+            try {
+                o = Await.result(f, config.freezeTimeout().plusSeconds(3));
+                InstanceObservation before = latest.get(s);
+                // a stopped WAL receiver no longer tells its timeline; timelines only grow, so the one seen streaming stands
+                if (before != null && before.timeline() != null && (o.timeline() == null || o.timeline() < before.timeline())) {
+                    o = InstanceObservation.standby(s, o.at(), before.timeline(), o.receiveLsn(), o.replayLsn(), false,
+                            o.replicaConninfo());
+                }
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot freeze %s: %s", s, e.getMessage());
+                o = InstanceObservation.unreachable(s, clock.instant(), e.getMessage());
+            }
+            positions.put(s, o);
+        });
+        LOG.infof("frozen positions: %s", positions.values().stream()
+                .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : "unreachable")).toList());
+        return positions;
+    }
+
+    private Procedure.Step fence(Procedure p, Procedure.Fence f) {
+        String candidate = p.candidate();
+        // recorded before the stop: from here on nothing may treat it as the primary
+        updateStatus(t -> {
+            if (!t.fenced.contains(f.instance())) {
+                t.fenced.add(f.instance());
+            }
+            t.targetPrimary = candidate;
+        });
+        InstanceObservation last = latest.get(f.instance());
+        Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable());
+        LOG.infof("fencing %s: %s", f.instance(), r.detail());
+        return p.fenced(r.ok(), r.finalLsn(), r.detail());
+    }
+
+    private Procedure.Step awaitCatchUp(Procedure p, Procedure.AwaitCatchUp a) {
+        try {
+            InstanceObservation o = Await.result(connections.get(a.candidate()).awaitCatchUp(a.atLeast(), config.catchUpTimeout()),
+                    config.catchUpTimeout().plusSeconds(5));
+            return p.caughtUp(true, "replayed up to " + o.replayLsn());
+        } catch (Await.FailedException e) {
+            return p.caughtUp(false, e.getMessage());
+        }
+    }
+
+    private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started) {
+        InstanceConnection c = connections.get(pr.candidate());
+        try {
+            boolean ok = Await.result(c.promote(config.promoteTimeout()), config.promoteTimeout().plusSeconds(10));
+            InstanceObservation after = observe(pr.candidate());
+            if (!ok || !after.isPrimary() || after.timeline() == null) {
+                return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");
+            }
+            int timeline = after.timeline();
+            String from = p.from();
+            String kind = p.kind().label();
+            updateStatus(t -> {
+                t.currentPrimary = pr.candidate();
+                t.timeline = timeline;
+                TopologyStatus.Promotion h = new TopologyStatus.Promotion();
+                h.kind = kind;
+                h.from = from;
+                h.to = pr.candidate();
+                h.timeline = timeline;
+                h.startedAt = started.truncatedTo(ChronoUnit.MILLIS).toString();
+                h.finishedAt = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
+                h.reason = reason;
+                t.history.add(h);
+            });
+            metrics.timeline(timeline);
+            LOG.infof("promoted %s on timeline %d", pr.candidate(), timeline);
+            return p.promoted(true, timeline, "");
+        } catch (Await.FailedException e) {
+            return p.promoted(false, 0, e.getMessage());
+        }
+    }
+
+    /** Slots on the new primary for every other instance, then each standby pointed at it. */
+    private void repoint(String newPrimary, List<String> standbys) {
+        InstanceConnection primary = connections.get(newPrimary);
+        for (String n : serials.keySet()) {
+            if (!n.equals(newPrimary)) {
+                try {
+                    Await.result(primary.ensureSlot(ClusterNames.replicationSlot(n)), Duration.ofSeconds(5));
+                } catch (Await.FailedException e) {
+                    LOG.warnf("cannot create the slot of %s on %s: %s", n, newPrimary, e.getMessage());
+                }
+            }
+        }
+        int port = addressing.port(serials.get(newPrimary));
+        List<Future<Void>> pending = new ArrayList<>();
+        for (String s : standbys) {
+            pending.add(connections.get(s).setPrimaryConninfo(conninfoFor(s, port).toString())
+                    .onFailure(e -> LOG.warnf("cannot re-point %s: %s (will retry)", s, e.getMessage())));
+        }
+        for (Future<Void> f : pending) {
+            try {
+                Await.result(f, Duration.ofSeconds(5));
+            } catch (Await.FailedException ignored) {
+                // logged above; repairStandbys retries once the standby answers
+            }
+        }
+        savedConninfo.clear();
+    }
+
+    private void unfreeze(List<String> standbys, String primary) {
+        Integer serial = serials.get(primary);
+        for (String s : standbys) {
+            String conninfo = savedConninfo.getOrDefault(s,
+                    serial == null ? null : addressing.replicationConninfo(s, addressing.port(serial)).toString());
+            if (conninfo == null) {
+                continue;
+            }
+            try {
+                Await.result(connections.get(s).setPrimaryConninfo(conninfo), Duration.ofSeconds(5));
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot unfreeze %s: %s", s, e.getMessage());
+            }
+        }
+        savedConninfo.clear();
+    }
+
+    private Conninfo conninfoFor(String standby, int primaryPort) {
+        String known = savedConninfo.get(standby);
+        if (known == null) {
+            InstanceObservation o = latest.get(standby);
+            known = o == null ? null : o.replicaConninfo();
+        }
+        Conninfo base;
+        try {
+            base = known == null || known.isBlank() ? null : Conninfo.parse(known);
+        } catch (IllegalArgumentException e) {
+            base = null;
+        }
+        if (base == null || base.isEmpty()) {
+            return addressing.replicationConninfo(standby, primaryPort);
+        }
+        return base.pointedAt(LocalAddressing.HOST, primaryPort);
+    }
+
+    /**
+     * Standbys that point elsewhere than the primary (a re-point that failed while they were
+     * down, a freeze left behind by a monitor that died) are pointed at it.
+     */
+    private void repairStandbys(String primary, List<String> names, Set<String> fenced, Map<String, InstanceObservation> observed) {
+        int port = addressing.port(serials.get(primary));
+        for (String n : names) {
+            InstanceObservation o = observed.get(n);
+            if (n.equals(primary) || fenced.contains(n) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
+                continue;
+            }
+            String currentPort;
+            try {
+                currentPort = Conninfo.parse(o.replicaConninfo()).get("port");
+            } catch (IllegalArgumentException e) {
+                currentPort = null;
+            }
+            if (Integer.toString(port).equals(currentPort)) {
+                continue;
+            }
+            Conninfo target = conninfoFor(n, port);
+            LOG.infof("standby %s points at port %s, not at primary %s: re-pointing", n, currentPort, primary);
+            try {
+                Await.result(connections.get(n).setPrimaryConninfo(target.toString()), Duration.ofSeconds(5));
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot re-point %s: %s", n, e.getMessage());
+            }
+        }
+    }
+
+    private void failPending(String why) {
+        SwitchoverRequest r;
+        while ((r = requests.poll()) != null) {
+            r.result().completeExceptionally(new NotLeaderException(why));
+        }
+    }
+
+    @Override
+    public void close() {
+        failPending("the monitor is shutting down");
+        elector.release();
+        connections.values().forEach(InstanceConnection::close);
+        connections.clear();
+        metrics.close();
+    }
+
+    /** This monitor may not act: another one holds the lease (or nobody does). */
+    public static final class NotLeaderException extends RuntimeException {
+        public NotLeaderException(String detail) {
+            super(detail == null ? "no monitor holds the lease" : "not the leader: " + detail);
+        }
+    }
+}

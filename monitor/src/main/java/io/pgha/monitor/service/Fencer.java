@@ -1,0 +1,16 @@
+package io.pgha.monitor.service;
+
+import io.pgha.monitor.core.Lsn;
+
+/** Makes sure a former primary can never take writes again; one implementation per platform. */
+public interface Fencer {
+    /**
+     * @param clean   a planned stop that lets the standbys receive all of its WAL first
+     * @param answers whether the instance answered its last check
+     */
+    Result fence(String instance, boolean clean, boolean answers);
+
+    /** {@code finalLsn}: after a clean stop, a position a standby must replay past to have all of its WAL. */
+    record Result(boolean ok, Lsn finalLsn, String detail) {
+    }
+}

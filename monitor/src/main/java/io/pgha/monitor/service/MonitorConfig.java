@@ -1,0 +1,49 @@
+package io.pgha.monitor.service;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * What the monitor service reads besides the cluster spec. {@code pgha.home} and
+ * {@code pgha.port-base} override $PGHA_HOME and $PGHA_PORT_BASE (read through
+ * {@link io.pgha.local.LocalLayout#fromEnvironment()} when absent).
+ */
+@ConfigMapping(prefix = "pgha")
+public interface MonitorConfig {
+    Optional<String> home();
+
+    Optional<Integer> portBase();
+
+    Monitor monitor();
+
+    interface Monitor {
+        /** Lease identity; default host name and process id. */
+        Optional<String> identity();
+
+        /** How long the lease holds without renewal; renewed every quarter of it. */
+        @WithDefault("5s")
+        Duration leaseDuration();
+
+        /** How long freezing one standby may take. */
+        @WithDefault("5s")
+        Duration freezeTimeout();
+
+        /** How long a promotion waits for the candidate to replay what it received. */
+        @WithDefault("30s")
+        Duration catchUpTimeout();
+
+        @WithDefault("60s")
+        Duration promoteTimeout();
+
+        /** WAL positions and lag go to status at most this often when nothing else changed. */
+        @WithDefault("10s")
+        Duration statusRefresh();
+
+        /** How long POST .../switchover waits for the switchover to finish. */
+        @WithDefault("120s")
+        Duration switchoverTimeout();
+    }
+}
