@@ -212,6 +212,8 @@ public final class InstanceConnection implements AutoCloseable {
                 }
                 connection = c;
                 c.closeHandler(v -> forget(c));
+                // a server that goes away says so on the connection; the next check reports it
+                c.exceptionHandler(e -> forget(c));
                 return c;
             }
         });

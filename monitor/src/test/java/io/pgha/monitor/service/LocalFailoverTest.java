@@ -1,0 +1,134 @@
+package io.pgha.monitor.service;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
+import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.local.OsUser;
+import io.pgha.local.PgBinaries;
+import io.pgha.monitor.local.LocalFencer;
+import io.pgha.monitor.testing.LocalCluster;
+import io.pgha.monitor.testing.Writer;
+import io.vertx.core.Vertx;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Failover for real: three PostgreSQL 15 instances with synchronous quorum (ANY 1), a writer that
+ * records every acknowledged id, the primary's postmaster killed with SIGKILL, and the monitor
+ * (with its real reactive client, lease and fencer) promoting and re-pointing.
+ */
+class LocalFailoverTest {
+    private static Vertx vertx;
+
+    @BeforeAll
+    static void vertx() {
+        vertx = Vertx.vertx();
+    }
+
+    @AfterAll
+    static void closeVertx() {
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+    }
+
+    static MonitorRunner runner(LocalCluster cluster, String identity, SimpleMeterRegistry registry) {
+        ClusterMonitor.Config config = new ClusterMonitor.Config(Duration.ofSeconds(3), Duration.ofSeconds(5),
+                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10));
+        return new MonitorRunner(cluster.layout(), vertx, registry,
+                new LocalFencer(cluster.layout(), PgBinaries.locate(), OsUser.forPostgres()), identity, config,
+                Clock.systemUTC()).start();
+    }
+
+    static void awaitHealthy(LocalCluster cluster, String primary) {
+        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
+            TopologyStatus t = cluster.topology();
+            assertEquals(primary, t.currentPrimary);
+            assertEquals(cluster.names().size(), t.instances.size());
+            for (TopologyStatus.Instance i : t.instances) {
+                assertTrue(Boolean.TRUE.equals(i.healthy), i.name + " healthy");
+            }
+        });
+    }
+
+    @Test
+    void sigkilledPrimaryIsReplacedWithoutLosingAnAcknowledgedCommit() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500)) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            try (MonitorRunner monitor = runner(cluster, "monitor-a", registry)) {
+                awaitHealthy(cluster, "pg-1");
+                TopologyStatus before = cluster.topology();
+                assertEquals("primary", before.instance("pg-1").orElseThrow().role);
+                assertEquals("standby", before.instance("pg-2").orElseThrow().role);
+                assertEquals("quorum", before.instance("pg-2").orElseThrow().syncState);
+                assertEquals(1.0, registry.get("pgha.instance.up").tag("instance", "pg-1").gauge().value());
+                assertEquals(1.0, registry.get("pgha.instance.primary").tag("instance", "pg-1").gauge().value());
+                assertEquals(1.0, registry.get("pgha.monitor.leader").gauge().value());
+
+                try (Writer writer = Writer.start(cluster, "pg-1")) {
+                    await().atMost(20, TimeUnit.SECONDS).until(() -> writer.acknowledged().size() >= 200);
+                    long killedAt = System.nanoTime();
+                    ProcessHandle.of(cluster.postmasterPid("pg-1").orElseThrow()).orElseThrow().destroyForcibly();
+
+                    await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
+                        TopologyStatus t = cluster.topology();
+                        assertNotEquals("pg-1", t.currentPrimary);
+                        assertEquals(1, t.history.size());
+                        assertFalse(Conditions.isTrue(cluster.cluster().getStatus().conditions, ConditionTypes.FAILING_OVER));
+                    });
+                    long failoverMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
+                    writer.stop();
+                    TopologyStatus after = cluster.topology();
+                    String promoted = after.currentPrimary;
+                    String other = promoted.equals("pg-2") ? "pg-3" : "pg-2";
+                    System.out.printf("failover: pg-1 killed, %s promoted on timeline %d, %d ms after the kill, "
+                            + "%d acknowledged ids%n", promoted, after.timeline, failoverMillis, writer.acknowledged().size());
+                    assertEquals(2, after.timeline);
+                    assertEquals(List.of("pg-1"), after.fenced);
+                    TopologyStatus.Promotion h = after.history.get(0);
+                    assertEquals("failover", h.kind);
+                    assertEquals("pg-1", h.from);
+                    assertEquals(promoted, h.to);
+
+                    // zero loss: every id the old primary acknowledged is on the new one
+                    assertEquals(Set.of(), writer.missingOn(promoted));
+                    assertEquals("f", cluster.query(promoted, "SELECT pg_is_in_recovery()"));
+                    assertEquals("2", cluster.query(promoted,
+                            "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"));
+
+                    // the other standby streams from the new primary, through its slot there
+                    await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> {
+                        assertEquals("streaming", cluster.query(other, "SELECT status FROM pg_stat_wal_receiver"));
+                        assertEquals(Integer.toString(cluster.port(promoted)),
+                                cluster.query(other, "SELECT sender_port FROM pg_stat_wal_receiver"));
+                    });
+                    try (var c = cluster.connect(promoted); var s = c.createStatement()) {
+                        s.execute("INSERT INTO acked VALUES (-1)");
+                    }
+                    await().atMost(10, TimeUnit.SECONDS).untilAsserted(() ->
+                            assertEquals("1", cluster.query(other, "SELECT count(*) FROM acked WHERE id = -1")));
+                    assertFalse(cluster.postmasterPid("pg-1").isPresent(), "the old primary stays down");
+                    assertEquals(1.0, registry.get("pgha.failovers").tag("kind", "failover").tag("outcome", "done")
+                            .counter().count());
+                    assertEquals(1, registry.get("pgha.failover.duration").timer().count());
+                    await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
+                        assertEquals(0.0, registry.get("pgha.instance.up").tag("instance", "pg-1").gauge().value());
+                        assertEquals(2.0, registry.get("pgha.timeline").gauge().value());
+                    });
+                }
+            }
+        }
+    }
+}
