@@ -67,8 +67,11 @@ class LocalFailoverTest {
     void sigkilledPrimaryIsReplacedWithoutLosingAnAcknowledgedCommit() throws Exception {
         try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500)) {
             SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            SimpleMeterRegistry standbyRegistry = new SimpleMeterRegistry();
             try (MonitorRunner monitor = runner(cluster, "monitor-a", registry)) {
                 awaitHealthy(cluster, "pg-1");
+                // a second monitor on the same state directory: it watches but never acts
+                MonitorRunner second = runner(cluster, "monitor-b", standbyRegistry);
                 TopologyStatus before = cluster.topology();
                 assertEquals("primary", before.instance("pg-1").orElseThrow().role);
                 assertEquals("standby", before.instance("pg-2").orElseThrow().role);
@@ -77,7 +80,8 @@ class LocalFailoverTest {
                 assertEquals(1.0, registry.get("pgha.instance.primary").tag("instance", "pg-1").gauge().value());
                 assertEquals(1.0, registry.get("pgha.monitor.leader").gauge().value());
 
-                try (Writer writer = Writer.start(cluster, "pg-1")) {
+                Writer writer = Writer.start(cluster, "pg-1");
+                try {
                     await().atMost(20, TimeUnit.SECONDS).until(() -> writer.acknowledged().size() >= 200);
                     long killedAt = System.nanoTime();
                     ProcessHandle.of(cluster.postmasterPid("pg-1").orElseThrow()).orElseThrow().destroyForcibly();
@@ -127,8 +131,104 @@ class LocalFailoverTest {
                         assertEquals(0.0, registry.get("pgha.instance.up").tag("instance", "pg-1").gauge().value());
                         assertEquals(2.0, registry.get("pgha.timeline").gauge().value());
                     });
+                    assertEquals(0.0, standbyRegistry.get("pgha.monitor.leader").gauge().value());
+                    assertTrue(standbyRegistry.find("pgha.failovers").counters().isEmpty(), "the second monitor never acted");
+                    assertEquals(1, cluster.topology().history.size(), "one failover, not two");
+                } finally {
+                    writer.close();
+                    second.close();
                 }
             }
         }
+    }
+
+    @Test
+    void switchoverLosesNothingAndTheFormerPrimaryCanStreamFromTheNewOne() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500);
+             MonitorRunner monitor = runner(cluster, "monitor-a", new SimpleMeterRegistry())) {
+            awaitHealthy(cluster, "pg-1");
+            ClusterMonitor.SwitchoverResult result;
+            try (Writer writer = Writer.start(cluster, "pg-1")) {
+                await().atMost(20, TimeUnit.SECONDS).until(() -> writer.acknowledged().size() >= 200);
+                long started = System.nanoTime();
+                result = monitor.monitor().orElseThrow().requestSwitchover("pg-3").get(60, TimeUnit.SECONDS);
+                System.out.printf("switchover pg-1 -> pg-3: %s in %d ms, %d acknowledged ids%n", result.message(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), writer.acknowledged().size());
+                writer.stop();
+                assertTrue(result.done(), result.message());
+                assertEquals(Set.of(), writer.missingOn("pg-3"));
+            }
+            TopologyStatus t = cluster.topology();
+            assertEquals("pg-3", t.currentPrimary);
+            assertEquals(2, t.timeline);
+            assertEquals("switchover", t.history.get(0).kind);
+            assertEquals(List.of("pg-1"), t.fenced);
+            assertEquals("shut down", cluster.pgCtl().clusterState(cluster.layout().dataDir("pg-1")),
+                    "the old primary was stopped cleanly");
+            await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(Integer.toString(cluster.port("pg-3")),
+                    cluster.query("pg-2", "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")));
+
+            // a clean switchover needs no rewind: the former primary starts as a standby of the new timeline
+            cluster.makeStandby("pg-1", 3);
+            cluster.startInstance(1);
+            await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
+                assertEquals("streaming", cluster.query("pg-1", "SELECT status FROM pg_stat_wal_receiver"));
+                assertEquals("2", cluster.query("pg-1", "SELECT received_tli FROM pg_stat_wal_receiver"));
+                TopologyStatus now = cluster.topology();
+                assertEquals(List.of(), now.fenced, "rejoined: no longer fenced");
+                assertEquals("standby", now.instance("pg-1").orElseThrow().role);
+                assertTrue(now.instance("pg-1").orElseThrow().healthy);
+            });
+            // and a target that is no standby is refused without touching anything
+            ClusterMonitor.SwitchoverResult refused = monitor.monitor().orElseThrow().requestSwitchover("pg-3")
+                    .get(30, TimeUnit.SECONDS);
+            assertFalse(refused.done());
+            assertTrue(refused.message().contains("primary already"), refused.message());
+            assertEquals(1, cluster.topology().history.size());
+        }
+    }
+
+    @Test
+    void hungPrimaryIsFencedAndReplacedAndNeverAcknowledgesAgain() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500);
+             MonitorRunner monitor = runner(cluster, "monitor-a", new SimpleMeterRegistry())) {
+            awaitHealthy(cluster, "pg-1");
+            Writer writer = Writer.start(cluster, "pg-1");
+            List<ProcessHandle> processes;
+            try {
+                await().atMost(20, TimeUnit.SECONDS).until(() -> writer.acknowledged().size() >= 200);
+                ProcessHandle postmaster = ProcessHandle.of(cluster.postmasterPid("pg-1").orElseThrow()).orElseThrow();
+                processes = new java.util.ArrayList<>(postmaster.descendants().toList());
+                processes.add(0, postmaster);
+                signal("STOP", processes);
+                int ackedWhenStopped = writer.acknowledged().size();
+                await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
+                    assertNotEquals("pg-1", cluster.topology().currentPrimary);
+                    assertEquals(1, cluster.topology().history.size());
+                });
+                // resuming what is left of the old primary changes nothing: it was killed, not paused
+                signal("CONT", processes);
+                await().atMost(10, TimeUnit.SECONDS).until(() -> processes.stream().noneMatch(ProcessHandle::isAlive));
+                assertTrue(writer.acknowledged().size() <= ackedWhenStopped + 1,
+                        "at most the commit in flight when the postmaster froze may be acknowledged afterwards");
+            } finally {
+                writer.stop();
+            }
+            String promoted = cluster.topology().currentPrimary;
+            assertEquals(Set.of(), writer.missingOn(promoted));
+            assertEquals(List.of("pg-1"), cluster.topology().fenced);
+            assertThrowsSql(() -> cluster.query("pg-1", "SELECT 1"));
+        }
+    }
+
+    private static void signal(String signal, List<ProcessHandle> processes) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("kill", "-" + signal));
+        processes.forEach(p -> command.add(Long.toString(p.pid())));
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+                .waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private static void assertThrowsSql(org.junit.jupiter.api.function.Executable e) {
+        org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class, e);
     }
 }
