@@ -1,0 +1,84 @@
+package io.pgha.monitor.service;
+
+import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.monitor.testing.LocalCluster;
+import io.pgha.monitor.testing.LocalClusterResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.util.concurrent.TimeUnit;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The monitor as a Quarkus application over a real two-instance cluster: REST topology, Prometheus
+ * metrics, health, and a switchover through the REST API.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = LocalClusterResource.class, restrictToAnnotatedClass = false)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MonitorApplicationTest {
+
+    @Test
+    @Order(1)
+    void restShowsTheLiveTopology() {
+        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/clusters/default/pg").then()
+                .statusCode(200)
+                .body("currentPrimary", equalTo("pg-1"))
+                .body("leader", equalTo(true))
+                .body("monitor", equalTo("quarkus-test-monitor"))
+                .body("instances", hasSize(2))
+                .body("instances[0].role", equalTo("primary"))
+                .body("instances[1].role", equalTo("standby"))
+                .body("instances[1].healthy", equalTo(true))
+                .body("instances[1].syncState", equalTo("async")));
+        given().when().get("/clusters").then().statusCode(200).body("$", hasSize(1)).body("[0].name", equalTo("pg"));
+        given().when().get("/clusters/default/nope").then().statusCode(404);
+        given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.leader", equalTo(true));
+    }
+
+    @Test
+    @Order(2)
+    void metricsArePrefixedAndLabelled() {
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then().statusCode(200)
+                .body(containsString("pgha_instance_up{cluster=\"pg\",instance=\"pg-1\"} 1.0"))
+                .body(containsString("pgha_instance_primary{cluster=\"pg\",instance=\"pg-1\"} 1.0"))
+                .body(containsString("pgha_instance_primary{cluster=\"pg\",instance=\"pg-2\"} 0.0"))
+                .body(containsString("pgha_replication_lag_bytes{cluster=\"pg\",instance=\"pg-2\"}"))
+                .body(containsString("pgha_replication_lag_seconds{cluster=\"pg\",instance=\"pg-2\"}"))
+                .body(containsString("pgha_seconds_since_last_check{cluster=\"pg\",instance=\"pg-2\"}"))
+                .body(containsString("pgha_timeline{cluster=\"pg\"} 1.0"))
+                .body(containsString("pgha_monitor_leader{cluster=\"pg\"} 1.0")));
+    }
+
+    @Test
+    @Order(3)
+    void switchoverThroughRest() {
+        given().contentType(ContentType.JSON).body("{\"target\":\"pg-9\"}")
+                .when().post("/clusters/default/pg/switchover").then().statusCode(409)
+                .body("message", containsString("not an instance"));
+        given().contentType(ContentType.JSON).body("{}")
+                .when().post("/clusters/default/pg/switchover").then().statusCode(200)
+                .body("done", equalTo(true)).body("from", equalTo("pg-1")).body("to", equalTo("pg-2"))
+                .body("timeline", equalTo(2));
+        LocalCluster cluster = LocalClusterResource.cluster;
+        TopologyStatus t = cluster.topology();
+        assertEquals("pg-2", t.currentPrimary);
+        assertEquals("switchover", t.history.get(0).kind);
+        given().when().get("/clusters/default/pg").then().statusCode(200).body("currentPrimary", equalTo("pg-2"))
+                .body("fenced[0]", equalTo("pg-1"));
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then()
+                .body(containsString("pgha_failovers_total{cluster=\"pg\",kind=\"switchover\",outcome=\"done\"} 1.0"))
+                .body(containsString("pgha_failover_duration_seconds_count{cluster=\"pg\",kind=\"switchover\"} 1")));
+    }
+}
