@@ -159,6 +159,32 @@ class ClusterE2ETest {
 
     @Test
     @Order(8)
+    void invalidManifestsAreRejectedNamingTheFieldAndChangeNothing() throws Exception {
+        String before = pgha.status().get("instances").toString();
+        String example = Files.readString(Path.of("../deploy/examples/cluster.yaml"));
+        Map<String, String> cases = Map.of(
+                "spec.instances", example.replace("instances: 3", "instances: 0"),
+                "spec.replication.number", example.replace("instances: 3",
+                        "instances: 3\n  replication:\n    synchronous: quorum\n    number: 3"),
+                "spec.router.poolSize", example.replace("poolSize: 20", "poolSize: twenty"),
+                "spec.parameters.shared_bufers", example.replace("shared_buffers:", "shared_bufers:"),
+                "spec.parameters.wal_level", example.replace("shared_buffers: 128MB", "wal_level: minimal"),
+                "spec.bootstrap", example.replace("instances: 3", "instances: 3\n  bootstrap:\n    initdb:\n      database: other"));
+        for (Map.Entry<String, String> c : cases.entrySet()) {
+            Path file = pgha.home.resolve("bad.yaml");
+            Files.writeString(file, c.getValue());
+            Launcher.Result r = pgha.run("apply", "-f", file.toString());
+            assertEquals(1, r.exitCode(), c.getKey() + ": " + r.stderr());
+            assertEquals(1, r.stderr().strip().lines().count(), "one line: " + r.stderr());
+            assertTrue(r.stderr().contains(c.getKey()), "names " + c.getKey() + ": " + r.stderr());
+        }
+        assertEquals(before, pgha.status().get("instances").toString());
+        String stored = Files.readString(pgha.home.resolve("store/postgresclusters/default/pg.json"));
+        assertTrue(stored.contains("\"generation\" : 1"), "the stored spec is untouched: " + stored);
+    }
+
+    @Test
+    @Order(9)
     void scalingAddsThenRemovesStandbysWithoutTouchingThePrimary() throws Exception {
         long primaryPid = pgha.instance("pg-1").get("pid").asLong();
         try (Connection held = Launcher.connect(pgha.uri("--primary")); Statement s = held.createStatement()) {

@@ -62,12 +62,16 @@ final class LocalInstances {
     /** initdb with checksums, configuration, start, then the roles and the application database. */
     void createPrimary(String instance, int serial, String locale, Map<String, String> shared, Credentials superuser,
                        Credentials replication, Credentials app) {
+        // nothing was recorded for this instance, so whatever a failed earlier attempt left holds no data
+        discardUnrecorded(instance);
         prepareInstanceDir(instance, replication);
         pgCtl.initdb(layout.dataDir(instance), superuser.username(), superuser.password(), locale);
         writeConfig(instance, shared);
         start(instance, serial);
         try (Connection c = Sql.connect(port(serial), superuser, "postgres"); Statement s = c.createStatement()) {
             PGConnection pg = c.unwrap(PGConnection.class);
+            // in quorum mode no standby exists yet to confirm these commits
+            s.execute("SET synchronous_commit TO local");
             s.execute("CREATE ROLE " + replication.username() + " WITH LOGIN REPLICATION");
             // the driver computes the SCRAM verifier, so no password ever reaches the server or its log
             pg.alterUserPassword(replication.username(), replication.password().toCharArray(), "scram-sha-256");
@@ -85,10 +89,10 @@ final class LocalInstances {
      */
     void createStandby(String instance, int serial, Map<String, String> shared, int primaryPort, Credentials superuser,
                        Credentials replication) {
+        discardUnrecorded(instance);
         prepareInstanceDir(instance, replication);
         ensureSlot(primaryPort, superuser, instance);
         Path data = layout.dataDir(instance);
-        deleteTree(data);
         pgCtl.basebackup(conninfo(primaryPort, instance) + " application_name=" + instance, data,
                 ClusterNames.replicationSlot(instance));
         writeStandbySettings(instance, primaryPort);
@@ -121,6 +125,11 @@ final class LocalInstances {
         }
         createStandby(instance, serial, shared, primaryPort, superuser, replication);
         return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_CLONE;
+    }
+
+    private void discardUnrecorded(String instance) {
+        stop(instance, PgCtl.StopMode.IMMEDIATE);
+        deleteTree(layout.instanceDir(instance));
     }
 
     void start(String instance, int serial) {

@@ -41,19 +41,20 @@ import java.util.stream.Collectors;
  */
 public final class LocalProvisioner {
     private static final Logger LOG = Logger.getLogger(LocalProvisioner.class);
-    /** How long a crashed standby stays down before it is restarted, so that its crash is visible. */
-    static final Duration RESTART_DELAY = Duration.ofSeconds(5);
 
     private final LocalLayout layout;
     private final FileResourceStore store;
     private final LocalSecrets secrets;
     private final LocalInstances instances;
     private final Clock clock;
+    /** How long a crashed standby stays down before it is restarted, so that its crash is visible. */
+    private final Duration restartDelay;
     private final Map<String, Instant> downSince = new HashMap<>();
     /** Set by {@link #stopAll}: passes do nothing until the next apply, so nothing restarts what pgha down stopped. */
     private volatile boolean paused;
 
-    public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Clock clock) {
+    public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Duration restartDelay, Clock clock) {
+        this.restartDelay = restartDelay;
         this.layout = layout;
         this.store = store;
         this.secrets = new LocalSecrets(layout);
@@ -195,7 +196,7 @@ public final class LocalProvisioner {
                     x.rejoinedTimeline = timeline;
                 }), null);
                 return true;
-            } else if (!wasPrimary && delayPassed(i.name, now, RESTART_DELAY)) {
+            } else if (!wasPrimary && delayPassed(i.name, now, restartDelay)) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "restarting standby " + i.name);
                 instances.start(i.name, i.serial);
                 downSince.remove(i.name);
@@ -241,7 +242,8 @@ public final class LocalProvisioner {
             PostgresClusterStatus s = c.getStatus();
             s.phase = readiness.ready() ? ClusterPhase.READY : ClusterPhase.WAITING_FOR_INSTANCES;
             s.provisioning.message = readiness.message();
-            s.observedGeneration = c.getMetadata().getGeneration();
+            // the generation this pass acted on: the spec may have changed while it ran
+            s.observedGeneration = cluster.getMetadata().getGeneration();
             s.conditions = Conditions.with(s.conditions, ready, clock);
             return c;
         });

@@ -32,6 +32,10 @@ public class LocalRuntime {
     @ConfigProperty(name = "pgha.platform", defaultValue = "local")
     String platform;
 
+    /** How long a crashed standby stays down before the provisioner restarts it. */
+    @ConfigProperty(name = "pgha.local.standby-restart-delay", defaultValue = "5s")
+    Duration standbyRestartDelay;
+
     private LocalLayout layout;
     private FileResourceStore store;
     private LocalSecrets secrets;
@@ -47,7 +51,7 @@ public class LocalRuntime {
         store = new FileResourceStore(layout.store());
         secrets = new LocalSecrets(layout);
         PgCtl pgCtl = new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog());
-        provisioner = new LocalProvisioner(layout, store, pgCtl, Clock.systemUTC());
+        provisioner = new LocalProvisioner(layout, store, pgCtl, standbyRestartDelay, Clock.systemUTC());
         loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-provisioner"));
         loop.schedule(this::pass, 0, TimeUnit.MILLISECONDS);
         LOG.infof("local provisioner watching %s", layout.home());
