@@ -84,7 +84,7 @@ public final class LocalFencer implements Fencer {
         postmaster.destroyForcibly();
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         while (System.nanoTime() < deadline) {
-            if (!postmaster.isAlive() && children.stream().noneMatch(ProcessHandle::isAlive)) {
+            if (gone(postmaster) && children.stream().allMatch(LocalFencer::gone)) {
                 return new Result(true, null, "killed postmaster " + pid + " and " + children.size() + " children");
             }
             try {
@@ -95,6 +95,20 @@ public final class LocalFencer implements Fencer {
             }
         }
         return new Result(false, null, "postmaster " + pid + " or a child survived SIGKILL");
+    }
+
+    /** Exited, or exited and not yet reaped by its parent (a zombie runs no code and holds no socket). */
+    static boolean gone(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = java.nio.file.Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+            int end = stat.lastIndexOf(')');
+            return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+        } catch (IOException | RuntimeException e) {
+            return !p.isAlive();
+        }
     }
 
     private static void signal(String signal, long pid) {

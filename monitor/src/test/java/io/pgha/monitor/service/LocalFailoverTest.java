@@ -185,6 +185,23 @@ class LocalFailoverTest {
             assertFalse(refused.done());
             assertTrue(refused.message().contains("primary already"), refused.message());
             assertEquals(1, cluster.topology().history.size());
+
+            // the declarative way back: the switchover annotation names the rejoined pg-1
+            var annotated = cluster.cluster();
+            annotated.getMetadata().setAnnotations(java.util.Map.of(io.pgha.api.Labels.SWITCHOVER_ANNOTATION, "pg-1"));
+            annotated.getMetadata().setResourceVersion(null);
+            cluster.store().apply(annotated);
+            await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
+                TopologyStatus back = cluster.topology();
+                assertEquals("pg-1", back.currentPrimary);
+                assertEquals(3, back.timeline);
+                assertEquals(2, back.history.size());
+                assertTrue(back.history.get(1).reason.contains("annotation"), back.history.get(1).reason);
+                assertFalse(Conditions.isTrue(cluster.cluster().getStatus().conditions, ConditionTypes.FAILING_OVER));
+                assertEquals(Integer.toString(cluster.port("pg-1")),
+                        cluster.query("pg-2", "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'"));
+            });
+            assertEquals("f", cluster.query("pg-1", "SELECT pg_is_in_recovery()"));
         }
     }
 

@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -45,6 +44,7 @@ import java.util.stream.Stream;
  */
 public final class LocalCluster implements AutoCloseable {
     public static final String NAME = "pg";
+    private static final java.sql.Driver DRIVER = new org.postgresql.Driver();
 
     private final Path home;
     private final LocalLayout layout;
@@ -233,7 +233,13 @@ public final class LocalCluster implements AutoCloseable {
         p.setProperty("password", superuser.password());
         p.setProperty("connectTimeout", "2");
         p.setProperty("socketTimeout", "30");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port(instance) + "/postgres", p);
+        // the driver directly, not DriverManager: after a Quarkus test in the same JVM, DriverManager
+        // refuses drivers registered by another class loader
+        Connection c = DRIVER.connect("jdbc:postgresql://127.0.0.1:" + port(instance) + "/postgres", p);
+        if (c == null) {
+            throw new SQLException("the driver did not accept the URL");
+        }
+        return c;
     }
 
     /** The first column of the first row of {@code sql} on {@code instance}. */
