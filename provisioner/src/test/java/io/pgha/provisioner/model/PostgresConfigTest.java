@@ -1,0 +1,76 @@
+package io.pgha.provisioner.model;
+
+import io.pgha.api.v1.cluster.PostgresClusterSpec;
+import io.pgha.api.v1.cluster.ReplicationSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PostgresConfigTest {
+    private static PostgresClusterSpec spec() {
+        return new PostgresClusterSpec();
+    }
+
+    @Test
+    void managedSettingsAreAlwaysThere() {
+        Map<String, String> s = PostgresConfig.sharedSettings("pg", spec(), List.of("pg-1", "pg-2", "pg-3"));
+        assertEquals("replica", s.get("wal_level"));
+        assertEquals("on", s.get("hot_standby"));
+        assertEquals("on", s.get("wal_log_hints"));
+        assertEquals("on", s.get("archive_mode"));
+        assertEquals(PostgresConfig.ARCHIVE_COMMAND_WITHOUT_BACKUP, s.get("archive_command"));
+        assertEquals("scram-sha-256", s.get("password_encryption"));
+        assertEquals("", s.get("synchronous_standby_names"));
+    }
+
+    @Test
+    void quorumNamesEveryInstance() {
+        PostgresClusterSpec spec = spec();
+        spec.replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
+        spec.replication.number = 2;
+        assertEquals("ANY 2 (\"pg-1\", \"pg-2\", \"pg-3\")",
+                PostgresConfig.sharedSettings("pg", spec, List.of("pg-1", "pg-2", "pg-3")).get("synchronous_standby_names"));
+    }
+
+    @Test
+    void specParametersOverrideDefaultsButNeverManagedSettings() {
+        PostgresClusterSpec spec = spec();
+        spec.parameters.put("hot_standby_feedback", "off");
+        spec.parameters.put("work_mem", "64MB");
+        Map<String, String> s = PostgresConfig.sharedSettings("pg", spec, List.of("pg-1"));
+        assertEquals("off", s.get("hot_standby_feedback"));
+        assertEquals("64MB", s.get("work_mem"));
+    }
+
+    @Test
+    void slotWalIsBoundedByTheVolume() {
+        assertEquals("256MB", PostgresConfig.maxSlotWalKeepSize("1Gi"));
+        assertEquals("2560MB", PostgresConfig.maxSlotWalKeepSize("10Gi"));
+        assertEquals("64MB", PostgresConfig.maxSlotWalKeepSize("100Mi"));
+    }
+
+    @Test
+    void confQuotesValues() {
+        String conf = PostgresConfig.renderConf(Map.of("log_line_prefix", "it's %m "));
+        assertTrue(conf.contains("log_line_prefix = 'it''s %m '\n"), conf);
+    }
+
+    @Test
+    void hbaIsScramOnlyAndReplicationOnlyForTheReplicationRole() {
+        String hba = PostgresConfig.renderHba(List.of("127.0.0.1/32"));
+        assertFalse(hba.lines().filter(l -> !l.startsWith("#")).anyMatch(l -> l.contains("trust")), hba);
+        assertTrue(hba.contains("host    replication  streaming_replica  127.0.0.1/32  scram-sha-256"), hba);
+        assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
+    }
+
+    @Test
+    void identityGoesOnTheCommandLine() {
+        assertEquals(Map.of("port", "6443", "listen_addresses", "127.0.0.1", "unix_socket_directories", "/s",
+                "cluster_name", "pg-2"), PostgresConfig.instanceSettings("pg-2", "127.0.0.1", 6443, "/s"));
+    }
+}
