@@ -56,10 +56,10 @@ public final class ClusterMonitor implements AutoCloseable {
 
     /** Timing of the things the spec does not set. */
     public record Config(Duration leaseDuration, Duration freezeTimeout, Duration catchUpTimeout,
-                         Duration promoteTimeout, Duration statusRefresh) {
+                         Duration promoteTimeout, Duration checkpointTimeout, Duration statusRefresh) {
         public static Config defaults() {
             return new Config(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30),
-                    Duration.ofSeconds(60), Duration.ofSeconds(10));
+                    Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
         }
     }
 
@@ -181,7 +181,11 @@ public final class ClusterMonitor implements AutoCloseable {
         try {
             round();
         } catch (RuntimeException e) {
-            LOG.errorf(e, "monitor round for %s/%s failed", namespace, name);
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.debugf("monitor round for %s/%s interrupted: the monitor stops", namespace, name);
+            } else {
+                LOG.errorf(e, "monitor round for %s/%s failed", namespace, name);
+            }
         }
     }
 
@@ -469,6 +473,10 @@ public final class ClusterMonitor implements AutoCloseable {
                     + " done in " + took.toMillis() + " ms" : p.abortReason()));
             return done;
         } catch (RuntimeException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.warnf("%s from %s interrupted in %s: the monitor stops", p.kind().label(), p.from(), p.phase());
+                throw e;
+            }
             LOG.errorf(e, "%s from %s failed", p.kind().label(), p.from());
             metrics.procedureFinished(p.kind().label(), false, Duration.between(started, clock.instant()));
             updateStatus(t -> t.targetPrimary = null, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE,
@@ -569,6 +577,7 @@ public final class ClusterMonitor implements AutoCloseable {
                 return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");
             }
             int timeline = after.timeline();
+            checkpoint(c, pr.candidate());
             String from = p.from();
             String kind = p.kind().label();
             updateStatus(t -> {
@@ -589,6 +598,21 @@ public final class ClusterMonitor implements AutoCloseable {
             return p.promoted(true, timeline, "");
         } catch (Await.FailedException e) {
             return p.promoted(false, 0, e.getMessage());
+        }
+    }
+
+    /**
+     * A checkpoint on the new primary at once. Promotion only requests one, spread out; until it
+     * is done, pg_control still names the old timeline (a former standby's even the one of its
+     * last restartpoint), and pg_rewind, which reads the source's timeline from there, would
+     * rewind a former primary onto the wrong history.
+     */
+    private void checkpoint(InstanceConnection c, String instance) {
+        try {
+            Await.result(c.execute("CHECKPOINT"), config.checkpointTimeout());
+        } catch (Await.FailedException e) {
+            LOG.warnf("CHECKPOINT on %s did not finish in time (%s): recording the promotion anyway", instance,
+                    e.getMessage());
         }
     }
 

@@ -38,6 +38,10 @@ public interface MonitorConfig {
         @WithDefault("60s")
         Duration promoteTimeout();
 
+        /** How long the CHECKPOINT after a promotion may hold back recording it. */
+        @WithDefault("5s")
+        Duration checkpointTimeout();
+
         /** WAL positions and lag go to status at most this often when nothing else changed. */
         @WithDefault("10s")
         Duration statusRefresh();

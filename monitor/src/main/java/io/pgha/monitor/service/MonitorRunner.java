@@ -144,6 +144,15 @@ public final class MonitorRunner implements AutoCloseable {
 
     @Override
     public void close() {
+        stopped = true;
+        // a round in progress (a failover step, say) may finish; then the threads are stopped
+        rounds.shutdown();
+        lease.shutdown();
+        try {
+            rounds.awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         halt();
         ClusterMonitor m = monitor;
         monitor = null;

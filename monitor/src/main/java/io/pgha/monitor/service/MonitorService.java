@@ -38,7 +38,7 @@ public class MonitorService {
         layout = new LocalLayout(config.home().map(Path::of).orElse(env.home()), config.portBase().orElse(env.portBase()));
         MonitorConfig.Monitor m = config.monitor();
         ClusterMonitor.Config timing = new ClusterMonitor.Config(m.leaseDuration(), m.freezeTimeout(), m.catchUpTimeout(),
-                m.promoteTimeout(), m.statusRefresh());
+                m.promoteTimeout(), m.checkpointTimeout(), m.statusRefresh());
         String identity = m.identity().orElseGet(MonitorService::defaultIdentity);
         Fencer fencer = PgBinaries.find().<Fencer>map(bin -> new LocalFencer(layout, bin, OsUser.forPostgres()))
                 .orElseGet(() -> {

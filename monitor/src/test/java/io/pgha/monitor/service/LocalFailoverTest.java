@@ -46,7 +46,7 @@ class LocalFailoverTest {
 
     static MonitorRunner runner(LocalCluster cluster, String identity, SimpleMeterRegistry registry) {
         ClusterMonitor.Config config = new ClusterMonitor.Config(Duration.ofSeconds(3), Duration.ofSeconds(5),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(10));
+                Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
         return new MonitorRunner(cluster.layout(), vertx, registry,
                 new LocalFencer(cluster.layout(), PgBinaries.locate(), OsUser.forPostgres()), identity, config,
                 Clock.systemUTC()).start();
@@ -111,6 +111,8 @@ class LocalFailoverTest {
                     assertEquals("f", cluster.query(promoted, "SELECT pg_is_in_recovery()"));
                     assertEquals("2", cluster.query(promoted,
                             "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int"));
+                    // checkpointed after promotion: pg_control names the new timeline, as pg_rewind needs
+                    assertEquals("2", cluster.query(promoted, "SELECT timeline_id FROM pg_control_checkpoint()"));
 
                     // the other standby streams from the new primary, through its slot there
                     await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> {
@@ -202,6 +204,7 @@ class LocalFailoverTest {
                         cluster.query("pg-2", "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'"));
             });
             assertEquals("f", cluster.query("pg-1", "SELECT pg_is_in_recovery()"));
+            assertEquals("3", cluster.query("pg-1", "SELECT timeline_id FROM pg_control_checkpoint()"));
         }
     }
 
