@@ -1,0 +1,39 @@
+package io.pgha.router.auth;
+
+import java.util.Base64;
+
+/**
+ * A role's stored SCRAM-SHA-256 secret, as in {@code pg_authid.rolpassword}:
+ * {@code SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>}. It lets the router check a
+ * client's proof and sign its answer, but not compute a proof itself: for that it needs the
+ * ClientKey that a successful client exchange reveals.
+ */
+public record ScramVerifier(int iterations, byte[] salt, byte[] storedKey, byte[] serverKey) {
+    public static final String PREFIX = "SCRAM-SHA-256$";
+
+    /** Parses a stored secret; empty when it is absent or not SCRAM-SHA-256 (md5, plain text). */
+    public static java.util.Optional<ScramVerifier> parse(String secret) {
+        if (secret == null || !secret.startsWith(PREFIX)) {
+            return java.util.Optional.empty();
+        }
+        try {
+            String rest = secret.substring(PREFIX.length());
+            int dollar = rest.indexOf('$');
+            String[] iterSalt = rest.substring(0, dollar).split(":", 2);
+            String[] keys = rest.substring(dollar + 1).split(":", 2);
+            Base64.Decoder b64 = Base64.getDecoder();
+            ScramVerifier v = new ScramVerifier(Integer.parseInt(iterSalt[0]), b64.decode(iterSalt[1]), b64.decode(keys[0]), b64.decode(keys[1]));
+            if (v.storedKey.length != Scram.KEY_LENGTH || v.serverKey.length != Scram.KEY_LENGTH || v.iterations < 1) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of(v);
+        } catch (RuntimeException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    /** A verifier no proof can satisfy, used for unknown roles so that they fail like a wrong password. */
+    public static ScramVerifier impossible() {
+        return new ScramVerifier(4096, Scram.randomBytes(16), Scram.randomBytes(Scram.KEY_LENGTH), Scram.randomBytes(Scram.KEY_LENGTH));
+    }
+}

@@ -1,0 +1,101 @@
+package io.pgha.router.pool;
+
+import io.pgha.router.auth.ClientKeys;
+import io.pgha.router.topology.ServerAddress;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * All pools of the router, the SCRAM keys to open their connections with, the parameters a
+ * client is greeted with per role and database, and which servers recently refused connections.
+ * Runs on the router's event loop; the pool list may be read from elsewhere for metrics.
+ */
+public final class PoolManager {
+    private final Vertx vertx;
+    private final NetClient netClient;
+    private final int poolSize;
+    private final long waitTimeoutMs;
+    private final long idleTimeoutNanos;
+    private final long downNanos;
+    private final int maxMessageSize;
+    private final Map<PoolKey, ServerPool> pools = new ConcurrentHashMap<>();
+    private final Map<String, ClientKeys> keys = new HashMap<>();
+    private final Map<ServerAddress, Long> downUntil = new HashMap<>();
+    private final PoolStats stats = new PoolStats();
+    private final long reaper;
+
+    public PoolManager(Vertx vertx, int poolSize, Duration waitTimeout, Duration idleTimeout, Duration downAfterFailure, int maxMessageSize) {
+        this.vertx = vertx;
+        this.netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5000).setTcpNoDelay(true));
+        this.poolSize = poolSize;
+        this.waitTimeoutMs = waitTimeout.toMillis();
+        this.idleTimeoutNanos = idleTimeout.toNanos();
+        this.downNanos = downAfterFailure.toNanos();
+        this.maxMessageSize = maxMessageSize;
+        long period = Math.max(100, Math.min(5000, idleTimeout.toMillis() / 2));
+        this.reaper = vertx.setPeriodic(period, t -> pools.values().forEach(p -> p.closeIdle(idleTimeoutNanos)));
+    }
+
+    public ServerPool pool(PoolKey key) {
+        return pools.computeIfAbsent(key, k -> new ServerPool(vertx, k, poolSize, waitTimeoutMs, this::open, stats));
+    }
+
+    private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {
+        ClientKeys k = keys.get(key.user());
+        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize)
+                .onFailure(e -> {
+                    if (!(e instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
+                        downUntil.put(key.server(), System.nanoTime() + downNanos);
+                    }
+                })
+                .onSuccess(c -> downUntil.remove(key.server()));
+    }
+
+    /** Remembers the keys a client of {@code user} authenticated with, for opening connections. */
+    public void rememberKeys(String user, ClientKeys clientKeys) {
+        keys.put(user, clientKeys);
+    }
+
+    /** Whether a server refused a connection recently and should be avoided for reads. */
+    public boolean isDown(ServerAddress server) {
+        Long until = downUntil.get(server);
+        if (until == null) {
+            return false;
+        }
+        if (System.nanoTime() - until > 0) {
+            downUntil.remove(server);
+            return false;
+        }
+        return true;
+    }
+
+    public void markDown(ServerAddress server) {
+        downUntil.put(server, System.nanoTime() + downNanos);
+    }
+
+    public List<ServerPool> pools() {
+        return List.copyOf(pools.values());
+    }
+
+    public PoolStats stats() {
+        return stats;
+    }
+
+    public NetClient netClient() {
+        return netClient;
+    }
+
+    public void close() {
+        vertx.cancelTimer(reaper);
+        pools.values().forEach(ServerPool::closeAllIdle);
+        netClient.close();
+    }
+}

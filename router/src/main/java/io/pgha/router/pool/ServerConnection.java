@@ -1,0 +1,316 @@
+package io.pgha.router.pool;
+
+import io.pgha.router.auth.ClientKeys;
+import io.pgha.router.auth.Scram;
+import io.pgha.router.auth.ScramClientExchange;
+import io.pgha.router.auth.ScramServerExchange;
+import io.pgha.router.protocol.BackendMessages;
+import io.pgha.router.protocol.MessageFramer;
+import io.pgha.router.protocol.MessageReader;
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol;
+import io.pgha.router.protocol.ProtocolException;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * One connection from the router to a PostgreSQL server. It logs in by SCRAM pass-through, then
+ * hands every server message to its current {@link Listener} (the client session it is lent to, or
+ * the pool while idle). Everything runs on the router's event loop.
+ */
+public final class ServerConnection {
+    /** Receives what the server sends. */
+    public interface Listener {
+        void onServerMessage(ServerConnection server, byte type, Buffer message);
+
+        void onServerMessagePart(ServerConnection server, byte type, Buffer part, boolean first, boolean last);
+
+        /** End of one network read: a good moment to flush what was batched. */
+        void onServerReadComplete(ServerConnection server);
+
+        void onServerClosed(ServerConnection server);
+    }
+
+    /** A login failure with the server's own error message, to pass on to the client as is. */
+    public static final class LoginException extends RuntimeException {
+        private final transient Buffer errorResponse;
+
+        public LoginException(String message, Buffer errorResponse) {
+            super(message, null, false, false);
+            this.errorResponse = errorResponse;
+        }
+
+        public Buffer errorResponse() {
+            return errorResponse;
+        }
+    }
+
+    private static final byte[] STREAMABLE = {PgProtocol.Backend.DATA_ROW, PgProtocol.Backend.COPY_DATA};
+    private static int nextId;
+
+    private final int id = ++nextId;
+    private final PoolKey key;
+    private final NetSocket socket;
+    private final MessageFramer framer;
+    private final Map<String, String> startupParameters;
+    private final Map<String, String> applied;
+    private final Map<String, String> reported = new LinkedHashMap<>();
+    private final Set<String> prepared = new HashSet<>();
+    private Listener listener;
+    private Buffer out;
+    private int backendPid;
+    private int backendSecret;
+    private boolean closed;
+    private long idleSince = System.nanoTime();
+
+    private ServerConnection(PoolKey key, NetSocket socket, Map<String, String> startupParameters, int maxMessageSize) {
+        this.key = key;
+        this.socket = socket;
+        this.startupParameters = Map.copyOf(startupParameters);
+        this.applied = new HashMap<>();
+        parametersReset();
+        this.framer = new MessageFramer(maxMessageSize, 64 * 1024, false, STREAMABLE);
+    }
+
+    /**
+     * Connects and logs in; the future completes once the server is ready for queries.
+     *
+     * @param parameters session parameters for the startup packet besides user and database
+     */
+    public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys, Map<String, String> parameters, int maxMessageSize) {
+        return client.connect(key.server().port(), key.server().host()).compose(socket -> {
+            ServerConnection conn = new ServerConnection(key, socket, parameters, maxMessageSize);
+            return conn.login(keys);
+        });
+    }
+
+    private Future<ServerConnection> login(ClientKeys keys) {
+        Promise<ServerConnection> promise = Promise.promise();
+        ScramClientExchange scram = keys == null ? null : new ScramClientExchange(keys);
+        listener = new Listener() {
+            @Override
+            public void onServerMessage(ServerConnection server, byte type, Buffer message) {
+                try {
+                    switch (type) {
+                        case PgProtocol.Backend.AUTHENTICATION -> authenticate(message, scram);
+                        case PgProtocol.Backend.PARAMETER_STATUS -> {
+                            BackendMessages.ParameterStatus ps = BackendMessages.parameterStatus(message);
+                            reported.put(ps.name(), ps.value());
+                        }
+                        case PgProtocol.Backend.BACKEND_KEY_DATA -> {
+                            BackendMessages.BackendKeyData k = BackendMessages.backendKeyData(message);
+                            backendPid = k.processId();
+                            backendSecret = k.secretKey();
+                        }
+                        case PgProtocol.Backend.READY_FOR_QUERY -> {
+                            listener = null;
+                            promise.tryComplete(ServerConnection.this);
+                        }
+                        case PgProtocol.Backend.ERROR_RESPONSE -> {
+                            String msg = BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE);
+                            promise.tryFail(new LoginException("server " + key.server() + " refused the login: " + msg, message));
+                            close();
+                        }
+                        default -> {
+                            // NoticeResponse, NegotiateProtocolVersion: nothing to do
+                        }
+                    }
+                } catch (ScramServerExchange.ScramException | ProtocolException | LoginException e) {
+                    promise.tryFail(e instanceof LoginException ? e : new LoginException(e.getMessage(), null));
+                    close();
+                }
+            }
+
+            @Override
+            public void onServerMessagePart(ServerConnection server, byte type, Buffer part, boolean first, boolean last) {
+                promise.tryFail(new LoginException("unexpected data from " + key.server() + " during login", null));
+                close();
+            }
+
+            @Override
+            public void onServerReadComplete(ServerConnection server) {
+                flush();
+            }
+
+            @Override
+            public void onServerClosed(ServerConnection server) {
+                promise.tryFail(new LoginException("server " + key.server() + " closed the connection during login", null));
+            }
+        };
+        socket.handler(this::onData);
+        socket.closeHandler(v -> onClosed());
+        socket.exceptionHandler(e -> close());
+        Map<String, String> params = new LinkedHashMap<>();
+        params.put("user", key.user());
+        params.put("database", key.database());
+        params.putAll(startupParameters);
+        socket.write(PgMessages.startupMessage(params));
+        return promise.future();
+    }
+
+    private void authenticate(Buffer message, ScramClientExchange scram) throws ScramServerExchange.ScramException {
+        MessageReader r = new MessageReader(message);
+        int code = r.readInt();
+        switch (code) {
+            case PgProtocol.Auth.OK -> {
+            }
+            case PgProtocol.Auth.SASL -> {
+                boolean offered = false;
+                for (String m = r.readCString(); !m.isEmpty(); m = r.readCString()) {
+                    offered |= m.equals(Scram.MECHANISM);
+                }
+                if (!offered || scram == null) {
+                    throw new LoginException("server " + key.server() + " does not offer " + Scram.MECHANISM, null);
+                }
+                write(PgMessages.saslInitialResponse(Scram.MECHANISM, scram.clientFirst().getBytes(StandardCharsets.UTF_8)));
+            }
+            case PgProtocol.Auth.SASL_CONTINUE -> write(PgMessages.saslResponse(
+                    scram.serverFirst(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
+            case PgProtocol.Auth.SASL_FINAL -> scram.serverFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8));
+            default -> throw new LoginException("server " + key.server() + " asks for authentication method " + code
+                    + "; the router logs in to servers with SCRAM-SHA-256 only", null);
+        }
+    }
+
+    private void onData(Buffer chunk) {
+        if (closed) {
+            return;
+        }
+        try {
+            framer.feed(chunk, new MessageFramer.Handler() {
+                @Override
+                public void onMessage(byte type, Buffer message) {
+                    if (listener != null) {
+                        listener.onServerMessage(ServerConnection.this, type, message);
+                    } else if (type == PgProtocol.Backend.ERROR_RESPONSE) {
+                        close();
+                    }
+                }
+
+                @Override
+                public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
+                    if (listener != null) {
+                        listener.onServerMessagePart(ServerConnection.this, type, part, first, last);
+                    }
+                }
+            });
+        } catch (ProtocolException e) {
+            close();
+            return;
+        }
+        if (listener != null) {
+            listener.onServerReadComplete(this);
+        }
+    }
+
+    private void onClosed() {
+        closed = true;
+        Listener l = listener;
+        listener = null;
+        if (l != null) {
+            l.onServerClosed(this);
+        }
+    }
+
+    /** Queues bytes for the server; {@link #flush()} sends them. */
+    public void write(Buffer message) {
+        if (out == null) {
+            out = Buffer.buffer(Math.max(256, message.length()));
+        }
+        out.appendBuffer(message);
+    }
+
+    public void flush() {
+        if (out != null && !closed) {
+            Buffer b = out;
+            out = null;
+            socket.write(b);
+        }
+    }
+
+    /** Closes the connection (politely with Terminate when it is usable). */
+    public void close() {
+        if (!closed) {
+            closed = true;
+            socket.write(PgMessages.terminate());
+            socket.close();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    public void listener(Listener listener) {
+        this.listener = listener;
+    }
+
+    public NetSocket socket() {
+        return socket;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public int backendPid() {
+        return backendPid;
+    }
+
+    public int backendSecret() {
+        return backendSecret;
+    }
+
+    /** The parameters the server reported at login (server_version, integer_datetimes, ...). */
+    public Map<String, String> reportedParameters() {
+        return reported;
+    }
+
+    /** The tracked session parameters as SQL text, as the router last set them; empty when unknown. */
+    public Map<String, String> appliedParameters() {
+        return applied;
+    }
+
+    /** After DISCARD ALL the session parameters are back to those of the startup packet. */
+    public void parametersReset() {
+        applied.clear();
+        startupParameters.forEach((k, v) -> applied.put(k, "'" + v.replace("'", "''") + "'"));
+    }
+
+    /** After an unknown change (DISCARD PLANS, DEALLOCATE...), nothing about the parameters is known. */
+    public void parametersUnknown() {
+        applied.clear();
+    }
+
+    /** Server-side names of the statements prepared on this connection. */
+    public Set<String> prepared() {
+        return prepared;
+    }
+
+    long idleSince() {
+        return idleSince;
+    }
+
+    void markIdle() {
+        idleSince = System.nanoTime();
+    }
+
+    @Override
+    public String toString() {
+        return "server#" + id + "(" + key + ", pid " + backendPid + ")";
+    }
+}

@@ -1,0 +1,205 @@
+package io.pgha.router.pool;
+
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The server connections of one {@link PoolKey}: at most {@code maxSize} of them, idle ones
+ * reused last-in first-out, and a FIFO queue of clients waiting for one, each with a timeout.
+ * Single-threaded: every method runs on the router's event loop.
+ */
+public final class ServerPool implements ServerConnection.Listener {
+    /** Opens a new server connection for this pool. */
+    public interface Opener {
+        Future<ServerConnection> open(PoolKey key, Map<String, String> parameters);
+    }
+
+    private record Waiter(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler, long timer, long since) {
+    }
+
+    private final Vertx vertx;
+    private final PoolKey key;
+    private final int maxSize;
+    private final long waitTimeoutMs;
+    private final Opener opener;
+    private final Supplier<Long> now;
+    private final ArrayDeque<ServerConnection> idle = new ArrayDeque<>();
+    private final ArrayDeque<Waiter> waiters = new ArrayDeque<>();
+    private final PoolStats stats;
+    private int total;
+    private int opening;
+
+    ServerPool(Vertx vertx, PoolKey key, int maxSize, long waitTimeoutMs, Opener opener, PoolStats stats) {
+        this.vertx = vertx;
+        this.key = key;
+        this.maxSize = maxSize;
+        this.waitTimeoutMs = waitTimeoutMs;
+        this.opener = opener;
+        this.stats = stats;
+        this.now = System::nanoTime;
+    }
+
+    public PoolKey key() {
+        return key;
+    }
+
+    /** Lends a connection: an idle one, a new one, or the next one released, whichever comes first. */
+    public void acquire(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler) {
+        ServerConnection conn = pollIdle();
+        if (conn != null) {
+            stats.acquired(0);
+            handler.handle(Future.succeededFuture(conn));
+            return;
+        }
+        if (total < maxSize) {
+            openFor(parameters, handler, now.get());
+            return;
+        }
+        long since = now.get();
+        Waiter[] self = new Waiter[1];
+        long timer = vertx.setTimer(waitTimeoutMs, t -> {
+            if (waiters.remove(self[0])) {
+                stats.waitTimeout();
+                handler.handle(Future.failedFuture(new PoolTimeoutException("no server connection for " + key + " became free within " + waitTimeoutMs + " ms")));
+            }
+        });
+        self[0] = new Waiter(parameters, handler, timer, since);
+        waiters.add(self[0]);
+    }
+
+    private ServerConnection pollIdle() {
+        while (!idle.isEmpty()) {
+            ServerConnection conn = idle.pollLast();
+            if (!conn.isClosed()) {
+                conn.listener(null);
+                return conn;
+            }
+            total--;
+        }
+        return null;
+    }
+
+    private void openFor(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler, long since) {
+        total++;
+        opening++;
+        opener.open(key, parameters).onComplete(ar -> {
+            opening--;
+            if (ar.failed()) {
+                total--;
+                stats.connectFailed();
+                handler.handle(Future.failedFuture(ar.cause()));
+                // a waiter behind us may still get a connection released by someone else
+                return;
+            }
+            stats.opened();
+            stats.acquired(now.get() - since);
+            handler.handle(Future.succeededFuture(ar.result()));
+        });
+    }
+
+    /** Takes a connection back: hands it to the first waiter, or keeps it idle. */
+    public void release(ServerConnection conn) {
+        if (conn.isClosed()) {
+            closed(conn);
+            return;
+        }
+        Waiter w = waiters.poll();
+        if (w != null) {
+            vertx.cancelTimer(w.timer);
+            stats.acquired(now.get() - w.since);
+            conn.listener(null);
+            w.handler.handle(Future.succeededFuture(conn));
+            return;
+        }
+        conn.markIdle();
+        conn.listener(this);
+        idle.addLast(conn);
+    }
+
+    /** A lent connection died or was closed: its slot is free again. */
+    public void closed(ServerConnection conn) {
+        total--;
+        idle.remove(conn);
+        Waiter w = waiters.poll();
+        if (w != null) {
+            vertx.cancelTimer(w.timer);
+            openFor(w.parameters, w.handler, w.since);
+        }
+    }
+
+    /** Closes connections idle for longer than {@code idleNanos}. */
+    void closeIdle(long idleNanos) {
+        long t = now.get();
+        for (Iterator<ServerConnection> it = idle.iterator(); it.hasNext(); ) {
+            ServerConnection c = it.next();
+            if (t - c.idleSince() > idleNanos || c.isClosed()) {
+                it.remove();
+                total--;
+                c.listener(null);
+                c.close();
+            }
+        }
+    }
+
+    /** Closes every idle connection (after a topology change, at shutdown). */
+    void closeAllIdle() {
+        closeIdle(-1);
+    }
+
+    public int total() {
+        return total;
+    }
+
+    public int idleCount() {
+        return idle.size();
+    }
+
+    public int waiting() {
+        return waiters.size();
+    }
+
+    public int active() {
+        return total - idle.size() - opening;
+    }
+
+    // ---- an idle connection's messages: notices and parameter changes are dropped; errors mean it is going away
+
+    @Override
+    public void onServerMessage(ServerConnection server, byte type, Buffer message) {
+        if (type == io.pgha.router.protocol.PgProtocol.Backend.ERROR_RESPONSE) {
+            idle.remove(server);
+            total--;
+            server.listener(null);
+            server.close();
+        }
+    }
+
+    @Override
+    public void onServerMessagePart(ServerConnection server, byte type, Buffer part, boolean first, boolean last) {
+        if (last) {
+            idle.remove(server);
+            total--;
+            server.listener(null);
+            server.close();
+        }
+    }
+
+    @Override
+    public void onServerReadComplete(ServerConnection server) {
+    }
+
+    @Override
+    public void onServerClosed(ServerConnection server) {
+        if (idle.remove(server)) {
+            total--;
+        }
+    }
+}

@@ -1,0 +1,790 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.auth.ClientKeys;
+import io.pgha.router.auth.Scram;
+import io.pgha.router.auth.ScramServerExchange;
+import io.pgha.router.auth.ScramVerifier;
+import io.pgha.router.pool.PoolKey;
+import io.pgha.router.pool.PoolMode;
+import io.pgha.router.pool.ServerConnection;
+import io.pgha.router.pool.ServerPool;
+import io.pgha.router.protocol.BackendMessages;
+import io.pgha.router.protocol.FrontendMessages;
+import io.pgha.router.protocol.MessageFramer;
+import io.pgha.router.protocol.MessageReader;
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol;
+import io.pgha.router.protocol.PgProtocol.Backend;
+import io.pgha.router.protocol.PgProtocol.Frontend;
+import io.pgha.router.protocol.PgProtocol.SqlState;
+import io.pgha.router.protocol.ProtocolException;
+import io.pgha.router.protocol.StartupPacket;
+import io.pgha.router.routing.Classification;
+import io.pgha.router.routing.Route;
+import io.pgha.router.topology.ServerAddress;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetSocket;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One client connection: startup and SCRAM authentication, then the message loop that lends it
+ * server connections per transaction (or per session) and relays both ways.
+ *
+ * <p>Prepared statements: a client's named statements are kept here (text, parameter types,
+ * classification) under a server-side name shared by all clients ({@link StatementNames}). When a
+ * Bind or Describe needs a statement the lent server connection has not seen, a Parse is slipped in
+ * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
+ * by the router itself, and so is a Close of a named statement (servers keep them). To put those
+ * answers at the right place in the reply stream, every request that expects replies is queued in
+ * {@link #expects} in order.
+ *
+ * <p>Session state in transaction pooling: a statement that leaves state in the server session
+ * ({@code SET}, {@code LISTEN}, SQL {@code PREPARE}, temporary tables, session advisory locks,
+ * {@code WITH HOLD} cursors) pins the client to its server connection until it disconnects; the
+ * connection is then reset with {@code DISCARD ALL}. The startup parameters a client sent
+ * (client_encoding, DateStyle, TimeZone, application_name, ...) are tracked and set on every server
+ * connection it is lent, so they are neither lost nor leaked.
+ */
+final class ClientSession implements ServerConnection.Listener {
+    private static final Logger LOG = Logger.getLogger(ClientSession.class);
+
+    private enum Phase { STARTUP, SASL_INITIAL, SASL_CONTINUE, LOGIN, READY, CLOSED }
+
+    private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, SYNTH }
+
+    /** A request whose replies are still to come, or a reply the router makes up itself. */
+    private record Expect(Kind kind, String statement, Buffer synthetic) {
+        static final Expect QUERY = new Expect(Kind.QUERY, null, null);
+        static final Expect QUERY_SWALLOW = new Expect(Kind.QUERY_SWALLOW, null, null);
+        static final Expect BIND = new Expect(Kind.BIND, null, null);
+        static final Expect DESCRIBE = new Expect(Kind.DESCRIBE, null, null);
+        static final Expect EXECUTE = new Expect(Kind.EXECUTE, null, null);
+        static final Expect CLOSE = new Expect(Kind.CLOSE, null, null);
+        static final Expect SYNC = new Expect(Kind.SYNC, null, null);
+        static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
+    }
+
+    /** A named prepared statement of this client. */
+    private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
+    }
+
+    private static final int PAUSE_AUTH = 1;
+    private static final int PAUSE_ACQUIRE = 2;
+    private static final int PAUSE_SERVER_FULL = 4;
+
+    private final Router router;
+    private final NetSocket socket;
+    private final boolean primaryOnly;
+    private final MessageFramer framer;
+    private Phase phase = Phase.STARTUP;
+    private boolean admitted;
+    private String user;
+    private String database;
+    /** Tracked session parameters as SQL text ({@code 'UTF8'}), to set on every lent connection. */
+    private final Map<String, String> parameters = new LinkedHashMap<>();
+    /** The same parameters as sent in the startup packet, for opening new server connections. */
+    private final Map<String, String> startupParameters = new LinkedHashMap<>();
+    private int processId;
+    private int secretKey;
+    private ScramServerExchange scram;
+    private io.vertx.core.Future<Optional<ScramVerifier>> verifier;
+    private boolean knownUser;
+    private ClientKeys keys;
+
+    private ServerConnection server;
+    private ServerPool pool;
+    private long attachedAt;
+    private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
+    private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+    private final Map<String, Statement> statements = new HashMap<>();
+    private boolean pinned;
+    private boolean discardPending;
+    private int pauses;
+    private Buffer out;
+    private ServerConnection pausedServer;
+
+    ClientSession(Router router, NetSocket socket, boolean primaryOnly) {
+        this.router = router;
+        this.socket = socket;
+        this.primaryOnly = primaryOnly;
+        this.framer = new MessageFramer(router.settings.maxMessageSize(), 64 * 1024, true, Frontend.COPY_DATA);
+    }
+
+    void start() {
+        socket.handler(this::onData);
+        socket.closeHandler(v -> onClosed());
+        socket.exceptionHandler(e -> socket.close());
+    }
+
+    ServerConnection server() {
+        return server;
+    }
+
+    // ------------------------------------------------------------------ client input
+
+    private void onData(Buffer chunk) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        try {
+            framer.feed(chunk, new MessageFramer.Handler() {
+                @Override
+                public void onMessage(byte type, Buffer message) {
+                    if (phase == Phase.CLOSED) {
+                        return;
+                    }
+                    if (type == 0) {
+                        onStartup(StartupPacket.parse(message));
+                    } else if (phase == Phase.READY) {
+                        onClientMessage(type, message);
+                    } else {
+                        onAuthMessage(type, message);
+                    }
+                }
+
+                @Override
+                public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
+                    // long CopyData: relayed as it comes
+                    if (phase != Phase.READY) {
+                        throw new ProtocolException("unexpected CopyData before authentication");
+                    }
+                    if (server != null && pending.isEmpty()) {
+                        server.write(part);
+                    } else {
+                        throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY");
+                    }
+                }
+            });
+        } catch (ProtocolException e) {
+            router.events.clientError(e.sqlState());
+            fatal(e.sqlState(), e.getMessage());
+            return;
+        }
+        flushAll();
+    }
+
+    private void onStartup(StartupPacket packet) {
+        if (phase != Phase.STARTUP) {
+            throw new ProtocolException("unexpected startup packet");
+        }
+        if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
+            out(PgMessages.sslNotSupported());
+        } else if (packet instanceof StartupPacket.CancelRequest cancel) {
+            router.cancel(cancel.processId(), cancel.secretKey());
+            phase = Phase.CLOSED;
+            socket.close();
+        } else {
+            startup((StartupPacket.Startup) packet);
+        }
+    }
+
+    private void startup(StartupPacket.Startup startup) {
+        framer.expectStartup(false);
+        if (!router.admitClient()) {
+            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+            return;
+        }
+        admitted = true;
+        user = startup.user();
+        database = startup.database();
+        if (startup.parameters().containsKey("replication")) {
+            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the router");
+            return;
+        }
+        startup.parameters().forEach((k, v) -> {
+            String name = k.toLowerCase(Locale.ROOT);
+            if (TrackedSet.PARAMETERS.contains(name)) {
+                parameters.put(name, TrackedSet.literal(v));
+                startupParameters.put(name, v);
+            }
+        });
+        phase = Phase.SASL_INITIAL;
+        verifier = router.auth.lookup(user);
+        out(PgMessages.authenticationSasl(Scram.MECHANISM));
+    }
+
+    private void onAuthMessage(byte type, Buffer message) {
+        if (type != Frontend.PASSWORD || (phase != Phase.SASL_INITIAL && phase != Phase.SASL_CONTINUE)) {
+            throw new ProtocolException("expected SASL response, got message type '" + (char) type + "'");
+        }
+        MessageReader r = FrontendMessages.password(message);
+        if (phase == Phase.SASL_INITIAL) {
+            String mechanism = r.readCString();
+            int len = r.readInt();
+            String data = r.readBytes(len).toString(StandardCharsets.UTF_8);
+            r.expectEnd();
+            if (!Scram.MECHANISM.equals(mechanism)) {
+                throw new ProtocolException(SqlState.INVALID_AUTHORIZATION, "unsupported SASL mechanism " + mechanism);
+            }
+            pause(PAUSE_AUTH, true);
+            verifier.onComplete(ar -> {
+                if (phase == Phase.CLOSED) {
+                    return;
+                }
+                pause(PAUSE_AUTH, false);
+                if (ar.failed()) {
+                    LOG.warnf("verifier lookup for %s failed: %s", user, ar.cause().getMessage());
+                    fatal(SqlState.CANNOT_CONNECT_NOW, "authentication lookup failed: " + ar.cause().getMessage());
+                    return;
+                }
+                knownUser = ar.result().isPresent();
+                scram = new ScramServerExchange(ar.result().orElseGet(ScramVerifier::impossible));
+                try {
+                    out(PgMessages.authenticationSaslContinue(scram.clientFirst(data).getBytes(StandardCharsets.UTF_8)));
+                    phase = Phase.SASL_CONTINUE;
+                } catch (ScramServerExchange.ScramException e) {
+                    fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
+                }
+                flushAll();
+            });
+            return;
+        }
+        String data = r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8);
+        ScramServerExchange.Result result;
+        try {
+            result = scram.clientFinal(data);
+        } catch (ScramServerExchange.ScramException e) {
+            throw new ProtocolException(e.getMessage());
+        }
+        if (result == null || !knownUser) {
+            router.auth.invalidate(user);
+            router.events.authenticationFailed();
+            fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + user + "\"");
+            return;
+        }
+        keys = result.keys();
+        router.pools.rememberKeys(user, keys);
+        phase = Phase.LOGIN;
+        pause(PAUSE_AUTH, true);
+        String serverFinal = result.serverFinal();
+        Map<String, String> greeting = router.welcome.get(user + "\0" + database);
+        if (greeting != null) {
+            greet(serverFinal, greeting);
+            return;
+        }
+        // first client of this role and database: log in to a server to learn its parameters (and
+        // to check that the database exists and the server accepts the role)
+        ServerPool p = router.pools.pool(new PoolKey(user, database, router.choose(Route.PRIMARY, true)));
+        p.acquire(startupParameters, ar -> {
+            if (phase == Phase.CLOSED) {
+                if (ar.succeeded()) {
+                    p.release(ar.result());
+                }
+                return;
+            }
+            if (ar.failed()) {
+                loginFailed(ar.cause());
+                return;
+            }
+            Map<String, String> learned = new LinkedHashMap<>(ar.result().reportedParameters());
+            router.welcome.put(user + "\0" + database, learned);
+            p.release(ar.result());
+            greet(serverFinal, learned);
+        });
+    }
+
+    private void loginFailed(Throwable cause) {
+        if (cause instanceof ServerConnection.LoginException le && le.errorResponse() != null) {
+            out(le.errorResponse());
+            flushAll();
+            close();
+        } else {
+            fatal(SqlState.CANNOT_CONNECT_NOW, cause.getMessage() == null ? cause.toString() : cause.getMessage());
+        }
+    }
+
+    private void greet(String serverFinal, Map<String, String> serverParameters) {
+        out(PgMessages.authenticationSaslFinal(serverFinal.getBytes(StandardCharsets.UTF_8)));
+        out(PgMessages.authenticationOk());
+        serverParameters.forEach((k, v) -> out(PgMessages.parameterStatus(k, startupParameters.getOrDefault(k.toLowerCase(Locale.ROOT), v))));
+        do {
+            processId = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
+            secretKey = ThreadLocalRandom.current().nextInt();
+        } while (router.cancelKeys.putIfAbsent(Router.key(processId, secretKey), this) != null);
+        out(PgMessages.backendKeyData(processId, secretKey));
+        out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+        phase = Phase.READY;
+        pause(PAUSE_AUTH, false);
+        flushAll();
+    }
+
+    // ------------------------------------------------------------------ the message loop
+
+    private void onClientMessage(byte type, Buffer message) {
+        if (type == Frontend.TERMINATE) {
+            close();
+            return;
+        }
+        if (server != null && pending.isEmpty()) {
+            relay(type, message);
+            return;
+        }
+        if (!pending.isEmpty()) {
+            pending.add(message);
+            return;
+        }
+        switch (type) {
+            case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
+                // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
+                return;
+            }
+            default -> {
+            }
+        }
+        pending.add(message);
+        acquire(routeOf(type, message), false);
+    }
+
+    /** The route of the transaction that {@code message} starts. */
+    private Route routeOf(byte type, Buffer message) {
+        if (router.settings.poolMode() == PoolMode.SESSION) {
+            return Route.PRIMARY;
+        }
+        return switch (type) {
+            case Frontend.QUERY -> router.classifier.classify(FrontendMessages.query(message)).route();
+            case Frontend.PARSE -> router.classifier.classify(FrontendMessages.parse(message).query()).route();
+            case Frontend.BIND -> {
+                Statement s = statements.get(FrontendMessages.bind(message).statement());
+                yield s == null ? Route.PRIMARY : s.classification().route();
+            }
+            case Frontend.DESCRIBE -> {
+                FrontendMessages.Target t = FrontendMessages.target(message);
+                Statement s = t.isStatement() ? statements.get(t.name()) : null;
+                yield s == null ? Route.PRIMARY : s.classification().route();
+            }
+            case Frontend.SYNC, Frontend.CLOSE -> Route.STANDBY_OK;
+            default -> Route.PRIMARY;
+        };
+    }
+
+    private void acquire(Route route, boolean retry) {
+        ServerAddress address = router.choose(route, primaryOnly);
+        boolean toStandby = !address.equals(router.topology.current().primary());
+        ServerPool p = router.pools.pool(new PoolKey(user, database, address));
+        pause(PAUSE_ACQUIRE, true);
+        p.acquire(startupParameters, ar -> attached(p, route, toStandby, retry, ar));
+    }
+
+    private void attached(ServerPool p, Route route, boolean toStandby, boolean retry, AsyncResult<ServerConnection> ar) {
+        if (phase == Phase.CLOSED) {
+            if (ar.succeeded()) {
+                p.release(ar.result());
+            }
+            return;
+        }
+        if (ar.failed()) {
+            if (toStandby && !retry && !(ar.cause() instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
+                LOG.warnf("cannot connect to standby %s, reading from the primary: %s", p.key().server(), ar.cause().getMessage());
+                router.pools.markDown(p.key().server());
+                acquire(Route.PRIMARY, true);
+                return;
+            }
+            loginFailed(ar.cause());
+            return;
+        }
+        server = ar.result();
+        pool = p;
+        attachedAt = System.nanoTime();
+        server.listener(this);
+        router.events.routed(route, toStandby);
+        applyParameters();
+        try {
+            while (!pending.isEmpty() && server != null && phase == Phase.READY) {
+                Buffer m = pending.poll();
+                if (m.getByte(0) == Frontend.TERMINATE) {
+                    close();
+                    return;
+                }
+                relay(m.getByte(0), m);
+            }
+        } catch (ProtocolException e) {
+            fatal(e.sqlState(), e.getMessage());
+            return;
+        }
+        pause(PAUSE_ACQUIRE, false);
+        flushAll();
+    }
+
+    /** Sets the client's session parameters on the lent connection where they differ. */
+    private void applyParameters() {
+        Map<String, String> applied = server.appliedParameters();
+        StringBuilder sql = null;
+        for (Map.Entry<String, String> e : parameters.entrySet()) {
+            if (!e.getValue().equals(applied.get(e.getKey()))) {
+                if (sql == null) {
+                    sql = new StringBuilder();
+                }
+                sql.append("SET ").append(e.getKey()).append(" = ").append(e.getValue()).append(';');
+                applied.put(e.getKey(), e.getValue());
+            }
+        }
+        if (sql != null) {
+            server.write(PgMessages.query(sql.toString()));
+            expects.add(Expect.QUERY_SWALLOW);
+        }
+    }
+
+    /** Sends one client message to the lent server connection, rewriting statement names. */
+    private void relay(byte type, Buffer message) {
+        switch (type) {
+            case Frontend.QUERY -> {
+                String sql = FrontendMessages.query(message);
+                TrackedSet.Assignment set = TrackedSet.parse(sql);
+                if (set != null) {
+                    parameters.put(set.name(), set.value());
+                    server.appliedParameters().put(set.name(), set.value());
+                } else {
+                    note(router.classifier.classify(sql));
+                }
+                server.write(message);
+                expects.add(Expect.QUERY);
+            }
+            case Frontend.PARSE -> parse(message);
+            case Frontend.BIND -> {
+                FrontendMessages.Bind bind = FrontendMessages.bind(message);
+                if (bind.statement().isEmpty()) {
+                    server.write(message);
+                } else {
+                    Statement s = statements.get(bind.statement());
+                    if (s == null) {
+                        server.write(message);
+                    } else {
+                        ensurePrepared(s);
+                        server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
+                    }
+                }
+                expects.add(Expect.BIND);
+            }
+            case Frontend.DESCRIBE -> {
+                FrontendMessages.Target t = FrontendMessages.target(message);
+                Statement s = t.isStatement() && !t.name().isEmpty() ? statements.get(t.name()) : null;
+                if (s == null) {
+                    server.write(message);
+                } else {
+                    ensurePrepared(s);
+                    server.write(PgMessages.target(Frontend.DESCRIBE, PgProtocol.TARGET_STATEMENT, s.serverName()));
+                }
+                expects.add(Expect.DESCRIBE);
+            }
+            case Frontend.CLOSE -> {
+                FrontendMessages.Target t = FrontendMessages.target(message);
+                if (t.isStatement() && !t.name().isEmpty()) {
+                    // servers keep the statement for other clients; the router answers itself
+                    statements.remove(t.name());
+                    synthetic(PgMessages.closeComplete());
+                } else {
+                    server.write(message);
+                    expects.add(Expect.CLOSE);
+                }
+            }
+            case Frontend.EXECUTE -> {
+                server.write(message);
+                expects.add(Expect.EXECUTE);
+            }
+            case Frontend.SYNC -> {
+                server.write(message);
+                expects.add(Expect.SYNC);
+            }
+            case Frontend.FUNCTION_CALL -> {
+                server.write(message);
+                expects.add(Expect.QUERY);
+            }
+            case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> server.write(message);
+            default -> throw new ProtocolException("invalid frontend message type '" + (char) type + "'");
+        }
+    }
+
+    private void parse(Buffer message) {
+        FrontendMessages.Parse parse = FrontendMessages.parse(message);
+        Classification c = router.classifier.classify(parse.query());
+        note(c);
+        if (parse.statement().isEmpty()) {
+            server.write(message);
+            expects.add(Expect.PARSE_UNNAMED);
+            return;
+        }
+        String serverName = router.names.nameFor(parse.query(), parse.parameterTypes());
+        Statement s = new Statement(parse.query(), parse.parameterTypes(), serverName, c);
+        statements.put(parse.statement(), s);
+        if (server.prepared().contains(serverName)) {
+            synthetic(PgMessages.parseComplete());
+        } else {
+            server.prepared().add(serverName);
+            server.write(PgMessages.parse(serverName, parse.query(), parse.parameterTypes()));
+            expects.add(new Expect(Kind.PARSE, serverName, null));
+        }
+    }
+
+    private void ensurePrepared(Statement s) {
+        if (server.prepared().add(s.serverName())) {
+            server.write(PgMessages.parse(s.serverName(), s.query(), s.parameterTypes()));
+            expects.add(new Expect(Kind.PARSE_SWALLOW, s.serverName(), null));
+        }
+    }
+
+    /** A reply the router gives itself, placed after the replies to everything sent before. */
+    private void synthetic(Buffer reply) {
+        if (expects.isEmpty()) {
+            out(reply);
+        } else {
+            expects.add(new Expect(Kind.SYNTH, null, reply));
+        }
+    }
+
+    private void note(Classification c) {
+        if (c.sessionState() && !pinned && router.settings.poolMode() == PoolMode.TRANSACTION) {
+            pinned = true;
+        }
+        if (c.discardsSession()) {
+            discardPending = true;
+        }
+    }
+
+    // ------------------------------------------------------------------ server output
+
+    @Override
+    public void onServerMessage(ServerConnection s, byte type, Buffer message) {
+        Expect head = expects.peek();
+        if (head != null && (head.kind == Kind.QUERY || head.kind == Kind.QUERY_SWALLOW)) {
+            if (head.kind == Kind.QUERY) {
+                out(message);
+            } else if (type == Backend.ERROR_RESPONSE) {
+                LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
+            }
+            if (type == Backend.READY_FOR_QUERY) {
+                expects.poll();
+                readyForQuery(message);
+            }
+            return;
+        }
+        switch (type) {
+            case Backend.PARSE_COMPLETE -> {
+                Expect e = pop(Kind.PARSE, Kind.PARSE_SWALLOW);
+                if (e == null || e.kind == Kind.PARSE) {
+                    out(message);
+                }
+            }
+            case Backend.BIND_COMPLETE -> {
+                pop(Kind.BIND);
+                out(message);
+            }
+            case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> {
+                pop(Kind.DESCRIBE);
+                out(message);
+            }
+            case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> {
+                pop(Kind.EXECUTE);
+                out(message);
+            }
+            case Backend.CLOSE_COMPLETE -> {
+                pop(Kind.CLOSE);
+                out(message);
+            }
+            case Backend.ERROR_RESPONSE -> {
+                // the server skips everything up to the next Sync
+                Expect failed = expects.peek();
+                if (failed != null && (failed.kind == Kind.PARSE || failed.kind == Kind.PARSE_SWALLOW) && failed.statement != null) {
+                    s.prepared().remove(failed.statement);
+                }
+                while (!expects.isEmpty() && expects.peek().kind != Kind.SYNC) {
+                    expects.poll();
+                }
+                out(message);
+            }
+            case Backend.READY_FOR_QUERY -> {
+                pop(Kind.SYNC);
+                out(message);
+                readyForQuery(message);
+                return;
+            }
+            default -> out(message);
+        }
+        drainSynthetic();
+    }
+
+    private Expect pop(Kind kind) {
+        Expect e = expects.peek();
+        if (e != null && e.kind == kind) {
+            return expects.poll();
+        }
+        return null;
+    }
+
+    private Expect pop(Kind kind, Kind other) {
+        Expect e = expects.peek();
+        if (e != null && (e.kind == kind || e.kind == other)) {
+            return expects.poll();
+        }
+        return null;
+    }
+
+    private void drainSynthetic() {
+        while (!expects.isEmpty() && expects.peek().kind == Kind.SYNTH) {
+            out(expects.poll().synthetic);
+        }
+    }
+
+    private void readyForQuery(Buffer message) {
+        drainSynthetic();
+        byte status = BackendMessages.readyForQueryStatus(message);
+        lastStatusIdle = status == PgProtocol.TxStatus.IDLE;
+        if (discardPending) {
+            discardPending = false;
+            server.prepared().clear();
+            server.parametersUnknown();
+        }
+        if (status == PgProtocol.TxStatus.IDLE && expects.isEmpty() && !pinned
+                && router.settings.poolMode() == PoolMode.TRANSACTION) {
+            detach();
+        }
+    }
+
+    /** Gives the server connection back to its pool. */
+    private void detach() {
+        flushAll();
+        ServerConnection s = server;
+        ServerPool p = pool;
+        server = null;
+        pool = null;
+        resumeServer();
+        s.listener(null);
+        router.events.transactionFinished(System.nanoTime() - attachedAt);
+        p.release(s);
+    }
+
+    @Override
+    public void onServerMessagePart(ServerConnection s, byte type, Buffer part, boolean first, boolean last) {
+        out(part);
+    }
+
+    @Override
+    public void onServerReadComplete(ServerConnection s) {
+        flushAll();
+    }
+
+    @Override
+    public void onServerClosed(ServerConnection s) {
+        if (s == server) {
+            ServerPool p = pool;
+            server = null;
+            pool = null;
+            p.closed(s);
+            fatal(SqlState.CONNECTION_FAILURE, "server connection to " + s.key().server() + " was lost");
+        }
+    }
+
+    // ------------------------------------------------------------------ output, flow control, end
+
+    private void out(Buffer message) {
+        if (out == null) {
+            out = Buffer.buffer(Math.max(1024, message.length()));
+        }
+        out.appendBuffer(message);
+    }
+
+    private void flushAll() {
+        if (out != null && phase != Phase.CLOSED) {
+            Buffer b = out;
+            out = null;
+            socket.write(b);
+            if (server != null && socket.writeQueueFull() && pausedServer == null) {
+                pausedServer = server;
+                server.socket().pause();
+                socket.drainHandler(v -> resumeServer());
+            }
+        }
+        if (server != null) {
+            server.flush();
+            if (server.socket().writeQueueFull() && (pauses & PAUSE_SERVER_FULL) == 0) {
+                pause(PAUSE_SERVER_FULL, true);
+                server.socket().drainHandler(v -> pause(PAUSE_SERVER_FULL, false));
+            }
+        } else if ((pauses & PAUSE_SERVER_FULL) != 0) {
+            pause(PAUSE_SERVER_FULL, false);
+        }
+    }
+
+    private void resumeServer() {
+        if (pausedServer != null) {
+            pausedServer.socket().resume();
+            pausedServer = null;
+        }
+    }
+
+    private void pause(int reason, boolean on) {
+        int before = pauses;
+        pauses = on ? pauses | reason : pauses & ~reason;
+        if (before == 0 && pauses != 0) {
+            socket.pause();
+        } else if (before != 0 && pauses == 0 && phase != Phase.CLOSED) {
+            socket.resume();
+        }
+    }
+
+    private void fatal(String sqlState, String message) {
+        if (phase == Phase.CLOSED) {
+            return;
+        }
+        out(PgMessages.fatal(sqlState, message));
+        flushAll();
+        close();
+    }
+
+    private void close() {
+        if (phase != Phase.CLOSED) {
+            phase = Phase.CLOSED;
+            socket.close();
+        }
+        releaseServerOnClose();
+    }
+
+    private void onClosed() {
+        phase = Phase.CLOSED;
+        releaseServerOnClose();
+        if (admitted) {
+            admitted = false;
+            router.clientGone();
+        }
+        if (processId != 0) {
+            router.cancelKeys.remove(Router.key(processId, secretKey));
+        }
+    }
+
+    /** The client is gone: its server connection goes back clean, or is closed. */
+    private void releaseServerOnClose() {
+        ServerConnection s = server;
+        ServerPool p = pool;
+        if (s == null) {
+            return;
+        }
+        server = null;
+        pool = null;
+        resumeServer();
+        boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle;
+        if (!clean) {
+            s.listener(null);
+            s.close();
+            p.closed(s);
+            return;
+        }
+        if (!pinned && router.settings.poolMode() == PoolMode.TRANSACTION) {
+            s.listener(null);
+            p.release(s);
+            return;
+        }
+        ServerResetter.reset(s, p);
+    }
+
+    private boolean lastStatusIdle = true;
+}

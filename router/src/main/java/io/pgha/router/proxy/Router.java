@@ -1,0 +1,172 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.auth.AuthLookup;
+import io.pgha.router.pool.PoolManager;
+import io.pgha.router.pool.ServerConnection;
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.routing.Route;
+import io.pgha.router.routing.StatementClassifier;
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.Topology;
+import io.pgha.router.topology.TopologySource;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetServerOptions;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The proxy: listeners, client sessions, pools, cancel keys. Like PgBouncer it runs on one event
+ * loop, so that sessions, pools and server connections share state without locks; it never
+ * blocks that loop.
+ */
+public final class Router {
+    private static final Logger LOG = Logger.getLogger(Router.class);
+
+    final Vertx vertx;
+    final Context context;
+    final RouterSettings settings;
+    final TopologySource topology;
+    final AuthLookup auth;
+    final StatementClassifier classifier;
+    final RouterEvents events;
+    final StatementNames names = new StatementNames();
+    final Map<Long, ClientSession> cancelKeys = new HashMap<>();
+    /** Parameters to greet clients with, per role and database, learned from a server login. */
+    final Map<String, Map<String, String>> welcome = new HashMap<>();
+    private final AtomicInteger clients = new AtomicInteger();
+    private final List<NetServer> servers = new ArrayList<>();
+    PoolManager pools;
+    private int nextStandby;
+
+    private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
+                   StatementClassifier classifier, RouterEvents events) {
+        this.vertx = vertx;
+        this.context = vertx.getOrCreateContext();
+        this.settings = settings;
+        this.topology = topology;
+        this.auth = auth;
+        this.classifier = classifier;
+        this.events = events;
+    }
+
+    /** Creates a router on an event loop of its own. */
+    public static Future<Router> start(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
+                                       StatementClassifier classifier, RouterEvents events) {
+        Router r = new Router(vertx, settings, topology, auth, classifier, events);
+        return r.onLoop(() -> {
+            r.pools = new PoolManager(vertx, settings.poolSize(), settings.waitTimeout(), settings.idleTimeout(),
+                    settings.serverDownFor(), settings.maxMessageSize());
+            return r;
+        });
+    }
+
+    /**
+     * Listens on {@code host:port} (0 picks a free port); the future gives the port.
+     *
+     * @param primaryOnly send everything to the primary (the read-write endpoint) instead of splitting reads off
+     */
+    public Future<Integer> listen(String host, int port, boolean primaryOnly) {
+        Promise<Integer> promise = Promise.promise();
+        context.runOnContext(v -> {
+            NetServer server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true));
+            server.connectHandler(socket -> new ClientSession(this, socket, primaryOnly).start());
+            server.listen().onSuccess(s -> {
+                servers.add(s);
+                LOG.infof("router listening on %s:%d (%s)", host, s.actualPort(), primaryOnly ? "read-write, primary only" : "read/write split");
+                promise.complete(s.actualPort());
+            }).onFailure(promise::fail);
+        });
+        return promise.future();
+    }
+
+    public Future<Void> close() {
+        return onLoop(() -> {
+            servers.forEach(NetServer::close);
+            servers.clear();
+            pools.close();
+            return null;
+        });
+    }
+
+    /** Runs {@code task} on the router's event loop. */
+    <T> Future<T> onLoop(Callable<T> task) {
+        Promise<T> p = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                p.complete(task.call());
+            } catch (Exception e) {
+                p.fail(e);
+            }
+        });
+        return p.future();
+    }
+
+    /** The server for a new transaction: the primary, or a standby that is not known to be down. */
+    ServerAddress choose(Route route, boolean primaryOnly) {
+        Topology t = topology.current();
+        List<ServerAddress> standbys = t.standbys();
+        if (primaryOnly || route == Route.PRIMARY || standbys.isEmpty()) {
+            return t.primary();
+        }
+        for (int i = 0; i < standbys.size(); i++) {
+            ServerAddress s = standbys.get(Math.floorMod(nextStandby++, standbys.size()));
+            if (!pools.isDown(s)) {
+                return s;
+            }
+        }
+        return t.primary();
+    }
+
+    /** Forwards a client's CancelRequest to the server backend currently running its query. */
+    void cancel(int processId, int secretKey) {
+        ClientSession session = cancelKeys.get(key(processId, secretKey));
+        ServerConnection server = session == null ? null : session.server();
+        if (server == null) {
+            return;
+        }
+        int pid = server.backendPid();
+        int secret = server.backendSecret();
+        pools.netClient().connect(server.key().server().port(), server.key().server().host())
+                .onSuccess(s -> s.write(PgMessages.cancelRequest(pid, secret)).onComplete(w -> s.close()));
+    }
+
+    static long key(int processId, int secretKey) {
+        return ((long) processId << 32) | (secretKey & 0xffffffffL);
+    }
+
+    boolean admitClient() {
+        if (clients.incrementAndGet() > settings.maxClientConnections()) {
+            clients.decrementAndGet();
+            return false;
+        }
+        events.clientConnected();
+        return true;
+    }
+
+    void clientGone() {
+        clients.decrementAndGet();
+        events.clientDisconnected();
+    }
+
+    public int clientCount() {
+        return clients.get();
+    }
+
+    public PoolManager pools() {
+        return pools;
+    }
+
+    public RouterSettings settings() {
+        return settings;
+    }
+}

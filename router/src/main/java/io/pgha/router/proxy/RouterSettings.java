@@ -1,0 +1,49 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.pool.PoolMode;
+
+import java.time.Duration;
+
+/**
+ * The router's tunables, independent of how they are configured.
+ *
+ * @param poolMode transaction (default) or session pooling
+ * @param poolSize server connections per role, database and server
+ * @param maxClientConnections clients beyond this are refused with SQLSTATE 53300
+ * @param maxMessageSize the largest client or server message held in memory whole (rows and COPY
+ *        data are streamed through, whatever their size)
+ * @param waitTimeout how long a client waits for a server connection before it is told so and disconnected
+ * @param idleTimeout idle server connections older than this are closed
+ * @param serverDownFor after a failed connection a standby gets no reads for this long
+ */
+public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
+                             Duration waitTimeout, Duration idleTimeout, Duration serverDownFor) {
+    public static RouterSettings defaults() {
+        return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
+                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2));
+    }
+
+    public RouterSettings withPoolMode(PoolMode mode) {
+        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+    }
+
+    public RouterSettings withPoolSize(int size) {
+        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+    }
+
+    public RouterSettings withMaxClientConnections(int max) {
+        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+    }
+
+    public RouterSettings withMaxMessageSize(int max) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor);
+    }
+
+    public RouterSettings withWaitTimeout(Duration d) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor);
+    }
+
+    public RouterSettings withIdleTimeout(Duration d) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor);
+    }
+}

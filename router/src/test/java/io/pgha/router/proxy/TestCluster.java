@@ -1,0 +1,111 @@
+package io.pgha.router.proxy;
+
+import io.pgha.local.testing.TestPostgres;
+import io.pgha.router.auth.QueryAuthLookup;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * Two real, independent PostgreSQL servers shared by the router's tests (one JVM, started once):
+ * one plays the primary, the other a standby. They are not replicated, so that
+ * {@code inet_server_port()} proves where a statement ran; the roles carry the same SCRAM secret
+ * on both, as replication would make them. pgbench tables exist on both.
+ */
+public final class TestCluster {
+    public static final String APP_USER = "app";
+    public static final String APP_PASSWORD = "app-secret";
+    public static final String AUTH_USER = "pgha_router_auth";
+    public static final String AUTH_PASSWORD = "auth-secret";
+
+    private static TestCluster shared;
+
+    public final TestPostgres primary;
+    public final TestPostgres standby;
+
+    private TestCluster(TestPostgres primary, TestPostgres standby) {
+        this.primary = primary;
+        this.standby = standby;
+    }
+
+    public static synchronized TestCluster get() {
+        if (shared == null) {
+            try {
+                TestPostgres p = TestPostgres.start();
+                TestPostgres s = TestPostgres.start();
+                shared = new TestCluster(p, s);
+                shared.provision();
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        p.close();
+                        s.close();
+                    } catch (IOException ignored) {
+                        // the JVM is going away
+                    }
+                }));
+            } catch (IOException | SQLException e) {
+                throw new IllegalStateException("cannot start the test servers", e);
+            }
+        }
+        return shared;
+    }
+
+    private void provision() throws SQLException, IOException {
+        exec(primary, "CREATE ROLE " + APP_USER + " LOGIN PASSWORD '" + APP_PASSWORD + "'");
+        exec(primary, "CREATE ROLE " + AUTH_USER + " LOGIN PASSWORD '" + AUTH_PASSWORD + "'");
+        for (String role : new String[] {APP_USER, AUTH_USER}) {
+            String secret = scalar(primary, "SELECT rolpassword FROM pg_authid WHERE rolname = '" + role + "'");
+            exec(standby, "CREATE ROLE " + role + " LOGIN PASSWORD '" + secret + "'");
+        }
+        for (TestPostgres pg : new TestPostgres[] {primary, standby}) {
+            exec(pg, QueryAuthLookup.FUNCTION_SQL);
+            exec(pg, QueryAuthLookup.grantSql(AUTH_USER));
+            exec(pg, "GRANT ALL ON SCHEMA public TO " + APP_USER);
+            exec(pg, "CREATE TABLE items (id serial PRIMARY KEY, note text)");
+            exec(pg, "CREATE SEQUENCE counter");
+            exec(pg, "GRANT ALL ON items, items_id_seq, counter TO " + APP_USER);
+            pgbenchInit(pg);
+        }
+    }
+
+    /** Creates the same role with the same SCRAM secret on both servers (what replication would do). */
+    public void createRole(String name, String password) {
+        try {
+            exec(primary, "CREATE ROLE " + name + " LOGIN PASSWORD '" + password + "'");
+            String secret = scalar(primary, "SELECT rolpassword FROM pg_authid WHERE rolname = '" + name + "'");
+            exec(standby, "CREATE ROLE " + name + " LOGIN PASSWORD '" + secret + "'");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void pgbenchInit(TestPostgres pg) throws IOException {
+        Tools.Result r = Tools.run(pg.superuserPassword(), null, Tools.PGBENCH, "-i", "-s", "1", "-q", "-h", "127.0.0.1",
+                "-p", Integer.toString(pg.port()), "-U", TestPostgres.SUPERUSER, "postgres");
+        if (r.exitCode() != 0) {
+            throw new IllegalStateException("pgbench -i failed: " + r.output());
+        }
+        try {
+            exec(pg, "GRANT ALL ON pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history TO " + APP_USER);
+        } catch (SQLException e) {
+            throw new UncheckedIOException(new IOException(e));
+        }
+    }
+
+    public static void exec(TestPostgres pg, String sql) throws SQLException {
+        try (Connection c = pg.connect(); Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    public static String scalar(TestPostgres pg, String sql) throws SQLException {
+        try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}
