@@ -102,10 +102,13 @@ public final class PgCtl {
         check(run(cmd, SLOW), "pg_basebackup");
     }
 
-    /** Rewinds a stopped former primary onto the source's timeline; false when rewind cannot. */
+    /**
+     * Rewinds a stopped former primary onto the source's timeline. A primary that crashed is first
+     * recovered by pg_rewind itself (it runs the server in single-user mode to a clean shutdown).
+     */
     public Processes.Result rewind(Path dataDir, String sourceConninfo) {
         return run(List.of(bin.path("pg_rewind"), "-D", dataDir.toString(), "--source-server=" + sourceConninfo,
-                "--no-ensure-shutdown", "--progress"), SLOW);
+                "--progress"), SLOW);
     }
 
     /**
