@@ -440,11 +440,7 @@ final class ClientSession implements ServerConnection.Listener {
         switch (type) {
             case Frontend.QUERY -> {
                 String sql = FrontendMessages.query(message);
-                TrackedSet.Assignment set = TrackedSet.parse(sql);
-                if (set != null) {
-                    parameters.put(set.name(), set.value());
-                    server.appliedParameters().put(set.name(), set.value());
-                } else {
+                if (!tracked(sql)) {
                     note(router.classifier.classify(sql));
                 }
                 server.write(message);
@@ -508,7 +504,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void parse(Buffer message) {
         FrontendMessages.Parse parse = FrontendMessages.parse(message);
         Classification c = router.classifier.classify(parse.query());
-        note(c);
+        if (!tracked(parse.query())) {
+            note(c);
+        }
         if (parse.statement().isEmpty()) {
             server.write(message);
             expects.add(Expect.PARSE_UNNAMED);
@@ -542,6 +540,20 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
+    /**
+     * A SET of a tracked parameter: remembered for the client and for the lent connection instead
+     * of pinning (it takes effect when executed, which drivers do right after).
+     */
+    private boolean tracked(String sql) {
+        TrackedSet.Assignment set = TrackedSet.parse(sql);
+        if (set == null) {
+            return false;
+        }
+        parameters.put(set.name(), set.value());
+        server.appliedParameters().put(set.name(), set.value());
+        return true;
+    }
+
     private void note(Classification c) {
         if (c.sessionState() && !pinned && router.settings.poolMode() == PoolMode.TRANSACTION) {
             pinned = true;
@@ -560,6 +572,7 @@ final class ClientSession implements ServerConnection.Listener {
             if (head.kind == Kind.QUERY) {
                 out(message);
             } else if (type == Backend.ERROR_RESPONSE) {
+                s.parametersUnknown();
                 LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
             }
             if (type == Backend.READY_FOR_QUERY) {

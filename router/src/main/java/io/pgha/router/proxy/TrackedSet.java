@@ -18,7 +18,7 @@ final class TrackedSet {
             "extra_float_digits", "application_name", "standard_conforming_strings", "search_path", "bytea_output");
 
     private static final Pattern SET = Pattern.compile(
-            "\\s*SET\\s+(?:SESSION\\s+)?(TIME\\s+ZONE|[A-Za-z_]+)\\s*(?:(?:=|\\s+TO)\\s*)?(.+?)[\\s;]*", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+            "\\s*SET\\s+(?:SESSION\\s+)?(TIME\\s+ZONE|[A-Za-z_]+)(?:\\s*=\\s*|\\s+TO\\s+|\\s+)(.+?)[\\s;]*", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern RESET = Pattern.compile("\\s*RESET\\s+([A-Za-z_]+)[\\s;]*", Pattern.CASE_INSENSITIVE);
 
     /** A parameter and the SQL text of its value, ready for {@code SET name = value}. */

@@ -1,0 +1,228 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.pool.PoolMode;
+import io.pgha.router.pool.ServerPool;
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.Topology;
+import io.pgha.local.Ports;
+import org.junit.jupiter.api.Test;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+
+import static io.pgha.router.proxy.RoutingProxyTest.port;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Pool sizes, queues, timeouts, session state and server failures, each with a router of its own. */
+class PoolingProxyTest {
+
+    static String text(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    static int backendPid(Connection c) throws SQLException {
+        return Integer.parseInt(text(c, "select pg_backend_pid()"));
+    }
+
+    @Test
+    void transactionPoolingSharesOneServerConnectionBetweenClients() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             Connection a = fx.connect(fx.rwPort, new Properties()); Connection b = fx.connect(fx.rwPort, new Properties())) {
+            int pidA = backendPid(a);
+            int pidB = backendPid(b);
+            assertEquals(pidA, pidB, "both clients ran on the one server connection");
+            ServerPool pool = fx.router.pools().pools().stream().filter(p -> p.key().server().port() == fx.primaryPort()).findFirst().orElseThrow();
+            assertEquals(1, pool.total());
+        }
+    }
+
+    @Test
+    void sessionStatePinsTheClientAndDoesNotLeak() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(2))) {
+            try (Connection a = fx.connect(fx.rwPort, new Properties()); Connection b = fx.connect(fx.rwPort, new Properties())) {
+                try (Statement s = a.createStatement()) {
+                    s.execute("set work_mem = '7MB'");
+                    s.execute("create temp table scratch (x int)");
+                    s.execute("insert into scratch values (1)");
+                }
+                int pinned = backendPid(a);
+                for (int i = 0; i < 5; i++) {
+                    assertEquals("7MB", text(a, "show work_mem"));
+                    assertEquals("1", text(a, "select count(*) from scratch"));
+                    assertEquals(pinned, backendPid(a));
+                }
+                // the other client never sees the pinned connection's state
+                for (int i = 0; i < 5; i++) {
+                    assertNotEquals("7MB", text(b, "show work_mem"));
+                    assertNotEquals(pinned, backendPid(b));
+                }
+            }
+            // after the pinned client left, its connection was reset with DISCARD ALL before reuse
+            try (Connection c = fx.connect(fx.rwPort, new Properties()); Connection d = fx.connect(fx.rwPort, new Properties())) {
+                c.setAutoCommit(false);
+                d.setAutoCommit(false);
+                assertEquals("4MB", text(c, "show work_mem"));
+                assertEquals("4MB", text(d, "show work_mem"));
+                assertThrows(SQLException.class, () -> text(c, "select count(*) from scratch"));
+                c.rollback();
+                d.rollback();
+            }
+        }
+    }
+
+    @Test
+    void trackedParametersFollowTheClientToEveryServerConnection() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            Properties berlin = new Properties();
+            berlin.setProperty("ApplicationName", "client-a");
+            berlin.setProperty("options", "");
+            Properties tokyo = new Properties();
+            tokyo.setProperty("ApplicationName", "client-b");
+            try (Connection a = fx.connect(fx.rwPort, berlin); Connection b = fx.connect(fx.rwPort, tokyo)) {
+                try (Statement s = a.createStatement()) {
+                    s.execute("set timezone = 'Europe/Berlin'");
+                }
+                try (Statement s = b.createStatement()) {
+                    s.execute("set timezone to 'Asia/Tokyo'");
+                }
+                for (int i = 0; i < 3; i++) {
+                    assertEquals(backendPid(a), backendPid(b), "one server connection serves both");
+                    assertEquals("client-a", text(a, "show application_name"));
+                    assertEquals("Europe/Berlin", text(a, "show timezone"));
+                    assertEquals("client-b", text(b, "show application_name"));
+                    assertEquals("Asia/Tokyo", text(b, "show timezone"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void sessionPoolingKeepsStateForTheSessionAndResetsAfterwards() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolMode(PoolMode.SESSION).withPoolSize(1))) {
+            int pid;
+            try (Connection a = fx.connect()) {
+                try (Statement s = a.createStatement()) {
+                    s.execute("set work_mem = '9MB'");
+                }
+                pid = backendPid(a);
+                assertEquals("9MB", text(a, "show work_mem"));
+                assertEquals(fx.primaryPort(), port(a, "select inet_server_port()"));
+            }
+            try (Connection b = fx.connect()) {
+                assertEquals(pid, backendPid(b), "the one server connection was reused");
+                assertEquals("4MB", text(b, "show work_mem"), "and reset with DISCARD ALL");
+            }
+        }
+    }
+
+    @Test
+    void waitingClientsTimeOutWhenThePoolIsExhausted() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1).withWaitTimeout(Duration.ofMillis(500)))) {
+            try (Connection holder = fx.connect(fx.rwPort, new Properties()); Connection waiter = fx.connect(fx.rwPort, new Properties())) {
+                holder.setAutoCommit(false);
+                text(holder, "select 1");
+                long t0 = System.nanoTime();
+                SQLException e = assertThrows(SQLException.class, () -> text(waiter, "select 2"));
+                long waited = (System.nanoTime() - t0) / 1_000_000;
+                assertTrue(waited >= 400 && waited < 10_000, "waited " + waited + " ms");
+                assertTrue(e.getMessage().contains("no server connection"), e.getMessage());
+                holder.commit();
+            }
+            // a queued client gets the connection as soon as it is released
+            try (Connection holder = fx.connect(fx.rwPort, new Properties()); Connection waiter = fx.connect(fx.rwPort, new Properties())) {
+                holder.setAutoCommit(false);
+                text(holder, "select 1");
+                java.util.concurrent.CompletableFuture<String> queued = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try {
+                        return text(waiter, "select 'served'");
+                    } catch (SQLException ex) {
+                        return ex.getMessage();
+                    }
+                });
+                await().atMost(Duration.ofSeconds(5)).until(() -> fx.router.pools().pools().stream().mapToInt(ServerPool::waiting).sum() == 1);
+                holder.commit();
+                assertEquals("served", queued.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            }
+        }
+    }
+
+    @Test
+    void maxClientConnectionsIsEnforced() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withMaxClientConnections(2));
+             Connection a = fx.connect(); Connection b = fx.connect()) {
+            SQLException e = assertThrows(SQLException.class, () -> fx.connect().close());
+            assertEquals("53300", e.getSQLState());
+            assertEquals("1", text(a, "select 1"));
+            assertEquals("1", text(b, "select 1"));
+        }
+    }
+
+    @Test
+    void idleServerConnectionsAreClosed() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withIdleTimeout(Duration.ofMillis(300)))) {
+            try (Connection c = fx.connect()) {
+                text(c, "select 1");
+                assertTrue(fx.router.pools().pools().stream().mapToInt(ServerPool::total).sum() >= 1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> fx.router.pools().pools().stream().mapToInt(ServerPool::total).sum() == 0);
+                assertEquals("2", text(c, "select 2"), "the client still works and gets a fresh connection");
+            }
+        }
+    }
+
+    @Test
+    void anUnreachableStandbyGetsNoReads() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults())) {
+            ServerAddress dead = new ServerAddress("127.0.0.1", Ports.freePort());
+            fx.topology.set(new Topology(new ServerAddress("127.0.0.1", fx.primaryPort()), List.of(dead)));
+            try (Connection c = fx.connect()) {
+                long t0 = System.nanoTime();
+                for (int i = 0; i < 10; i++) {
+                    assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"));
+                }
+                assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "excluded without waiting");
+                assertTrue(fx.router.pools().isDown(dead));
+            }
+        }
+    }
+
+    @Test
+    void aPrimaryChangeMovesNewTransactionsWithoutReconnecting() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults()); Connection c = fx.connect(fx.rwPort, new Properties())) {
+            assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"));
+            ServerAddress oldPrimary = new ServerAddress("127.0.0.1", fx.primaryPort());
+            ServerAddress newPrimary = new ServerAddress("127.0.0.1", fx.standbyPort());
+            fx.topology.set(new Topology(newPrimary, List.of(oldPrimary)));
+            assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"));
+        }
+    }
+
+    @Test
+    void aServerDyingMidTransactionGivesTheClientAnErrorNotAHang() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults());
+             Connection c = fx.connect(fx.rwPort, new Properties()); Connection admin = fx.cluster.primary.connect()) {
+            c.setAutoCommit(false);
+            int pid = backendPid(c);
+            try (Statement s = admin.createStatement()) {
+                s.execute("select pg_terminate_backend(" + pid + ")");
+            }
+            long t0 = System.nanoTime();
+            assertThrows(SQLException.class, () -> text(c, "select 1"));
+            assertTrue(System.nanoTime() - t0 < 10_000_000_000L);
+            try (Connection again = fx.connect(fx.rwPort, new Properties())) {
+                assertEquals("1", text(again, "select 1"));
+            }
+        }
+    }
+}
