@@ -46,7 +46,7 @@ public final class LocalFencer implements Fencer {
     }
 
     @Override
-    public Result fence(String instance, boolean clean, boolean answers) {
+    public Result fence(String instance, boolean clean, boolean answers, Demotion demotion) {
         Path data = layout.dataDir(instance);
         if (clean) {
             Processes.Result stop = pgCtl(List.of("stop", "-w", "-t", Long.toString(FAST_WAIT.toSeconds()), "-D",
@@ -55,7 +55,16 @@ public final class LocalFencer implements Fencer {
                 return new Result(false, null, "pg_ctl stop -m fast failed: " + stop.lastLine());
             }
             Lsn end = checkpointLocation(data);
-            return new Result(true, end == null ? null : end.plus(1), "stopped cleanly, last checkpoint at " + end);
+            String demoted = "";
+            if (demotion != null) {
+                try {
+                    demote(data, demotion);
+                    demoted = ", left configured as a standby";
+                } catch (IOException e) {
+                    LOG.warnf("cannot leave %s configured as a standby: %s", instance, e.getMessage());
+                }
+            }
+            return new Result(true, end == null ? null : end.plus(1), "stopped cleanly, last checkpoint at " + end + demoted);
         }
         if (answers && PgCtl.postmasterPid(data).isPresent()) {
             Processes.Result stop = pgCtl(List.of("stop", "-w", "-t", Long.toString(IMMEDIATE_WAIT.toSeconds()), "-D",
@@ -70,6 +79,34 @@ public final class LocalFencer implements Fencer {
             return new Result(true, null, "not running");
         }
         return killTree(pid.getAsLong());
+    }
+
+    /**
+     * standby.signal and the new primary connection in postgresql.auto.conf (the lines ALTER
+     * SYSTEM manages), owner-only, as the provisioner writes them for a standby. Only after a clean
+     * stop: its WAL ends where the new timeline forks, so it can follow without a rewind.
+     */
+    void demote(Path data, Demotion demotion) throws IOException {
+        Path auto = data.resolve("postgresql.auto.conf");
+        StringBuilder content = new StringBuilder();
+        if (java.nio.file.Files.exists(auto)) {
+            java.nio.file.Files.readAllLines(auto).stream()
+                    .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
+                    .forEach(l -> content.append(l).append('\n'));
+        }
+        content.append("primary_conninfo = '").append(demotion.primaryConninfo().replace("'", "''")).append("'\n");
+        content.append("primary_slot_name = '").append(demotion.slot().replace("'", "''")).append("'\n");
+        writeOwned(auto, content.toString());
+        writeOwned(data.resolve("standby.signal"), "");
+    }
+
+    private void writeOwned(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".pgha-tmp");
+        java.nio.file.Files.writeString(tmp, content);
+        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        user.chown(tmp);
+        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** SIGSTOP the postmaster so that it forks nothing more, then SIGKILL its children and itself. */

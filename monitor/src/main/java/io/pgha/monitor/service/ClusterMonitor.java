@@ -247,7 +247,7 @@ public final class ClusterMonitor implements AutoCloseable {
                     quorumMembers(names, f.failedPrimary(), fenced), lastPrimaryLsn), f.reason(), settings);
         } else if (decision instanceof Decider.Refence r) {
             LOG.warnf("%s: fencing it again", r.reason());
-            Fencer.Result result = fencer.fence(r.instance(), false, true);
+            Fencer.Result result = fencer.fence(r.instance(), false, true, null);
             LOG.infof("re-fencing %s: %s", r.instance(), result.detail());
         } else if (decision instanceof Decider.Idle
                 && primaryObs != null && primaryObs.isPrimary() && !fenced.contains(topology.currentPrimary)) {
@@ -553,7 +553,10 @@ public final class ClusterMonitor implements AutoCloseable {
             t.targetPrimary = candidate;
         });
         InstanceObservation last = latest.get(f.instance());
-        Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable());
+        Fencer.Demotion demotion = f.clean() && candidate != null && serials.containsKey(candidate)
+                ? new Fencer.Demotion(addressing.replicationConninfo(f.instance(), addressing.port(serials.get(candidate)))
+                .toString(), ClusterNames.replicationSlot(f.instance())) : null;
+        Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable(), demotion);
         LOG.infof("fencing %s: %s", f.instance(), r.detail());
         return p.fenced(r.ok(), r.finalLsn(), r.detail());
     }

@@ -7,8 +7,16 @@ public interface Fencer {
     /**
      * @param clean   a planned stop that lets the standbys receive all of its WAL first
      * @param answers whether the instance answered its last check
+     * @param demotion with a clean stop: how the former primary follows the new one; may be null
      */
-    Result fence(String instance, boolean clean, boolean answers);
+    Result fence(String instance, boolean clean, boolean answers, Demotion demotion);
+
+    /**
+     * After a clean stop, the former primary is left configured as a standby of the new one, so
+     * that whoever starts it again starts a standby that cannot take writes.
+     */
+    record Demotion(String primaryConninfo, String slot) {
+    }
 
     /** {@code finalLsn}: after a clean stop, a position a standby must replay past to have all of its WAL. */
     record Result(boolean ok, Lsn finalLsn, String detail) {

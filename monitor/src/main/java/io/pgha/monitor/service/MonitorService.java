@@ -43,7 +43,7 @@ public class MonitorService {
         Fencer fencer = PgBinaries.find().<Fencer>map(bin -> new LocalFencer(layout, bin, OsUser.forPostgres()))
                 .orElseGet(() -> {
                     LOG.warn("PostgreSQL binaries not found: this monitor cannot fence, so it will not complete a failover");
-                    return (instance, clean, answers) -> new Fencer.Result(false, null, "no PostgreSQL binaries to fence with");
+                    return (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "no PostgreSQL binaries to fence with");
                 });
         runner = new MonitorRunner(layout, vertx, registry, fencer, identity, timing, Clock.systemUTC()).start();
         LOG.infof("pgha monitor %s started on state directory %s", identity, layout.home());

@@ -50,7 +50,7 @@ class LeaderElectionTest {
     }
 
     private MonitorRunner runner(String identity) {
-        Fencer never = (instance, clean, answers) -> new Fencer.Result(false, null, "not in this test");
+        Fencer never = (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "not in this test");
         ClusterMonitor.Config config = new ClusterMonitor.Config(LEASE, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10));
         return new MonitorRunner(layout, vertx, new SimpleMeterRegistry(), never, identity, config, Clock.systemUTC()).start();

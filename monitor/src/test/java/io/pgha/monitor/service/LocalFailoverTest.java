@@ -170,9 +170,11 @@ class LocalFailoverTest {
             await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals(Integer.toString(cluster.port("pg-3")),
                     cluster.query("pg-2", "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")));
 
-            // a clean switchover needs no rewind: the former primary starts as a standby of the new timeline
-            cluster.makeStandby("pg-1", 3);
+            // the clean stop left pg-1 configured as a standby of pg-3: whoever starts it again (here the
+            // test, as a provisioner would) gets a standby that follows the new timeline, no rewind needed
+            assertTrue(java.nio.file.Files.exists(cluster.layout().dataDir("pg-1").resolve("standby.signal")));
             cluster.startInstance(1);
+            assertEquals("t", cluster.query("pg-1", "SELECT pg_is_in_recovery()"));
             await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> {
                 assertEquals("streaming", cluster.query("pg-1", "SELECT status FROM pg_stat_wal_receiver"));
                 assertEquals("2", cluster.query("pg-1", "SELECT received_tli FROM pg_stat_wal_receiver"));
