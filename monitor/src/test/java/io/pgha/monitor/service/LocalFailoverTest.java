@@ -253,4 +253,44 @@ class LocalFailoverTest {
     private static void assertThrowsSql(org.junit.jupiter.api.function.Executable e) {
         org.junit.jupiter.api.Assertions.assertThrows(java.sql.SQLException.class, e);
     }
+
+    @Test
+    void guardRailsHoldForRealWhileFailoverIsDisabledAndWhenNothingAnswers() throws Exception {
+        try (LocalCluster cluster = LocalCluster.start(2, false, 2, 300)) {
+            var spec = cluster.cluster();
+            spec.getSpec().failover.enabled = false;
+            spec.getMetadata().setResourceVersion(null);
+            cluster.store().apply(spec);
+            try (MonitorRunner monitor = runner(cluster, "monitor-a", new SimpleMeterRegistry())) {
+                awaitHealthy(cluster, "pg-1");
+                ProcessHandle.of(cluster.postmasterPid("pg-1").orElseThrow()).orElseThrow().destroyForcibly();
+                // many times the threshold: nothing happens while failover is disabled
+                await().during(3, TimeUnit.SECONDS).atMost(5, TimeUnit.SECONDS).untilAsserted(() -> {
+                    assertEquals("pg-1", cluster.topology().currentPrimary);
+                    assertEquals("t", cluster.query("pg-2", "SELECT pg_is_in_recovery()"));
+                });
+                assertEquals(List.of(), cluster.topology().history);
+                assertTrue(monitor.monitor().orElseThrow().lastDecision().contains("disabled"));
+
+                // enabled again, the same failed primary is replaced
+                spec = cluster.cluster();
+                spec.getSpec().failover.enabled = true;
+                spec.getMetadata().setResourceVersion(null);
+                cluster.store().apply(spec);
+                await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> assertEquals("pg-2", cluster.topology().currentPrimary));
+
+                // now nothing answers at all: the monitor holds instead of acting on a view it cannot trust
+                cluster.pgCtl().stop(cluster.layout().dataDir("pg-2"), io.pgha.local.PgCtl.StopMode.IMMEDIATE);
+                await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
+                    var degraded = Conditions.find(cluster.cluster().getStatus().conditions, ConditionTypes.DEGRADED).orElseThrow();
+                    assertEquals("FailoverHeld", degraded.reason);
+                    assertTrue(degraded.message.contains("no instance answers"), degraded.message);
+                });
+                await().during(2, TimeUnit.SECONDS).atMost(4, TimeUnit.SECONDS).untilAsserted(() -> {
+                    assertEquals("pg-2", cluster.topology().currentPrimary);
+                    assertEquals(1, cluster.topology().history.size());
+                });
+            }
+        }
+    }
 }
