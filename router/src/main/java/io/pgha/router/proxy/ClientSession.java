@@ -159,10 +159,11 @@ final class ClientSession implements ServerConnection.Listener {
                     if (phase != Phase.READY) {
                         throw new ProtocolException("unexpected CopyData before authentication");
                     }
-                    if (server != null && pending.isEmpty()) {
+                    if (server != null && pending.isEmpty() && copyIn) {
                         server.write(part);
-                    } else {
-                        throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY");
+                        midMessage = !last;
+                    } else if (first) {
+                        throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY FROM STDIN");
                     }
                 }
             });
@@ -496,7 +497,13 @@ final class ClientSession implements ServerConnection.Listener {
                 server.write(message);
                 expects.add(Expect.QUERY);
             }
-            case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> server.write(message);
+            case Frontend.FLUSH -> server.write(message);
+            case Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
+                // outside COPY FROM STDIN PostgreSQL ignores them too (a failed COPY's leftovers)
+                if (copyIn) {
+                    server.write(message);
+                }
+            }
             default -> throw new ProtocolException("invalid frontend message type '" + (char) type + "'");
         }
     }
@@ -568,6 +575,11 @@ final class ClientSession implements ServerConnection.Listener {
     @Override
     public void onServerMessage(ServerConnection s, byte type, Buffer message) {
         Expect head = expects.peek();
+        if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
+            copyIn = true;
+        } else if (copyIn && (type == Backend.COMMAND_COMPLETE || type == Backend.ERROR_RESPONSE || type == Backend.READY_FOR_QUERY)) {
+            copyIn = false;
+        }
         if (head != null && (head.kind == Kind.QUERY || head.kind == Kind.QUERY_SWALLOW)) {
             if (head.kind == Kind.QUERY) {
                 out(message);
@@ -784,7 +796,7 @@ final class ClientSession implements ServerConnection.Listener {
         server = null;
         pool = null;
         resumeServer();
-        boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle;
+        boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle && !copyIn && !midMessage;
         if (!clean) {
             s.listener(null);
             s.close();
@@ -800,4 +812,8 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private boolean lastStatusIdle = true;
+    /** The server is in COPY FROM STDIN and takes CopyData from the client. */
+    private boolean copyIn;
+    /** A long CopyData is half relayed: the server connection is mid-message. */
+    private boolean midMessage;
 }

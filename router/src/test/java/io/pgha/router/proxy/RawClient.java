@@ -1,0 +1,111 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.auth.Scram;
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol;
+import io.vertx.core.buffer.Buffer;
+
+import javax.crypto.SecretKeyFactory;
+import javax.crypto.spec.PBEKeySpec;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Base64;
+import java.util.Map;
+
+/** A bare-bones protocol client for tests that must send what no driver would. */
+final class RawClient implements AutoCloseable {
+    record Message(byte type, byte[] payload) {
+        String text() {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+    }
+
+    final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+
+    RawClient(int port) throws IOException {
+        socket = new Socket(InetAddress.getLoopbackAddress(), port);
+        socket.setSoTimeout(10_000);
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
+    void send(Buffer b) throws IOException {
+        out.write(b.getBytes());
+        out.flush();
+    }
+
+    void send(byte[] b) throws IOException {
+        out.write(b);
+        out.flush();
+    }
+
+    Message read() throws IOException {
+        byte type = in.readByte();
+        int len = in.readInt();
+        byte[] payload = new byte[len - 4];
+        in.readFully(payload);
+        return new Message(type, payload);
+    }
+
+    /** Reads until the server closes the connection; returns the last message seen (or null). */
+    Message readToEnd() throws IOException {
+        Message last = null;
+        try {
+            while (true) {
+                last = read();
+            }
+        } catch (EOFException | java.net.SocketException e) {
+            return last;
+        }
+    }
+
+    /** Logs in with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
+    void login(String user, String password) throws IOException {
+        send(PgMessages.startupMessage(Map.of("user", user, "database", "postgres")));
+        Message sasl = read();
+        if (sasl.type() != PgProtocol.Backend.AUTHENTICATION) {
+            throw new IOException("expected SASL, got " + (char) sasl.type() + " " + sasl.text());
+        }
+        String nonce = Scram.nonce();
+        String clientFirstBare = "n=,r=" + nonce;
+        send(PgMessages.saslInitialResponse(Scram.MECHANISM, ("n,," + clientFirstBare).getBytes(StandardCharsets.UTF_8)));
+        Message cont = read();
+        String serverFirst = new String(cont.payload(), 4, cont.payload().length - 4, StandardCharsets.UTF_8);
+        Map<Character, String> attrs = Scram.attributes(serverFirst);
+        byte[] salted;
+        try {
+            salted = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256").generateSecret(new PBEKeySpec(password.toCharArray(),
+                    Base64.getDecoder().decode(attrs.get('s')), Integer.parseInt(attrs.get('i')), 256)).getEncoded();
+        } catch (GeneralSecurityException e) {
+            throw new IOException(e);
+        }
+        byte[] clientKey = Scram.hmac(salted, "Client Key");
+        byte[] storedKey = Scram.sha256(clientKey);
+        String withoutProof = "c=biws,r=" + attrs.get('r');
+        String authMessage = clientFirstBare + "," + serverFirst + "," + withoutProof;
+        byte[] proof = Scram.xor(clientKey, Scram.hmac(storedKey, authMessage));
+        send(PgMessages.saslResponse((withoutProof + ",p=" + Scram.b64(proof)).getBytes(StandardCharsets.UTF_8)));
+        while (true) {
+            Message m = read();
+            if (m.type() == PgProtocol.Backend.ERROR_RESPONSE) {
+                throw new IOException("login failed: " + m.text());
+            }
+            if (m.type() == PgProtocol.Backend.READY_FOR_QUERY) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
