@@ -1,7 +1,10 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.validation.ClusterValidator;
 import io.pgha.api.validation.InvalidManifestException;
 import io.pgha.api.validation.ManifestParser;
@@ -85,7 +88,7 @@ public class LocalControlResource {
     public Response progress() {
         return cluster().map(c -> {
             var s = c.getStatus();
-            boolean ready = s != null && io.pgha.api.v1.Conditions.isTrue(s.conditions, io.pgha.api.v1.ConditionTypes.READY)
+            boolean ready = s != null && Conditions.isTrue(s.conditions, ConditionTypes.READY)
                     && c.getMetadata().getGeneration().equals(s.observedGeneration);
             String message = s == null || s.provisioning == null || s.provisioning.message == null ? "waiting to start"
                     : s.provisioning.message;
@@ -131,11 +134,9 @@ public class LocalControlResource {
             case "router" -> port = layout.routerPort();
             case "rw" -> port = layout.routerReadWritePort();
             case "primary", "instance" -> {
-                var status = cluster.get().getStatus();
-                String wanted = target.equals("primary")
-                        ? (status == null || status.topology == null ? null : status.topology.currentPrimary) : instance;
-                var found = status == null || status.provisioning == null || wanted == null ? Optional.<io.pgha.api.v1.cluster.ProvisioningStatus.Instance>empty()
-                        : status.provisioning.instance(wanted);
+                String wanted = target.equals("primary") ? currentPrimary(cluster.get()) : instance;
+                Optional<ProvisioningStatus.Instance> found = Optional.ofNullable(cluster.get().getStatus())
+                        .map(s -> s.provisioning).flatMap(p -> wanted == null ? Optional.empty() : p.instance(wanted));
                 if (found.isEmpty()) {
                     return error(404, "no instance named " + wanted);
                 }
@@ -171,6 +172,10 @@ public class LocalControlResource {
         }
         runtime.onLoop(() -> runtime.provisioner().delete(cluster.get().getMetadata().getName(), purge));
         return Response.ok(Map.of("deleted", cluster.get().getMetadata().getName(), "purged", purge)).build();
+    }
+
+    private static String currentPrimary(PostgresCluster cluster) {
+        return Optional.ofNullable(cluster.getStatus()).map(s -> s.topology).map(t -> t.currentPrimary).orElse(null);
     }
 
     private Optional<PostgresCluster> cluster() {

@@ -84,7 +84,7 @@ public final class LocalProvisioner {
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
-            instances.createPrimary(primary, 1, initdb.locale, shared(name, spec, List.of(primary)), superuser, replication, app);
+            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(name, spec, List.of(primary)), superuser, replication, app);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
                     primary);
             return true;
@@ -93,7 +93,7 @@ public final class LocalProvisioner {
         String primary = currentPrimary(cluster);
         int primarySerial = provisioning.instance(primary).map(i -> i.serial).orElseThrow();
         List<String> names = provisioning.instances.stream().map(i -> i.name).toList();
-        Map<String, String> shared = shared(name, spec, planNames(name, spec, provisioning, primarySerial));
+        Map<String, String> shared = PostgresConfig.sharedSettings(name, spec, planNames(name, spec, provisioning, primarySerial));
 
         if (startOrRejoin(cluster, provisioning, primary, primarySerial, shared, superuser, replication)) {
             return true;
@@ -218,10 +218,6 @@ public final class LocalProvisioner {
         serials.addAll(plan.create());
         plan.remove().forEach(serials::remove);
         return serials.stream().sorted().map(s -> ClusterNames.instance(name, s)).toList();
-    }
-
-    private static Map<String, String> shared(String name, PostgresClusterSpec spec, List<String> names) {
-        return PostgresConfig.sharedSettings(name, spec, names);
     }
 
     private static String currentPrimary(PostgresCluster cluster) {
