@@ -1,0 +1,74 @@
+package io.pgha.router.service;
+
+import io.pgha.router.pool.PoolMode;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/** The router service's configuration ({@code pgha.router.*}). */
+@ConfigMapping(prefix = "pgha.router")
+public interface RouterConfig {
+    /** Address both listeners bind to; loopback unless told otherwise. */
+    @WithDefault("127.0.0.1")
+    String host();
+
+    /** The read/write-split listener ({@code PGHA_ROUTER_PORT}); 0 picks a free port. */
+    int port();
+
+    /** The read-write listener that sends everything to the primary ({@code PGHA_ROUTER_RW_PORT}); 0 picks a free port. */
+    int rwPort();
+
+    @WithDefault("transaction")
+    PoolMode poolMode();
+
+    /** Server connections per role, database and server. */
+    @WithDefault("20")
+    int poolSize();
+
+    @WithDefault("1000")
+    int maxClientConnections();
+
+    /** Largest message held whole in memory, in bytes; rows and COPY data stream through. */
+    @WithDefault("16777216")
+    int maxMessageSize();
+
+    @WithDefault("30s")
+    Duration waitTimeout();
+
+    @WithDefault("600s")
+    Duration idleTimeout();
+
+    /** How long a standby that refused a connection gets no reads. */
+    @WithDefault("2s")
+    Duration serverDownFor();
+
+    Topology topology();
+
+    Auth auth();
+
+    /** A static topology until the cluster status backs it. */
+    interface Topology {
+        /** {@code host:port} of the primary. */
+        String primary();
+
+        /** {@code host:port} of each standby. */
+        Optional<List<String>> standbys();
+    }
+
+    /** The verifier lookup (PgBouncer's auth_user/auth_query). */
+    interface Auth {
+        @WithDefault("postgres")
+        String database();
+
+        @WithDefault("pgha_router_auth")
+        String user();
+
+        Optional<String> password();
+
+        @WithDefault("30s")
+        Duration cacheTtl();
+    }
+}

@@ -1,0 +1,91 @@
+package io.pgha.router.service;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.pgha.router.pool.PoolStats;
+import io.pgha.router.pool.ServerPool;
+import io.pgha.router.proxy.Router;
+import io.pgha.router.proxy.RouterEvents;
+import io.pgha.router.routing.Route;
+
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
+
+/** The router's Prometheus metrics, all named {@code pgha_router_*}. */
+final class RouterMetrics implements RouterEvents {
+    private final Counter toPrimary;
+    private final Counter toStandby;
+    private final Counter authFailures;
+    private final MeterRegistry registry;
+    private final Timer transactions;
+
+    RouterMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        toPrimary = Counter.builder("pgha.router.transactions").tag("route", "primary")
+                .description("Transactions and autocommit statements started, by the server they went to").register(registry);
+        toStandby = Counter.builder("pgha.router.transactions").tag("route", "standby")
+                .description("Transactions and autocommit statements started, by the server they went to").register(registry);
+        authFailures = Counter.builder("pgha.router.auth.failures").description("Failed client logins").register(registry);
+        transactions = Timer.builder("pgha.router.transaction.duration").description("Time a client held a server connection")
+                .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(60))
+                .register(registry);
+    }
+
+    /** Gauges over the router's live state, registered once the router runs. */
+    void bind(Supplier<Router> router) {
+        Gauge.builder("pgha.router.clients", () -> router.get() == null ? 0 : router.get().clientCount())
+                .description("Connected clients").register(registry);
+        gauge("pgha.router.server.connections", "active", router, ServerPool::active, "Server connections lent to clients");
+        gauge("pgha.router.server.connections", "idle", router, ServerPool::idleCount, "Idle server connections");
+        Gauge.builder("pgha.router.clients.waiting", () -> sum(router, ServerPool::waiting))
+                .description("Clients waiting for a server connection").register(registry);
+        FunctionCounter.builder("pgha.router.wait.timeouts", router, r -> stats(r) == null ? 0 : stats(r).waitTimeouts.sum())
+                .description("Clients that gave up waiting for a server connection").register(registry);
+        FunctionCounter.builder("pgha.router.server.connect.failures", router, r -> stats(r) == null ? 0 : stats(r).connectFailures.sum())
+                .description("Failed server logins and connection attempts").register(registry);
+        FunctionCounter.builder("pgha.router.wait.seconds", router, r -> stats(r) == null ? 0 : stats(r).waitNanos.sum() / 1e9)
+                .description("Total time clients waited for server connections").register(registry);
+    }
+
+    private void gauge(String name, String state, Supplier<Router> router, ToIntFunction<ServerPool> f, String description) {
+        Gauge.builder(name, () -> sum(router, f)).tag("state", state).description(description).register(registry);
+    }
+
+    private static PoolStats stats(Supplier<Router> router) {
+        Router r = router.get();
+        return r == null || r.pools() == null ? null : r.pools().stats();
+    }
+
+    private static int sum(Supplier<Router> router, ToIntFunction<ServerPool> f) {
+        Router r = router.get();
+        if (r == null || r.pools() == null) {
+            return 0;
+        }
+        return r.pools().pools().stream().mapToInt(f).sum();
+    }
+
+    @Override
+    public void routed(Route route, boolean standby) {
+        (standby ? toStandby : toPrimary).increment();
+    }
+
+    @Override
+    public void transactionFinished(long nanos) {
+        transactions.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void authenticationFailed() {
+        authFailures.increment();
+    }
+
+    @Override
+    public void clientError(String sqlState) {
+        registry.counter("pgha.router.client.errors", "sqlstate", sqlState).increment();
+    }
+}

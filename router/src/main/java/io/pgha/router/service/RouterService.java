@@ -1,0 +1,68 @@
+package io.pgha.router.service;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.router.auth.QueryAuthLookup;
+import io.pgha.router.proxy.Router;
+import io.pgha.router.proxy.RouterSettings;
+import io.pgha.router.routing.StatementClassifier;
+import io.pgha.router.topology.TopologySource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+
+import java.util.concurrent.TimeUnit;
+
+/** Starts the router with the application: the read/write-split listener and the read-write one. */
+@ApplicationScoped
+public class RouterService {
+    @Inject
+    Vertx vertx;
+    @Inject
+    RouterConfig config;
+    @Inject
+    TopologySource topology;
+    @Inject
+    MeterRegistry registry;
+
+    private volatile Router router;
+    private volatile int port;
+    private volatile int rwPort;
+
+    void start(@Observes StartupEvent event) throws Exception {
+        RouterSettings settings = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
+                config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor());
+        QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), config.auth().database(),
+                config.auth().user(), config.auth().password().orElse(""), config.auth().cacheTtl());
+        RouterMetrics metrics = new RouterMetrics(registry);
+        Router r = Router.start(vertx, settings, topology, auth, new StatementClassifier(), metrics)
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        metrics.bind(() -> router);
+        port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        router = r;
+    }
+
+    void stop(@Observes ShutdownEvent event) throws Exception {
+        Router r = router;
+        router = null;
+        if (r != null) {
+            r.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The router, once both listeners are bound; null before. */
+    public Router router() {
+        return router;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public int rwPort() {
+        return rwPort;
+    }
+}
