@@ -38,7 +38,15 @@ public final class Decider {
         }
     }
 
-    public sealed interface Decision permits Idle, Hold, Failover, Refence {
+    public sealed interface Decision permits Idle, Hold, Failover, Refence, Adopt {
+    }
+
+    /**
+     * The recorded primary failed and one other instance already runs as a primary on a later
+     * timeline than the recorded one: a promotion whose recording was interrupted (the monitor
+     * that did it died). Record it rather than promote a second one.
+     */
+    public record Adopt(String instance, int timeline, String reason) implements Decision {
     }
 
     /** Nothing to do. */
@@ -83,11 +91,20 @@ public final class Decider {
         if (!anyReachable) {
             return new Hold("no instance answers: this monitor may be the one cut off, so it does not fail over");
         }
-        for (String name : v.instances()) {
-            InstanceObservation o = v.observation(name);
-            if (!name.equals(primary) && o != null && o.isPrimary()) {
-                return new Hold(name + " already runs as a primary: refusing to promote a second one");
-            }
+        List<InstanceObservation> otherPrimaries = v.instances().stream()
+                .filter(n -> !n.equals(primary))
+                .map(v::observation)
+                .filter(o -> o != null && o.isPrimary())
+                .toList();
+        if (otherPrimaries.size() == 1 && !v.fenced().contains(otherPrimaries.get(0).name())
+                && otherPrimaries.get(0).timeline() != null && v.timeline() != null
+                && otherPrimaries.get(0).timeline() > v.timeline()) {
+            InstanceObservation o = otherPrimaries.get(0);
+            return new Adopt(o.name(), o.timeline(), o.name() + " was promoted to timeline " + o.timeline()
+                    + " but not recorded: adopting it as the primary");
+        }
+        if (!otherPrimaries.isEmpty()) {
+            return new Hold(otherPrimaries.get(0).name() + " already runs as a primary: refusing to promote a second one");
         }
         boolean standbyReachable = v.instances().stream()
                 .filter(n -> !n.equals(primary) && !v.fenced().contains(n))

@@ -11,6 +11,14 @@ import java.util.Map;
 public final class FailureDetector {
     private final Map<String, Integer> failures = new HashMap<>();
 
+    /**
+     * Whether a check passed: the instance answered, and the recorded primary answered as a
+     * primary (one that answers from recovery cannot take writes, so it counts as failed).
+     */
+    public static boolean passed(InstanceObservation o, boolean recordedPrimary) {
+        return o.reachable() && !(recordedPrimary && o.isStandby());
+    }
+
     /** Records one check; returns the number of consecutive failures now. */
     public int record(String instance, boolean ok) {
         if (ok) {

@@ -135,7 +135,7 @@ public final class LocalFencer implements Fencer {
     }
 
     /** Exited, or exited and not yet reaped by its parent (a zombie runs no code and holds no socket). */
-    static boolean gone(ProcessHandle p) {
+    public static boolean gone(ProcessHandle p) {
         if (!p.isAlive()) {
             return true;
         }

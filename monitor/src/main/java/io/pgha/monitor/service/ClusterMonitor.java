@@ -53,6 +53,11 @@ import java.util.function.Consumer;
  */
 public final class ClusterMonitor implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(ClusterMonitor.class);
+    /**
+     * A switchover stops writes until the target replayed everything: it is refused while the
+     * target is further behind than this, so the write pause stays short.
+     */
+    static final long MAX_SWITCHOVER_LAG_BYTES = 64L * 1024 * 1024;
 
     /** Timing of the things the spec does not set. */
     public record Config(Duration leaseDuration, Duration freezeTimeout, Duration catchUpTimeout,
@@ -212,7 +217,7 @@ public final class ClusterMonitor implements AutoCloseable {
         TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
 
         Map<String, InstanceObservation> observed = observeAll(settings.checkInterval());
-        observed.forEach((n, o) -> failures.record(n, o.reachable()));
+        observed.forEach((n, o) -> failures.record(n, FailureDetector.passed(o, n.equals(topology.currentPrimary))));
         failures.retain(names);
         latest = observed;
         InstanceObservation primaryObs = topology.currentPrimary == null ? null : observed.get(topology.currentPrimary);
@@ -245,6 +250,8 @@ public final class ClusterMonitor implements AutoCloseable {
         if (decision instanceof Decider.Failover f) {
             runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings,
                     quorumMembers(names, f.failedPrimary(), fenced), lastPrimaryLsn), f.reason(), settings);
+        } else if (decision instanceof Decider.Adopt a) {
+            adopt(a, topology.currentPrimary, names);
         } else if (decision instanceof Decider.Refence r) {
             LOG.warnf("%s: fencing it again", r.reason());
             Fencer.Result result = fencer.fence(r.instance(), false, true, null);
@@ -270,6 +277,9 @@ public final class ClusterMonitor implements AutoCloseable {
         }
         if (d instanceof Decider.Refence r) {
             return "re-fencing: " + r.reason();
+        }
+        if (d instanceof Decider.Adopt a) {
+            return "adopting: " + a.reason();
         }
         return ((Decider.Idle) d).why();
     }
@@ -404,7 +414,9 @@ public final class ClusterMonitor implements AutoCloseable {
         String problem = !names.contains(target) ? target + " is not an instance of " + name
                 : target.equals(primary) ? target + " is the primary already"
                 : fenced.contains(target) ? target + " is fenced until it rejoins"
-                : t == null || !t.isStandby() || !t.streaming() ? target + " is not a streaming standby" : null;
+                : t == null || !t.isStandby() || !t.streaming() ? target + " is not a streaming standby"
+                : behind(primary, t) > MAX_SWITCHOVER_LAG_BYTES ? target + " is " + behind(primary, t)
+                + " bytes behind the primary: try again once it caught up" : null;
         if (problem != null) {
             request.result().complete(new SwitchoverResult(false, primary, target, null, problem));
             return;
@@ -415,6 +427,50 @@ public final class ClusterMonitor implements AutoCloseable {
                 : lastSeen.getStatus().topology.timeline;
         request.result().complete(new SwitchoverResult(done, primary, target, done ? timeline : null,
                 done ? "switched over from " + primary + " to " + target : p.abortReason()));
+    }
+
+    /**
+     * Records a primary promoted by a monitor that died before recording it: the failed recorded
+     * primary is fenced, the promoted one becomes current, the others follow it.
+     */
+    private void adopt(Decider.Adopt a, String failed, List<String> names) {
+        LOG.warnf("%s", a.reason());
+        InstanceObservation last = latest.get(failed);
+        Fencer.Result fenced = fencer.fence(failed, false, last != null && last.reachable(), null);
+        if (!fenced.ok()) {
+            LOG.warnf("cannot fence %s before adopting %s: %s", failed, a.instance(), fenced.detail());
+            return;
+        }
+        String now = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
+        updateStatus(t -> {
+            if (!t.fenced.contains(failed)) {
+                t.fenced.add(failed);
+            }
+            t.currentPrimary = a.instance();
+            t.timeline = a.timeline();
+            t.targetPrimary = null;
+            TopologyStatus.Promotion h = new TopologyStatus.Promotion();
+            h.kind = Procedure.Kind.FAILOVER.label();
+            h.from = failed;
+            h.to = a.instance();
+            h.timeline = a.timeline();
+            h.startedAt = now;
+            h.finishedAt = now;
+            h.reason = a.reason();
+            t.history.add(h);
+        }, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE, "Adopted", a.reason()));
+        failures.reset(failed);
+        repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
+        lastWritten = null;
+    }
+
+    /** Bytes of WAL {@code standby} has not replayed yet, as of the last round. */
+    private long behind(String primary, InstanceObservation standby) {
+        InstanceObservation p = latest.get(primary);
+        if (p == null || !p.isPrimary() || p.currentLsn() == null || standby.replayLsn() == null) {
+            return 0;
+        }
+        return Math.max(0, p.currentLsn().minus(standby.replayLsn()));
     }
 
     /** The switchover annotation, acted on once per target it names. */

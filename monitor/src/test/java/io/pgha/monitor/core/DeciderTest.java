@@ -11,6 +11,7 @@ import static io.pgha.monitor.core.Obs.down;
 import static io.pgha.monitor.core.Obs.primary;
 import static io.pgha.monitor.core.Obs.standby;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -67,11 +68,35 @@ class DeciderTest {
 
     @Test
     void neverPromotesASecondPrimary() {
-        Map<String, InstanceObservation> twoPrimaries = byName(down("pg-1"), primary("pg-2", 2, "0/9"),
+        // pg-2 runs as a primary on the recorded timeline: not a promotion of ours, so hands off
+        Map<String, InstanceObservation> twoPrimaries = byName(down("pg-1"), primary("pg-2", 1, "0/9"),
                 standby("pg-3", 1, "0/5", "0/5"));
         Decider.Hold h = assertInstanceOf(Decider.Hold.class,
                 Decider.decide(view(true, SETTINGS, Set.of(), twoPrimaries, 5)));
         assertTrue(h.reason().contains("pg-2 already runs as a primary"), h.reason());
+    }
+
+    @Test
+    void adoptsAPromotionWhoseRecordingWasInterrupted() {
+        // a monitor promoted pg-2 to timeline 2 and died before writing status
+        Map<String, InstanceObservation> m = byName(down("pg-1"), primary("pg-2", 2, "0/9"), standby("pg-3", 1, "0/5", "0/5"));
+        Decider.Adopt a = assertInstanceOf(Decider.Adopt.class, Decider.decide(view(true, SETTINGS, Set.of(), m, 3)));
+        assertEquals("pg-2", a.instance());
+        assertEquals(2, a.timeline());
+        // not before the recorded primary failed; a fenced one is stopped again, not adopted; never one of two
+        assertInstanceOf(Decider.Idle.class, Decider.decide(view(true, SETTINGS, Set.of(), m, 2)));
+        assertInstanceOf(Decider.Refence.class, Decider.decide(view(true, SETTINGS, Set.of("pg-2"),
+                byName(down("pg-1"), primary("pg-2", 2, "0/9"), standby("pg-3", 1, "0/5", "0/5")), 3)));
+        assertInstanceOf(Decider.Hold.class, Decider.decide(view(true, SETTINGS, Set.of(),
+                byName(down("pg-1"), primary("pg-2", 2, "0/9"), primary("pg-3", 3, "0/9")), 3)));
+    }
+
+    @Test
+    void aRecordedPrimaryAnsweringFromRecoveryFailsItsCheck() {
+        assertTrue(FailureDetector.passed(primary("pg-1", 1, "0/5"), true));
+        assertTrue(FailureDetector.passed(standby("pg-2", 1, "0/5", "0/5"), false));
+        assertFalse(FailureDetector.passed(standby("pg-1", 1, "0/5", "0/5"), true));
+        assertFalse(FailureDetector.passed(down("pg-1"), true));
     }
 
     @Test
