@@ -58,7 +58,9 @@ public final class MonitorRunner implements AutoCloseable {
     public MonitorRunner start() {
         LOG.infof("monitor %s watching %s (namespace %s)", identity, layout.store(), LocalLayout.NAMESPACE);
         rounds.execute(this::round);
-        long period = Math.max(100, config.leaseDuration().toMillis() / 4);
+        // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
+        // that much after the lease expired
+        long period = Math.max(100, config.leaseDuration().toMillis() / 20);
         lease.scheduleWithFixedDelay(this::renew, 0, period, TimeUnit.MILLISECONDS);
         return this;
     }
