@@ -132,6 +132,14 @@ final class LocalInstances {
         deleteTree(layout.instanceDir(instance));
     }
 
+    /** Starts a standby, first making sure its slot exists on the primary it streams from. */
+    void startStandby(String instance, int serial, Integer primaryPort, Credentials superuser) {
+        if (primaryPort != null) {
+            ensureSlot(primaryPort, superuser, instance);
+        }
+        start(instance, serial);
+    }
+
     void start(String instance, int serial) {
         ensureSocketDir();
         pgCtl.start(layout.dataDir(instance),

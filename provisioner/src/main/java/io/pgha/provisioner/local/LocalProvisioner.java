@@ -198,7 +198,8 @@ public final class LocalProvisioner {
                 return true;
             } else if (!wasPrimary && delayPassed(i.name, now, restartDelay)) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "restarting standby " + i.name);
-                instances.start(i.name, i.serial);
+                // after a switchover the standby's slot may not exist yet on the new primary
+                instances.startStandby(i.name, i.serial, primaryRunning ? instances.port(primarySerial) : null, superuser);
                 downSince.remove(i.name);
                 return true;
             }
