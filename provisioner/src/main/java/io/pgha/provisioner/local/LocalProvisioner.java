@@ -180,13 +180,14 @@ public final class LocalProvisioner {
             boolean isPrimary = i.name.equals(primary);
             boolean wasPrimary = !isPrimary && !instances.isStandbyDataDir(i.name);
             if (isPrimary) {
-                boolean clean = instances.clusterState(i.name).equals("shut down");
-                if (clean || !cluster.getSpec().failover.enabled || provisioning.instances.size() == 1) {
+                boolean fenced = fenced(cluster, i.name);
+                if (!fenced && (stoppedCleanly(i.name) || !cluster.getSpec().failover.enabled || provisioning.instances.size() == 1)) {
                     progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "starting primary " + i.name);
                     instances.start(i.name, i.serial);
                     return true;
                 }
-                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "primary " + i.name + " is down: waiting for the monitor");
+                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "primary " + i.name
+                        + (fenced ? " is fenced" : " is down") + ": waiting for the monitor");
             } else if (wasPrimary && primaryRunning) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "former primary " + i.name + " rejoins as a standby of " + primary);
                 String how = instances.rejoin(i.name, i.serial, shared, instances.port(primarySerial), superuser, replication, false);
@@ -196,7 +197,7 @@ public final class LocalProvisioner {
                     x.rejoinedTimeline = timeline;
                 }), null);
                 return true;
-            } else if (!wasPrimary && delayPassed(i.name, now, restartDelay)) {
+            } else if (!wasPrimary && (stoppedCleanly(i.name) || delayPassed(i.name, now, restartDelay))) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "restarting standby " + i.name);
                 // after a switchover the standby's slot may not exist yet on the new primary
                 instances.startStandby(i.name, i.serial, primaryRunning ? instances.port(primarySerial) : null, superuser);
@@ -205,6 +206,16 @@ public final class LocalProvisioner {
             }
         }
         return false;
+    }
+
+    /** The monitor fenced it: it must never take writes again, whatever its data directory says. */
+    private static boolean fenced(PostgresCluster cluster, String instance) {
+        return Optional.ofNullable(cluster.getStatus()).map(s -> s.topology).map(t -> t.fenced.contains(instance)).orElse(false);
+    }
+
+    /** A clean stop (pgha down, a switchover) is no crash: there is nothing to show and nothing to wait for. */
+    private boolean stoppedCleanly(String instance) {
+        return instances.clusterState(instance).startsWith("shut down");
     }
 
     private boolean delayPassed(String instance, Instant now, Duration delay) {
