@@ -13,7 +13,6 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.store.FileResourceStore;
-import io.pgha.monitor.core.Conninfo;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
@@ -24,7 +23,6 @@ import io.pgha.monitor.core.TopologyReport;
 import io.pgha.monitor.local.LocalAddressing;
 import io.pgha.monitor.pg.Await;
 import io.pgha.monitor.pg.InstanceConnection;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
@@ -32,9 +30,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -64,7 +60,7 @@ public final class ClusterMonitor implements AutoCloseable {
                          Duration promoteTimeout, Duration checkpointTimeout, Duration statusRefresh) {
         public static Config defaults() {
             return new Config(Duration.ofSeconds(5), Duration.ofSeconds(5), Duration.ofSeconds(30),
-                    Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
+                    Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(5));
         }
     }
 
@@ -87,13 +83,11 @@ public final class ClusterMonitor implements AutoCloseable {
     private final Config config;
     private final Clock clock;
 
-    private final Map<String, InstanceConnection> connections = new HashMap<>();
-    private final Map<String, Integer> serials = new LinkedHashMap<>();
+    private final InstancePool pool;
+    private final StandbyWiring wiring;
     private final FailureDetector failures = new FailureDetector();
-    private final Map<String, String> savedConninfo = new HashMap<>();
     private final ConcurrentLinkedQueue<SwitchoverRequest> requests = new ConcurrentLinkedQueue<>();
     private final Set<String> annotationsActedOn = new LinkedHashSet<>();
-    private String credentialsKey;
 
     private volatile Map<String, InstanceObservation> latest = Map.of();
     private volatile PostgresCluster lastSeen;
@@ -116,6 +110,8 @@ public final class ClusterMonitor implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.metrics = new MonitorMetrics(registry, name, clock);
+        this.pool = new InstancePool(vertx, addressing, clock);
+        this.wiring = new StandbyWiring(pool, addressing, () -> latest, clock);
         this.elector = new LeaderElector(new io.pgha.local.store.FileLease(layout.lease(ClusterNames.monitorLease(name)),
                 identity, config.leaseDuration(), clock), identity, config.leaseDuration(), clock);
     }
@@ -212,11 +208,11 @@ public final class ClusterMonitor implements AutoCloseable {
             return;
         }
         MonitorSettings settings = MonitorSettings.of(cluster.getSpec());
-        syncConnections(provisioned, superuser.get(), settings);
-        List<String> names = new ArrayList<>(serials.keySet());
+        pool.sync(provisioned, superuser.get(), settings);
+        List<String> names = pool.names();
         TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
 
-        Map<String, InstanceObservation> observed = observeAll(settings.checkInterval());
+        Map<String, InstanceObservation> observed = pool.observeAll(settings.checkInterval());
         observed.forEach((n, o) -> failures.record(n, FailureDetector.passed(o, n.equals(topology.currentPrimary))));
         failures.retain(names);
         latest = observed;
@@ -258,7 +254,7 @@ public final class ClusterMonitor implements AutoCloseable {
             LOG.infof("re-fencing %s: %s", r.instance(), result.detail());
         } else if (decision instanceof Decider.Idle
                 && primaryObs != null && primaryObs.isPrimary() && !fenced.contains(topology.currentPrimary)) {
-            repairStandbys(topology.currentPrimary, names, fenced, observed);
+            wiring.repair(topology.currentPrimary, names, fenced, observed);
             if (!switchoverFromAnnotation(cluster, topology, names, fenced, settings)) {
                 SwitchoverRequest request = requests.poll();
                 if (request != null) {
@@ -287,58 +283,6 @@ public final class ClusterMonitor implements AutoCloseable {
     /** Standbys taking part in the quorum: every instance but the primary and fenced ones. */
     private static int quorumMembers(List<String> names, String primary, Set<String> fenced) {
         return (int) names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n)).count();
-    }
-
-    // ---------------------------------------------------------------- observation
-
-    private void syncConnections(List<ProvisioningStatus.Instance> provisioned, LocalSecrets.Credentials superuser,
-                                 MonitorSettings settings) {
-        String key = superuser.username() + ":" + superuser.password().hashCode();
-        if (!key.equals(credentialsKey)) {
-            connections.values().forEach(InstanceConnection::close);
-            connections.clear();
-            credentialsKey = key;
-        }
-        Map<String, Integer> wanted = new LinkedHashMap<>();
-        provisioned.forEach(i -> wanted.put(i.name, i.serial));
-        connections.keySet().removeIf(n -> {
-            if (!wanted.containsKey(n) || !wanted.get(n).equals(serials.get(n))) {
-                connections.get(n).close();
-                return true;
-            }
-            return false;
-        });
-        serials.clear();
-        serials.putAll(wanted);
-        Duration connectTimeout = settings.checkInterval().compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2)
-                : settings.checkInterval();
-        wanted.forEach((n, serial) -> connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n,
-                LocalAddressing.HOST, addressing.port(serial), superuser.username(), superuser.password(),
-                connectTimeout, clock)));
-    }
-
-    private Map<String, InstanceObservation> observeAll(Duration timeout) {
-        Map<String, String> slotOwners = new HashMap<>();
-        serials.keySet().forEach(n -> slotOwners.put(ClusterNames.replicationSlot(n), n));
-        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
-        serials.keySet().forEach(n -> futures.put(n, connections.get(n).observe(timeout, slotOwners)));
-        Map<String, InstanceObservation> result = new LinkedHashMap<>();
-        futures.forEach((n, f) -> {
-            try {
-                result.put(n, Await.result(f, timeout.plusMillis(500)));
-            } catch (Await.FailedException e) {
-                result.put(n, InstanceObservation.unreachable(n, clock.instant(), e.getMessage()));
-            }
-        });
-        return result;
-    }
-
-    private InstanceObservation observe(String instance) {
-        try {
-            return Await.result(connections.get(instance).observe(Duration.ofSeconds(2), Map.of()), Duration.ofSeconds(3));
-        } catch (Await.FailedException e) {
-            return InstanceObservation.unreachable(instance, clock.instant(), e.getMessage());
-        }
     }
 
     // ---------------------------------------------------------------- status
@@ -460,7 +404,7 @@ public final class ClusterMonitor implements AutoCloseable {
             t.history.add(h);
         }, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE, "Adopted", a.reason()));
         failures.reset(failed);
-        repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
+        wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
         lastWritten = null;
     }
 
@@ -546,7 +490,7 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started) {
         if (step instanceof Procedure.Freeze f) {
-            return p.frozen(freeze(f.standbys()));
+            return p.frozen(wiring.freeze(f.standbys(), config.freezeTimeout()));
         }
         if (step instanceof Procedure.Fence f) {
             return fence(p, f);
@@ -558,45 +502,14 @@ public final class ClusterMonitor implements AutoCloseable {
             return promote(p, pr, reason, started);
         }
         if (step instanceof Procedure.Repoint r) {
-            repoint(r.newPrimary(), r.standbys());
+            wiring.repoint(r.newPrimary(), r.standbys());
             return p.repointed();
         }
         if (step instanceof Procedure.Unfreeze u) {
-            unfreeze(u.standbys(), u.primary());
+            wiring.unfreeze(u.standbys(), u.primary());
             return p.unfrozen();
         }
         return step;
-    }
-
-    private Map<String, InstanceObservation> freeze(List<String> standbys) {
-        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
-        for (String s : standbys) {
-            InstanceObservation before = latest.get(s);
-            if (before != null && before.replicaConninfo() != null && !before.replicaConninfo().isBlank()) {
-                savedConninfo.put(s, before.replicaConninfo());
-            }
-            futures.put(s, connections.get(s).freeze(config.freezeTimeout()));
-        }
-        Map<String, InstanceObservation> positions = new LinkedHashMap<>();
-        futures.forEach((s, f) -> {
-            InstanceObservation o;
-            try {
-                o = Await.result(f, config.freezeTimeout().plusSeconds(3));
-                InstanceObservation before = latest.get(s);
-                // a stopped WAL receiver no longer tells its timeline; timelines only grow, so the one seen streaming stands
-                if (before != null && before.timeline() != null && (o.timeline() == null || o.timeline() < before.timeline())) {
-                    o = InstanceObservation.standby(s, o.at(), before.timeline(), o.receiveLsn(), o.replayLsn(), false,
-                            o.replicaConninfo());
-                }
-            } catch (Await.FailedException e) {
-                LOG.warnf("cannot freeze %s: %s", s, e.getMessage());
-                o = InstanceObservation.unreachable(s, clock.instant(), e.getMessage());
-            }
-            positions.put(s, o);
-        });
-        LOG.infof("frozen positions: %s", positions.values().stream()
-                .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : "unreachable")).toList());
-        return positions;
     }
 
     private Procedure.Step fence(Procedure p, Procedure.Fence f) {
@@ -609,8 +522,8 @@ public final class ClusterMonitor implements AutoCloseable {
             t.targetPrimary = candidate;
         });
         InstanceObservation last = latest.get(f.instance());
-        Fencer.Demotion demotion = f.clean() && candidate != null && serials.containsKey(candidate)
-                ? new Fencer.Demotion(addressing.replicationConninfo(f.instance(), addressing.port(serials.get(candidate)))
+        Fencer.Demotion demotion = f.clean() && candidate != null && pool.contains(candidate)
+                ? new Fencer.Demotion(addressing.replicationConninfo(f.instance(), pool.port(candidate))
                 .toString(), ClusterNames.replicationSlot(f.instance())) : null;
         Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable(), demotion);
         LOG.infof("fencing %s: %s", f.instance(), r.detail());
@@ -619,7 +532,7 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private Procedure.Step awaitCatchUp(Procedure p, Procedure.AwaitCatchUp a) {
         try {
-            InstanceObservation o = Await.result(connections.get(a.candidate()).awaitCatchUp(a.atLeast(), config.catchUpTimeout()),
+            InstanceObservation o = Await.result(pool.connection(a.candidate()).awaitCatchUp(a.atLeast(), config.catchUpTimeout()),
                     config.catchUpTimeout().plusSeconds(5));
             return p.caughtUp(true, "replayed up to " + o.replayLsn());
         } catch (Await.FailedException e) {
@@ -628,10 +541,10 @@ public final class ClusterMonitor implements AutoCloseable {
     }
 
     private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started) {
-        InstanceConnection c = connections.get(pr.candidate());
+        InstanceConnection c = pool.connection(pr.candidate());
         try {
             boolean ok = Await.result(c.promote(config.promoteTimeout()), config.promoteTimeout().plusSeconds(10));
-            InstanceObservation after = observe(pr.candidate());
+            InstanceObservation after = pool.observe(pr.candidate());
             if (!ok || !after.isPrimary() || after.timeline() == null) {
                 return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");
             }
@@ -675,99 +588,6 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    /** Slots on the new primary for every other instance, then each standby pointed at it. */
-    private void repoint(String newPrimary, List<String> standbys) {
-        InstanceConnection primary = connections.get(newPrimary);
-        for (String n : serials.keySet()) {
-            if (!n.equals(newPrimary)) {
-                try {
-                    Await.result(primary.ensureSlot(ClusterNames.replicationSlot(n)), Duration.ofSeconds(5));
-                } catch (Await.FailedException e) {
-                    LOG.warnf("cannot create the slot of %s on %s: %s", n, newPrimary, e.getMessage());
-                }
-            }
-        }
-        int port = addressing.port(serials.get(newPrimary));
-        List<Future<Void>> pending = new ArrayList<>();
-        for (String s : standbys) {
-            pending.add(connections.get(s).setPrimaryConninfo(conninfoFor(s, port).toString())
-                    .onFailure(e -> LOG.warnf("cannot re-point %s: %s (will retry)", s, e.getMessage())));
-        }
-        for (Future<Void> f : pending) {
-            try {
-                Await.result(f, Duration.ofSeconds(5));
-            } catch (Await.FailedException ignored) {
-                // logged above; repairStandbys retries once the standby answers
-            }
-        }
-        savedConninfo.clear();
-    }
-
-    private void unfreeze(List<String> standbys, String primary) {
-        Integer serial = serials.get(primary);
-        for (String s : standbys) {
-            String conninfo = savedConninfo.getOrDefault(s,
-                    serial == null ? null : addressing.replicationConninfo(s, addressing.port(serial)).toString());
-            if (conninfo == null) {
-                continue;
-            }
-            try {
-                Await.result(connections.get(s).setPrimaryConninfo(conninfo), Duration.ofSeconds(5));
-            } catch (Await.FailedException e) {
-                LOG.warnf("cannot unfreeze %s: %s", s, e.getMessage());
-            }
-        }
-        savedConninfo.clear();
-    }
-
-    private Conninfo conninfoFor(String standby, int primaryPort) {
-        String known = savedConninfo.get(standby);
-        if (known == null) {
-            InstanceObservation o = latest.get(standby);
-            known = o == null ? null : o.replicaConninfo();
-        }
-        Conninfo base;
-        try {
-            base = known == null || known.isBlank() ? null : Conninfo.parse(known);
-        } catch (IllegalArgumentException e) {
-            base = null;
-        }
-        if (base == null || base.isEmpty()) {
-            return addressing.replicationConninfo(standby, primaryPort);
-        }
-        return base.pointedAt(LocalAddressing.HOST, primaryPort);
-    }
-
-    /**
-     * Standbys that point elsewhere than the primary (a re-point that failed while they were
-     * down, a freeze left behind by a monitor that died) are pointed at it.
-     */
-    private void repairStandbys(String primary, List<String> names, Set<String> fenced, Map<String, InstanceObservation> observed) {
-        int port = addressing.port(serials.get(primary));
-        for (String n : names) {
-            InstanceObservation o = observed.get(n);
-            if (n.equals(primary) || fenced.contains(n) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
-                continue;
-            }
-            String currentPort;
-            try {
-                currentPort = Conninfo.parse(o.replicaConninfo()).get("port");
-            } catch (IllegalArgumentException e) {
-                currentPort = null;
-            }
-            if (Integer.toString(port).equals(currentPort)) {
-                continue;
-            }
-            Conninfo target = conninfoFor(n, port);
-            LOG.infof("standby %s points at port %s, not at primary %s: re-pointing", n, currentPort, primary);
-            try {
-                Await.result(connections.get(n).setPrimaryConninfo(target.toString()), Duration.ofSeconds(5));
-            } catch (Await.FailedException e) {
-                LOG.warnf("cannot re-point %s: %s", n, e.getMessage());
-            }
-        }
-    }
-
     private void failPending(String why) {
         SwitchoverRequest r;
         while ((r = requests.poll()) != null) {
@@ -779,8 +599,7 @@ public final class ClusterMonitor implements AutoCloseable {
     public void close() {
         failPending("the monitor is shutting down");
         elector.release();
-        connections.values().forEach(InstanceConnection::close);
-        connections.clear();
+        pool.close();
         metrics.close();
     }
 

@@ -23,7 +23,7 @@ public interface MonitorConfig {
         /** Lease identity; default host name and process id. */
         Optional<String> identity();
 
-        /** How long the lease holds without renewal; renewed every quarter of it. */
+        /** How long the lease holds without renewal; renewed (or tried) every twentieth of it. */
         @WithDefault("5s")
         Duration leaseDuration();
 
@@ -43,7 +43,7 @@ public interface MonitorConfig {
         Duration checkpointTimeout();
 
         /** WAL positions and lag go to status at most this often when nothing else changed. */
-        @WithDefault("10s")
+        @WithDefault("5s")
         Duration statusRefresh();
 
         /** How long POST .../switchover waits for the switchover to finish. */

@@ -40,11 +40,15 @@ public class MonitorService {
         ClusterMonitor.Config timing = new ClusterMonitor.Config(m.leaseDuration(), m.freezeTimeout(), m.catchUpTimeout(),
                 m.promoteTimeout(), m.checkpointTimeout(), m.statusRefresh());
         String identity = m.identity().orElseGet(MonitorService::defaultIdentity);
-        Fencer fencer = PgBinaries.find().<Fencer>map(bin -> new LocalFencer(layout, bin, OsUser.forPostgres()))
-                .orElseGet(() -> {
-                    LOG.warn("PostgreSQL binaries not found: this monitor cannot fence, so it will not complete a failover");
-                    return (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "no PostgreSQL binaries to fence with");
-                });
+        Fencer fencer;
+        try {
+            fencer = new LocalFencer(layout, PgBinaries.locate(), OsUser.forPostgres());
+        } catch (RuntimeException e) {
+            // it still watches and reports; without a way to fence it never promotes
+            LOG.warnf("this monitor cannot fence, so it will not complete a failover: %s", e.getMessage());
+            String why = e.getMessage();
+            fencer = (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "cannot fence: " + why);
+        }
         runner = new MonitorRunner(layout, vertx, registry, fencer, identity, timing, Clock.systemUTC()).start();
         LOG.infof("pgha monitor %s started on state directory %s", identity, layout.home());
     }

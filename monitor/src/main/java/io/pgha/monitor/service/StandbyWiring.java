@@ -1,0 +1,173 @@
+package io.pgha.monitor.service;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.monitor.core.Conninfo;
+import io.pgha.monitor.core.InstanceObservation;
+import io.pgha.monitor.local.LocalAddressing;
+import io.pgha.monitor.pg.Await;
+import io.pgha.monitor.pg.InstanceConnection;
+import io.vertx.core.Future;
+import org.jboss.logging.Logger;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Where each standby streams from: freezing (detaching) WAL receivers for a failover, giving them
+ * back, pointing them at a new primary with their slots there, and repairing standbys that point
+ * elsewhere. A standby keeps its own connection string; only host and port change.
+ */
+final class StandbyWiring {
+    private static final Logger LOG = Logger.getLogger(StandbyWiring.class);
+
+    private final InstancePool pool;
+    private final LocalAddressing addressing;
+    private final Supplier<Map<String, InstanceObservation>> latest;
+    private final Clock clock;
+    /** primary_conninfo of each standby frozen by the running procedure. */
+    private final Map<String, String> savedConninfo = new HashMap<>();
+
+    StandbyWiring(InstancePool pool, LocalAddressing addressing, Supplier<Map<String, InstanceObservation>> latest,
+                  Clock clock) {
+        this.pool = pool;
+        this.addressing = addressing;
+        this.latest = latest;
+        this.clock = clock;
+    }
+
+    /**
+     * Detaches the standbys' WAL receivers, remembering each one's primary_conninfo, and returns
+     * where each stands then (unreachable ones as unreachable).
+     */
+    Map<String, InstanceObservation> freeze(List<String> standbys, Duration freezeTimeout) {
+        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
+        for (String s : standbys) {
+            InstanceObservation before = latest.get().get(s);
+            if (before != null && before.replicaConninfo() != null && !before.replicaConninfo().isBlank()) {
+                savedConninfo.put(s, before.replicaConninfo());
+            }
+            futures.put(s, pool.connection(s).freeze(freezeTimeout));
+        }
+        Map<String, InstanceObservation> positions = new LinkedHashMap<>();
+        futures.forEach((s, f) -> {
+            InstanceObservation o;
+            try {
+                o = Await.result(f, freezeTimeout.plusSeconds(3));
+                InstanceObservation before = latest.get().get(s);
+                // a stopped WAL receiver no longer tells its timeline; timelines only grow, so the one seen streaming stands
+                if (before != null && before.timeline() != null && (o.timeline() == null || o.timeline() < before.timeline())) {
+                    o = InstanceObservation.standby(s, o.at(), before.timeline(), o.receiveLsn(), o.replayLsn(), false,
+                            o.replicaConninfo());
+                }
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot freeze %s: %s", s, e.getMessage());
+                o = InstanceObservation.unreachable(s, clock.instant(), e.getMessage());
+            }
+            positions.put(s, o);
+        });
+        LOG.infof("frozen positions: %s", positions.values().stream()
+                .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : "unreachable")).toList());
+        return positions;
+    }
+
+    /** Slots on the new primary for every other instance, then each standby pointed at it. */
+    void repoint(String newPrimary, List<String> standbys) {
+        InstanceConnection primary = pool.connection(newPrimary);
+        for (String n : pool.names()) {
+            if (!n.equals(newPrimary)) {
+                try {
+                    Await.result(primary.ensureSlot(ClusterNames.replicationSlot(n)), Duration.ofSeconds(5));
+                } catch (Await.FailedException e) {
+                    LOG.warnf("cannot create the slot of %s on %s: %s", n, newPrimary, e.getMessage());
+                }
+            }
+        }
+        int port = pool.port(newPrimary);
+        List<Future<Void>> pending = new ArrayList<>();
+        for (String s : standbys) {
+            pending.add(pool.connection(s).setPrimaryConninfo(conninfoFor(s, port).toString())
+                    .onFailure(e -> LOG.warnf("cannot re-point %s: %s (will retry)", s, e.getMessage())));
+        }
+        for (Future<Void> f : pending) {
+            try {
+                Await.result(f, Duration.ofSeconds(5));
+            } catch (Await.FailedException ignored) {
+                // logged above; repairStandbys retries once the standby answers
+            }
+        }
+        savedConninfo.clear();
+    }
+
+    /** Gives frozen standbys their previous primary back. */
+    void unfreeze(List<String> standbys, String primary) {
+        for (String s : standbys) {
+            String conninfo = savedConninfo.getOrDefault(s,
+                    !pool.contains(primary) ? null : addressing.replicationConninfo(s, pool.port(primary)).toString());
+            if (conninfo == null) {
+                continue;
+            }
+            try {
+                Await.result(pool.connection(s).setPrimaryConninfo(conninfo), Duration.ofSeconds(5));
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot unfreeze %s: %s", s, e.getMessage());
+            }
+        }
+        savedConninfo.clear();
+    }
+
+    /** The standby's own connection string aimed at {@code primaryPort}, or the provisioner's default one. */
+    Conninfo conninfoFor(String standby, int primaryPort) {
+        String known = savedConninfo.get(standby);
+        if (known == null) {
+            InstanceObservation o = latest.get().get(standby);
+            known = o == null ? null : o.replicaConninfo();
+        }
+        Conninfo base;
+        try {
+            base = known == null || known.isBlank() ? null : Conninfo.parse(known);
+        } catch (IllegalArgumentException e) {
+            base = null;
+        }
+        if (base == null || base.isEmpty()) {
+            return addressing.replicationConninfo(standby, primaryPort);
+        }
+        return base.pointedAt(LocalAddressing.HOST, primaryPort);
+    }
+
+    /**
+     * Standbys that point elsewhere than the primary (a re-point that failed while they were
+     * down, a freeze left behind by a monitor that died) are pointed at it.
+     */
+    void repair(String primary, List<String> names, Set<String> fenced, Map<String, InstanceObservation> observed) {
+        int port = pool.port(primary);
+        for (String n : names) {
+            InstanceObservation o = observed.get(n);
+            if (n.equals(primary) || fenced.contains(n) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
+                continue;
+            }
+            String currentPort;
+            try {
+                currentPort = Conninfo.parse(o.replicaConninfo()).get("port");
+            } catch (IllegalArgumentException e) {
+                currentPort = null;
+            }
+            if (Integer.toString(port).equals(currentPort)) {
+                continue;
+            }
+            Conninfo target = conninfoFor(n, port);
+            LOG.infof("standby %s points at port %s, not at primary %s: re-pointing", n, currentPort, primary);
+            try {
+                Await.result(pool.connection(n).setPrimaryConninfo(target.toString()), Duration.ofSeconds(5));
+            } catch (Await.FailedException e) {
+                LOG.warnf("cannot re-point %s: %s", n, e.getMessage());
+            }
+        }
+    }
+}
