@@ -340,11 +340,46 @@ final class ClientSession implements ServerConnection.Listener {
                 // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
                 return;
             }
+            case Frontend.PARSE -> {
+                if (parseLocally(message)) {
+                    return;
+                }
+            }
+            case Frontend.SYNC -> {
+                if (answeredLocally) {
+                    answeredLocally = false;
+                    out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+                    return;
+                }
+            }
             default -> {
             }
         }
+        answeredLocally = false;
         pending.add(message);
         acquire(routeOf(type, message), false);
+    }
+
+    /**
+     * A named Parse outside a transaction is answered by the router itself: the statement is
+     * remembered and prepared on whichever server connection first needs it. This saves a round
+     * trip and, more importantly, a server connection: libpq's synchronous PQprepare (pgbench
+     * -M prepared) would otherwise hold a client thread while its other connections sit in open
+     * transactions, deadlocking a small pool. The price: an invalid statement is reported at its
+     * first Bind or Describe rather than at Parse.
+     */
+    private boolean parseLocally(Buffer message) {
+        FrontendMessages.Parse parse = FrontendMessages.parse(message);
+        if (parse.statement().isEmpty() || TrackedSet.parse(parse.query()) != null) {
+            return false;
+        }
+        Classification c = router.classifier.classify(parse.query());
+        note(c);
+        statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
+                router.names.nameFor(parse.query(), parse.parameterTypes()), c));
+        out(PgMessages.parseComplete());
+        answeredLocally = true;
+        return true;
     }
 
     /** The route of the transaction that {@code message} starts. */
@@ -812,6 +847,8 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private boolean lastStatusIdle = true;
+    /** A Parse was answered without a server; a Sync right after it is answered too. */
+    private boolean answeredLocally;
     /** The server is in COPY FROM STDIN and takes CopyData from the client. */
     private boolean copyIn;
     /** A long CopyData is half relayed: the server connection is mid-message. */

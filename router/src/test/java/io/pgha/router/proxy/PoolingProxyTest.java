@@ -225,4 +225,18 @@ class PoolingProxyTest {
             }
         }
     }
+
+    @Test
+    void pgbenchPreparedWithFourTimesMoreClientsThanServerConnections() throws Exception {
+        // libpq's synchronous PQprepare must not need a server connection, or pgbench threads deadlock the pool
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(4).withWaitTimeout(Duration.ofSeconds(10)))) {
+            Tools.Result r = Tools.run(TestCluster.APP_PASSWORD, null, Tools.PGBENCH, "-n", "-h", "127.0.0.1", "-p",
+                    Integer.toString(fx.rwPort), "-U", TestCluster.APP_USER, "-M", "prepared", "-c", "16", "-j", "2", "-t", "30", "postgres");
+            assertEquals(0, r.exitCode(), r.output());
+            assertTrue(r.output().contains("number of transactions actually processed: 480/480"), r.output());
+            for (ServerPool p : fx.router.pools().pools()) {
+                assertTrue(p.total() <= 4);
+            }
+        }
+    }
 }

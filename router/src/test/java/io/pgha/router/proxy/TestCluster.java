@@ -6,6 +6,7 @@ import io.pgha.router.auth.QueryAuthLookup;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -22,23 +23,48 @@ public final class TestCluster {
     public static final String AUTH_USER = "pgha_router_auth";
     public static final String AUTH_PASSWORD = "auth-secret";
 
+    /** Where a started cluster is published, so that Quarkus' class loader finds the same servers. */
+    private static final String SHARED_PROPERTY = "pghatest.router.cluster";
     private static TestCluster shared;
 
-    public final TestPostgres primary;
-    public final TestPostgres standby;
+    /** A test server: its port and superuser password. */
+    public record Server(int port, String superuserPassword) {
+        public Connection connect() throws SQLException {
+            return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", TestPostgres.SUPERUSER, superuserPassword);
+        }
+    }
 
-    private TestCluster(TestPostgres primary, TestPostgres standby) {
+    static {
+        try {
+            // register the driver with this class loader's copy (Quarkus tests load their own)
+            Class.forName("org.postgresql.Driver");
+        } catch (ClassNotFoundException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    public final Server primary;
+    public final Server standby;
+
+    private TestCluster(Server primary, Server standby) {
         this.primary = primary;
         this.standby = standby;
     }
 
     public static synchronized TestCluster get() {
         if (shared == null) {
+            String published = System.getProperty(SHARED_PROPERTY);
+            if (published != null) {
+                String[] f = published.split(" ");
+                shared = new TestCluster(new Server(Integer.parseInt(f[0]), f[1]), new Server(Integer.parseInt(f[2]), f[3]));
+                return shared;
+            }
             try {
                 TestPostgres p = TestPostgres.start();
                 TestPostgres s = TestPostgres.start();
-                shared = new TestCluster(p, s);
+                shared = new TestCluster(new Server(p.port(), p.superuserPassword()), new Server(s.port(), s.superuserPassword()));
                 shared.provision();
+                System.setProperty(SHARED_PROPERTY, p.port() + " " + p.superuserPassword() + " " + s.port() + " " + s.superuserPassword());
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     try {
                         p.close();
@@ -61,7 +87,7 @@ public final class TestCluster {
             String secret = scalar(primary, "SELECT rolpassword FROM pg_authid WHERE rolname = '" + role + "'");
             exec(standby, "CREATE ROLE " + role + " LOGIN PASSWORD '" + secret + "'");
         }
-        for (TestPostgres pg : new TestPostgres[] {primary, standby}) {
+        for (Server pg : new Server[] {primary, standby}) {
             exec(pg, QueryAuthLookup.FUNCTION_SQL);
             exec(pg, QueryAuthLookup.grantSql(AUTH_USER));
             exec(pg, "GRANT ALL ON SCHEMA public TO " + APP_USER);
@@ -83,7 +109,7 @@ public final class TestCluster {
         }
     }
 
-    private static void pgbenchInit(TestPostgres pg) throws IOException {
+    private static void pgbenchInit(Server pg) throws IOException {
         Tools.Result r = Tools.run(pg.superuserPassword(), null, Tools.PGBENCH, "-i", "-s", "1", "-q", "-h", "127.0.0.1",
                 "-p", Integer.toString(pg.port()), "-U", TestPostgres.SUPERUSER, "postgres");
         if (r.exitCode() != 0) {
@@ -96,13 +122,13 @@ public final class TestCluster {
         }
     }
 
-    public static void exec(TestPostgres pg, String sql) throws SQLException {
+    public static void exec(Server pg, String sql) throws SQLException {
         try (Connection c = pg.connect(); Statement s = c.createStatement()) {
             s.execute(sql);
         }
     }
 
-    public static String scalar(TestPostgres pg, String sql) throws SQLException {
+    public static String scalar(Server pg, String sql) throws SQLException {
         try (Connection c = pg.connect(); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);
