@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -34,6 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * rewind cannot work).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class FailoverE2ETest {
     private static final int TRIALS = 5;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -83,6 +87,7 @@ class FailoverE2ETest {
     }
 
     @Test
+    @Order(1)
     void sigkillOfThePrimaryLosesNoAcknowledgedCommit() throws Exception {
         List<String> report = new ArrayList<>();
         for (int trial = 1; trial <= TRIALS + 1; trial++) {
@@ -117,9 +122,31 @@ class FailoverE2ETest {
             report.add(String.format("trial %d: %s -> %s, first acknowledged write %.2f s after the kill, %d acknowledged before, rejoined by %s",
                     trial, oldPrimary, newPrimary, unavailable, acksBefore, rejoinedBy));
         }
-        writing.set(false);
-        writer.join(30_000);
+        report.forEach(System.out::println);
+        assertNoAcknowledgedCommitLost();
+    }
 
+    @Test
+    @Order(2)
+    void switchoverLosesNothingAndTheFormerPrimaryStreamsFromTheNewOne() throws Exception {
+        String from = pgha.status().get("currentPrimary").asText();
+        String to = from.equals("pg-2") ? "pg-3" : "pg-2";
+        long acksBefore = acknowledged.size();
+        Launcher.Result r = pgha.run("switchover", "--to", to).ok();
+        assertTrue(r.stderr().contains("switchover done"), r.stderr());
+        assertEquals(to, pgha.status().get("currentPrimary").asText());
+        await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(pgha.status().get("phase").asText())
+                && "standby".equals(pgha.instance(from).path("role").asText()));
+        try (Connection c = pgha.superuser(to); Statement s = c.createStatement()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "streaming".equals(
+                    value(s, "SELECT state FROM pg_stat_replication WHERE application_name = '" + from + "'")));
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() > acksBefore + 100);
+        assertNoAcknowledgedCommitLost();
+    }
+
+    /** Every id whose commit returned so far is on the current primary. */
+    private void assertNoAcknowledgedCommitLost() throws Exception {
         String primary = pgha.status().get("currentPrimary").asText();
         List<Long> acked = new ArrayList<>(acknowledged);
         try (Connection c = Launcher.connect(pgha.uri("--instance", primary));
@@ -129,7 +156,6 @@ class FailoverE2ETest {
             missing.setArray(1, ids);
             try (ResultSet rs = missing.executeQuery()) {
                 rs.next();
-                report.forEach(System.out::println);
                 System.out.printf("%d acknowledged commits, %d lost%n", acked.size(), rs.getLong(1));
                 assertEquals(0, rs.getLong(1), "acknowledged commits lost");
             }
