@@ -1,0 +1,67 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.provisioner.model.PostgresConfig;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * postgresql.conf and pg_hba.conf (the same text local mode writes, from {@link PostgresConfig}),
+ * the instance bootstrap script, and which instance may initdb. Instances read the files straight
+ * from the mounted ConfigMap.
+ */
+public final class ClusterConfigMap {
+    public static final String POSTGRESQL_CONF = "postgresql.conf";
+    public static final String PG_HBA_CONF = "pg_hba.conf";
+    public static final String BOOTSTRAP_SCRIPT = "bootstrap.sh";
+    /**
+     * The one instance allowed to run initdb on an empty volume; empty once the cluster has
+     * recorded its first primary, so that no instance can ever initdb a second cluster.
+     */
+    public static final String FIRST_PRIMARY = "first-primary";
+    /** Pods connect from addresses the operator cannot know in advance: any address, always with SCRAM. */
+    static final List<String> POD_NETWORKS = List.of("0.0.0.0/0", "::/0");
+    private static final String SCRIPT_RESOURCE = "/io/pgha/provisioner/kubernetes/bootstrap.sh";
+
+    private ClusterConfigMap() {
+    }
+
+    /**
+     * @param instanceNames the instances the cluster will have once the current plan is carried out
+     *                      (synchronous_standby_names lists them)
+     * @param firstPrimary  the instance that may initdb, or null once the cluster is bootstrapped
+     */
+    public static ConfigMap desired(PostgresCluster cluster, List<String> instanceNames, String firstPrimary) {
+        String name = cluster.getMetadata().getName();
+        Map<String, String> data = new LinkedHashMap<>();
+        data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(name, cluster.getSpec(), instanceNames)));
+        data.put(PG_HBA_CONF, PostgresConfig.renderHba(POD_NETWORKS));
+        data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
+        data.put(FIRST_PRIMARY, firstPrimary == null ? "" : firstPrimary);
+        return new ConfigMapBuilder()
+                .withMetadata(Meta.owned(cluster, ClusterNames.configMap(name), Meta.clusterLabels(cluster)))
+                .withData(data)
+                .build();
+    }
+
+    /** The instance bootstrap script, shipped in this jar. */
+    public static String bootstrapScript() {
+        try (InputStream in = ClusterConfigMap.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the provisioner jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

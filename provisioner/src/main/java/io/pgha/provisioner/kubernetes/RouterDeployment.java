@@ -1,0 +1,127 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.rbac.PolicyRuleBuilder;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.fabric8.kubernetes.api.model.rbac.RoleBinding;
+import io.fabric8.kubernetes.api.model.rbac.RoleBindingBuilder;
+import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.RouterSpec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The router of one cluster: a Deployment with {@code spec.router.replicas} pods and the pool
+ * settings as environment, plus its own ServiceAccount that may only read PostgresClusters in
+ * the cluster's namespace (it follows {@code status.topology}).
+ */
+public final class RouterDeployment {
+    public static final int POSTGRES_PORT = 5432;
+    public static final String POSTGRES_PORT_NAME = "postgres";
+    public static final int HTTP_PORT = 8080;
+
+    private RouterDeployment() {
+    }
+
+    /** Name of the Deployment, and of the router's ServiceAccount, Role and RoleBinding. */
+    public static String name(PostgresCluster cluster) {
+        return ClusterNames.routerDeployment(cluster.getMetadata().getName());
+    }
+
+    public static Deployment desired(PostgresCluster cluster, String image) {
+        RouterSpec router = cluster.getSpec().router;
+        return new DeploymentBuilder()
+                .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
+                .withNewSpec()
+                    .withReplicas(router.replicas)
+                    .withNewSelector().withMatchLabels(Meta.componentSelector(cluster, Labels.COMPONENT_ROUTER)).endSelector()
+                    .withNewTemplate()
+                        .withNewMetadata().withLabels(Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)).endMetadata()
+                        .withNewSpec()
+                            .withServiceAccountName(name(cluster))
+                            .withEnableServiceLinks(false)
+                            .withNewSecurityContext().withRunAsNonRoot(true).endSecurityContext()
+                            .addNewContainer()
+                                .withName("router")
+                                .withImage(image)
+                                .addNewPort().withName(POSTGRES_PORT_NAME).withContainerPort(POSTGRES_PORT).withProtocol("TCP").endPort()
+                                .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
+                                .withEnv(env(cluster))
+                                .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withNewPort("http").endHttpGet()
+                                    .withPeriodSeconds(5).endReadinessProbe()
+                                .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withNewPort("http").endHttpGet()
+                                    .withPeriodSeconds(10).withFailureThreshold(3).endLivenessProbe()
+                                .withNewSecurityContext().withAllowPrivilegeEscalation(false).withReadOnlyRootFilesystem(true)
+                                    .withNewCapabilities().withDrop("ALL").endCapabilities().endSecurityContext()
+                            .endContainer()
+                        .endSpec()
+                    .endTemplate()
+                .endSpec()
+                .build();
+    }
+
+    static List<EnvVar> env(PostgresCluster cluster) {
+        RouterSpec r = cluster.getSpec().router;
+        String name = cluster.getMetadata().getName();
+        List<EnvVar> env = new ArrayList<>();
+        env.add(new EnvVar("PGHA_PLATFORM", "kubernetes", null));
+        env.add(new EnvVar("PGHA_CLUSTER", name, null));
+        env.add(new EnvVarBuilder().withName("PGHA_NAMESPACE").withNewValueFrom().withNewFieldRef()
+                .withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
+        env.add(new EnvVar("PGHA_HTTP_HOST", "0.0.0.0", null));
+        env.add(new EnvVar("PGHA_HTTP_PORT", Integer.toString(HTTP_PORT), null));
+        env.add(new EnvVar("PGHA_ROUTER_PORT", Integer.toString(POSTGRES_PORT), null));
+        env.add(new EnvVar("PGHA_ROUTER_POOL_MODE", r.poolMode.name().toLowerCase(Locale.ROOT), null));
+        env.add(new EnvVar("PGHA_ROUTER_POOL_SIZE", Integer.toString(r.poolSize), null));
+        env.add(new EnvVar("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS", Integer.toString(r.maxClientConnections), null));
+        env.add(new EnvVar("PGHA_ROUTER_READ_POLICY", r.readPolicy.name().toLowerCase(Locale.ROOT), null));
+        env.add(new EnvVar("PGHA_ROUTER_MAX_REPLICA_LAG_BYTES", Long.toString(r.maxReplicaLagBytes), null));
+        env.add(new EnvVar("PGHA_ROUTER_READ_YOUR_WRITES", Boolean.toString(r.readYourWrites), null));
+        env.add(new EnvVar("PGHA_PRIMARY_HOST", ClusterNames.readWriteService(name), null));
+        env.add(new EnvVar("PGHA_STANDBYS_HOST", ClusterNames.readOnlyService(name), null));
+        env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), ClusterSecrets.USERNAME));
+        env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), ClusterSecrets.PASSWORD));
+        return env;
+    }
+
+    private static EnvVar secretEnv(String env, String secret, String key) {
+        return new EnvVarBuilder().withName(env).withNewValueFrom().withNewSecretKeyRef().withName(secret).withKey(key)
+                .endSecretKeyRef().endValueFrom().build();
+    }
+
+    public static ServiceAccount serviceAccount(PostgresCluster cluster) {
+        return new ServiceAccountBuilder()
+                .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
+                .withAutomountServiceAccountToken(true)
+                .build();
+    }
+
+    /** Read access to PostgresClusters of this namespace, nothing else. */
+    public static Role role(PostgresCluster cluster) {
+        return new RoleBuilder()
+                .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
+                .withRules(new PolicyRuleBuilder().withApiGroups(PostgresCluster.GROUP).withResources("postgresclusters")
+                        .withResourceNames(cluster.getMetadata().getName())
+                        .withVerbs("get", "list", "watch").build())
+                .build();
+    }
+
+    public static RoleBinding roleBinding(PostgresCluster cluster) {
+        return new RoleBindingBuilder()
+                .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
+                .withNewRoleRef().withApiGroup("rbac.authorization.k8s.io").withKind("Role").withName(name(cluster)).endRoleRef()
+                .addNewSubject().withKind("ServiceAccount").withName(name(cluster))
+                    .withNamespace(cluster.getMetadata().getNamespace()).endSubject()
+                .build();
+    }
+}

@@ -1,0 +1,251 @@
+#!/bin/bash
+# pgha instance bootstrap: runs in the stock postgres container of every instance pod.
+#
+#   bootstrap.sh run     prepare the data directory, then exec postgres (the container's command)
+#   bootstrap.sh ready   readiness probe: the server answers; a standby also streams
+#   bootstrap.sh live    liveness probe: the server answers; a primary that reaches neither the
+#                        API server nor any standby for PGHA_ISOLATION_SECONDS fails it, so that an
+#                        isolated primary is stopped; reloads the configuration when it changed
+#
+# What `run` does with the data directory:
+#   empty, this instance is the designated first primary and no primary answers -> initdb
+#   empty otherwise                                   -> pg_basebackup from the current primary
+#   a standby's data                                  -> start as a standby
+#   a primary's data, labelled primary, no other primary answers -> start as the primary
+#   a primary's data otherwise (a former primary)     -> pg_rewind from the current primary, or a
+#                                                        fresh clone when rewind fails; start as a standby
+# A primary's data directory is never started while another primary answers, and never started
+# unless the operator labelled this instance primary: the script waits for a primary instead.
+#
+# Environment (the pod sets it; tests set it too): PGDATA, PGHA_INSTANCE, PGHA_PORT,
+# PGHA_PRIMARY_HOST (the -rw service), PGHA_PRIMARY_PORT, PGHA_PEERS_HOST (the -ro service),
+# PGHA_CONFIG_DIR (postgresql.conf, pg_hba.conf, first-primary), PGHA_SECRETS_DIR (passwords),
+# PGHA_LABELS_FILE (downward API labels), PGHA_RUN_DIR (socket, passfile), PGHA_LOCALE,
+# PGHA_ISOLATION_SECONDS, PGHA_WAIT_SECONDS, PGHA_LISTEN, PGHA_PG_BIN.
+set -euo pipefail
+
+: "${PGDATA:?PGDATA is not set}"
+: "${PGHA_INSTANCE:?PGHA_INSTANCE is not set}"
+PORT=${PGHA_PORT:-5432}
+PRIMARY_HOST=${PGHA_PRIMARY_HOST:?PGHA_PRIMARY_HOST is not set}
+PRIMARY_PORT=${PGHA_PRIMARY_PORT:-$PORT}
+PEERS_HOST=${PGHA_PEERS_HOST:-}
+PEERS_PORT=${PGHA_PEERS_PORT:-$PORT}
+CONFIG_DIR=${PGHA_CONFIG_DIR:-/etc/pgha/config}
+SECRETS_DIR=${PGHA_SECRETS_DIR:-/etc/pgha/secrets}
+LABELS_FILE=${PGHA_LABELS_FILE:-/etc/pgha/podinfo/labels}
+RUN_DIR=${PGHA_RUN_DIR:-/var/run/postgresql}
+LOCALE=${PGHA_LOCALE:-C.UTF-8}
+LISTEN=${PGHA_LISTEN:-*}
+ISOLATION_SECONDS=${PGHA_ISOLATION_SECONDS:-30}
+WAIT_SECONDS=${PGHA_WAIT_SECONDS:-600}
+PG_BIN=${PGHA_PG_BIN:-$(dirname "$(command -v postgres)")}
+SUPERUSER=postgres
+REPLICATION_USER=streaming_replica
+SLOT=pgha_$(echo "$PGHA_INSTANCE" | tr -- '-.' '__')
+PASSFILE=$RUN_DIR/pgpass
+export PGPASSFILE=$PASSFILE PGCONNECT_TIMEOUT=3
+
+log() { echo "pgha-bootstrap[$PGHA_INSTANCE]: $*" >&2; }
+die() { log "$*"; exit 1; }
+
+secret() { tr -d '\n' < "$SECRETS_DIR/$1"; }
+
+# The passwords go to a private passfile; no password is ever on a command line or in a log.
+write_passfile() {
+  mkdir -p "$RUN_DIR"
+  umask 077
+  {
+    echo "*:*:*:$SUPERUSER:$(secret superuser-password)"
+    echo "*:*:*:$REPLICATION_USER:$(secret replication-password)"
+  } > "$PASSFILE"
+  chmod 600 "$PASSFILE"
+}
+
+# The value of our pgha.io/role label, as the operator last set it.
+role() {
+  [ -f "$LABELS_FILE" ] || { echo ""; return; }
+  sed -n 's/^pgha\.io\/role="\(.*\)"$/\1/p' "$LABELS_FILE"
+}
+
+first_primary() {
+  [ -f "$CONFIG_DIR/first-primary" ] && tr -d '\n ' < "$CONFIG_DIR/first-primary" || true
+}
+
+primary_sql() {
+  "$PG_BIN/psql" -X -qAt "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres" -c "$1"
+}
+
+# Prints the cluster_name of the server at the primary address when it is a primary (not in recovery).
+primary_answering() {
+  local out
+  out=$(primary_sql "SELECT current_setting('cluster_name') WHERE NOT pg_is_in_recovery()" 2>/dev/null) || return 1
+  [ -n "$out" ] || return 1
+  echo "$out"
+}
+
+wait_for_primary() {
+  local deadline=$(($(date +%s) + WAIT_SECONDS)) name
+  until name=$(primary_answering) && [ "$name" != "$PGHA_INSTANCE" ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || die "no primary answered at $PRIMARY_HOST:$PRIMARY_PORT within ${WAIT_SECONDS}s: not starting"
+    sleep 2
+  done
+  log "current primary is $name"
+}
+
+ensure_slot() {
+  primary_sql "SELECT pg_create_physical_replication_slot('$SLOT') WHERE NOT EXISTS \
+    (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$SLOT')" >/dev/null
+}
+
+# standby.signal and the primary connection, in postgresql.auto.conf where ALTER SYSTEM can re-point it.
+write_standby_settings() {
+  local auto=$PGDATA/postgresql.auto.conf
+  touch "$auto"
+  grep -v -e '^primary_conninfo' -e '^primary_slot_name' "$auto" > "$auto.new" || true
+  {
+    echo "primary_conninfo = 'host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER passfile=$PASSFILE application_name=$PGHA_INSTANCE'"
+    echo "primary_slot_name = '$SLOT'"
+  } >> "$auto.new"
+  mv "$auto.new" "$auto"
+  touch "$PGDATA/standby.signal"
+}
+
+server_options() {
+  echo -c "config_file=$CONFIG_DIR/postgresql.conf" -c "hba_file=$CONFIG_DIR/pg_hba.conf" \
+    -c "port=$PORT" -c "unix_socket_directories=$RUN_DIR" -c "cluster_name=$PGHA_INSTANCE"
+}
+
+do_initdb() {
+  log "initdb: this instance is the designated first primary"
+  local tmp=$PGDATA.initdb
+  rm -rf "$tmp"
+  "$PG_BIN/initdb" -D "$tmp" --username="$SUPERUSER" --pwfile="$SECRETS_DIR/superuser-password" \
+    --auth=scram-sha-256 --data-checksums --locale="$LOCALE" --encoding=UTF8 >&2
+  # roles and the application database, over the socket only, before anyone can connect
+  # shellcheck disable=SC2046
+  "$PG_BIN/pg_ctl" -D "$tmp" -w -t 120 -l "$RUN_DIR/initdb-start.log" start \
+    -o "$(server_options) -c listen_addresses=''" >&2
+  "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" \
+    -v repl_user="$REPLICATION_USER" -v repl_pw="$(secret replication-password)" \
+    -v app_user="$(secret app-username)" -v app_pw="$(secret app-password)" -v app_db="$(secret app-database)" \
+    -v router_pw="$(secret router-auth-password)" <<'SQL'
+SET synchronous_commit TO local;
+SET password_encryption TO 'scram-sha-256';
+CREATE ROLE :"repl_user" WITH LOGIN REPLICATION PASSWORD :'repl_pw';
+CREATE ROLE :"app_user" WITH LOGIN PASSWORD :'app_pw';
+CREATE DATABASE :"app_db" OWNER :"app_user";
+CREATE ROLE pgha_router WITH LOGIN PASSWORD :'router_pw';
+SQL
+  "$PG_BIN/pg_ctl" -D "$tmp" -w -m fast stop >&2
+  mv "$tmp" "$PGDATA"
+}
+
+do_clone() {
+  wait_for_primary
+  log "cloning from the primary with pg_basebackup through slot $SLOT"
+  ensure_slot
+  local tmp=$PGDATA.clone
+  rm -rf "$tmp"
+  "$PG_BIN/pg_basebackup" -d "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=$PGHA_INSTANCE" \
+    -D "$tmp" -X stream -S "$SLOT" --checkpoint=fast >&2
+  mv "$tmp" "$PGDATA"
+  write_standby_settings
+}
+
+# A former primary comes back only as a standby: pg_rewind onto the current primary's timeline, or a fresh clone.
+do_rejoin() {
+  wait_for_primary
+  log "former primary: rewinding onto the current primary"
+  ensure_slot
+  # pg_rewind first finishes crash recovery in single-user mode, which reads only the data
+  # directory's postgresql.conf: point it at the shared one, or recovery runs with defaults
+  # (wal_keep_size 0) and may recycle the WAL the rewind needs
+  echo "include '$CONFIG_DIR/postgresql.conf'" > "$PGDATA/postgresql.conf"
+  if "$PG_BIN/pg_rewind" -D "$PGDATA" \
+      --source-server="host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres" >&2; then
+    write_standby_settings
+    echo pg_rewind > "$PGDATA/pgha-rejoined-by"
+  else
+    log "pg_rewind failed: discarding the data directory and cloning afresh"
+    rm -rf "$PGDATA"
+    do_clone
+    echo reclone > "$PGDATA/pgha-rejoined-by"
+  fi
+}
+
+run() {
+  write_passfile
+  local role; role=$(role)
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    rm -rf "$PGDATA"
+    if [ "$(first_primary)" = "$PGHA_INSTANCE" ] && [ "$role" = primary ] && ! primary_answering >/dev/null; then
+      do_initdb
+    else
+      do_clone
+    fi
+  elif [ -f "$PGDATA/standby.signal" ]; then
+    log "starting as a standby"
+    write_standby_settings
+    if primary_answering >/dev/null; then ensure_slot || true; fi
+  else
+    local other
+    if [ "$role" = primary ] && ! { other=$(primary_answering) && [ "$other" != "$PGHA_INSTANCE" ]; }; then
+      log "starting as the primary"
+    else
+      [ "$role" = primary ] && log "labelled primary, but $other already is: refusing a second primary"
+      do_rejoin
+    fi
+  fi
+  chmod 700 "$PGDATA"
+  rm -f "$RUN_DIR/isolated-since"
+  # shellcheck disable=SC2046
+  exec "$PG_BIN/postgres" -D "$PGDATA" $(server_options) -c "listen_addresses=$LISTEN"
+}
+
+local_sql() {
+  "$PG_BIN/psql" -X -qAt "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" -c "$1"
+}
+
+ready() {
+  "$PG_BIN/pg_isready" -q -h "$RUN_DIR" -p "$PORT" || exit 1
+  # a standby counts as ready only while it streams from the primary
+  [ "$(local_sql "SELECT NOT pg_is_in_recovery() OR EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')")" = t ]
+}
+
+reachable_tcp() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
+
+live() {
+  "$PG_BIN/pg_isready" -q -h "$RUN_DIR" -p "$PORT" || exit 1
+  reload_if_changed
+  [ "$(local_sql "SELECT pg_is_in_recovery()")" = f ] || exit 0
+  local api_host=${PGHA_API_HOST:-${KUBERNETES_SERVICE_HOST:-}} api_port=${PGHA_API_PORT:-${KUBERNETES_SERVICE_PORT:-443}}
+  if { [ -n "$api_host" ] && reachable_tcp "$api_host" "$api_port"; } \
+      || { [ -n "$PEERS_HOST" ] && "$PG_BIN/pg_isready" -q -t 3 -h "$PEERS_HOST" -p "$PEERS_PORT"; }; then
+    rm -f "$RUN_DIR/isolated-since"
+    exit 0
+  fi
+  local now since; now=$(date +%s)
+  [ -f "$RUN_DIR/isolated-since" ] || echo "$now" > "$RUN_DIR/isolated-since"
+  since=$(cat "$RUN_DIR/isolated-since")
+  if [ $((now - since)) -ge "$ISOLATION_SECONDS" ]; then
+    log "primary isolated for $((now - since))s: reaching neither the API server nor any standby"
+    exit 1
+  fi
+}
+
+# The ConfigMap volume follows edits; the server rereads its files when their content changed.
+reload_if_changed() {
+  local sum; sum=$(cat "$CONFIG_DIR/postgresql.conf" "$CONFIG_DIR/pg_hba.conf" | md5sum | cut -d' ' -f1)
+  if [ -f "$RUN_DIR/config.md5" ] && [ "$(cat "$RUN_DIR/config.md5")" != "$sum" ]; then
+    local_sql "SELECT pg_reload_conf()" >/dev/null && log "configuration changed: reloaded"
+  fi
+  echo "$sum" > "$RUN_DIR/config.md5"
+}
+
+case "${1:-run}" in
+  run) run ;;
+  ready) ready ;;
+  live) live ;;
+  *) die "usage: bootstrap.sh run|ready|live" ;;
+esac

@@ -1,0 +1,303 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.local.OsUser;
+import io.pgha.local.PgBinaries;
+import io.pgha.local.PgCtl;
+import io.pgha.local.Ports;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The instance bootstrap script as the pod runs it, against real PostgreSQL 15 processes on
+ * loopback: each "pod" is a data directory, a port, a labels file and the script's environment;
+ * PGHA_PRIMARY_PORT plays the -rw service (it points at whichever instance is primary).
+ * Ordered: initdb, clone, then a promotion of the standby, the refusal of the former primary to
+ * start without a primary, its refusal to start as a second primary, and its pg_rewind rejoin.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class BootstrapScriptTest {
+    private static final Map<String, String> PASSWORDS = Map.of(
+            "superuser-password", "su-secret-1", "replication-password", "repl-secret-2", "app-password", "app-secret-3",
+            "app-username", "app", "app-database", "app", "router-auth-password", "router-secret-4");
+
+    private static Path root;
+    private static Path script;
+    private static PgCtl pgCtl;
+    private static OsUser user;
+    private static final Map<String, Integer> PORTS = new LinkedHashMap<>();
+    private static final List<Process> PROCESSES = new ArrayList<>();
+    private static final List<Path> LOGS = new ArrayList<>();
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        root = Files.createTempDirectory(Path.of("/tmp"), "pgha-bootstrap",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+        user = OsUser.forPostgres();
+        pgCtl = new PgCtl(PgBinaries.locate(), user, root.resolve("commands.log"));
+        PostgresCluster cluster = Clusters.example("db");
+        cluster.getSpec().parameters.clear();
+        cluster.getSpec().parameters.put("fsync", "off");
+        var cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2"), "pg-1");
+        Path config = root.resolve("config");
+        Files.createDirectories(config);
+        for (var e : cm.getData().entrySet()) {
+            Files.writeString(config.resolve(e.getKey()), e.getValue());
+        }
+        script = config.resolve(ClusterConfigMap.BOOTSTRAP_SCRIPT);
+        Path secrets = root.resolve("secrets");
+        Files.createDirectories(secrets);
+        for (var e : PASSWORDS.entrySet()) {
+            Files.writeString(secrets.resolve(e.getKey()), e.getValue());
+        }
+        PORTS.put("pg-1", Ports.freePort());
+        PORTS.put("pg-2", Ports.freePort());
+        for (String instance : PORTS.keySet()) {
+            Files.createDirectories(root.resolve(instance).resolve("run"));
+            label(instance, "standby");
+        }
+        chownTree(root);
+    }
+
+    @AfterAll
+    static void tearDown() throws IOException {
+        for (String instance : PORTS.keySet()) {
+            pgCtl.stop(data(instance), PgCtl.StopMode.IMMEDIATE);
+        }
+        PROCESSES.forEach(Process::destroyForcibly);
+        if (System.getenv("PGHA_KEEP_TEST_FILES") != null) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    @Test
+    @Order(1)
+    void designatedFirstPrimaryRunsInitdbWithChecksumsRolesAndTheAppDatabase() throws Exception {
+        label("pg-1", "primary");
+        start("pg-1", "pg-1", Map.of());
+        awaitAccepting("pg-1");
+        try (Connection c = connect("pg-1", "app", "app", "app-secret-3")) {
+            assertEquals("app", value(c, "SELECT current_user"));
+            assertEquals("on", value(c, "SHOW data_checksums"));
+            assertEquals("on", value(c, "SHOW wal_log_hints"));
+            assertEquals("pg-1", value(c, "SHOW cluster_name"));
+        }
+        try (Connection c = superuser("pg-1")) {
+            assertEquals("t", value(c, "SELECT rolreplication FROM pg_roles WHERE rolname = 'streaming_replica'"));
+            assertEquals("f", value(c, "SELECT pg_is_in_recovery()"));
+        }
+        assertTrue(ready("pg-1"), "a primary that answers is ready");
+    }
+
+    @Test
+    @Order(2)
+    void anotherInstanceClonesFromThePrimaryAndStreamsThroughItsSlot() throws Exception {
+        start("pg-2", "pg-1", Map.of());
+        awaitStreaming("pg-1", "pg-2");
+        try (Connection p = superuser("pg-1")) {
+            exec(p, "CREATE TABLE t (v text)");
+            exec(p, "INSERT INTO t VALUES ('before failover')");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try (Connection s = superuser("pg-2")) {
+                return "before failover".equals(value(s, "SELECT string_agg(v, ',') FROM t"));
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        assertTrue(Files.exists(data("pg-2").resolve("standby.signal")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> ready("pg-2"));
+    }
+
+    @Test
+    @Order(3)
+    void formerPrimaryNeverStartsWithoutAPrimaryAndNeverAsASecondPrimary() throws Exception {
+        // the monitor promotes pg-2; the old primary pg-1 takes one more (diverging) write, then crashes
+        try (Connection s = superuser("pg-2")) {
+            value(s, "SELECT pg_promote(true, 60)");
+            exec(s, "INSERT INTO t VALUES ('on the new primary')");
+        }
+        try (Connection p = superuser("pg-1")) {
+            exec(p, "INSERT INTO t VALUES ('lost on the old primary')");
+            exec(p, "CHECKPOINT");
+        }
+        pgCtl.stop(data("pg-1"), PgCtl.StopMode.IMMEDIATE);
+        assertFalse(Files.exists(data("pg-1").resolve("postmaster.pid")));
+
+        // labelled standby and no primary answers: it waits, then gives up without starting
+        label("pg-1", "standby");
+        Process waiting = start("pg-1", null, Map.of("PGHA_WAIT_SECONDS", "4"));
+        assertTrue(waiting.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertNotEquals(0, waiting.exitValue());
+        assertFalse(Files.exists(data("pg-1").resolve("postmaster.pid")), "a former primary must not start alone");
+        String output = Files.readString(LOGS.get(LOGS.size() - 1), StandardCharsets.UTF_8);
+        assertTrue(output.contains("no primary answered"), output);
+
+        // still labelled primary (the operator has not caught up), but pg-2 answers as primary: it rejoins instead
+        label("pg-1", "primary");
+        start("pg-1", "pg-2", Map.of());
+        awaitStreaming("pg-2", "pg-1");
+        try (Connection s = superuser("pg-1")) {
+            assertEquals("t", value(s, "SELECT pg_is_in_recovery()"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> "before failover,on the new primary".equals(
+                    value(s, "SELECT string_agg(v, ',' ORDER BY v) FROM t")));
+        }
+        assertEquals("pg_rewind", Files.readString(data("pg-1").resolve("pgha-rejoined-by")).strip());
+        try (Connection p = superuser("pg-2")) {
+            assertEquals("f", value(p, "SELECT pg_is_in_recovery()"));
+            assertEquals("1", value(p, "SELECT count(*) FROM pg_stat_replication"));
+        }
+    }
+
+    @Test
+    @Order(4)
+    void isolatedPrimaryFailsItsLivenessCheckAfterTheGraceTime() throws Exception {
+        int nobody = Ports.freePort();
+        Map<String, String> isolated = Map.of("PGHA_API_HOST", "127.0.0.1", "PGHA_API_PORT", Integer.toString(nobody),
+                "PGHA_PEERS_HOST", "127.0.0.1", "PGHA_PEERS_PORT", Integer.toString(nobody), "PGHA_ISOLATION_SECONDS", "2");
+        assertEquals(0, probe("pg-2", "live", isolated), "isolation just began: still alive");
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500)).until(() -> probe("pg-2", "live", isolated) != 0);
+        // a standby answers again: alive, and the isolation clock starts over
+        Map<String, String> peerBack = new LinkedHashMap<>(isolated);
+        peerBack.put("PGHA_PEERS_PORT", PORTS.get("pg-1").toString());
+        assertEquals(0, probe("pg-2", "live", peerBack));
+        assertEquals(0, probe("pg-2", "live", isolated));
+        // a standby is never failed for isolation: only a primary can take writes
+        assertEquals(0, probe("pg-1", "live", isolated));
+    }
+
+    private static Process start(String instance, String primary, Map<String, String> extra) throws IOException {
+        Map<String, String> env = new LinkedHashMap<>();
+        env.put("PGDATA", data(instance).toString());
+        env.put("PGHA_INSTANCE", instance);
+        env.put("PGHA_PORT", PORTS.get(instance).toString());
+        env.put("PGHA_PRIMARY_HOST", "127.0.0.1");
+        // no primary: a port nobody listens on
+        env.put("PGHA_PRIMARY_PORT", primary == null ? Integer.toString(Ports.freePort()) : PORTS.get(primary).toString());
+        env.put("PGHA_CONFIG_DIR", root.resolve("config").toString());
+        env.put("PGHA_SECRETS_DIR", root.resolve("secrets").toString());
+        env.put("PGHA_LABELS_FILE", root.resolve(instance).resolve("labels").toString());
+        env.put("PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString());
+        env.put("PGHA_LISTEN", "127.0.0.1");
+        env.put("PGHA_PG_BIN", PgBinaries.locate().dir().toString());
+        env.putAll(extra);
+        List<String> command = new ArrayList<>(List.of("env"));
+        env.forEach((k, v) -> command.add(k + "=" + v));
+        command.addAll(List.of("/bin/bash", script.toString(), "run"));
+        Path log = root.resolve(instance).resolve("script-" + PROCESSES.size() + ".log");
+        Process p = new ProcessBuilder(user.command(command)).redirectErrorStream(true)
+                .redirectOutput(log.toFile()).start();
+        PROCESSES.add(p);
+        LOGS.add(log);
+        return p;
+    }
+
+    private static boolean ready(String instance) throws IOException, InterruptedException {
+        return probe(instance, "ready", Map.of()) == 0;
+    }
+
+    private static int probe(String instance, String mode, Map<String, String> extra) throws IOException, InterruptedException {
+        Map<String, String> env = new LinkedHashMap<>(Map.of("PGDATA", data(instance).toString(), "PGHA_INSTANCE", instance,
+                "PGHA_PORT", PORTS.get(instance).toString(), "PGHA_PRIMARY_HOST", "127.0.0.1",
+                "PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString(),
+                "PGHA_CONFIG_DIR", root.resolve("config").toString(), "PGHA_SECRETS_DIR", root.resolve("secrets").toString(),
+                "PGHA_PG_BIN", PgBinaries.locate().dir().toString()));
+        env.putAll(extra);
+        List<String> command = new ArrayList<>(List.of("env"));
+        env.forEach((k, v) -> command.add(k + "=" + v));
+        command.addAll(List.of("/bin/bash", script.toString(), mode));
+        Process p = new ProcessBuilder(user.command(command)).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        return p.waitFor();
+    }
+
+    private static void awaitAccepting(String instance) {
+        await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).ignoreExceptions()
+                .until(() -> {
+                    try (Connection c = superuser(instance)) {
+                        return c.isValid(2);
+                    }
+                });
+    }
+
+    private static void awaitStreaming(String primary, String standby) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                .until(() -> {
+                    try (Connection c = superuser(primary)) {
+                        return "t".equals(value(c, "SELECT EXISTS (SELECT 1 FROM pg_stat_replication r JOIN pg_replication_slots s "
+                                + "ON s.active_pid = r.pid WHERE r.application_name = '" + standby + "' AND r.state = 'streaming' "
+                                + "AND s.slot_name = 'pgha_" + standby.replace('-', '_') + "')"));
+                    }
+                });
+    }
+
+    private static void label(String instance, String role) throws IOException {
+        Path file = root.resolve(instance).resolve("labels");
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, "pgha.io/cluster=\"pg\"\npgha.io/instance=\"" + instance + "\"\npgha.io/role=\"" + role + "\"\n");
+    }
+
+    private static Path data(String instance) {
+        return root.resolve(instance).resolve("pgdata");
+    }
+
+    private static Connection superuser(String instance) throws SQLException {
+        return connect(instance, "postgres", "postgres", "su-secret-1");
+    }
+
+    private static Connection connect(String instance, String db, String role, String password) throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PORTS.get(instance) + "/" + db, role, password);
+    }
+
+    private static String value(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    private static void exec(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement()) {
+            s.execute(sql);
+        }
+    }
+
+    private static void chownTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path p : files.toList()) {
+                user.chown(p);
+            }
+        }
+    }
+}

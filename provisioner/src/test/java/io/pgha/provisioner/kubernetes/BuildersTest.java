@@ -1,0 +1,228 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.kubernetes.api.model.rbac.Role;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.ReplicationSpec;
+import io.pgha.api.v1.cluster.ResourcesSpec;
+import io.pgha.api.v1.cluster.RouterSpec;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every desired-object builder, without an API server. */
+class BuildersTest {
+    private final PostgresCluster cluster = Clusters.example("db");
+
+    @Test
+    void secretsHaveTheDerivedNamesTheRolesAndDistinctRandomPasswords() {
+        List<Secret> secrets = ClusterSecrets.desired(cluster, new Random(1));
+        assertEquals(List.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"),
+                secrets.stream().map(s -> s.getMetadata().getName()).toList());
+        assertEquals(List.of(ClusterNames.SUPERUSER, ClusterNames.REPLICATION_USER, "app", ClusterNames.ROUTER_AUTH_USER),
+                secrets.stream().map(s -> ClusterSecrets.decode(s, ClusterSecrets.USERNAME)).toList());
+        assertEquals("app", ClusterSecrets.decode(secrets.get(2), ClusterSecrets.DATABASE));
+        Set<String> passwords = secrets.stream().map(s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD)).collect(Collectors.toSet());
+        assertEquals(4, passwords.size());
+        passwords.forEach(p -> assertEquals(ClusterSecrets.PASSWORD_LENGTH, p.length()));
+        // a second call draws new passwords: only createIfAbsent keeps the first ones
+        assertNotEquals(passwords, ClusterSecrets.desired(cluster, new Random(2)).stream()
+                .map(s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD)).collect(Collectors.toSet()));
+        secrets.forEach(s -> assertOwnedAndLabelled(s.getMetadata()));
+    }
+
+    @Test
+    void configMapCarriesTheSharedConfigurationTheHbaAndTheScript() {
+        cluster.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
+        ConfigMap cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2", "pg-3"), "pg-1");
+        assertEquals(ClusterNames.configMap("pg"), cm.getMetadata().getName());
+        String conf = cm.getData().get(ClusterConfigMap.POSTGRESQL_CONF);
+        assertTrue(conf.contains("max_connections = '200'"), conf);
+        assertTrue(conf.contains("wal_log_hints = 'on'"), conf);
+        assertTrue(conf.contains("synchronous_standby_names = 'ANY 1 (\"pg-1\", \"pg-2\", \"pg-3\")'"), conf);
+        String hba = cm.getData().get(ClusterConfigMap.PG_HBA_CONF);
+        assertTrue(hba.contains("host    replication  streaming_replica  0.0.0.0/0  scram-sha-256"), hba);
+        assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
+        assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
+        assertEquals("pg-1", cm.getData().get(ClusterConfigMap.FIRST_PRIMARY));
+        assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.FIRST_PRIMARY));
+        assertOwnedAndLabelled(cm.getMetadata());
+    }
+
+    @Test
+    void instancePodRunsTheStockImageWithItsVolumeProbesResourcesAndAntiAffinity() {
+        cluster.getSpec().resources = new ResourcesSpec();
+        cluster.getSpec().resources.requests = amounts("500m", "512Mi");
+        cluster.getSpec().resources.limits = amounts("2", "1Gi");
+        Pod pod = InstancePod.desired(cluster, 2, InstancePod.ROLE_STANDBY);
+
+        assertEquals("pg-2", pod.getMetadata().getName());
+        assertEquals("db", pod.getMetadata().getNamespace());
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        assertEquals("pg", labels.get(Labels.CLUSTER));
+        assertEquals("pg-2", labels.get(Labels.INSTANCE));
+        assertEquals(InstancePod.ROLE_STANDBY, labels.get(Labels.ROLE));
+        assertEquals(Labels.COMPONENT_INSTANCE, labels.get(Labels.COMPONENT));
+        assertOwnedAndLabelled(pod.getMetadata());
+
+        Container c = pod.getSpec().getContainers().get(0);
+        assertEquals("postgres:15", c.getImage());
+        assertEquals(List.of("/bin/bash", "/etc/pgha/config/bootstrap.sh"), c.getCommand());
+        assertEquals(new Quantity("500m"), c.getResources().getRequests().get("cpu"));
+        assertEquals(new Quantity("1Gi"), c.getResources().getLimits().get("memory"));
+        assertEquals(List.of("/bin/bash", "/etc/pgha/config/bootstrap.sh", "ready"), c.getReadinessProbe().getExec().getCommand());
+        assertEquals(List.of("/bin/bash", "/etc/pgha/config/bootstrap.sh", "live"), c.getLivenessProbe().getExec().getCommand());
+        assertTrue(c.getStartupProbe().getFailureThreshold() * c.getStartupProbe().getPeriodSeconds() >= 3600,
+                "a long clone must not be killed by liveness");
+        Map<String, String> env = c.getEnv().stream().filter(e -> e.getValue() != null)
+                .collect(Collectors.toMap(EnvVar::getName, EnvVar::getValue));
+        assertEquals("pg-2", env.get("PGHA_INSTANCE"));
+        assertEquals("pg-rw", env.get("PGHA_PRIMARY_HOST"));
+        assertEquals(InstancePod.PGDATA, env.get("PGDATA"));
+        assertEquals(5432, c.getPorts().get(0).getContainerPort());
+
+        Map<String, Volume> volumes = pod.getSpec().getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
+        assertEquals("pg-2", volumes.get("data").getPersistentVolumeClaim().getClaimName());
+        assertEquals("pg-config", volumes.get("config").getConfigMap().getName());
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"),
+                volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret().getName()).collect(Collectors.toSet()));
+        assertEquals("metadata.labels", volumes.get("podinfo").getDownwardAPI().getItems().get(0).getFieldRef().getFieldPath());
+        assertEquals(999L, pod.getSpec().getSecurityContext().getRunAsUser());
+
+        var anti = pod.getSpec().getAffinity().getPodAntiAffinity().getPreferredDuringSchedulingIgnoredDuringExecution().get(0);
+        assertEquals("kubernetes.io/hostname", anti.getPodAffinityTerm().getTopologyKey());
+        assertEquals(Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_INSTANCE),
+                anti.getPodAffinityTerm().getLabelSelector().getMatchLabels());
+    }
+
+    @Test
+    void instancePodWithoutResourcesRequestsNothingAndTheRoleChangesOnlyTheLabel() {
+        Pod standby = InstancePod.desired(cluster, 1, InstancePod.ROLE_STANDBY);
+        Pod primary = InstancePod.desired(cluster, 1, InstancePod.ROLE_PRIMARY);
+        assertTrue(standby.getSpec().getContainers().get(0).getResources().getRequests() == null
+                || standby.getSpec().getContainers().get(0).getResources().getRequests().isEmpty());
+        assertEquals(standby.getSpec(), primary.getSpec(), "a role change must not force a new pod");
+        assertEquals(InstancePod.ROLE_PRIMARY, primary.getMetadata().getLabels().get(Labels.ROLE));
+    }
+
+    @Test
+    void volumeIsKeptWithTheClusterUnlessTheSpecSaysOtherwise() {
+        PersistentVolumeClaim kept = InstancePvc.desired(cluster, "pg-3");
+        assertEquals("pg-3", kept.getMetadata().getName());
+        assertEquals(new Quantity("1Gi"), kept.getSpec().getResources().getRequests().get("storage"));
+        assertEquals(List.of("ReadWriteOnce"), kept.getSpec().getAccessModes());
+        assertTrue(kept.getMetadata().getOwnerReferences() == null || kept.getMetadata().getOwnerReferences().isEmpty());
+        assertNull(kept.getSpec().getStorageClassName());
+
+        cluster.getSpec().storage.deleteWithCluster = true;
+        cluster.getSpec().storage.storageClass = "fast";
+        PersistentVolumeClaim deleted = InstancePvc.desired(cluster, "pg-3");
+        assertEquals("uid-pg", deleted.getMetadata().getOwnerReferences().get(0).getUid());
+        assertEquals("fast", deleted.getSpec().getStorageClassName());
+    }
+
+    @Test
+    void disruptionBudgetLetsOneInstanceGoAtATime() {
+        PodDisruptionBudget pdb = InstanceDisruptionBudget.desired(cluster);
+        assertEquals("pg-pdb", pdb.getMetadata().getName());
+        assertEquals(1, pdb.getSpec().getMaxUnavailable().getIntVal());
+        assertEquals(Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_INSTANCE), pdb.getSpec().getSelector().getMatchLabels());
+        assertOwnedAndLabelled(pdb.getMetadata());
+    }
+
+    @Test
+    void servicesSelectThePrimaryTheStandbysAndTheRouter() {
+        Service rw = ClusterServices.readWrite(cluster);
+        Service ro = ClusterServices.readOnly(cluster);
+        Service router = ClusterServices.router(cluster);
+        assertEquals(List.of("pg-rw", "pg-ro", "pg-router"), ClusterServices.desired(cluster).stream().map(s -> s.getMetadata().getName()).toList());
+        assertEquals(Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_INSTANCE, Labels.ROLE, "primary"), rw.getSpec().getSelector());
+        assertEquals(Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_INSTANCE, Labels.ROLE, "standby"), ro.getSpec().getSelector());
+        assertEquals(Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_ROUTER), router.getSpec().getSelector());
+        for (Service s : List.of(rw, ro, router)) {
+            assertEquals(5432, s.getSpec().getPorts().get(0).getPort());
+            assertEquals("postgres", s.getSpec().getPorts().get(0).getTargetPort().getStrVal());
+            assertOwnedAndLabelled(s.getMetadata());
+        }
+        // the pods these services select carry exactly these labels
+        Map<String, String> primaryLabels = InstancePod.labels(cluster, "pg-1", InstancePod.ROLE_PRIMARY);
+        assertTrue(primaryLabels.entrySet().containsAll(rw.getSpec().getSelector().entrySet()));
+        assertFalse(primaryLabels.entrySet().containsAll(ro.getSpec().getSelector().entrySet()));
+    }
+
+    @Test
+    void routerDeploymentTakesReplicasAndPoolSettingsFromTheSpec() {
+        cluster.getSpec().router.replicas = 3;
+        cluster.getSpec().router.poolMode = RouterSpec.PoolMode.SESSION;
+        cluster.getSpec().router.poolSize = 7;
+        Deployment d = RouterDeployment.desired(cluster, "registry.example/pgha/router:1");
+        assertEquals("pg-router", d.getMetadata().getName());
+        assertEquals(3, d.getSpec().getReplicas());
+        assertEquals(d.getSpec().getSelector().getMatchLabels(), Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_ROUTER));
+        assertTrue(d.getSpec().getTemplate().getMetadata().getLabels().entrySet()
+                .containsAll(ClusterServices.router(cluster).getSpec().getSelector().entrySet()));
+        Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals("registry.example/pgha/router:1", c.getImage());
+        Map<String, EnvVar> env = c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
+        assertEquals("session", env.get("PGHA_ROUTER_POOL_MODE").getValue());
+        assertEquals("7", env.get("PGHA_ROUTER_POOL_SIZE").getValue());
+        assertEquals("1000", env.get("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS").getValue());
+        assertEquals("pg-router-auth", env.get("PGHA_ROUTER_AUTH_PASSWORD").getValueFrom().getSecretKeyRef().getName());
+        assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
+        assertEquals("pg-router", d.getSpec().getTemplate().getSpec().getServiceAccountName());
+        assertOwnedAndLabelled(d.getMetadata());
+    }
+
+    @Test
+    void routerMayOnlyReadItsOwnCluster() {
+        Role role = RouterDeployment.role(cluster);
+        assertEquals(1, role.getRules().size());
+        var rule = role.getRules().get(0);
+        assertEquals(List.of("pgha.io"), rule.getApiGroups());
+        assertEquals(List.of("postgresclusters"), rule.getResources());
+        assertEquals(List.of("pg"), rule.getResourceNames());
+        assertEquals(List.of("get", "list", "watch"), rule.getVerbs());
+        assertEquals("pg-router", RouterDeployment.roleBinding(cluster).getSubjects().get(0).getName());
+        assertEquals("db", RouterDeployment.roleBinding(cluster).getSubjects().get(0).getNamespace());
+    }
+
+    private static ResourcesSpec.Amounts amounts(String cpu, String memory) {
+        ResourcesSpec.Amounts a = new ResourcesSpec.Amounts();
+        a.cpu = cpu;
+        a.memory = memory;
+        return a;
+    }
+
+    private static void assertOwnedAndLabelled(io.fabric8.kubernetes.api.model.ObjectMeta meta) {
+        assertEquals("db", meta.getNamespace());
+        assertEquals("pg", meta.getLabels().get(Labels.CLUSTER));
+        assertEquals(Labels.MANAGED_BY_VALUE, meta.getLabels().get(Labels.MANAGED_BY));
+        var owner = meta.getOwnerReferences().get(0);
+        assertEquals("PostgresCluster", owner.getKind());
+        assertEquals("pgha.io/v1", owner.getApiVersion());
+        assertEquals("uid-pg", owner.getUid());
+        assertTrue(owner.getController());
+    }
+}

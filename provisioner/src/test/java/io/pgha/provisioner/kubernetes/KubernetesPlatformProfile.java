@@ -1,0 +1,17 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.quarkus.test.junit.QuarkusTestProfile;
+
+import java.util.Map;
+
+/** The provisioner on the kubernetes platform, against the fabric8 mock API server (no server-side apply there). */
+public class KubernetesPlatformProfile implements QuarkusTestProfile {
+    @Override
+    public Map<String, String> getConfigOverrides() {
+        return Map.of("pgha.platform", "kubernetes",
+                "quarkus.operator-sdk.enable-ssa", "false",
+                "pgha.kubernetes.router-image", "registry.test/pgha/router:test",
+                // the mock server logs every request at INFO
+                "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
+    }
+}

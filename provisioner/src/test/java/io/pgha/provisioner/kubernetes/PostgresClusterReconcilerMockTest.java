@@ -1,0 +1,324 @@
+package io.pgha.provisioner.kubernetes;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.v1.ClusterPhase;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.ReplicationSpec;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The operator against the fabric8 mock API server in CRUD mode. The mock has no kubelet: the
+ * tests mark pods Ready themselves, as kubelet would once PostgreSQL answers, and play the
+ * monitor by writing status.topology. Each test works in its own namespace.
+ */
+@QuarkusTest
+@TestProfile(KubernetesPlatformProfile.class)
+@WithKubernetesTestServer(crud = true)
+class PostgresClusterReconcilerMockTest {
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    MeterRegistry registry;
+
+    @BeforeEach
+    void crd() throws IOException {
+        if (client.apiextensions().v1().customResourceDefinitions().withName("postgresclusters.pgha.io").get() == null) {
+            CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(Files.readString(
+                    Clusters.REPO.resolve("kustomize/base/crds/postgresclusters.pgha.io-v1.yml")), CustomResourceDefinition.class);
+            client.resource(crd).create();
+        }
+    }
+
+    @Test
+    void exampleClusterYieldsEveryObjectAndASecondPassChangesNothing() {
+        String ns = "example";
+        PostgresCluster cluster = apply(ns);
+
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        PostgresCluster created = get(ns);
+        assertEquals(ClusterPhase.SETTING_UP_PRIMARY, awaitStatus(ns, s -> s.getStatus().phase != null).getStatus().phase);
+        assertEquals(List.of("pg-1", "pg-2", "pg-3"), names(pods(ns)));
+        assertEquals(Map.of("pg-1", "primary", "pg-2", "standby", "pg-3", "standby"), roles(ns));
+        for (Pod pod : pods(ns)) {
+            assertOwnedBy(created, pod);
+            assertEquals("postgres:15", pod.getSpec().getContainers().get(0).getImage());
+            assertEquals(pod.getMetadata().getName(), pod.getSpec().getVolumes().stream().filter(v -> v.getName().equals("data"))
+                    .findFirst().orElseThrow().getPersistentVolumeClaim().getClaimName());
+            assertNotNull(pod.getSpec().getContainers().get(0).getLivenessProbe());
+            assertNotNull(pod.getSpec().getContainers().get(0).getReadinessProbe());
+        }
+        assertEquals(List.of("pg-1", "pg-2", "pg-3"), names(client.persistentVolumeClaims().inNamespace(ns).list().getItems()));
+        client.persistentVolumeClaims().inNamespace(ns).list().getItems()
+                .forEach(pvc -> assertTrue(pvc.getMetadata().getOwnerReferences() == null || pvc.getMetadata().getOwnerReferences().isEmpty(),
+                        "volumes outlive the cluster by default"));
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"), Set.copyOf(names(secrets(ns))));
+        var configMap = client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get();
+        assertOwnedBy(created, configMap);
+        assertEquals("pg-1", configMap.getData().get(ClusterConfigMap.FIRST_PRIMARY));
+        var rw = client.services().inNamespace(ns).withName("pg-rw").get();
+        assertEquals("primary", rw.getSpec().getSelector().get(Labels.ROLE));
+        assertEquals("standby", client.services().inNamespace(ns).withName("pg-ro").get().getSpec().getSelector().get(Labels.ROLE));
+        assertEquals(Labels.COMPONENT_ROUTER, client.services().inNamespace(ns).withName("pg-router").get().getSpec().getSelector().get(Labels.COMPONENT));
+        var router = client.apps().deployments().inNamespace(ns).withName("pg-router").get();
+        assertOwnedBy(created, router);
+        assertEquals("registry.test/pgha/router:test", router.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
+        assertNotNull(client.policy().v1().podDisruptionBudget().inNamespace(ns).withName("pg-pdb").get());
+        assertNotNull(client.rbac().roles().inNamespace(ns).withName("pg-router").get());
+        assertNotNull(client.rbac().roleBindings().inNamespace(ns).withName("pg-router").get());
+        assertNotNull(client.serviceAccounts().inNamespace(ns).withName("pg-router").get());
+
+        // kubelet reports the primary ready: the provisioner records it as the first primary, once
+        markReady(ns, "pg-1");
+        PostgresCluster bootstrapped = awaitStatus(ns, c -> c.getStatus().topology != null);
+        assertEquals("pg-1", bootstrapped.getStatus().topology.currentPrimary);
+        await().atMost(WAIT).until(() -> "".equals(client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get()
+                .getData().get(ClusterConfigMap.FIRST_PRIMARY)));
+        markReady(ns, "pg-2");
+        markReady(ns, "pg-3");
+        PostgresCluster ready = awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        assertTrue(Conditions.isTrue(ready.getStatus().conditions, ConditionTypes.READY));
+        assertTrue(Conditions.isTrue(ready.getStatus().conditions, ConditionTypes.SPEC_VALID));
+        assertEquals(1L, ready.getStatus().observedGeneration);
+        assertEquals(List.of("pg-1", "pg-2", "pg-3"), ready.getStatus().provisioning.instances.stream().map(i -> i.name).toList());
+
+        Map<String, String> before = resourceVersions(ns);
+        triggerPassAndWait(ns);
+        assertEquals(before, resourceVersions(ns), "a pass over an unchanged cluster writes nothing");
+    }
+
+    @Test
+    void scalingThreeFiveTwoAddsAndRemovesStandbysButNeverThePrimary() {
+        String ns = "scaling";
+        apply(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        // the monitor failed over to pg-3
+        playMonitor(ns, "pg-3", 2);
+        await().atMost(WAIT).until(() -> Map.of("pg-1", "standby", "pg-2", "standby", "pg-3", "primary").equals(roles(ns)));
+
+        scale(ns, 5);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 5);
+        assertEquals(List.of("pg-1", "pg-2", "pg-3", "pg-4", "pg-5"), names(pods(ns)));
+        assertEquals("standby", roles(ns).get("pg-5"));
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase) && c.getStatus().provisioning.instances.size() == 5);
+
+        scale(ns, 2);
+        await().atMost(WAIT).until(() -> names(pods(ns)).equals(List.of("pg-1", "pg-3")));
+        assertEquals(Map.of("pg-1", "standby", "pg-3", "primary"), roles(ns));
+        await().atMost(WAIT).until(() -> names(client.persistentVolumeClaims().inNamespace(ns).list().getItems())
+                .equals(List.of("pg-1", "pg-3")));
+        PostgresCluster two = awaitStatus(ns, c -> c.getStatus().provisioning.instances.size() == 2);
+        assertEquals(List.of("pg-1", "pg-3"), two.getStatus().provisioning.instances.stream().map(i -> i.name).toList());
+        assertEquals("pg-3", two.getStatus().topology.currentPrimary, "the monitor's topology is never touched");
+        assertEquals(2, two.getStatus().topology.timeline);
+        assertTrue(client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get()
+                .getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("max_wal_senders = '10'"));
+    }
+
+    @Test
+    void invalidSpecGetsAConditionNamingTheFieldAndChangesNothing() {
+        String ns = "invalid";
+        apply(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        Map<String, String> before = objectVersions(ns);
+
+        // five instances with a quorum of five standbys: impossible, so neither part is acted on
+        PostgresCluster bad = get(ns);
+        bad.getSpec().instances = 5;
+        bad.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
+        bad.getSpec().replication.number = 5;
+        client.resource(bad).update();
+        PostgresCluster rejected = awaitStatus(ns, c -> Conditions.find(c.getStatus().conditions, ConditionTypes.SPEC_VALID)
+                .map(x -> Condition.FALSE.equals(x.status)).orElse(false));
+        Condition specValid = Conditions.find(rejected.getStatus().conditions, ConditionTypes.SPEC_VALID).orElseThrow();
+        assertTrue(specValid.message.contains("spec.replication.number"), specValid.message);
+        assertEquals(ClusterPhase.READY, rejected.getStatus().phase);
+        assertEquals(1L, rejected.getStatus().observedGeneration, "the provisioner did not act on the invalid generation");
+        Map<String, String> rejectedVersions = resourceVersions(ns);
+        triggerPassAndWait(ns);
+        assertEquals(before, objectVersions(ns), "no object changed, none created or deleted");
+        assertEquals(rejectedVersions, resourceVersions(ns), "nor is the status patched again");
+
+        // fixed: acted on
+        PostgresCluster fixed = get(ns);
+        fixed.getSpec().replication.number = 2;
+        client.resource(fixed).update();
+        await().atMost(WAIT).until(() -> pods(ns).size() == 5);
+        awaitStatus(ns, c -> Conditions.isTrue(c.getStatus().conditions, ConditionTypes.SPEC_VALID));
+    }
+
+    @Test
+    void secretsAreNeverRegeneratedNorOverwritten() {
+        String ns = "secrets";
+        apply(ns);
+        await().atMost(WAIT).until(() -> secrets(ns).size() == 4);
+        Map<String, String> passwords = passwords(ns);
+        assertEquals(4, Set.copyOf(passwords.values()).size());
+
+        // an administrator rotates the application password; a spec change and more passes follow
+        Secret app = client.secrets().inNamespace(ns).withName("pg-app").get();
+        app.getData().put(ClusterSecrets.PASSWORD, java.util.Base64.getEncoder().encodeToString("rotated".getBytes()));
+        client.resource(app).update();
+        scale(ns, 4);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 4);
+        triggerPassAndWait(ns);
+        Map<String, String> after = passwords(ns);
+        assertEquals("rotated", after.get("pg-app"));
+        after.remove("pg-app");
+        passwords.remove("pg-app");
+        assertEquals(passwords, after);
+    }
+
+    // ---- helpers
+
+    private PostgresCluster apply(String ns) {
+        if (client.namespaces().withName(ns).get() == null) {
+            client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(ns)
+                    .endMetadata().build()).create();
+        }
+        PostgresCluster cluster = Clusters.example(ns);
+        cluster.getMetadata().setUid(null);
+        cluster.getMetadata().setGeneration(null);
+        return client.resource(cluster).create();
+    }
+
+    private PostgresCluster get(String ns) {
+        return client.resources(PostgresCluster.class).inNamespace(ns).withName("pg").get();
+    }
+
+    private PostgresCluster awaitStatus(String ns, java.util.function.Predicate<PostgresCluster> condition) {
+        return await().atMost(WAIT).until(() -> get(ns), c -> c.getStatus() != null && condition.test(c));
+    }
+
+    private void scale(String ns, int instances) {
+        PostgresCluster c = get(ns);
+        c.getSpec().instances = instances;
+        client.resource(c).update();
+    }
+
+    /** What the monitor writes after a failover: status.topology, through a merge patch of the status. */
+    private void playMonitor(String ns, String primary, int timeline) {
+        client.resources(PostgresCluster.class).inNamespace(ns).withName("pg").subresource("status")
+                .patch(PatchContext.of(PatchType.JSON_MERGE),
+                        "{\"status\":{\"topology\":{\"currentPrimary\":\"" + primary + "\",\"timeline\":" + timeline + "}}}");
+    }
+
+    private void markReady(String ns, String pod) {
+        Pod p = client.pods().inNamespace(ns).withName(pod).get();
+        p.setStatus(new PodStatusBuilder().withPhase("Running")
+                .addNewCondition().withType("Ready").withStatus("True").endCondition().build());
+        client.pods().resource(p).updateStatus();
+    }
+
+    /** Starts a pass (a metadata-only change of the cluster) and waits until two more passes ran. */
+    private void triggerPassAndWait(String ns) {
+        double before = passes();
+        PostgresCluster c = get(ns);
+        c.getMetadata().getAnnotations().put("test.pgha.io/nudge", Double.toString(before));
+        client.resource(c).update();
+        await().atMost(WAIT).until(() -> passes() >= before + 1);
+        PostgresCluster nudged = get(ns);
+        nudged.getMetadata().getAnnotations().put("test.pgha.io/nudge", "again-" + before);
+        client.resource(nudged).update();
+        await().atMost(WAIT).until(() -> passes() >= before + 2);
+    }
+
+    private double passes() {
+        return registry.find(PostgresClusterReconciler.PASSES_METRIC).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    /** Every object in the namespace with its resourceVersion, and the cluster's status. */
+    private Map<String, String> resourceVersions(String ns) {
+        Map<String, String> versions = objectVersions(ns);
+        versions.put("status", client.getKubernetesSerialization().asJson(get(ns).getStatus()));
+        return versions;
+    }
+
+    /** Every object in the namespace with its resourceVersion. */
+    private Map<String, String> objectVersions(String ns) {
+        Map<String, String> versions = new TreeMap<>();
+        Stream.of(client.pods().inNamespace(ns).list().getItems(), client.persistentVolumeClaims().inNamespace(ns).list().getItems(),
+                        client.secrets().inNamespace(ns).list().getItems(), client.configMaps().inNamespace(ns).list().getItems(),
+                        client.services().inNamespace(ns).list().getItems(), client.apps().deployments().inNamespace(ns).list().getItems(),
+                        client.policy().v1().podDisruptionBudget().inNamespace(ns).list().getItems(),
+                        client.serviceAccounts().inNamespace(ns).list().getItems(), client.rbac().roles().inNamespace(ns).list().getItems(),
+                        client.rbac().roleBindings().inNamespace(ns).list().getItems())
+                .flatMap(List::stream)
+                .forEach(o -> versions.put(((HasMetadata) o).getKind() + "/" + ((HasMetadata) o).getMetadata().getName(),
+                        ((HasMetadata) o).getMetadata().getResourceVersion()));
+        return versions;
+    }
+
+    private List<Pod> pods(String ns) {
+        return client.pods().inNamespace(ns).withLabel(Labels.COMPONENT, Labels.COMPONENT_INSTANCE).list().getItems();
+    }
+
+    private List<Secret> secrets(String ns) {
+        return client.secrets().inNamespace(ns).list().getItems();
+    }
+
+    private Map<String, String> passwords(String ns) {
+        return secrets(ns).stream().collect(Collectors.toMap(s -> s.getMetadata().getName(),
+                s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD), (a, b) -> a, TreeMap::new));
+    }
+
+    private Map<String, String> roles(String ns) {
+        return pods(ns).stream().collect(Collectors.toMap(p -> p.getMetadata().getName(),
+                p -> p.getMetadata().getLabels().get(Labels.ROLE), (a, b) -> a, TreeMap::new));
+    }
+
+    private static List<String> names(List<? extends HasMetadata> objects) {
+        return objects.stream().map(o -> o.getMetadata().getName()).sorted().toList();
+    }
+
+    private static void assertOwnedBy(PostgresCluster cluster, HasMetadata object) {
+        var owner = object.getMetadata().getOwnerReferences().get(0);
+        assertEquals(cluster.getMetadata().getUid(), owner.getUid());
+        assertEquals("PostgresCluster", owner.getKind());
+        assertTrue(owner.getController());
+        assertFalse(object.getMetadata().getLabels().isEmpty());
+    }
+}
