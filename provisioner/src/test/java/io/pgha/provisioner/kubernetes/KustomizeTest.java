@@ -1,0 +1,189 @@
+package io.pgha.provisioner.kubernetes;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.validation.ManifestParser;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** {@code kubectl kustomize} builds the base and every overlay into what pgha needs, with least-privilege RBAC. */
+class KustomizeTest {
+    private static final Path KUSTOMIZE = Clusters.REPO.resolve("kustomize");
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+
+    @BeforeAll
+    static void kubectlIsThere() {
+        try {
+            Process p = new ProcessBuilder("kubectl", "version", "--client").redirectErrorStream(true).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                fail("kubectl version --client failed: install kubectl with kustomize v5 (kubectl 1.27 or newer)");
+            }
+        } catch (IOException | InterruptedException e) {
+            fail("kubectl not found on PATH: install kubectl with kustomize v5 (kubectl 1.27 or newer) to build kustomize/");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/dev", "overlays/production", "overlays/knative"})
+    void buildsWithCrdsDeploymentsAndLeastPrivilegeRbac(String dir) throws Exception {
+        List<JsonNode> objects = build(dir);
+        assertEquals(Set.of("postgresclusters.pgha.io", "postgresbackups.pgha.io"), names(objects, "CustomResourceDefinition"));
+        assertTrue(names(objects, "Deployment").containsAll(Set.of("pgha-provisioner", "pgha-monitor")), names(objects, "Deployment").toString());
+        assertEquals(Set.of("pgha-provisioner", "pgha-monitor", "pgha-backup"), names(objects, "ServiceAccount"));
+        assertEquals(Set.of("pgha-provisioner", "pgha-monitor", "pgha-backup"), names(objects, "ClusterRole"));
+        assertEquals(Set.of("pgha-provisioner", "pgha-monitor", "pgha-backup"), names(objects, "ClusterRoleBinding"));
+        assertEquals(Set.of("pgha-system"), names(objects, "Namespace"));
+
+        for (JsonNode o : objects) {
+            for (JsonNode rule : o.path("rules")) {
+                for (String field : List.of("apiGroups", "resources", "verbs", "resourceNames", "nonResourceURLs")) {
+                    for (JsonNode v : rule.path(field)) {
+                        assertFalse(v.asText().contains("*"), o.path("metadata").path("name").asText() + " has a wildcard in " + field);
+                    }
+                }
+            }
+        }
+        for (JsonNode d : kind(objects, "Deployment")) {
+            String name = d.path("metadata").path("name").asText();
+            assertEquals("pgha-system", d.path("metadata").path("namespace").asText(), name);
+            JsonNode pod = d.path("spec").path("template").path("spec");
+            assertEquals(name, pod.path("serviceAccountName").asText(), "each service runs as its own ServiceAccount");
+            JsonNode container = pod.path("containers").get(0);
+            assertTrue(container.path("image").asText().startsWith("ghcr.io/pgha/"), "image set by kustomize: " + container.path("image"));
+            assertEquals("kubernetes", env(container, "PGHA_PLATFORM").orElseThrow());
+            assertEquals("/q/health/ready", container.path("readinessProbe").path("httpGet").path("path").asText());
+        }
+        JsonNode provisioner = kind(objects, "Deployment").stream()
+                .filter(d -> d.path("metadata").path("name").asText().equals("pgha-provisioner")).findFirst().orElseThrow();
+        assertEquals("ghcr.io/pgha/router:0.1.0", env(provisioner.path("spec").path("template").path("spec").path("containers").get(0),
+                "PGHA_ROUTER_IMAGE").orElseThrow(), "the router image comes from the same images list");
+        // the RBAC grants what the reconciler does, and secrets are never updated or listed
+        JsonNode role = kind(objects, "ClusterRole").stream().filter(r -> r.path("metadata").path("name").asText().equals("pgha-provisioner"))
+                .findFirst().orElseThrow();
+        assertEquals(Set.of("get", "create"), verbs(role, "", "secrets"));
+        assertTrue(verbs(role, "", "pods").containsAll(Set.of("list", "watch", "create", "patch", "delete")));
+        assertEquals(Set.of("get", "patch"), verbs(role, "pgha.io", "postgresclusters/status"));
+    }
+
+    @Test
+    void productionRunsTwoMonitorsWithLimitsAndDisruptionBudgets() throws Exception {
+        List<JsonNode> objects = build("overlays/production");
+        assertEquals(2, deployment(objects, "pgha-monitor").path("spec").path("replicas").asInt());
+        for (JsonNode d : kind(objects, "Deployment")) {
+            JsonNode limits = d.path("spec").path("template").path("spec").path("containers").get(0).path("resources").path("limits");
+            assertFalse(limits.path("memory").isMissingNode(), d.path("metadata").path("name") + " has a memory limit");
+            assertFalse(limits.path("cpu").isMissingNode(), d.path("metadata").path("name") + " has a cpu limit");
+        }
+        assertTrue(names(objects, "PodDisruptionBudget").contains("pgha-monitor"));
+    }
+
+    @Test
+    void devRunsOneReplicaOfEverything() throws Exception {
+        for (JsonNode d : kind(build("overlays/dev"), "Deployment")) {
+            assertEquals(1, d.path("spec").path("replicas").asInt(), d.path("metadata").path("name").asText());
+        }
+    }
+
+    @Test
+    void knativeRunsTheBackupAsAServiceThatScalesToZero() throws Exception {
+        List<JsonNode> objects = build("overlays/knative");
+        assertFalse(names(objects, "Deployment").contains("pgha-backup"));
+        JsonNode ksvc = objects.stream().filter(o -> o.path("apiVersion").asText().equals("serving.knative.dev/v1")).findFirst().orElseThrow();
+        assertEquals("pgha-backup", ksvc.path("metadata").path("name").asText());
+        assertEquals("pgha-system", ksvc.path("metadata").path("namespace").asText());
+        JsonNode template = ksvc.path("spec").path("template");
+        assertEquals("0", template.path("metadata").path("annotations").path("autoscaling.knative.dev/min-scale").asText());
+        assertEquals("pgha-backup", template.path("spec").path("serviceAccountName").asText());
+        assertEquals("ghcr.io/pgha/backup:0.1.0", template.path("spec").path("containers").get(0).path("image").asText());
+    }
+
+    @Test
+    void exampleClustersBesideTheOverlaysAreValid() throws IOException {
+        try (Stream<Path> files = Files.list(KUSTOMIZE.resolve("examples"))) {
+            List<Path> manifests = files.filter(f -> f.toString().endsWith(".yaml")).toList();
+            assertFalse(manifests.isEmpty());
+            for (Path f : manifests) {
+                PostgresCluster cluster = ManifestParser.parseCluster(Files.readString(f));
+                assertTrue(cluster.getSpec().instances >= 1, f.toString());
+            }
+        }
+    }
+
+    private static List<JsonNode> build(String dir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("kubectl", "kustomize", KUSTOMIZE.resolve(dir).toString()).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), "kubectl kustomize " + dir + ": " + err);
+        List<JsonNode> objects = new ArrayList<>();
+        try (var parser = YAML.getFactory().createParser(out)) {
+            YAML.readValues(parser, JsonNode.class).forEachRemaining(n -> {
+                if (n != null && !n.isNull()) {
+                    objects.add(n);
+                }
+            });
+        }
+        return objects;
+    }
+
+    private static List<JsonNode> kind(List<JsonNode> objects, String kind) {
+        return objects.stream().filter(o -> o.path("kind").asText().equals(kind)
+                && !o.path("apiVersion").asText().startsWith("serving.knative.dev")).toList();
+    }
+
+    private static Set<String> names(List<JsonNode> objects, String kind) {
+        return kind(objects, kind).stream().map(o -> o.path("metadata").path("name").asText()).collect(Collectors.toSet());
+    }
+
+    private static JsonNode deployment(List<JsonNode> objects, String name) {
+        return kind(objects, "Deployment").stream().filter(d -> d.path("metadata").path("name").asText().equals(name)).findFirst().orElseThrow();
+    }
+
+    private static Optional<String> env(JsonNode container, String name) {
+        for (JsonNode e : container.path("env")) {
+            if (e.path("name").asText().equals(name)) {
+                return Optional.of(e.path("value").asText());
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static Set<String> verbs(JsonNode role, String group, String resource) {
+        Set<String> verbs = new java.util.HashSet<>();
+        for (JsonNode rule : role.path("rules")) {
+            boolean g = false;
+            boolean r = false;
+            for (JsonNode x : rule.path("apiGroups")) {
+                g |= x.asText().equals(group);
+            }
+            for (JsonNode x : rule.path("resources")) {
+                r |= x.asText().equals(resource);
+            }
+            if (g && r) {
+                rule.path("verbs").forEach(v -> verbs.add(v.asText()));
+            }
+        }
+        return verbs;
+    }
+}
