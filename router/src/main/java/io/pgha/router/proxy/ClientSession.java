@@ -21,6 +21,7 @@ import io.pgha.router.protocol.ProtocolException;
 import io.pgha.router.protocol.StartupPacket;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
+import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
@@ -101,6 +102,8 @@ final class ClientSession implements ServerConnection.Listener {
     private io.vertx.core.Future<Optional<ScramVerifier>> verifier;
     private boolean knownUser;
     private ClientKeys keys;
+    /** Classifies with the volatile functions of the client's database, once logged in. */
+    private StatementClassifier classifier;
 
     private ServerConnection server;
     private ServerPool pool;
@@ -119,6 +122,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.socket = socket;
         this.primaryOnly = primaryOnly;
         this.framer = new MessageFramer(router.settings.maxMessageSize(), 64 * 1024, true, Frontend.COPY_DATA);
+        this.classifier = router.classifier;
     }
 
     void start() {
@@ -269,6 +273,17 @@ final class ClientSession implements ServerConnection.Listener {
         phase = Phase.LOGIN;
         pause(PAUSE_AUTH, true);
         String serverFinal = result.serverFinal();
+        router.classifierFor(database).onComplete(ar -> {
+            if (ar.succeeded()) {
+                classifier = ar.result();
+            }
+            if (phase != Phase.CLOSED) {
+                welcome(serverFinal);
+            }
+        });
+    }
+
+    private void welcome(String serverFinal) {
         Map<String, String> greeting = router.welcome.get(user + "\0" + database);
         if (greeting != null) {
             greet(serverFinal, greeting);
@@ -373,7 +388,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (parse.statement().isEmpty() || TrackedSet.parse(parse.query()) != null) {
             return false;
         }
-        Classification c = router.classifier.classify(parse.query());
+        Classification c = classifier.classify(parse.query());
         note(c);
         statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
                 router.names.nameFor(parse.query(), parse.parameterTypes()), c));
@@ -388,8 +403,8 @@ final class ClientSession implements ServerConnection.Listener {
             return Route.PRIMARY;
         }
         return switch (type) {
-            case Frontend.QUERY -> router.classifier.classify(FrontendMessages.query(message)).route();
-            case Frontend.PARSE -> router.classifier.classify(FrontendMessages.parse(message).query()).route();
+            case Frontend.QUERY -> classifier.classify(FrontendMessages.query(message)).route();
+            case Frontend.PARSE -> classifier.classify(FrontendMessages.parse(message).query()).route();
             case Frontend.BIND -> {
                 Statement s = statements.get(FrontendMessages.bind(message).statement());
                 yield s == null ? Route.PRIMARY : s.classification().route();
@@ -477,7 +492,7 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.QUERY -> {
                 String sql = FrontendMessages.query(message);
                 if (!tracked(sql)) {
-                    note(router.classifier.classify(sql));
+                    note(classifier.classify(sql));
                 }
                 server.write(message);
                 expects.add(Expect.QUERY);
@@ -545,7 +560,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void parse(Buffer message) {
         FrontendMessages.Parse parse = FrontendMessages.parse(message);
-        Classification c = router.classifier.classify(parse.query());
+        Classification c = classifier.classify(parse.query());
         if (!tracked(parse.query())) {
             note(c);
         }

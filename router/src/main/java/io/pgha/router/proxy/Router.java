@@ -4,6 +4,8 @@ import io.pgha.router.auth.AuthLookup;
 import io.pgha.router.pool.PoolManager;
 import io.pgha.router.pool.ServerConnection;
 import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.routing.FunctionCatalog;
+import io.pgha.router.routing.FunctionCatalogSource;
 import io.pgha.router.routing.Route;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
@@ -38,6 +40,10 @@ public final class Router {
     final TopologySource topology;
     final AuthLookup auth;
     final StatementClassifier classifier;
+    final FunctionCatalogSource catalogs;
+    /** Volatile user functions per database, refreshed periodically. */
+    private final Map<String, FunctionCatalog> functionCatalogs = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, StatementClassifier> classifiers = new HashMap<>();
     final RouterEvents events;
     final StatementNames names = new StatementNames();
     final Map<Long, ClientSession> cancelKeys = new HashMap<>();
@@ -47,27 +53,55 @@ public final class Router {
     private final List<NetServer> servers = new ArrayList<>();
     PoolManager pools;
     private int nextStandby;
+    private long catalogRefresh;
 
     private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
-                   StatementClassifier classifier, RouterEvents events) {
+                   FunctionCatalogSource catalogs, RouterEvents events) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.settings = settings;
         this.topology = topology;
         this.auth = auth;
-        this.classifier = classifier;
+        this.classifier = new StatementClassifier();
+        this.catalogs = catalogs;
         this.events = events;
     }
 
     /** Creates a router on an event loop of its own. */
     public static Future<Router> start(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
-                                       StatementClassifier classifier, RouterEvents events) {
-        Router r = new Router(vertx, settings, topology, auth, classifier, events);
+                                       FunctionCatalogSource catalogs, RouterEvents events) {
+        Router r = new Router(vertx, settings, topology, auth, catalogs, events);
         return r.onLoop(() -> {
             r.pools = new PoolManager(vertx, settings.poolSize(), settings.waitTimeout(), settings.idleTimeout(),
                     settings.serverDownFor(), settings.maxMessageSize());
+            r.catalogRefresh = vertx.setPeriodic(Math.max(100, settings.functionRefresh().toMillis()), t -> r.refreshCatalogs());
             return r;
         });
+    }
+
+    /**
+     * The classifier for one database, which knows that database's volatile user functions. The
+     * first client of a database waits for them to load; later changes arrive with the periodic
+     * refresh. If they cannot be loaded, only the built-in rules apply.
+     */
+    Future<StatementClassifier> classifierFor(String database) {
+        StatementClassifier known = classifiers.get(database);
+        if (known != null) {
+            return Future.succeededFuture(known);
+        }
+        return catalogs.load(database).otherwise(e -> {
+            LOG.warnf("cannot load the volatile functions of database %s: %s", database, e.getMessage());
+            return FunctionCatalog.NONE;
+        }).map(catalog -> {
+            functionCatalogs.put(database, catalog);
+            return classifiers.computeIfAbsent(database, db -> new StatementClassifier(() -> functionCatalogs.get(db)));
+        });
+    }
+
+    private void refreshCatalogs() {
+        for (String db : List.copyOf(classifiers.keySet())) {
+            catalogs.load(db).onSuccess(c -> functionCatalogs.put(db, c));
+        }
     }
 
     /**
@@ -91,6 +125,7 @@ public final class Router {
 
     public Future<Void> close() {
         return onLoop(() -> {
+            vertx.cancelTimer(catalogRefresh);
             servers.forEach(NetServer::close);
             servers.clear();
             pools.close();

@@ -15,35 +15,40 @@ import java.time.Duration;
  * @param waitTimeout how long a client waits for a server connection before it is told so and disconnected
  * @param idleTimeout idle server connections older than this are closed
  * @param serverDownFor after a failed connection a standby gets no reads for this long
+ * @param functionRefresh how often the volatile user functions are read again from pg_proc
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
-                             Duration waitTimeout, Duration idleTimeout, Duration serverDownFor) {
+                             Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
-                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2));
+                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30));
+    }
+
+    public RouterSettings withFunctionRefresh(Duration d) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d);
     }
 
     public RouterSettings withPoolMode(PoolMode mode) {
-        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh);
     }
 
     public RouterSettings withPoolSize(int size) {
-        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh);
     }
 
     public RouterSettings withMaxClientConnections(int max) {
-        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor);
+        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh);
     }
 
     public RouterSettings withMaxMessageSize(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh);
     }
 
     public RouterSettings withWaitTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh);
     }
 
     public RouterSettings withIdleTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh);
     }
 }

@@ -45,6 +45,10 @@ public interface RouterConfig {
     @WithDefault("2s")
     Duration serverDownFor();
 
+    /** How often the volatile user functions are read again from pg_proc. */
+    @WithDefault("30s")
+    Duration functionRefresh();
+
     Topology topology();
 
     Auth auth();

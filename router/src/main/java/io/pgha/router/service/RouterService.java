@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.proxy.Router;
 import io.pgha.router.proxy.RouterSettings;
-import io.pgha.router.routing.StatementClassifier;
+import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.topology.TopologySource;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
@@ -33,11 +33,13 @@ public class RouterService {
 
     void start(@Observes StartupEvent event) throws Exception {
         RouterSettings settings = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
-                config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor());
+                config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh());
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), config.auth().database(),
                 config.auth().user(), config.auth().password().orElse(""), config.auth().cacheTtl());
         RouterMetrics metrics = new RouterMetrics(registry);
-        Router r = Router.start(vertx, settings, topology, auth, new StatementClassifier(), metrics)
+        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(),
+                config.auth().user(), config.auth().password().orElse(""));
+        Router r = Router.start(vertx, settings, topology, auth, functions, metrics)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);
         port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

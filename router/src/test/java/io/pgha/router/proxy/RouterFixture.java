@@ -1,7 +1,7 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.auth.QueryAuthLookup;
-import io.pgha.router.routing.StatementClassifier;
+import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.topology.ServerAddress;
 import io.pgha.router.topology.StaticTopologySource;
 import io.vertx.core.Vertx;
@@ -38,7 +38,9 @@ final class RouterFixture implements AutoCloseable {
                 new ServerAddress("127.0.0.1", cluster.primary.port()), new ServerAddress("127.0.0.1", cluster.standby.port()));
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), "postgres",
                 TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD, Duration.ofSeconds(30));
-        Router router = Router.start(vertx, settings, topology, auth, new StatementClassifier(), RouterEvents.NONE)
+        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(),
+                TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD);
+        Router router = Router.start(vertx, settings, topology, auth, functions, RouterEvents.NONE)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         int port = router.listen("127.0.0.1", 0, false).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         int rwPort = router.listen("127.0.0.1", 0, true).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -21,7 +21,11 @@ class RoutingProxyTest {
 
     @BeforeAll
     static void start() throws Exception {
-        fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(4));
+        for (TestCluster.Server pg : new TestCluster.Server[] {TestCluster.get().primary, TestCluster.get().standby}) {
+            TestCluster.exec(pg, "CREATE OR REPLACE FUNCTION public.bump() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT inet_server_port()'");
+            TestCluster.exec(pg, "CREATE OR REPLACE FUNCTION public.calm() RETURNS int LANGUAGE sql STABLE AS 'SELECT inet_server_port()'");
+        }
+        fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(4).withFunctionRefresh(java.time.Duration.ofMillis(300)));
     }
 
     @AfterAll
@@ -119,6 +123,20 @@ class RoutingProxyTest {
         fx.cluster.createRole("late_role", "late-secret");
         try (Connection c = fx.connect(fx.port, p)) {
             assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"));
+        }
+    }
+
+    @Test
+    void volatileUserFunctionsGoToThePrimaryAndAreRelearned() throws Exception {
+        try (Connection c = fx.connect()) {
+            assertEquals(fx.primaryPort(), port(c, "select bump()"));
+            assertEquals(fx.primaryPort(), port(c, "select public.bump()"));
+            assertEquals(fx.standbyPort(), port(c, "select calm()"));
+            for (TestCluster.Server pg : new TestCluster.Server[] {fx.cluster.primary, fx.cluster.standby}) {
+                TestCluster.exec(pg, "CREATE OR REPLACE FUNCTION public.late() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT inet_server_port()'");
+            }
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> port(c, "select late()") == fx.primaryPort());
         }
     }
 }
