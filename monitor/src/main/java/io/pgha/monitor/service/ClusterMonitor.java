@@ -54,6 +54,16 @@ public final class ClusterMonitor implements AutoCloseable {
      * target is further behind than this, so the write pause stays short.
      */
     static final long MAX_SWITCHOVER_LAG_BYTES = 64L * 1024 * 1024;
+    /**
+     * A check waits for an answer as long as the check interval, and never less than this: on a
+     * loaded machine a sub-second deadline fails healthy servers (seen: a 300 ms interval with two
+     * busy cores failed over a healthy primary). A dead server refuses at once regardless.
+     */
+    static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(1);
+
+    static Duration checkTimeout(MonitorSettings settings) {
+        return settings.checkInterval().compareTo(CHECK_TIMEOUT_FLOOR) < 0 ? CHECK_TIMEOUT_FLOOR : settings.checkInterval();
+    }
 
     /** Timing of the things the spec does not set. */
     public record Config(Duration leaseDuration, Duration freezeTimeout, Duration catchUpTimeout,
@@ -212,7 +222,7 @@ public final class ClusterMonitor implements AutoCloseable {
         List<String> names = pool.names();
         TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
 
-        Map<String, InstanceObservation> observed = pool.observeAll(settings.checkInterval());
+        Map<String, InstanceObservation> observed = pool.observeAll(checkTimeout(settings));
         observed.forEach((n, o) -> failures.record(n, FailureDetector.passed(o, n.equals(topology.currentPrimary))));
         failures.retain(names);
         latest = observed;

@@ -74,8 +74,8 @@ final class InstancePool implements AutoCloseable {
         });
         serials.clear();
         serials.putAll(wanted);
-        Duration connectTimeout = settings.checkInterval().compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2)
-                : settings.checkInterval();
+        Duration timeout = ClusterMonitor.checkTimeout(settings);
+        Duration connectTimeout = timeout.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : timeout;
         wanted.forEach((n, serial) -> connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n,
                 LocalAddressing.HOST, addressing.port(serial), superuser.username(), superuser.password(),
                 connectTimeout, clock)));

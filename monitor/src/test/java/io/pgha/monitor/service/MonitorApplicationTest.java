@@ -63,6 +63,25 @@ class MonitorApplicationTest {
 
     @Test
     @Order(3)
+    void aStandbyLeftDetachedIsPointedBackAtThePrimary() throws Exception {
+        LocalCluster cluster = LocalClusterResource.cluster;
+        // what a monitor that died in the middle of a failover leaves behind: a frozen standby
+        try (var c = cluster.connect("pg-2"); var s = c.createStatement()) {
+            s.execute("ALTER SYSTEM SET primary_conninfo = ''");
+            s.execute("SELECT pg_reload_conf()");
+        }
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> {
+            assertEquals("streaming", cluster.query("pg-2", "SELECT status FROM pg_stat_wal_receiver"));
+            assertEquals(Integer.toString(cluster.port("pg-1")),
+                    cluster.query("pg-2", "SELECT sender_port FROM pg_stat_wal_receiver"));
+        });
+        String conninfo = cluster.query("pg-2", "SHOW primary_conninfo");
+        org.junit.jupiter.api.Assertions.assertTrue(conninfo.contains("user=streaming_replica"), conninfo);
+        org.junit.jupiter.api.Assertions.assertTrue(conninfo.contains("passfile="), conninfo);
+    }
+
+    @Test
+    @Order(4)
     void switchoverThroughRest() {
         given().contentType(ContentType.JSON).body("{\"target\":\"pg-9\"}")
                 .when().post("/clusters/default/pg/switchover").then().statusCode(409)
