@@ -1,0 +1,34 @@
+package io.pgha.api;
+
+/**
+ * The contract between the provisioner, which creates it, and the router, which uses it: a
+ * least-privilege role ({@link ClusterNames#ROUTER_AUTH_USER}) may call one SECURITY DEFINER
+ * function that returns a login role's SCRAM verifier, as PgBouncer's auth_query does. The role
+ * can read nothing else.
+ */
+public final class RouterAuth {
+    private RouterAuth() {
+    }
+
+    /** Where the function lives; pg_authid is shared, so one database serves every database. */
+    public static final String DATABASE = "postgres";
+
+    public static final String FUNCTION_SQL = """
+            CREATE SCHEMA IF NOT EXISTS pgha;
+            CREATE OR REPLACE FUNCTION pgha.auth_lookup(i_username text, OUT passwd text)
+              RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
+            $$ SELECT rolpassword FROM pg_catalog.pg_authid
+               WHERE rolname = i_username AND rolcanlogin
+                 AND (rolvaliduntil IS NULL OR rolvaliduntil > now()) $$;
+            REVOKE ALL ON FUNCTION pgha.auth_lookup(text) FROM PUBLIC;
+            """;
+
+    /** What the router sends, with the role name as the one parameter. */
+    public static final String QUERY = "SELECT passwd FROM pgha.auth_lookup($1)";
+
+    /** Lets {@code role} (a plain identifier) call the lookup and nothing more. */
+    public static String grantSql(String role) {
+        String r = "\"" + role.replace("\"", "\"\"") + "\"";
+        return "GRANT USAGE ON SCHEMA pgha TO " + r + "; GRANT EXECUTE ON FUNCTION pgha.auth_lookup(text) TO " + r + ";";
+    }
+}
