@@ -105,6 +105,21 @@ class ClusterE2ETest {
     }
 
     @Test
+    @Order(3)
+    void routerLookupRoleSeesVerifiersThroughItsFunctionOnly() throws Exception {
+        JsonNode secret = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(pgha.home.resolve("secrets/pg-router-auth.json").toFile());
+        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + (pgha.portBase + 11)
+                + "/postgres", secret.get("username").asText(), secret.get("password").asText());
+             Statement s = c.createStatement()) {
+            assertTrue(value(s, "SELECT passwd FROM pgha.auth_lookup('app')").startsWith("SCRAM-SHA-256$"));
+            SQLException denied = org.junit.jupiter.api.Assertions.assertThrows(SQLException.class,
+                    () -> value(s, "SELECT rolpassword FROM pg_authid LIMIT 1"));
+            assertEquals("42501", denied.getSQLState(), "insufficient privilege");
+        }
+    }
+
+    @Test
     @Order(4)
     void rowWrittenOnThePrimaryIsReadOnBothStandbys() throws Exception {
         try (Connection c = Launcher.connect(pgha.uri("--primary")); Statement s = c.createStatement()) {

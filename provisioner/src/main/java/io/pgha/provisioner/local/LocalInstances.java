@@ -1,6 +1,7 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.RouterAuth;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.OsUser;
@@ -61,7 +62,7 @@ final class LocalInstances {
 
     /** initdb with checksums, configuration, start, then the roles and the application database. */
     void createPrimary(String instance, int serial, String locale, Map<String, String> shared, Credentials superuser,
-                       Credentials replication, Credentials app) {
+                       Credentials replication, Credentials app, Credentials routerAuth) {
         // nothing was recorded for this instance, so whatever a failed earlier attempt left holds no data
         discardUnrecorded(instance);
         prepareInstanceDir(instance, replication);
@@ -78,6 +79,11 @@ final class LocalInstances {
             s.execute("CREATE ROLE " + app.username() + " WITH LOGIN");
             pg.alterUserPassword(app.username(), app.password().toCharArray(), "scram-sha-256");
             s.execute("CREATE DATABASE " + app.database() + " OWNER " + app.username());
+            // the router looks up SCRAM verifiers through one function and can read nothing else
+            s.execute("CREATE ROLE " + routerAuth.username() + " WITH LOGIN");
+            pg.alterUserPassword(routerAuth.username(), routerAuth.password().toCharArray(), "scram-sha-256");
+            s.execute(RouterAuth.FUNCTION_SQL);
+            s.execute(RouterAuth.grantSql(routerAuth.username()));
         } catch (SQLException e) {
             throw new PghaException("cannot create the roles on " + instance + ": " + e.getMessage(), e);
         }

@@ -1,6 +1,7 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.RouterAuth;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
@@ -80,11 +81,13 @@ public final class LocalProvisioner {
         Credentials replication = secrets.getOrCreate(ClusterNames.replicationSecret(name), ClusterNames.REPLICATION_USER, "postgres");
         var initdb = spec.bootstrap.effectiveInitdb();
         Credentials app = secrets.getOrCreate(ClusterNames.appSecret(name), initdb.owner, initdb.database);
+        Credentials routerAuth = secrets.getOrCreate(ClusterNames.routerAuthSecret(name), ClusterNames.ROUTER_AUTH_USER,
+                RouterAuth.DATABASE);
 
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
-            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(name, spec, List.of(primary)), superuser, replication, app);
+            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(name, spec, List.of(primary)), superuser, replication, app, routerAuth);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
                     primary);
             return true;
