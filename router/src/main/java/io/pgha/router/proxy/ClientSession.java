@@ -30,7 +30,9 @@ import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -80,6 +82,7 @@ final class ClientSession implements ServerConnection.Listener {
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
     }
 
+    private static final int MAX_REPLAY_BYTES = 64 * 1024;
     private static final int PAUSE_AUTH = 1;
     private static final int PAUSE_ACQUIRE = 2;
     private static final int PAUSE_SERVER_FULL = 4;
@@ -183,7 +186,13 @@ final class ClientSession implements ServerConnection.Listener {
         if (phase != Phase.STARTUP) {
             throw new ProtocolException("unexpected startup packet");
         }
-        if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
+        if (packet instanceof StartupPacket.SslRequest && router.tls.enabled() && !tlsActive) {
+            // answer 'S' and start the handshake; the client sends nothing until it is done
+            tlsActive = true;
+            flushAll();
+            socket.write(Buffer.buffer(1).appendByte(PgProtocol.SSL_SUPPORTED));
+            socket.upgradeToSsl().onFailure(e -> close());
+        } else if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
             out(PgMessages.sslNotSupported());
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
             router.cancel(cancel.processId(), cancel.secretKey());
@@ -196,6 +205,11 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void startup(StartupPacket.Startup startup) {
         framer.expectStartup(false);
+        if (router.tls.required() && !tlsActive) {
+            router.events.authenticationFailed();
+            fatal(SqlState.INVALID_AUTHORIZATION, "the router requires TLS: connect with sslmode=require or stronger");
+            return;
+        }
         if (!router.admitClient()) {
             fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
             return;
@@ -343,6 +357,9 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
+            if (replay != null) {
+                record(message);
+            }
             relay(type, message);
             return;
         }
@@ -449,6 +466,11 @@ final class ClientSession implements ServerConnection.Listener {
         attachedAt = System.nanoTime();
         server.listener(this);
         router.events.routed(route, toStandby);
+        if (toStandby && !retry && lastStatusIdle) {
+            replay = new ArrayList<>();
+            replayBytes = 0;
+            pending.forEach(this::record);
+        }
         applyParameters();
         try {
             while (!pending.isEmpty() && server != null && phase == Phase.READY) {
@@ -558,6 +580,16 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
+    /** Keeps a request for a possible retry on the primary, up to a limit. */
+    private void record(Buffer message) {
+        replayBytes += message.length();
+        if (replayBytes > MAX_REPLAY_BYTES) {
+            endRetryWindow();
+        } else {
+            replay.add(message);
+        }
+    }
+
     private void parse(Buffer message) {
         FrontendMessages.Parse parse = FrontendMessages.parse(message);
         Classification c = classifier.classify(parse.query());
@@ -624,6 +656,22 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessage(ServerConnection s, byte type, Buffer message) {
+        if (retrying) {
+            if (type == Backend.READY_FOR_QUERY) {
+                retryOnPrimary();
+            }
+            return;
+        }
+        if (replay != null && (expects.peek() == null || expects.peek().kind != Kind.QUERY_SWALLOW)) {
+            if (type == Backend.ERROR_RESPONSE && retryableOnPrimary(message)) {
+                retrying = true;
+                heldBack = null;
+                return;
+            }
+            if (endsRetryWindow(type)) {
+                endRetryWindow();
+            }
+        }
         Expect head = expects.peek();
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
             copyIn = true;
@@ -632,7 +680,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         if (head != null && (head.kind == Kind.QUERY || head.kind == Kind.QUERY_SWALLOW)) {
             if (head.kind == Kind.QUERY) {
-                out(message);
+                forward(message);
             } else if (type == Backend.ERROR_RESPONSE) {
                 s.parametersUnknown();
                 LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
@@ -647,43 +695,43 @@ final class ClientSession implements ServerConnection.Listener {
             case Backend.PARSE_COMPLETE -> {
                 Expect e = pop(Kind.PARSE, Kind.PARSE_SWALLOW);
                 if (e == null || e.kind == Kind.PARSE) {
-                    out(message);
+                    forward(message);
                 }
             }
             case Backend.BIND_COMPLETE -> {
                 pop(Kind.BIND);
-                out(message);
+                forward(message);
             }
             case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> {
                 pop(Kind.DESCRIBE);
-                out(message);
+                forward(message);
             }
             case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> {
                 pop(Kind.EXECUTE);
-                out(message);
+                forward(message);
             }
             case Backend.CLOSE_COMPLETE -> {
                 pop(Kind.CLOSE);
-                out(message);
+                forward(message);
             }
             case Backend.ERROR_RESPONSE -> {
-                // the server skips everything up to the next Sync
-                Expect failed = expects.peek();
-                if (failed != null && (failed.kind == Kind.PARSE || failed.kind == Kind.PARSE_SWALLOW) && failed.statement != null) {
-                    s.prepared().remove(failed.statement);
-                }
+                // the server skips everything up to the next Sync: the failed request and every
+                // Parse after it never prepared their statements
                 while (!expects.isEmpty() && expects.peek().kind != Kind.SYNC) {
-                    expects.poll();
+                    Expect skipped = expects.poll();
+                    if ((skipped.kind == Kind.PARSE || skipped.kind == Kind.PARSE_SWALLOW) && skipped.statement != null) {
+                        s.prepared().remove(skipped.statement);
+                    }
                 }
-                out(message);
+                forward(message);
             }
             case Backend.READY_FOR_QUERY -> {
                 pop(Kind.SYNC);
-                out(message);
+                forward(message);
                 readyForQuery(message);
                 return;
             }
-            default -> out(message);
+            default -> forward(message);
         }
         drainSynthetic();
     }
@@ -706,8 +754,78 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void drainSynthetic() {
         while (!expects.isEmpty() && expects.peek().kind == Kind.SYNTH) {
-            out(expects.poll().synthetic);
+            forward(expects.poll().synthetic);
         }
+    }
+
+    // ------------------------------------------------------------------ retrying refused reads on the primary
+
+    /** Server output to the client; held back while a standby read may still be retried on the primary. */
+    private void forward(Buffer message) {
+        if (replay != null) {
+            if (heldBack == null) {
+                heldBack = Buffer.buffer(256);
+            }
+            heldBack.appendBuffer(message);
+        } else {
+            out(message);
+        }
+    }
+
+    /** Rows, completions, COPY, ReadyForQuery or another error: what the client sees from here on is final. */
+    private static boolean endsRetryWindow(byte type) {
+        return switch (type) {
+            case Backend.PARSE_COMPLETE, Backend.BIND_COMPLETE, Backend.CLOSE_COMPLETE, Backend.PARAMETER_DESCRIPTION,
+                 Backend.ROW_DESCRIPTION, Backend.NO_DATA, Backend.NOTICE_RESPONSE, Backend.PARAMETER_STATUS -> false;
+            default -> true;
+        };
+    }
+
+    private void endRetryWindow() {
+        replay = null;
+        if (heldBack != null) {
+            out(heldBack);
+            heldBack = null;
+        }
+    }
+
+    /**
+     * A standby refused a read as read-only (25006) or cancelled it for a recovery conflict
+     * (40001) before anything final reached the client, and the refused requests are all the
+     * client sent: the router can run them again on the primary.
+     */
+    private boolean retryableOnPrimary(Buffer error) {
+        String code = BackendMessages.errorFields(error).get(PgProtocol.ErrorField.CODE);
+        if (!"25006".equals(code) && !"40001".equals(code)) {
+            return false;
+        }
+        int terminators = 0;
+        for (Expect e : expects) {
+            if (e.kind == Kind.SYNC || e.kind == Kind.QUERY || e.kind == Kind.QUERY_SWALLOW) {
+                terminators++;
+            }
+        }
+        Expect last = expects.peekLast();
+        return terminators == 1 && last != null && (last.kind == Kind.SYNC || last.kind == Kind.QUERY);
+    }
+
+    /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
+    private void retryOnPrimary() {
+        List<Buffer> again = replay;
+        replay = null;
+        heldBack = null;
+        retrying = false;
+        expects.clear();
+        ServerConnection s = server;
+        ServerPool p = pool;
+        server = null;
+        pool = null;
+        resumeServer();
+        s.listener(null);
+        p.release(s);
+        LOG.debugf("read refused by standby %s, running it on the primary", s.key().server());
+        pending.addAll(again);
+        acquire(Route.PRIMARY, true);
     }
 
     private void readyForQuery(Buffer message) {
@@ -727,6 +845,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Gives the server connection back to its pool. */
     private void detach() {
+        endRetryWindow();
         flushAll();
         ServerConnection s = server;
         ServerPool p = pool;
@@ -740,6 +859,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessagePart(ServerConnection s, byte type, Buffer part, boolean first, boolean last) {
+        if (replay != null) {
+            endRetryWindow();
+        }
         out(part);
     }
 
@@ -862,6 +984,15 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private boolean lastStatusIdle = true;
+    /** Requests of a standby transaction kept for a retry on the primary; null once the client saw a result. */
+    private List<Buffer> replay;
+    private int replayBytes;
+    /** Replies held back while a retry is still possible. */
+    private Buffer heldBack;
+    /** The standby refused; its remaining replies are dropped until ReadyForQuery. */
+    private boolean retrying;
+    /** The client asked for TLS and got it. */
+    private boolean tlsActive;
     /** A Parse was answered without a server; a Sync right after it is answered too. */
     private boolean answeredLocally;
     /** The server is in COPY FROM STDIN and takes CopyData from the client. */

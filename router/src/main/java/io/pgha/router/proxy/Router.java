@@ -17,6 +17,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayList;
@@ -53,6 +54,7 @@ public final class Router {
     private final List<NetServer> servers = new ArrayList<>();
     PoolManager pools;
     private int nextStandby;
+    ClientTls tls = ClientTls.NONE;
     private long catalogRefresh;
 
     private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
@@ -112,7 +114,12 @@ public final class Router {
     public Future<Integer> listen(String host, int port, boolean primaryOnly) {
         Promise<Integer> promise = Promise.promise();
         context.runOnContext(v -> {
-            NetServer server = vertx.createNetServer(new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true));
+            NetServerOptions options = new NetServerOptions().setHost(host).setPort(port).setTcpNoDelay(true);
+            if (tls.enabled()) {
+                // TLS starts after the SSLRequest exchange, so the server is not ssl from the first byte
+                options.setSsl(false).setKeyCertOptions(new PemKeyCertOptions().setCertPath(tls.certPath()).setKeyPath(tls.keyPath()));
+            }
+            NetServer server = vertx.createNetServer(options);
             server.connectHandler(socket -> new ClientSession(this, socket, primaryOnly).start());
             server.listen().onSuccess(s -> {
                 servers.add(s);
@@ -121,6 +128,12 @@ public final class Router {
             }).onFailure(promise::fail);
         });
         return promise.future();
+    }
+
+    /** Offers TLS to clients (and requires it if asked); call before {@link #listen}. */
+    public Router clientTls(ClientTls tls) {
+        this.tls = tls;
+        return this;
     }
 
     public Future<Void> close() {

@@ -51,6 +51,19 @@ public interface RouterConfig {
 
     Topology topology();
 
+    Tls tls();
+
+    /** TLS towards clients (PEM files); off without a certificate. */
+    interface Tls {
+        Optional<String> certPath();
+
+        Optional<String> keyPath();
+
+        /** Refuse clients that do not use TLS. */
+        @WithDefault("false")
+        boolean required();
+    }
+
     Auth auth();
 
     /** A static topology until the cluster status backs it. */

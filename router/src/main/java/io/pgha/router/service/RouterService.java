@@ -2,6 +2,7 @@ package io.pgha.router.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.router.auth.QueryAuthLookup;
+import io.pgha.router.proxy.ClientTls;
 import io.pgha.router.proxy.Router;
 import io.pgha.router.proxy.RouterSettings;
 import io.pgha.router.auth.PgProcCatalogSource;
@@ -42,6 +43,7 @@ public class RouterService {
         Router r = Router.start(vertx, settings, topology, auth, functions, metrics)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);
+        r.clientTls(new ClientTls(config.tls().certPath().orElse(null), config.tls().keyPath().orElse(null), config.tls().required()));
         port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         router = r;

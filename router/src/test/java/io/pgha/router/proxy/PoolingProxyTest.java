@@ -239,4 +239,40 @@ class PoolingProxyTest {
             }
         }
     }
+
+    @Test
+    void aReadTheStandbyRefusesIsRetriedOnThePrimary() throws Exception {
+        // the router learns volatile functions only every hour here, so a new one looks like a read
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withFunctionRefresh(Duration.ofHours(1)));
+             Connection c = fx.connect()) {
+            assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"));
+            for (TestCluster.Server pg : new TestCluster.Server[] {fx.cluster.primary, fx.cluster.standby}) {
+                TestCluster.exec(pg, "CREATE OR REPLACE FUNCTION public.sneaky_write() RETURNS int LANGUAGE sql VOLATILE AS "
+                        + "'INSERT INTO items(note) VALUES (''sneaky''); SELECT inet_server_port()'");
+            }
+            // simple and extended protocol, unnamed and named statements
+            assertEquals(fx.primaryPort(), port(c, "select sneaky_write()"));
+            Properties prepared = new Properties();
+            prepared.setProperty("prepareThreshold", "1");
+            try (Connection p = fx.connect(fx.port, prepared);
+                 java.sql.PreparedStatement ps = p.prepareStatement("select sneaky_write() + 0 * ?")) {
+                for (int i = 0; i < 3; i++) {
+                    ps.setInt(1, i);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        assertEquals(fx.primaryPort(), rs.getInt(1));
+                    }
+                }
+            }
+            Tools.Result r = Tools.run(TestCluster.APP_PASSWORD, null, Tools.PSQL, "-X", "-At", "-h", "127.0.0.1", "-p",
+                    Integer.toString(fx.port), "-U", TestCluster.APP_USER, "-d", "postgres", "-c", "select sneaky_write()");
+            assertEquals(0, r.exitCode(), r.output());
+            assertEquals(Integer.toString(fx.primaryPort()), r.output().strip());
+            assertEquals("5", TestCluster.scalar(fx.cluster.primary, "select count(*) from items where note = 'sneaky'"));
+            // a real error on the standby is not retried
+            SQLException e = assertThrows(SQLException.class, () -> text(c, "select 1/0"));
+            assertEquals("22012", e.getSQLState());
+            assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"));
+        }
+    }
 }

@@ -32,6 +32,10 @@ final class RouterFixture implements AutoCloseable {
     }
 
     static RouterFixture start(RouterSettings settings) throws Exception {
+        return start(settings, ClientTls.NONE);
+    }
+
+    static RouterFixture start(RouterSettings settings, ClientTls tls) throws Exception {
         TestCluster cluster = TestCluster.get();
         Vertx vertx = Vertx.vertx();
         StaticTopologySource topology = StaticTopologySource.of(
@@ -42,6 +46,7 @@ final class RouterFixture implements AutoCloseable {
                 TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD);
         Router router = Router.start(vertx, settings, topology, auth, functions, RouterEvents.NONE)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        router.clientTls(tls);
         int port = router.listen("127.0.0.1", 0, false).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         int rwPort = router.listen("127.0.0.1", 0, true).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return new RouterFixture(cluster, vertx, router, topology, port, rwPort);

@@ -87,6 +87,8 @@ public final class TestCluster {
             String secret = scalar(primary, "SELECT rolpassword FROM pg_authid WHERE rolname = '" + role + "'");
             exec(standby, "CREATE ROLE " + role + " LOGIN PASSWORD '" + secret + "'");
         }
+        // like a hot standby, the standby refuses writes from the application role
+        exec(standby, "ALTER ROLE " + APP_USER + " SET default_transaction_read_only = on");
         for (Server pg : new Server[] {primary, standby}) {
             exec(pg, QueryAuthLookup.FUNCTION_SQL);
             exec(pg, QueryAuthLookup.grantSql(AUTH_USER));
