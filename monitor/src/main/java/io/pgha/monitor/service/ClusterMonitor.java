@@ -56,10 +56,11 @@ public final class ClusterMonitor implements AutoCloseable {
     static final long MAX_SWITCHOVER_LAG_BYTES = 64L * 1024 * 1024;
     /**
      * A check waits for an answer as long as the check interval, and never less than this: on a
-     * loaded machine a sub-second deadline fails healthy servers (seen: a 300 ms interval with two
-     * busy cores failed over a healthy primary). A dead server refuses at once regardless.
+     * loaded machine short deadlines fail healthy servers (seen: 300 ms and then 1 s deadlines
+     * failed over a healthy primary at a load average of 20 on two cores). A dead server refuses
+     * at once regardless; only a hung one costs the full deadline per check.
      */
-    static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(1);
+    static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(2);
 
     static Duration checkTimeout(MonitorSettings settings) {
         return settings.checkInterval().compareTo(CHECK_TIMEOUT_FLOOR) < 0 ? CHECK_TIMEOUT_FLOOR : settings.checkInterval();
@@ -223,7 +224,14 @@ public final class ClusterMonitor implements AutoCloseable {
         TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
 
         Map<String, InstanceObservation> observed = pool.observeAll(checkTimeout(settings));
-        observed.forEach((n, o) -> failures.record(n, FailureDetector.passed(o, n.equals(topology.currentPrimary))));
+        observed.forEach((n, o) -> {
+            boolean primary = n.equals(topology.currentPrimary);
+            int failed = failures.record(n, FailureDetector.passed(o, primary));
+            if (primary && failed > 0) {
+                LOG.infof("primary %s failed check %d of %d: %s", n, failed, settings.failureThreshold(),
+                        o.reachable() ? "answers from recovery" : o.error());
+            }
+        });
         failures.retain(names);
         latest = observed;
         InstanceObservation primaryObs = topology.currentPrimary == null ? null : observed.get(topology.currentPrimary);
@@ -427,7 +435,10 @@ public final class ClusterMonitor implements AutoCloseable {
         return Math.max(0, p.currentLsn().minus(standby.replayLsn()));
     }
 
-    /** The switchover annotation, acted on once per target it names. */
+    /**
+     * The switchover annotation, acted on once per target it names (history remembers which):
+     * to go back to a target named before, use the REST API.
+     */
     private boolean switchoverFromAnnotation(PostgresCluster cluster, TopologyStatus topology, List<String> names,
                                             Set<String> fenced, MonitorSettings settings) {
         Map<String, String> annotations = cluster.getMetadata().getAnnotations();
@@ -436,8 +447,10 @@ public final class ClusterMonitor implements AutoCloseable {
             return false;
         }
         String origin = "requested by annotation " + Labels.SWITCHOVER_ANNOTATION;
-        boolean alreadyDone = !topology.history.isEmpty() && target.equals(topology.history.get(topology.history.size() - 1).to)
-                && String.valueOf(topology.history.get(topology.history.size() - 1).reason).contains(origin);
+        // once per target for good, also across monitor restarts: a later failover away from the
+        // target must not bring a surprise switchover back to it (the REST API can, on request)
+        boolean alreadyDone = topology.history.stream().anyMatch(h -> target.equals(h.to)
+                && Procedure.Kind.SWITCHOVER.label().equals(h.kind) && String.valueOf(h.reason).contains(origin));
         annotationsActedOn.add(target);
         if (alreadyDone) {
             return false;
