@@ -1,0 +1,68 @@
+package io.pgha.router.topology;
+
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.store.FileResourceStore;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The topology of the one cluster in a local state directory, read from the store a few times a
+ * second off the event loop; {@link #current()} only reads a field, so the per-transaction path
+ * never touches the disk.
+ */
+public final class LocalTopologySource implements TopologySource, AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(LocalTopologySource.class);
+
+    private final LocalLayout layout;
+    private final FileResourceStore store;
+    private final ScheduledExecutorService refresher =
+            Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-router-topology"));
+    private volatile Topology topology;
+
+    public LocalTopologySource(LocalLayout layout, Duration refresh) {
+        this.layout = layout;
+        this.store = new FileResourceStore(layout.store());
+        refresh();
+        refresher.scheduleWithFixedDelay(this::refresh, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** The cluster's topology, or one with no primary reachable (port 0) before the cluster has one. */
+    @Override
+    public Topology current() {
+        return topology;
+    }
+
+    /** Whether the cluster has a primary the router can use. */
+    public boolean known() {
+        return topology.primary().port() != 0;
+    }
+
+    private void refresh() {
+        try {
+            Optional<Topology> next = store.list(PostgresCluster.class, LocalLayout.NAMESPACE).stream().findFirst()
+                    .flatMap(c -> ClusterTopology.of(c, i -> new ServerAddress("127.0.0.1", layout.instancePort(i.serial))));
+            Topology t = next.orElse(new Topology(new ServerAddress("127.0.0.1", 0), java.util.List.of()));
+            if (topology != null && !t.primary().equals(topology.primary())) {
+                LOG.infof("primary is now %s", t.primary());
+            }
+            topology = t;
+        } catch (RuntimeException e) {
+            // a half-written or unreadable store keeps the last topology; the next read will do
+            LOG.debugf("cannot read the topology: %s", e.getMessage());
+            if (topology == null) {
+                topology = new Topology(new ServerAddress("127.0.0.1", 0), java.util.List.of());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+    }
+}
