@@ -437,6 +437,14 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void acquire(Route route, boolean retry) {
+        pause(PAUSE_ACQUIRE, true);
+        if (!router.admitTransaction(() -> {
+            if (phase != Phase.CLOSED) {
+                acquire(route, retry);
+            }
+        })) {
+            return;
+        }
         ServerAddress address = router.choose(route, primaryOnly);
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
@@ -463,6 +471,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         server = ar.result();
         pool = p;
+        router.attachedServer();
         attachedAt = System.nanoTime();
         server.listener(this);
         router.events.routed(route, toStandby);
@@ -820,6 +829,7 @@ final class ClientSession implements ServerConnection.Listener {
         ServerPool p = pool;
         server = null;
         pool = null;
+        router.detachedServer();
         resumeServer();
         s.listener(null);
         p.release(s);
@@ -851,6 +861,7 @@ final class ClientSession implements ServerConnection.Listener {
         ServerPool p = pool;
         server = null;
         pool = null;
+        router.detachedServer();
         resumeServer();
         s.listener(null);
         router.events.transactionFinished(System.nanoTime() - attachedAt);
@@ -876,6 +887,7 @@ final class ClientSession implements ServerConnection.Listener {
             ServerPool p = pool;
             server = null;
             pool = null;
+            router.detachedServer();
             p.closed(s);
             fatal(SqlState.CONNECTION_FAILURE, "server connection to " + s.key().server() + " was lost");
         }
@@ -967,6 +979,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         server = null;
         pool = null;
+        router.detachedServer();
         resumeServer();
         boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle && !copyIn && !midMessage;
         if (!clean) {

@@ -54,6 +54,11 @@ public final class Router {
     private final List<NetServer> servers = new ArrayList<>();
     PoolManager pools;
     private int nextStandby;
+    private boolean paused;
+    private final java.util.ArrayDeque<Runnable> pausedAcquires = new java.util.ArrayDeque<>();
+    private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+    /** Client sessions holding a server connection right now. */
+    private int attached;
     ClientTls tls = ClientTls.NONE;
     private long catalogRefresh;
 
@@ -157,6 +162,72 @@ public final class Router {
             }
         });
         return p.future();
+    }
+
+    /**
+     * Stops lending server connections (PgBouncer's PAUSE): new transactions wait, transactions in
+     * flight finish. The future completes when no client holds a server connection any more
+     * (pinned clients hold theirs until they disconnect). For a planned switchover: pause, switch
+     * the topology, {@link #resume()} — clients see a delay, not errors.
+     */
+    public Future<Void> pause() {
+        Promise<Void> drained = Promise.promise();
+        context.runOnContext(v -> {
+            paused = true;
+            if (attached == 0) {
+                drained.complete();
+            } else {
+                drainWaiters.add(drained);
+            }
+        });
+        return drained.future();
+    }
+
+    /** Lends server connections again; waiting transactions start in arrival order. */
+    public Future<Void> resume() {
+        return onLoop(() -> {
+            paused = false;
+            while (!paused && !pausedAcquires.isEmpty()) {
+                pausedAcquires.poll().run();
+            }
+            return null;
+        });
+    }
+
+    /** Runs {@code acquire} now, or after {@link #resume()} while paused; false when it was queued. */
+    boolean admitTransaction(Runnable acquire) {
+        if (paused) {
+            pausedAcquires.add(acquire);
+            return false;
+        }
+        return true;
+    }
+
+    /** Transactions waiting for {@link #resume()}; read on the router's loop. */
+    public int pausedTransactions() {
+        return pausedAcquires.size();
+    }
+
+    /** Reads a number on the router's event loop (for tests and admin views). */
+    public int onLoopCount(java.util.function.IntSupplier supplier) {
+        try {
+            return onLoop(supplier::getAsInt).toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    void attachedServer() {
+        attached++;
+    }
+
+    void detachedServer() {
+        attached--;
+        if (attached == 0 && !drainWaiters.isEmpty()) {
+            List<Promise<Void>> done = List.copyOf(drainWaiters);
+            drainWaiters.clear();
+            done.forEach(Promise::tryComplete);
+        }
     }
 
     /** The server for a new transaction: the primary, or a standby that is not known to be down. */

@@ -275,4 +275,32 @@ class PoolingProxyTest {
             assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"));
         }
     }
+
+    @Test
+    void pauseLetsTransactionsFinishQueuesNewOnesAndResumeRunsThemOnTheNewPrimary() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults());
+             Connection inFlight = fx.connect(fx.rwPort, new Properties()); Connection later = fx.connect(fx.rwPort, new Properties())) {
+            inFlight.setAutoCommit(false);
+            assertEquals(fx.primaryPort(), port(inFlight, "select inet_server_port()"));
+            java.util.concurrent.CompletableFuture<Void> drained = fx.router.pause().toCompletionStage().toCompletableFuture();
+            java.util.concurrent.CompletableFuture<Integer> queued = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return port(later, "select inet_server_port()");
+                } catch (SQLException e) {
+                    return -1;
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> fx.router.onLoopCount(fx.router::pausedTransactions) == 1);
+            assertTrue(!drained.isDone(), "a transaction is still in flight");
+            // the transaction in flight finishes on the old primary
+            assertEquals(fx.primaryPort(), port(inFlight, "select inet_server_port()"));
+            inFlight.commit();
+            drained.get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertTrue(!queued.isDone(), "new transactions wait while paused");
+            fx.topology.set(new Topology(new ServerAddress("127.0.0.1", fx.standbyPort()), List.of()));
+            fx.router.resume().toCompletionStage().toCompletableFuture().get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(fx.standbyPort(), queued.get(10, java.util.concurrent.TimeUnit.SECONDS), "ran after resume on the new primary");
+            assertEquals(fx.standbyPort(), port(inFlight, "select inet_server_port()"), "without reconnecting");
+        }
+    }
 }
