@@ -9,6 +9,7 @@ import io.pgha.router.routing.FunctionCatalogSource;
 import io.pgha.router.routing.Route;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.StandbyState;
 import io.pgha.router.topology.Topology;
 import io.pgha.router.topology.TopologySource;
 import io.vertx.core.Context;
@@ -239,7 +240,9 @@ public final class Router {
         }
         for (int i = 0; i < standbys.size(); i++) {
             ServerAddress s = standbys.get(Math.floorMod(nextStandby++, standbys.size()));
-            if (!pools.isDown(s)) {
+            StandbyState state = t.state(s);
+            long maxLag = settings.maxReplicaLagBytes();
+            if (!pools.isDown(s) && state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag)) {
                 return s;
             }
         }

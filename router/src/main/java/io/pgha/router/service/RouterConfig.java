@@ -49,6 +49,10 @@ public interface RouterConfig {
     @WithDefault("30s")
     Duration functionRefresh();
 
+    /** Standbys whose replay lags more than this many bytes get no reads (negative: no limit). */
+    @WithDefault("16777216")
+    long maxReplicaLagBytes();
+
     Topology topology();
 
     Tls tls();
