@@ -93,6 +93,40 @@ public final class PgMessages {
         return errorResponse("FATAL", sqlState, message);
     }
 
+    /** To a client: RowDescription of text columns. */
+    public static Buffer rowDescription(java.util.List<String> columns) {
+        Buffer b = start(PgProtocol.Backend.ROW_DESCRIPTION).appendShort((short) columns.size());
+        for (String c : columns) {
+            cstring(b, c);
+            b.appendInt(0).appendShort((short) 0).appendInt(TEXT_OID).appendShort((short) -1).appendInt(-1).appendShort((short) 0);
+        }
+        return finish(b);
+    }
+
+    /** To a client: DataRow of text values (null for SQL NULL). */
+    public static Buffer dataRow(java.util.List<String> values) {
+        Buffer b = start(PgProtocol.Backend.DATA_ROW).appendShort((short) values.size());
+        for (String v : values) {
+            if (v == null) {
+                b.appendInt(-1);
+            } else {
+                byte[] bytes = v.getBytes(StandardCharsets.UTF_8);
+                b.appendInt(bytes.length).appendBytes(bytes);
+            }
+        }
+        return finish(b);
+    }
+
+    /** To a client: CommandComplete with a tag such as {@code SHOW}. */
+    public static Buffer commandComplete(String tag) {
+        Buffer b = start(PgProtocol.Backend.COMMAND_COMPLETE);
+        cstring(b, tag);
+        return finish(b);
+    }
+
+    /** The type OID of {@code text}. */
+    private static final int TEXT_OID = 25;
+
     // ---------------------------------------------------------------- to servers
 
     /** To a server: StartupMessage for protocol 3.0. Replies: Authentication..., then ParameterStatus*, BackendKeyData, ReadyForQuery, or ErrorResponse. */

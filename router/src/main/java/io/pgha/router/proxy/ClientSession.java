@@ -129,6 +129,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     void start() {
+        router.sessionOpened(this);
         socket.handler(this::onData);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
@@ -136,6 +137,13 @@ final class ClientSession implements ServerConnection.Listener {
 
     ServerConnection server() {
         return server;
+    }
+
+    /** This client as a row of SHOW CLIENTS. */
+    List<String> adminRow() {
+        String state = admin ? "admin" : server != null ? "active" : (pauses & PAUSE_ACQUIRE) != 0 ? "waiting" : "idle";
+        return List.of(String.valueOf(user), String.valueOf(database), state, server == null ? "" : server.key().server().toString(),
+                Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
     }
 
     // ------------------------------------------------------------------ client input
@@ -283,10 +291,21 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         keys = result.keys();
-        router.pools.rememberKeys(user, keys);
         phase = Phase.LOGIN;
-        pause(PAUSE_AUTH, true);
         String serverFinal = result.serverFinal();
+        if (router.isAdminDatabase(database)) {
+            if (!router.isAdmin(user)) {
+                router.events.authenticationFailed();
+                fatal(SqlState.INVALID_AUTHORIZATION, "role \"" + user + "\" may not use the admin console");
+                return;
+            }
+            admin = true;
+            greet(serverFinal, Map.of("server_version", "15.0 (pgha router admin console)", "client_encoding", "UTF8",
+                    "DateStyle", "ISO, MDY", "integer_datetimes", "on", "standard_conforming_strings", "on", "TimeZone", "UTC"));
+            return;
+        }
+        router.pools.rememberKeys(user, keys);
+        pause(PAUSE_AUTH, true);
         router.classifierFor(database).onComplete(ar -> {
             if (ar.succeeded()) {
                 classifier = ar.result();
@@ -354,6 +373,26 @@ final class ClientSession implements ServerConnection.Listener {
     private void onClientMessage(byte type, Buffer message) {
         if (type == Frontend.TERMINATE) {
             close();
+            return;
+        }
+        if (admin) {
+            if (type != Frontend.QUERY) {
+                throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "the admin console takes simple queries only");
+            }
+            pause(PAUSE_ACQUIRE, true);
+            AdminConsole.run(router, FrontendMessages.query(message)).onComplete(ar -> {
+                if (phase == Phase.CLOSED) {
+                    return;
+                }
+                pause(PAUSE_ACQUIRE, false);
+                if (ar.succeeded()) {
+                    out(ar.result());
+                } else {
+                    out(PgMessages.errorResponse("ERROR", SqlState.INTERNAL_ERROR, String.valueOf(ar.cause())));
+                    out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+                }
+                flushAll();
+            });
             return;
         }
         if (server != null && pending.isEmpty()) {
@@ -960,6 +999,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
+        router.sessionClosed(this);
         releaseServerOnClose();
         if (admitted) {
             admitted = false;
@@ -997,6 +1037,8 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private boolean lastStatusIdle = true;
+    /** A session of the admin console: never lent a server connection. */
+    private boolean admin;
     /** Requests of a standby transaction kept for a retry on the primary; null once the client saw a result. */
     private List<Buffer> replay;
     private int replayBytes;

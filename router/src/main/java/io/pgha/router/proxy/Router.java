@@ -61,6 +61,10 @@ public final class Router {
     /** Client sessions holding a server connection right now. */
     private int attached;
     ClientTls tls = ClientTls.NONE;
+    private final java.util.Set<ClientSession> sessions = new java.util.LinkedHashSet<>();
+    /** Roles allowed into the admin console, and its virtual database name. */
+    private java.util.Set<String> adminUsers = java.util.Set.of();
+    private String adminDatabase = "pgha";
     private long catalogRefresh;
 
     private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
@@ -134,6 +138,33 @@ public final class Router {
             }).onFailure(promise::fail);
         });
         return promise.future();
+    }
+
+    /** Opens the admin console (database {@code database}) to these roles; call before {@link #listen}. */
+    public Router adminConsole(String database, java.util.Set<String> users) {
+        this.adminDatabase = database;
+        this.adminUsers = java.util.Set.copyOf(users);
+        return this;
+    }
+
+    boolean isAdminDatabase(String database) {
+        return adminDatabase.equals(database);
+    }
+
+    boolean isAdmin(String user) {
+        return adminUsers.contains(user);
+    }
+
+    void sessionOpened(ClientSession s) {
+        sessions.add(s);
+    }
+
+    void sessionClosed(ClientSession s) {
+        sessions.remove(s);
+    }
+
+    List<ClientSession> sessions() {
+        return List.copyOf(sessions);
     }
 
     /** Offers TLS to clients (and requires it if asked); call before {@link #listen}. */

@@ -57,6 +57,17 @@ public interface RouterConfig {
 
     Tls tls();
 
+    Admin admin();
+
+    /** The admin console (SHOW POOLS, PAUSE, RESUME, ...): a virtual database for admin roles. */
+    interface Admin {
+        @WithDefault("pgha")
+        String database();
+
+        /** Roles allowed in; none by default, which keeps the console closed. */
+        Optional<List<String>> users();
+    }
+
     /** TLS towards clients (PEM files); off without a certificate. */
     interface Tls {
         Optional<String> certPath();

@@ -44,6 +44,7 @@ public class RouterService {
         Router r = Router.start(vertx, settings, topology, auth, functions, metrics)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);
+        r.adminConsole(config.admin().database(), java.util.Set.copyOf(config.admin().users().orElse(java.util.List.of())));
         r.clientTls(new ClientTls(config.tls().certPath().orElse(null), config.tls().keyPath().orElse(null), config.tls().required()));
         port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

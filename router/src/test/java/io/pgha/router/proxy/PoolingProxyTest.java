@@ -318,4 +318,48 @@ class PoolingProxyTest {
             assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"), "healthy and current again");
         }
     }
+
+    @Test
+    void adminConsoleShowsPoolsClientsServersAndPausesAndResumes() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults()); Connection app = fx.connect(fx.rwPort, new Properties())) {
+            text(app, "select 1");
+            String[] base = {Tools.PSQL, "-X", "-At", "-F", "|", "-h", "127.0.0.1", "-p", Integer.toString(fx.port), "-U", TestCluster.APP_USER, "-d", "pgha"};
+            Tools.Result pools = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "SHOW POOLS"));
+            assertEquals(0, pools.exitCode(), pools.output());
+            assertTrue(pools.output().contains("postgres|app|127.0.0.1:" + fx.primaryPort() + "|0|0|1|1"), pools.output());
+            Tools.Result clients = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "SHOW CLIENTS"));
+            assertTrue(clients.output().contains("app|postgres|idle"), clients.output());
+            assertTrue(clients.output().contains("app|pgha|admin"), clients.output());
+            Tools.Result servers = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "SHOW SERVERS"));
+            assertTrue(servers.output().contains("app|postgres|127.0.0.1:" + fx.primaryPort() + "|idle"), servers.output());
+            Tools.Result stats = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "SHOW STATS"));
+            assertEquals(0, stats.exitCode(), stats.output());
+            Tools.Result pause = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "PAUSE"));
+            assertEquals(0, pause.exitCode(), pause.output());
+            java.util.concurrent.CompletableFuture<String> queued = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return text(app, "select 'after resume'");
+                } catch (SQLException e) {
+                    return e.getMessage();
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> fx.router.onLoopCount(fx.router::pausedTransactions) == 1);
+            Tools.Result resume = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "RESUME"));
+            assertEquals(0, resume.exitCode(), resume.output());
+            assertEquals("after resume", queued.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            Tools.Result unknown = Tools.run(TestCluster.APP_PASSWORD, null, concat(base, "-c", "DROP EVERYTHING"));
+            assertTrue(unknown.exitCode() != 0 && unknown.output().contains("unknown admin command"), unknown.output());
+
+            fx.cluster.createRole("not_admin", "na-secret");
+            Tools.Result denied = Tools.run("na-secret", null, Tools.PSQL, "-X", "-At", "-h", "127.0.0.1", "-p", Integer.toString(fx.port),
+                    "-U", "not_admin", "-d", "pgha", "-c", "SHOW POOLS");
+            assertTrue(denied.exitCode() != 0 && denied.output().contains("may not use the admin console"), denied.output());
+        }
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
+    }
 }

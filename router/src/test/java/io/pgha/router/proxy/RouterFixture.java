@@ -47,6 +47,7 @@ final class RouterFixture implements AutoCloseable {
         Router router = Router.start(vertx, settings, topology, auth, functions, RouterEvents.NONE)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         router.clientTls(tls);
+        router.adminConsole("pgha", java.util.Set.of(TestCluster.APP_USER));
         int port = router.listen("127.0.0.1", 0, false).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         int rwPort = router.listen("127.0.0.1", 0, true).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         return new RouterFixture(cluster, vertx, router, topology, port, rwPort);
