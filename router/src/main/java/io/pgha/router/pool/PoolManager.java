@@ -20,6 +20,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class PoolManager {
     private final Vertx vertx;
+    private final ServerTls serverTls;
     private final NetClient netClient;
     private final int poolSize;
     private final long waitTimeoutMs;
@@ -32,9 +33,13 @@ public final class PoolManager {
     private final PoolStats stats = new PoolStats();
     private final long reaper;
 
-    public PoolManager(Vertx vertx, int poolSize, Duration waitTimeout, Duration idleTimeout, Duration downAfterFailure, int maxMessageSize) {
+    public PoolManager(Vertx vertx, int poolSize, Duration waitTimeout, Duration idleTimeout, Duration downAfterFailure, int maxMessageSize,
+                       ServerTls serverTls) {
         this.vertx = vertx;
-        this.netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5000).setTcpNoDelay(true));
+        this.serverTls = serverTls;
+        // TLS starts after the SSLRequest exchange; like libpq's sslmode=require, the certificate is not verified
+        this.netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
+                .setSsl(false).setTrustAll(serverTls != ServerTls.DISABLE).setHostnameVerificationAlgorithm(""));
         this.poolSize = poolSize;
         this.waitTimeoutMs = waitTimeout.toMillis();
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -50,7 +55,7 @@ public final class PoolManager {
 
     private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {
         ClientKeys k = keys.get(key.user());
-        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize)
+        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls)
                 .onFailure(e -> {
                     if (!(e instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
                         downUntil.put(key.server(), System.nanoTime() + downNanos);

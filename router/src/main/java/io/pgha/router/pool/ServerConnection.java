@@ -87,11 +87,44 @@ public final class ServerConnection {
      *
      * @param parameters session parameters for the startup packet besides user and database
      */
-    public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys, Map<String, String> parameters, int maxMessageSize) {
-        return client.connect(key.server().port(), key.server().host()).compose(socket -> {
-            ServerConnection conn = new ServerConnection(key, socket, parameters, maxMessageSize);
-            return conn.login(keys);
+    public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys, Map<String, String> parameters,
+                                                int maxMessageSize, ServerTls tls) {
+        return client.connect(key.server().port(), key.server().host())
+                .compose(socket -> negotiateTls(socket, key, tls))
+                .compose(socket -> {
+                    ServerConnection conn = new ServerConnection(key, socket, parameters, maxMessageSize);
+                    return conn.login(keys);
+                });
+    }
+
+    /** SSLRequest, then the TLS handshake if the server answers 'S'. */
+    private static Future<NetSocket> negotiateTls(NetSocket socket, PoolKey key, ServerTls tls) {
+        if (tls == ServerTls.DISABLE) {
+            return Future.succeededFuture(socket);
+        }
+        Promise<NetSocket> promise = Promise.promise();
+        socket.exceptionHandler(promise::tryFail);
+        socket.closeHandler(v -> promise.tryFail(new LoginException("server " + key.server() + " closed the connection during SSLRequest", null)));
+        socket.handler(answer -> {
+            socket.handler(null);
+            byte b = answer.getByte(0);
+            if (answer.length() != 1) {
+                socket.close();
+                promise.tryFail(new LoginException("server " + key.server() + " sent an invalid answer to SSLRequest", null));
+            } else if (b == PgProtocol.SSL_SUPPORTED) {
+                socket.upgradeToSsl().onSuccess(v -> promise.tryComplete(socket)).onFailure(e -> {
+                    socket.close();
+                    promise.tryFail(new LoginException("TLS handshake with " + key.server() + " failed: " + e.getMessage(), null));
+                });
+            } else if (tls == ServerTls.REQUIRE) {
+                socket.close();
+                promise.tryFail(new LoginException("server " + key.server() + " does not offer TLS, which the router requires", null));
+            } else {
+                promise.tryComplete(socket);
+            }
         });
+        socket.write(Buffer.buffer(8).appendInt(8).appendInt(PgProtocol.SSL_REQUEST_CODE));
+        return promise.future();
     }
 
     private Future<ServerConnection> login(ClientKeys keys) {

@@ -85,7 +85,7 @@ public final class Router {
         Router r = new Router(vertx, settings, topology, auth, catalogs, events);
         return r.onLoop(() -> {
             r.pools = new PoolManager(vertx, settings.poolSize(), settings.waitTimeout(), settings.idleTimeout(),
-                    settings.serverDownFor(), settings.maxMessageSize());
+                    settings.serverDownFor(), settings.maxMessageSize(), settings.serverTls());
             r.catalogRefresh = vertx.setPeriodic(Math.max(100, settings.functionRefresh().toMillis()), t -> r.refreshCatalogs());
             return r;
         });

@@ -1,6 +1,7 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.pool.PoolMode;
+import io.pgha.router.pool.ServerTls;
 
 import java.time.Duration;
 
@@ -17,45 +18,51 @@ import java.time.Duration;
  * @param serverDownFor after a failed connection a standby gets no reads for this long
  * @param functionRefresh how often the volatile user functions are read again from pg_proc
  * @param maxReplicaLagBytes standbys whose replay lags more than this get no reads (negative: no limit)
+ * @param serverTls TLS towards the servers
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
                              Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh,
-                             long maxReplicaLagBytes) {
+                             long maxReplicaLagBytes, ServerTls serverTls) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
-                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024);
+                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER);
     }
 
     public RouterSettings withFunctionRefresh(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withMaxReplicaLagBytes(long bytes) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, bytes);
+                functionRefresh, bytes, serverTls);
+    }
+
+    public RouterSettings withServerTls(ServerTls tls) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
+                functionRefresh, maxReplicaLagBytes, tls);
     }
 
     public RouterSettings withPoolMode(PoolMode mode) {
-        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withPoolSize(int size) {
-        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withMaxClientConnections(int max) {
-        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withMaxMessageSize(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withWaitTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 
     public RouterSettings withIdleTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
     }
 }

@@ -57,6 +57,10 @@ public interface RouterConfig {
 
     Tls tls();
 
+    /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified. */
+    @WithDefault("prefer")
+    io.pgha.router.pool.ServerTls serverTls();
+
     Admin admin();
 
     /** The admin console (SHOW POOLS, PAUSE, RESUME, ...): a virtual database for admin roles. */

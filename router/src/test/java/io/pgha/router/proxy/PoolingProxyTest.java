@@ -362,4 +362,13 @@ class PoolingProxyTest {
         System.arraycopy(b, 0, r, a.length, b.length);
         return r;
     }
+
+    @Test
+    void requiredServerTlsKeepsReadsOffAStandbyWithoutIt() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withServerTls(io.pgha.router.pool.ServerTls.REQUIRE));
+             Connection c = fx.connect()) {
+            assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"));
+            assertTrue(fx.router.onLoopCount(() -> fx.router.pools().isDown(new ServerAddress("127.0.0.1", fx.standbyPort())) ? 1 : 0) == 1);
+        }
+    }
 }

@@ -139,4 +139,21 @@ class RoutingProxyTest {
                     .until(() -> port(c, "select late()") == fx.primaryPort());
         }
     }
+
+    @Test
+    void serverConnectionsUseTlsWhereTheServerOffersIt() throws Exception {
+        try (Connection c = fx.connect(fx.rwPort, new Properties())) {
+            assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"));
+            try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("select ssl::text from pg_stat_ssl where pid = pg_backend_pid()")) {
+                rs.next();
+                assertEquals("true", rs.getString(1), "the primary offers TLS and the router prefers it");
+            }
+        }
+        try (Connection c = fx.connect(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("select ssl::text, inet_server_port() from pg_stat_ssl where pid = pg_backend_pid()")) {
+            rs.next();
+            assertEquals("false", rs.getString(1), "the standby does not offer TLS");
+            assertEquals(fx.standbyPort(), rs.getInt(2));
+        }
+    }
 }

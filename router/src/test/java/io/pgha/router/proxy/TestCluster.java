@@ -60,7 +60,8 @@ public final class TestCluster {
                 return shared;
             }
             try {
-                TestPostgres p = TestPostgres.start();
+                // the primary offers TLS (so the router's TLS to servers is exercised), the standby does not
+                TestPostgres p = TestPostgres.start(serverTlsSettings());
                 TestPostgres s = TestPostgres.start();
                 shared = new TestCluster(new Server(p.port(), p.superuserPassword()), new Server(s.port(), s.superuserPassword()));
                 shared.provision();
@@ -78,6 +79,31 @@ public final class TestCluster {
             }
         }
         return shared;
+    }
+
+    /** ssl=on with a throwaway self-signed certificate readable by the PostgreSQL OS user. */
+    private static java.util.Map<String, String> serverTlsSettings() throws IOException {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("/tmp"), "pgha-router-certs",
+                java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
+        java.nio.file.Path cert = dir.resolve("server.crt");
+        java.nio.file.Path key = dir.resolve("server.key");
+        try {
+            Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(),
+                    "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() != 0) {
+                throw new IOException("openssl could not make a certificate");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException(e);
+        }
+        java.nio.file.Files.setPosixFilePermissions(key, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        io.pgha.local.OsUser user = io.pgha.local.OsUser.forPostgres();
+        user.chown(dir);
+        user.chown(key);
+        user.chown(cert);
+        return java.util.Map.of("ssl", "on", "ssl_cert_file", cert.toString(), "ssl_key_file", key.toString());
     }
 
     private void provision() throws SQLException, IOException {
