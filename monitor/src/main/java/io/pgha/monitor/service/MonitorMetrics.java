@@ -46,6 +46,22 @@ public final class MonitorMetrics {
                 .description("Timeline of the cluster's primary").register(registry);
         Gauge.builder("pgha.monitor.leader", leader, AtomicReference::get).tags("cluster", cluster)
                 .description("1 while this monitor holds the cluster's lease and acts").register(registry);
+        // present from the start at 0, so that rates and alerts over them work before the first failover
+        for (String kind : new String[]{"failover", "switchover"}) {
+            failovers(kind, true);
+            failovers(kind, false);
+            duration(kind);
+        }
+    }
+
+    private Counter failovers(String kind, boolean done) {
+        return Counter.builder("pgha.failovers").tags("cluster", cluster, "kind", kind, "outcome", done ? "done" : "aborted")
+                .description("Failovers and switchovers the monitor ran").register(registry);
+    }
+
+    private Timer duration(String kind) {
+        return Timer.builder("pgha.failover.duration").tags("cluster", cluster, "kind", kind)
+                .description("From the decision to the re-pointed standbys").register(registry);
     }
 
     private final class InstanceGauges {
@@ -99,11 +115,9 @@ public final class MonitorMetrics {
     }
 
     public void procedureFinished(String kind, boolean done, Duration took) {
-        Counter.builder("pgha.failovers").tags("cluster", cluster, "kind", kind, "outcome", done ? "done" : "aborted")
-                .description("Failovers and switchovers the monitor ran").register(registry).increment();
+        failovers(kind, done).increment();
         if (done) {
-            Timer.builder("pgha.failover.duration").tags("cluster", cluster, "kind", kind)
-                    .description("From the decision to the re-pointed standbys").register(registry).record(took);
+            duration(kind).record(took);
         }
     }
 

@@ -58,7 +58,8 @@ class MonitorApplicationTest {
                 .body(containsString("pgha_replication_lag_seconds{cluster=\"pg\",instance=\"pg-2\"}"))
                 .body(containsString("pgha_seconds_since_last_check{cluster=\"pg\",instance=\"pg-2\"}"))
                 .body(containsString("pgha_timeline{cluster=\"pg\"} 1.0"))
-                .body(containsString("pgha_monitor_leader{cluster=\"pg\"} 1.0")));
+                .body(containsString("pgha_monitor_leader{cluster=\"pg\"} 1.0"))
+                .body(containsString("pgha_failovers_total{cluster=\"pg\",kind=\"failover\",outcome=\"done\"} 0.0")));
     }
 
     @Test
