@@ -1,5 +1,7 @@
 package io.pgha.local;
 
+import io.pgha.api.ClusterNames;
+
 import java.nio.file.Path;
 
 /**
@@ -12,6 +14,8 @@ public final class LocalLayout {
     public static final int DEFAULT_PORT_BASE = 6432;
     /** pgha uses ports base .. base+SPAN-1 and nothing else. */
     public static final int PORT_SPAN = 50;
+    /** Every local listener is on loopback. */
+    public static final String HOST = "127.0.0.1";
     /** The namespace of the one cluster a state directory holds. */
     public static final String NAMESPACE = "default";
 
@@ -53,6 +57,23 @@ public final class LocalLayout {
     /** The replication user's passfile, readable by the PostgreSQL OS user only. */
     public Path passfile(String instance) {
         return instanceDir(instance).resolve("pgpass");
+    }
+
+    /**
+     * The connection string {@code standby} streams from the primary at {@code primaryPort} with:
+     * the replication role and the standby's own passfile, never a password.
+     */
+    public String replicationConninfo(String standby, int primaryPort) {
+        return "host=" + HOST + " port=" + primaryPort + " user=" + ClusterNames.REPLICATION_USER
+                + " passfile=" + conninfoValue(passfile(standby).toString()) + " sslmode=prefer";
+    }
+
+    /** A libpq keyword value, quoted when it holds a space or a quote. */
+    static String conninfoValue(String value) {
+        if (!value.isEmpty() && value.chars().noneMatch(c -> c == ' ' || c == '\'' || c == '\\')) {
+            return value;
+        }
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
     }
 
     /** Unix sockets of every instance. */

@@ -1,6 +1,5 @@
 package io.pgha.monitor.local;
 
-import io.pgha.api.ClusterNames;
 import io.pgha.local.LocalLayout;
 import io.pgha.monitor.core.Conninfo;
 
@@ -11,7 +10,7 @@ import io.pgha.monitor.core.Conninfo;
  * password), used when a standby's own one is not at hand.
  */
 public final class LocalAddressing {
-    public static final String HOST = "127.0.0.1";
+    public static final String HOST = LocalLayout.HOST;
 
     private final LocalLayout layout;
 
@@ -24,12 +23,6 @@ public final class LocalAddressing {
     }
 
     public Conninfo replicationConninfo(String standby, int primaryPort) {
-        java.util.LinkedHashMap<String, String> values = new java.util.LinkedHashMap<>();
-        values.put("host", HOST);
-        values.put("port", Integer.toString(primaryPort));
-        values.put("user", ClusterNames.REPLICATION_USER);
-        values.put("passfile", layout.passfile(standby).toString());
-        values.put("sslmode", "prefer");
-        return Conninfo.of(values);
+        return Conninfo.parse(layout.replicationConninfo(standby, primaryPort));
     }
 }

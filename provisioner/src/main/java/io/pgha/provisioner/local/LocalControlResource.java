@@ -148,7 +148,7 @@ public class LocalControlResource {
         }
         LocalSecrets.Credentials c = credentials.get();
         return Response.ok("postgresql://" + encode(c.username()) + ":" + encode(c.password()) + "@"
-                + LocalInstances.LISTEN + ":" + port + "/" + encode(c.database())).build();
+                + LocalLayout.HOST + ":" + port + "/" + encode(c.database())).build();
     }
 
     /** pgha down: stops every instance cleanly; the cluster and its data stay. */

@@ -31,7 +31,6 @@ import java.util.stream.Stream;
  * the PostgreSQL OS user, listening on loopback only. Each method is one provisioning step.
  */
 final class LocalInstances {
-    static final String LISTEN = "127.0.0.1";
     private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
 
     private final LocalLayout layout;
@@ -99,7 +98,7 @@ final class LocalInstances {
         prepareInstanceDir(instance, replication);
         ensureSlot(primaryPort, superuser, instance);
         Path data = layout.dataDir(instance);
-        pgCtl.basebackup(conninfo(primaryPort, instance) + " application_name=" + instance, data,
+        pgCtl.basebackup(layout.replicationConninfo(instance, primaryPort) + " application_name=" + instance, data,
                 ClusterNames.replicationSlot(instance));
         writeStandbySettings(instance, primaryPort);
         writeConfig(instance, shared);
@@ -119,7 +118,7 @@ final class LocalInstances {
             Path passfile = layout.instanceDir(instance).resolve("rewind-pgpass");
             // pg_rewind needs a superuser connection; the password travels in a private passfile, removed after
             writeOwned(passfile, "*:*:*:" + superuser.username() + ":" + superuser.password() + "\n");
-            Processes.Result rewind = pgCtl.rewind(data, "host=" + LISTEN + " port=" + primaryPort + " user="
+            Processes.Result rewind = pgCtl.rewind(data, "host=" + LocalLayout.HOST + " port=" + primaryPort + " user="
                     + superuser.username() + " dbname=postgres passfile=" + passfile);
             deleteTree(passfile);
             if (rewind.ok()) {
@@ -149,7 +148,7 @@ final class LocalInstances {
     void start(String instance, int serial) {
         ensureSocketDir();
         pgCtl.start(layout.dataDir(instance),
-                PostgresConfig.instanceSettings(instance, LISTEN, port(serial), layout.socketDir().toString()),
+                PostgresConfig.instanceSettings(instance, LocalLayout.HOST, port(serial), layout.socketDir().toString()),
                 layout.serverLog(instance));
     }
 
@@ -201,12 +200,6 @@ final class LocalInstances {
         deleteTree(layout.instanceDir(instance));
     }
 
-    /** The replication conninfo a standby uses: its own passfile, never a password. */
-    String conninfo(int primaryPort, String instance) {
-        return "host=" + LISTEN + " port=" + primaryPort + " user=" + ClusterNames.REPLICATION_USER
-                + " passfile=" + layout.passfile(instance) + " sslmode=prefer";
-    }
-
     private void ensureSlot(int primaryPort, Credentials superuser, String instance) {
         try (Connection c = Sql.connect(primaryPort, superuser, "postgres")) {
             Sql.value(c, "SELECT pg_create_physical_replication_slot(?) WHERE NOT EXISTS "
@@ -223,7 +216,7 @@ final class LocalInstances {
         String auto = readOrEmpty(data.resolve("postgresql.auto.conf")).lines()
                 .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
                 .reduce("", (a, l) -> a + l + "\n");
-        auto += "primary_conninfo = " + Sql.literal(conninfo(primaryPort, instance)) + "\n"
+        auto += "primary_conninfo = " + Sql.literal(layout.replicationConninfo(instance, primaryPort)) + "\n"
                 + "primary_slot_name = " + Sql.literal(ClusterNames.replicationSlot(instance)) + "\n";
         writeOwned(data.resolve("postgresql.auto.conf"), auto);
         writeOwned(data.resolve("standby.signal"), "");

@@ -57,13 +57,13 @@ public final class StatusView {
                         : (i.name.equals(primary) ? TopologyStatus.ROLE_PRIMARY : TopologyStatus.ROLE_STANDBY);
                 Long lag = TopologyStatus.ROLE_PRIMARY.equals(role) ? Long.valueOf(0)
                         : primaryFacts == null ? null : primaryFacts.lagBytes().get(i.name);
-                list.add(new Instance(i.name, role, LocalInstances.LISTEN, layout.instancePort(i.serial), f.pid(),
+                list.add(new Instance(i.name, role, LocalLayout.HOST, layout.instancePort(i.serial), f.pid(),
                         f.reachable(), lag));
             }
         }
         // the router exists once its read/write-split port answers
         Router router = Ports.isFree(layout.routerPort()) ? null
-                : new Router(LocalInstances.LISTEN, layout.routerPort(), layout.routerReadWritePort());
+                : new Router(LocalLayout.HOST, layout.routerPort(), layout.routerReadWritePort());
         return new Cluster(name, status == null ? null : status.phase,
                 status == null || status.provisioning == null ? null : status.provisioning.message,
                 primary, list, router, status == null ? List.of() : status.conditions);
