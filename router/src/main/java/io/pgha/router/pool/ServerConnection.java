@@ -18,10 +18,8 @@ import io.vertx.core.net.NetSocket;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One connection from the router to a PostgreSQL server. It logs in by SCRAM pass-through, then
@@ -65,7 +63,7 @@ public final class ServerConnection {
     private final Map<String, String> startupParameters;
     private final Map<String, String> applied;
     private final Map<String, String> reported = new LinkedHashMap<>();
-    private final Set<String> prepared = new HashSet<>();
+    private final PreparedStatements prepared = new PreparedStatements();
     private Listener listener;
     private Buffer out;
     private int backendPid;
@@ -330,7 +328,7 @@ public final class ServerConnection {
     }
 
     /** Server-side names of the statements prepared on this connection. */
-    public Set<String> prepared() {
+    public PreparedStatements prepared() {
         return prepared;
     }
 

@@ -64,7 +64,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private enum Phase { STARTUP, SASL_INITIAL, SASL_CONTINUE, LOGIN, READY, CLOSED }
 
-    private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, SYNC, SYNTH }
+    private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, CLOSE_SWALLOW, SYNC, SYNTH }
 
     /** A request whose replies are still to come, or a reply the router makes up itself. */
     private record Expect(Kind kind, String statement, Buffer synthetic) {
@@ -74,6 +74,7 @@ final class ClientSession implements ServerConnection.Listener {
         static final Expect DESCRIBE = new Expect(Kind.DESCRIBE, null, null);
         static final Expect EXECUTE = new Expect(Kind.EXECUTE, null, null);
         static final Expect CLOSE = new Expect(Kind.CLOSE, null, null);
+        static final Expect CLOSE_SWALLOW = new Expect(Kind.CLOSE_SWALLOW, null, null);
         static final Expect SYNC = new Expect(Kind.SYNC, null, null);
         static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
     }
@@ -652,9 +653,10 @@ final class ClientSession implements ServerConnection.Listener {
         String serverName = router.names.nameFor(parse.query(), parse.parameterTypes());
         Statement s = new Statement(parse.query(), parse.parameterTypes(), serverName, c);
         statements.put(parse.statement(), s);
-        if (server.prepared().contains(serverName)) {
+        if (server.prepared().has(serverName)) {
             synthetic(PgMessages.parseComplete());
         } else {
+            makeRoom();
             server.prepared().add(serverName);
             server.write(PgMessages.parse(serverName, parse.query(), parse.parameterTypes()));
             expects.add(new Expect(Kind.PARSE, serverName, null));
@@ -662,9 +664,24 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void ensurePrepared(Statement s) {
-        if (server.prepared().add(s.serverName())) {
+        if (!server.prepared().has(s.serverName())) {
+            makeRoom();
+            server.prepared().add(s.serverName());
             server.write(PgMessages.parse(s.serverName(), s.query(), s.parameterTypes()));
             expects.add(new Expect(Kind.PARSE_SWALLOW, s.serverName(), null));
+        }
+    }
+
+    /**
+     * Closes the least recently used statement when the connection holds the maximum. Safe in a
+     * pipeline: requests already sent ran before the Close, and a later one that needs the statement
+     * prepares it again.
+     */
+    private void makeRoom() {
+        while (server.prepared().size() >= router.settings.maxPreparedStatements()) {
+            String oldest = server.prepared().evictOldest();
+            server.write(PgMessages.target(Frontend.CLOSE, PgProtocol.TARGET_STATEMENT, oldest));
+            expects.add(Expect.CLOSE_SWALLOW);
         }
     }
 
@@ -759,8 +776,10 @@ final class ClientSession implements ServerConnection.Listener {
                 forward(message);
             }
             case Backend.CLOSE_COMPLETE -> {
-                pop(Kind.CLOSE);
-                forward(message);
+                Expect e = pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
+                if (e == null || e.kind == Kind.CLOSE) {
+                    forward(message);
+                }
             }
             case Backend.ERROR_RESPONSE -> {
                 // the server skips everything up to the next Sync: the failed request and every

@@ -19,50 +19,57 @@ import java.time.Duration;
  * @param functionRefresh how often the volatile user functions are read again from pg_proc
  * @param maxReplicaLagBytes standbys whose replay lags more than this get no reads (negative: no limit)
  * @param serverTls TLS towards the servers
+ * @param maxPreparedStatements statements the router keeps prepared per server connection; the
+ *        least recently used one is closed to make room
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
                              Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh,
-                             long maxReplicaLagBytes, ServerTls serverTls) {
+                             long maxReplicaLagBytes, ServerTls serverTls, int maxPreparedStatements) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
-                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER);
+                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER, 200);
     }
 
     public RouterSettings withFunctionRefresh(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withMaxReplicaLagBytes(long bytes) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, bytes, serverTls);
+                functionRefresh, bytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withServerTls(ServerTls tls) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, maxReplicaLagBytes, tls);
+                functionRefresh, maxReplicaLagBytes, tls, maxPreparedStatements);
+    }
+
+    public RouterSettings withMaxPreparedStatements(int max) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
+                functionRefresh, maxReplicaLagBytes, serverTls, max);
     }
 
     public RouterSettings withPoolMode(PoolMode mode) {
-        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withPoolSize(int size) {
-        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withMaxClientConnections(int max) {
-        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withMaxMessageSize(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withWaitTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 
     public RouterSettings withIdleTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
     }
 }

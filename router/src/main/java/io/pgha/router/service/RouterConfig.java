@@ -57,6 +57,10 @@ public interface RouterConfig {
 
     Tls tls();
 
+    /** Statements kept prepared per server connection; the least recently used is closed beyond. */
+    @WithDefault("200")
+    int maxPreparedStatements();
+
     /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified. */
     @WithDefault("prefer")
     io.pgha.router.pool.ServerTls serverTls();

@@ -35,7 +35,7 @@ public class RouterService {
     void start(@Observes StartupEvent event) throws Exception {
         RouterSettings settings = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
                 config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh(),
-                config.maxReplicaLagBytes(), config.serverTls());
+                config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements());
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), config.auth().database(),
                 config.auth().user(), config.auth().password().orElse(""), config.auth().cacheTtl());
         RouterMetrics metrics = new RouterMetrics(registry);

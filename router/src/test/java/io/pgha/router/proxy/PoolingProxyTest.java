@@ -371,4 +371,42 @@ class PoolingProxyTest {
             assertTrue(fx.router.onLoopCount(() -> fx.router.pools().isDown(new ServerAddress("127.0.0.1", fx.standbyPort())) ? 1 : 0) == 1);
         }
     }
+
+    @Test
+    void leastRecentlyUsedPreparedStatementsAreClosedBeyondTheMaximum() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1).withMaxPreparedStatements(3))) {
+            Properties p = new Properties();
+            p.setProperty("prepareThreshold", "1");
+            try (Connection c = fx.connect(fx.rwPort, p); Connection observer = fx.connect(fx.rwPort, new Properties())) {
+                List<java.sql.PreparedStatement> statements = new java.util.ArrayList<>();
+                for (int i = 0; i < 10; i++) {
+                    statements.add(c.prepareStatement("select ?::int + " + i));
+                }
+                for (int round = 0; round < 5; round++) {
+                    for (int i = 0; i < statements.size(); i++) {
+                        statements.get(i).setInt(1, round);
+                        try (ResultSet rs = statements.get(i).executeQuery()) {
+                            rs.next();
+                            assertEquals(round + i, rs.getInt(1));
+                        }
+                    }
+                    c.setAutoCommit(false);
+                    for (int i = 0; i < statements.size(); i++) {
+                        statements.get(i).setInt(1, round);
+                        try (ResultSet rs = statements.get(i).executeQuery()) {
+                            rs.next();
+                            assertEquals(round + i, rs.getInt(1));
+                        }
+                    }
+                    c.commit();
+                    c.setAutoCommit(true);
+                }
+                int held = Integer.parseInt(text(observer, "select count(*) from pg_prepared_statements where name like 'pgha\\_%'"));
+                assertTrue(held > 0 && held <= 3, "server connection holds " + held + " router statements");
+                for (java.sql.PreparedStatement ps : statements) {
+                    ps.close();
+                }
+            }
+        }
+    }
 }
