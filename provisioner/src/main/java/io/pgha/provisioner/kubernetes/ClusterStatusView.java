@@ -29,6 +29,8 @@ import java.util.stream.Collectors;
  */
 public final class ClusterStatusView {
     private static final KubernetesSerialization JSON = new KubernetesSerialization();
+    /** The condition types the provisioner owns. */
+    static final java.util.Set<String> OWNED_CONDITIONS = java.util.Set.of(ConditionTypes.READY, ConditionTypes.SPEC_VALID);
 
     private ClusterStatusView() {
     }
@@ -99,6 +101,25 @@ public final class ClusterStatusView {
         return new Condition(ConditionTypes.SPEC_VALID, Condition.FALSE, "InvalidSpec",
                 violations.stream().map(Violation::toString).collect(Collectors.joining("; "))
                         + ": nothing was changed until the spec is fixed");
+    }
+
+    /**
+     * {@code next} rebased onto the status as it is now: the conditions the provisioner owns
+     * (Ready, SpecValid) from {@code next}, every other condition from {@code current}; and no
+     * bootstrap topology write when a topology exists by now.
+     */
+    public static PostgresClusterStatus onto(PostgresClusterStatus current, PostgresClusterStatus next) {
+        PostgresClusterStatus rebased = new PostgresClusterStatus();
+        rebased.phase = next.phase;
+        rebased.observedGeneration = next.observedGeneration;
+        rebased.provisioning = next.provisioning;
+        List<Condition> conditions = new ArrayList<>(current == null ? List.of() : current.conditions);
+        conditions.removeIf(c -> OWNED_CONDITIONS.contains(c.type));
+        next.conditions.stream().filter(c -> OWNED_CONDITIONS.contains(c.type)).forEach(conditions::add);
+        conditions.sort((a, b) -> a.type.compareTo(b.type));
+        rebased.conditions = conditions;
+        rebased.topology = current != null && current.topology != null ? null : next.topology;
+        return rebased;
     }
 
     /** True when {@code next} would change anything the provisioner owns in {@code current}. */

@@ -19,6 +19,8 @@ import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ResourcesSpec;
+import io.pgha.provisioner.model.PostgresConfig;
+import io.pgha.provisioner.model.RestartSettings;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -60,11 +62,24 @@ public final class InstancePod {
         return labels;
     }
 
+    /**
+     * The settings that need a server restart, recorded on the pod it was created for: a change of
+     * them makes the pod out of date (it is recreated), and tells which instance restarts first.
+     */
+    public static final String RESTART_SETTINGS_ANNOTATION = "pgha.io/restart-settings";
+
+    /** The restart settings of the cluster's shared configuration. */
+    public static Map<String, String> restartSettings(PostgresCluster cluster) {
+        return RestartSettings.of(PostgresConfig.sharedSettings(cluster.getMetadata().getName(), cluster.getSpec(), List.of()));
+    }
+
     public static Pod desired(PostgresCluster cluster, int serial, String role) {
         String name = cluster.getMetadata().getName();
         String instance = ClusterNames.instance(name, serial);
+        var meta = Meta.owned(cluster, instance, labels(cluster, instance, role));
+        meta.setAnnotations(new LinkedHashMap<>(Map.of(RESTART_SETTINGS_ANNOTATION, RestartSettings.render(restartSettings(cluster)))));
         return new PodBuilder()
-                .withMetadata(Meta.owned(cluster, instance, labels(cluster, instance, role)))
+                .withMetadata(meta)
                 .withNewSpec()
                     .withHostname(instance)
                     .withRestartPolicy("Always")

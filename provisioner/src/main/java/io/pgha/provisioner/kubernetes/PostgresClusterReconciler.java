@@ -20,6 +20,7 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.validation.ClusterValidator;
 import io.pgha.api.validation.Violation;
+import io.pgha.provisioner.model.RestartSettings;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -28,6 +29,7 @@ import org.jboss.logging.Logger;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,7 +76,8 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
 
     @Override
     public UpdateControl<PostgresCluster> reconcile(PostgresCluster cluster, Context<PostgresCluster> context) {
-        registry.counter(PASSES_METRIC).increment();
+        registry.counter(PASSES_METRIC, "namespace", cluster.getMetadata().getNamespace(),
+                "cluster", cluster.getMetadata().getName()).increment();
         KubernetesClient client = context.getClient();
         List<Violation> violations = ClusterValidator.validate(cluster);
         if (!violations.isEmpty()) {
@@ -105,17 +108,22 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
             client.persistentVolumeClaims().inNamespace(ns).withName(InstancePvc.name(cluster, instance)).delete();
             pods.remove(instance);
         }
-        String rollout = null;
+        List<String> outdated = new ArrayList<>();
         for (int serial : layout.plannedSerials()) {
             String instance = ClusterNames.instance(name, serial);
             applier.createIfAbsent(InstancePvc.desired(cluster, instance));
             Pod desired = InstancePod.desired(cluster, serial, layout.role(instance));
-            String hash = Applier.hash(desired.getSpec());
+            // the pod spec and the settings only a restart applies: a change of either recreates the pod
+            String hash = Applier.hash(List.of(desired.getSpec(), desired.getMetadata().getAnnotations()));
             Applier.annotate(desired, hash);
             Pod current = pods.get(instance);
             if (current == null) {
                 LOG.infof("%s/%s: creating instance %s (%s)", ns, name, instance, layout.role(instance));
-                client.resource(desired).create();
+                pods.put(instance, client.resource(desired).create());
+                continue;
+            }
+            if (current.getMetadata().getDeletionTimestamp() != null) {
+                // still terminating: its successor is created once it is gone
                 continue;
             }
             if (!layout.role(instance).equals(current.getMetadata().getLabels().get(Labels.ROLE))) {
@@ -125,10 +133,12 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
                             return p;
                         });
             }
-            if (!hash.equals(Applier.hashOf(current)) && rollout == null) {
-                rollout = rollOut(client, cluster, layout, pods, instance);
+            if (!hash.equals(Applier.hashOf(current))) {
+                outdated.add(instance);
             }
         }
+
+        String rollout = outdated.isEmpty() ? null : rollOut(client, cluster, layout, pods, outdated);
 
         applier.apply(InstanceDisruptionBudget.desired(cluster));
         ClusterServices.desired(cluster).forEach(applier::apply);
@@ -150,22 +160,63 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     }
 
     /**
-     * An instance whose pod spec is out of date: a standby is recreated when every instance is
-     * ready (one at a time); the primary waits for a switchover, since restarting it in place
-     * would cost every client its connection.
+     * Instances whose pod spec is out of date (pods are immutable, so they are recreated; the
+     * volume stays). Standbys go first, one at a time and only while every instance is ready.
+     * The primary goes last: the provisioner requests a switchover to a ready standby (the
+     * {@link Labels#SWITCHOVER_ANNOTATION} annotation, which the monitor carries out), and once
+     * the monitor has recorded the new primary the former one is an outdated standby like any
+     * other. A one-instance cluster has nobody to switch over to: its pod is recreated in place.
+     * Returns what is happening, for the status.
      */
     private String rollOut(KubernetesClient client, PostgresCluster cluster, InstanceLayout layout, Map<String, Pod> pods,
-                           String instance) {
-        if (instance.equals(layout.primary())) {
-            return "primary " + instance + " runs an older pod spec: it is replaced after a switchover";
+                           List<String> outdated) {
+        String ns = cluster.getMetadata().getNamespace();
+        boolean allReady = pods.values().stream().allMatch(PostgresClusterReconciler::isReady);
+        Optional<String> standby = outdated.stream().filter(i -> !i.equals(layout.primary())).findFirst();
+        Pod primaryPod = pods.get(layout.primary());
+        if (primaryPod != null && outdated.contains(layout.primary()) && RestartSettings.primaryFirst(
+                RestartSettings.parse(annotation(primaryPod, InstancePod.RESTART_SETTINGS_ANNOTATION)),
+                InstancePod.restartSettings(cluster))) {
+            // a standby may not have less of these than its primary: the primary restarts first, in place
+            if (!allReady) {
+                return "primary " + layout.primary() + " must restart first to lower settings standbys copy: waiting for every instance to be ready";
+            }
+            LOG.infof("%s/%s: restarting primary %s first: it lowers a setting no standby may have lower than its primary",
+                    ns, cluster.getMetadata().getName(), layout.primary());
+            client.pods().inNamespace(ns).withName(layout.primary()).delete();
+            return "restarting primary " + layout.primary() + " first: it lowers a setting no standby may have lower than its primary";
         }
-        if (!pods.values().stream().allMatch(PostgresClusterReconciler::isReady)) {
+        String instance = standby.orElse(layout.primary());
+        if (!allReady) {
             return "instance " + instance + " runs an older pod spec: waiting for every instance to be ready";
         }
-        LOG.infof("%s/%s: recreating standby %s with the new pod spec", cluster.getMetadata().getNamespace(),
-                cluster.getMetadata().getName(), instance);
-        client.pods().inNamespace(cluster.getMetadata().getNamespace()).withName(instance).delete();
-        return "recreating standby " + instance + " with the new pod spec";
+        if (standby.isPresent() || pods.size() == 1) {
+            LOG.infof("%s/%s: recreating %s with the new pod spec", ns, cluster.getMetadata().getName(), instance);
+            client.pods().inNamespace(ns).withName(instance).delete();
+            return "recreating " + instance + " with the new pod spec";
+        }
+        String requested = Optional.ofNullable(cluster.getMetadata().getAnnotations())
+                .map(a -> a.get(Labels.SWITCHOVER_ANNOTATION)).orElse(null);
+        // a request naming the current primary was carried out before; one naming a standby is pending
+        if (requested != null && !requested.equals(layout.primary()) && pods.containsKey(requested)) {
+            return "primary " + instance + " runs an older pod spec: waiting for the switchover to " + requested;
+        }
+        String target = pods.keySet().stream().filter(n -> !n.equals(layout.primary())).sorted().findFirst().orElseThrow();
+        LOG.infof("%s/%s: primary %s runs an older pod spec: requesting a switchover to %s", ns,
+                cluster.getMetadata().getName(), instance, target);
+        client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster.getMetadata().getName())
+                .edit(c -> {
+                    if (c.getMetadata().getAnnotations() == null) {
+                        c.getMetadata().setAnnotations(new LinkedHashMap<>());
+                    }
+                    c.getMetadata().getAnnotations().put(Labels.SWITCHOVER_ANNOTATION, target);
+                    return c;
+                });
+        return "primary " + instance + " runs an older pod spec: requested a switchover to " + target;
+    }
+
+    private static String annotation(Pod pod, String key) {
+        return pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(key);
     }
 
     private static Map<String, Pod> instancePods(KubernetesClient client, PostgresCluster cluster) {
@@ -173,30 +224,42 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         client.pods().inNamespace(cluster.getMetadata().getNamespace())
                 .withLabel(Labels.CLUSTER, cluster.getMetadata().getName())
                 .withLabel(Labels.COMPONENT, Labels.COMPONENT_INSTANCE)
-                .list().getItems().stream()
-                .filter(p -> p.getMetadata().getDeletionTimestamp() == null)
+                .list().getItems()
                 .forEach(p -> pods.put(p.getMetadata().getName(), p));
         return pods;
     }
 
     static boolean isReady(Pod pod) {
-        if (pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
             return false;
         }
         return pod.getStatus().getConditions().stream()
                 .anyMatch((PodCondition c) -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
-    /** Patches the provisioner's status fields, only when they changed; a conflict means another pass will follow. */
+    /**
+     * Patches the provisioner's status fields, only when they changed. The patch is computed
+     * against the cluster as it is now (not the informer's copy), keeps the conditions other
+     * services own, and tests the resourceVersion it was computed against: a concurrent write
+     * makes it fail (409/422) and the next pass patches again.
+     */
     private static void patchStatus(KubernetesClient client, PostgresCluster cluster, PostgresClusterStatus next) {
         if (!ClusterStatusView.differs(cluster.getStatus(), next)) {
             return;
         }
+        var resource = client.resources(PostgresCluster.class).inNamespace(cluster.getMetadata().getNamespace())
+                .withName(cluster.getMetadata().getName());
+        PostgresCluster fresh = resource.get();
+        if (fresh == null) {
+            return;
+        }
+        PostgresClusterStatus patch = ClusterStatusView.onto(fresh.getStatus(), next);
+        if (!ClusterStatusView.differs(fresh.getStatus(), patch)) {
+            return;
+        }
         try {
-            client.resources(PostgresCluster.class).inNamespace(cluster.getMetadata().getNamespace())
-                    .withName(cluster.getMetadata().getName()).subresource("status")
-                    .patch(PatchContext.of(PatchType.JSON),
-                            ClusterStatusView.jsonPatch(cluster.getMetadata().getResourceVersion(), cluster.getStatus() != null, next));
+            resource.subresource("status").patch(PatchContext.of(PatchType.JSON),
+                    ClusterStatusView.jsonPatch(fresh.getMetadata().getResourceVersion(), fresh.getStatus() != null, patch));
         } catch (KubernetesClientException e) {
             // 409/422: the test of the resourceVersion failed, someone wrote in between
             if (e.getCode() != 409 && e.getCode() != 422) {
@@ -205,4 +268,5 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
             LOG.debugf("status of %s changed meanwhile: the next pass patches it", cluster.getMetadata().getName());
         }
     }
+
 }

@@ -70,6 +70,23 @@ class ClusterStatusViewTest {
     }
 
     @Test
+    void rebasingKeepsWhatOthersWroteMeanwhile() {
+        InstanceLayout layout = InstanceLayout.of(cluster, Set.of());
+        PostgresClusterStatus next = ClusterStatusView.valid(cluster, layout, Map.of("pg-1", true), null, t0);
+        assertEquals("pg-1", next.topology.currentPrimary);
+        // meanwhile the monitor recorded a topology and its Degraded condition
+        PostgresClusterStatus now = new PostgresClusterStatus();
+        now.topology = new TopologyStatus();
+        now.topology.currentPrimary = "pg-1";
+        now.conditions = List.of(new Condition(ConditionTypes.DEGRADED, "True", "Lagging", "pg-2 lags"));
+        PostgresClusterStatus rebased = ClusterStatusView.onto(now, next);
+        assertNull(rebased.topology, "the bootstrap write happens only while no topology exists");
+        assertEquals(List.of(ConditionTypes.DEGRADED, ConditionTypes.READY, ConditionTypes.SPEC_VALID),
+                rebased.conditions.stream().map(c -> c.type).toList());
+        assertFalse(ClusterStatusView.jsonPatch("9", true, rebased).contains("topology"));
+    }
+
+    @Test
     void invalidSpecNamesTheFieldAndKeepsEverythingElse() {
         cluster.setStatus(new PostgresClusterStatus());
         cluster.getStatus().phase = ClusterPhase.READY;

@@ -162,15 +162,15 @@ class PostgresClusterReconcilerMockTest {
         apply(ns);
         await().atMost(WAIT).until(() -> pods(ns).size() == 3);
         pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
-        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        awaitSettled(ns);
         Map<String, String> before = objectVersions(ns);
 
         // five instances with a quorum of five standbys: impossible, so neither part is acted on
-        PostgresCluster bad = get(ns);
-        bad.getSpec().instances = 5;
-        bad.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
-        bad.getSpec().replication.number = 5;
-        client.resource(bad).update();
+        edit(ns, bad -> {
+            bad.getSpec().instances = 5;
+            bad.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
+            bad.getSpec().replication.number = 5;
+        });
         PostgresCluster rejected = awaitStatus(ns, c -> Conditions.find(c.getStatus().conditions, ConditionTypes.SPEC_VALID)
                 .map(x -> Condition.FALSE.equals(x.status)).orElse(false));
         Condition specValid = Conditions.find(rejected.getStatus().conditions, ConditionTypes.SPEC_VALID).orElseThrow();
@@ -183,9 +183,7 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(rejectedVersions, resourceVersions(ns), "nor is the status patched again");
 
         // fixed: acted on
-        PostgresCluster fixed = get(ns);
-        fixed.getSpec().replication.number = 2;
-        client.resource(fixed).update();
+        edit(ns, fixed -> fixed.getSpec().replication.number = 2);
         await().atMost(WAIT).until(() -> pods(ns).size() == 5);
         awaitStatus(ns, c -> Conditions.isTrue(c.getStatus().conditions, ConditionTypes.SPEC_VALID));
     }
@@ -212,7 +210,81 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(passwords, after);
     }
 
+    @Test
+    void newPodSpecRollsOutToStandbysFirstThenThePrimaryAfterASwitchover() {
+        String ns = "rollout";
+        apply(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        Map<String, String> uids = uids(ns);
+
+        edit(ns, c -> c.getSpec().postgres.image = "postgres:15.9");
+        // standbys are recreated one at a time, each once every instance is ready again; the primary stays
+        for (int round = 0; round < 2; round++) {
+            await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !isReady(p)));
+            await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+            assertEquals(1, pods(ns).stream().filter(p -> !isReady(p)).count(), "one standby at a time");
+            pods(ns).stream().filter(p -> !isReady(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        }
+        await().atMost(WAIT).until(() -> pods(ns).stream().filter(p -> image(p).equals("postgres:15.9")).count() == 2);
+        assertEquals(uids.get("pg-1"), uids(ns).get("pg-1"), "the primary is not restarted in place");
+        assertEquals("postgres:15", image(client.pods().inNamespace(ns).withName("pg-1").get()));
+
+        // the primary last: a switchover request for the monitor, which promotes pg-2
+        await().atMost(WAIT).until(() -> "pg-2".equals(get(ns).getMetadata().getAnnotations().get(Labels.SWITCHOVER_ANNOTATION)));
+        playMonitor(ns, "pg-2", 2);
+        await().atMost(WAIT).until(() -> "primary".equals(roles(ns).get("pg-2")));
+        await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !isReady(p)));
+        markReady(ns, "pg-1");
+        await().atMost(WAIT).until(() -> pods(ns).stream().allMatch(p -> image(p).equals("postgres:15.9")));
+        assertTrue(pods(ns).stream().allMatch(p -> p.getMetadata().getDeletionTimestamp() == null));
+        assertEquals(Map.of("pg-1", "standby", "pg-2", "primary", "pg-3", "standby"), roles(ns));
+        PostgresCluster done = awaitStatus(ns, x -> ClusterPhase.READY.equals(x.getStatus().phase));
+        assertEquals(2L, done.getStatus().observedGeneration);
+    }
+
+    @Test
+    void loweringMaxConnectionsRestartsThePrimaryFirstThenTheStandbys() {
+        String ns = "lower";
+        apply(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        Map<String, String> uids = uids(ns);
+
+        edit(ns, c -> c.getSpec().parameters.put("max_connections", "100"));
+        // restarted in place, not switched over; the standbys wait until it runs with the lower value
+        await().atMost(WAIT).until(() -> {
+            Map<String, String> now = uids(ns);
+            return now.get("pg-1") != null && !uids.get("pg-1").equals(now.get("pg-1")) && "primary".equals(roles(ns).get("pg-1"));
+        });
+        assertEquals(uids.get("pg-2"), uids(ns).get("pg-2"), "standbys wait until the primary runs with the lower value");
+        assertEquals(uids.get("pg-3"), uids(ns).get("pg-3"));
+        for (int round = 0; round < 3; round++) {
+            await().atMost(WAIT).until(() -> pods(ns).size() == 3 && pods(ns).stream().anyMatch(p -> !isReady(p)));
+            pods(ns).stream().filter(p -> !isReady(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        }
+        await().atMost(WAIT).until(() -> pods(ns).stream().allMatch(p -> p.getMetadata().getAnnotations()
+                .get(InstancePod.RESTART_SETTINGS_ANNOTATION).contains("max_connections=100")));
+        assertTrue(uids(ns).entrySet().stream().noneMatch(e -> e.getValue().equals(uids.get(e.getKey()))));
+        assertFalse(get(ns).getMetadata().getAnnotations().containsKey(Labels.SWITCHOVER_ANNOTATION));
+        awaitStatus(ns, x -> ClusterPhase.READY.equals(x.getStatus().phase));
+    }
+
     // ---- helpers
+
+    private static boolean isReady(Pod pod) {
+        return PostgresClusterReconciler.isReady(pod);
+    }
+
+    private static String image(Pod pod) {
+        return pod.getSpec().getContainers().get(0).getImage();
+    }
+
+    private Map<String, String> uids(String ns) {
+        return pods(ns).stream().collect(Collectors.toMap(p -> p.getMetadata().getName(), p -> p.getMetadata().getUid()));
+    }
 
     private PostgresCluster apply(String ns) {
         if (client.namespaces().withName(ns).get() == null) {
@@ -225,6 +297,13 @@ class PostgresClusterReconcilerMockTest {
         return client.resource(cluster).create();
     }
 
+    /** Ready, and the pass after the first primary was recorded closed the initdb window. */
+    private void awaitSettled(String ns) {
+        awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
+        await().atMost(WAIT).until(() -> "".equals(client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get()
+                .getData().get(ClusterConfigMap.FIRST_PRIMARY)));
+    }
+
     private PostgresCluster get(String ns) {
         return client.resources(PostgresCluster.class).inNamespace(ns).withName("pg").get();
     }
@@ -234,9 +313,18 @@ class PostgresClusterReconcilerMockTest {
     }
 
     private void scale(String ns, int instances) {
-        PostgresCluster c = get(ns);
-        c.getSpec().instances = instances;
-        client.resource(c).update();
+        edit(ns, c -> c.getSpec().instances = instances);
+    }
+
+    /** Changes the cluster as a user would. */
+    private void edit(String ns, java.util.function.Consumer<PostgresCluster> change) {
+        // as kubectl edit does: read, change, write; again on a conflict with the operator's status writes
+        await().atMost(WAIT).ignoreExceptionsInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class).until(() -> {
+            PostgresCluster c = get(ns);
+            change.accept(c);
+            client.resource(c).update();
+            return true;
+        });
     }
 
     /** What the monitor writes after a failover: status.topology, through a merge patch of the status. */
@@ -255,19 +343,16 @@ class PostgresClusterReconcilerMockTest {
 
     /** Starts a pass (a metadata-only change of the cluster) and waits until two more passes ran. */
     private void triggerPassAndWait(String ns) {
-        double before = passes();
-        PostgresCluster c = get(ns);
-        c.getMetadata().getAnnotations().put("test.pgha.io/nudge", Double.toString(before));
-        client.resource(c).update();
-        await().atMost(WAIT).until(() -> passes() >= before + 1);
-        PostgresCluster nudged = get(ns);
-        nudged.getMetadata().getAnnotations().put("test.pgha.io/nudge", "again-" + before);
-        client.resource(nudged).update();
-        await().atMost(WAIT).until(() -> passes() >= before + 2);
+        double before = passes(ns);
+        edit(ns, c -> c.getMetadata().getAnnotations().put("test.pgha.io/nudge", Double.toString(before)));
+        await().atMost(WAIT).until(() -> passes(ns) >= before + 1);
+        edit(ns, c -> c.getMetadata().getAnnotations().put("test.pgha.io/nudge", "again-" + before));
+        await().atMost(WAIT).until(() -> passes(ns) >= before + 2);
     }
 
-    private double passes() {
-        return registry.find(PostgresClusterReconciler.PASSES_METRIC).counters().stream().mapToDouble(Counter::count).sum();
+    /** Passes over the cluster in {@code ns} so far. */
+    private double passes(String ns) {
+        return registry.find(PostgresClusterReconciler.PASSES_METRIC).tag("namespace", ns).counters().stream().mapToDouble(Counter::count).sum();
     }
 
     /** Every object in the namespace with its resourceVersion, and the cluster's status. */
