@@ -251,4 +251,33 @@ class ClientsProxyTest {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void listenNotifyAndNoticesReachTheClient() throws Exception {
+        try (Connection listener = fx.connect(); Connection notifier = fx.connect()) {
+            try (Statement s = listener.createStatement()) {
+                s.execute("LISTEN jobs");
+            }
+            try (Statement s = notifier.createStatement()) {
+                s.execute("NOTIFY jobs, 'job-42'");
+            }
+            org.postgresql.PGConnection pg = listener.unwrap(org.postgresql.PGConnection.class);
+            org.postgresql.PGNotification[] got = null;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((got == null || got.length == 0) && System.nanoTime() < deadline) {
+                // a round trip lets the driver read what arrived; the listener is pinned to its connection
+                try (Statement s = listener.createStatement()) {
+                    s.execute("select 1");
+                }
+                got = pg.getNotifications(500);
+            }
+            assertTrue(got != null && got.length == 1, "one notification");
+            assertEquals("jobs", got[0].getName());
+            assertEquals("job-42", got[0].getParameter());
+            try (Statement s = notifier.createStatement()) {
+                s.execute("DO $$ BEGIN RAISE NOTICE 'hello from the server'; END $$");
+                assertTrue(s.getWarnings() != null && s.getWarnings().getMessage().contains("hello from the server"));
+            }
+        }
+    }
 }
