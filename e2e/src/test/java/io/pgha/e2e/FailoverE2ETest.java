@@ -112,6 +112,8 @@ class FailoverE2ETest {
             // the old primary comes back as a streaming standby of the new primary
             await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(pgha.status().get("phase").asText())
                     && "standby".equals(pgha.instance(oldPrimary).path("role").asText()));
+            // ... and the monitor no longer holds it fenced: it may be a candidate again
+            await().atMost(Duration.ofSeconds(30)).until(() -> stored().at("/status/topology/fenced").isEmpty());
             String rejoinedBy = provisioned(oldPrimary).path("rejoinedBy").asText();
             assertEquals(forceClone ? "reclone" : "pg_rewind", rejoinedBy, "trial " + trial);
             try (Connection c = Launcher.connect(pgha.uri("--instance", oldPrimary)); Statement s = c.createStatement()) {
@@ -163,9 +165,12 @@ class FailoverE2ETest {
         assertTrue(acked.size() > 100, "the writer really wrote: " + acked.size());
     }
 
+    private JsonNode stored() throws Exception {
+        return JSON.readTree(Files.readString(pgha.home.resolve("store/postgresclusters/default/pg.json")));
+    }
+
     private JsonNode provisioned(String instance) throws Exception {
-        JsonNode stored = JSON.readTree(Files.readString(pgha.home.resolve("store/postgresclusters/default/pg.json")));
-        for (JsonNode i : stored.at("/status/provisioning/instances")) {
+        for (JsonNode i : stored().at("/status/provisioning/instances")) {
             if (i.get("name").asText().equals(instance)) {
                 return i;
             }

@@ -126,6 +126,17 @@ final class Launcher implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        run("down");
+        // keep the logs of every cluster for a post-mortem: services, instances, pgha's commands
+        Path keep = Path.of("target", "e2e-logs", home.getFileName().toString());
+        if (Files.isDirectory(home.resolve("logs"))) {
+            Files.createDirectories(keep);
+            try (Stream<Path> logs = Files.list(home.resolve("logs"))) {
+                for (Path log : logs.toList()) {
+                    Files.copy(log, keep.resolve(log.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
         run("down", "--purge");
         if (Files.exists(home)) {
             try (Stream<Path> files = Files.walk(home)) {

@@ -272,7 +272,7 @@ public final class ClusterMonitor implements AutoCloseable {
             LOG.infof("re-fencing %s: %s", r.instance(), result.detail());
         } else if (decision instanceof Decider.Idle
                 && primaryObs != null && primaryObs.isPrimary() && !fenced.contains(topology.currentPrimary)) {
-            wiring.repair(topology.currentPrimary, names, fenced, observed);
+            wiring.repair(topology.currentPrimary, names, observed);
             if (!switchoverFromAnnotation(cluster, topology, names, fenced, settings)) {
                 SwitchoverRequest request = requests.poll();
                 if (request != null) {

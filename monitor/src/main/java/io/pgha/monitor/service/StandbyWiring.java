@@ -145,11 +145,14 @@ final class StandbyWiring {
      * Standbys that point elsewhere than the primary (a re-point that failed while they were
      * down, a freeze left behind by a monitor that died) are pointed at it.
      */
-    void repair(String primary, List<String> names, Set<String> fenced, Map<String, InstanceObservation> observed) {
+    void repair(String primary, List<String> names, Map<String, InstanceObservation> observed) {
         int port = pool.port(primary);
         for (String n : names) {
             InstanceObservation o = observed.get(n);
-            if (n.equals(primary) || fenced.contains(n) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
+            // a fenced instance already back in recovery cannot take writes; pointing it at the current
+            // primary is how it finishes rejoining (and is un-fenced), even when the primary it was
+            // rejoined to has failed in the meantime
+            if (n.equals(primary) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
                 continue;
             }
             String currentPort;
