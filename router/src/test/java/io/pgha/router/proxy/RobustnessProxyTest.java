@@ -204,6 +204,9 @@ class RobustnessProxyTest {
             assertEquals(0, goodFailures.get());
             assertTrue(goodQueries.get() > 0);
             await().atMost(Duration.ofSeconds(10)).until(() -> fx.router.clientCount() == 0);
+            // nothing of the hostile connections stays behind: no sessions, no cancel keys
+            await().atMost(Duration.ofSeconds(10)).until(() -> fx.router.onLoopCount(() -> fx.router.sessions().size()) == 0);
+            assertEquals(0, fx.router.onLoopCount(() -> fx.router.cancelKeys.size()));
             for (ServerPool p : fx.router.pools().pools()) {
                 assertTrue(p.total() <= 4, p.key() + " has " + p.total());
             }
