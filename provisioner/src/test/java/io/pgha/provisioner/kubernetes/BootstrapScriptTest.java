@@ -197,6 +197,31 @@ class BootstrapScriptTest {
         assertEquals(0, probe("pg-1", "live", isolated));
     }
 
+    @Test
+    @Order(5)
+    void formerPrimaryWhoseRewindFailsIsClonedAfresh() throws Exception {
+        // split brain on purpose: pg-1 is promoted behind the monitor's back and takes a write, then crashes
+        try (Connection s = superuser("pg-1")) {
+            value(s, "SELECT pg_promote(true, 60)");
+            exec(s, "INSERT INTO t VALUES ('split brain')");
+        }
+        pgCtl.stop(data("pg-1"), PgCtl.StopMode.IMMEDIATE);
+        // and it lost the WAL a rewind would need
+        try (Stream<Path> wal = Files.list(data("pg-1").resolve("pg_wal"))) {
+            for (Path f : wal.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}")).toList()) {
+                Files.delete(f);
+            }
+        }
+        label("pg-1", "standby");
+        start("pg-1", "pg-2", Map.of());
+        awaitStreaming("pg-2", "pg-1");
+        assertEquals("reclone", Files.readString(data("pg-1").resolve("pgha-rejoined-by")).strip());
+        try (Connection s = superuser("pg-1")) {
+            assertEquals("t", value(s, "SELECT pg_is_in_recovery()"));
+            assertEquals("before failover,on the new primary", value(s, "SELECT string_agg(v, ',' ORDER BY v) FROM t"));
+        }
+    }
+
     private static Process start(String instance, String primary, Map<String, String> extra) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PGDATA", data(instance).toString());
@@ -254,6 +279,12 @@ class BootstrapScriptTest {
     private static void awaitStreaming(String primary, String standby) {
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
                 .until(() -> {
+                    // the standby's own WAL receiver (a clone's WAL stream uses the same slot and name)
+                    try (Connection s = superuser(standby)) {
+                        if (!"streaming".equals(value(s, "SELECT status FROM pg_stat_wal_receiver"))) {
+                            return false;
+                        }
+                    }
                     try (Connection c = superuser(primary)) {
                         return "t".equals(value(c, "SELECT EXISTS (SELECT 1 FROM pg_stat_replication r JOIN pg_replication_slots s "
                                 + "ON s.active_pid = r.pid WHERE r.application_name = '" + standby + "' AND r.state = 'streaming' "
