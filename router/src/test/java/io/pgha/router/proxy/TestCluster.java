@@ -87,6 +87,10 @@ public final class TestCluster {
                 java.nio.file.attribute.PosixFilePermissions.asFileAttribute(java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x")));
         java.nio.file.Path cert = dir.resolve("server.crt");
         java.nio.file.Path key = dir.resolve("server.key");
+        // removed at exit in reverse order: files first, then the directory
+        dir.toFile().deleteOnExit();
+        cert.toFile().deleteOnExit();
+        key.toFile().deleteOnExit();
         try {
             Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key.toString(),
                     "-out", cert.toString(), "-days", "1", "-subj", "/CN=localhost").redirectErrorStream(true).start();
