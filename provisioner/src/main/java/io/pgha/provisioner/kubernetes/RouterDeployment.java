@@ -28,6 +28,9 @@ import java.util.Locale;
 public final class RouterDeployment {
     public static final int POSTGRES_PORT = 5432;
     public static final String POSTGRES_PORT_NAME = "postgres";
+    /** The router's second listener, which sends everything to the primary. */
+    public static final int RW_PORT = 5433;
+    public static final String RW_PORT_NAME = "postgres-rw";
     public static final int HTTP_PORT = 8080;
 
     private RouterDeployment() {
@@ -55,6 +58,7 @@ public final class RouterDeployment {
                                 .withName("router")
                                 .withImage(image)
                                 .addNewPort().withName(POSTGRES_PORT_NAME).withContainerPort(POSTGRES_PORT).withProtocol("TCP").endPort()
+                                .addNewPort().withName(RW_PORT_NAME).withContainerPort(RW_PORT).withProtocol("TCP").endPort()
                                 .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
                                 .withEnv(env(cluster))
                                 .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withNewPort("http").endHttpGet()
@@ -80,15 +84,18 @@ public final class RouterDeployment {
                 .withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
         env.add(new EnvVar("PGHA_HTTP_HOST", "0.0.0.0", null));
         env.add(new EnvVar("PGHA_HTTP_PORT", Integer.toString(HTTP_PORT), null));
+        // pgha.router.* (the router's RouterConfig)
+        env.add(new EnvVar("PGHA_ROUTER_HOST", "0.0.0.0", null));
         env.add(new EnvVar("PGHA_ROUTER_PORT", Integer.toString(POSTGRES_PORT), null));
+        env.add(new EnvVar("PGHA_ROUTER_RW_PORT", Integer.toString(RW_PORT), null));
+        env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_PRIMARY", ClusterNames.readWriteService(name) + ":" + InstancePod.PORT, null));
+        env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_STANDBYS", ClusterNames.readOnlyService(name) + ":" + InstancePod.PORT, null));
         env.add(new EnvVar("PGHA_ROUTER_POOL_MODE", r.poolMode.name().toLowerCase(Locale.ROOT), null));
         env.add(new EnvVar("PGHA_ROUTER_POOL_SIZE", Integer.toString(r.poolSize), null));
         env.add(new EnvVar("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS", Integer.toString(r.maxClientConnections), null));
         env.add(new EnvVar("PGHA_ROUTER_READ_POLICY", r.readPolicy.name().toLowerCase(Locale.ROOT), null));
         env.add(new EnvVar("PGHA_ROUTER_MAX_REPLICA_LAG_BYTES", Long.toString(r.maxReplicaLagBytes), null));
         env.add(new EnvVar("PGHA_ROUTER_READ_YOUR_WRITES", Boolean.toString(r.readYourWrites), null));
-        env.add(new EnvVar("PGHA_PRIMARY_HOST", ClusterNames.readWriteService(name), null));
-        env.add(new EnvVar("PGHA_STANDBYS_HOST", ClusterNames.readOnlyService(name), null));
         env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), ClusterSecrets.USERNAME));
         env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), ClusterSecrets.PASSWORD));
         return env;

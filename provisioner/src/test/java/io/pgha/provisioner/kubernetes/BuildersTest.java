@@ -190,6 +190,10 @@ class BuildersTest {
         assertEquals("7", env.get("PGHA_ROUTER_POOL_SIZE").getValue());
         assertEquals("1000", env.get("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS").getValue());
         assertEquals("pg-router-auth", env.get("PGHA_ROUTER_AUTH_PASSWORD").getValueFrom().getSecretKeyRef().getName());
+        assertEquals("0.0.0.0", env.get("PGHA_ROUTER_HOST").getValue(), "reachable through its service, not loopback only");
+        assertEquals("pg-rw:5432", env.get("PGHA_ROUTER_TOPOLOGY_PRIMARY").getValue());
+        assertEquals("pg-ro:5432", env.get("PGHA_ROUTER_TOPOLOGY_STANDBYS").getValue());
+        assertEquals("5433", env.get("PGHA_ROUTER_RW_PORT").getValue());
         assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
         assertEquals("pg-router", d.getSpec().getTemplate().getSpec().getServiceAccountName());
         assertOwnedAndLabelled(d.getMetadata());
