@@ -24,21 +24,26 @@ public final class PgProcCatalogSource implements FunctionCatalogSource {
 
     private final Vertx vertx;
     private final Supplier<ServerAddress> primary;
-    private final String user;
-    private final String password;
+    private final Supplier<LookupCredentials> credentials;
 
-    public PgProcCatalogSource(Vertx vertx, Supplier<ServerAddress> primary, String user, String password) {
+    public PgProcCatalogSource(Vertx vertx, Supplier<ServerAddress> primary, Supplier<LookupCredentials> credentials) {
         this.vertx = vertx;
         this.primary = primary;
-        this.user = user;
-        this.password = password;
+        this.credentials = credentials;
     }
 
     @Override
     public Future<FunctionCatalog> load(String database) {
         ServerAddress at = primary.get();
+        LookupCredentials c;
+        try {
+            c = credentials.get();
+        } catch (RuntimeException missing) {
+            // no credentials yet (a cluster still bootstrapping): this attempt fails, a later one works
+            return Future.failedFuture(missing);
+        }
         PgConnectOptions options = new PgConnectOptions().setHost(at.host()).setPort(at.port()).setDatabase(database)
-                .setUser(user).setPassword(password).setConnectTimeout(5000);
+                .setUser(c.user()).setPassword(c.password()).setConnectTimeout(5000);
         return PgConnection.connect(vertx, options).compose(conn -> conn.query(QUERY).execute()
                 .eventually(() -> conn.close())
                 .map(rows -> {

@@ -1,5 +1,6 @@
 package io.pgha.router.auth;
 
+import io.pgha.api.RouterAuth;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,47 +18,27 @@ import java.util.function.Supplier;
 
 /**
  * Looks verifiers up the way PgBouncer's auth_query does: a dedicated, least-privileged role
- * calls a SECURITY DEFINER function (see {@link #FUNCTION_SQL}) on the primary. Found verifiers
+ * calls a SECURITY DEFINER function ({@link RouterAuth}) on the primary. Found verifiers
  * are cached for a while; unknown roles are not cached, so a role created after the router
  * started can log in at once. Runs on the router's event loop only.
  */
 public final class QueryAuthLookup implements AuthLookup {
-    /** The lookup function, created by whoever provisions the cluster (and by the tests). */
-    public static final String FUNCTION_SQL = """
-            CREATE SCHEMA IF NOT EXISTS pgha;
-            CREATE OR REPLACE FUNCTION pgha.auth_lookup(i_username text, OUT passwd text)
-              RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
-            $$ SELECT rolpassword FROM pg_catalog.pg_authid
-               WHERE rolname = i_username AND rolcanlogin
-                 AND (rolvaliduntil IS NULL OR rolvaliduntil > now()) $$;
-            REVOKE ALL ON FUNCTION pgha.auth_lookup(text) FROM PUBLIC;
-            """;
-
-    /** Grants the lookup to the router's role. */
-    public static String grantSql(String role) {
-        String r = "\"" + role.replace("\"", "\"\"") + "\"";
-        return "GRANT USAGE ON SCHEMA pgha TO " + r + "; GRANT EXECUTE ON FUNCTION pgha.auth_lookup(text) TO " + r + ";";
-    }
-
-    public static final String QUERY = "SELECT passwd FROM pgha.auth_lookup($1)";
-
     private record Entry(ScramVerifier verifier, long expiresAt) {
     }
 
     private final Vertx vertx;
     private final Supplier<ServerAddress> primary;
     private final String database;
-    private final String authUser;
-    private final String authPassword;
+    private final Supplier<LookupCredentials> credentials;
     private final long ttlNanos;
     private final Map<String, Entry> cache = new HashMap<>();
 
-    public QueryAuthLookup(Vertx vertx, Supplier<ServerAddress> primary, String database, String authUser, String authPassword, Duration ttl) {
+    public QueryAuthLookup(Vertx vertx, Supplier<ServerAddress> primary, String database,
+                           Supplier<LookupCredentials> credentials, Duration ttl) {
         this.vertx = vertx;
         this.primary = primary;
         this.database = database;
-        this.authUser = authUser;
-        this.authPassword = authPassword;
+        this.credentials = credentials;
         this.ttlNanos = ttl.toNanos();
     }
 
@@ -68,9 +49,16 @@ public final class QueryAuthLookup implements AuthLookup {
             return Future.succeededFuture(Optional.of(e.verifier));
         }
         ServerAddress at = primary.get();
+        LookupCredentials c;
+        try {
+            c = credentials.get();
+        } catch (RuntimeException missing) {
+            // no credentials yet (a cluster still bootstrapping): this attempt fails, a later one works
+            return Future.failedFuture(missing);
+        }
         PgConnectOptions options = new PgConnectOptions().setHost(at.host()).setPort(at.port())
-                .setDatabase(database).setUser(authUser).setPassword(authPassword).setConnectTimeout(5000);
-        return PgConnection.connect(vertx, options).compose(conn -> conn.preparedQuery(QUERY).execute(Tuple.of(user))
+                .setDatabase(database).setUser(c.user()).setPassword(c.password()).setConnectTimeout(5000);
+        return PgConnection.connect(vertx, options).compose(conn -> conn.preparedQuery(RouterAuth.QUERY).execute(Tuple.of(user))
                 .eventually(() -> conn.close())
                 .map((RowSet<Row> rows) -> {
                     Optional<ScramVerifier> v = Optional.empty();

@@ -89,8 +89,19 @@ public interface RouterConfig {
 
     Auth auth();
 
-    /** A static topology until the cluster status backs it. */
+    /** Where the servers come from. */
+    enum Source {
+        /** {@code topology.primary} and {@code topology.standbys}, fixed (tests, a hand-made setup). */
+        STATIC,
+        /** The cluster in the local state directory ($PGHA_HOME), followed as it changes; set by the launcher. */
+        LOCAL
+    }
+
+    /** The servers of the cluster. */
     interface Topology {
+        @WithDefault("static")
+        Source source();
+
         /** {@code host:port} of the primary. */
         String primary();
 

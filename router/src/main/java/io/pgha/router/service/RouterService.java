@@ -1,7 +1,11 @@
 package io.pgha.router.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.local.LocalLayout;
+import io.pgha.router.auth.LookupCredentials;
 import io.pgha.router.auth.QueryAuthLookup;
+import io.pgha.router.topology.LocalLookupCredentials;
+import java.util.function.Supplier;
 import io.pgha.router.proxy.ClientTls;
 import io.pgha.router.proxy.Router;
 import io.pgha.router.proxy.RouterSettings;
@@ -36,11 +40,13 @@ public class RouterService {
         RouterSettings settings = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
                 config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh(),
                 config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements());
+        Supplier<LookupCredentials> credentials = config.topology().source() == RouterConfig.Source.LOCAL
+                ? new LocalLookupCredentials(LocalLayout.fromEnvironment())
+                : LookupCredentials.fixed(config.auth().user(), config.auth().password().orElse(""));
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), config.auth().database(),
-                config.auth().user(), config.auth().password().orElse(""), config.auth().cacheTtl());
+                credentials, config.auth().cacheTtl());
         RouterMetrics metrics = new RouterMetrics(registry);
-        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(),
-                config.auth().user(), config.auth().password().orElse(""));
+        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(), credentials);
         Router r = Router.start(vertx, settings, topology, auth, functions, metrics)
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);

@@ -1,5 +1,6 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.auth.LookupCredentials;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.topology.ServerAddress;
@@ -40,10 +41,10 @@ final class RouterFixture implements AutoCloseable {
         Vertx vertx = Vertx.vertx();
         StaticTopologySource topology = StaticTopologySource.of(
                 new ServerAddress("127.0.0.1", cluster.primary.port()), new ServerAddress("127.0.0.1", cluster.standby.port()));
+        var credentials = LookupCredentials.fixed(TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD);
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), "postgres",
-                TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD, Duration.ofSeconds(30));
-        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(),
-                TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD);
+                credentials, Duration.ofSeconds(30));
+        PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(), credentials);
         Router router = Router.start(vertx, settings, topology, auth, functions, RouterEvents.NONE)
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         router.clientTls(tls);

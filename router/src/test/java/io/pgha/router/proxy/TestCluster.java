@@ -1,7 +1,7 @@
 package io.pgha.router.proxy;
 
 import io.pgha.local.testing.TestPostgres;
-import io.pgha.router.auth.QueryAuthLookup;
+import io.pgha.api.RouterAuth;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -120,8 +120,8 @@ public final class TestCluster {
         // like a hot standby, the standby refuses writes from the application role
         exec(standby, "ALTER ROLE " + APP_USER + " SET default_transaction_read_only = on");
         for (Server pg : new Server[] {primary, standby}) {
-            exec(pg, QueryAuthLookup.FUNCTION_SQL);
-            exec(pg, QueryAuthLookup.grantSql(AUTH_USER));
+            exec(pg, RouterAuth.FUNCTION_SQL);
+            exec(pg, RouterAuth.grantSql(AUTH_USER));
             exec(pg, "GRANT ALL ON SCHEMA public TO " + APP_USER);
             exec(pg, "CREATE TABLE items (id serial PRIMARY KEY, note text)");
             exec(pg, "CREATE SEQUENCE counter");
