@@ -1,14 +1,13 @@
 package io.pgha.monitor.service;
 
 import io.pgha.local.store.FileLease;
+import io.pgha.local.testing.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -21,37 +20,13 @@ class LeaderElectorTest {
     @TempDir
     Path dir;
 
-    /** A clock the test moves by hand. */
-    static final class TestClock extends Clock {
-        Instant now = Instant.parse("2026-11-25T12:00:00Z");
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-    }
-
-    private LeaderElector elector(String identity, TestClock clock) {
+    private LeaderElector elector(String identity, ManualClock clock) {
         return new LeaderElector(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, clock), identity, LEASE, clock);
     }
 
     @Test
     void leadershipEndsBeforeTheLeaseCanPassToAnother() {
-        TestClock clock = new TestClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-25T12:00:00Z"));
         LeaderElector a = elector("a", clock);
         LeaderElector b = elector("b", clock);
         assertTrue(a.renew());
@@ -70,7 +45,7 @@ class LeaderElectorTest {
 
     @Test
     void renewalKeepsLeadershipAndReleaseHandsItOver() {
-        TestClock clock = new TestClock();
+        ManualClock clock = new ManualClock(Instant.parse("2026-11-25T12:00:00Z"));
         LeaderElector a = elector("a", clock);
         LeaderElector b = elector("b", clock);
         assertTrue(a.renew());

@@ -5,7 +5,6 @@ import io.pgha.router.routing.FunctionCatalogSource;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
 
@@ -34,17 +33,9 @@ public final class PgProcCatalogSource implements FunctionCatalogSource {
 
     @Override
     public Future<FunctionCatalog> load(String database) {
-        ServerAddress at = primary.get();
-        LookupCredentials c;
-        try {
-            c = credentials.get();
-        } catch (RuntimeException missing) {
-            // no credentials yet (a cluster still bootstrapping): this attempt fails, a later one works
-            return Future.failedFuture(missing);
-        }
-        PgConnectOptions options = new PgConnectOptions().setHost(at.host()).setPort(at.port()).setDatabase(database)
-                .setUser(c.user()).setPassword(c.password()).setConnectTimeout(5000);
-        return PgConnection.connect(vertx, options).compose(conn -> conn.query(QUERY).execute()
+        return LookupCredentials.connectOptions(credentials, primary.get(), database)
+                .compose(options -> PgConnection.connect(vertx, options))
+                .compose(conn -> conn.query(QUERY).execute()
                 .eventually(() -> conn.close())
                 .map(rows -> {
                     Set<String> names = new HashSet<>();

@@ -4,7 +4,6 @@ import io.pgha.api.RouterAuth;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -48,17 +47,9 @@ public final class QueryAuthLookup implements AuthLookup {
         if (e != null && e.expiresAt - System.nanoTime() > 0) {
             return Future.succeededFuture(Optional.of(e.verifier));
         }
-        ServerAddress at = primary.get();
-        LookupCredentials c;
-        try {
-            c = credentials.get();
-        } catch (RuntimeException missing) {
-            // no credentials yet (a cluster still bootstrapping): this attempt fails, a later one works
-            return Future.failedFuture(missing);
-        }
-        PgConnectOptions options = new PgConnectOptions().setHost(at.host()).setPort(at.port())
-                .setDatabase(database).setUser(c.user()).setPassword(c.password()).setConnectTimeout(5000);
-        return PgConnection.connect(vertx, options).compose(conn -> conn.preparedQuery(RouterAuth.QUERY).execute(Tuple.of(user))
+        return LookupCredentials.connectOptions(credentials, primary.get(), database)
+                .compose(options -> PgConnection.connect(vertx, options))
+                .compose(conn -> conn.preparedQuery(RouterAuth.QUERY).execute(Tuple.of(user))
                 .eventually(() -> conn.close())
                 .map((RowSet<Row> rows) -> {
                     Optional<ScramVerifier> v = Optional.empty();
