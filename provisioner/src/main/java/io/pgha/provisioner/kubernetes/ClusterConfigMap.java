@@ -43,7 +43,7 @@ public final class ClusterConfigMap {
     public static ConfigMap desired(PostgresCluster cluster, List<String> instanceNames, String firstPrimary) {
         String name = cluster.getMetadata().getName();
         Map<String, String> data = new LinkedHashMap<>();
-        data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(name, cluster.getSpec(), instanceNames)));
+        data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames)));
         data.put(PG_HBA_CONF, PostgresConfig.renderHba(POD_NETWORKS));
         data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
         data.put(FIRST_PRIMARY, firstPrimary == null ? "" : firstPrimary);

@@ -70,7 +70,7 @@ public final class InstancePod {
 
     /** The restart settings of the cluster's shared configuration. */
     public static Map<String, String> restartSettings(PostgresCluster cluster) {
-        return RestartSettings.of(PostgresConfig.sharedSettings(cluster.getMetadata().getName(), cluster.getSpec(), List.of()));
+        return RestartSettings.of(PostgresConfig.sharedSettings(cluster.getSpec(), List.of()));
     }
 
     public static Pod desired(PostgresCluster cluster, int serial, String role) {

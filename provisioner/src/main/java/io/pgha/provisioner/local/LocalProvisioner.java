@@ -87,7 +87,8 @@ public final class LocalProvisioner {
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
-            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(name, spec, List.of(primary)), superuser, replication, app, routerAuth);
+            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(spec, List.of(primary)),
+                    superuser, replication, app, routerAuth);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
                     primary);
             return true;
@@ -96,7 +97,7 @@ public final class LocalProvisioner {
         String primary = currentPrimary(cluster);
         int primarySerial = provisioning.instance(primary).map(i -> i.serial).orElseThrow();
         List<String> names = provisioning.instances.stream().map(i -> i.name).toList();
-        Map<String, String> shared = PostgresConfig.sharedSettings(name, spec, planNames(name, spec, provisioning, primarySerial));
+        Map<String, String> shared = PostgresConfig.sharedSettings(spec, planNames(name, spec, provisioning, primarySerial));
 
         if (startOrRejoin(cluster, provisioning, primary, primarySerial, shared, superuser, replication)) {
             return true;

@@ -25,7 +25,7 @@ public final class PostgresConfig {
      * Settings in the shared postgresql.conf: pgha's defaults, then the spec's parameters, then
      * the settings pgha manages (which validation keeps out of the spec).
      */
-    public static Map<String, String> sharedSettings(String cluster, PostgresClusterSpec spec, List<String> instanceNames) {
+    public static Map<String, String> sharedSettings(PostgresClusterSpec spec, List<String> instanceNames) {
         Map<String, String> s = new LinkedHashMap<>();
         // defaults a spec may override
         s.put("hot_standby_feedback", "on");

@@ -18,7 +18,7 @@ class PostgresConfigTest {
 
     @Test
     void managedSettingsAreAlwaysThere() {
-        Map<String, String> s = PostgresConfig.sharedSettings("pg", spec(), List.of("pg-1", "pg-2", "pg-3"));
+        Map<String, String> s = PostgresConfig.sharedSettings(spec(), List.of("pg-1", "pg-2", "pg-3"));
         assertEquals("replica", s.get("wal_level"));
         assertEquals("on", s.get("hot_standby"));
         assertEquals("on", s.get("wal_log_hints"));
@@ -34,7 +34,7 @@ class PostgresConfigTest {
         spec.replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
         spec.replication.number = 2;
         assertEquals("ANY 2 (\"pg-1\", \"pg-2\", \"pg-3\")",
-                PostgresConfig.sharedSettings("pg", spec, List.of("pg-1", "pg-2", "pg-3")).get("synchronous_standby_names"));
+                PostgresConfig.sharedSettings(spec, List.of("pg-1", "pg-2", "pg-3")).get("synchronous_standby_names"));
     }
 
     @Test
@@ -42,7 +42,7 @@ class PostgresConfigTest {
         PostgresClusterSpec spec = spec();
         spec.parameters.put("hot_standby_feedback", "off");
         spec.parameters.put("work_mem", "64MB");
-        Map<String, String> s = PostgresConfig.sharedSettings("pg", spec, List.of("pg-1"));
+        Map<String, String> s = PostgresConfig.sharedSettings(spec, List.of("pg-1"));
         assertEquals("off", s.get("hot_standby_feedback"));
         assertEquals("64MB", s.get("work_mem"));
     }
