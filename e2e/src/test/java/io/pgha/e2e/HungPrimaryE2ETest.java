@@ -61,14 +61,10 @@ class HungPrimaryE2ETest {
 
     /** Every 50 ms, one INSERT straight to {@code instance}; short timeouts, so a frozen server only costs time. */
     private void probe(String instance, String uri) {
-        java.net.URI u = java.net.URI.create(uri);
-        String[] userInfo = u.getRawUserInfo().split(":", 2);
-        Properties p = new Properties();
-        p.setProperty("user", userInfo[0]);
-        p.setProperty("password", java.net.URLDecoder.decode(userInfo[1], java.nio.charset.StandardCharsets.UTF_8));
+        Properties p = Launcher.credentials(uri);
         p.setProperty("connectTimeout", "1");
         p.setProperty("socketTimeout", "2");
-        String url = "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath();
+        String url = Launcher.jdbcUrl(uri);
         while (probing.get()) {
             long started = System.nanoTime();
             try (Connection c = DriverManager.getConnection(url, p);

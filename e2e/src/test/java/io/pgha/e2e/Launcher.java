@@ -110,10 +110,22 @@ final class Launcher implements AutoCloseable {
 
     /** A JDBC connection from a {@code postgresql://user:password@host:port/db} URI. */
     static Connection connect(String uri) throws SQLException {
+        return DriverManager.getConnection(jdbcUrl(uri), credentials(uri));
+    }
+
+    /** The JDBC URL of a {@code postgresql://} URI, without its credentials. */
+    static String jdbcUrl(String uri) {
         java.net.URI u = java.net.URI.create(uri);
-        String[] userInfo = u.getRawUserInfo().split(":", 2);
-        return DriverManager.getConnection("jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath(),
-                decode(userInfo[0]), decode(userInfo[1]));
+        return "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath();
+    }
+
+    /** The user and password of a {@code postgresql://} URI as driver properties, to add more to. */
+    static java.util.Properties credentials(String uri) {
+        String[] userInfo = java.net.URI.create(uri).getRawUserInfo().split(":", 2);
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", decode(userInfo[0]));
+        p.setProperty("password", decode(userInfo[1]));
+        return p;
     }
 
     Connection superuser(String instance) throws SQLException {

@@ -41,15 +41,12 @@ class RouterE2ETest {
     }
 
     private Connection router(String... properties) throws Exception {
-        java.net.URI u = java.net.URI.create(pgha.uri("--router"));
-        String[] userInfo = u.getRawUserInfo().split(":", 2);
-        Properties p = new Properties();
-        p.setProperty("user", java.net.URLDecoder.decode(userInfo[0], java.nio.charset.StandardCharsets.UTF_8));
-        p.setProperty("password", java.net.URLDecoder.decode(userInfo[1], java.nio.charset.StandardCharsets.UTF_8));
+        String uri = pgha.uri("--router");
+        Properties p = Launcher.credentials(uri);
         for (int i = 0; i < properties.length; i += 2) {
             p.setProperty(properties[i], properties[i + 1]);
         }
-        return DriverManager.getConnection("jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath(), p);
+        return DriverManager.getConnection(Launcher.jdbcUrl(uri), p);
     }
 
     @Test
@@ -107,16 +104,16 @@ class RouterE2ETest {
     @Test
     @Order(5)
     void pgbenchPreparedRunsThroughTheRouter() throws Exception {
-        java.net.URI u = java.net.URI.create(pgha.uri("--router"));
-        String password = java.net.URLDecoder.decode(u.getRawUserInfo().split(":", 2)[1], java.nio.charset.StandardCharsets.UTF_8);
-        String user = u.getRawUserInfo().split(":", 2)[0];
+        String uri = pgha.uri("--router");
+        Properties credentials = Launcher.credentials(uri);
+        int port = java.net.URI.create(uri).getPort();
         for (List<String> cmd : List.of(
                 List.of("/usr/lib/postgresql/15/bin/pgbench", "-i", "-s", "1", "-q"),
                 List.of("/usr/lib/postgresql/15/bin/pgbench", "-M", "prepared", "-c", "4", "-t", "50", "-n"))) {
             List<String> full = new java.util.ArrayList<>(cmd);
-            full.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(u.getPort()), "-U", user, "app"));
+            full.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", credentials.getProperty("user"), "app"));
             ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true);
-            pb.environment().put("PGPASSWORD", password);
+            pb.environment().put("PGPASSWORD", credentials.getProperty("password"));
             Process p = pb.start();
             String out = new String(p.getInputStream().readAllBytes());
             assertEquals(0, p.waitFor(), out);
