@@ -20,7 +20,7 @@ public record LookupCredentials(String user, String password) {
      * Connection options for the lookup role at {@code at}, or a failed future while the
      * credentials do not exist yet (a cluster still bootstrapping: a later attempt works).
      */
-    static Future<PgConnectOptions> connectOptions(Supplier<LookupCredentials> credentials, ServerAddress at, String database) {
+    public static Future<PgConnectOptions> connectOptions(Supplier<LookupCredentials> credentials, ServerAddress at, String database) {
         LookupCredentials c;
         try {
             c = credentials.get();

@@ -112,6 +112,14 @@ final class ClientSession implements ServerConnection.Listener {
     private ServerConnection server;
     private ServerPool pool;
     private long attachedAt;
+    /** Read-your-writes: how often standbys are asked, back to back, before a read falls back to the primary. */
+    private static final int REPLAY_ASKS = 5;
+    /** The current transaction runs on the primary and was classified as needing it (it may write). */
+    private boolean primaryTransaction;
+    /** Read-your-writes: reads go only to standbys that replayed this far (0: anywhere, MAX: primary). */
+    private long readAfter;
+    /** Read-your-writes: the commit position being asked for after the last write, or null. */
+    private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ArrayDeque<Expect> expects = new ArrayDeque<>();
     private final Map<String, Statement> statements = new HashMap<>();
@@ -478,6 +486,68 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquire(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
+        if (route != Route.PRIMARY && !primaryOnly && router.replay != null) {
+            io.vertx.core.Future<Long> asked = commitPosition;
+            if (asked != null) {
+                // a read right after a write: learn how far the write went first
+                asked.onComplete(ar -> {
+                    commitKnown(asked, ar);
+                    if (phase != Phase.CLOSED) {
+                        acquire(route, retry);
+                    }
+                });
+                return;
+            }
+            if (readAfter > 0 && readAfter != Long.MAX_VALUE && !router.replay.anyReplayed(readAfter)) {
+                awaitReplay(route, retry, REPLAY_ASKS);
+                return;
+            }
+        }
+        acquireAdmitted(route, retry);
+    }
+
+    /**
+     * No standby is known to have replayed the client's last write yet: ask them again, a few
+     * times back to back (a streaming standby is usually a fraction of a millisecond behind), then
+     * choose — the primary if none got there.
+     */
+    private void awaitReplay(Route route, boolean retry, int asks) {
+        router.replay.refresh().onComplete(ar -> {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            if (asks > 1 && !router.replay.anyReplayed(readAfter)) {
+                awaitReplay(route, retry, asks - 1);
+            } else {
+                acquireAdmitted(route, retry);
+            }
+        });
+    }
+
+    /** The transaction starts with a SET of a tracked parameter, which writes nothing (drivers send one at connect). */
+    private boolean trackedSetOnly() {
+        Buffer first = pending.peek();
+        if (first == null) {
+            return false;
+        }
+        return switch (first.getByte(0)) {
+            case Frontend.QUERY -> TrackedSet.parse(FrontendMessages.query(first)) != null;
+            case Frontend.PARSE -> TrackedSet.parse(FrontendMessages.parse(first).query()) != null;
+            default -> false;
+        };
+    }
+
+    /** After the last write, a position at least as late as its commit (or, unknown, the primary only). */
+    private void commitKnown(io.vertx.core.Future<Long> asked, AsyncResult<Long> ar) {
+        if (commitPosition != asked) {
+            return;
+        }
+        commitPosition = null;
+        readAfter = ar.succeeded() && ar.result() >= 0 ? Math.max(readAfter, ar.result()) : Long.MAX_VALUE;
+    }
+
+    private void acquireAdmitted(Route route, boolean retry) {
+        pause(PAUSE_ACQUIRE, true);
         if (!router.admitTransaction(() -> {
             if (phase != Phase.CLOSED) {
                 acquire(route, retry);
@@ -485,7 +555,7 @@ final class ClientSession implements ServerConnection.Listener {
         })) {
             return;
         }
-        ServerAddress address = router.choose(route, primaryOnly);
+        ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY ? 0 : readAfter);
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
         pause(PAUSE_ACQUIRE, true);
@@ -515,6 +585,7 @@ final class ClientSession implements ServerConnection.Listener {
         attachedAt = System.nanoTime();
         server.listener(this);
         router.events.routed(route, toStandby);
+        primaryTransaction = !toStandby && route == Route.PRIMARY && router.replay != null && !primaryOnly && !trackedSetOnly();
         if (toStandby && !retry && lastStatusIdle) {
             replay = new ArrayList<>();
             replayBytes = 0;
@@ -924,6 +995,12 @@ final class ClientSession implements ServerConnection.Listener {
         s.listener(null);
         router.events.transactionFinished(System.nanoTime() - attachedAt);
         p.release(s);
+        if (primaryTransaction && !primaryOnly && router.replay != null) {
+            primaryTransaction = false;
+            io.vertx.core.Future<Long> asked = router.replay.commitPosition();
+            commitPosition = asked;
+            asked.onComplete(ar -> commitKnown(asked, ar));
+        }
     }
 
     @Override

@@ -66,6 +66,8 @@ public final class Router {
     private java.util.Set<String> adminUsers = java.util.Set.of();
     private String adminDatabase = "pgha";
     private long catalogRefresh;
+    /** Read-your-writes: commit and replay positions; null when the policy is off. */
+    io.pgha.router.topology.ReplayTracker replay;
 
     private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
                    FunctionCatalogSource catalogs, RouterEvents events) {
@@ -176,9 +178,28 @@ public final class Router {
     public Future<Void> close() {
         return onLoop(() -> {
             vertx.cancelTimer(catalogRefresh);
+            if (replay != null) {
+                replay.close();
+                replay = null;
+            }
             servers.forEach(NetServer::close);
             servers.clear();
             pools.close();
+            return null;
+        });
+    }
+
+    /**
+     * Turns read-your-writes on: after a client's write commits, its reads go only to standbys that
+     * have replayed that commit, otherwise to the primary. Positions are asked by the lookup role
+     * over dedicated connections; standbys are polled every {@code interval}.
+     */
+    public Future<Void> readYourWrites(java.util.function.Supplier<io.pgha.router.auth.LookupCredentials> credentials,
+                                       String database, java.time.Duration interval) {
+        return onLoop(() -> {
+            io.pgha.router.topology.ReplayTracker t = new io.pgha.router.topology.ReplayTracker(vertx, topology::current, credentials, database);
+            t.start(interval);
+            replay = t;
             return null;
         });
     }
@@ -264,6 +285,14 @@ public final class Router {
 
     /** The server for a new transaction: the primary, or a standby that is not known to be down. */
     ServerAddress choose(Route route, boolean primaryOnly) {
+        return choose(route, primaryOnly, 0);
+    }
+
+    /**
+     * The server for a new transaction; with {@code readAfter} > 0 (read-your-writes) only a standby
+     * known to have replayed that far will do.
+     */
+    ServerAddress choose(Route route, boolean primaryOnly, long readAfter) {
         Topology t = topology.current();
         List<ServerAddress> standbys = t.standbys();
         if (primaryOnly || route == Route.PRIMARY || standbys.isEmpty()) {
@@ -273,7 +302,8 @@ public final class Router {
             ServerAddress s = standbys.get(Math.floorMod(nextStandby++, standbys.size()));
             StandbyState state = t.state(s);
             long maxLag = settings.maxReplicaLagBytes();
-            if (!pools.isDown(s) && state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag)) {
+            if (!pools.isDown(s) && state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag)
+                    && (readAfter <= 0 || replay != null && replay.replayed(s) >= readAfter)) {
                 return s;
             }
         }

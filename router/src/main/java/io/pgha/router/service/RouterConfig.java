@@ -61,6 +61,14 @@ public interface RouterConfig {
     @WithDefault("200")
     int maxPreparedStatements();
 
+    /** Read-your-writes: after a client's write, its reads go only to standbys that replayed it. */
+    @WithDefault("true")
+    boolean readYourWrites();
+
+    /** How often the router asks each standby how far it has replayed. */
+    @WithDefault("50ms")
+    Duration replayPollInterval();
+
     /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified. */
     @WithDefault("prefer")
     io.pgha.router.pool.ServerTls serverTls();

@@ -51,6 +51,10 @@ public class RouterService {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);
         r.adminConsole(config.admin().database(), java.util.Set.copyOf(config.admin().users().orElse(java.util.List.of())));
+        if (config.readYourWrites()) {
+            r.readYourWrites(credentials, config.auth().database(), config.replayPollInterval())
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        }
         r.clientTls(new ClientTls(config.tls().certPath().orElse(null), config.tls().keyPath().orElse(null), config.tls().required()));
         port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

@@ -1,0 +1,122 @@
+package io.pgha.router.topology;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * One dedicated connection to one server that asks it for a WAL position (an {@code int8} from
+ * {@code sql}), one query at a time. Callers of {@link #ask()} get the answer of a query sent
+ * after they asked; everyone who asks while a query is in flight shares the next one, so a burst
+ * of commits costs one round trip. Event-loop only.
+ */
+final class LsnProbe {
+    /** No position known (not connected, not answered yet, or the server returned NULL). */
+    static final long UNKNOWN = -1;
+
+    private final Vertx vertx;
+    private final String sql;
+    private final Supplier<Future<PgConnectOptions>> options;
+    private PgConnection connection;
+    private boolean busy;
+    private boolean closed;
+    private List<Promise<Long>> next = new ArrayList<>();
+    private long last = UNKNOWN;
+
+    LsnProbe(Vertx vertx, String sql, Supplier<Future<PgConnectOptions>> options) {
+        this.vertx = vertx;
+        this.sql = sql;
+        this.options = options;
+    }
+
+    /** The last answer, or {@link #UNKNOWN}. */
+    long last() {
+        return last;
+    }
+
+    /** The answer of a query sent after this call. */
+    Future<Long> ask() {
+        Promise<Long> p = Promise.promise();
+        next.add(p);
+        if (!busy) {
+            run();
+        }
+        return p.future();
+    }
+
+    /** Sends a query unless one is in flight. */
+    void poll() {
+        if (!busy) {
+            run();
+        }
+    }
+
+    void close() {
+        closed = true;
+        last = UNKNOWN;
+        if (connection != null) {
+            connection.close();
+            connection = null;
+        }
+    }
+
+    private void run() {
+        if (closed) {
+            List<Promise<Long>> batch = next;
+            next = new ArrayList<>();
+            batch.forEach(p -> p.tryFail("closed"));
+            return;
+        }
+        busy = true;
+        List<Promise<Long>> batch = next;
+        next = new ArrayList<>();
+        connection().compose(c -> c.query(sql).execute()).onComplete(ar -> {
+            busy = false;
+            if (ar.succeeded()) {
+                Long v = null;
+                for (Row row : ar.result()) {
+                    v = row.getLong(0);
+                }
+                last = v == null ? UNKNOWN : v;
+                long answer = last;
+                batch.forEach(p -> p.tryComplete(answer));
+            } else {
+                last = UNKNOWN;
+                if (connection != null) {
+                    connection.close();
+                    connection = null;
+                }
+                batch.forEach(p -> p.tryFail(ar.cause()));
+            }
+            if (!next.isEmpty()) {
+                run();
+            }
+        });
+    }
+
+    private Future<PgConnection> connection() {
+        if (connection != null) {
+            return Future.succeededFuture(connection);
+        }
+        return options.get().compose(o -> PgConnection.connect(vertx, o)).map(c -> {
+            if (closed) {
+                c.close();
+                throw new IllegalStateException("closed");
+            }
+            connection = c;
+            c.closeHandler(v -> {
+                if (connection == c) {
+                    connection = null;
+                }
+            });
+            return c;
+        });
+    }
+}

@@ -1,0 +1,145 @@
+package io.pgha.router.topology;
+
+import io.pgha.router.auth.LookupCredentials;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Supplier;
+
+/**
+ * What read-your-writes needs to know, learned by the router itself: how far each standby has
+ * replayed (one dedicated connection per standby, polled every {@code interval} off the
+ * per-message path, and on demand), and a WAL position at least as late as every commit the
+ * primary has acknowledged (asked on one dedicated primary connection, shared by all commits that
+ * arrive while a question is in flight). Connects as the lookup role. Event-loop only.
+ */
+public final class ReplayTracker {
+    /** Standby replay position, as bytes since 0/0 (NULL on a server that is not in recovery). */
+    static final String REPLAY_SQL = "SELECT (pg_last_wal_replay_lsn() - '0/0')::int8";
+    /** The primary's insert position: covers every record inserted, so every commit acknowledged. */
+    static final String INSERT_SQL = "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8";
+    /** WAL page and segment sizes assumed for {@link #recordEnd(long)} (PostgreSQL's defaults). */
+    static final long WAL_PAGE = 8192;
+    static final long WAL_SEGMENT = 16L * 1024 * 1024;
+    static final long SHORT_PAGE_HEADER = 24;
+    static final long LONG_PAGE_HEADER = 40;
+
+    private final Vertx vertx;
+    private final Supplier<Topology> topology;
+    private final Supplier<LookupCredentials> credentials;
+    private final String database;
+    private final Map<ServerAddress, LsnProbe> standbys = new HashMap<>();
+    private ServerAddress primaryAddress;
+    private LsnProbe primary;
+    private long timer = -1;
+
+    public ReplayTracker(Vertx vertx, Supplier<Topology> topology, Supplier<LookupCredentials> credentials, String database) {
+        this.vertx = vertx;
+        this.topology = topology;
+        this.credentials = credentials;
+        this.database = database;
+    }
+
+    /** Starts polling the standbys; call on the event loop that uses the tracker. */
+    public void start(Duration interval) {
+        timer = vertx.setPeriodic(Math.max(10, interval.toMillis()), t -> poll());
+        poll();
+    }
+
+    public void close() {
+        if (timer >= 0) {
+            vertx.cancelTimer(timer);
+        }
+        standbys.values().forEach(LsnProbe::close);
+        standbys.clear();
+        if (primary != null) {
+            primary.close();
+            primary = null;
+        }
+    }
+
+    /** How far {@code standby} has replayed, as last seen; -1 if unknown. */
+    public long replayed(ServerAddress standby) {
+        LsnProbe p = standbys.get(standby);
+        return p == null ? LsnProbe.UNKNOWN : p.last();
+    }
+
+    /** Whether any current standby is known to have replayed {@code lsn}. */
+    public boolean anyReplayed(long lsn) {
+        for (ServerAddress s : topology.get().standbys()) {
+            if (replayed(s) >= lsn) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * A WAL position at least as late as the end of every commit the primary acknowledged before
+     * this call: asked on the dedicated primary connection.
+     */
+    public Future<Long> commitPosition() {
+        ServerAddress p = topology.get().primary();
+        if (primary == null || !p.equals(primaryAddress)) {
+            if (primary != null) {
+                primary.close();
+            }
+            primaryAddress = p;
+            primary = new LsnProbe(vertx, INSERT_SQL, () -> LookupCredentials.connectOptions(credentials, p, database));
+        }
+        return primary.ask().map(ReplayTracker::recordEnd);
+    }
+
+    /** Asks every standby for its replay position now; completes when all have answered or failed. */
+    public Future<Void> refresh() {
+        List<Future<Long>> answers = new ArrayList<>();
+        for (ServerAddress s : topology.get().standbys()) {
+            answers.add(probe(s).ask().otherwise(LsnProbe.UNKNOWN));
+        }
+        return Future.join(new ArrayList<>(answers)).mapEmpty();
+    }
+
+    /**
+     * The insert position just after a page header is the end of the record before it, which a
+     * standby reports as its replay position: step back over the header so that an idle primary
+     * does not keep a client off the standbys.
+     */
+    static long recordEnd(long insert) {
+        if (insert % WAL_SEGMENT == LONG_PAGE_HEADER) {
+            return insert - LONG_PAGE_HEADER;
+        }
+        if (insert % WAL_PAGE == SHORT_PAGE_HEADER) {
+            return insert - SHORT_PAGE_HEADER;
+        }
+        return insert;
+    }
+
+    private void poll() {
+        List<ServerAddress> current = topology.get().standbys();
+        for (ServerAddress s : current) {
+            probe(s).poll();
+        }
+        if (standbys.size() > current.size() || !current.containsAll(standbys.keySet())) {
+            var keep = new HashSet<>(current);
+            standbys.entrySet().removeIf(e -> {
+                if (!keep.contains(e.getKey())) {
+                    e.getValue().close();
+                    return true;
+                }
+                return false;
+            });
+        }
+    }
+
+    private LsnProbe probe(ServerAddress s) {
+        return standbys.computeIfAbsent(Objects.requireNonNull(s),
+                a -> new LsnProbe(vertx, REPLAY_SQL, () -> LookupCredentials.connectOptions(credentials, a, database)));
+    }
+}
