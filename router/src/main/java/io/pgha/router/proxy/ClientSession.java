@@ -112,8 +112,6 @@ final class ClientSession implements ServerConnection.Listener {
     private ServerConnection server;
     private ServerPool pool;
     private long attachedAt;
-    /** Read-your-writes: how often standbys are asked, back to back, before a read falls back to the primary. */
-    private static final int REPLAY_ASKS = 5;
     /** The current transaction runs on the primary and was classified as needing it (it may write). */
     private boolean primaryTransaction;
     /** Read-your-writes: reads go only to standbys that replayed this far (0: anywhere, MAX: primary). */
@@ -499,7 +497,7 @@ final class ClientSession implements ServerConnection.Listener {
                 return;
             }
             if (readAfter > 0 && readAfter != Long.MAX_VALUE && !router.replay.anyReplayed(readAfter)) {
-                awaitReplay(route, retry, REPLAY_ASKS);
+                awaitReplay(route, retry, System.nanoTime() + router.replayWaitNanos);
                 return;
             }
         }
@@ -507,17 +505,17 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     /**
-     * No standby is known to have replayed the client's last write yet: ask them again, a few
-     * times back to back (a streaming standby is usually a fraction of a millisecond behind), then
-     * choose — the primary if none got there.
+     * No standby is known to have replayed the client's last write yet: ask them again, back to
+     * back, for at most the configured wait (a streaming standby is usually a millisecond or so
+     * behind), then choose — the primary if none got there.
      */
-    private void awaitReplay(Route route, boolean retry, int asks) {
+    private void awaitReplay(Route route, boolean retry, long deadline) {
         router.replay.refresh().onComplete(ar -> {
             if (phase == Phase.CLOSED) {
                 return;
             }
-            if (asks > 1 && !router.replay.anyReplayed(readAfter)) {
-                awaitReplay(route, retry, asks - 1);
+            if (System.nanoTime() - deadline < 0 && !router.replay.anyReplayed(readAfter)) {
+                awaitReplay(route, retry, deadline);
             } else {
                 acquireAdmitted(route, retry);
             }

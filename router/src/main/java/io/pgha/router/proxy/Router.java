@@ -68,6 +68,8 @@ public final class Router {
     private long catalogRefresh;
     /** Read-your-writes: commit and replay positions; null when the policy is off. */
     io.pgha.router.topology.ReplayTracker replay;
+    /** Read-your-writes: how long a read right after a write waits for a standby to catch up. */
+    long replayWaitNanos;
 
     private Router(Vertx vertx, RouterSettings settings, TopologySource topology, AuthLookup auth,
                    FunctionCatalogSource catalogs, RouterEvents events) {
@@ -192,11 +194,13 @@ public final class Router {
     /**
      * Turns read-your-writes on: after a client's write commits, its reads go only to standbys that
      * have replayed that commit, otherwise to the primary. Positions are asked by the lookup role
-     * over dedicated connections; standbys are polled every {@code interval}.
+     * over dedicated connections; standbys are polled every {@code interval}. A read right after a
+     * write waits at most {@code wait} for a standby to replay it before it goes to the primary.
      */
     public Future<Void> readYourWrites(java.util.function.Supplier<io.pgha.router.auth.LookupCredentials> credentials,
-                                       String database, java.time.Duration interval) {
+                                       String database, java.time.Duration interval, java.time.Duration wait) {
         return onLoop(() -> {
+            replayWaitNanos = wait.toNanos();
             io.pgha.router.topology.ReplayTracker t = new io.pgha.router.topology.ReplayTracker(vertx, topology::current, credentials, database);
             t.start(interval);
             replay = t;

@@ -69,6 +69,10 @@ public interface RouterConfig {
     @WithDefault("50ms")
     Duration replayPollInterval();
 
+    /** How long a read right after a write waits for a standby to replay it before it goes to the primary. */
+    @WithDefault("10ms")
+    Duration replayWait();
+
     /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified. */
     @WithDefault("prefer")
     io.pgha.router.pool.ServerTls serverTls();

@@ -52,7 +52,7 @@ public class RouterService {
         metrics.bind(() -> router);
         r.adminConsole(config.admin().database(), java.util.Set.copyOf(config.admin().users().orElse(java.util.List.of())));
         if (config.readYourWrites()) {
-            r.readYourWrites(credentials, config.auth().database(), config.replayPollInterval())
+            r.readYourWrites(credentials, config.auth().database(), config.replayPollInterval(), config.replayWait())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         }
         r.clientTls(new ClientTls(config.tls().certPath().orElse(null), config.tls().keyPath().orElse(null), config.tls().required()));
