@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
@@ -77,11 +78,55 @@ public final class PgCtl {
         if (postmasterPid(dataDir).isEmpty()) {
             return;
         }
-        Processes.Result result = run(List.of(bin.path("pg_ctl"), "stop", "-w", "-t", "60", "-D", dataDir.toString(),
-                "-m", mode.name().toLowerCase()), Duration.ofSeconds(70));
+        Processes.Result result = tryStop(dataDir, mode, Duration.ofSeconds(60));
         if (!result.ok() && postmasterPid(dataDir).isPresent()) {
             throw new PghaException("pg_ctl stop failed: " + result.lastLine());
         }
+    }
+
+    /**
+     * pg_ctl stop, waiting at most {@code wait}; returns what pg_ctl said instead of throwing, for
+     * callers (fencing) that decide themselves what to do when the server is still there.
+     */
+    public Processes.Result tryStop(Path dataDir, StopMode mode, Duration wait) {
+        try {
+            return run(List.of(bin.path("pg_ctl"), "stop", "-w", "-t", Long.toString(wait.toSeconds()), "-D",
+                    dataDir.toString(), "-m", mode.name().toLowerCase()), wait.plusSeconds(10));
+        } catch (PghaException e) {
+            return new Processes.Result(-1, e.getMessage());
+        }
+    }
+
+    /**
+     * Makes a stopped data directory start as a standby of {@code conninfo} through {@code slot}:
+     * standby.signal, and the primary connection in postgresql.auto.conf (where ALTER SYSTEM can
+     * change it later), written owner-only for the PostgreSQL user.
+     */
+    public void configureStandby(Path dataDir, String conninfo, String slot) {
+        Path auto = dataDir.resolve("postgresql.auto.conf");
+        StringBuilder content = new StringBuilder();
+        try {
+            if (Files.exists(auto)) {
+                Files.readAllLines(auto).stream()
+                        .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
+                        .forEach(l -> content.append(l).append('\n'));
+            }
+            content.append("primary_conninfo = '").append(conninfo.replace("'", "''")).append("'\n");
+            content.append("primary_slot_name = '").append(slot.replace("'", "''")).append("'\n");
+            writeOwned(auto, content.toString());
+            writeOwned(dataDir.resolve("standby.signal"), "");
+        } catch (IOException e) {
+            throw new PghaException("cannot configure " + dataDir + " as a standby: " + e.getMessage(), e);
+        }
+    }
+
+    /** Replaces {@code file} atomically with content only the PostgreSQL user can read. */
+    private void writeOwned(Path file, String content) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".pgha-tmp");
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        user.chown(tmp);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /**
@@ -116,10 +161,20 @@ public final class PgCtl {
      * clean stop, "in production" after a crash, "shut down in recovery" for a standby.
      */
     public String clusterState(Path dataDir) {
-        Processes.Result result = run(List.of(bin.path("pg_controldata"), "-D", dataDir.toString()), Duration.ofSeconds(30));
-        check(result, "pg_controldata");
-        return result.output().lines().filter(l -> l.startsWith("Database cluster state:"))
-                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse("unknown");
+        return controlData(dataDir, "Database cluster state")
+                .orElseThrow(() -> new PghaException("pg_controldata shows no cluster state for " + dataDir));
+    }
+
+    /** One field of pg_controldata's report (for example "Latest checkpoint location"), if it can be read. */
+    public Optional<String> controlData(Path dataDir, String field) {
+        // the C locale, so that the field names are the English ones parsed here
+        Processes.Result result = Processes.run(user.command(List.of(bin.path("pg_controldata"), "-D", dataDir.toString())),
+                Map.of("LC_ALL", "C"), commandLog, Duration.ofSeconds(30));
+        if (!result.ok()) {
+            return Optional.empty();
+        }
+        return result.output().lines().filter(l -> l.startsWith(field + ":"))
+                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst();
     }
 
     /** The postmaster's PID from postmaster.pid, when that process is alive. */

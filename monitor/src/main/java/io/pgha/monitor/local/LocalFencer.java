@@ -13,7 +13,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -36,39 +35,36 @@ public final class LocalFencer implements Fencer {
     private static final Duration FAST_WAIT = Duration.ofSeconds(60);
 
     private final LocalLayout layout;
-    private final PgBinaries bin;
-    private final OsUser user;
+    private final PgCtl pgCtl;
 
     public LocalFencer(LocalLayout layout, PgBinaries bin, OsUser user) {
         this.layout = layout;
-        this.bin = bin;
-        this.user = user;
+        this.pgCtl = new PgCtl(bin, user, layout.commandLog());
     }
 
     @Override
     public Result fence(String instance, boolean clean, boolean answers, Demotion demotion) {
         Path data = layout.dataDir(instance);
         if (clean) {
-            Processes.Result stop = pgCtl(List.of("stop", "-w", "-t", Long.toString(FAST_WAIT.toSeconds()), "-D",
-                    data.toString(), "-m", "fast"), FAST_WAIT.plusSeconds(5));
+            Processes.Result stop = pgCtl.tryStop(data, PgCtl.StopMode.FAST, FAST_WAIT);
             if (PgCtl.postmasterPid(data).isPresent()) {
                 return new Result(false, null, "pg_ctl stop -m fast failed: " + stop.lastLine());
             }
-            Lsn end = checkpointLocation(data);
+            Lsn end = pgCtl.controlData(data, "Latest checkpoint location").map(Lsn::parse).orElse(null);
             String demoted = "";
             if (demotion != null) {
                 try {
-                    demote(data, demotion);
+                    // its WAL ends where the new timeline forks, so it can follow without a rewind
+                    pgCtl.configureStandby(data, demotion.primaryConninfo(), demotion.slot());
                     demoted = ", left configured as a standby";
-                } catch (IOException e) {
+                } catch (io.pgha.local.PghaException e) {
                     LOG.warnf("cannot leave %s configured as a standby: %s", instance, e.getMessage());
                 }
             }
             return new Result(true, end == null ? null : end.plus(1), "stopped cleanly, last checkpoint at " + end + demoted);
         }
         if (answers && PgCtl.postmasterPid(data).isPresent()) {
-            Processes.Result stop = pgCtl(List.of("stop", "-w", "-t", Long.toString(IMMEDIATE_WAIT.toSeconds()), "-D",
-                    data.toString(), "-m", "immediate"), IMMEDIATE_WAIT.plusSeconds(5));
+            Processes.Result stop = pgCtl.tryStop(data, PgCtl.StopMode.IMMEDIATE, IMMEDIATE_WAIT);
             if (PgCtl.postmasterPid(data).isEmpty()) {
                 return new Result(true, null, "stopped with pg_ctl immediate");
             }
@@ -79,34 +75,6 @@ public final class LocalFencer implements Fencer {
             return new Result(true, null, "not running");
         }
         return killTree(pid.getAsLong());
-    }
-
-    /**
-     * standby.signal and the new primary connection in postgresql.auto.conf (the lines ALTER
-     * SYSTEM manages), owner-only, as the provisioner writes them for a standby. Only after a clean
-     * stop: its WAL ends where the new timeline forks, so it can follow without a rewind.
-     */
-    void demote(Path data, Demotion demotion) throws IOException {
-        Path auto = data.resolve("postgresql.auto.conf");
-        StringBuilder content = new StringBuilder();
-        if (java.nio.file.Files.exists(auto)) {
-            java.nio.file.Files.readAllLines(auto).stream()
-                    .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
-                    .forEach(l -> content.append(l).append('\n'));
-        }
-        content.append("primary_conninfo = '").append(demotion.primaryConninfo().replace("'", "''")).append("'\n");
-        content.append("primary_slot_name = '").append(demotion.slot().replace("'", "''")).append("'\n");
-        writeOwned(auto, content.toString());
-        writeOwned(data.resolve("standby.signal"), "");
-    }
-
-    private void writeOwned(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".pgha-tmp");
-        java.nio.file.Files.writeString(tmp, content);
-        java.nio.file.Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        user.chown(tmp);
-        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     /** SIGSTOP the postmaster so that it forks nothing more, then SIGKILL its children and itself. */
@@ -160,25 +128,4 @@ public final class LocalFencer implements Fencer {
         }
     }
 
-    /** "Latest checkpoint location" of a stopped data directory. */
-    Lsn checkpointLocation(Path data) {
-        Processes.Result r = Processes.run(user.command(List.of(bin.path("pg_controldata"), "-D", data.toString())),
-                Map.of("LC_ALL", "C"), layout.commandLog(), Duration.ofSeconds(30));
-        if (!r.ok()) {
-            return null;
-        }
-        return r.output().lines().filter(l -> l.startsWith("Latest checkpoint location:"))
-                .map(l -> Lsn.parse(l.substring(l.indexOf(':') + 1).strip())).findFirst().orElse(null);
-    }
-
-    private Processes.Result pgCtl(List<String> args, Duration timeout) {
-        List<String> command = new java.util.ArrayList<>();
-        command.add(bin.path("pg_ctl"));
-        command.addAll(args);
-        try {
-            return Processes.run(user.command(command), Map.of(), layout.commandLog(), timeout);
-        } catch (io.pgha.local.PghaException e) {
-            return new Processes.Result(-1, e.getMessage());
-        }
-    }
 }

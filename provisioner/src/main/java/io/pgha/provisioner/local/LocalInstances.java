@@ -100,7 +100,8 @@ final class LocalInstances {
         Path data = layout.dataDir(instance);
         pgCtl.basebackup(layout.replicationConninfo(instance, primaryPort) + " application_name=" + instance, data,
                 ClusterNames.replicationSlot(instance));
-        writeStandbySettings(instance, primaryPort);
+        pgCtl.configureStandby(layout.dataDir(instance), layout.replicationConninfo(instance, primaryPort),
+                ClusterNames.replicationSlot(instance));
         writeConfig(instance, shared);
         start(instance, serial);
     }
@@ -122,7 +123,8 @@ final class LocalInstances {
                     + superuser.username() + " dbname=postgres passfile=" + passfile);
             deleteTree(passfile);
             if (rewind.ok()) {
-                writeStandbySettings(instance, primaryPort);
+                pgCtl.configureStandby(layout.dataDir(instance), layout.replicationConninfo(instance, primaryPort),
+                ClusterNames.replicationSlot(instance));
                 writeConfig(instance, shared);
                 start(instance, serial);
                 return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_REWIND;
@@ -208,18 +210,6 @@ final class LocalInstances {
         } catch (SQLException e) {
             throw new PghaException("cannot create the replication slot of " + instance + ": " + e.getMessage(), e);
         }
-    }
-
-    /** standby.signal and the primary connection, in postgresql.auto.conf where ALTER SYSTEM can change them later. */
-    private void writeStandbySettings(String instance, int primaryPort) {
-        Path data = layout.dataDir(instance);
-        String auto = readOrEmpty(data.resolve("postgresql.auto.conf")).lines()
-                .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
-                .reduce("", (a, l) -> a + l + "\n");
-        auto += "primary_conninfo = " + Sql.literal(layout.replicationConninfo(instance, primaryPort)) + "\n"
-                + "primary_slot_name = " + Sql.literal(ClusterNames.replicationSlot(instance)) + "\n";
-        writeOwned(data.resolve("postgresql.auto.conf"), auto);
-        writeOwned(data.resolve("standby.signal"), "");
     }
 
     private void prepareInstanceDir(String instance, Credentials replication) {

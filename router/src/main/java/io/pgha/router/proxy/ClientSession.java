@@ -952,14 +952,7 @@ final class ClientSession implements ServerConnection.Listener {
         heldBack = null;
         retrying = false;
         expects.clear();
-        ServerConnection s = server;
-        ServerPool p = pool;
-        server = null;
-        pool = null;
-        router.detachedServer();
-        resumeServer();
-        s.listener(null);
-        p.release(s);
+        ServerConnection s = releaseServer();
         LOG.debugf("read refused by standby %s, running it on the primary", s.key().server());
         pending.addAll(again);
         acquire(Route.PRIMARY, true);
@@ -980,10 +973,8 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    /** Gives the server connection back to its pool. */
-    private void detach() {
-        endRetryWindow();
-        flushAll();
+    /** Unhooks the server connection from this client and gives it back to its pool; returns it. */
+    private ServerConnection releaseServer() {
         ServerConnection s = server;
         ServerPool p = pool;
         server = null;
@@ -991,8 +982,16 @@ final class ClientSession implements ServerConnection.Listener {
         router.detachedServer();
         resumeServer();
         s.listener(null);
-        router.events.transactionFinished(System.nanoTime() - attachedAt);
         p.release(s);
+        return s;
+    }
+
+    /** Gives the server connection back to its pool. */
+    private void detach() {
+        endRetryWindow();
+        flushAll();
+        router.events.transactionFinished(System.nanoTime() - attachedAt);
+        releaseServer();
         if (primaryTransaction && !primaryOnly && router.replay != null) {
             primaryTransaction = false;
             io.vertx.core.Future<Long> asked = router.replay.commitPosition();
