@@ -3,12 +3,17 @@ package io.pgha.router.proxy;
 import io.pgha.router.pool.ServerPool;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.lang.management.GarbageCollectorMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -23,6 +28,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -139,12 +146,43 @@ class RobustnessProxyTest {
         return b;
     }
 
+    /**
+     * Heap still in use after the most recent collection, summed over the heap pools: what the
+     * process keeps, without the garbage that plain heap usage also counts.
+     */
+    private static long liveHeapAfterLastGc() {
+        long live = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
+                live += pool.getCollectionUsage().getUsed();
+            }
+        }
+        return live;
+    }
+
+    private static long liveHeapNow() {
+        System.gc();
+        return liveHeapAfterLastGc();
+    }
+
+    /** Live heap may grow this much while the router is fuzzed: every message is bounded by MAX_MESSAGE. */
+    static final long MAX_LIVE_HEAP_GROWTH = 64L * 1024 * 1024;
+    /** Netty's pooled direct memory (socket buffers) stays below this: a few arena chunks, not one per message. */
+    static final long MAX_DIRECT_MEMORY = 256L * 1024 * 1024;
+
     @Test
     void fuzzManyConnectionsWhileAWellBehavedClientKeepsWorking() throws Exception {
+        long baseline = liveHeapNow();
+        AtomicLong peakLive = new AtomicLong(baseline);
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicLong goodQueries = new AtomicLong();
         AtomicInteger goodFailures = new AtomicInteger();
         ExecutorService exec = Executors.newFixedThreadPool(7);
+        // the peak of what survives each collection while hostile connections come and go
+        NotificationListener afterEachGc = (notification, handback) -> peakLive.accumulateAndGet(liveHeapAfterLastGc(), Math::max);
+        for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            ((NotificationEmitter) gc).addNotificationListener(afterEachGc, null, null);
+        }
         try {
             Future<?> good = exec.submit(() -> {
                 try (Connection c = fx.connect(); Statement s = c.createStatement()) {
@@ -199,10 +237,18 @@ class RobustnessProxyTest {
             }
             running.set(false);
             good.get(30, TimeUnit.SECONDS);
-            System.out.printf("fuzz: %d hostile messages sent, %d well-behaved queries answered meanwhile%n", sent.get(), goodQueries.get());
+            long after = liveHeapNow();
+            long direct = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+            System.out.printf("fuzz: %d hostile messages sent, %d well-behaved queries answered meanwhile;"
+                            + " live heap %d MiB before, peak %d MiB during, %d MiB after; pooled direct memory %d MiB%n",
+                    sent.get(), goodQueries.get(), baseline >> 20, peakLive.get() >> 20, after >> 20, direct >> 20);
             assertTrue(sent.get() >= 100_000, "sent " + sent.get());
             assertEquals(0, goodFailures.get());
             assertTrue(goodQueries.get() > 0);
+            assertTrue(peakLive.get() - baseline < MAX_LIVE_HEAP_GROWTH,
+                    "live heap grew by " + ((peakLive.get() - baseline) >> 20) + " MiB during the fuzz");
+            assertTrue(after - baseline < MAX_LIVE_HEAP_GROWTH / 4, "live heap kept " + ((after - baseline) >> 20) + " MiB after the fuzz");
+            assertTrue(direct < MAX_DIRECT_MEMORY, "pooled direct memory " + (direct >> 20) + " MiB");
             await().atMost(Duration.ofSeconds(10)).until(() -> fx.router.clientCount() == 0);
             // nothing of the hostile connections stays behind: no sessions, no cancel keys
             await().atMost(Duration.ofSeconds(10)).until(() -> fx.router.onLoopCount(() -> fx.router.sessions().size()) == 0);
@@ -216,6 +262,9 @@ class RobustnessProxyTest {
         } finally {
             running.set(false);
             exec.shutdownNow();
+            for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+                ((NotificationEmitter) gc).removeNotificationListener(afterEachGc);
+            }
         }
     }
 }
