@@ -1,6 +1,15 @@
 package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -9,14 +18,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 
 import static io.pgha.e2e.ClusterE2ETest.value;
 import static org.awaitility.Awaitility.await;
@@ -31,7 +46,8 @@ class RouterE2ETest {
 
     @BeforeAll
     void up() throws Exception {
-        pgha = new Launcher();
+        // learn functions created during the test within a second instead of the default 30 s
+        pgha = new Launcher().env("PGHA_ROUTER_FUNCTION_REFRESH", "1s");
         pgha.run("up").ok();
     }
 
@@ -103,28 +119,161 @@ class RouterE2ETest {
 
     @Test
     @Order(5)
-    void pgbenchPreparedRunsThroughTheRouter() throws Exception {
+    void pgbenchRunsThroughTheRouterInEveryQueryMode() throws Exception {
         String uri = pgha.uri("--router");
+        pgbench(uri, "-i", "-s", "1", "-q");
+        for (String mode : List.of("simple", "extended", "prepared")) {
+            String out = pgbench(uri, "-M", mode, "-c", "4", "-t", "50", "-n");
+            assertTrue(out.contains("number of transactions actually processed: 200/200"), mode + ": " + out);
+            assertTrue(out.contains("number of failed transactions: 0"), mode + ": " + out);
+        }
+    }
+
+    private static String pgbench(String uri, String... args) throws Exception {
         Properties credentials = Launcher.credentials(uri);
-        int port = java.net.URI.create(uri).getPort();
-        for (List<String> cmd : List.of(
-                List.of("/usr/lib/postgresql/15/bin/pgbench", "-i", "-s", "1", "-q"),
-                List.of("/usr/lib/postgresql/15/bin/pgbench", "-M", "prepared", "-c", "4", "-t", "50", "-n"))) {
-            List<String> full = new java.util.ArrayList<>(cmd);
-            full.addAll(List.of("-h", "127.0.0.1", "-p", Integer.toString(port), "-U", credentials.getProperty("user"), "app"));
-            ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true);
-            pb.environment().put("PGPASSWORD", credentials.getProperty("password"));
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes());
-            assertEquals(0, p.waitFor(), out);
-            if (cmd.contains("-M")) {
-                assertTrue(out.contains("number of failed transactions: 0"), out);
+        java.net.URI u = java.net.URI.create(uri);
+        List<String> cmd = new ArrayList<>(List.of("/usr/lib/postgresql/15/bin/pgbench"));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("-h", u.getHost(), "-p", Integer.toString(u.getPort()), "-U", credentials.getProperty("user"),
+                u.getPath().substring(1)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", credentials.getProperty("password"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), String.join(" ", args) + ": " + out);
+        return out;
+    }
+
+    private int primaryPort() {
+        return pgha.instance(pgha.status().get("currentPrimary").asText()).get("port").asInt();
+    }
+
+    private Set<Integer> standbyPorts() {
+        Set<Integer> ports = new TreeSet<>();
+        for (JsonNode i : pgha.status().get("instances")) {
+            if (!i.get("name").asText().equals(pgha.status().get("currentPrimary").asText())) {
+                ports.add(i.get("port").asInt());
+            }
+        }
+        return ports;
+    }
+
+    @Test
+    @Order(6)
+    void theVertxClientWorksThroughTheRouter() throws Exception {
+        String uri = pgha.uri("--router");
+        java.net.URI u = java.net.URI.create(uri);
+        Properties credentials = Launcher.credentials(uri);
+        Vertx vertx = Vertx.vertx();
+        try {
+            // cached prepared statements are named ones: the router re-prepares them on whichever server runs them
+            Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
+                    .connectingTo(new PgConnectOptions().setHost(u.getHost()).setPort(u.getPort()).setDatabase(u.getPath().substring(1))
+                            .setUser(credentials.getProperty("user")).setPassword(credentials.getProperty("password"))
+                            .setCachePreparedStatements(true))
+                    .using(vertx).build();
+            assertTrue(standbyPorts().contains(result(pool.query("SELECT inet_server_port()").execute()).iterator().next().getInteger(0)),
+                    "a simple-protocol read runs on a standby");
+            result(pool.query("CREATE TABLE IF NOT EXISTS vertx_items (id serial PRIMARY KEY, note text)").execute());
+            Row written = result(pool.preparedQuery("INSERT INTO vertx_items (note) VALUES ($1) RETURNING inet_server_port()")
+                    .execute(Tuple.of("vertx"))).iterator().next();
+            assertEquals(primaryPort(), written.getInteger(0), "a prepared write runs on the primary");
+            List<Future<RowSet<Row>>> reads = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                reads.add(pool.preparedQuery("SELECT $1::int + 1").execute(Tuple.of(i)));
+            }
+            for (int i = 0; i < reads.size(); i++) {
+                assertEquals(i + 1, result(reads.get(i)).iterator().next().getInteger(0), "pipelined prepared read " + i);
+            }
+            int inTransaction = result(pool.withTransaction(c -> c.query("SELECT inet_server_port()").execute()))
+                    .iterator().next().getInteger(0);
+            assertEquals(primaryPort(), inTransaction, "a read-write transaction runs on the primary");
+            result(pool.close());
+        } finally {
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static <T> T result(Future<T> f) throws Exception {
+        return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** The port in the first column of the first row: where the router ran the statement. */
+    private static int ranOn(Statement s, String sql) throws SQLException {
+        try (ResultSet rs = s.executeQuery(sql)) {
+            assertTrue(rs.next(), sql + " returned no row");
+            return rs.getInt(1);
+        }
+    }
+
+    /** Runs statements bracketed by {@code begin} and COMMIT; returns where the inner statement ran. */
+    private static int ranInTransaction(Statement s, String begin, String... statements) throws SQLException {
+        s.execute(begin);
+        for (int i = 0; i < statements.length - 1; i++) {
+            s.execute(statements[i]);
+        }
+        int port = ranOn(s, statements[statements.length - 1]);
+        s.execute("COMMIT");
+        return port;
+    }
+
+    @Test
+    @Order(7)
+    void everyStatementRunsWhereItMust() throws Exception {
+        try (Connection c = router(); Statement s = c.createStatement()) {
+            s.execute("CREATE SEQUENCE IF NOT EXISTS routed_ids");
+            s.execute("CREATE OR REPLACE FUNCTION routed_volatile() RETURNS int LANGUAGE sql VOLATILE AS 'SELECT 1'");
+            s.execute("CREATE OR REPLACE FUNCTION routed_stable() RETURNS int LANGUAGE sql STABLE AS 'SELECT 1'");
+        }
+        int primary = primaryPort();
+        Set<Integer> standbys = standbyPorts();
+        for (String mode : List.of("simple", "extended")) {
+            // a separate reader that never writes: read-your-writes does not keep it on the primary
+            try (Connection reader = router("preferQueryMode", mode, "prepareThreshold", "1"); Statement r = reader.createStatement();
+                 Connection writer = router("preferQueryMode", mode, "prepareThreshold", "1"); Statement w = writer.createStatement()) {
+                // the router learns user functions from pg_proc: wait until it knows the new volatile one
+                await().atMost(Duration.ofSeconds(30)).until(() -> ranOn(r, "SELECT inet_server_port(), routed_volatile()") == primary);
+                for (String read : List.of(
+                        "SELECT inet_server_port()",
+                        "SELECT inet_server_port(), random(), now(), clock_timestamp(), pg_is_in_recovery()",
+                        "SELECT inet_server_port(), count(*) FROM routed",
+                        "WITH r AS (SELECT id FROM routed) SELECT inet_server_port(), (SELECT count(*) FROM r)",
+                        "SELECT inet_server_port(), routed_stable()")) {
+                    assertTrue(standbys.contains(ranOn(r, read)), mode + ": on a standby: " + read);
+                }
+                assertTrue(standbys.contains(ranInTransaction(r, "BEGIN READ ONLY", "SELECT inet_server_port()")),
+                        mode + ": a read-only transaction on a standby");
+                for (String write : List.of(
+                        "INSERT INTO routed VALUES (10) RETURNING inet_server_port()",
+                        "UPDATE routed SET id = 10 WHERE id = 10 RETURNING inet_server_port()",
+                        "WITH d AS (DELETE FROM routed WHERE id = -1 RETURNING id) SELECT inet_server_port()",
+                        "WITH i AS (INSERT INTO routed VALUES (11) RETURNING id) SELECT inet_server_port() FROM i",
+                        "SELECT inet_server_port() FROM routed LIMIT 1 FOR UPDATE",
+                        "SELECT inet_server_port() FROM routed LIMIT 1 FOR SHARE",
+                        "SELECT inet_server_port(), nextval('routed_ids')",
+                        "SELECT inet_server_port(), currval('routed_ids')",
+                        "SELECT inet_server_port(), txid_current()",
+                        "SELECT inet_server_port(), pg_current_xact_id()",
+                        "SELECT inet_server_port(), pg_current_wal_lsn()",
+                        "SELECT inet_server_port(), pg_advisory_xact_lock(7)",
+                        "SELECT inet_server_port(), pg_notify('routed', 'x')",
+                        "SELECT inet_server_port(), set_config('application_name', 'e2e', true)",
+                        "SELECT inet_server_port(), lo_unlink(lo_create(0))",
+                        "SELECT inet_server_port(), routed_volatile()",
+                        "/* pgha:primary */ SELECT inet_server_port()")) {
+                    assertEquals(primary, ranOn(w, write), mode + ": on the primary: " + write);
+                }
+                assertEquals(primary, ranInTransaction(w, "BEGIN", "SELECT inet_server_port()"), mode + ": explicit transaction");
+                assertEquals(primary, ranInTransaction(w, "BEGIN ISOLATION LEVEL SERIALIZABLE", "SELECT inet_server_port()"),
+                        mode + ": serializable");
+                assertEquals(primary, ranInTransaction(w, "BEGIN", "LOCK TABLE routed IN SHARE MODE", "SELECT inet_server_port()"),
+                        mode + ": LOCK");
             }
         }
     }
 
     @Test
-    @Order(6)
+    @Order(20)
     void afterAFailoverTheSameClientWritesToTheNewPrimary() throws Exception {
         try (Connection c = router(); Statement s = c.createStatement()) {
             s.execute("INSERT INTO routed VALUES (2)");
