@@ -14,6 +14,8 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.Sql;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.provisioner.model.Divergence;
+import io.pgha.provisioner.model.InstanceFacts;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,6 +44,7 @@ import java.util.stream.Stream;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,7 +57,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  *   <li>pg-2 (A) is detached before the last writes, then promoted: timeline 2 forks there;</li>
  *   <li>pg-3 (B) receives those writes: it is ahead of the fork and must be rewound;</li>
- *   <li>pg-4 (C) is detached even earlier: it is behind the fork and follows timeline 2 itself.</li>
+ *   <li>pg-4 (C) is detached even earlier: it is behind the fork. Its re-point is held back until
+ *       pg-3's rewind is done, so that it sits on timeline 1 without streaming for longer than the
+ *       grace period (what the rule must tolerate); then it follows timeline 2 by itself.</li>
  * </ul>
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -144,10 +149,7 @@ class DivergedStandbyTest {
             exec(PROMOTED, "SELECT pg_create_physical_replication_slot(" + Sql.literal(slot) + ", true) "
                     + "WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = " + Sql.literal(slot) + ")");
         }
-        for (String n : List.of(AHEAD, BEHIND)) {
-            exec(n, "ALTER SYSTEM SET primary_conninfo = " + Sql.literal(layout.replicationConninfo(n, port(PROMOTED))));
-            exec(n, "SELECT pg_reload_conf()");
-        }
+        repoint(AHEAD);
         exec(PROMOTED, "INSERT INTO t VALUES ('timeline 2')");
     }
 
@@ -172,14 +174,23 @@ class DivergedStandbyTest {
     @Test
     @Order(2)
     void aStandbyBehindTheForkFollowsWithoutARestart() throws Exception {
+        // pg-3's rewind came a grace period after it was first seen ahead; pg-4 was not streaming, on
+        // timeline 1, all that time: suspect, but behind the fork, so it was left alone
+        await().atMost(LONG).until(() -> instance(AHEAD).rejoinedBy != null);
+        InstanceFacts primary = InstanceProbe.look(PROMOTED, layout.dataDir(PROMOTED), port(PROMOTED), superuser);
+        InstanceFacts behind = InstanceProbe.look(BEHIND, layout.dataDir(BEHIND), port(BEHIND), superuser);
+        assertEquals(1, behind.wal().timeline());
+        assertTrue(Divergence.suspect(primary, behind));
+        assertFalse(Divergence.aheadOfFork(primary, behind, InstanceProbe.history(port(PROMOTED), superuser, 2)));
+        assertEquals(behindPid, PgCtl.postmasterPid(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
+
+        repoint(BEHIND);
         awaitStreamingOnTimeline2(BEHIND);
         await().atMost(LONG).until(() -> count(BEHIND, "note = 'timeline 2'") == 1);
         // it was behind: what it missed of timeline 1 came from the new primary, which had it
         assertEquals(1, count(BEHIND, "note = 'before the fork'"));
         assertEquals(0, count(BEHIND, "note = 'lost with timeline 1'"));
         assertTrue(serverLog(BEHIND).contains("new target timeline is 2"), "pg-4 switched timelines by itself");
-        // checked after the other standby's rewind, so well past the grace period
-        await().atMost(LONG).until(() -> instance(AHEAD).rejoinedBy != null);
         assertEquals(behindPid, PgCtl.postmasterPid(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
         assertNull(instance(BEHIND).rejoinedBy);
     }
@@ -221,6 +232,12 @@ class DivergedStandbyTest {
 
     private int port(String instance) {
         return layout.instancePort(ClusterNames.serialOf(CLUSTER, instance).orElseThrow());
+    }
+
+    /** What StandbyWiring does: the standby's own connection string aimed at the new primary, and a reload. */
+    private void repoint(String standby) throws SQLException {
+        exec(standby, "ALTER SYSTEM SET primary_conninfo = " + Sql.literal(layout.replicationConninfo(standby, port(PROMOTED))));
+        exec(standby, "SELECT pg_reload_conf()");
     }
 
     private void detach(String standby) throws SQLException {
