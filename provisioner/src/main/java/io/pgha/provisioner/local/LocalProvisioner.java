@@ -232,6 +232,11 @@ public final class LocalProvisioner {
     private boolean rewindDiverged(PostgresCluster cluster, ProvisioningStatus provisioning, String primary, int primarySerial,
                                    Map<String, InstanceFacts> facts, Map<String, String> shared, Credentials superuser,
                                    Credentials replication) {
+        if (fenced(cluster, primary)) {
+            // a failover away from it is under way: a standby rewound onto its timeline would diverge again
+            aheadSince.clear();
+            return false;
+        }
         Instant now = clock.instant();
         InstanceFacts p = facts.get(primary);
         TimelineHistory history = null;
