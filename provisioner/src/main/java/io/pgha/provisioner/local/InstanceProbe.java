@@ -4,6 +4,7 @@ import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Sql;
 import io.pgha.provisioner.model.InstanceFacts;
+import io.pgha.provisioner.model.TimelineHistory;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,6 +19,20 @@ import java.util.Set;
 
 /** One look at a local instance: its postmaster, whether it answers, and its replication view. */
 final class InstanceProbe {
+    /** The primary's timeline is the one of the WAL file it writes now; pg_control names it only after a checkpoint. */
+    private static final String PRIMARY_WAL_SQL = "SELECT ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int, "
+            + "pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, false";
+    /**
+     * A standby's timeline is the highest one it holds WAL of: a WAL receiver that stopped no
+     * longer tells its timeline, and pg_control's lags until the next restartpoint, but WAL
+     * segment files are named after the timeline they belong to.
+     */
+    private static final String STANDBY_WAL_SQL = "SELECT greatest((SELECT received_tli FROM pg_stat_wal_receiver), "
+            + "(SELECT timeline_id FROM pg_control_checkpoint()), "
+            + "(SELECT max(('x' || substr(name, 1, 8))::bit(32)::int) FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$')), "
+            + "pg_wal_lsn_diff(greatest(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), '0/0')::bigint, "
+            + "coalesce((SELECT status = 'streaming' FROM pg_stat_wal_receiver), false)";
+
     private InstanceProbe() {
     }
 
@@ -47,9 +62,21 @@ final class InstanceProbe {
                     }
                 }
             }
-            return new InstanceFacts(name, pid.getAsLong(), true, inRecovery, streaming, slots, lag);
+            InstanceFacts.Wal wal;
+            try (ResultSet rs = s.executeQuery(inRecovery ? STANDBY_WAL_SQL : PRIMARY_WAL_SQL)) {
+                rs.next();
+                wal = new InstanceFacts.Wal(rs.getInt(1), rs.getLong(2), rs.getBoolean(3));
+            }
+            return new InstanceFacts(name, pid.getAsLong(), true, inRecovery, streaming, slots, lag, wal);
         } catch (SQLException e) {
-            return new InstanceFacts(name, pid.getAsLong(), false, null, Set.of(), Set.of(), Map.of());
+            return new InstanceFacts(name, pid.getAsLong(), false, null, Set.of(), Set.of(), Map.of(), null);
+        }
+    }
+
+    /** The history of the timeline {@code timeline} from the server that is on it. */
+    static TimelineHistory history(int port, Credentials superuser, int timeline) throws SQLException {
+        try (Connection c = Sql.connect(port, superuser, "postgres")) {
+            return TimelineHistory.parse(Sql.value(c, "SELECT pg_read_file(?)", TimelineHistory.file(timeline)));
         }
     }
 }

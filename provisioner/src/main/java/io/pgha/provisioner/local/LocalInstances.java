@@ -2,6 +2,7 @@ package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.RouterAuth;
+import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.OsUser;
@@ -107,31 +108,33 @@ final class LocalInstances {
     }
 
     /**
-     * Brings a former primary back as a standby of {@code primaryPort}'s timeline: pg_rewind, or
-     * a fresh clone when rewind fails. Returns how it was done.
+     * Brings back, as a standby of {@code primaryPort}'s timeline, an instance that holds WAL the
+     * primary's history does not (a former primary, a standby ahead of the fork point): stops it,
+     * then pg_rewind, or a fresh clone when rewind fails. Returns how it was done.
      */
     String rejoin(String instance, int serial, Map<String, String> shared, int primaryPort, Credentials superuser,
-                  Credentials replication, boolean forceClone) {
+                  Credentials replication) {
         Path data = layout.dataDir(instance);
         pgCtl.stop(data, PgCtl.StopMode.FAST);
         ensureSlot(primaryPort, superuser, instance);
-        if (!forceClone) {
-            Path passfile = layout.instanceDir(instance).resolve("rewind-pgpass");
-            // pg_rewind needs a superuser connection; the password travels in a private passfile, removed after
-            writeOwned(passfile, "*:*:*:" + superuser.username() + ":" + superuser.password() + "\n");
-            Processes.Result rewind = pgCtl.rewind(data, "host=" + LocalLayout.HOST + " port=" + primaryPort + " user="
-                    + superuser.username() + " dbname=postgres passfile=" + passfile);
-            deleteTree(passfile);
-            if (rewind.ok()) {
-                pgCtl.configureStandby(layout.dataDir(instance), layout.replicationConninfo(instance, primaryPort),
-                ClusterNames.replicationSlot(instance));
-                writeConfig(instance, shared);
-                start(instance, serial);
-                return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_REWIND;
-            }
+        // pg_rewind takes the source's timeline from its pg_control, which names the new timeline
+        // only after a checkpoint; without one it would find nothing to rewind
+        checkpoint(primaryPort, superuser);
+        Path passfile = layout.instanceDir(instance).resolve("rewind-pgpass");
+        // pg_rewind needs a superuser connection; the password travels in a private passfile, removed after
+        writeOwned(passfile, "*:*:*:" + superuser.username() + ":" + superuser.password() + "\n");
+        Processes.Result rewind = pgCtl.rewind(data, "host=" + LocalLayout.HOST + " port=" + primaryPort + " user="
+                + superuser.username() + " dbname=postgres passfile=" + passfile);
+        deleteTree(passfile);
+        if (rewind.ok()) {
+            pgCtl.configureStandby(layout.dataDir(instance), layout.replicationConninfo(instance, primaryPort),
+                    ClusterNames.replicationSlot(instance));
+            writeConfig(instance, shared);
+            start(instance, serial);
+            return ProvisioningStatus.Instance.REJOINED_BY_REWIND;
         }
         createStandby(instance, serial, shared, primaryPort, superuser, replication);
-        return io.pgha.api.v1.cluster.ProvisioningStatus.Instance.REJOINED_BY_CLONE;
+        return ProvisioningStatus.Instance.REJOINED_BY_CLONE;
     }
 
     private void discardUnrecorded(String instance) {
@@ -200,6 +203,14 @@ final class LocalInstances {
 
     void deleteInstanceFiles(String instance) {
         deleteTree(layout.instanceDir(instance));
+    }
+
+    private static void checkpoint(int port, Credentials superuser) {
+        try (Connection c = Sql.connect(port, superuser, "postgres"); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            throw new PghaException("cannot checkpoint the instance on port " + port + ": " + e.getMessage(), e);
+        }
     }
 
     private void ensureSlot(int primaryPort, Credentials superuser, String instance) {

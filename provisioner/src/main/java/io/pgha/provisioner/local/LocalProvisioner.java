@@ -15,13 +15,16 @@ import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.PgCtl;
+import io.pgha.provisioner.model.Divergence;
 import io.pgha.provisioner.model.InstanceFacts;
 import io.pgha.provisioner.model.InstancePlan;
 import io.pgha.provisioner.model.PostgresConfig;
 import io.pgha.provisioner.model.Readiness;
+import io.pgha.provisioner.model.TimelineHistory;
 import io.pgha.local.store.FileResourceStore;
 import org.jboss.logging.Logger;
 
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,8 +40,9 @@ import java.util.stream.Collectors;
 /**
  * The local platform's reconciler: one pass makes at most one provisioning step towards the spec
  * (bootstrap the primary, add or remove one standby, rejoin one former primary, restart one
- * crashed standby) and then reports phase, provisioning and the Ready condition. It runs on one
- * thread, again and again; every pass starts from what is on disk and in the store.
+ * crashed standby, rewind one standby ahead of the primary's fork point) and then reports phase,
+ * provisioning and the Ready condition. It runs on one thread, again and again; every pass starts
+ * from what is on disk and in the store.
  */
 public final class LocalProvisioner {
     private static final Logger LOG = Logger.getLogger(LocalProvisioner.class);
@@ -51,11 +55,20 @@ public final class LocalProvisioner {
     /** How long a crashed standby stays down before it is restarted, so that its crash is visible. */
     private final Duration restartDelay;
     private final Map<String, Instant> downSince = new HashMap<>();
+    /**
+     * How long a standby must be seen ahead of the primary's fork point before it is rewound: the
+     * monitor re-points standbys after a failover, and the rule is checked again over that time
+     * rather than trusted from one look.
+     */
+    private final Duration divergedGrace;
+    private final Map<String, Instant> aheadSince = new HashMap<>();
     /** Set by {@link #stopAll}: passes do nothing until the next apply, so nothing restarts what pgha down stopped. */
     private volatile boolean paused;
 
-    public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Duration restartDelay, Clock clock) {
+    public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Duration restartDelay,
+                            Duration divergedGrace, Clock clock) {
         this.restartDelay = restartDelay;
+        this.divergedGrace = divergedGrace;
         this.layout = layout;
         this.store = store;
         this.secrets = new LocalSecrets(layout);
@@ -127,7 +140,11 @@ public final class LocalProvisioner {
                 instances.reload(i.serial, superuser);
             }
         }
-        report(cluster, names, primary, superuser);
+        Map<String, InstanceFacts> facts = look(cluster, names, superuser);
+        if (rewindDiverged(cluster, provisioning, primary, primarySerial, facts, shared, superuser, replication)) {
+            return true;
+        }
+        report(cluster, primary, facts);
         return false;
     }
 
@@ -194,14 +211,9 @@ public final class LocalProvisioner {
                         + (fenced ? " is fenced" : " is down") + ": waiting for the monitor");
             } else if (wasPrimary && primaryRunning) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "former primary " + i.name + " rejoins as a standby of " + primary);
-                String how = instances.rejoin(i.name, i.serial, shared, instances.port(primarySerial), superuser, replication, false);
-                Integer timeline = Optional.ofNullable(cluster.getStatus().topology).map(t -> t.timeline).orElse(null);
-                record(cluster, p -> p.instance(i.name).ifPresent(x -> {
-                    x.rejoinedBy = how;
-                    x.rejoinedTimeline = timeline;
-                }), null);
+                rejoin(cluster, i, primarySerial, shared, superuser, replication);
                 return true;
-            } else if (!wasPrimary && (stoppedCleanly(i.name) || delayPassed(i.name, now, restartDelay))) {
+            } else if (!wasPrimary && (stoppedCleanly(i.name) || delayPassed(downSince, i.name, now, restartDelay))) {
                 progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "restarting standby " + i.name);
                 // after a switchover the standby's slot may not exist yet on the new primary
                 instances.startStandby(i.name, i.serial, primaryRunning ? instances.port(primarySerial) : null, superuser);
@@ -210,6 +222,68 @@ public final class LocalProvisioner {
             }
         }
         return false;
+    }
+
+    /**
+     * A standby that holds WAL of an older timeline beyond the point where the primary's timeline
+     * forked off it can never follow the primary (see {@link Divergence}): once it has been seen so
+     * for the grace period, it rejoins the way a former primary does.
+     */
+    private boolean rewindDiverged(PostgresCluster cluster, ProvisioningStatus provisioning, String primary, int primarySerial,
+                                   Map<String, InstanceFacts> facts, Map<String, String> shared, Credentials superuser,
+                                   Credentials replication) {
+        if (fenced(cluster, primary)) {
+            // a failover away from it is under way: a standby rewound onto its timeline would diverge again
+            aheadSince.clear();
+            return false;
+        }
+        Instant now = clock.instant();
+        InstanceFacts p = facts.get(primary);
+        TimelineHistory history = null;
+        for (InstanceFacts f : facts.values()) {
+            if (f.name().equals(primary) || !Divergence.suspect(p, f)) {
+                aheadSince.remove(f.name());
+                continue;
+            }
+            if (history == null) {
+                try {
+                    history = InstanceProbe.history(instances.port(primarySerial), superuser, p.wal().timeline());
+                } catch (SQLException | IllegalArgumentException e) {
+                    LOG.warnf("cannot read the history of timeline %d on %s: %s", p.wal().timeline(), primary, e.getMessage());
+                    return false;
+                }
+            }
+            if (!Divergence.aheadOfFork(p, f, history)) {
+                aheadSince.remove(f.name());
+                continue;
+            }
+            if (!aheadSince.containsKey(f.name())) {
+                LOG.infof("standby %s holds WAL of timeline %d beyond where %s's timeline %d forked off it: "
+                        + "rewinding it in %s unless it follows", f.name(), f.wal().timeline(), primary, p.wal().timeline(), divergedGrace);
+            }
+            if (delayPassed(aheadSince, f.name(), now, divergedGrace)) {
+                aheadSince.remove(f.name());
+                progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, "standby " + f.name() + " is ahead of the fork point of timeline "
+                        + p.wal().timeline() + ": it rejoins as a standby of " + primary);
+                rejoin(cluster, provisioning.instance(f.name()).orElseThrow(), primarySerial, shared, superuser, replication);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Brings {@code i} back as a standby of the primary through pg_rewind (or a fresh clone) and
+     * records how, and onto which timeline.
+     */
+    private void rejoin(PostgresCluster cluster, ProvisioningStatus.Instance i, int primarySerial, Map<String, String> shared,
+                        Credentials superuser, Credentials replication) {
+        String how = instances.rejoin(i.name, i.serial, shared, instances.port(primarySerial), superuser, replication);
+        Integer timeline = Optional.ofNullable(cluster.getStatus().topology).map(t -> t.timeline).orElse(null);
+        record(cluster, p -> p.instance(i.name).ifPresent(x -> {
+            x.rejoinedBy = how;
+            x.rejoinedTimeline = timeline;
+        }), null);
     }
 
     /** The monitor fenced it: it must never take writes again, whatever its data directory says. */
@@ -222,9 +296,9 @@ public final class LocalProvisioner {
         return instances.clusterState(instance).startsWith("shut down");
     }
 
-    private boolean delayPassed(String instance, Instant now, Duration delay) {
-        Instant since = downSince.computeIfAbsent(instance, k -> now);
-        return !now.isBefore(since.plus(delay));
+    private static boolean delayPassed(Map<String, Instant> since, String instance, Instant now, Duration delay) {
+        Instant first = since.computeIfAbsent(instance, k -> now);
+        return !now.isBefore(first.plus(delay));
     }
 
     /** The instances that will exist after this plan, so that the quorum names them all. */
@@ -241,12 +315,16 @@ public final class LocalProvisioner {
                 .orElseThrow(() -> new IllegalStateException("instances exist but no current primary is recorded"));
     }
 
-    private void report(PostgresCluster cluster, List<String> names, String primary, Credentials superuser) {
+    private Map<String, InstanceFacts> look(PostgresCluster cluster, List<String> names, Credentials superuser) {
         Map<String, InstanceFacts> facts = new LinkedHashMap<>();
         for (String n : names) {
             int serial = ClusterNames.serialOf(cluster.getMetadata().getName(), n).orElseThrow();
             facts.put(n, InstanceProbe.look(n, instances.dataDir(n), instances.port(serial), superuser));
         }
+        return facts;
+    }
+
+    private void report(PostgresCluster cluster, String primary, Map<String, InstanceFacts> facts) {
         Readiness readiness = Readiness.evaluate(cluster.getSpec().instances, primary, facts);
         Condition ready = new Condition(ConditionTypes.READY, readiness.ready() ? Condition.TRUE : Condition.FALSE,
                 readiness.ready() ? "ClusterReady" : "InstancesNotReady", readiness.message());

@@ -36,6 +36,10 @@ public class LocalRuntime {
     @ConfigProperty(name = "pgha.local.standby-restart-delay", defaultValue = "5s")
     Duration standbyRestartDelay;
 
+    /** How long a standby is seen ahead of the primary's fork point before the provisioner rewinds it. */
+    @ConfigProperty(name = "pgha.local.diverged-standby-grace", defaultValue = "10s")
+    Duration divergedStandbyGrace;
+
     private LocalLayout layout;
     private FileResourceStore store;
     private LocalSecrets secrets;
@@ -51,7 +55,8 @@ public class LocalRuntime {
         store = new FileResourceStore(layout.store());
         secrets = new LocalSecrets(layout);
         PgCtl pgCtl = new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog());
-        provisioner = new LocalProvisioner(layout, store, pgCtl, standbyRestartDelay, Clock.systemUTC());
+        provisioner = new LocalProvisioner(layout, store, pgCtl, standbyRestartDelay, divergedStandbyGrace,
+                Clock.systemUTC());
         loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-provisioner"));
         loop.schedule(this::pass, 0, TimeUnit.MILLISECONDS);
         LOG.infof("local provisioner watching %s", layout.home());

@@ -12,11 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReadinessTest {
     private static InstanceFacts primary(Set<String> streaming, Set<String> slots) {
-        return new InstanceFacts("pg-1", 10L, true, false, streaming, slots, Map.of());
+        return new InstanceFacts("pg-1", 10L, true, false, streaming, slots, Map.of(), null);
     }
 
     private static InstanceFacts standby(String name) {
-        return new InstanceFacts(name, 11L, true, true, Set.of(), Set.of(), Map.of());
+        return new InstanceFacts(name, 11L, true, true, Set.of(), Set.of(), Map.of(), null);
     }
 
     private static Map<String, InstanceFacts> facts(InstanceFacts... all) {
@@ -52,7 +52,7 @@ class ReadinessTest {
 
     @Test
     void primaryInRecoveryIsNotReady() {
-        Readiness r = Readiness.evaluate(1, "pg-1", facts(new InstanceFacts("pg-1", 1L, true, true, Set.of(), Set.of(), Map.of())));
+        Readiness r = Readiness.evaluate(1, "pg-1", facts(new InstanceFacts("pg-1", 1L, true, true, Set.of(), Set.of(), Map.of(), null)));
         assertFalse(r.ready());
     }
 }
