@@ -45,9 +45,6 @@ public final class InstancePod {
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
-    /** Role values of the {@link Labels#ROLE} label. */
-    public static final String ROLE_PRIMARY = "primary";
-    public static final String ROLE_STANDBY = "standby";
     /** How long a primary that reaches neither the API server nor a peer keeps passing its liveness check. */
     public static final int DEFAULT_ISOLATION_SECONDS = 30;
 

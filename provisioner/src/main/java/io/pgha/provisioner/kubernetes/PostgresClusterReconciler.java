@@ -259,7 +259,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         }
         try {
             resource.subresource("status").patch(PatchContext.of(PatchType.JSON),
-                    ClusterStatusView.jsonPatch(fresh.getMetadata().getResourceVersion(), fresh.getStatus() != null, patch));
+                    ClusterStatusView.jsonPatch(fresh.getMetadata().getResourceVersion(), fresh.getStatus(), patch));
         } catch (KubernetesClientException e) {
             // 409/422: the test of the resourceVersion failed, someone wrote in between
             if (e.getCode() != 409 && e.getCode() != 422) {
