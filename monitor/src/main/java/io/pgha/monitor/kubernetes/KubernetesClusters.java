@@ -58,8 +58,8 @@ final class KubernetesClusters implements ClusterSource {
             try {
                 return Optional.of(resource.subresource("status").patch(PatchContext.of(PatchType.JSON), patch.get()));
             } catch (KubernetesClientException e) {
-                // 409/422: the test of the resourceVersion failed, someone wrote in between
-                if ((e.getCode() != 409 && e.getCode() != 422) || attempt == ATTEMPTS) {
+                // 409: the resourceVersion precondition failed, someone wrote in between
+                if (e.getCode() != 409 || attempt == ATTEMPTS) {
                     throw e;
                 }
             }

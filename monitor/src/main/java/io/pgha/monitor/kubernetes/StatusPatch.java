@@ -11,9 +11,10 @@ import java.util.Optional;
 
 /**
  * The monitor's write of a PostgresCluster status: a JSON patch (RFC 6902) of the status
- * subresource that first tests the resourceVersion the change was computed from, so that a
- * concurrent writer (the provisioner) makes it fail and be computed again rather than be
- * overwritten, then replaces {@code topology} and {@code conditions} when they changed. The
+ * subresource that sets the resourceVersion the change was computed from (the API server takes a
+ * resourceVersion in the patched object as a precondition: a concurrent writer, the provisioner,
+ * makes it fail with 409 and the change is computed again rather than overwriting that write),
+ * then replaces {@code topology} and {@code conditions} when they changed. The
  * conditions were computed from the current ones by setting only the monitor's own types, so the
  * provisioner's Ready and SpecValid pass through untouched; phase, observedGeneration and
  * provisioning are never in the patch. The provisioner patches the same way. Pure.
@@ -44,7 +45,7 @@ final class StatusPatch {
         if (before == null) {
             ops.add(0, op("add", "/status", Map.of()));
         }
-        ops.add(0, op("test", "/metadata/resourceVersion", resourceVersion));
+        ops.add(0, op("add", "/metadata/resourceVersion", resourceVersion));
         return Optional.of(JSON.asJson(ops));
     }
 
