@@ -1,9 +1,7 @@
 package io.pgha.monitor.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -29,8 +27,6 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,17 +60,7 @@ class KubernetesAdaptersMockTest {
 
     @BeforeAll
     static void crd() throws IOException {
-        CustomResourceDefinition crd = client.getKubernetesSerialization().unmarshal(Files.readString(
-                repo().resolve("kustomize/base/crds/postgresclusters.pgha.io-v1.yml")), CustomResourceDefinition.class);
-        client.resource(crd).create();
-    }
-
-    static Path repo() {
-        Path dir = Path.of("").toAbsolutePath();
-        while (!Files.exists(dir.resolve("kustomize"))) {
-            dir = dir.getParent();
-        }
-        return dir;
+        MockApi.installCrd(client);
     }
 
     @BeforeEach
@@ -163,24 +149,11 @@ class KubernetesAdaptersMockTest {
     // ---------------------------------------------------------------- role labels and fencing
 
     private Pod pod(String name, String role, String ip, int port, boolean ready) {
-        Map<String, String> labels = new LinkedHashMap<>();
-        labels.put(Labels.CLUSTER, "pg");
-        labels.put(Labels.COMPONENT, Labels.COMPONENT_INSTANCE);
-        labels.put(Labels.INSTANCE, name);
-        labels.put(Labels.ROLE, role);
-        return client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).withLabels(labels).endMetadata()
-                .withNewSpec().addNewContainer().withName("postgres").withImage("postgres:15")
-                .addNewPort().withName(ClusterNames.INSTANCE_PORT_NAME).withContainerPort(port).endPort().endContainer().endSpec()
-                .withNewStatus().withPodIP(ip).addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
-                .endStatus().build()).create();
+        return MockApi.pod(client, ns, name, role, ip, port, ready);
     }
 
-    /** The pods the -rw service selects: the provisioner's selector, built from the same labels. */
     private List<String> readWriteEndpoints() {
-        Map<String, String> selector = Map.of(Labels.CLUSTER, "pg", Labels.COMPONENT, Labels.COMPONENT_INSTANCE,
-                Labels.ROLE, Labels.ROLE_PRIMARY);
-        return client.pods().inNamespace(ns).withLabels(selector).list().getItems().stream()
-                .map(p -> p.getMetadata().getName()).sorted().toList();
+        return MockApi.readWriteEndpoints(client, ns);
     }
 
     private Map<String, String> resourceVersions() {
