@@ -18,9 +18,12 @@ import java.util.Optional;
 /**
  * The monitor lease of one cluster as a {@code coordination.k8s.io/v1} Lease, the way client-go's
  * leader election uses one: the holder renews {@code renewTime}; anyone else takes it only once
- * {@code renewTime + leaseDurationSeconds} has passed. Every write is an update carrying the
- * resourceVersion that was read, so of two monitors racing for it one gets a 409 and counts the
- * lease as lost (create races the same way: the second create is a 409).
+ * it has not changed for {@code leaseDurationSeconds}, measured on this monitor's own clock from
+ * when it first saw the current version (as client-go does: the holder's {@code renewTime} comes
+ * from another machine's clock, and a skew between the two must not hand the lease over early).
+ * Every write is an update carrying the resourceVersion that was read, so of two monitors racing
+ * for it one gets a 409 and counts the lease as lost (create races the same way: the second
+ * create is a 409).
  */
 public final class KubernetesLease implements io.pgha.monitor.service.Lease {
     private final KubernetesClient client;
@@ -29,6 +32,9 @@ public final class KubernetesLease implements io.pgha.monitor.service.Lease {
     private final String identity;
     private final int durationSeconds;
     private final Clock clock;
+    /** The lease version this monitor saw last, and when it first saw it. */
+    private String observedVersion;
+    private Instant observedAt;
 
     public KubernetesLease(KubernetesClient client, String namespace, String name, String identity, Duration duration,
                            Clock clock) {
@@ -46,12 +52,12 @@ public final class KubernetesLease implements io.pgha.monitor.service.Lease {
     }
 
     @Override
-    public boolean tryAcquireOrRenew() {
+    public synchronized boolean tryAcquireOrRenew() {
         return tryAcquireOrRenew(resource().get());
     }
 
     /** The decision and the write, from the lease as read ({@code null}: there is none). */
-    boolean tryAcquireOrRenew(Lease current) {
+    synchronized boolean tryAcquireOrRenew(Lease current) {
         Instant now = clock.instant();
         try {
             if (current == null) {
@@ -63,7 +69,7 @@ public final class KubernetesLease implements io.pgha.monitor.service.Lease {
             }
             LeaseSpec spec = current.getSpec() == null ? new LeaseSpec() : current.getSpec();
             boolean mine = identity.equals(spec.getHolderIdentity());
-            if (!mine && !expired(spec, now)) {
+            if (!mine && !expired(current, now)) {
                 return false;
             }
             int transitions = spec.getLeaseTransitions() == null ? 0 : spec.getLeaseTransitions();
@@ -86,16 +92,16 @@ public final class KubernetesLease implements io.pgha.monitor.service.Lease {
     }
 
     @Override
-    public Optional<String> holder() {
+    public synchronized Optional<String> holder() {
         Lease current = resource().get();
-        if (current == null || current.getSpec() == null || expired(current.getSpec(), clock.instant())) {
+        if (current == null || current.getSpec() == null || expired(current, clock.instant())) {
             return Optional.empty();
         }
         return Optional.of(current.getSpec().getHolderIdentity());
     }
 
     @Override
-    public void release() {
+    public synchronized void release() {
         Lease current = resource().get();
         if (current == null || current.getSpec() == null || !identity.equals(current.getSpec().getHolderIdentity())) {
             return;
@@ -110,14 +116,21 @@ public final class KubernetesLease implements io.pgha.monitor.service.Lease {
         }
     }
 
-    /** Nobody holds it, or the holder has not renewed within the duration it announced. */
-    static boolean expired(LeaseSpec spec, Instant now) {
-        if (spec.getHolderIdentity() == null || spec.getHolderIdentity().isEmpty() || spec.getRenewTime() == null
-                || spec.getLeaseDurationSeconds() == null) {
+    /**
+     * Nobody holds it, or it has not changed for the duration the holder announced since this
+     * monitor first saw it as it is.
+     */
+    private boolean expired(Lease lease, Instant now) {
+        LeaseSpec spec = lease.getSpec();
+        if (spec.getHolderIdentity() == null || spec.getHolderIdentity().isEmpty() || spec.getLeaseDurationSeconds() == null) {
             return true;
         }
-        Instant renewed = spec.getRenewTime().toInstant();
-        return !now.isBefore(renewed.plusSeconds(spec.getLeaseDurationSeconds()));
+        String version = lease.getMetadata().getResourceVersion();
+        if (!version.equals(observedVersion)) {
+            observedVersion = version;
+            observedAt = now;
+        }
+        return !now.isBefore(observedAt.plusSeconds(spec.getLeaseDurationSeconds()));
     }
 
     /** A MicroTime field: microseconds, UTC. */

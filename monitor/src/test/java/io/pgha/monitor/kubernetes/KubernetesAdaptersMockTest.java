@@ -121,13 +121,32 @@ class KubernetesAdaptersMockTest {
         assertFalse(b.tryAcquireOrRenew(null));
         assertEquals("monitor-a", stored().getSpec().getHolderIdentity());
 
-        // both read the expired lease; a renews first, b's update carries the old resourceVersion
+        // b has seen this version; a then stalls past the lease; both read it, a renews first,
+        // and b's update carries the old resourceVersion
+        assertEquals(Optional.of("monitor-a"), b.holder());
         clock.advance(LEASE.plusSeconds(1));
         Lease read = stored();
         assertTrue(a.tryAcquireOrRenew(read));
         assertNotEquals(read.getMetadata().getResourceVersion(), stored().getMetadata().getResourceVersion());
         assertFalse(b.tryAcquireOrRenew(read), "409 on the resourceVersion: lost, not taken");
         assertEquals("monitor-a", stored().getSpec().getHolderIdentity());
+    }
+
+    @Test
+    void expiryIsMeasuredOnTheObserversClockNotTheHoldersRenewTime() {
+        // the holder's clock is an hour behind: its renewTime always looks long past
+        ManualClock behind = new ManualClock(clock.instant().minus(Duration.ofHours(1)));
+        KubernetesLease a = new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), "monitor-a", LEASE, behind);
+        KubernetesLease b = lease("monitor-b");
+        assertTrue(a.tryAcquireOrRenew());
+        for (int i = 0; i < 40; i++) {
+            clock.advance(Duration.ofMillis(250));
+            behind.advance(Duration.ofMillis(250));
+            assertTrue(a.tryAcquireOrRenew());
+            assertFalse(b.tryAcquireOrRenew(), "a renews: b must not take it, whatever renewTime says");
+        }
+        clock.advance(LEASE);
+        assertTrue(b.tryAcquireOrRenew(), "unchanged for the lease duration on b's clock: b takes it");
     }
 
     @Test
