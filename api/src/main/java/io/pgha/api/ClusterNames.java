@@ -24,6 +24,8 @@ public final class ClusterNames {
      * monitor reads the port to connect to from it.
      */
     public static final String INSTANCE_PORT_NAME = "postgres";
+    /** The PostgreSQL container of an instance pod, whose exit code tells how the server stopped. */
+    public static final String INSTANCE_CONTAINER = "postgres";
 
     private static final Pattern INSTANCE = Pattern.compile("^(.+)-([1-9][0-9]*)$");
 

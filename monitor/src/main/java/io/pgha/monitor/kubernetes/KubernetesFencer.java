@@ -3,11 +3,13 @@ package io.pgha.monitor.kubernetes;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.monitor.service.Fencer;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Fencing on Kubernetes: the old primary is taken out of the read-write service, then its pod is
@@ -29,9 +31,11 @@ import java.util.concurrent.TimeUnit;
  *   standby for the isolation timeout (bootstrap.sh {@code live}), and is stopped by its kubelet.</li>
  * </ol>
  *
- * The end of the old primary's WAL is not known here (pg_controldata runs inside the pod): a
- * planned fence reports none, so a switchover stops after the clean stop and the failover that
- * follows promotes the standby that received everything.
+ * The end of the old primary's WAL is not known here (pg_controldata would have to run inside the
+ * pod). After a planned stop the fence reports instead whether the server exited cleanly (exit
+ * code 0 in the pod's last status before it went): PostgreSQL does so only once its WAL senders
+ * handed every record to the standbys streaming from it, so what the switchover target received is
+ * the end ({@link Fencer.Result#handedOver()}).
  */
 final class KubernetesFencer implements Fencer {
     /** The instance pods' termination grace period is 60 s; this leaves the kubelet some slack. */
@@ -67,15 +71,35 @@ final class KubernetesFencer implements Fencer {
                     + "cut off, it stops itself after its isolation timeout)");
         }
         Duration wait = clean ? CLEAN_WAIT : KILL_WAIT;
+        AtomicReference<Pod> lastSeen = new AtomicReference<>(pod);
         try {
             // gone, or already recreated by the provisioner (another uid): either way the old server stopped
-            resource.waitUntilCondition(p -> p == null || !uid.equals(p.getMetadata().getUid()), wait.toMillis(),
-                    TimeUnit.MILLISECONDS);
+            resource.waitUntilCondition(p -> {
+                if (p != null && uid.equals(p.getMetadata().getUid())) {
+                    lastSeen.set(p);
+                    return false;
+                }
+                return true;
+            }, wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (KubernetesClientTimeoutException e) {
             return new Result(false, null, "out of the read-write service, but pod " + instance + " still runs after "
                     + wait.toSeconds() + " s");
         }
-        return new Result(true, null, "out of the read-write service, pod deleted"
-                + (clean ? " with a fast shutdown" : " within a second"));
+        if (!clean) {
+            return new Result(true, null, "out of the read-write service, pod deleted within a second");
+        }
+        Integer exit = exitCode(lastSeen.get());
+        return new Result(true, null, "out of the read-write service, pod deleted, postgres exited with "
+                + (exit == null ? "an unknown code" : "code " + exit), Integer.valueOf(0).equals(exit));
+    }
+
+    /** The exit code of the PostgreSQL container as the pod's status last showed it, if it had stopped. */
+    static Integer exitCode(Pod pod) {
+        if (pod.getStatus() == null || pod.getStatus().getContainerStatuses() == null) {
+            return null;
+        }
+        return pod.getStatus().getContainerStatuses().stream()
+                .filter(c -> ClusterNames.INSTANCE_CONTAINER.equals(c.getName()) && c.getState() != null && c.getState().getTerminated() != null)
+                .map(c -> c.getState().getTerminated().getExitCode()).findFirst().orElse(null);
     }
 }

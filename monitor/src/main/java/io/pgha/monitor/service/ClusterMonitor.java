@@ -558,9 +558,31 @@ public final class ClusterMonitor implements AutoCloseable {
         Fencer.Demotion demotion = f.clean() && at != null
                 ? new Fencer.Demotion(directory.replicationConninfo(f.instance(), at).toString(),
                 ClusterNames.replicationSlot(f.instance())) : null;
+        // checked before the stop: whether the candidate streamed from it, and so was handed its WAL at the end
+        boolean streamedToCandidate = last != null && last.isPrimary() && last.replicas().stream()
+                .anyMatch(x -> x.instance().equals(candidate) && "streaming".equals(x.state()));
         Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable(), demotion);
         LOG.infof("fencing %s: %s", f.instance(), r.detail());
-        return p.fenced(r.ok(), r.finalLsn(), r.detail());
+        Lsn end = r.finalLsn();
+        if (f.clean() && r.ok() && end == null && r.handedOver() && streamedToCandidate) {
+            end = handedOverEnd(candidate);
+        }
+        return p.fenced(r.ok(), end, r.detail());
+    }
+
+    /**
+     * The end of a cleanly stopped primary's WAL as the candidate that streamed from it received
+     * it (where the platform cannot read the stopped server's control file): its WAL senders
+     * exited only once the candidate had written everything up to the shutdown checkpoint.
+     */
+    private Lsn handedOverEnd(String candidate) {
+        InstanceObservation o = pool.observe(candidate);
+        if (!o.isStandby() || o.receiveLsn() == null) {
+            LOG.warnf("cannot read what %s received: %s", candidate, o.reachable() ? "not a standby" : o.error());
+            return null;
+        }
+        LOG.infof("%s received the old primary's WAL up to %s", candidate, o.receiveLsn());
+        return o.receiveLsn();
     }
 
     private Procedure.Step awaitCatchUp(Procedure p, Procedure.AwaitCatchUp a) {

@@ -1,5 +1,6 @@
 package io.pgha.monitor.kubernetes;
 
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
@@ -24,6 +25,8 @@ import io.pgha.monitor.service.RoleMarker;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -37,8 +40,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -220,6 +226,32 @@ class KubernetesAdaptersMockTest {
         var fenced = new KubernetesPlatform(client, Optional.of(ns), clock).fencer(ns, "pg").fence("pg-1", false, false, null);
         assertTrue(fenced.ok(), fenced.detail());
         assertEquals(List.of(), readWriteEndpoints());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0, true", "137, false"})
+    void aCleanFenceReportsAHandOverOnlyWhenPostgresExitedCleanly(int exitCode, boolean handedOver) throws Exception {
+        MockApi.pod(client, ns, "pg-1", Labels.ROLE_PRIMARY, "10.0.0.1", 5432, true, "test.pgha.io/kubelet");
+        var fence = CompletableFuture.supplyAsync(() -> new KubernetesPlatform(client, Optional.of(ns), clock)
+                .fencer(ns, "pg").fence("pg-1", true, true, null));
+        // the kubelet: the pod is marked deleted; the container stops, its exit code is reported, the pod goes
+        await().atMost(10, TimeUnit.SECONDS).until(() -> client.pods().inNamespace(ns).withName("pg-1").get()
+                .getMetadata().getDeletionTimestamp() != null);
+        assertEquals(List.of(), readWriteEndpoints(), "out of the -rw service before it stops");
+        assertFalse(fence.isDone(), "a planned fence waits for the pod to be gone");
+        client.pods().inNamespace(ns).withName("pg-1").editStatus(p -> {
+            p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName(ClusterNames.INSTANCE_CONTAINER)
+                    .withNewState().withNewTerminated().withExitCode(exitCode).endTerminated().endState().build()));
+            return p;
+        });
+        client.pods().inNamespace(ns).withName("pg-1").edit(p -> {
+            p.getMetadata().getFinalizers().clear();
+            return p;
+        });
+        var result = fence.get(30, TimeUnit.SECONDS);
+        assertTrue(result.ok(), result.detail());
+        assertEquals(handedOver, result.handedOver(), result.detail());
+        assertNull(result.finalLsn());
     }
 
     // ---------------------------------------------------------------- addressing, readiness, credentials

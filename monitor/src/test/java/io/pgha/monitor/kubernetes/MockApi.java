@@ -30,15 +30,20 @@ final class MockApi {
         client.resource(crd).create();
     }
 
-    /** An instance pod of cluster pg with the labels the provisioner gives it, at {@code ip:port}. */
-    static Pod pod(KubernetesClient client, String ns, String name, String role, String ip, int port, boolean ready) {
+    /**
+     * An instance pod of cluster pg with the labels the provisioner gives it, at {@code ip:port};
+     * with {@code finalizers} (a test's kubelet), deleting it only marks it deleted.
+     */
+    static Pod pod(KubernetesClient client, String ns, String name, String role, String ip, int port, boolean ready,
+                   String... finalizers) {
         Map<String, String> labels = new LinkedHashMap<>();
         labels.put(Labels.CLUSTER, "pg");
         labels.put(Labels.COMPONENT, Labels.COMPONENT_INSTANCE);
         labels.put(Labels.INSTANCE, name);
         labels.put(Labels.ROLE, role);
-        return client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).withLabels(labels).endMetadata()
-                .withNewSpec().addNewContainer().withName("postgres").withImage("postgres:15")
+        return client.resource(new PodBuilder().withNewMetadata().withName(name).withNamespace(ns).withLabels(labels)
+                .withFinalizers(finalizers).endMetadata()
+                .withNewSpec().addNewContainer().withName(ClusterNames.INSTANCE_CONTAINER).withImage("postgres:15")
                 .addNewPort().withName(ClusterNames.INSTANCE_PORT_NAME).withContainerPort(port).endPort().endContainer().endSpec()
                 .withNewStatus().withPodIP(ip).addNewCondition().withType("Ready").withStatus(ready ? "True" : "False").endCondition()
                 .endStatus().build()).create();

@@ -35,7 +35,7 @@ import java.util.Map;
 public final class InstancePod {
     public static final int PORT = 5432;
     public static final String PORT_NAME = ClusterNames.INSTANCE_PORT_NAME;
-    public static final String CONTAINER = "postgres";
+    public static final String CONTAINER = ClusterNames.INSTANCE_CONTAINER;
     /** The uid and gid of the postgres user in the official image. */
     public static final long POSTGRES_UID = 999;
     public static final String DATA_MOUNT = "/var/lib/postgresql/data";
