@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * Runs one {@link ClusterMonitor} per cluster the platform lists: finds the clusters (polling,
  * so it idles until one is applied), runs each one's rounds at its spec's check interval on a
  * thread of its own (a long failover of one cluster never delays the checks of another) and
- * renews every lease on one more thread.
+ * renews each one's lease on another (a slow lease write for one cluster never lets another
+ * cluster's lease lapse, nor does a long round).
  */
 public final class MonitorRunner implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MonitorRunner.class);
@@ -36,13 +37,16 @@ public final class MonitorRunner implements AutoCloseable {
     private final ClusterMonitor.Config config;
     private final Clock clock;
     private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-discovery"));
-    private final ScheduledExecutorService lease = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease"));
     /** By namespace/name. */
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private volatile boolean stopped;
 
-    /** A cluster's monitor and the thread its rounds run on. */
-    private record Watched(ClusterMonitor monitor, ScheduledExecutorService rounds) {
+    /** A cluster's monitor, the thread its rounds run on and the one that renews its lease. */
+    private record Watched(ClusterMonitor monitor, ScheduledExecutorService rounds, ScheduledExecutorService lease) {
+        void shutdownNow() {
+            rounds.shutdownNow();
+            lease.shutdownNow();
+        }
     }
 
     public MonitorRunner(Platform platform, Vertx vertx, MeterRegistry registry, String identity,
@@ -64,10 +68,6 @@ public final class MonitorRunner implements AutoCloseable {
     public MonitorRunner start() {
         LOG.infof("monitor %s watching %s", identity, platform.describe());
         discovery.execute(this::discover);
-        // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
-        // that much after the lease expired
-        long period = Math.max(100, config.leaseDuration().toMillis() / 20);
-        lease.scheduleWithFixedDelay(this::renew, 0, period, TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -119,9 +119,14 @@ public final class MonitorRunner implements AutoCloseable {
         LOG.infof("monitoring cluster %s/%s", namespace, name);
         ClusterMonitor monitor = new ClusterMonitor(namespace, name, platform, vertx, registry, identity, config, clock);
         monitor.renewLease();
-        Watched w = new Watched(monitor, Executors.newSingleThreadScheduledExecutor(r -> thread(r,
-                "pgha-monitor-rounds-" + key(namespace, name))));
+        String key = key(namespace, name);
+        Watched w = new Watched(monitor, Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-rounds-" + key)),
+                Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease-" + key)));
         w.rounds().execute(() -> round(w));
+        // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
+        // that much after the lease expired
+        long period = Math.max(100, config.leaseDuration().toMillis() / 20);
+        w.lease().scheduleWithFixedDelay(() -> renew(w), period, period, TimeUnit.MILLISECONDS);
         return w;
     }
 
@@ -137,16 +142,14 @@ public final class MonitorRunner implements AutoCloseable {
         }
     }
 
-    private void renew() {
-        for (Watched w : watched.values()) {
-            if (stopped) {
-                return;
-            }
-            try {
-                w.monitor().renewLease();
-            } catch (RuntimeException e) {
-                LOG.warnf("lease renewal for %s/%s failed: %s", w.monitor().namespace(), w.monitor().name(), e.getMessage());
-            }
+    private void renew(Watched w) {
+        if (stopped) {
+            return;
+        }
+        try {
+            w.monitor().renewLease();
+        } catch (RuntimeException e) {
+            LOG.warnf("lease renewal for %s/%s failed: %s", w.monitor().namespace(), w.monitor().name(), e.getMessage());
         }
     }
 
@@ -154,7 +157,8 @@ public final class MonitorRunner implements AutoCloseable {
     private static void stop(Watched w) {
         w.rounds().shutdown();
         awaitTermination(w.rounds());
-        w.rounds().shutdownNow();
+        w.shutdownNow();
+        awaitTermination(w.lease());
         w.monitor().close();
     }
 
@@ -162,23 +166,25 @@ public final class MonitorRunner implements AutoCloseable {
     public void halt() {
         stopped = true;
         discovery.shutdownNow();
-        lease.shutdownNow();
-        watched.values().forEach(w -> w.rounds().shutdownNow());
+        watched.values().forEach(Watched::shutdownNow);
         awaitTermination(discovery);
-        awaitTermination(lease);
-        watched.values().forEach(w -> awaitTermination(w.rounds()));
+        watched.values().forEach(w -> {
+            awaitTermination(w.rounds());
+            awaitTermination(w.lease());
+        });
     }
 
     @Override
     public void close() {
         stopped = true;
         discovery.shutdown();
-        lease.shutdown();
         List<Watched> all = new ArrayList<>(watched.values());
         watched.clear();
         all.forEach(w -> w.rounds().shutdown());
         all.forEach(w -> awaitTermination(w.rounds()));
         halt();
+        all.forEach(Watched::shutdownNow);
+        all.forEach(w -> awaitTermination(w.lease()));
         all.forEach(w -> w.monitor().close());
     }
 
