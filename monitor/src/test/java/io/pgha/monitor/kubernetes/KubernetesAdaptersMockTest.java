@@ -8,6 +8,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.v1.Condition;
@@ -59,6 +60,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @EnableKubernetesMockClient(crud = true)
 class KubernetesAdaptersMockTest {
     static KubernetesClient client;
+    static KubernetesMockServer server;
 
     private static final Duration LEASE = Duration.ofSeconds(5);
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-25T12:00:00Z"));
@@ -316,7 +318,7 @@ class KubernetesAdaptersMockTest {
     }
 
     @Test
-    void theTopologyPatchLeavesTheProvisionersStatusAloneAndANoChangeWriteIsNoRequest() {
+    void theTopologyPatchLeavesTheProvisionersStatusAloneAndANoChangeWriteIsNoRequest() throws InterruptedException {
         cluster();
         provisionerWrites("3 instances ready");
         ClusterSource clusters = new KubernetesPlatform(client, Optional.of(ns), clock).clusters();
@@ -334,7 +336,10 @@ class KubernetesAdaptersMockTest {
         assertEquals(Condition.FALSE, Conditions.find(read.getStatus().conditions, ConditionTypes.DEGRADED).orElseThrow().status);
 
         // the same write again: nothing changed, no request, the resourceVersion stays
+        int requests = server.getRequestCount();
         clusters.updateStatus(ns, "pg", s -> primary(s, "pg-2"));
+        assertEquals(requests + 1, server.getRequestCount(), "one GET of the cluster as it is, and no PATCH");
+        assertEquals("GET", server.getLastRequest().getMethod());
         assertEquals(read.getMetadata().getResourceVersion(),
                 clusters.get(ns, "pg").orElseThrow().getMetadata().getResourceVersion());
     }
