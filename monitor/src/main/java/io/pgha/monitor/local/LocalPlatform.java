@@ -38,10 +38,6 @@ public final class LocalPlatform implements Platform {
         this.clock = clock;
     }
 
-    public FileResourceStore store() {
-        return store;
-    }
-
     @Override
     public ClusterSource clusters() {
         return clusters;
