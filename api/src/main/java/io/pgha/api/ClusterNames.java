@@ -19,6 +19,14 @@ public final class ClusterNames {
     /** The least-privilege role the router uses to look up SCRAM verifiers. */
     public static final String ROUTER_AUTH_USER = "pgha_router";
 
+    /**
+     * The name of an instance pod's PostgreSQL container port: the services target it, and the
+     * monitor reads the port to connect to from it.
+     */
+    public static final String INSTANCE_PORT_NAME = "postgres";
+    /** The PostgreSQL container of an instance pod, whose exit code tells how the server stopped. */
+    public static final String INSTANCE_CONTAINER = "postgres";
+
     private static final Pattern INSTANCE = Pattern.compile("^(.+)-([1-9][0-9]*)$");
 
     /** Instance {@code serial} of the cluster, for example {@code pg-2}; also its pod and PVC name. */

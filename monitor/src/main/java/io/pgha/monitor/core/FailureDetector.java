@@ -13,10 +13,13 @@ public final class FailureDetector {
 
     /**
      * Whether a check passed: the instance answered, and the recorded primary answered as a
-     * primary (one that answers from recovery cannot take writes, so it counts as failed).
+     * primary (one that answers from recovery cannot take writes, so it counts as failed) and
+     * the platform counts it ready ({@code platformReady}: on Kubernetes its pod's Ready
+     * condition, which clients reach it by; locally always true). Only the primary's readiness
+     * counts: a standby is not ready while it does not stream, during every failover among others.
      */
-    public static boolean passed(InstanceObservation o, boolean recordedPrimary) {
-        return o.reachable() && !(recordedPrimary && o.isStandby());
+    public static boolean passed(InstanceObservation o, boolean recordedPrimary, boolean platformReady) {
+        return o.reachable() && !(recordedPrimary && (o.isStandby() || !platformReady));
     }
 
     /** Records one check; returns the number of consecutive failures now. */

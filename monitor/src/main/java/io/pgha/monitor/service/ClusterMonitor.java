@@ -10,9 +10,6 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
-import io.pgha.local.LocalLayout;
-import io.pgha.local.LocalSecrets;
-import io.pgha.local.store.FileResourceStore;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
@@ -20,7 +17,6 @@ import io.pgha.monitor.core.Lsn;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
 import io.pgha.monitor.core.TopologyReport;
-import io.pgha.monitor.local.LocalAddressing;
 import io.pgha.monitor.pg.Await;
 import io.pgha.monitor.pg.InstanceConnection;
 import io.vertx.core.Vertx;
@@ -84,11 +80,10 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private final String namespace;
     private final String name;
-    private final FileResourceStore store;
-    private final LocalSecrets secrets;
-    private final LocalAddressing addressing;
-    private final Vertx vertx;
+    private final ClusterSource clusters;
+    private final InstanceDirectory directory;
     private final Fencer fencer;
+    private final RoleMarker roles;
     private final LeaderElector elector;
     private final MonitorMetrics metrics;
     private final Config config;
@@ -109,22 +104,21 @@ public final class ClusterMonitor implements AutoCloseable {
     private List<TopologyStatus.Instance> lastWritten;
     private Instant lastWrite = Instant.EPOCH;
 
-    public ClusterMonitor(String namespace, String name, LocalLayout layout, FileResourceStore store, Vertx vertx,
-                          MeterRegistry registry, Fencer fencer, String identity, Config config, Clock clock) {
+    public ClusterMonitor(String namespace, String name, Platform platform, Vertx vertx, MeterRegistry registry,
+                          String identity, Config config, Clock clock) {
         this.namespace = namespace;
         this.name = name;
-        this.store = store;
-        this.secrets = new LocalSecrets(layout);
-        this.addressing = new LocalAddressing(layout);
-        this.vertx = vertx;
-        this.fencer = fencer;
+        this.clusters = platform.clusters();
+        this.directory = platform.instances(namespace, name);
+        this.fencer = platform.fencer(namespace, name);
+        this.roles = platform.roles(namespace, name);
         this.config = config;
         this.clock = clock;
         this.metrics = new MonitorMetrics(registry, name, clock);
-        this.pool = new InstancePool(vertx, addressing, clock);
-        this.wiring = new StandbyWiring(pool, addressing, () -> latest, clock);
-        this.elector = new LeaderElector(new io.pgha.local.store.FileLease(layout.lease(ClusterNames.monitorLease(name)),
-                identity, config.leaseDuration(), clock), identity, config.leaseDuration(), clock);
+        this.pool = new InstancePool(vertx, directory, clock);
+        this.wiring = new StandbyWiring(pool, directory, () -> latest, clock);
+        this.elector = new LeaderElector(platform.lease(namespace, name, identity, config.leaseDuration()), identity,
+                config.leaseDuration(), clock);
     }
 
     public String name() {
@@ -202,7 +196,7 @@ public final class ClusterMonitor implements AutoCloseable {
     }
 
     private void round() {
-        Optional<PostgresCluster> found = store.get(PostgresCluster.class, namespace, name);
+        Optional<PostgresCluster> found = clusters.get(namespace, name);
         if (found.isEmpty()) {
             lastSeen = null;
             failPending("cluster " + namespace + "/" + name + " does not exist");
@@ -213,7 +207,7 @@ public final class ClusterMonitor implements AutoCloseable {
         PostgresClusterStatus status = cluster.getStatus();
         List<ProvisioningStatus.Instance> provisioned = status == null || status.provisioning == null ? List.of()
                 : status.provisioning.instances;
-        Optional<LocalSecrets.Credentials> superuser = secrets.get(ClusterNames.superuserSecret(name));
+        Optional<InstanceDirectory.Credentials> superuser = directory.superuser();
         if (provisioned.isEmpty() || superuser.isEmpty()) {
             lastDecision = "waiting for the provisioner to create instances";
             return;
@@ -226,10 +220,11 @@ public final class ClusterMonitor implements AutoCloseable {
         Map<String, InstanceObservation> observed = pool.observeAll(checkTimeout(settings));
         observed.forEach((n, o) -> {
             boolean primary = n.equals(topology.currentPrimary);
-            int failed = failures.record(n, FailureDetector.passed(o, primary));
+            boolean ready = pool.ready(n);
+            int failed = failures.record(n, FailureDetector.passed(o, primary, ready));
             if (primary && failed > 0) {
                 LOG.infof("primary %s failed check %d of %d: %s", n, failed, settings.failureThreshold(),
-                        o.reachable() ? "answers from recovery" : o.error());
+                        !o.reachable() ? o.error() : o.isStandby() ? "answers from recovery" : "its pod is not ready");
             }
         });
         failures.retain(names);
@@ -260,6 +255,7 @@ public final class ClusterMonitor implements AutoCloseable {
         }
         Set<String> rejoined = Decider.rejoined(view);
         writeTopology(report, rejoined, decision);
+        markRoles(names);
 
         if (decision instanceof Decider.Failover f) {
             runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings,
@@ -341,11 +337,7 @@ public final class ClusterMonitor implements AutoCloseable {
 
     /** Changes the monitor's part of the status: topology and its own conditions, nothing else. */
     private void updateStatus(Consumer<TopologyStatus> change, Condition... conditions) {
-        store.updateStatus(PostgresCluster.class, namespace, name, c -> {
-            if (c.getStatus() == null) {
-                c.setStatus(new PostgresClusterStatus());
-            }
-            PostgresClusterStatus s = c.getStatus();
+        clusters.updateStatus(namespace, name, s -> {
             if (s.topology == null) {
                 s.topology = new TopologyStatus();
             }
@@ -353,8 +345,24 @@ public final class ClusterMonitor implements AutoCloseable {
             for (Condition condition : conditions) {
                 s.conditions = Conditions.with(s.conditions, condition, clock);
             }
-            return c;
         }).ifPresent(c -> lastSeen = c);
+    }
+
+    /**
+     * The platform's role marks after the recorded topology: the primary unless fenced, standby
+     * for the rest. Every leading round, so that a mark that failed is set again.
+     */
+    private void markRoles(List<String> names) {
+        PostgresCluster c = lastSeen;
+        TopologyStatus t = c == null || c.getStatus() == null ? null : c.getStatus().topology;
+        if (t == null || t.currentPrimary == null) {
+            return;
+        }
+        try {
+            roles.mark(t.currentPrimary, names, t.fenced);
+        } catch (RuntimeException e) {
+            LOG.warnf("cannot mark %s as the primary of %s/%s: %s", t.currentPrimary, namespace, name, e.getMessage());
+        }
     }
 
     // ---------------------------------------------------------------- failover and switchover
@@ -422,6 +430,7 @@ public final class ClusterMonitor implements AutoCloseable {
             t.history.add(h);
         }, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE, "Adopted", a.reason()));
         failures.reset(failed);
+        markRoles(names);
         wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
         lastWritten = null;
     }
@@ -545,12 +554,35 @@ public final class ClusterMonitor implements AutoCloseable {
             t.targetPrimary = candidate;
         });
         InstanceObservation last = latest.get(f.instance());
-        Fencer.Demotion demotion = f.clean() && candidate != null && pool.contains(candidate)
-                ? new Fencer.Demotion(addressing.replicationConninfo(f.instance(), pool.port(candidate))
-                .toString(), ClusterNames.replicationSlot(f.instance())) : null;
+        InstanceDirectory.Endpoint at = candidate != null && pool.contains(candidate) ? pool.endpoint(candidate) : null;
+        Fencer.Demotion demotion = f.clean() && at != null
+                ? new Fencer.Demotion(directory.replicationConninfo(f.instance(), at).toString(),
+                ClusterNames.replicationSlot(f.instance())) : null;
+        // checked before the stop: whether the candidate streamed from it, and so was handed its WAL at the end
+        boolean streamedToCandidate = last != null && last.isPrimary() && last.replicas().stream()
+                .anyMatch(x -> x.instance().equals(candidate) && "streaming".equals(x.state()));
         Fencer.Result r = fencer.fence(f.instance(), f.clean(), last != null && last.reachable(), demotion);
         LOG.infof("fencing %s: %s", f.instance(), r.detail());
-        return p.fenced(r.ok(), r.finalLsn(), r.detail());
+        Lsn end = r.finalLsn();
+        if (f.clean() && r.ok() && end == null && r.handedOver() && streamedToCandidate) {
+            end = handedOverEnd(candidate);
+        }
+        return p.fenced(r.ok(), end, r.detail());
+    }
+
+    /**
+     * The end of a cleanly stopped primary's WAL as the candidate that streamed from it received
+     * it (where the platform cannot read the stopped server's control file): its WAL senders
+     * exited only once the candidate had written everything up to the shutdown checkpoint.
+     */
+    private Lsn handedOverEnd(String candidate) {
+        InstanceObservation o = pool.observe(candidate);
+        if (!o.isStandby() || o.receiveLsn() == null) {
+            LOG.warnf("cannot read what %s received: %s", candidate, o.reachable() ? "not a standby" : o.error());
+            return null;
+        }
+        LOG.infof("%s received the old primary's WAL up to %s", candidate, o.receiveLsn());
+        return o.receiveLsn();
     }
 
     private Procedure.Step awaitCatchUp(Procedure p, Procedure.AwaitCatchUp a) {
@@ -589,6 +621,7 @@ public final class ClusterMonitor implements AutoCloseable {
                 t.history.add(h);
             });
             metrics.timeline(timeline);
+            markRoles(pool.names());
             LOG.infof("promoted %s on timeline %d", pr.candidate(), timeline);
             return p.promoted(true, timeline, "");
         } catch (Await.FailedException e) {

@@ -46,13 +46,13 @@ public class ClustersResource {
 
     @GET
     public List<ClusterView> list() {
-        return service.monitor().flatMap(m -> m.lastSeen().map(c -> view(m, c))).map(List::of).orElse(List.of());
+        return service.monitors().stream().flatMap(m -> m.lastSeen().map(c -> view(m, c)).stream()).toList();
     }
 
     @GET
     @Path("/{namespace}/{name}")
     public Response get(@PathParam("namespace") String namespace, @PathParam("name") String name) {
-        return service.monitor().filter(m -> m.namespace().equals(namespace) && m.name().equals(name))
+        return service.monitor(namespace, name)
                 .flatMap(m -> m.lastSeen().map(c -> view(m, c)))
                 .map(v -> Response.ok(v).build())
                 .orElseGet(() -> error(Response.Status.NOT_FOUND, "no cluster " + namespace + "/" + name));
@@ -63,8 +63,7 @@ public class ClustersResource {
     @Blocking
     public Response switchover(@PathParam("namespace") String namespace, @PathParam("name") String name,
                                @QueryParam("target") String targetParam, SwitchoverRequest body) {
-        var monitor = service.monitor().filter(m -> m.namespace().equals(namespace) && m.name().equals(name)
-                && m.lastSeen().isPresent());
+        var monitor = service.monitor(namespace, name).filter(m -> m.lastSeen().isPresent());
         if (monitor.isEmpty()) {
             return error(Response.Status.NOT_FOUND, "no cluster " + namespace + "/" + name);
         }

@@ -18,7 +18,15 @@ public interface Fencer {
     record Demotion(String primaryConninfo, String slot) {
     }
 
-    /** {@code finalLsn}: after a clean stop, a position a standby must replay past to have all of its WAL. */
-    record Result(boolean ok, Lsn finalLsn, String detail) {
+    /**
+     * {@code finalLsn}: after a clean stop, a position a standby must replay past to have all of
+     * its WAL. {@code handedOver}: after a clean stop whose end of WAL is not known here, the
+     * server is known to have exited cleanly, which it does only once its WAL senders handed every
+     * record to the standbys streaming from it: their received position is then the end.
+     */
+    record Result(boolean ok, Lsn finalLsn, String detail, boolean handedOver) {
+        public Result(boolean ok, Lsn finalLsn, String detail) {
+            this(ok, finalLsn, detail, false);
+        }
     }
 }

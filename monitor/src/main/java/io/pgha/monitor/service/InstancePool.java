@@ -2,10 +2,8 @@ package io.pgha.monitor.service;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
-import io.pgha.local.LocalSecrets;
 import io.pgha.monitor.core.InstanceObservation;
 import io.pgha.monitor.core.MonitorSettings;
-import io.pgha.monitor.local.LocalAddressing;
 import io.pgha.monitor.pg.Await;
 import io.pgha.monitor.pg.InstanceConnection;
 import io.vertx.core.Future;
@@ -18,23 +16,27 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * The instances of one cluster as the monitor reaches them: one {@link InstanceConnection} per
- * instance the provisioner reports, at its local address, kept in step with the provisioning
- * status and the superuser credentials.
+ * instance the provisioner reports, at the address the platform gives it, kept in step with the
+ * provisioning status, the instances' addresses (a recreated pod has a new one) and the
+ * superuser credentials. An instance without an address has no connection and checks as
+ * unreachable.
  */
 final class InstancePool implements AutoCloseable {
     private final Vertx vertx;
-    private final LocalAddressing addressing;
+    private final InstanceDirectory directory;
     private final Clock clock;
     private final Map<String, InstanceConnection> connections = new HashMap<>();
     private final Map<String, Integer> serials = new LinkedHashMap<>();
+    private Map<String, InstanceDirectory.Placement> placements = Map.of();
     private String credentialsKey;
 
-    InstancePool(Vertx vertx, LocalAddressing addressing, Clock clock) {
+    InstancePool(Vertx vertx, InstanceDirectory directory, Clock clock) {
         this.vertx = vertx;
-        this.addressing = addressing;
+        this.directory = directory;
         this.clock = clock;
     }
 
@@ -47,16 +49,31 @@ final class InstancePool implements AutoCloseable {
         return serials.containsKey(instance);
     }
 
-    int port(String instance) {
-        return addressing.port(serials.get(instance));
+    /** Where the instance was at the last sync; null when it had no address. */
+    InstanceDirectory.Endpoint endpoint(String instance) {
+        InstanceDirectory.Placement p = placements.get(instance);
+        return p == null ? null : p.endpoint();
+    }
+
+    /** Whether the platform counted the instance ready at the last sync. */
+    boolean ready(String instance) {
+        InstanceDirectory.Placement p = placements.get(instance);
+        return p != null && p.ready();
     }
 
     InstanceConnection connection(String instance) {
-        return connections.get(instance);
+        InstanceConnection c = connections.get(instance);
+        if (c == null) {
+            throw new IllegalStateException(instance + " has no address");
+        }
+        return c;
     }
 
-    /** Follows the provisioning status: connections for new instances, none for removed ones. */
-    void sync(List<ProvisioningStatus.Instance> provisioned, LocalSecrets.Credentials superuser, MonitorSettings settings) {
+    /**
+     * Follows the provisioning status and the platform: connections for new instances and for
+     * moved ones, none for removed ones.
+     */
+    void sync(List<ProvisioningStatus.Instance> provisioned, InstanceDirectory.Credentials superuser, MonitorSettings settings) {
         String key = superuser.username() + ":" + superuser.password().hashCode();
         if (!key.equals(credentialsKey)) {
             connections.values().forEach(InstanceConnection::close);
@@ -65,8 +82,11 @@ final class InstancePool implements AutoCloseable {
         }
         Map<String, Integer> wanted = new LinkedHashMap<>();
         provisioned.forEach(i -> wanted.put(i.name, i.serial));
+        Map<String, InstanceDirectory.Placement> placed = directory.locate(wanted);
         connections.keySet().removeIf(n -> {
-            if (!wanted.containsKey(n) || !wanted.get(n).equals(serials.get(n))) {
+            InstanceDirectory.Placement now = placed.get(n);
+            if (!wanted.containsKey(n) || !wanted.get(n).equals(serials.get(n))
+                    || !Objects.equals(endpoint(n), now == null ? null : now.endpoint())) {
                 connections.get(n).close();
                 return true;
             }
@@ -74,11 +94,16 @@ final class InstancePool implements AutoCloseable {
         });
         serials.clear();
         serials.putAll(wanted);
+        placements = placed;
         Duration timeout = ClusterMonitor.checkTimeout(settings);
         Duration connectTimeout = timeout.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : timeout;
-        wanted.forEach((n, serial) -> connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n,
-                LocalAddressing.HOST, addressing.port(serial), superuser.username(), superuser.password(),
-                connectTimeout, clock)));
+        wanted.keySet().forEach(n -> {
+            InstanceDirectory.Endpoint at = endpoint(n);
+            if (at != null) {
+                connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n, at.host(), at.port(),
+                        superuser.username(), superuser.password(), connectTimeout, clock));
+            }
+        });
     }
 
     /** Checks every instance at once, each within {@code timeout}. */
@@ -86,9 +111,15 @@ final class InstancePool implements AutoCloseable {
         Map<String, String> slotOwners = new HashMap<>();
         serials.keySet().forEach(n -> slotOwners.put(ClusterNames.replicationSlot(n), n));
         Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
-        serials.keySet().forEach(n -> futures.put(n, connections.get(n).observe(timeout, slotOwners)));
+        serials.keySet().stream().filter(connections::containsKey)
+                .forEach(n -> futures.put(n, connections.get(n).observe(timeout, slotOwners)));
         Map<String, InstanceObservation> result = new LinkedHashMap<>();
-        futures.forEach((n, f) -> {
+        serials.keySet().forEach(n -> {
+            Future<InstanceObservation> f = futures.get(n);
+            if (f == null) {
+                result.put(n, InstanceObservation.unreachable(n, clock.instant(), "has no address"));
+                return;
+            }
             try {
                 result.put(n, Await.result(f, timeout.plusMillis(500)));
             } catch (Await.FailedException e) {
@@ -99,6 +130,9 @@ final class InstancePool implements AutoCloseable {
     }
 
     InstanceObservation observe(String instance) {
+        if (!connections.containsKey(instance)) {
+            return InstanceObservation.unreachable(instance, clock.instant(), "has no address");
+        }
         try {
             return Await.result(connections.get(instance).observe(Duration.ofSeconds(2), Map.of()), Duration.ofSeconds(3));
         } catch (Await.FailedException e) {

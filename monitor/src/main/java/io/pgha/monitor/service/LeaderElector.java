@@ -1,6 +1,5 @@
 package io.pgha.monitor.service;
 
-import io.pgha.local.store.FileLease;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
@@ -15,13 +14,13 @@ import java.time.Instant;
 public final class LeaderElector {
     private static final Logger LOG = Logger.getLogger(LeaderElector.class);
 
-    private final FileLease lease;
+    private final Lease lease;
     private final Duration duration;
     private final Clock clock;
     private final String identity;
     private volatile Instant validUntil = Instant.EPOCH;
 
-    public LeaderElector(FileLease lease, String identity, Duration duration, Clock clock) {
+    public LeaderElector(Lease lease, String identity, Duration duration, Clock clock) {
         this.lease = lease;
         this.identity = identity;
         this.duration = duration;
@@ -56,7 +55,7 @@ public final class LeaderElector {
         return identity;
     }
 
-    /** The current holder according to the lease file. */
+    /** The current holder according to the lease. */
     public String holder() {
         try {
             return lease.holder().orElse(null);

@@ -7,12 +7,22 @@ import java.time.Duration;
 import java.util.Optional;
 
 /**
- * What the monitor service reads besides the cluster spec. {@code pgha.home} and
- * {@code pgha.port-base} override $PGHA_HOME and $PGHA_PORT_BASE (read through
- * {@link io.pgha.local.LocalLayout#fromEnvironment()} when absent).
+ * What the monitor service reads besides the cluster spec. {@code pgha.platform} is local or
+ * kubernetes. Locally, {@code pgha.home} and {@code pgha.port-base} override $PGHA_HOME and
+ * $PGHA_PORT_BASE (read through {@link io.pgha.local.LocalLayout#fromEnvironment()} when absent).
  */
 @ConfigMapping(prefix = "pgha")
 public interface MonitorConfig {
+    @WithDefault("local")
+    String platform();
+
+    Kubernetes kubernetes();
+
+    interface Kubernetes {
+        /** The one namespace whose clusters the monitor watches; every namespace it may read when absent. */
+        Optional<String> watchNamespace();
+    }
+
     Optional<String> home();
 
     Optional<Integer> portBase();

@@ -7,7 +7,9 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Ready once started, with or without a cluster to watch; says which cluster and whether it leads. */
+import java.util.List;
+
+/** Ready once started, with or without a cluster to watch; says which clusters and whether it leads any. */
 @Readiness
 @ApplicationScoped
 public class MonitorHealth implements HealthCheck {
@@ -17,8 +19,14 @@ public class MonitorHealth implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         HealthCheckResponseBuilder b = HealthCheckResponse.named("pgha-monitor").up();
-        service.monitor().ifPresentOrElse(m -> b.withData("cluster", m.namespace() + "/" + m.name())
-                .withData("leader", m.isLeader()), () -> b.withData("cluster", "none yet"));
+        List<ClusterMonitor> monitors = service.monitors();
+        if (monitors.isEmpty()) {
+            b.withData("cluster", "none yet");
+            return b.build();
+        }
+        b.withData("cluster", String.join(", ", monitors.stream().map(m -> m.namespace() + "/" + m.name()).toList()));
+        // replicas of the monitor may lead different clusters: whether this one leads any
+        b.withData("leader", monitors.stream().anyMatch(ClusterMonitor::isLeader));
         return b.build();
     }
 }

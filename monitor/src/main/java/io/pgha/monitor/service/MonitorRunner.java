@@ -2,48 +2,58 @@ package io.pgha.monitor.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.v1.cluster.PostgresCluster;
-import io.pgha.local.LocalLayout;
-import io.pgha.local.store.FileResourceStore;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs the monitor of the cluster in the local store's namespace: finds the cluster (polling the
- * store, so it idles until one is applied), runs its rounds at the spec's check interval on one
- * thread and renews its lease on another.
+ * Runs one {@link ClusterMonitor} per cluster the platform lists: finds the clusters (polling,
+ * so it idles until one is applied), runs each one's rounds at its spec's check interval on a
+ * thread of its own (a long failover of one cluster never delays the checks of another) and
+ * renews each one's lease on another (a slow lease write for one cluster never lets another
+ * cluster's lease lapse, nor does a long round).
  */
 public final class MonitorRunner implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(MonitorRunner.class);
     private static final Duration DISCOVERY = Duration.ofSeconds(1);
 
-    private final LocalLayout layout;
-    private final FileResourceStore store;
+    private final Platform platform;
     private final Vertx vertx;
     private final MeterRegistry registry;
-    private final Fencer fencer;
     private final String identity;
     private final ClusterMonitor.Config config;
     private final Clock clock;
-    private final ScheduledExecutorService rounds = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-rounds"));
-    private final ScheduledExecutorService lease = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease"));
-    private volatile ClusterMonitor monitor;
+    private final ScheduledExecutorService discovery = Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-discovery"));
+    /** By namespace/name. */
+    private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private volatile boolean stopped;
 
-    public MonitorRunner(LocalLayout layout, Vertx vertx, MeterRegistry registry, Fencer fencer, String identity,
+    /** A cluster's monitor, the thread its rounds run on and the one that renews its lease. */
+    private record Watched(ClusterMonitor monitor, ScheduledExecutorService rounds, ScheduledExecutorService lease) {
+        void shutdownNow() {
+            rounds.shutdownNow();
+            lease.shutdownNow();
+        }
+    }
+
+    public MonitorRunner(Platform platform, Vertx vertx, MeterRegistry registry, String identity,
                          ClusterMonitor.Config config, Clock clock) {
-        this.layout = layout;
-        this.store = new FileResourceStore(layout.store());
+        this.platform = platform;
         this.vertx = vertx;
         this.registry = registry;
-        this.fencer = fencer;
         this.identity = identity;
         this.config = config;
         this.clock = clock;
@@ -56,117 +66,131 @@ public final class MonitorRunner implements AutoCloseable {
     }
 
     public MonitorRunner start() {
-        LOG.infof("monitor %s watching %s (namespace %s)", identity, layout.store(), LocalLayout.NAMESPACE);
-        rounds.execute(this::round);
-        // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
-        // that much after the lease expired
-        long period = Math.max(100, config.leaseDuration().toMillis() / 20);
-        lease.scheduleWithFixedDelay(this::renew, 0, period, TimeUnit.MILLISECONDS);
+        LOG.infof("monitor %s watching %s", identity, platform.describe());
+        discovery.execute(this::discover);
         return this;
     }
 
+    /** The monitors running now, by namespace and name. */
+    public List<ClusterMonitor> monitors() {
+        return watched.values().stream().map(Watched::monitor)
+                .sorted(Comparator.comparing(ClusterMonitor::namespace).thenComparing(ClusterMonitor::name)).toList();
+    }
+
+    /** The first of {@link #monitors()}: locally, the monitor of the one cluster. */
     public Optional<ClusterMonitor> monitor() {
-        return Optional.ofNullable(monitor);
+        return monitors().stream().findFirst();
     }
 
     public String identity() {
         return identity;
     }
 
-    public FileResourceStore store() {
-        return store;
+    private static String key(String namespace, String name) {
+        return namespace + "/" + name;
     }
 
-    private void round() {
+    /** Starts monitors for new clusters and closes those of clusters that are gone. */
+    private void discover() {
         if (stopped) {
             return;
         }
-        long started = System.nanoTime();
-        Duration next = DISCOVERY;
         try {
-            ClusterMonitor m = discover();
-            if (m != null) {
-                m.tick();
-                next = m.checkInterval();
+            Map<String, PostgresCluster> clusters = new LinkedHashMap<>();
+            platform.clusters().list().forEach(c -> clusters.put(key(c.getMetadata().getNamespace(), c.getMetadata().getName()), c));
+            for (String gone : Set.copyOf(watched.keySet())) {
+                if (!clusters.containsKey(gone)) {
+                    LOG.infof("cluster %s is gone", gone);
+                    stop(watched.remove(gone));
+                }
             }
+            clusters.forEach((key, c) -> watched.computeIfAbsent(key, k -> watch(c)));
         } catch (RuntimeException e) {
-            LOG.errorf(e, "monitor round failed");
+            LOG.errorf(e, "cannot list the clusters to monitor");
         }
-        long waited = Math.max(0, next.toNanos() - (System.nanoTime() - started));
         if (!stopped) {
-            rounds.schedule(this::round, waited, TimeUnit.NANOSECONDS);
+            discovery.schedule(this::discover, DISCOVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
-    private void renew() {
+    private Watched watch(PostgresCluster cluster) {
+        String namespace = cluster.getMetadata().getNamespace();
+        String name = cluster.getMetadata().getName();
+        LOG.infof("monitoring cluster %s/%s", namespace, name);
+        ClusterMonitor monitor = new ClusterMonitor(namespace, name, platform, vertx, registry, identity, config, clock);
+        monitor.renewLease();
+        String key = key(namespace, name);
+        Watched w = new Watched(monitor, Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-rounds-" + key)),
+                Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease-" + key)));
+        w.rounds().execute(() -> round(w));
+        // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
+        // that much after the lease expired
+        long period = Math.max(100, config.leaseDuration().toMillis() / 20);
+        w.lease().scheduleWithFixedDelay(() -> renew(w), period, period, TimeUnit.MILLISECONDS);
+        return w;
+    }
+
+    private void round(Watched w) {
+        if (stopped || w.rounds().isShutdown()) {
+            return;
+        }
+        long started = System.nanoTime();
+        w.monitor().tick();
+        long waited = Math.max(0, w.monitor().checkInterval().toNanos() - (System.nanoTime() - started));
+        if (!stopped && !w.rounds().isShutdown()) {
+            w.rounds().schedule(() -> round(w), waited, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void renew(Watched w) {
+        if (stopped) {
+            return;
+        }
         try {
-            ClusterMonitor m = monitor;
-            if (m != null && !stopped) {
-                m.renewLease();
-            }
+            w.monitor().renewLease();
         } catch (RuntimeException e) {
-            LOG.warnf("lease renewal failed: %s", e.getMessage());
+            LOG.warnf("lease renewal for %s/%s failed: %s", w.monitor().namespace(), w.monitor().name(), e.getMessage());
         }
     }
 
-    /** The monitor of the first cluster in the namespace, replaced when that cluster changes. */
-    private ClusterMonitor discover() {
-        List<PostgresCluster> clusters = store.list(PostgresCluster.class, LocalLayout.NAMESPACE);
-        ClusterMonitor current = monitor;
-        if (clusters.isEmpty()) {
-            if (current != null) {
-                LOG.infof("cluster %s is gone", current.name());
-                monitor = null;
-                current.close();
-            }
-            return null;
-        }
-        String name = clusters.get(0).getMetadata().getName();
-        if (current != null && current.name().equals(name)) {
-            return current;
-        }
-        if (current != null) {
-            current.close();
-        }
-        LOG.infof("monitoring cluster %s/%s", LocalLayout.NAMESPACE, name);
-        ClusterMonitor created = new ClusterMonitor(LocalLayout.NAMESPACE, name, layout, store, vertx, registry, fencer,
-                identity, config, clock);
-        created.renewLease();
-        monitor = created;
-        return created;
+    /** A cluster's rounds end (one in progress, a failover step say, may finish), then its monitor closes. */
+    private static void stop(Watched w) {
+        w.rounds().shutdown();
+        awaitTermination(w.rounds());
+        w.shutdownNow();
+        awaitTermination(w.lease());
+        w.monitor().close();
     }
 
-    /** Stops without giving the lease up, as a crash would: for tests of the lease takeover. */
+    /** Stops without giving the leases up, as a crash would: for tests of the lease takeover. */
     public void halt() {
         stopped = true;
-        rounds.shutdownNow();
-        lease.shutdownNow();
-        await();
+        discovery.shutdownNow();
+        watched.values().forEach(Watched::shutdownNow);
+        awaitTermination(discovery);
+        watched.values().forEach(w -> {
+            awaitTermination(w.rounds());
+            awaitTermination(w.lease());
+        });
     }
 
     @Override
     public void close() {
         stopped = true;
-        // a round in progress (a failover step, say) may finish; then the threads are stopped
-        rounds.shutdown();
-        lease.shutdown();
-        try {
-            rounds.awaitTermination(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        discovery.shutdown();
+        List<Watched> all = new ArrayList<>(watched.values());
+        watched.clear();
+        all.forEach(w -> w.rounds().shutdown());
+        all.forEach(w -> awaitTermination(w.rounds()));
         halt();
-        ClusterMonitor m = monitor;
-        monitor = null;
-        if (m != null) {
-            m.close();
-        }
+        all.forEach(Watched::shutdownNow);
+        all.forEach(w -> awaitTermination(w.lease()));
+        all.forEach(w -> w.monitor().close());
     }
 
-    private void await() {
+    private static void awaitTermination(ScheduledExecutorService executor) {
         try {
-            rounds.awaitTermination(10, TimeUnit.SECONDS);
-            lease.awaitTermination(10, TimeUnit.SECONDS);
+            executor.awaitTermination(10, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -1,24 +1,33 @@
 package io.pgha.monitor.service;
 
+import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
+import io.pgha.monitor.kubernetes.KubernetesPlatform;
 import io.pgha.monitor.local.LocalFencer;
+import io.pgha.monitor.local.LocalPlatform;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Optional;
 
-/** The monitor in local mode: one {@link MonitorRunner} over the state directory, started with the application. */
+/**
+ * The monitor service: one {@link MonitorRunner} over the platform {@code pgha.platform} names,
+ * started with the application. Locally that is the state directory; on Kubernetes the
+ * PostgresClusters it may read, through a Kubernetes client created only then.
+ */
 @ApplicationScoped
 public class MonitorService {
     private static final Logger LOG = Logger.getLogger(MonitorService.class);
@@ -29,17 +38,28 @@ public class MonitorService {
     Vertx vertx;
     @Inject
     MeterRegistry registry;
+    @Inject
+    Instance<KubernetesClient> kubernetes;
 
     private volatile MonitorRunner runner;
-    private LocalLayout layout;
 
     void onStart(@Observes StartupEvent event) {
-        LocalLayout env = LocalLayout.fromEnvironment();
-        layout = new LocalLayout(config.home().map(Path::of).orElse(env.home()), config.portBase().orElse(env.portBase()));
         MonitorConfig.Monitor m = config.monitor();
         ClusterMonitor.Config timing = new ClusterMonitor.Config(m.leaseDuration(), m.freezeTimeout(), m.catchUpTimeout(),
                 m.promoteTimeout(), m.checkpointTimeout(), m.statusRefresh());
         String identity = m.identity().orElseGet(MonitorService::defaultIdentity);
+        Clock clock = Clock.systemUTC();
+        Platform platform = KubernetesPlatform.NAME.equals(config.platform())
+                ? new KubernetesPlatform(kubernetes.get(), config.kubernetes().watchNamespace(), clock)
+                : localPlatform(clock);
+        runner = new MonitorRunner(platform, vertx, registry, identity, timing, clock).start();
+        LOG.infof("pgha monitor %s started on %s", identity, platform.describe());
+    }
+
+    private LocalPlatform localPlatform(Clock clock) {
+        LocalLayout env = LocalLayout.fromEnvironment();
+        LocalLayout layout = new LocalLayout(config.home().map(Path::of).orElse(env.home()),
+                config.portBase().orElse(env.portBase()));
         Fencer fencer;
         try {
             fencer = new LocalFencer(layout, PgBinaries.locate(), OsUser.forPostgres());
@@ -49,8 +69,7 @@ public class MonitorService {
             String why = e.getMessage();
             fencer = (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "cannot fence: " + why);
         }
-        runner = new MonitorRunner(layout, vertx, registry, fencer, identity, timing, Clock.systemUTC()).start();
-        LOG.infof("pgha monitor %s started on state directory %s", identity, layout.home());
+        return new LocalPlatform(layout, fencer, clock);
     }
 
     void onStop(@Observes ShutdownEvent event) {
@@ -61,13 +80,13 @@ public class MonitorService {
         }
     }
 
-    public Optional<ClusterMonitor> monitor() {
+    public List<ClusterMonitor> monitors() {
         MonitorRunner r = runner;
-        return r == null ? Optional.empty() : r.monitor();
+        return r == null ? List.of() : r.monitors();
     }
 
-    public LocalLayout layout() {
-        return layout;
+    public Optional<ClusterMonitor> monitor(String namespace, String name) {
+        return monitors().stream().filter(m -> m.namespace().equals(namespace) && m.name().equals(name)).findFirst();
     }
 
     public MonitorConfig config() {

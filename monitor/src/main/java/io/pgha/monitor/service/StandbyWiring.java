@@ -3,7 +3,6 @@ package io.pgha.monitor.service;
 import io.pgha.api.ClusterNames;
 import io.pgha.monitor.core.Conninfo;
 import io.pgha.monitor.core.InstanceObservation;
-import io.pgha.monitor.local.LocalAddressing;
 import io.pgha.monitor.pg.Await;
 import io.pgha.monitor.pg.InstanceConnection;
 import io.vertx.core.Future;
@@ -28,16 +27,16 @@ final class StandbyWiring {
     private static final Logger LOG = Logger.getLogger(StandbyWiring.class);
 
     private final InstancePool pool;
-    private final LocalAddressing addressing;
+    private final InstanceDirectory directory;
     private final Supplier<Map<String, InstanceObservation>> latest;
     private final Clock clock;
     /** primary_conninfo of each standby frozen by the running procedure. */
     private final Map<String, String> savedConninfo = new HashMap<>();
 
-    StandbyWiring(InstancePool pool, LocalAddressing addressing, Supplier<Map<String, InstanceObservation>> latest,
+    StandbyWiring(InstancePool pool, InstanceDirectory directory, Supplier<Map<String, InstanceObservation>> latest,
                   Clock clock) {
         this.pool = pool;
-        this.addressing = addressing;
+        this.directory = directory;
         this.latest = latest;
         this.clock = clock;
     }
@@ -89,10 +88,10 @@ final class StandbyWiring {
                 }
             }
         }
-        int port = pool.port(newPrimary);
+        InstanceDirectory.Endpoint at = pool.endpoint(newPrimary);
         List<Future<Void>> pending = new ArrayList<>();
         for (String s : standbys) {
-            pending.add(pool.connection(s).setPrimaryConninfo(conninfoFor(s, port).toString())
+            pending.add(pool.connection(s).setPrimaryConninfo(conninfoFor(s, at).toString())
                     .onFailure(e -> LOG.warnf("cannot re-point %s: %s (will retry)", s, e.getMessage())));
         }
         for (Future<Void> f : pending) {
@@ -108,8 +107,8 @@ final class StandbyWiring {
     /** Gives frozen standbys their previous primary back. */
     void unfreeze(List<String> standbys, String primary) {
         for (String s : standbys) {
-            String conninfo = savedConninfo.getOrDefault(s,
-                    !pool.contains(primary) ? null : addressing.replicationConninfo(s, pool.port(primary)).toString());
+            InstanceDirectory.Endpoint at = pool.contains(primary) ? pool.endpoint(primary) : null;
+            String conninfo = savedConninfo.getOrDefault(s, at == null ? null : directory.replicationConninfo(s, at).toString());
             if (conninfo == null) {
                 continue;
             }
@@ -122,8 +121,8 @@ final class StandbyWiring {
         savedConninfo.clear();
     }
 
-    /** The standby's own connection string aimed at {@code primaryPort}, or the provisioner's default one. */
-    Conninfo conninfoFor(String standby, int primaryPort) {
+    /** The standby's own connection string aimed at {@code primary}, or the provisioner's default one. */
+    Conninfo conninfoFor(String standby, InstanceDirectory.Endpoint primary) {
         String known = savedConninfo.get(standby);
         if (known == null) {
             InstanceObservation o = latest.get().get(standby);
@@ -136,9 +135,9 @@ final class StandbyWiring {
             base = null;
         }
         if (base == null || base.isEmpty()) {
-            return addressing.replicationConninfo(standby, primaryPort);
+            return directory.replicationConninfo(standby, primary);
         }
-        return base.pointedAt(LocalAddressing.HOST, primaryPort);
+        return base.pointedAt(primary.host(), primary.port());
     }
 
     /**
@@ -146,7 +145,10 @@ final class StandbyWiring {
      * down, a freeze left behind by a monitor that died) are pointed at it.
      */
     void repair(String primary, List<String> names, Map<String, InstanceObservation> observed) {
-        int port = pool.port(primary);
+        InstanceDirectory.Endpoint at = pool.endpoint(primary);
+        if (at == null) {
+            return;
+        }
         for (String n : names) {
             InstanceObservation o = observed.get(n);
             // a fenced instance already back in recovery cannot take writes; pointing it at the current
@@ -155,17 +157,21 @@ final class StandbyWiring {
             if (n.equals(primary) || o == null || !o.isStandby() || o.replicaConninfo() == null) {
                 continue;
             }
+            String currentHost;
             String currentPort;
             try {
-                currentPort = Conninfo.parse(o.replicaConninfo()).get("port");
+                Conninfo current = Conninfo.parse(o.replicaConninfo());
+                currentHost = current.get("host");
+                currentPort = current.get("port");
             } catch (IllegalArgumentException e) {
+                currentHost = null;
                 currentPort = null;
             }
-            if (Integer.toString(port).equals(currentPort)) {
+            if (at.host().equals(currentHost) && Integer.toString(at.port()).equals(currentPort)) {
                 continue;
             }
-            Conninfo target = conninfoFor(n, port);
-            LOG.infof("standby %s points at port %s, not at primary %s: re-pointing", n, currentPort, primary);
+            Conninfo target = conninfoFor(n, at);
+            LOG.infof("standby %s points at %s:%s, not at primary %s: re-pointing", n, currentHost, currentPort, primary);
             try {
                 Await.result(pool.connection(n).setPrimaryConninfo(target.toString()), Duration.ofSeconds(5));
             } catch (Await.FailedException e) {

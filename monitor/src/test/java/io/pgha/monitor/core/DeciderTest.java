@@ -93,10 +93,10 @@ class DeciderTest {
 
     @Test
     void aRecordedPrimaryAnsweringFromRecoveryFailsItsCheck() {
-        assertTrue(FailureDetector.passed(primary("pg-1", 1, "0/5"), true));
-        assertTrue(FailureDetector.passed(standby("pg-2", 1, "0/5", "0/5"), false));
-        assertFalse(FailureDetector.passed(standby("pg-1", 1, "0/5", "0/5"), true));
-        assertFalse(FailureDetector.passed(down("pg-1"), true));
+        assertTrue(FailureDetector.passed(primary("pg-1", 1, "0/5"), true, true));
+        assertTrue(FailureDetector.passed(standby("pg-2", 1, "0/5", "0/5"), false, true));
+        assertFalse(FailureDetector.passed(standby("pg-1", 1, "0/5", "0/5"), true, true));
+        assertFalse(FailureDetector.passed(down("pg-1"), true, true));
     }
 
     @Test

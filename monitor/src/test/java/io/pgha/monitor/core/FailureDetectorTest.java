@@ -20,6 +20,22 @@ class FailureDetectorTest {
     }
 
     @Test
+    void aPrimaryWhosePodIsNotReadyFailsItsCheckUntilTheThreshold() {
+        FailureDetector d = new FailureDetector();
+        InstanceObservation answering = Obs.primary("pg-1", 1, "0/5");
+        assertTrue(FailureDetector.passed(answering, true, true));
+        assertFalse(FailureDetector.passed(answering, true, false), "answers, but its pod is not ready");
+        assertTrue(FailureDetector.passed(Obs.standby("pg-2", 1, "0/5", "0/5"), false, false),
+                "a standby's readiness does not count: a frozen one is never ready");
+        for (int i = 1; i < 3; i++) {
+            assertEquals(i, d.record("pg-1", FailureDetector.passed(answering, true, false)));
+            assertFalse(d.isFailed("pg-1", 3));
+        }
+        d.record("pg-1", FailureDetector.passed(answering, true, false));
+        assertTrue(d.isFailed("pg-1", 3), "three not-ready checks in a row fail the primary");
+    }
+
+    @Test
     void oneSuccessClearsTheCount() {
         FailureDetector d = new FailureDetector();
         d.record("pg-1", false);

@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.Ports;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.monitor.local.LocalPlatform;
 import io.vertx.core.Vertx;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -53,7 +54,8 @@ class LeaderElectionTest {
         Fencer never = (instance, clean, answers, demotion) -> new Fencer.Result(false, null, "not in this test");
         ClusterMonitor.Config config = new ClusterMonitor.Config(LEASE, Duration.ofSeconds(1), Duration.ofSeconds(1),
                 Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(10));
-        return new MonitorRunner(layout, vertx, new SimpleMeterRegistry(), never, identity, config, Clock.systemUTC()).start();
+        return new MonitorRunner(new LocalPlatform(layout, never, Clock.systemUTC()), vertx, new SimpleMeterRegistry(), identity,
+                config, Clock.systemUTC()).start();
     }
 
     private static boolean leads(MonitorRunner r) {

@@ -1,6 +1,7 @@
 package io.pgha.monitor.service;
 
 import io.pgha.local.store.FileLease;
+import io.pgha.monitor.local.LocalLease;
 import io.pgha.local.testing.ManualClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +22,7 @@ class LeaderElectorTest {
     Path dir;
 
     private LeaderElector elector(String identity, ManualClock clock) {
-        return new LeaderElector(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, clock), identity, LEASE, clock);
+        return new LeaderElector(new LocalLease(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, clock)), identity, LEASE, clock);
     }
 
     @Test

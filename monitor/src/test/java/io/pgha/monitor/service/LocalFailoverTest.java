@@ -7,6 +7,7 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.monitor.local.LocalFencer;
+import io.pgha.monitor.local.LocalPlatform;
 import io.pgha.monitor.testing.LocalCluster;
 import io.pgha.monitor.testing.Writer;
 import io.vertx.core.Vertx;
@@ -47,9 +48,8 @@ class LocalFailoverTest {
     static MonitorRunner runner(LocalCluster cluster, String identity, SimpleMeterRegistry registry) {
         ClusterMonitor.Config config = new ClusterMonitor.Config(Duration.ofSeconds(3), Duration.ofSeconds(5),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
-        return new MonitorRunner(cluster.layout(), vertx, registry,
-                new LocalFencer(cluster.layout(), PgBinaries.locate(), OsUser.forPostgres()), identity, config,
-                Clock.systemUTC()).start();
+        return new MonitorRunner(new LocalPlatform(cluster.layout(), new LocalFencer(cluster.layout(), PgBinaries.locate(),
+                OsUser.forPostgres()), Clock.systemUTC()), vertx, registry, identity, config, Clock.systemUTC()).start();
     }
 
     static void awaitHealthy(LocalCluster cluster, String primary) {

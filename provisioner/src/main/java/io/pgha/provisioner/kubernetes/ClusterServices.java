@@ -24,11 +24,11 @@ public final class ClusterServices {
     }
 
     public static Service readWrite(PostgresCluster cluster) {
-        return instances(cluster, ClusterNames.readWriteService(cluster.getMetadata().getName()), InstancePod.ROLE_PRIMARY);
+        return instances(cluster, ClusterNames.readWriteService(cluster.getMetadata().getName()), Labels.ROLE_PRIMARY);
     }
 
     public static Service readOnly(PostgresCluster cluster) {
-        return instances(cluster, ClusterNames.readOnlyService(cluster.getMetadata().getName()), InstancePod.ROLE_STANDBY);
+        return instances(cluster, ClusterNames.readOnlyService(cluster.getMetadata().getName()), Labels.ROLE_STANDBY);
     }
 
     public static Service router(PostgresCluster cluster) {

@@ -106,7 +106,7 @@ public final class ClusterStatusView {
     /**
      * {@code next} rebased onto the status as it is now: the conditions the provisioner owns
      * (Ready, SpecValid) from {@code next}, every other condition from {@code current}; and no
-     * bootstrap topology write when a topology exists by now.
+     * bootstrap topology write once a primary is recorded by now.
      */
     public static PostgresClusterStatus onto(PostgresClusterStatus current, PostgresClusterStatus next) {
         PostgresClusterStatus rebased = new PostgresClusterStatus();
@@ -118,7 +118,7 @@ public final class ClusterStatusView {
         next.conditions.stream().filter(c -> OWNED_CONDITIONS.contains(c.type)).forEach(conditions::add);
         conditions.sort((a, b) -> a.type.compareTo(b.type));
         rebased.conditions = conditions;
-        rebased.topology = current != null && current.topology != null ? null : next.topology;
+        rebased.topology = InstanceLayout.bootstrapped(current) ? null : next.topology;
         return rebased;
     }
 
@@ -131,28 +131,33 @@ public final class ClusterStatusView {
                 || !Objects.equals(current.observedGeneration, next.observedGeneration)
                 || !JSON.asJson(current.conditions).equals(JSON.asJson(next.conditions))
                 || !JSON.asJson(current.provisioning).equals(JSON.asJson(next.provisioning))
-                || (next.topology != null && current.topology == null);
+                || (next.topology != null && !InstanceLayout.bootstrapped(current));
     }
 
     /**
      * The JSON patch (RFC 6902) of the status subresource: a test of the resourceVersion the pass
      * read, so that a concurrent writer (the monitor) makes it fail and retry rather than be
      * overwritten, then one replacement per field the provisioner owns. {@code topology} appears
-     * only in the bootstrap write. (A JSON patch rather than a merge patch: lists are replaced
-     * exactly, on the API server and on the mock server alike.)
+     * only in the bootstrap write, and when the monitor already wrote a topology (what it sees of
+     * the instances, before any primary was recorded) only its primary and timeline are added.
+     * (A JSON patch rather than a merge patch: lists are replaced exactly, on the API server and
+     * on the mock server alike.)
      */
-    public static String jsonPatch(String resourceVersion, boolean statusExists, PostgresClusterStatus next) {
+    public static String jsonPatch(String resourceVersion, PostgresClusterStatus current, PostgresClusterStatus next) {
         List<Map<String, Object>> ops = new ArrayList<>();
         ops.add(op("test", "/metadata/resourceVersion", resourceVersion));
-        if (!statusExists) {
+        if (current == null) {
             ops.add(op("add", "/status", Map.of()));
         }
         ops.add(op("add", "/status/phase", next.phase));
         ops.add(op("add", "/status/observedGeneration", next.observedGeneration));
         ops.add(op("add", "/status/conditions", next.conditions));
         ops.add(op("add", "/status/provisioning", next.provisioning));
-        if (next.topology != null) {
+        if (next.topology != null && (current == null || current.topology == null)) {
             ops.add(op("add", "/status/topology", next.topology));
+        } else if (next.topology != null) {
+            ops.add(op("add", "/status/topology/currentPrimary", next.topology.currentPrimary));
+            ops.add(op("add", "/status/topology/timeline", next.topology.timeline));
         }
         return JSON.asJson(ops);
     }

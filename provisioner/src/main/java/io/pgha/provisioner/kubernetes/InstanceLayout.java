@@ -1,6 +1,7 @@
 package io.pgha.provisioner.kubernetes;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.provisioner.model.InstancePlan;
@@ -19,8 +20,10 @@ import java.util.TreeSet;
  * @param plan         what to create and remove; never the primary
  * @param primary      the instance labelled primary
  * @param firstPrimary the instance that may initdb, or null once a primary has been recorded
+ * @param fenced       instances the monitor fenced: never labelled primary until they rejoined
  */
-public record InstanceLayout(String cluster, Set<Integer> existing, InstancePlan plan, String primary, String firstPrimary) {
+public record InstanceLayout(String cluster, Set<Integer> existing, InstancePlan plan, String primary, String firstPrimary,
+                             Set<String> fenced) {
 
     public static InstanceLayout of(PostgresCluster cluster, Set<Integer> existingSerials) {
         String name = cluster.getMetadata().getName();
@@ -29,7 +32,9 @@ public record InstanceLayout(String cluster, Set<Integer> existing, InstancePlan
         Integer primarySerial = ClusterNames.serialOf(name, primary).stream().boxed().findFirst().orElse(null);
         Set<Integer> existing = new TreeSet<>(existingSerials);
         InstancePlan plan = InstancePlan.of(cluster.getSpec().instances, existing, primarySerial);
-        return new InstanceLayout(name, existing, plan, primary, recorded == null ? primary : null);
+        Set<String> fenced = Optional.ofNullable(cluster.getStatus()).map(s -> s.topology).map(t -> Set.copyOf(t.fenced))
+                .orElse(Set.of());
+        return new InstanceLayout(name, existing, plan, primary, recorded == null ? primary : null, fenced);
     }
 
     /** The serials once the plan is carried out, in order. */
@@ -44,8 +49,9 @@ public record InstanceLayout(String cluster, Set<Integer> existing, InstancePlan
         return plannedSerials().stream().map(s -> ClusterNames.instance(cluster, s)).toList();
     }
 
+    /** The role label, by the rule the monitor follows too ({@link Labels#role}). */
     public String role(String instance) {
-        return instance.equals(primary) ? InstancePod.ROLE_PRIMARY : InstancePod.ROLE_STANDBY;
+        return Labels.role(instance, primary, fenced);
     }
 
     static boolean bootstrapped(PostgresClusterStatus status) {

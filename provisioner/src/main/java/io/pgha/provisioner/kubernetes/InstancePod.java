@@ -34,8 +34,8 @@ import java.util.Map;
  */
 public final class InstancePod {
     public static final int PORT = 5432;
-    public static final String PORT_NAME = "postgres";
-    public static final String CONTAINER = "postgres";
+    public static final String PORT_NAME = ClusterNames.INSTANCE_PORT_NAME;
+    public static final String CONTAINER = ClusterNames.INSTANCE_CONTAINER;
     /** The uid and gid of the postgres user in the official image. */
     public static final long POSTGRES_UID = 999;
     public static final String DATA_MOUNT = "/var/lib/postgresql/data";
@@ -45,9 +45,6 @@ public final class InstancePod {
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
-    /** Role values of the {@link Labels#ROLE} label. */
-    public static final String ROLE_PRIMARY = "primary";
-    public static final String ROLE_STANDBY = "standby";
     /** How long a primary that reaches neither the API server nor a peer keeps passing its liveness check. */
     public static final int DEFAULT_ISOLATION_SECONDS = 30;
 

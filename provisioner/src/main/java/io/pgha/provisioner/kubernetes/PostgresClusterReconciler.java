@@ -118,7 +118,9 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
             Applier.annotate(desired, hash);
             Pod current = pods.get(instance);
             if (current == null) {
-                LOG.infof("%s/%s: creating instance %s (%s)", ns, name, instance, layout.role(instance));
+                String role = roleNow(client, cluster, layout, instance);
+                desired.getMetadata().getLabels().put(Labels.ROLE, role);
+                LOG.infof("%s/%s: creating instance %s (%s)", ns, name, instance, role);
                 pods.put(instance, client.resource(desired).create());
                 continue;
             }
@@ -127,11 +129,14 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
                 continue;
             }
             if (!layout.role(instance).equals(current.getMetadata().getLabels().get(Labels.ROLE))) {
-                client.pods().inNamespace(ns).withName(instance)
-                        .edit(p -> {
-                            p.getMetadata().getLabels().put(Labels.ROLE, layout.role(instance));
-                            return p;
-                        });
+                String role = roleNow(client, cluster, layout, instance);
+                if (!role.equals(current.getMetadata().getLabels().get(Labels.ROLE))) {
+                    client.pods().inNamespace(ns).withName(instance)
+                            .edit(p -> {
+                                p.getMetadata().getLabels().put(Labels.ROLE, role);
+                                return p;
+                            });
+                }
             }
             if (!hash.equals(Applier.hashOf(current))) {
                 outdated.add(instance);
@@ -215,6 +220,20 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         return "primary " + instance + " runs an older pod spec: requested a switchover to " + target;
     }
 
+    /**
+     * The role label to give an instance pod now. Primary only when the cluster as it is now says
+     * so, not just the informer's copy: that copy may not show yet that the monitor fenced the
+     * instance, and a pod labelled primary starts its data directory as a primary.
+     */
+    private static String roleNow(KubernetesClient client, PostgresCluster cluster, InstanceLayout layout, String instance) {
+        if (!Labels.ROLE_PRIMARY.equals(layout.role(instance))) {
+            return layout.role(instance);
+        }
+        PostgresCluster fresh = client.resources(PostgresCluster.class).inNamespace(cluster.getMetadata().getNamespace())
+                .withName(cluster.getMetadata().getName()).get();
+        return fresh == null ? Labels.ROLE_STANDBY : InstanceLayout.of(fresh, layout.existing()).role(instance);
+    }
+
     private static String annotation(Pod pod, String key) {
         return pod.getMetadata().getAnnotations() == null ? null : pod.getMetadata().getAnnotations().get(key);
     }
@@ -259,7 +278,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         }
         try {
             resource.subresource("status").patch(PatchContext.of(PatchType.JSON),
-                    ClusterStatusView.jsonPatch(fresh.getMetadata().getResourceVersion(), fresh.getStatus() != null, patch));
+                    ClusterStatusView.jsonPatch(fresh.getMetadata().getResourceVersion(), fresh.getStatus(), patch));
         } catch (KubernetesClientException e) {
             // 409/422: the test of the resourceVersion failed, someone wrote in between
             if (e.getCode() != 409 && e.getCode() != 422) {

@@ -76,14 +76,14 @@ class BuildersTest {
         cluster.getSpec().resources = new ResourcesSpec();
         cluster.getSpec().resources.requests = amounts("500m", "512Mi");
         cluster.getSpec().resources.limits = amounts("2", "1Gi");
-        Pod pod = InstancePod.desired(cluster, 2, InstancePod.ROLE_STANDBY);
+        Pod pod = InstancePod.desired(cluster, 2, Labels.ROLE_STANDBY);
 
         assertEquals("pg-2", pod.getMetadata().getName());
         assertEquals("db", pod.getMetadata().getNamespace());
         Map<String, String> labels = pod.getMetadata().getLabels();
         assertEquals("pg", labels.get(Labels.CLUSTER));
         assertEquals("pg-2", labels.get(Labels.INSTANCE));
-        assertEquals(InstancePod.ROLE_STANDBY, labels.get(Labels.ROLE));
+        assertEquals(Labels.ROLE_STANDBY, labels.get(Labels.ROLE));
         assertEquals(Labels.COMPONENT_INSTANCE, labels.get(Labels.COMPONENT));
         assertOwnedAndLabelled(pod.getMetadata());
 
@@ -119,12 +119,12 @@ class BuildersTest {
 
     @Test
     void instancePodWithoutResourcesRequestsNothingAndTheRoleChangesOnlyTheLabel() {
-        Pod standby = InstancePod.desired(cluster, 1, InstancePod.ROLE_STANDBY);
-        Pod primary = InstancePod.desired(cluster, 1, InstancePod.ROLE_PRIMARY);
+        Pod standby = InstancePod.desired(cluster, 1, Labels.ROLE_STANDBY);
+        Pod primary = InstancePod.desired(cluster, 1, Labels.ROLE_PRIMARY);
         assertTrue(standby.getSpec().getContainers().get(0).getResources().getRequests() == null
                 || standby.getSpec().getContainers().get(0).getResources().getRequests().isEmpty());
         assertEquals(standby.getSpec(), primary.getSpec(), "a role change must not force a new pod");
-        assertEquals(InstancePod.ROLE_PRIMARY, primary.getMetadata().getLabels().get(Labels.ROLE));
+        assertEquals(Labels.ROLE_PRIMARY, primary.getMetadata().getLabels().get(Labels.ROLE));
     }
 
     @Test
@@ -167,7 +167,7 @@ class BuildersTest {
             assertOwnedAndLabelled(s.getMetadata());
         }
         // the pods these services select carry exactly these labels
-        Map<String, String> primaryLabels = InstancePod.labels(cluster, "pg-1", InstancePod.ROLE_PRIMARY);
+        Map<String, String> primaryLabels = InstancePod.labels(cluster, "pg-1", Labels.ROLE_PRIMARY);
         assertTrue(primaryLabels.entrySet().containsAll(rw.getSpec().getSelector().entrySet()));
         assertFalse(primaryLabels.entrySet().containsAll(ro.getSpec().getSelector().entrySet()));
     }

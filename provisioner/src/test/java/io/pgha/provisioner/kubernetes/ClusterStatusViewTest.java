@@ -57,7 +57,7 @@ class ClusterStatusViewTest {
         assertTrue(Conditions.isTrue(next.conditions, ConditionTypes.READY));
         assertTrue(Conditions.isTrue(next.conditions, ConditionTypes.SPEC_VALID));
         assertTrue(Conditions.find(next.conditions, ConditionTypes.DEGRADED).isPresent());
-        String patch = ClusterStatusView.jsonPatch("7", true, next);
+        String patch = ClusterStatusView.jsonPatch("7", cluster.getStatus(), next);
         assertFalse(patch.contains("topology"), patch);
         assertTrue(patch.startsWith("[{\"op\":\"test\",\"path\":\"/metadata/resourceVersion\",\"value\":\"7\"}"), patch);
 
@@ -83,7 +83,23 @@ class ClusterStatusViewTest {
         assertNull(rebased.topology, "the bootstrap write happens only while no topology exists");
         assertEquals(List.of(ConditionTypes.DEGRADED, ConditionTypes.READY, ConditionTypes.SPEC_VALID),
                 rebased.conditions.stream().map(c -> c.type).toList());
-        assertFalse(ClusterStatusView.jsonPatch("9", true, rebased).contains("topology"));
+        assertFalse(ClusterStatusView.jsonPatch("9", now, rebased).contains("topology"));
+    }
+
+    @Test
+    void aTopologyTheMonitorWroteBeforeAnyPrimaryGetsOnlyThePrimaryAdded() {
+        InstanceLayout layout = InstanceLayout.of(cluster, Set.of());
+        PostgresClusterStatus next = ClusterStatusView.valid(cluster, layout, Map.of("pg-1", true), null, t0);
+        // the monitor reported what it sees of the instances; nobody recorded a primary yet
+        PostgresClusterStatus now = new PostgresClusterStatus();
+        now.topology = new TopologyStatus();
+        now.topology.instances.add(new TopologyStatus.Instance());
+        assertTrue(ClusterStatusView.differs(now, next));
+        PostgresClusterStatus rebased = ClusterStatusView.onto(now, next);
+        assertEquals("pg-1", rebased.topology.currentPrimary);
+        String patch = ClusterStatusView.jsonPatch("9", now, rebased);
+        assertTrue(patch.contains("{\"op\":\"add\",\"path\":\"/status/topology/currentPrimary\",\"value\":\"pg-1\"}"), patch);
+        assertFalse(patch.contains("\"path\":\"/status/topology\","), "the monitor's instances stay: " + patch);
     }
 
     @Test

@@ -37,6 +37,15 @@ class InstanceLayoutTest {
     }
 
     @Test
+    void aFencedPrimaryIsLabelledStandbyUntilItsSuccessorIsRecorded() {
+        topology("pg-1");
+        cluster.getStatus().topology.fenced.add("pg-1");
+        InstanceLayout layout = InstanceLayout.of(cluster, Set.of(1, 2, 3));
+        assertEquals("standby", layout.role("pg-1"), "the monitor fenced it: the -rw service must not select it");
+        assertEquals("standby", layout.role("pg-2"), "and nobody else is primary before the promotion is recorded");
+    }
+
+    @Test
     void scalingUpTakesTheLowestFreeSerials() {
         topology("pg-2");
         cluster.getSpec().instances = 4;

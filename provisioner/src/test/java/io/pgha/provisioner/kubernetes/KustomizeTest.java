@@ -84,6 +84,14 @@ class KustomizeTest {
         assertEquals(Set.of("get", "create"), verbs(role, "", "secrets"));
         assertTrue(verbs(role, "", "pods").containsAll(Set.of("list", "watch", "create", "patch", "delete")));
         assertEquals(Set.of("get", "patch"), verbs(role, "pgha.io", "postgresclusters/status"));
+        // the monitor: exactly what its Kubernetes adapters do, and it never writes a cluster itself
+        JsonNode monitor = kind(objects, "ClusterRole").stream().filter(r -> r.path("metadata").path("name").asText().equals("pgha-monitor"))
+                .findFirst().orElseThrow();
+        assertEquals(Set.of("get", "create", "update"), verbs(monitor, "coordination.k8s.io", "leases"));
+        assertEquals(Set.of("get", "list", "watch", "patch", "delete"), verbs(monitor, "", "pods"));
+        assertEquals(Set.of("get", "list", "watch"), verbs(monitor, "pgha.io", "postgresclusters"));
+        assertEquals(Set.of("get", "patch"), verbs(monitor, "pgha.io", "postgresclusters/status"));
+        assertEquals(Set.of("get"), verbs(monitor, "", "secrets"));
     }
 
     @Test

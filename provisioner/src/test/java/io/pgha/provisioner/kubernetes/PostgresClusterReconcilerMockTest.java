@@ -157,6 +157,29 @@ class PostgresClusterReconcilerMockTest {
     }
 
     @Test
+    void aFencedPrimaryIsRecreatedAsAStandbyAndNobodyIsLabelledPrimaryUntilThePromotion() {
+        String ns = "fencing";
+        apply(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        pods(ns).forEach(p -> markReady(ns, p.getMetadata().getName()));
+        awaitSettled(ns);
+        String uid = client.pods().inNamespace(ns).withName("pg-1").get().getMetadata().getUid();
+        // the monitor fences pg-1: records it as fenced (still the recorded primary), then deletes its pod
+        client.resources(PostgresCluster.class).inNamespace(ns).withName("pg").subresource("status")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"status\":{\"topology\":{\"fenced\":[\"pg-1\"]}}}");
+        client.pods().inNamespace(ns).withName("pg-1").delete();
+        await().atMost(WAIT).until(() -> {
+            Pod p = client.pods().inNamespace(ns).withName("pg-1").get();
+            return p != null && !uid.equals(p.getMetadata().getUid());
+        });
+        assertEquals(Map.of("pg-1", "standby", "pg-2", "standby", "pg-3", "standby"), roles(ns),
+                "recreated as a standby (it rejoins), and the -rw service selects nobody before the promotion");
+        // the monitor promotes pg-2 and records it
+        playMonitor(ns, "pg-2", 2);
+        await().atMost(WAIT).until(() -> Map.of("pg-1", "standby", "pg-2", "primary", "pg-3", "standby").equals(roles(ns)));
+    }
+
+    @Test
     void invalidSpecGetsAConditionNamingTheFieldAndChangesNothing() {
         String ns = "invalid";
         apply(ns);

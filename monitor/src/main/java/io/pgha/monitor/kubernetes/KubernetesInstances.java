@@ -1,0 +1,97 @@
+package io.pgha.monitor.kubernetes;
+
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgha.api.ClusterNames;
+import io.pgha.monitor.core.Conninfo;
+import io.pgha.monitor.service.InstanceDirectory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * The instances of one cluster on Kubernetes: each is the pod named like it, reached at its pod
+ * IP (pods have no DNS name of their own: the services select by role, and the monitor must
+ * reach one instance in particular) on its container port named
+ * {@link ClusterNames#INSTANCE_PORT_NAME}; ready when the pod's Ready condition is true. The
+ * superuser comes from the provisioner's generated Secret.
+ */
+final class KubernetesInstances implements InstanceDirectory {
+    /** The keys of a {@code kubernetes.io/basic-auth} Secret, the type the provisioner creates. */
+    static final String USERNAME = "username";
+    static final String PASSWORD = "password";
+    /**
+     * Where bootstrap.sh writes each instance's passfile (the pod's run directory): the
+     * replication connection string names it, never a password.
+     */
+    static final String PASSFILE = "/var/run/postgresql/pgpass";
+
+    private final KubernetesClient client;
+    private final String namespace;
+    private final String cluster;
+
+    KubernetesInstances(KubernetesClient client, String namespace, String cluster) {
+        this.client = client;
+        this.namespace = namespace;
+        this.cluster = cluster;
+    }
+
+    @Override
+    public Optional<Credentials> superuser() {
+        Secret s = client.secrets().inNamespace(namespace).withName(ClusterNames.superuserSecret(cluster)).get();
+        if (s == null || s.getData() == null || !s.getData().containsKey(USERNAME) || !s.getData().containsKey(PASSWORD)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Credentials(decode(s, USERNAME), decode(s, PASSWORD)));
+    }
+
+    private static String decode(Secret s, String key) {
+        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public Map<String, Placement> locate(Map<String, Integer> serials) {
+        Map<String, Pod> pods = KubernetesPlatform.instancePods(client, namespace, cluster);
+        Map<String, Placement> placed = new LinkedHashMap<>();
+        serials.keySet().forEach(n -> {
+            Pod pod = pods.get(n);
+            placed.put(n, pod == null ? new Placement(null, false) : new Placement(endpoint(pod), ready(pod)));
+        });
+        return placed;
+    }
+
+    /** The pod IP and its PostgreSQL container port; null while it has no IP yet. */
+    static Endpoint endpoint(Pod pod) {
+        String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
+        if (ip == null || ip.isEmpty() || pod.getSpec() == null) {
+            return null;
+        }
+        return pod.getSpec().getContainers().stream()
+                .flatMap(c -> c.getPorts() == null ? Stream.<ContainerPort>empty() : c.getPorts().stream())
+                .filter(p -> ClusterNames.INSTANCE_PORT_NAME.equals(p.getName()))
+                .findFirst().map(p -> new Endpoint(ip, p.getContainerPort())).orElse(null);
+    }
+
+    /** Ready condition true and not being deleted: what the services route to. */
+    static boolean ready(Pod pod) {
+        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
+            return false;
+        }
+        return pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    }
+
+    /** As bootstrap.sh writes a standby's primary_conninfo, aimed at the primary's pod. */
+    @Override
+    public Conninfo replicationConninfo(String standby, Endpoint primary) {
+        Objects.requireNonNull(primary);
+        return Conninfo.parse("host=" + primary.host() + " port=" + primary.port() + " user=" + ClusterNames.REPLICATION_USER
+                + " passfile=" + PASSFILE + " application_name=" + standby);
+    }
+}
