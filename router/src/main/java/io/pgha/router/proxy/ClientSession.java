@@ -1034,6 +1034,8 @@ final class ClientSession implements ServerConnection.Listener {
             pool = null;
             router.detachedServer();
             p.closed(s);
+            // a closed socket reports its write queue full and never drains: stop waiting for it
+            pause(PAUSE_SERVER_FULL, false);
             if (retrying || replay != null && oneRequest()) {
                 // a standby that died under a read: nothing final reached the client, so the read moves
                 LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
