@@ -237,7 +237,7 @@ public final class Router {
             if (live.equals(before)) {
                 return null;
             }
-            if (live.readYourWrites() && replay == null) {
+            if (live.readYourWrites() && !before.readYourWrites() && replay == null) {
                 LOG.warn("read-your-writes is asked for but the router does not poll its standbys: reads are not held back");
             }
             pools.resize(live.poolSize());

@@ -110,10 +110,8 @@ class StandbyHealthProxyTest {
             List<Read> late = reader.startedAfter(deadline);
             assertTrue(late.stream().allMatch(r -> r.port == pair.primary.port()), "reads started 2 s after the stop went to the standby");
             List<Read> since = reader.startedAfter(stopped);
-            System.out.printf("standby stopped: %d reads since, %d of them on the standby (the last %d ms after the stop), no errors%n",
-                    since.size(), since.stream().filter(r -> r.port == pair.standbyPort).count(),
-                    TimeUnit.NANOSECONDS.toMillis(since.stream().filter(r -> r.port == pair.standbyPort)
-                            .mapToLong(Read::startedNanos).max().orElse(stopped) - stopped));
+            System.out.printf("standby stopped: %d reads since, %d of them on the standby, no errors%n",
+                    since.size(), since.stream().filter(r -> r.port == pair.standbyPort).count());
 
             pair.startStandby();
             await().atMost(Duration.ofSeconds(30)).until(() -> reader.lastPort() == pair.standbyPort);
