@@ -23,7 +23,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -110,6 +112,21 @@ public final class ReplicatedPair implements AutoCloseable {
     /** Stops the standby as a crash would: {@code pg_ctl stop -m immediate}. */
     void crashStandby() {
         standbyCtl.stop(standbyRoot.resolve("data"), PgCtl.StopMode.IMMEDIATE);
+    }
+
+    /**
+     * Sends {@code signal} ({@code STOP} or {@code CONT}) to the standby's postmaster and every
+     * process under it: STOP makes a server that hangs without closing a connection.
+     */
+    void signalStandby(String signal) throws IOException, InterruptedException {
+        long pid = PgCtl.postmasterPid(standbyRoot.resolve("data")).orElseThrow();
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(pid)));
+        ProcessHandle.of(pid).orElseThrow().descendants().forEach(h -> command.add(Long.toString(h.pid())));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException("kill -" + signal + " failed: " + output);
+        }
     }
 
     /** Delays the standby's replay ("0" for none) and waits until it caught up with the primary. */

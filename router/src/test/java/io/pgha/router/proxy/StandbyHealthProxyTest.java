@@ -1,5 +1,7 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.StandbyHealth;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -118,6 +120,39 @@ class StandbyHealthProxyTest {
             reader.close();
             assertEquals(List.of(), List.copyOf(reader.errors), "errors the reading client saw");
         }
+    }
+
+    @Test
+    void aHungStandbyLosesItsReadsOnceItsPollGoesUnansweredAndGetsThemBack() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10))) {
+            ServerAddress standby = new ServerAddress("127.0.0.1", pair.standbyPort);
+            try (Connection c = router.connect()) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+            }
+            pair.signalStandby("STOP");
+            long frozen = System.nanoTime();
+            try {
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> !healthy(router, standby));
+                long excludedAfter = System.nanoTime() - frozen;
+                System.out.printf("standby frozen: no reads after %d ms%n", TimeUnit.NANOSECONDS.toMillis(excludedAfter));
+                assertTrue(excludedAfter >= StandbyHealth.ANSWER_TIMEOUT.toNanos(), "a frozen server refuses nothing: only the timeout notices it");
+                assertTrue(excludedAfter < EXCLUDED_WITHIN.toNanos(), "excluded after " + TimeUnit.NANOSECONDS.toMillis(excludedAfter) + " ms");
+                try (Connection c = router.connect()) {
+                    assertEquals(pair.primary.port(), serverPort(c), "a new read while the standby hangs");
+                }
+            } finally {
+                pair.signalStandby("CONT");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy(router, standby));
+            try (Connection c = router.connect()) {
+                assertEquals(pair.standbyPort, serverPort(c));
+            }
+        }
+    }
+
+    /** The router's own verdict on {@code standby}, read on its event loop. */
+    private static boolean healthy(ReplicatedPair.Proxy router, ServerAddress standby) {
+        return router.router().onLoopCount(() -> router.router().replay.state(standby).healthy() ? 1 : 0) == 1;
     }
 
     @Test
