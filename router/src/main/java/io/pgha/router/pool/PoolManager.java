@@ -59,10 +59,6 @@ public final class PoolManager {
         pools.values().forEach(p -> p.resize(size));
     }
 
-    public int poolSize() {
-        return poolSize;
-    }
-
     private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {
         ClientKeys k = keys.get(key.user());
         return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls)
