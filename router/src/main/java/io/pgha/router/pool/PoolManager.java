@@ -22,7 +22,7 @@ public final class PoolManager {
     private final Vertx vertx;
     private final ServerTls serverTls;
     private final NetClient netClient;
-    private final int poolSize;
+    private int poolSize;
     private final long waitTimeoutMs;
     private final long idleTimeoutNanos;
     private final long downNanos;
@@ -51,6 +51,12 @@ public final class PoolManager {
 
     public ServerPool pool(PoolKey key) {
         return pools.computeIfAbsent(key, k -> new ServerPool(vertx, k, poolSize, waitTimeoutMs, this::open, stats));
+    }
+
+    /** A new size for every pool, now and later ones: see {@link ServerPool#resize}. */
+    public void resize(int size) {
+        poolSize = size;
+        pools.values().forEach(p -> p.resize(size));
     }
 
     private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {

@@ -27,7 +27,7 @@ public final class ServerPool implements ServerConnection.Listener {
 
     private final Vertx vertx;
     private final PoolKey key;
-    private final int maxSize;
+    private int maxSize;
     private final long waitTimeoutMs;
     private final Opener opener;
     private final Supplier<Long> now;
@@ -105,10 +105,35 @@ public final class ServerPool implements ServerConnection.Listener {
         });
     }
 
-    /** Takes a connection back: hands it to the first waiter, or keeps it idle. */
+    /**
+     * A new maximum size. Growing serves waiting clients at once with new connections; shrinking
+     * closes idle connections beyond the size now and lent ones as they come back, so no client
+     * loses the connection it holds.
+     */
+    void resize(int size) {
+        maxSize = size;
+        while (total > maxSize && !idle.isEmpty()) {
+            retire(idle.pollFirst());
+        }
+        while (total < maxSize && !waiters.isEmpty()) {
+            Waiter w = waiters.poll();
+            vertx.cancelTimer(w.timer);
+            openFor(w.parameters, w.handler, w.since);
+        }
+    }
+
+    public int maxSize() {
+        return maxSize;
+    }
+
+    /** Takes a connection back: hands it to the first waiter, or keeps it idle, or closes it if the pool shrank. */
     public void release(ServerConnection conn) {
         if (conn.isClosed()) {
             closed(conn);
+            return;
+        }
+        if (total > maxSize) {
+            retire(conn);
             return;
         }
         Waiter w = waiters.poll();
@@ -124,15 +149,25 @@ public final class ServerPool implements ServerConnection.Listener {
         idle.addLast(conn);
     }
 
-    /** A lent connection died or was closed: its slot is free again. */
+    /** A lent connection died or was closed: its slot is free again, unless the pool shrank below it. */
     public void closed(ServerConnection conn) {
         total--;
         idle.remove(conn);
+        if (total >= maxSize) {
+            return;
+        }
         Waiter w = waiters.poll();
         if (w != null) {
             vertx.cancelTimer(w.timer);
             openFor(w.parameters, w.handler, w.since);
         }
+    }
+
+    /** Closes a connection the pool no longer has room for. */
+    private void retire(ServerConnection conn) {
+        total--;
+        conn.listener(null);
+        conn.close();
     }
 
     /** Closes connections idle for longer than {@code idleNanos}. */
@@ -142,9 +177,7 @@ public final class ServerPool implements ServerConnection.Listener {
             ServerConnection c = it.next();
             if (t - c.idleSince() > idleNanos || c.isClosed()) {
                 it.remove();
-                total--;
-                c.listener(null);
-                c.close();
+                retire(c);
             }
         }
     }
@@ -176,9 +209,7 @@ public final class ServerPool implements ServerConnection.Listener {
     public void onServerMessage(ServerConnection server, byte type, Buffer message) {
         if (type == io.pgha.router.protocol.PgProtocol.Backend.ERROR_RESPONSE) {
             idle.remove(server);
-            total--;
-            server.listener(null);
-            server.close();
+            retire(server);
         }
     }
 
@@ -186,9 +217,7 @@ public final class ServerPool implements ServerConnection.Listener {
     public void onServerMessagePart(ServerConnection server, byte type, Buffer part, boolean first, boolean last) {
         if (last) {
             idle.remove(server);
-            total--;
-            server.listener(null);
-            server.close();
+            retire(server);
         }
     }
 

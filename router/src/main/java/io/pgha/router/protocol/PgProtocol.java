@@ -124,7 +124,7 @@ public final class PgProtocol {
         public static final byte TERMINATOR = 0;
     }
 
-    /** SQLSTATE codes the router raises itself. */
+    /** SQLSTATE codes the router raises itself or reacts to. */
     public static final class SqlState {
         private SqlState() {
         }
@@ -140,5 +140,9 @@ public final class PgProtocol {
         public static final String FEATURE_NOT_SUPPORTED = "0A000";
         public static final String INTERNAL_ERROR = "XX000";
         public static final String PROGRAM_LIMIT_EXCEEDED = "54000";
+        public static final String READ_ONLY_SQL_TRANSACTION = "25006";
+        /** Also what a standby cancels a query with on a recovery conflict. */
+        public static final String SERIALIZATION_FAILURE = "40001";
+        public static final String CRASH_SHUTDOWN = "57P02";
     }
 }

@@ -25,7 +25,8 @@ final class AdminConsole {
         String command = sql.strip().replaceAll(";+$", "").strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
         Buffer reply = Buffer.buffer();
         switch (command) {
-            case "SHOW POOLS" -> table(reply, List.of("database", "user", "server", "cl_waiting", "sv_active", "sv_idle", "sv_total"),
+            case "SHOW POOLS" -> table(reply, List.of("database", "user", "server", "cl_waiting", "sv_active", "sv_idle", "sv_total",
+                    "pool_size"),
                     pools(router));
             case "SHOW STATS" -> {
                 PoolStats s = router.pools().stats();
@@ -76,7 +77,7 @@ final class AdminConsole {
         List<List<String>> rows = new ArrayList<>();
         for (ServerPool p : router.pools().pools()) {
             rows.add(List.of(p.key().database(), p.key().user(), p.key().server().toString(), Integer.toString(p.waiting()),
-                    Integer.toString(p.active()), Integer.toString(p.idleCount()), Integer.toString(p.total())));
+                    Integer.toString(p.active()), Integer.toString(p.idleCount()), Integer.toString(p.total()), Integer.toString(p.maxSize())));
         }
         return rows;
     }

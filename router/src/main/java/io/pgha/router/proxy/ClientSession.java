@@ -61,6 +61,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class ClientSession implements ServerConnection.Listener {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
+    /** Standby errors after which a read, not yet answered, runs again on the primary. */
+    private static final java.util.Set<String> RETRY_ON_PRIMARY = java.util.Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
+            SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
     private enum Phase { STARTUP, SASL_INITIAL, SASL_CONTINUE, LOGIN, READY, CLOSED }
 
@@ -109,6 +112,8 @@ final class ClientSession implements ServerConnection.Listener {
     /** Classifies with the volatile functions of the client's database, once logged in. */
     private StatementClassifier classifier;
 
+    /** Fixed when the client connects: a settings reload must not switch a session's pooling under it. */
+    private final PoolMode poolMode;
     private ServerConnection server;
     private ServerPool pool;
     private long attachedAt;
@@ -132,6 +137,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.socket = socket;
         this.primaryOnly = primaryOnly;
         this.framer = new MessageFramer(router.settings.maxMessageSize(), 64 * 1024, true, Frontend.COPY_DATA);
+        this.poolMode = router.settings.poolMode();
         this.classifier = router.classifier;
     }
 
@@ -462,7 +468,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** The route of the transaction that {@code message} starts. */
     private Route routeOf(byte type, Buffer message) {
-        if (router.settings.poolMode() == PoolMode.SESSION) {
+        if (poolMode == PoolMode.SESSION) {
             return Route.PRIMARY;
         }
         return switch (type) {
@@ -484,7 +490,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquire(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
-        if (route != Route.PRIMARY && !primaryOnly && router.replay != null) {
+        if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY) {
             io.vertx.core.Future<Long> asked = commitPosition;
             if (asked != null) {
                 // a read right after a write: learn how far the write went first
@@ -553,7 +559,7 @@ final class ClientSession implements ServerConnection.Listener {
         })) {
             return;
         }
-        ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY ? 0 : readAfter);
+        ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readAfter);
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
         pause(PAUSE_ACQUIRE, true);
@@ -583,7 +589,7 @@ final class ClientSession implements ServerConnection.Listener {
         attachedAt = System.nanoTime();
         server.listener(this);
         router.events.routed(route, toStandby);
-        primaryTransaction = !toStandby && route == Route.PRIMARY && router.replay != null && !primaryOnly && !trackedSetOnly();
+        primaryTransaction = !toStandby && route == Route.PRIMARY && router.readYourWrites() && !primaryOnly && !trackedSetOnly();
         if (toStandby && !retry && lastStatusIdle) {
             replay = new ArrayList<>();
             replayBytes = 0;
@@ -778,7 +784,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void note(Classification c) {
-        if (c.sessionState() && !pinned && router.settings.poolMode() == PoolMode.TRANSACTION) {
+        if (c.sessionState() && !pinned && poolMode == PoolMode.TRANSACTION) {
             pinned = true;
         }
         if (c.discardsSession()) {
@@ -926,15 +932,17 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     /**
-     * A standby refused a read as read-only (25006) or cancelled it for a recovery conflict
-     * (40001) before anything final reached the client, and the refused requests are all the
-     * client sent: the router can run them again on the primary.
+     * A standby refused a read as read-only (25006), cancelled it for a recovery conflict (40001)
+     * or is going away (57P01 shut down, 57P02 another backend crashed) before anything final
+     * reached the client, and the refused requests are all the client sent: the router can run
+     * them again on the primary.
      */
     private boolean retryableOnPrimary(Buffer error) {
-        String code = BackendMessages.errorFields(error).get(PgProtocol.ErrorField.CODE);
-        if (!"25006".equals(code) && !"40001".equals(code)) {
-            return false;
-        }
+        return RETRY_ON_PRIMARY.contains(BackendMessages.errorFields(error).get(PgProtocol.ErrorField.CODE)) && oneRequest();
+    }
+
+    /** What the client sent since the read started is one request (one Sync, or one simple Query). */
+    private boolean oneRequest() {
         int terminators = 0;
         for (Expect e : expects) {
             if (e.kind == Kind.SYNC || e.kind == Kind.QUERY || e.kind == Kind.QUERY_SWALLOW) {
@@ -947,13 +955,18 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
     private void retryOnPrimary() {
+        ServerConnection s = releaseServer();
+        LOG.debugf("read refused by standby %s, running it on the primary", s.key().server());
+        rerunOnPrimary();
+    }
+
+    /** Sends the kept requests of a standby read to the primary; the client never saw the standby's answer. */
+    private void rerunOnPrimary() {
         List<Buffer> again = replay;
         replay = null;
         heldBack = null;
         retrying = false;
         expects.clear();
-        ServerConnection s = releaseServer();
-        LOG.debugf("read refused by standby %s, running it on the primary", s.key().server());
         pending.addAll(again);
         acquire(Route.PRIMARY, true);
     }
@@ -968,7 +981,7 @@ final class ClientSession implements ServerConnection.Listener {
             server.parametersUnknown();
         }
         if (status == PgProtocol.TxStatus.IDLE && expects.isEmpty() && !pinned
-                && router.settings.poolMode() == PoolMode.TRANSACTION) {
+                && poolMode == PoolMode.TRANSACTION) {
             detach();
         }
     }
@@ -992,7 +1005,7 @@ final class ClientSession implements ServerConnection.Listener {
         flushAll();
         router.events.transactionFinished(System.nanoTime() - attachedAt);
         releaseServer();
-        if (primaryTransaction && !primaryOnly && router.replay != null) {
+        if (primaryTransaction && !primaryOnly && router.readYourWrites()) {
             primaryTransaction = false;
             io.vertx.core.Future<Long> asked = router.replay.commitPosition();
             commitPosition = asked;
@@ -1021,6 +1034,15 @@ final class ClientSession implements ServerConnection.Listener {
             pool = null;
             router.detachedServer();
             p.closed(s);
+            // a closed socket reports its write queue full and never drains: stop waiting for it
+            pause(PAUSE_SERVER_FULL, false);
+            if (retrying || replay != null && oneRequest()) {
+                // a standby that died under a read: nothing final reached the client, so the read moves
+                LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
+                router.pools.markDown(s.key().server());
+                rerunOnPrimary();
+                return;
+            }
             fatal(SqlState.CONNECTION_FAILURE, "server connection to " + s.key().server() + " was lost");
         }
     }
@@ -1121,7 +1143,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             return;
         }
-        if (!pinned && router.settings.poolMode() == PoolMode.TRANSACTION) {
+        if (!pinned && poolMode == PoolMode.TRANSACTION) {
             s.listener(null);
             p.release(s);
             return;

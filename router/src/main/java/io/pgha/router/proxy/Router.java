@@ -38,7 +38,8 @@ public final class Router {
 
     final Vertx vertx;
     final Context context;
-    final RouterSettings settings;
+    /** Replaced whole by {@link #reconfigure}; read by other threads for admission and metrics. */
+    volatile RouterSettings settings;
     final TopologySource topology;
     final AuthLookup auth;
     final StatementClassifier classifier;
@@ -66,7 +67,7 @@ public final class Router {
     private java.util.Set<String> adminUsers = java.util.Set.of();
     private String adminDatabase = "pgha";
     private long catalogRefresh;
-    /** Read-your-writes: commit and replay positions; null when the policy is off. */
+    /** The router's own polling: standby health and lag, commit and replay positions; null when not tracking. */
     io.pgha.router.topology.ReplayTracker replay;
     /** Read-your-writes: how long a read right after a write waits for a standby to catch up. */
     long replayWaitNanos;
@@ -192,18 +193,58 @@ public final class Router {
     }
 
     /**
-     * Turns read-your-writes on: after a client's write commits, its reads go only to standbys that
-     * have replayed that commit, otherwise to the primary. Positions are asked by the lookup role
-     * over dedicated connections; standbys are polled every {@code interval}. A read right after a
-     * write waits at most {@code wait} for a standby to replay it before it goes to the primary.
+     * Starts the router's own polling of the servers: every {@code interval} each standby's replay
+     * position and the primary's WAL position, asked by the lookup role over dedicated
+     * connections. From then on only healthy standbys within the lag limit get reads, and
+     * read-your-writes works when the settings ask for it: after a client's write commits, its
+     * reads go only to standbys that have replayed that commit, waiting at most {@code wait} for
+     * one to get there before going to the primary.
      */
-    public Future<Void> readYourWrites(java.util.function.Supplier<io.pgha.router.auth.LookupCredentials> credentials,
-                                       String database, java.time.Duration interval, java.time.Duration wait) {
+    public Future<Void> trackStandbys(java.util.function.Supplier<io.pgha.router.auth.LookupCredentials> credentials,
+                                      String database, java.time.Duration interval, java.time.Duration wait) {
         return onLoop(() -> {
             replayWaitNanos = wait.toNanos();
-            io.pgha.router.topology.ReplayTracker t = new io.pgha.router.topology.ReplayTracker(vertx, topology::current, credentials, database);
+            io.pgha.router.topology.ReplayTracker t = new io.pgha.router.topology.ReplayTracker(vertx, topology::current, credentials,
+                    database, events::standbyStates);
             t.start(interval);
             replay = t;
+            return null;
+        });
+    }
+
+    /** Whether read-your-writes is on now: asked per transaction, since the settings can change. */
+    boolean readYourWrites() {
+        return replay != null && settings.readYourWrites();
+    }
+
+    /**
+     * Applies new settings without dropping anyone: pool size, the client limit, read policy, lag
+     * limit and read-your-writes take effect for the next transaction or client; the pool mode for
+     * clients that connect from now on (a session keeps the mode it started with). The rest
+     * (message size, timeouts, TLS) is fixed when the router starts, and a change is logged and
+     * ignored.
+     */
+    public Future<Void> reconfigure(RouterSettings next) {
+        return onLoop(() -> {
+            RouterSettings before = settings;
+            RouterSettings live = before.withPoolMode(next.poolMode()).withPoolSize(next.poolSize())
+                    .withMaxClientConnections(next.maxClientConnections()).withReadPolicy(next.readPolicy())
+                    .withMaxReplicaLagBytes(next.maxReplicaLagBytes()).withReadYourWrites(next.readYourWrites());
+            if (!live.equals(next)) {
+                LOG.warnf("only pool mode, pool size, client limit, read policy, lag limit and read-your-writes change "
+                        + "while the router runs; restart it for the rest of %s", next);
+            }
+            if (live.equals(before)) {
+                return null;
+            }
+            if (live.readYourWrites() && !before.readYourWrites() && replay == null) {
+                LOG.warn("read-your-writes is asked for but the router does not poll its standbys: reads are not held back");
+            }
+            pools.resize(live.poolSize());
+            settings = live;
+            LOG.infof("settings now: pool mode %s (new clients), pool size %d, max clients %d, reads %s, max lag %d bytes, read-your-writes %s",
+                    live.poolMode(), live.poolSize(), live.maxClientConnections(), live.readPolicy(), live.maxReplicaLagBytes(),
+                    live.readYourWrites());
             return null;
         });
     }
@@ -294,24 +335,43 @@ public final class Router {
 
     /**
      * The server for a new transaction; with {@code readAfter} > 0 (read-your-writes) only a standby
-     * known to have replayed that far will do.
+     * known to have replayed that far will do. Under {@link ReadPolicy#ANY} the primary takes its
+     * turn in the rotation with the standbys.
      */
     ServerAddress choose(Route route, boolean primaryOnly, long readAfter) {
         Topology t = topology.current();
         List<ServerAddress> standbys = t.standbys();
-        if (primaryOnly || route == Route.PRIMARY || standbys.isEmpty()) {
+        RouterSettings s = settings;
+        if (primaryOnly || route == Route.PRIMARY || standbys.isEmpty() || s.readPolicy() == ReadPolicy.PRIMARY) {
             return t.primary();
         }
-        for (int i = 0; i < standbys.size(); i++) {
-            ServerAddress s = standbys.get(Math.floorMod(nextStandby++, standbys.size()));
-            StandbyState state = t.state(s);
-            long maxLag = settings.maxReplicaLagBytes();
-            if (!pools.isDown(s) && state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag)
-                    && (readAfter <= 0 || replay != null && replay.replayed(s) >= readAfter)) {
-                return s;
+        // under ANY one more slot in the rotation stands for the primary
+        int slots = standbys.size() + (s.readPolicy() == ReadPolicy.ANY ? 1 : 0);
+        for (int i = 0; i < slots; i++) {
+            int slot = Math.floorMod(nextStandby++, slots);
+            if (slot == standbys.size()) {
+                return t.primary();
+            }
+            ServerAddress standby = standbys.get(slot);
+            if (eligible(t, standby, s.maxReplicaLagBytes()) && (readAfter <= 0 || replay.replayed(standby) >= readAfter)) {
+                return standby;
             }
         }
         return t.primary();
+    }
+
+    /**
+     * Whether a standby may take reads: it did not refuse a connection lately, and neither the
+     * topology source nor the router's own polling (when it polls) finds it unhealthy or lagging
+     * beyond {@code maxLag} (negative: no limit).
+     */
+    private boolean eligible(Topology t, ServerAddress standby, long maxLag) {
+        return !pools.isDown(standby) && current(t.state(standby), maxLag)
+                && (replay == null || current(replay.state(standby), maxLag));
+    }
+
+    private static boolean current(StandbyState state, long maxLag) {
+        return state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag);
     }
 
     /** Forwards a client's CancelRequest to the server backend currently running its query. */

@@ -24,6 +24,10 @@ public interface RouterEvents {
     default void clientError(String sqlState) {
     }
 
+    /** The router's polling judged its standbys anew (health and lag); called only when something changed. */
+    default void standbyStates(java.util.Map<io.pgha.router.topology.ServerAddress, io.pgha.router.topology.StandbyState> states) {
+    }
+
     RouterEvents NONE = new RouterEvents() {
     };
 }

@@ -21,55 +21,68 @@ import java.time.Duration;
  * @param serverTls TLS towards the servers
  * @param maxPreparedStatements statements the router keeps prepared per server connection; the
  *        least recently used one is closed to make room
+ * @param readPolicy where reads go: standbys (default), spread over the primary and standbys, or the primary
+ * @param readYourWrites after a client's write, its reads go only to servers that replayed it
+ *        (needs the router's standby polling, {@link Router#trackStandbys})
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
                              Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh,
-                             long maxReplicaLagBytes, ServerTls serverTls, int maxPreparedStatements) {
+                             long maxReplicaLagBytes, ServerTls serverTls, int maxPreparedStatements,
+                             ReadPolicy readPolicy, boolean readYourWrites) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
-                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER, 200);
+                Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER, 200,
+                ReadPolicy.STANDBY, true);
     }
 
     public RouterSettings withFunctionRefresh(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withMaxReplicaLagBytes(long bytes) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, bytes, serverTls, maxPreparedStatements);
+                functionRefresh, bytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withServerTls(ServerTls tls) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, maxReplicaLagBytes, tls, maxPreparedStatements);
+                functionRefresh, maxReplicaLagBytes, tls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withMaxPreparedStatements(int max) {
         return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, maxReplicaLagBytes, serverTls, max);
+                functionRefresh, maxReplicaLagBytes, serverTls, max, readPolicy, readYourWrites);
     }
 
     public RouterSettings withPoolMode(PoolMode mode) {
-        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withPoolSize(int size) {
-        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withMaxClientConnections(int max) {
-        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withMaxMessageSize(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withWaitTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
     }
 
     public RouterSettings withIdleTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements);
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+    }
+
+    public RouterSettings withReadPolicy(ReadPolicy policy) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, policy, readYourWrites);
+    }
+
+    public RouterSettings withReadYourWrites(boolean on) {
+        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, on);
     }
 }

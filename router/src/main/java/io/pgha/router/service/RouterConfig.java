@@ -61,11 +61,15 @@ public interface RouterConfig {
     @WithDefault("200")
     int maxPreparedStatements();
 
+    /** Where the split listener sends reads: standby (default), any (primary and standbys in turn) or primary. */
+    @WithDefault("standby")
+    io.pgha.router.proxy.ReadPolicy readPolicy();
+
     /** Read-your-writes: after a client's write, its reads go only to standbys that replayed it. */
     @WithDefault("true")
     boolean readYourWrites();
 
-    /** How often the router asks each standby how far it has replayed. */
+    /** How often the router asks each standby how far it has replayed, and the primary for its WAL position. */
     @WithDefault("50ms")
     Duration replayPollInterval();
 

@@ -4,16 +4,23 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.pgha.router.pool.PoolStats;
 import io.pgha.router.pool.ServerPool;
 import io.pgha.router.proxy.Router;
 import io.pgha.router.proxy.RouterEvents;
 import io.pgha.router.routing.Route;
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.StandbyState;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.function.ToIntFunction;
 
 /** The router's Prometheus metrics, all named {@code pgha_router_*}. */
@@ -23,6 +30,10 @@ final class RouterMetrics implements RouterEvents {
     private final Counter authFailures;
     private final MeterRegistry registry;
     private final Timer transactions;
+    private final MultiGauge standbyLag;
+    private final MultiGauge standbyHealthy;
+    /** The standbys' latest states, replaced whole on the event loop, read when scraped. */
+    private volatile Map<ServerAddress, StandbyState> standbys = Map.of();
 
     RouterMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -34,12 +45,18 @@ final class RouterMetrics implements RouterEvents {
         transactions = Timer.builder("pgha.router.transaction.duration").description("Time a client held a server connection")
                 .publishPercentileHistogram().minimumExpectedValue(Duration.ofNanos(50_000)).maximumExpectedValue(Duration.ofSeconds(60))
                 .register(registry);
+        standbyLag = MultiGauge.builder("pgha.router.standby.lag.bytes").baseUnit("bytes")
+                .description("WAL bytes a standby has yet to replay, as the router's polling last saw").register(registry);
+        standbyHealthy = MultiGauge.builder("pgha.router.standby.healthy")
+                .description("1 when the router's polling finds the standby answering and in recovery, else 0").register(registry);
     }
 
     /** Gauges over the router's live state, registered once the router runs. */
     void bind(Supplier<Router> router) {
         Gauge.builder("pgha.router.clients", () -> router.get() == null ? 0 : router.get().clientCount())
                 .description("Connected clients").register(registry);
+        Gauge.builder("pgha.router.pool.size", () -> router.get() == null ? 0 : router.get().settings().poolSize())
+                .description("Most server connections per role, database and server, as now set").register(registry);
         gauge("pgha.router.server.connections", "active", router, ServerPool::active, "Server connections lent to clients");
         gauge("pgha.router.server.connections", "idle", router, ServerPool::idleCount, "Idle server connections");
         Gauge.builder("pgha.router.clients.waiting", () -> sum(router, ServerPool::waiting))
@@ -67,6 +84,25 @@ final class RouterMetrics implements RouterEvents {
             return 0;
         }
         return r.pools().pools().stream().mapToInt(f).sum();
+    }
+
+    /** Re-registers the per-standby rows only when the set of standbys changed; values are read when scraped. */
+    @Override
+    public void standbyStates(Map<ServerAddress, StandbyState> states) {
+        boolean sameStandbys = states.keySet().equals(standbys.keySet());
+        standbys = states;
+        if (!sameStandbys) {
+            standbyLag.register(rows(states, s -> s.lagBytes()), true);
+            standbyHealthy.register(rows(states, s -> s.healthy() ? 1 : 0), true);
+        }
+    }
+
+    private List<MultiGauge.Row<?>> rows(Map<ServerAddress, StandbyState> states, ToDoubleFunction<StandbyState> value) {
+        return states.keySet().stream().<MultiGauge.Row<?>>map(server -> MultiGauge.Row.of(Tags.of("server", server.toString()),
+                () -> {
+                    StandbyState s = standbys.get(server);
+                    return s == null ? Double.NaN : value.applyAsDouble(s);
+                })).toList();
     }
 
     @Override

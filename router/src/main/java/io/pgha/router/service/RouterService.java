@@ -18,6 +18,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /** Starts the router with the application: the read/write-split listener and the read-write one. */
@@ -32,14 +33,24 @@ public class RouterService {
     @Inject
     MeterRegistry registry;
 
+    /**
+     * How often the cluster's spec.router is compared with the router's settings: a field read
+     * per check, as often as the local store is read, so an apply reaches the router within
+     * about two tenths of a second.
+     */
+    private static final Duration FOLLOW_EVERY = Duration.ofMillis(100);
+
     private volatile Router router;
+    private volatile RouterSettings configured;
+    private volatile long follower = -1;
     private volatile int port;
     private volatile int rwPort;
 
     void start(@Observes StartupEvent event) throws Exception {
-        RouterSettings settings = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
+        configured = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
                 config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh(),
-                config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements());
+                config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements(), config.readPolicy(), config.readYourWrites());
+        RouterSettings settings = wanted();
         Supplier<LookupCredentials> credentials = config.topology().source() == RouterConfig.Source.LOCAL
                 ? new LocalLookupCredentials(LocalLayout.fromEnvironment())
                 : LookupCredentials.fixed(config.auth().user(), config.auth().password().orElse(""));
@@ -51,17 +62,31 @@ public class RouterService {
                 .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         metrics.bind(() -> router);
         r.adminConsole(config.admin().database(), java.util.Set.copyOf(config.admin().users().orElse(java.util.List.of())));
-        if (config.readYourWrites()) {
-            r.readYourWrites(credentials, config.auth().database(), config.replayPollInterval(), config.replayWait())
-                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        }
+        r.trackStandbys(credentials, config.auth().database(), config.replayPollInterval(), config.replayWait())
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         r.clientTls(new ClientTls(config.tls().certPath().orElse(null), config.tls().keyPath().orElse(null), config.tls().required()));
         port = r.listen(config.host(), config.port(), false).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         router = r;
+        follower = vertx.setPeriodic(FOLLOW_EVERY.toMillis(), t -> follow());
+    }
+
+    /** The settings the cluster's spec.router asks for, or the configured ones without a cluster object. */
+    private RouterSettings wanted() {
+        return topology.routerSpec().map(spec -> SpecSettings.apply(configured, spec)).orElse(configured);
+    }
+
+    /** Applies a changed spec.router to the running router; clients stay connected. */
+    private void follow() {
+        Router r = router;
+        RouterSettings next = wanted();
+        if (r != null && !next.equals(r.settings())) {
+            r.reconfigure(next);
+        }
     }
 
     void stop(@Observes ShutdownEvent event) throws Exception {
+        vertx.cancelTimer(follower);
         Router r = router;
         router = null;
         if (r != null) {

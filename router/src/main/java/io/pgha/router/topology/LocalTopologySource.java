@@ -1,6 +1,7 @@
 package io.pgha.router.topology;
 
 import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.RouterSpec;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileResourceStore;
 import org.jboss.logging.Logger;
@@ -12,9 +13,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The topology of the one cluster in a local state directory, read from the store a few times a
- * second off the event loop; {@link #current()} only reads a field, so the per-transaction path
- * never touches the disk.
+ * The topology and {@code spec.router} of the one cluster in a local state directory, read from
+ * the store a few times a second off the event loop; {@link #current()} and {@link #routerSpec()}
+ * only read a field, so the per-transaction path never touches the disk.
  */
 public final class LocalTopologySource implements TopologySource, AutoCloseable {
     private static final Logger LOG = Logger.getLogger(LocalTopologySource.class);
@@ -24,6 +25,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
     private final ScheduledExecutorService refresher =
             Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-router-topology"));
     private volatile Topology topology;
+    private volatile Optional<RouterSpec> routerSpec = Optional.empty();
 
     public LocalTopologySource(LocalLayout layout, Duration refresh) {
         this.layout = layout;
@@ -38,6 +40,12 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
         return topology;
     }
 
+    /** The cluster's {@code spec.router} as last read; empty before the cluster exists. */
+    @Override
+    public Optional<RouterSpec> routerSpec() {
+        return routerSpec;
+    }
+
     /** Whether the cluster has a primary the router can use. */
     public boolean known() {
         return topology.primary().port() != 0;
@@ -45,7 +53,9 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
 
     private void refresh() {
         try {
-            Optional<Topology> next = store.list(PostgresCluster.class, LocalLayout.NAMESPACE).stream().findFirst()
+            Optional<PostgresCluster> cluster = store.list(PostgresCluster.class, LocalLayout.NAMESPACE).stream().findFirst();
+            routerSpec = cluster.map(c -> c.getSpec() == null ? null : c.getSpec().router);
+            Optional<Topology> next = cluster
                     .flatMap(c -> ClusterTopology.of(c, i -> new ServerAddress("127.0.0.1", layout.instancePort(i.serial))));
             Topology t = next.orElse(new Topology(new ServerAddress("127.0.0.1", 0), java.util.List.of()));
             if (topology != null && !t.primary().equals(topology.primary())) {

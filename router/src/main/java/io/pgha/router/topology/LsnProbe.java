@@ -19,7 +19,13 @@ import java.util.function.Supplier;
  */
 final class LsnProbe {
     /** No position known (not connected, not answered yet, or the server returned NULL). */
-    static final long UNKNOWN = -1;
+    static final long UNKNOWN = StandbyHealth.UNKNOWN;
+    /**
+     * A query unanswered this long is taken to be on a dead connection (a partition that never
+     * reset it): the connection is closed, which fails the query, and the next poll reconnects.
+     * As long as the connect timeout, so a hung server is not hammered with new connections.
+     */
+    static final long ABANDON_AFTER_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
 
     private final Vertx vertx;
     private final String sql;
@@ -29,6 +35,8 @@ final class LsnProbe {
     private boolean closed;
     private List<Promise<Long>> next = new ArrayList<>();
     private long last = UNKNOWN;
+    /** When the query in flight was sent ({@link System#nanoTime()}). */
+    private long sentAt;
 
     LsnProbe(Vertx vertx, String sql, Supplier<Future<PgConnectOptions>> options) {
         this.vertx = vertx;
@@ -51,10 +59,17 @@ final class LsnProbe {
         return p.future();
     }
 
-    /** Sends a query unless one is in flight. */
+    /** What polling has seen so far, for {@link StandbyHealth}. */
+    StandbyHealth.Sample sample() {
+        return new StandbyHealth.Sample(last, busy ? sentAt : StandbyHealth.Sample.NOT_WAITING);
+    }
+
+    /** Sends a query unless one is in flight; gives up on one in flight for too long. */
     void poll() {
         if (!busy) {
             run();
+        } else if (connection != null && System.nanoTime() - sentAt > ABANDON_AFTER_NANOS) {
+            connection.close();
         }
     }
 
@@ -75,6 +90,7 @@ final class LsnProbe {
             return;
         }
         busy = true;
+        sentAt = System.nanoTime();
         List<Promise<Long>> batch = next;
         next = new ArrayList<>();
         connection().compose(c -> c.query(sql).execute()).onComplete(ar -> {

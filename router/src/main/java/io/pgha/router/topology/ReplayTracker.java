@@ -3,6 +3,7 @@ package io.pgha.router.topology;
 import io.pgha.router.auth.LookupCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -11,16 +12,22 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * What read-your-writes needs to know, learned by the router itself: how far each standby has
- * replayed (one dedicated connection per standby, polled every {@code interval} off the
- * per-message path, and on demand), and a WAL position at least as late as every commit the
- * primary has acknowledged (asked on one dedicated primary connection, shared by all commits that
- * arrive while a question is in flight). Connects as the lookup role. Event-loop only.
+ * What the router learns about its servers by itself: how far each standby has replayed (one
+ * dedicated connection per standby, polled every {@code interval} off the per-message path, and
+ * on demand), the primary's WAL position (polled on the same cadence over one dedicated primary
+ * connection), and from both each standby's health and lag ({@link StandbyHealth}), republished
+ * after every poll round. Read-your-writes also asks that primary connection for a position at
+ * least as late as every commit acknowledged (shared by all commits that arrive while a question
+ * is in flight). Connects as the lookup role. Event-loop only.
  */
 public final class ReplayTracker {
+    private static final Logger LOG = Logger.getLogger(ReplayTracker.class);
+    /** A standby the tracker has not polled yet: no reads until its first answer. */
+    static final StandbyState NOT_POLLED = new StandbyState(false, 0);
     /** Standby replay position, as bytes since 0/0 (NULL on a server that is not in recovery). */
     static final String REPLAY_SQL = "SELECT (pg_last_wal_replay_lsn() - '0/0')::int8";
     /** The primary's insert position: covers every record inserted, so every commit acknowledged. */
@@ -39,15 +46,20 @@ public final class ReplayTracker {
     private ServerAddress primaryAddress;
     private LsnProbe primary;
     private long timer = -1;
+    private final Consumer<Map<ServerAddress, StandbyState>> published;
+    private Map<ServerAddress, StandbyState> states = Map.of();
 
-    public ReplayTracker(Vertx vertx, Supplier<Topology> topology, Supplier<LookupCredentials> credentials, String database) {
+    /** {@code published} gets the standbys' states whenever they change, on the event loop. */
+    public ReplayTracker(Vertx vertx, Supplier<Topology> topology, Supplier<LookupCredentials> credentials, String database,
+                         Consumer<Map<ServerAddress, StandbyState>> published) {
         this.vertx = vertx;
         this.topology = topology;
         this.credentials = credentials;
         this.database = database;
+        this.published = published;
     }
 
-    /** Starts polling the standbys; call on the event loop that uses the tracker. */
+    /** Starts polling the primary and the standbys; call on the event loop that uses the tracker. */
     public void start(Duration interval) {
         timer = vertx.setPeriodic(Math.max(10, interval.toMillis()), t -> poll());
         poll();
@@ -71,6 +83,11 @@ public final class ReplayTracker {
         return p == null ? LsnProbe.UNKNOWN : p.last();
     }
 
+    /** {@code standby}'s health and lag as of the last poll round; unhealthy if not polled yet. */
+    public StandbyState state(ServerAddress standby) {
+        return states.getOrDefault(standby, NOT_POLLED);
+    }
+
     /** Whether any current standby is known to have replayed {@code lsn}. */
     public boolean anyReplayed(long lsn) {
         for (ServerAddress s : topology.get().standbys()) {
@@ -86,7 +103,11 @@ public final class ReplayTracker {
      * this call: asked on the dedicated primary connection.
      */
     public Future<Long> commitPosition() {
-        ServerAddress p = topology.get().primary();
+        return primaryProbe(topology.get().primary()).ask().map(ReplayTracker::recordEnd);
+    }
+
+    /** The probe of the current primary; a new one when the primary changed. */
+    private LsnProbe primaryProbe(ServerAddress p) {
         if (primary == null || !p.equals(primaryAddress)) {
             if (primary != null) {
                 primary.close();
@@ -94,7 +115,7 @@ public final class ReplayTracker {
             primaryAddress = p;
             primary = new LsnProbe(vertx, INSERT_SQL, () -> LookupCredentials.connectOptions(credentials, p, database));
         }
-        return primary.ask().map(ReplayTracker::recordEnd);
+        return primary;
     }
 
     /** Asks every standby for its replay position now; completes when all have answered or failed. */
@@ -121,8 +142,13 @@ public final class ReplayTracker {
         return insert;
     }
 
+    /** One poll round: judge every standby by what the last rounds saw, then ask everyone again. */
     private void poll() {
-        List<ServerAddress> current = topology.get().standbys();
+        Topology t = topology.get();
+        List<ServerAddress> current = t.standbys();
+        LsnProbe primaryNow = primaryProbe(t.primary());
+        publish(current, primaryNow.last());
+        primaryNow.poll();
         for (ServerAddress s : current) {
             probe(s).poll();
         }
@@ -136,6 +162,32 @@ public final class ReplayTracker {
                 return false;
             });
         }
+    }
+
+    private void publish(List<ServerAddress> current, long primaryPosition) {
+        long now = System.nanoTime();
+        Map<ServerAddress, StandbyState> next = new HashMap<>();
+        for (ServerAddress s : current) {
+            LsnProbe p = standbys.get(s);
+            if (p != null) {
+                next.put(s, StandbyHealth.state(p.sample(), primaryPosition, now, StandbyHealth.ANSWER_TIMEOUT));
+            }
+        }
+        if (next.equals(states)) {
+            return;
+        }
+        next.forEach((s, state) -> {
+            StandbyState before = states.get(s);
+            if (before != null && before.healthy() != state.healthy()) {
+                if (state.healthy()) {
+                    LOG.infof("standby %s answers: it can take reads", s);
+                } else {
+                    LOG.warnf("standby %s is unhealthy (not answering, or not in recovery): no reads", s);
+                }
+            }
+        });
+        states = Map.copyOf(next);
+        published.accept(states);
     }
 
     private LsnProbe probe(ServerAddress s) {

@@ -1,10 +1,18 @@
 package io.pgha.router.topology;
 
-import java.util.List;
+import io.pgha.api.v1.cluster.RouterSpec;
 
-/** A topology set by hand (configuration, tests); {@link #set} switches it atomically. */
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A topology set by hand (configuration, tests); {@link #set} switches it atomically. Without a
+ * cluster object it has no {@code spec.router} unless one is set, as a test does to stand in for
+ * a cluster whose spec changes.
+ */
 public final class StaticTopologySource implements TopologySource {
     private volatile Topology topology;
+    private volatile Optional<RouterSpec> routerSpec = Optional.empty();
 
     public StaticTopologySource(Topology topology) {
         this.topology = topology;
@@ -18,8 +26,17 @@ public final class StaticTopologySource implements TopologySource {
         this.topology = topology;
     }
 
+    public void setRouterSpec(RouterSpec spec) {
+        this.routerSpec = Optional.ofNullable(spec);
+    }
+
     @Override
     public Topology current() {
         return topology;
+    }
+
+    @Override
+    public Optional<RouterSpec> routerSpec() {
+        return routerSpec;
     }
 }

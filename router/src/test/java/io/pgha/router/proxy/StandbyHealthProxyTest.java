@@ -1,0 +1,186 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.StandbyHealth;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Standby health and lag from the router's own polling, on a real primary and streaming standby:
+ * a stopped standby loses its reads within 2 s without the reading client seeing an error, a
+ * lagging one loses them while it lags, and both get them back.
+ */
+class StandbyHealthProxyTest {
+    /** The acceptance: a stopped standby is excluded within this. */
+    private static final Duration EXCLUDED_WITHIN = Duration.ofSeconds(2);
+    /** Reads that must have started after the deadline, all on the primary, before the standby comes back. */
+    private static final int READS_AFTER_DEADLINE = 200;
+    /** A lag limit small enough that one bulk insert exceeds it while replay is held back. */
+    private static final long SMALL_LAG = 64 * 1024;
+
+    private static ReplicatedPair pair;
+
+    @BeforeAll
+    static void replicatedPair() throws Exception {
+        pair = ReplicatedPair.start("CREATE TABLE filler (pad text)", "GRANT ALL ON filler TO " + TestCluster.APP_USER);
+    }
+
+    @AfterAll
+    static void stop() throws IOException {
+        if (pair != null) {
+            pair.close();
+        }
+    }
+
+    /** A read of where it ran, started at {@code startedNanos}. */
+    private record Read(long startedNanos, int port) {
+    }
+
+    /** Reads {@code inet_server_port()} back to back on one connection until closed; keeps every result and error. */
+    private static final class Reader implements AutoCloseable {
+        final ConcurrentLinkedQueue<Read> reads = new ConcurrentLinkedQueue<>();
+        final ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
+        private volatile boolean running = true;
+        private volatile int lastPort;
+        private final Thread thread;
+
+        Reader(Connection c) {
+            thread = new Thread(() -> {
+                try (Statement s = c.createStatement()) {
+                    while (running) {
+                        long started = System.nanoTime();
+                        try (ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                            rs.next();
+                            lastPort = rs.getInt(1);
+                            reads.add(new Read(started, lastPort));
+                        } catch (SQLException e) {
+                            errors.add(e);
+                        }
+                    }
+                } catch (SQLException e) {
+                    errors.add(e);
+                }
+            }, "reader");
+            thread.start();
+        }
+
+        int lastPort() {
+            return lastPort;
+        }
+
+        long readsStartedAfter(long nanos) {
+            return reads.stream().filter(r -> r.startedNanos - nanos > 0).count();
+        }
+
+        List<Read> startedAfter(long nanos) {
+            return reads.stream().filter(r -> r.startedNanos - nanos > 0).toList();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(TimeUnit.SECONDS.toMillis(30));
+        }
+    }
+
+    @Test
+    void aStoppedStandbyLosesItsReadsWithinTwoSecondsAndGetsThemBackWhenItReturns() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10));
+             Connection c = router.connect(); Reader reader = new Reader(c)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> reader.lastPort() == pair.standbyPort);
+            pair.crashStandby();
+            long stopped = System.nanoTime();
+            long deadline = stopped + EXCLUDED_WITHIN.toNanos();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> reader.readsStartedAfter(deadline) >= READS_AFTER_DEADLINE || !reader.errors.isEmpty());
+            assertEquals(List.of(), List.copyOf(reader.errors).stream().map(String::valueOf).toList(), "errors the reading client saw");
+            List<Read> late = reader.startedAfter(deadline);
+            assertTrue(late.stream().allMatch(r -> r.port == pair.primary.port()), "reads started 2 s after the stop went to the standby");
+            List<Read> since = reader.startedAfter(stopped);
+            System.out.printf("standby stopped: %d reads since, %d of them on the standby, no errors%n",
+                    since.size(), since.stream().filter(r -> r.port == pair.standbyPort).count());
+
+            pair.startStandby();
+            await().atMost(Duration.ofSeconds(30)).until(() -> reader.lastPort() == pair.standbyPort);
+            reader.close();
+            assertEquals(List.of(), List.copyOf(reader.errors), "errors the reading client saw");
+        }
+    }
+
+    @Test
+    void aHungStandbyLosesItsReadsOnceItsPollGoesUnansweredAndGetsThemBack() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10))) {
+            ServerAddress standby = new ServerAddress("127.0.0.1", pair.standbyPort);
+            try (Connection c = router.connect()) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+            }
+            pair.signalStandby("STOP");
+            long frozen = System.nanoTime();
+            try {
+                await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() -> !healthy(router, standby));
+                long excludedAfter = System.nanoTime() - frozen;
+                System.out.printf("standby frozen: no reads after %d ms%n", TimeUnit.NANOSECONDS.toMillis(excludedAfter));
+                assertTrue(excludedAfter >= StandbyHealth.ANSWER_TIMEOUT.toNanos(), "a frozen server refuses nothing: only the timeout notices it");
+                assertTrue(excludedAfter < EXCLUDED_WITHIN.toNanos(), "excluded after " + TimeUnit.NANOSECONDS.toMillis(excludedAfter) + " ms");
+                try (Connection c = router.connect()) {
+                    assertEquals(pair.primary.port(), serverPort(c), "a new read while the standby hangs");
+                }
+            } finally {
+                pair.signalStandby("CONT");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy(router, standby));
+            try (Connection c = router.connect()) {
+                assertEquals(pair.standbyPort, serverPort(c));
+            }
+        }
+    }
+
+    /** The router's own verdict on {@code standby}, read on its event loop. */
+    private static boolean healthy(ReplicatedPair.Proxy router, ServerAddress standby) {
+        return router.router().onLoopCount(() -> router.router().replay.state(standby).healthy() ? 1 : 0) == 1;
+    }
+
+    @Test
+    void aLaggingStandbyGetsNoReadsUntilItCatchesUp() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults().withMaxReplicaLagBytes(SMALL_LAG), Duration.ofMillis(10));
+             Connection c = router.connect(); Connection writer = pair.primary.connect(); Statement w = writer.createStatement()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+            pair.applyDelay("1h");
+            try {
+                // replay stops before the first commit record younger than the delay (records before
+                // it are replayed): commit a small transaction first, and the WAL written after it piles up
+                w.execute("INSERT INTO filler VALUES ('holds replay')");
+                w.execute("INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 1000)");
+                await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.primary.port());
+                for (int i = 0; i < 20; i++) {
+                    assertEquals(pair.primary.port(), serverPort(c), "a read while the standby lags");
+                }
+            } finally {
+                pair.applyDelay("0");
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+        }
+    }
+
+    private static int serverPort(Connection c) throws SQLException {
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+}
