@@ -18,7 +18,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -27,11 +33,20 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 import static io.pgha.e2e.ClusterE2ETest.value;
 import static org.awaitility.Awaitility.await;
@@ -131,7 +146,7 @@ class RouterE2ETest {
 
     private static String pgbench(String uri, String... args) throws Exception {
         Properties credentials = Launcher.credentials(uri);
-        java.net.URI u = java.net.URI.create(uri);
+        URI u = URI.create(uri);
         List<String> cmd = new ArrayList<>(List.of("/usr/lib/postgresql/15/bin/pgbench"));
         cmd.addAll(List.of(args));
         cmd.addAll(List.of("-h", u.getHost(), "-p", Integer.toString(u.getPort()), "-U", credentials.getProperty("user"),
@@ -162,7 +177,7 @@ class RouterE2ETest {
     @Order(6)
     void theVertxClientWorksThroughTheRouter() throws Exception {
         String uri = pgha.uri("--router");
-        java.net.URI u = java.net.URI.create(uri);
+        URI u = URI.create(uri);
         Properties credentials = Launcher.credentials(uri);
         Vertx vertx = Vertx.vertx();
         try {
@@ -269,6 +284,133 @@ class RouterE2ETest {
                 assertEquals(primary, ranInTransaction(w, "BEGIN", "LOCK TABLE routed IN SHARE MODE", "SELECT inet_server_port()"),
                         mode + ": LOCK");
             }
+        }
+    }
+
+    /** Applies the example manifest with extra {@code spec.router} lines; the router follows without a restart. */
+    private void applyRouterSettings(String... lines) throws Exception {
+        String manifest = Files.readString(Path.of("..", "deploy", "examples", "cluster.yaml"));
+        assertTrue(manifest.endsWith("    poolSize: 20\n"), "the example manifest ends with its router settings");
+        Path file = pgha.home.resolve("router-settings.yaml");
+        Files.writeString(file, manifest + Arrays.stream(lines).map(l -> "    " + l + "\n").collect(Collectors.joining()));
+        pgha.run("apply", "-f", file.toString()).ok();
+    }
+
+    private String otherStandby(String than) {
+        String primary = pgha.status().get("currentPrimary").asText();
+        for (JsonNode i : pgha.status().get("instances")) {
+            String name = i.get("name").asText();
+            if (!name.equals(primary) && !name.equals(than)) {
+                return name;
+            }
+        }
+        throw new AssertionError("no standby other than " + than);
+    }
+
+    /** How many of {@code n} autocommit reads on {@code s} ran on each port. */
+    private static Map<Integer, Integer> readsByPort(Statement s, int n) throws SQLException {
+        Map<Integer, Integer> ports = new TreeMap<>();
+        for (int i = 0; i < n; i++) {
+            ports.merge(ranOn(s, "SELECT inet_server_port()"), 1, Integer::sum);
+        }
+        return ports;
+    }
+
+    @Test
+    @Order(8)
+    void routerSettingsFromAnAppliedManifestTakeEffectWhileClientsStayConnected() throws Exception {
+        try (Connection held = router(); Statement s = held.createStatement()) {
+            Set<Integer> standbys = standbyPorts();
+            assertTrue(standbys.contains(ranOn(s, "SELECT inet_server_port()")));
+            applyRouterSettings("readPolicy: primary");
+            int primary = primaryPort();
+            await().atMost(Duration.ofSeconds(10)).until(() -> ranOn(s, "SELECT inet_server_port()") == primary);
+            assertEquals(Map.of(primary, 50), readsByPort(s, 50), "readPolicy primary: every read on the primary");
+            applyRouterSettings("readPolicy: standby");
+            await().atMost(Duration.ofSeconds(10)).until(() -> standbys.contains(ranOn(s, "SELECT inet_server_port()")));
+        }
+    }
+
+    @Test
+    @Order(9)
+    void aLaggingStandbyGetsNoReadsUntilItCatchesUp() throws Exception {
+        // a 1 MiB lag limit, so that a few MiB of WAL put a held-back standby beyond it
+        applyRouterSettings("maxReplicaLagBytes: 1048576");
+        String primaryName = pgha.status().get("currentPrimary").asText();
+        String lagging = otherStandby(primaryName);
+        int laggingPort = pgha.instance(lagging).get("port").asInt();
+        int currentPort = pgha.instance(otherStandby(lagging)).get("port").asInt();
+        try (Connection su = pgha.superuser(lagging); Statement s = su.createStatement()) {
+            s.execute("ALTER SYSTEM SET recovery_min_apply_delay = '1h'");
+            s.execute("SELECT pg_reload_conf()");
+        }
+        try (Connection reader = router(); Statement r = reader.createStatement()) {
+            try (Connection w = Launcher.connect(pgha.uri("--rw")); Statement ws = w.createStatement()) {
+                ws.execute("CREATE TABLE lag_fill (id int, pad text)");
+                ws.execute("INSERT INTO lag_fill SELECT g, repeat('x', 1000) FROM generate_series(1, 4000) g");
+            }
+            // the router learns the lag from its own polling: 100 reads in a row avoid the lagging standby
+            await().atMost(Duration.ofSeconds(10)).until(() -> !readsByPort(r, 100).containsKey(laggingPort));
+            Map<Integer, Integer> reads = readsByPort(r, 200);
+            assertEquals(Map.of(currentPort, 200), reads, "every read on the standby that is current, none on " + lagging);
+            try (Connection su = pgha.superuser(lagging); Statement s = su.createStatement()) {
+                s.execute("ALTER SYSTEM RESET recovery_min_apply_delay");
+                s.execute("SELECT pg_reload_conf()");
+            }
+            await().atMost(Duration.ofSeconds(20)).until(() -> readsByPort(r, 20).containsKey(laggingPort));
+        }
+        applyRouterSettings();
+    }
+
+    private double routerMetric(String name, String server) throws Exception {
+        HttpResponse<String> metrics = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + (pgha.portBase + 42) + "/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String prefix = name + "{server=\"" + server + "\"";
+        return metrics.body().lines().filter(l -> l.startsWith(prefix)).findFirst()
+                .map(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .orElseThrow(() -> new AssertionError("no " + prefix + " in the router's metrics"));
+    }
+
+    @Test
+    @Order(10)
+    void aStoppedStandbyIsExcludedWithinTwoSecondsAndComesBack() throws Exception {
+        String primaryName = pgha.status().get("currentPrimary").asText();
+        String stopped = otherStandby(primaryName);
+        JsonNode instance = pgha.instance(stopped);
+        int port = instance.get("port").asInt();
+        String server = "127.0.0.1:" + port;
+        assertEquals(1.0, routerMetric("pgha_router_standby_healthy", server));
+        AtomicBoolean reading = new AtomicBoolean(true);
+        ConcurrentHashMap<Integer, Integer> readsOn = new ConcurrentHashMap<>();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        ExecutorService exec = Executors.newSingleThreadExecutor();
+        try (Connection reader = router(); Statement r = reader.createStatement()) {
+            java.util.concurrent.Future<?> loop = exec.submit(() -> {
+                while (reading.get()) {
+                    try {
+                        readsOn.merge(ranOn(r, "SELECT inet_server_port()"), 1, Integer::sum);
+                    } catch (SQLException e) {
+                        errors.add(e);
+                    }
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> readsOn.containsKey(port));
+            // a fast shutdown, as an administrator or a node drain stops it
+            assertEquals(0, new ProcessBuilder("kill", "-INT", instance.get("pid").asText()).start().waitFor());
+            await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50))
+                    .until(() -> routerMetric("pgha_router_standby_healthy", server) == 0.0);
+            int onStoppedThen = readsOn.getOrDefault(port, 0);
+            // the provisioner restarts it after its restart delay; then the router gives it reads again
+            await().atMost(Duration.ofSeconds(60)).until(() -> routerMetric("pgha_router_standby_healthy", server) == 1.0);
+            await().atMost(Duration.ofSeconds(10)).alias("reads on " + port + " again; reads by port " + readsOn + ", errors " + errors)
+                    .until(() -> readsOn.getOrDefault(port, 0) > onStoppedThen);
+            reading.set(false);
+            loop.get(30, TimeUnit.SECONDS);
+            assertEquals(List.of(), errors, "the reading client saw no error while its standby stopped and came back");
+        } finally {
+            reading.set(false);
+            exec.shutdownNow();
         }
     }
 

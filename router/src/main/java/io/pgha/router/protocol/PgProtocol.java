@@ -129,6 +129,10 @@ public final class PgProtocol {
         private SqlState() {
         }
 
+        /** SQLSTATE class of a server's own state: shutting down, starting up, crashed. */
+        public static final String CLASS_OPERATOR_INTERVENTION = "57";
+        /** SQLSTATE class of a server out of connections, memory or disk. */
+        public static final String CLASS_INSUFFICIENT_RESOURCES = "53";
         public static final String PROTOCOL_VIOLATION = "08P01";
         public static final String CONNECTION_FAILURE = "08006";
         public static final String CANNOT_CONNECT_NOW = "57P03";

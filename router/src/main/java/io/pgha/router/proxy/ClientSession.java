@@ -356,6 +356,20 @@ final class ClientSession implements ServerConnection.Listener {
         });
     }
 
+    /**
+     * Whether a failed login to a standby says nothing about the client: the server could not be
+     * reached, or refused because of its own state (class 57: shutting down, starting up; class 53:
+     * out of connections), so the read can go to the primary. A refusal of the client itself (bad
+     * password, no such database) would be the same there and goes to the client.
+     */
+    private static boolean standbyUnavailable(Throwable cause) {
+        if (!(cause instanceof ServerConnection.LoginException le) || le.errorResponse() == null) {
+            return true;
+        }
+        String code = BackendMessages.errorFields(le.errorResponse()).get(PgProtocol.ErrorField.CODE);
+        return code != null && (code.startsWith(SqlState.CLASS_OPERATOR_INTERVENTION) || code.startsWith(SqlState.CLASS_INSUFFICIENT_RESOURCES));
+    }
+
     private void loginFailed(Throwable cause) {
         if (cause instanceof ServerConnection.LoginException le && le.errorResponse() != null) {
             out(le.errorResponse());
@@ -574,7 +588,7 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (ar.failed()) {
-            if (toStandby && !retry && !(ar.cause() instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
+            if (toStandby && !retry && standbyUnavailable(ar.cause())) {
                 LOG.warnf("cannot connect to standby %s, reading from the primary: %s", p.key().server(), ar.cause().getMessage());
                 router.pools.markDown(p.key().server());
                 acquire(Route.PRIMARY, true);
@@ -945,7 +959,8 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean oneRequest() {
         int terminators = 0;
         for (Expect e : expects) {
-            if (e.kind == Kind.SYNC || e.kind == Kind.QUERY || e.kind == Kind.QUERY_SWALLOW) {
+            // a swallowed query is the router's own SET of session parameters, made again on the primary
+            if (e.kind == Kind.SYNC || e.kind == Kind.QUERY) {
                 terminators++;
             }
         }

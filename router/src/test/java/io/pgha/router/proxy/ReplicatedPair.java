@@ -182,9 +182,13 @@ public final class ReplicatedPair implements AutoCloseable {
     /** A router in front of the pair. */
     record Proxy(Vertx vertx, Router router, int port) implements AutoCloseable {
         Connection connect() throws SQLException {
+            return connect(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+        }
+
+        Connection connect(String user, String password) throws SQLException {
             Properties p = new Properties();
-            p.setProperty("user", TestCluster.APP_USER);
-            p.setProperty("password", TestCluster.APP_PASSWORD);
+            p.setProperty("user", user);
+            p.setProperty("password", password);
             p.setProperty("sslmode", "disable");
             p.setProperty("socketTimeout", "30");
             return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -174,6 +175,30 @@ class StandbyHealthProxyTest {
                 pair.applyDelay("0");
             }
             await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+        }
+    }
+
+    @Test
+    void aStandbyThatRefusesALoginForItsOwnStateSendsTheReadToThePrimary() throws Exception {
+        // a role allowed one connection per server, which a direct session to the standby holds: the
+        // standby refuses the router's login for it (53300), while the primary has room
+        String role = "one_session";
+        String password = "one-session-password";
+        try (Connection su = pair.primary.connect(); Statement s = su.createStatement()) {
+            s.execute("CREATE ROLE " + role + " LOGIN CONNECTION LIMIT 1 PASSWORD '" + password + "'");
+        }
+        await().atMost(Duration.ofSeconds(30)).until(() -> pair.standbyScalar("SELECT 1 FROM pg_roles WHERE rolname = '" + role + "'") != null);
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10));
+             Connection held = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + pair.standbyPort + "/postgres", role, password);
+             Connection c = router.connect(role, password)) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy(router, new ServerAddress("127.0.0.1", pair.standbyPort)));
+            assertEquals(pair.primary.port(), serverPort(c), "the read the standby cannot take runs on the primary");
+            held.close();
+            await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+        } finally {
+            try (Connection su = pair.primary.connect(); Statement s = su.createStatement()) {
+                s.execute("DROP ROLE " + role);
+            }
         }
     }
 
