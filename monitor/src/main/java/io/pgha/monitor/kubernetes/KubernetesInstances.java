@@ -1,10 +1,10 @@
 package io.pgha.monitor.kubernetes;
 
-import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.InstancePods;
 import io.pgha.monitor.core.Conninfo;
 import io.pgha.monitor.service.InstanceDirectory;
 
@@ -14,13 +14,13 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.stream.Stream;
 
 /**
  * The instances of one cluster on Kubernetes: each is the pod named like it, reached at its pod
  * IP (pods have no DNS name of their own: the services select by role, and the monitor must
  * reach one instance in particular) on its container port named
- * {@link ClusterNames#INSTANCE_PORT_NAME}; ready when the pod's Ready condition is true. The
+ * {@link ClusterNames#INSTANCE_PORT_NAME}; ready when the pod's Ready condition is true
+ * ({@link InstancePods}, the reading the provisioner and the router share). The
  * superuser comes from the provisioner's generated Secret.
  */
 final class KubernetesInstances implements InstanceDirectory {
@@ -62,29 +62,14 @@ final class KubernetesInstances implements InstanceDirectory {
         Map<String, Placement> placed = new LinkedHashMap<>();
         serials.keySet().forEach(n -> {
             Pod pod = pods.get(n);
-            placed.put(n, pod == null ? new Placement(null, false) : new Placement(endpoint(pod), ready(pod)));
+            placed.put(n, pod == null ? new Placement(null, false) : new Placement(endpoint(pod), InstancePods.ready(pod)));
         });
         return placed;
     }
 
-    /** The pod IP and its PostgreSQL container port; null while it has no IP yet. */
-    static Endpoint endpoint(Pod pod) {
-        String ip = pod.getStatus() == null ? null : pod.getStatus().getPodIP();
-        if (ip == null || ip.isEmpty() || pod.getSpec() == null) {
-            return null;
-        }
-        return pod.getSpec().getContainers().stream()
-                .flatMap(c -> c.getPorts() == null ? Stream.<ContainerPort>empty() : c.getPorts().stream())
-                .filter(p -> ClusterNames.INSTANCE_PORT_NAME.equals(p.getName()))
-                .findFirst().map(p -> new Endpoint(ip, p.getContainerPort())).orElse(null);
-    }
-
-    /** Ready condition true and not being deleted: what the services route to. */
-    static boolean ready(Pod pod) {
-        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
-            return false;
-        }
-        return pod.getStatus().getConditions().stream().anyMatch(c -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
+    /** The pod IP and its PostgreSQL container port ({@link InstancePods#address}); null while it has no IP yet. */
+    private static Endpoint endpoint(Pod pod) {
+        return InstancePods.address(pod).map(a -> new Endpoint(a.host(), a.port())).orElse(null);
     }
 
     /** As bootstrap.sh writes a standby's primary_conninfo, aimed at the primary's pod. */

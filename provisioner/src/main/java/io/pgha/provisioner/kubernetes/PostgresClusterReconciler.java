@@ -1,7 +1,6 @@
 package io.pgha.provisioner.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Pod;
-import io.fabric8.kubernetes.api.model.PodCondition;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
@@ -15,6 +14,7 @@ import io.javaoperatorsdk.operator.api.reconciler.UpdateControl;
 import io.javaoperatorsdk.operator.processing.event.source.EventSource;
 import io.javaoperatorsdk.operator.processing.event.source.informer.InformerEventSource;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.InstancePods;
 import io.pgha.api.Labels;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
@@ -157,7 +157,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         }
 
         Map<String, Boolean> ready = new TreeMap<>();
-        pods.forEach((n, p) -> ready.put(n, isReady(p)));
+        pods.forEach((n, p) -> ready.put(n, InstancePods.ready(p)));
         PostgresClusterStatus next = ClusterStatusView.valid(cluster, layout, ready, rollout, clock);
         patchStatus(client, cluster, next);
         return UpdateControl.<PostgresCluster>noUpdate()
@@ -176,7 +176,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     private String rollOut(KubernetesClient client, PostgresCluster cluster, InstanceLayout layout, Map<String, Pod> pods,
                            List<String> outdated) {
         String ns = cluster.getMetadata().getNamespace();
-        boolean allReady = pods.values().stream().allMatch(PostgresClusterReconciler::isReady);
+        boolean allReady = pods.values().stream().allMatch(InstancePods::ready);
         Optional<String> standby = outdated.stream().filter(i -> !i.equals(layout.primary())).findFirst();
         Pod primaryPod = pods.get(layout.primary());
         if (primaryPod != null && outdated.contains(layout.primary()) && RestartSettings.primaryFirst(
@@ -246,14 +246,6 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
                 .list().getItems()
                 .forEach(p -> pods.put(p.getMetadata().getName(), p));
         return pods;
-    }
-
-    static boolean isReady(Pod pod) {
-        if (pod.getMetadata().getDeletionTimestamp() != null || pod.getStatus() == null || pod.getStatus().getConditions() == null) {
-            return false;
-        }
-        return pod.getStatus().getConditions().stream()
-                .anyMatch((PodCondition c) -> "Ready".equals(c.getType()) && "True".equals(c.getStatus()));
     }
 
     /**

@@ -14,16 +14,14 @@ import io.fabric8.kubernetes.api.model.rbac.RoleBuilder;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.v1.cluster.PostgresCluster;
-import io.pgha.api.v1.cluster.RouterSpec;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
- * The router of one cluster: a Deployment with {@code spec.router.replicas} pods and the pool
- * settings as environment, plus its own ServiceAccount that may only read PostgresClusters in
- * the cluster's namespace (it follows {@code status.topology}).
+ * The router of one cluster: a Deployment with {@code spec.router.replicas} pods that follow the
+ * cluster's status, its instance pods and {@code spec.router} themselves, plus their own
+ * ServiceAccount that may only read that cluster and the pods of its namespace.
  */
 public final class RouterDeployment {
     public static final int POSTGRES_PORT = 5432;
@@ -32,6 +30,8 @@ public final class RouterDeployment {
     public static final int RW_PORT = 5433;
     public static final String RW_PORT_NAME = "postgres-rw";
     public static final int HTTP_PORT = 8080;
+    /** The router's {@code pgha.router.topology.source} that follows a PostgresCluster and its pods. */
+    static final String TOPOLOGY_SOURCE = "kubernetes";
 
     private RouterDeployment() {
     }
@@ -42,11 +42,10 @@ public final class RouterDeployment {
     }
 
     public static Deployment desired(PostgresCluster cluster, String image) {
-        RouterSpec router = cluster.getSpec().router;
         return new DeploymentBuilder()
                 .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
                 .withNewSpec()
-                    .withReplicas(router.replicas)
+                    .withReplicas(cluster.getSpec().router.replicas)
                     .withNewSelector().withMatchLabels(Meta.componentSelector(cluster, Labels.COMPONENT_ROUTER)).endSelector()
                     .withNewTemplate()
                         .withNewMetadata().withLabels(Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)).endMetadata()
@@ -74,11 +73,17 @@ public final class RouterDeployment {
                 .build();
     }
 
+    /**
+     * What the router needs before it can follow the cluster: where to listen, which cluster to
+     * watch, and the lookup role's secret. The servers and {@code spec.router} it reads live from
+     * the cluster and its pods (its Kubernetes topology source), so neither is here: a
+     * {@code spec.router} change leaves the pod template, and the running routers, alone and the
+     * routers reload it without a restart. {@code replicas} is the only router setting this
+     * Deployment takes from the spec.
+     */
     static List<EnvVar> env(PostgresCluster cluster) {
-        RouterSpec r = cluster.getSpec().router;
         String name = cluster.getMetadata().getName();
         List<EnvVar> env = new ArrayList<>();
-        env.add(new EnvVar("PGHA_PLATFORM", "kubernetes", null));
         env.add(new EnvVar("PGHA_CLUSTER", name, null));
         env.add(new EnvVarBuilder().withName("PGHA_NAMESPACE").withNewValueFrom().withNewFieldRef()
                 .withFieldPath("metadata.namespace").endFieldRef().endValueFrom().build());
@@ -88,14 +93,7 @@ public final class RouterDeployment {
         env.add(new EnvVar("PGHA_ROUTER_HOST", "0.0.0.0", null));
         env.add(new EnvVar("PGHA_ROUTER_PORT", Integer.toString(POSTGRES_PORT), null));
         env.add(new EnvVar("PGHA_ROUTER_RW_PORT", Integer.toString(RW_PORT), null));
-        env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_PRIMARY", ClusterNames.readWriteService(name) + ":" + InstancePod.PORT, null));
-        env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_STANDBYS", ClusterNames.readOnlyService(name) + ":" + InstancePod.PORT, null));
-        env.add(new EnvVar("PGHA_ROUTER_POOL_MODE", r.poolMode.name().toLowerCase(Locale.ROOT), null));
-        env.add(new EnvVar("PGHA_ROUTER_POOL_SIZE", Integer.toString(r.poolSize), null));
-        env.add(new EnvVar("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS", Integer.toString(r.maxClientConnections), null));
-        env.add(new EnvVar("PGHA_ROUTER_READ_POLICY", r.readPolicy.name().toLowerCase(Locale.ROOT), null));
-        env.add(new EnvVar("PGHA_ROUTER_MAX_REPLICA_LAG_BYTES", Long.toString(r.maxReplicaLagBytes), null));
-        env.add(new EnvVar("PGHA_ROUTER_READ_YOUR_WRITES", Boolean.toString(r.readYourWrites), null));
+        env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_SOURCE", TOPOLOGY_SOURCE, null));
         env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), ClusterSecrets.USERNAME));
         env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), ClusterSecrets.PASSWORD));
         return env;
@@ -113,13 +111,18 @@ public final class RouterDeployment {
                 .build();
     }
 
-    /** Read access to PostgresClusters of this namespace, nothing else. */
+    /**
+     * What the router's topology source reads, in this namespace only: its own PostgresCluster
+     * (watched by name, which RBAC authorizes against {@code resourceNames}) and the pods, whose
+     * IPs and Ready conditions place the instances (a label selector cannot be narrowed by name).
+     */
     public static Role role(PostgresCluster cluster) {
         return new RoleBuilder()
                 .withMetadata(Meta.owned(cluster, name(cluster), Meta.componentLabels(cluster, Labels.COMPONENT_ROUTER)))
                 .withRules(new PolicyRuleBuilder().withApiGroups(PostgresCluster.GROUP).withResources("postgresclusters")
-                        .withResourceNames(cluster.getMetadata().getName())
-                        .withVerbs("get", "list", "watch").build())
+                                .withResourceNames(cluster.getMetadata().getName())
+                                .withVerbs("get", "list", "watch").build(),
+                        new PolicyRuleBuilder().withApiGroups("").withResources("pods").withVerbs("get", "list", "watch").build())
                 .build();
     }
 

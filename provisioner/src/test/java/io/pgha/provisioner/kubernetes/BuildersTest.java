@@ -173,10 +173,8 @@ class BuildersTest {
     }
 
     @Test
-    void routerDeploymentTakesReplicasAndPoolSettingsFromTheSpec() {
+    void routerDeploymentTakesReplicasFromTheSpecAndFollowsTheClusterForEverythingElse() {
         cluster.getSpec().router.replicas = 3;
-        cluster.getSpec().router.poolMode = RouterSpec.PoolMode.SESSION;
-        cluster.getSpec().router.poolSize = 7;
         Deployment d = RouterDeployment.desired(cluster, "registry.example/pgha/router:1");
         assertEquals("pg-router", d.getMetadata().getName());
         assertEquals(3, d.getSpec().getReplicas());
@@ -186,28 +184,50 @@ class BuildersTest {
         Container c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
         assertEquals("registry.example/pgha/router:1", c.getImage());
         Map<String, EnvVar> env = c.getEnv().stream().collect(Collectors.toMap(EnvVar::getName, e -> e));
-        assertEquals("session", env.get("PGHA_ROUTER_POOL_MODE").getValue());
-        assertEquals("7", env.get("PGHA_ROUTER_POOL_SIZE").getValue());
-        assertEquals("1000", env.get("PGHA_ROUTER_MAX_CLIENT_CONNECTIONS").getValue());
+        assertEquals("kubernetes", env.get("PGHA_ROUTER_TOPOLOGY_SOURCE").getValue());
+        assertEquals("pg", env.get("PGHA_CLUSTER").getValue());
+        assertEquals("metadata.namespace", env.get("PGHA_NAMESPACE").getValueFrom().getFieldRef().getFieldPath());
         assertEquals("pg-router-auth", env.get("PGHA_ROUTER_AUTH_PASSWORD").getValueFrom().getSecretKeyRef().getName());
         assertEquals("0.0.0.0", env.get("PGHA_ROUTER_HOST").getValue(), "reachable through its service, not loopback only");
-        assertEquals("pg-rw:5432", env.get("PGHA_ROUTER_TOPOLOGY_PRIMARY").getValue());
-        assertEquals("pg-ro:5432", env.get("PGHA_ROUTER_TOPOLOGY_STANDBYS").getValue());
+        assertEquals("5432", env.get("PGHA_ROUTER_PORT").getValue());
         assertEquals("5433", env.get("PGHA_ROUTER_RW_PORT").getValue());
+        // no servers (the -rw/-ro services would hide which server answers) and no spec.router settings: read live
+        assertEquals(Set.of("PGHA_CLUSTER", "PGHA_NAMESPACE", "PGHA_HTTP_HOST", "PGHA_HTTP_PORT", "PGHA_ROUTER_HOST", "PGHA_ROUTER_PORT",
+                "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD"), env.keySet());
         assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
         assertEquals("pg-router", d.getSpec().getTemplate().getSpec().getServiceAccountName());
         assertOwnedAndLabelled(d.getMetadata());
     }
 
     @Test
-    void routerMayOnlyReadItsOwnCluster() {
+    void routerSpecChangesOtherThanReplicasLeaveTheRouterDeploymentAsItIs() {
+        Deployment before = RouterDeployment.desired(cluster, "registry.example/pgha/router:1");
+        RouterSpec r = cluster.getSpec().router;
+        r.poolMode = RouterSpec.PoolMode.SESSION;
+        r.poolSize = 7;
+        r.maxClientConnections = 50;
+        r.readPolicy = RouterSpec.ReadPolicy.PRIMARY;
+        r.maxReplicaLagBytes = 1;
+        r.readYourWrites = false;
+        assertEquals(Applier.hash(before), Applier.hash(RouterDeployment.desired(cluster, "registry.example/pgha/router:1")));
+        r.replicas = 2;
+        assertNotEquals(Applier.hash(before), Applier.hash(RouterDeployment.desired(cluster, "registry.example/pgha/router:1")));
+    }
+
+    @Test
+    void routerMayOnlyReadItsOwnClusterAndThePodsOfItsNamespace() {
         Role role = RouterDeployment.role(cluster);
-        assertEquals(1, role.getRules().size());
-        var rule = role.getRules().get(0);
-        assertEquals(List.of("pgha.io"), rule.getApiGroups());
-        assertEquals(List.of("postgresclusters"), rule.getResources());
-        assertEquals(List.of("pg"), rule.getResourceNames());
-        assertEquals(List.of("get", "list", "watch"), rule.getVerbs());
+        assertEquals(2, role.getRules().size());
+        var clusters = role.getRules().get(0);
+        assertEquals(List.of("pgha.io"), clusters.getApiGroups());
+        assertEquals(List.of("postgresclusters"), clusters.getResources());
+        assertEquals(List.of("pg"), clusters.getResourceNames());
+        assertEquals(List.of("get", "list", "watch"), clusters.getVerbs());
+        var pods = role.getRules().get(1);
+        assertEquals(List.of(""), pods.getApiGroups());
+        assertEquals(List.of("pods"), pods.getResources());
+        assertEquals(List.of("get", "list", "watch"), pods.getVerbs());
+        assertEquals("db", role.getMetadata().getNamespace(), "a Role, not a ClusterRole: this namespace only");
         assertEquals("pg-router", RouterDeployment.roleBinding(cluster).getSubjects().get(0).getName());
         assertEquals("db", RouterDeployment.roleBinding(cluster).getSubjects().get(0).getNamespace());
     }

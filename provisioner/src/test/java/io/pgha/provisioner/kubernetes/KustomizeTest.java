@@ -84,6 +84,13 @@ class KustomizeTest {
         assertEquals(Set.of("get", "create"), verbs(role, "", "secrets"));
         assertTrue(verbs(role, "", "pods").containsAll(Set.of("list", "watch", "create", "patch", "delete")));
         assertEquals(Set.of("get", "patch"), verbs(role, "pgha.io", "postgresclusters/status"));
+        // Kubernetes refuses a Role granting what its creator may not do: the provisioner holds all the router's Role grants
+        for (var rule : RouterDeployment.role(Clusters.example("db")).getRules()) {
+            for (String resource : rule.getResources()) {
+                assertTrue(verbs(role, rule.getApiGroups().get(0), resource).containsAll(rule.getVerbs()),
+                        "the provisioner may not grant the router " + rule.getVerbs() + " on " + resource);
+            }
+        }
         // the monitor: exactly what its Kubernetes adapters do, and it never writes a cluster itself
         JsonNode monitor = kind(objects, "ClusterRole").stream().filter(r -> r.path("metadata").path("name").asText().equals("pgha-monitor"))
                 .findFirst().orElseThrow();

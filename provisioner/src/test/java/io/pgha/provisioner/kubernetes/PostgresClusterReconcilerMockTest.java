@@ -1,6 +1,7 @@
 package io.pgha.provisioner.kubernetes;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodStatusBuilder;
 import io.fabric8.kubernetes.api.model.Secret;
@@ -11,6 +12,7 @@ import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.InstancePods;
 import io.pgha.api.Labels;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.Condition;
@@ -18,6 +20,7 @@ import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
+import io.pgha.api.v1.cluster.RouterSpec;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -38,6 +41,7 @@ import java.util.stream.Stream;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -123,6 +127,30 @@ class PostgresClusterReconcilerMockTest {
         Map<String, String> before = resourceVersions(ns);
         triggerPassAndWait(ns);
         assertEquals(before, resourceVersions(ns), "a pass over an unchanged cluster writes nothing");
+    }
+
+    @Test
+    void aRouterSpecChangeLeavesTheRouterDeploymentAloneOnlyReplicasChangeIt() {
+        String ns = "router-reload";
+        apply(ns);
+        await().atMost(WAIT).until(() -> client.apps().deployments().inNamespace(ns).withName("pg-router").get() != null);
+        String before = routerDeployment(ns).getMetadata().getResourceVersion();
+        double passes = passes(ns);
+        // the routers read these from the cluster themselves and reload them: no restart
+        edit(ns, c -> {
+            c.getSpec().router.poolMode = RouterSpec.PoolMode.SESSION;
+            c.getSpec().router.poolSize = 7;
+            c.getSpec().router.maxClientConnections = 50;
+            c.getSpec().router.readPolicy = RouterSpec.ReadPolicy.ANY;
+            c.getSpec().router.maxReplicaLagBytes = 1024;
+            c.getSpec().router.readYourWrites = false;
+        });
+        await().atMost(WAIT).until(() -> passes(ns) >= passes + 1);
+        assertEquals(before, routerDeployment(ns).getMetadata().getResourceVersion(), "spec.router reaches the routers live");
+
+        edit(ns, c -> c.getSpec().router.replicas = 3);
+        await().atMost(WAIT).until(() -> routerDeployment(ns).getSpec().getReplicas() == 3);
+        assertNotEquals(before, routerDeployment(ns).getMetadata().getResourceVersion());
     }
 
     @Test
@@ -245,10 +273,10 @@ class PostgresClusterReconcilerMockTest {
         edit(ns, c -> c.getSpec().postgres.image = "postgres:15.9");
         // standbys are recreated one at a time, each once every instance is ready again; the primary stays
         for (int round = 0; round < 2; round++) {
-            await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !isReady(p)));
+            await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !InstancePods.ready(p)));
             await().atMost(WAIT).until(() -> pods(ns).size() == 3);
-            assertEquals(1, pods(ns).stream().filter(p -> !isReady(p)).count(), "one standby at a time");
-            pods(ns).stream().filter(p -> !isReady(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
+            assertEquals(1, pods(ns).stream().filter(p -> !InstancePods.ready(p)).count(), "one standby at a time");
+            pods(ns).stream().filter(p -> !InstancePods.ready(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
         }
         await().atMost(WAIT).until(() -> pods(ns).stream().filter(p -> image(p).equals("postgres:15.9")).count() == 2);
         assertEquals(uids.get("pg-1"), uids(ns).get("pg-1"), "the primary is not restarted in place");
@@ -258,7 +286,7 @@ class PostgresClusterReconcilerMockTest {
         await().atMost(WAIT).until(() -> "pg-2".equals(get(ns).getMetadata().getAnnotations().get(Labels.SWITCHOVER_ANNOTATION)));
         playMonitor(ns, "pg-2", 2);
         await().atMost(WAIT).until(() -> "primary".equals(roles(ns).get("pg-2")));
-        await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !isReady(p)));
+        await().atMost(WAIT).until(() -> pods(ns).stream().anyMatch(p -> !InstancePods.ready(p)));
         markReady(ns, "pg-1");
         await().atMost(WAIT).until(() -> pods(ns).stream().allMatch(p -> image(p).equals("postgres:15.9")));
         assertTrue(pods(ns).stream().allMatch(p -> p.getMetadata().getDeletionTimestamp() == null));
@@ -285,8 +313,8 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(uids.get("pg-2"), uids(ns).get("pg-2"), "standbys wait until the primary runs with the lower value");
         assertEquals(uids.get("pg-3"), uids(ns).get("pg-3"));
         for (int round = 0; round < 3; round++) {
-            await().atMost(WAIT).until(() -> pods(ns).size() == 3 && pods(ns).stream().anyMatch(p -> !isReady(p)));
-            pods(ns).stream().filter(p -> !isReady(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
+            await().atMost(WAIT).until(() -> pods(ns).size() == 3 && pods(ns).stream().anyMatch(p -> !InstancePods.ready(p)));
+            pods(ns).stream().filter(p -> !InstancePods.ready(p)).forEach(p -> markReady(ns, p.getMetadata().getName()));
         }
         await().atMost(WAIT).until(() -> pods(ns).stream().allMatch(p -> p.getMetadata().getAnnotations()
                 .get(InstancePod.RESTART_SETTINGS_ANNOTATION).contains("max_connections=100")));
@@ -296,10 +324,6 @@ class PostgresClusterReconcilerMockTest {
     }
 
     // ---- helpers
-
-    private static boolean isReady(Pod pod) {
-        return PostgresClusterReconciler.isReady(pod);
-    }
 
     private static String image(Pod pod) {
         return pod.getSpec().getContainers().get(0).getImage();
@@ -325,6 +349,10 @@ class PostgresClusterReconcilerMockTest {
         awaitStatus(ns, c -> ClusterPhase.READY.equals(c.getStatus().phase));
         await().atMost(WAIT).until(() -> "".equals(client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get()
                 .getData().get(ClusterConfigMap.FIRST_PRIMARY)));
+    }
+
+    private Deployment routerDeployment(String ns) {
+        return client.apps().deployments().inNamespace(ns).withName(ClusterNames.routerDeployment("pg")).get();
     }
 
     private PostgresCluster get(String ns) {

@@ -530,7 +530,14 @@ final class ClientSession implements ServerConnection.Listener {
      * behind), then choose — the primary if none got there.
      */
     private void awaitReplay(Route route, boolean retry, long deadline) {
-        router.replay.refresh().onComplete(ar -> {
+        io.vertx.core.Future<Void> asked = router.replay.refresh();
+        if (asked.isComplete()) {
+            // nobody was asked over the network (no standbys, as after a failover that left none): asking
+            // again would spin on the event loop, recursing until the stack overflows
+            acquireAdmitted(route, retry);
+            return;
+        }
+        asked.onComplete(ar -> {
             if (phase == Phase.CLOSED) {
                 return;
             }

@@ -110,7 +110,9 @@ public interface RouterConfig {
         /** {@code topology.primary} and {@code topology.standbys}, fixed (tests, a hand-made setup). */
         STATIC,
         /** The cluster in the local state directory ($PGHA_HOME), followed as it changes; set by the launcher. */
-        LOCAL
+        LOCAL,
+        /** The PostgresCluster {@code topology.cluster} in {@code topology.namespace}, watched; set by the provisioner. */
+        KUBERNETES
     }
 
     /** The servers of the cluster. */
@@ -123,6 +125,12 @@ public interface RouterConfig {
 
         /** {@code host:port} of each standby. */
         Optional<List<String>> standbys();
+
+        /** kubernetes: the PostgresCluster to follow ({@code PGHA_CLUSTER}). */
+        Optional<String> cluster();
+
+        /** kubernetes: its namespace, the router's own ({@code PGHA_NAMESPACE}). */
+        Optional<String> namespace();
     }
 
     /** The verifier lookup (PgBouncer's auth_user/auth_query). */

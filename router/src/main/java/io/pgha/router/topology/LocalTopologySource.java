@@ -34,7 +34,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
         refresher.scheduleWithFixedDelay(this::refresh, refresh.toMillis(), refresh.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** The cluster's topology, or one with no primary reachable (port 0) before the cluster has one. */
+    /** The cluster's topology, or one with {@link ClusterTopology#NO_PRIMARY} before the cluster has one. */
     @Override
     public Topology current() {
         return topology;
@@ -48,7 +48,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
 
     /** Whether the cluster has a primary the router can use. */
     public boolean known() {
-        return topology.primary().port() != 0;
+        return !topology.primary().equals(ClusterTopology.NO_PRIMARY);
     }
 
     private void refresh() {
@@ -57,7 +57,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
             routerSpec = cluster.map(c -> c.getSpec() == null ? null : c.getSpec().router);
             Optional<Topology> next = cluster
                     .flatMap(c -> ClusterTopology.of(c, i -> new ServerAddress("127.0.0.1", layout.instancePort(i.serial))));
-            Topology t = next.orElse(new Topology(new ServerAddress("127.0.0.1", 0), java.util.List.of()));
+            Topology t = next.orElse(new Topology(ClusterTopology.NO_PRIMARY, java.util.List.of()));
             if (topology != null && !t.primary().equals(topology.primary())) {
                 LOG.infof("primary is now %s", t.primary());
             }
@@ -66,7 +66,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
             // a half-written or unreadable store keeps the last topology; the next read will do
             LOG.debugf("cannot read the topology: %s", e.getMessage());
             if (topology == null) {
-                topology = new Topology(new ServerAddress("127.0.0.1", 0), java.util.List.of());
+                topology = new Topology(ClusterTopology.NO_PRIMARY, java.util.List.of());
             }
         }
     }

@@ -1,5 +1,7 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.topology.ServerAddress;
+import io.pgha.router.topology.StaticTopologySource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -74,6 +76,20 @@ class ReadYourWritesTest {
                     SPACED_ROUND_TRIPS, r.missed, r.onStandby);
             assertEquals(0, r.missed, "reads that missed the row just written");
             assertTrue(r.onStandby >= SPACED_ROUND_TRIPS * 9 / 10, r.onStandby + " of " + SPACED_ROUND_TRIPS + " reads on the standby");
+        }
+    }
+
+    @Test
+    void withNoStandbyAReadAfterAWriteGoesToThePrimaryAtOnce() throws Exception {
+        // as after a failover that left no standby: nobody to wait for (this once overflowed the event loop's stack)
+        StaticTopologySource primaryOnly = StaticTopologySource.of(new ServerAddress("127.0.0.1", pair.primary.port()));
+        try (ReplicatedPair.Proxy router = pair.router(primaryOnly, RouterSettings.defaults(), Duration.ofMillis(10));
+             Connection c = router.connect()) {
+            long started = System.nanoTime();
+            Result r = roundTrips(c, 20, 0);
+            assertEquals(new Result(0, 0), r);
+            assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(10), "20 round trips took "
+                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
         }
     }
 

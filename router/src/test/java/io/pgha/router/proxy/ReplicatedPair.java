@@ -11,6 +11,7 @@ import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.topology.ServerAddress;
 import io.pgha.router.topology.StaticTopologySource;
+import io.pgha.router.topology.TopologySource;
 import io.vertx.core.Vertx;
 
 import java.io.IOException;
@@ -165,9 +166,13 @@ public final class ReplicatedPair implements AutoCloseable {
 
     /** A router in front of the pair that polls both servers every 50 ms. */
     Proxy router(RouterSettings settings, Duration replayWait) throws Exception {
+        return router(StaticTopologySource.of(new ServerAddress("127.0.0.1", primary.port()), new ServerAddress("127.0.0.1", standbyPort)),
+                settings, replayWait);
+    }
+
+    /** A router that learns the pair's servers from {@code topology}, polling them every 50 ms. */
+    Proxy router(TopologySource topology, RouterSettings settings, Duration replayWait) throws Exception {
         Vertx vertx = Vertx.vertx();
-        StaticTopologySource topology = StaticTopologySource.of(
-                new ServerAddress("127.0.0.1", primary.port()), new ServerAddress("127.0.0.1", standbyPort));
         var credentials = LookupCredentials.fixed(TestCluster.AUTH_USER, TestCluster.AUTH_PASSWORD);
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), "postgres", credentials, Duration.ofSeconds(30));
         PgProcCatalogSource functions = new PgProcCatalogSource(vertx, () -> topology.current().primary(), credentials);

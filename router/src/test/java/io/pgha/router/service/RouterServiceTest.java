@@ -5,25 +5,32 @@ import io.pgha.router.proxy.TestCluster;
 import io.pgha.router.topology.ServerAddress;
 import io.pgha.router.topology.StaticTopologySource;
 import io.pgha.router.topology.TopologySource;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.arc.Arc;
 import io.quarkus.arc.ClientProxy;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
+import java.lang.annotation.Annotation;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The router as the Quarkus application runs it: listeners, readiness, metrics and settings that follow spec.router. */
@@ -72,6 +79,16 @@ class RouterServiceTest {
         assertTrue(service.port() > 0 && service.rwPort() > 0);
         await().atMost(FIRST_POLL).until(() -> serverPort(service.port()) == standbyPort());
         assertEquals(primaryPort(), serverPort(service.rwPort()));
+    }
+
+    @Test
+    void theStaticSourceCreatesNoKubernetesClient() {
+        // the extension's client bean exists (the Kubernetes source would ask for it), yet none was made
+        assertTrue(Arc.container().select(KubernetesClient.class).isResolvable());
+        for (Class<? extends Annotation> scope : List.of(Singleton.class, ApplicationScoped.class)) {
+            Arc.container().getActiveContext(scope).getState().getContextualInstances().keySet()
+                    .forEach(bean -> assertFalse(bean.getTypes().contains(KubernetesClient.class), "created: " + bean));
+        }
     }
 
     @Test

@@ -47,4 +47,28 @@ class ClusterTopologyTest {
         assertEquals(Optional.empty(), ClusterTopology.of(new PostgresCluster(), ClusterTopologyTest::at));
         assertEquals(Optional.empty(), ClusterTopology.of(cluster("pg-9", List.of()), ClusterTopologyTest::at));
     }
+
+    @Test
+    void placedStandbysTakeReadsOnlyWithAnAddressAndReady() {
+        // pg-2 has no address yet, pg-3 is not ready: neither gets reads
+        Topology t = ClusterTopology.placed(cluster("pg-1", List.of()), i -> switch (i.name) {
+            case "pg-2" -> Optional.empty();
+            case "pg-3" -> Optional.of(new ClusterTopology.Placement(at(i), false));
+            default -> Optional.of(new ClusterTopology.Placement(at(i), true));
+        }).orElseThrow();
+        assertEquals(new ServerAddress("127.0.0.1", 7011), t.primary());
+        assertEquals(List.of(), t.standbys());
+    }
+
+    @Test
+    void aPrimaryNotReadyStaysThePrimaryOneWithoutAnAddressIsNone() {
+        Topology notReady = ClusterTopology.placed(cluster("pg-1", List.of()),
+                i -> Optional.of(new ClusterTopology.Placement(at(i), !i.name.equals("pg-1")))).orElseThrow();
+        assertEquals(new ServerAddress("127.0.0.1", 7011), notReady.primary(), "only the monitor decides a failover");
+        Topology unplaced = ClusterTopology.placed(cluster("pg-1", List.of()),
+                i -> i.name.equals("pg-1") ? Optional.empty() : Optional.of(new ClusterTopology.Placement(at(i), true))).orElseThrow();
+        assertEquals(ClusterTopology.NO_PRIMARY, unplaced.primary());
+        assertEquals(List.of(new ServerAddress("127.0.0.1", 7012), new ServerAddress("127.0.0.1", 7013)), unplaced.standbys(),
+                "the standbys still serve reads");
+    }
 }
