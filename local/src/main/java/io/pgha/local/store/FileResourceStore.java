@@ -13,6 +13,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -47,19 +48,45 @@ public final class FileResourceStore {
     }
 
     public <T extends CustomResource<?, ?>> List<T> list(Class<T> type, String namespace) {
+        List<T> result = new ArrayList<>();
+        for (Path f : files(type, namespace)) {
+            read(type, f).ifPresent(result::add);
+        }
+        return result;
+    }
+
+    /**
+     * A value that differs whenever a resource of {@code type} in {@code namespace} was created,
+     * written or deleted since it was taken: every write replaces its file by a rename, so the file
+     * is a new one (another file key and modification time). A reader that polls compares it
+     * instead of parsing every resource again.
+     */
+    public Object version(Class<?> type, String namespace) {
+        List<Object> version = new ArrayList<>();
+        for (Path f : files(type, namespace)) {
+            try {
+                BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+                version.add(List.of(f.getFileName().toString(), String.valueOf(a.fileKey()), a.lastModifiedTime(), a.size()));
+            } catch (NoSuchFileException e) {
+                // replaced or deleted since the listing: a value nobody holds, so the reader reads again
+                return new Object();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return version;
+    }
+
+    private List<Path> files(Class<?> type, String namespace) {
         Path dir = dir(type, namespace);
         if (!Files.isDirectory(dir)) {
             return List.of();
         }
-        List<T> result = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList()) {
-                read(type, f).ifPresent(result::add);
-            }
+            return files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return result;
     }
 
     /**

@@ -16,6 +16,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -47,6 +48,29 @@ class FileResourceStoreTest {
         assertEquals(2L, scaled.getMetadata().getGeneration());
         assertEquals(created.getMetadata().getUid(), scaled.getMetadata().getUid());
         assertEquals(4, store.get(PostgresCluster.class, "default", "pg").orElseThrow().getSpec().instances);
+    }
+
+    @Test
+    void theVersionChangesWithEveryWriteAndOnlyThen() {
+        FileResourceStore store = new FileResourceStore(dir);
+        Object empty = store.version(PostgresCluster.class, "default");
+        store.apply(cluster(3));
+        Object created = store.version(PostgresCluster.class, "default");
+        assertNotEquals(empty, created);
+        assertEquals(created, store.version(PostgresCluster.class, "default"), "no write, same version");
+        store.apply(cluster(3));
+        assertEquals(created, store.version(PostgresCluster.class, "default"), "an identical apply writes nothing");
+        store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            c.setStatus(new PostgresClusterStatus());
+            c.getStatus().phase = "Ready";
+            return c;
+        });
+        Object statusWritten = store.version(PostgresCluster.class, "default");
+        assertNotEquals(created, statusWritten, "a status write");
+        store.apply(cluster(4));
+        assertNotEquals(statusWritten, store.version(PostgresCluster.class, "default"), "a spec write");
+        store.delete(PostgresCluster.class, "default", "pg");
+        assertEquals(empty, store.version(PostgresCluster.class, "default"), "deleted");
     }
 
     @Test

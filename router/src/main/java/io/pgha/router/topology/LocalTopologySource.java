@@ -26,6 +26,8 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
             Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-router-topology"));
     private volatile Topology topology;
     private volatile Optional<RouterSpec> routerSpec = Optional.empty();
+    /** The store's version when it was last read: parsing the cluster ten times a second cost the router measurable CPU. */
+    private Object readVersion;
 
     public LocalTopologySource(LocalLayout layout, Duration refresh) {
         this.layout = layout;
@@ -53,6 +55,11 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
 
     private void refresh() {
         try {
+            Object version = store.version(PostgresCluster.class, LocalLayout.NAMESPACE);
+            if (version.equals(readVersion)) {
+                return;
+            }
+            readVersion = version;
             Optional<PostgresCluster> cluster = store.list(PostgresCluster.class, LocalLayout.NAMESPACE).stream().findFirst();
             routerSpec = cluster.map(c -> c.getSpec() == null ? null : c.getSpec().router);
             Optional<Topology> next = cluster
@@ -65,6 +72,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
         } catch (RuntimeException e) {
             // a half-written or unreadable store keeps the last topology; the next read will do
             LOG.debugf("cannot read the topology: %s", e.getMessage());
+            readVersion = null;
             if (topology == null) {
                 topology = new Topology(ClusterTopology.NO_PRIMARY, java.util.List.of());
             }
