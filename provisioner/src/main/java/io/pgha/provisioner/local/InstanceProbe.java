@@ -36,12 +36,22 @@ final class InstanceProbe {
     private InstanceProbe() {
     }
 
-    static InstanceFacts look(String name, Path dataDir, int port, Credentials superuser) {
+    /** Looks at one instance over {@code connections}' kept connection to it. */
+    static InstanceFacts look(String name, Path dataDir, int port, Credentials superuser, KeptConnections connections) {
         OptionalLong pid = PgCtl.postmasterPid(dataDir);
         if (pid.isEmpty()) {
+            connections.forget(port);
             return InstanceFacts.down(name);
         }
-        try (Connection c = Sql.connect(port, superuser, "postgres"); Statement s = c.createStatement()) {
+        try {
+            return connections.with(port, superuser, c -> facts(name, pid.getAsLong(), c));
+        } catch (SQLException e) {
+            return new InstanceFacts(name, pid.getAsLong(), false, null, Set.of(), Set.of(), Map.of(), null);
+        }
+    }
+
+    private static InstanceFacts facts(String name, long pid, Connection c) throws SQLException {
+        try (Statement s = c.createStatement()) {
             boolean inRecovery = "t".equals(Sql.value(c, "SELECT pg_is_in_recovery()"));
             Set<String> streaming = new HashSet<>();
             Set<String> slots = new HashSet<>();
@@ -67,9 +77,7 @@ final class InstanceProbe {
                 rs.next();
                 wal = new InstanceFacts.Wal(rs.getInt(1), rs.getLong(2), rs.getBoolean(3));
             }
-            return new InstanceFacts(name, pid.getAsLong(), true, inRecovery, streaming, slots, lag, wal);
-        } catch (SQLException e) {
-            return new InstanceFacts(name, pid.getAsLong(), false, null, Set.of(), Set.of(), Map.of(), null);
+            return new InstanceFacts(name, pid, true, inRecovery, streaming, slots, lag, wal);
         }
     }
 

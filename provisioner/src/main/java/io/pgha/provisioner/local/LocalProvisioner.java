@@ -62,6 +62,8 @@ public final class LocalProvisioner {
      */
     private final Duration divergedGrace;
     private final Map<String, Instant> aheadSince = new HashMap<>();
+    /** The passes' connections to the instances, kept between passes; passes run on one thread. */
+    private final KeptConnections probes = new KeptConnections();
     /** Set by {@link #stopAll}: passes do nothing until the next apply, so nothing restarts what pgha down stopped. */
     private volatile boolean paused;
 
@@ -319,7 +321,7 @@ public final class LocalProvisioner {
         Map<String, InstanceFacts> facts = new LinkedHashMap<>();
         for (String n : names) {
             int serial = ClusterNames.serialOf(cluster.getMetadata().getName(), n).orElseThrow();
-            facts.put(n, InstanceProbe.look(n, instances.dataDir(n), instances.port(serial), superuser));
+            facts.put(n, InstanceProbe.look(n, instances.dataDir(n), instances.port(serial), superuser, probes));
         }
         return facts;
     }

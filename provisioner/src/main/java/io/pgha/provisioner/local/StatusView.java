@@ -43,11 +43,15 @@ public final class StatusView {
         InstanceFacts primaryFacts = null;
         List<InstanceFacts> all = new ArrayList<>();
         if (status != null && status.provisioning != null && superuser.isPresent()) {
-            for (var i : status.provisioning.instances) {
-                InstanceFacts f = InstanceProbe.look(i.name, layout.dataDir(i.name), layout.instancePort(i.serial), superuser.get());
-                all.add(f);
-                if (Boolean.FALSE.equals(f.inRecovery())) {
-                    primaryFacts = f;
+            // asked rarely (pgha status), so its connections last for this one answer
+            try (KeptConnections connections = new KeptConnections()) {
+                for (var i : status.provisioning.instances) {
+                    InstanceFacts f = InstanceProbe.look(i.name, layout.dataDir(i.name), layout.instancePort(i.serial), superuser.get(),
+                            connections);
+                    all.add(f);
+                    if (Boolean.FALSE.equals(f.inRecovery())) {
+                        primaryFacts = f;
+                    }
                 }
             }
             for (var i : status.provisioning.instances) {

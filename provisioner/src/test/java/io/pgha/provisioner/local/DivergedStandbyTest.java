@@ -177,8 +177,12 @@ class DivergedStandbyTest {
         // pg-3's rewind came a grace period after it was first seen ahead; pg-4 was not streaming, on
         // timeline 1, all that time: suspect, but behind the fork, so it was left alone
         eventually().until(() -> instance(AHEAD).rejoinedBy != null);
-        InstanceFacts primary = InstanceProbe.look(PROMOTED, layout.dataDir(PROMOTED), port(PROMOTED), superuser);
-        InstanceFacts behind = InstanceProbe.look(BEHIND, layout.dataDir(BEHIND), port(BEHIND), superuser);
+        InstanceFacts primary;
+        InstanceFacts behind;
+        try (KeptConnections connections = new KeptConnections()) {
+            primary = InstanceProbe.look(PROMOTED, layout.dataDir(PROMOTED), port(PROMOTED), superuser, connections);
+            behind = InstanceProbe.look(BEHIND, layout.dataDir(BEHIND), port(BEHIND), superuser, connections);
+        }
         assertEquals(1, behind.wal().timeline());
         assertTrue(Divergence.suspect(primary, behind));
         assertFalse(Divergence.aheadOfFork(primary, behind, InstanceProbe.history(port(PROMOTED), superuser, 2)));
