@@ -1,10 +1,10 @@
 package io.pgha.monitor.kubernetes;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
+import io.pgha.api.JsonPatch;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,30 +34,22 @@ final class StatusPatch {
     static Optional<String> of(String resourceVersion, PostgresClusterStatus before, PostgresClusterStatus after) {
         List<Map<String, Object>> ops = new ArrayList<>();
         if (!same(before == null ? null : before.topology, after.topology)) {
-            ops.add(op("add", "/status/topology", after.topology));
+            ops.add(JsonPatch.op("add", "/status/topology", after.topology));
         }
         if (!same(before == null ? null : before.conditions, after.conditions)) {
-            ops.add(op("add", "/status/conditions", after.conditions));
+            ops.add(JsonPatch.op("add", "/status/conditions", after.conditions));
         }
         if (ops.isEmpty()) {
             return Optional.empty();
         }
         if (before == null) {
-            ops.add(0, op("add", "/status", Map.of()));
+            ops.add(0, JsonPatch.op("add", "/status", Map.of()));
         }
-        ops.add(0, op("add", "/metadata/resourceVersion", resourceVersion));
+        ops.add(0, JsonPatch.op("add", "/metadata/resourceVersion", resourceVersion));
         return Optional.of(JSON.asJson(ops));
     }
 
     private static boolean same(Object a, Object b) {
         return JSON.asJson(a).equals(JSON.asJson(b));
-    }
-
-    private static Map<String, Object> op(String op, String path, Object value) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("op", op);
-        m.put("path", path);
-        m.put("value", value);
-        return m;
     }
 }

@@ -2,6 +2,7 @@ package io.pgha.provisioner.kubernetes;
 
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.JsonPatch;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
@@ -14,7 +15,6 @@ import io.pgha.api.validation.Violation;
 
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -145,29 +145,21 @@ public final class ClusterStatusView {
      */
     public static String jsonPatch(String resourceVersion, PostgresClusterStatus current, PostgresClusterStatus next) {
         List<Map<String, Object>> ops = new ArrayList<>();
-        ops.add(op("test", "/metadata/resourceVersion", resourceVersion));
+        ops.add(JsonPatch.op("test", "/metadata/resourceVersion", resourceVersion));
         if (current == null) {
-            ops.add(op("add", "/status", Map.of()));
+            ops.add(JsonPatch.op("add", "/status", Map.of()));
         }
-        ops.add(op("add", "/status/phase", next.phase));
-        ops.add(op("add", "/status/observedGeneration", next.observedGeneration));
-        ops.add(op("add", "/status/conditions", next.conditions));
-        ops.add(op("add", "/status/provisioning", next.provisioning));
+        ops.add(JsonPatch.op("add", "/status/phase", next.phase));
+        ops.add(JsonPatch.op("add", "/status/observedGeneration", next.observedGeneration));
+        ops.add(JsonPatch.op("add", "/status/conditions", next.conditions));
+        ops.add(JsonPatch.op("add", "/status/provisioning", next.provisioning));
         if (next.topology != null && (current == null || current.topology == null)) {
-            ops.add(op("add", "/status/topology", next.topology));
+            ops.add(JsonPatch.op("add", "/status/topology", next.topology));
         } else if (next.topology != null) {
-            ops.add(op("add", "/status/topology/currentPrimary", next.topology.currentPrimary));
-            ops.add(op("add", "/status/topology/timeline", next.topology.timeline));
+            ops.add(JsonPatch.op("add", "/status/topology/currentPrimary", next.topology.currentPrimary));
+            ops.add(JsonPatch.op("add", "/status/topology/timeline", next.topology.timeline));
         }
         return JSON.asJson(ops);
-    }
-
-    private static Map<String, Object> op(String op, String path, Object value) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("op", op);
-        m.put("path", path);
-        m.put("value", value);
-        return m;
     }
 
     private static ProvisioningStatus provisioning(ProvisioningStatus current, InstanceLayout layout) {
