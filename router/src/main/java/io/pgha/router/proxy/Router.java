@@ -353,7 +353,7 @@ public final class Router {
                 return t.primary();
             }
             ServerAddress standby = standbys.get(slot);
-            if (eligible(t, standby, s.maxReplicaLagBytes()) && (readAfter <= 0 || replay.replayed(standby) >= readAfter)) {
+            if (eligible(standby, s.maxReplicaLagBytes()) && (readAfter <= 0 || replay.replayed(standby) >= readAfter)) {
                 return standby;
             }
         }
@@ -361,16 +361,18 @@ public final class Router {
     }
 
     /**
-     * Whether a standby may take reads: it did not refuse a connection lately, and neither the
-     * topology source nor the router's own polling (when it polls) finds it unhealthy or lagging
-     * beyond {@code maxLag} (negative: no limit).
+     * Whether a standby may take reads: it did not refuse a connection lately, and the router's own
+     * polling (when it polls) finds it healthy and lagging no more than {@code maxLag} (negative: no
+     * limit).
      */
-    private boolean eligible(Topology t, ServerAddress standby, long maxLag) {
-        return !pools.isDown(standby) && current(t.state(standby), maxLag)
-                && (replay == null || current(replay.state(standby), maxLag));
-    }
-
-    private static boolean current(StandbyState state, long maxLag) {
+    private boolean eligible(ServerAddress standby, long maxLag) {
+        if (pools.isDown(standby)) {
+            return false;
+        }
+        if (replay == null) {
+            return true;
+        }
+        StandbyState state = replay.state(standby);
         return state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag);
     }
 

@@ -19,6 +19,8 @@ public final class ClusterTopology {
      * once and the client gets an error instead of waiting.
      */
     public static final ServerAddress NO_PRIMARY = new ServerAddress("127.0.0.1", 0);
+    /** The topology while the cluster has no primary to name. */
+    public static final Topology NONE = new Topology(NO_PRIMARY, List.of());
 
     private ClusterTopology() {
     }

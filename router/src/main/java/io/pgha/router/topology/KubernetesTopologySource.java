@@ -32,7 +32,7 @@ public final class KubernetesTopologySource implements TopologySource, AutoClose
     private final String cluster;
     private final SharedIndexInformer<PostgresCluster> clusterInformer;
     private final SharedIndexInformer<Pod> podInformer;
-    private volatile Topology topology = new Topology(ClusterTopology.NO_PRIMARY, List.of());
+    private volatile Topology topology = ClusterTopology.NONE;
     private volatile Optional<RouterSpec> routerSpec = Optional.empty();
 
     /** Starts both informers and returns once each has listed what exists. */
@@ -89,7 +89,7 @@ public final class KubernetesTopologySource implements TopologySource, AutoClose
         Topology next = c.flatMap(x -> ClusterTopology.placed(x, i -> Optional.ofNullable(pods.get(i.name))
                         .flatMap(p -> InstancePods.address(p)
                                 .map(a -> new ClusterTopology.Placement(new ServerAddress(a.host(), a.port()), InstancePods.ready(p))))))
-                .orElse(new Topology(ClusterTopology.NO_PRIMARY, List.of()));
+                .orElse(ClusterTopology.NONE);
         if (!next.equals(topology)) {
             LOG.infof("%s/%s: primary %s, standbys %s", namespace, cluster, next.primary(), next.standbys());
         }

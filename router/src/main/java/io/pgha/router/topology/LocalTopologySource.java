@@ -64,7 +64,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
             routerSpec = cluster.map(c -> c.getSpec() == null ? null : c.getSpec().router);
             Optional<Topology> next = cluster
                     .flatMap(c -> ClusterTopology.of(c, i -> new ServerAddress("127.0.0.1", layout.instancePort(i.serial))));
-            Topology t = next.orElse(new Topology(ClusterTopology.NO_PRIMARY, java.util.List.of()));
+            Topology t = next.orElse(ClusterTopology.NONE);
             if (topology != null && !t.primary().equals(topology.primary())) {
                 LOG.infof("primary is now %s", t.primary());
             }
@@ -74,7 +74,7 @@ public final class LocalTopologySource implements TopologySource, AutoCloseable 
             LOG.debugf("cannot read the topology: %s", e.getMessage());
             readVersion = null;
             if (topology == null) {
-                topology = new Topology(ClusterTopology.NO_PRIMARY, java.util.List.of());
+                topology = ClusterTopology.NONE;
             }
         }
     }

@@ -305,21 +305,6 @@ class PoolingProxyTest {
     }
 
     @Test
-    void laggingOrUnhealthyStandbysGetNoReadsAndComeBack() throws Exception {
-        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withMaxReplicaLagBytes(1024 * 1024));
-             Connection c = fx.connect()) {
-            ServerAddress primary = new ServerAddress("127.0.0.1", fx.primaryPort());
-            ServerAddress standby = new ServerAddress("127.0.0.1", fx.standbyPort());
-            fx.topology.set(new Topology(primary, List.of(standby), java.util.Map.of(standby, new io.pgha.router.topology.StandbyState(true, 50L << 20))));
-            assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"), "lagging 50 MB");
-            fx.topology.set(new Topology(primary, List.of(standby), java.util.Map.of(standby, new io.pgha.router.topology.StandbyState(false, 0))));
-            assertEquals(fx.primaryPort(), port(c, "select inet_server_port()"), "unhealthy");
-            fx.topology.set(new Topology(primary, List.of(standby), java.util.Map.of(standby, new io.pgha.router.topology.StandbyState(true, 1000))));
-            assertEquals(fx.standbyPort(), port(c, "select inet_server_port()"), "healthy and current again");
-        }
-    }
-
-    @Test
     void adminConsoleShowsPoolsClientsServersAndPausesAndResumes() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults()); Connection app = fx.connect(fx.rwPort, new Properties())) {
             text(app, "select 1");

@@ -79,23 +79,6 @@ class ReloadProxyTest {
     }
 
     @Test
-    void aLowerLagLimitThanKnownLagMovesReads() throws Exception {
-        // with no polling the lag is what the topology source says: set it by hand
-        RouterSettings settings = RouterSettings.defaults();
-        fx = RouterFixture.start(settings);
-        ServerAddress standby = new ServerAddress("127.0.0.1", fx.standbyPort());
-        fx.topology.set(new io.pgha.router.topology.Topology(new ServerAddress("127.0.0.1", fx.primaryPort()), java.util.List.of(standby),
-                java.util.Map.of(standby, new io.pgha.router.topology.StandbyState(true, 1000))));
-        try (Connection held = fx.connect()) {
-            assertEquals(fx.standbyPort(), port(held));
-            reconfigure(settings.withMaxReplicaLagBytes(999));
-            assertEquals(fx.primaryPort(), port(held));
-            reconfigure(settings.withMaxReplicaLagBytes(1000));
-            assertEquals(fx.standbyPort(), port(held));
-        }
-    }
-
-    @Test
     void aGrownPoolServesAWaitingClientAtOnceAndAShrunkOneClosesConnectionsAsTheyComeBack() throws Exception {
         RouterSettings settings = RouterSettings.defaults().withPoolSize(1);
         fx = RouterFixture.start(settings);

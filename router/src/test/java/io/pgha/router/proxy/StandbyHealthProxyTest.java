@@ -179,6 +179,34 @@ class StandbyHealthProxyTest {
     }
 
     @Test
+    void aLagLimitChangedWhileTheRouterRunsMovesReadsOfAHeldConnection() throws Exception {
+        RouterSettings settings = RouterSettings.defaults();
+        try (ReplicatedPair.Proxy router = pair.router(settings, Duration.ofMillis(10));
+             Connection c = router.connect(); Connection writer = pair.primary.connect(); Statement w = writer.createStatement()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+            pair.applyDelay("1h");
+            try {
+                // about 1 MB held back: beyond a 64 KiB limit, within the default 16 MiB
+                w.execute("INSERT INTO filler VALUES ('holds replay')");
+                w.execute("INSERT INTO filler SELECT repeat('x', 1000) FROM generate_series(1, 1000)");
+                await().atMost(Duration.ofSeconds(30)).until(() -> router.router().onLoopCount(
+                        () -> router.router().replay.state(new ServerAddress("127.0.0.1", pair.standbyPort)).lagBytes() > SMALL_LAG ? 1 : 0) == 1);
+                assertEquals(pair.standbyPort, serverPort(c), "within the default limit");
+                reconfigure(router, settings.withMaxReplicaLagBytes(SMALL_LAG));
+                assertEquals(pair.primary.port(), serverPort(c), "beyond the lowered limit");
+                reconfigure(router, settings);
+                assertEquals(pair.standbyPort, serverPort(c), "within the limit again");
+            } finally {
+                pair.applyDelay("0");
+            }
+        }
+    }
+
+    private static void reconfigure(ReplicatedPair.Proxy router, RouterSettings settings) throws Exception {
+        router.router().reconfigure(settings).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aStandbyThatRefusesALoginForItsOwnStateSendsTheReadToThePrimary() throws Exception {
         // a role allowed one connection per server, which a direct session to the standby holds: the
         // standby refuses the router's login for it (53300), while the primary has room
