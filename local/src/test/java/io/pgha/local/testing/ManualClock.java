@@ -28,6 +28,12 @@ public final class ManualClock extends Clock {
         return this;
     }
 
+    /** This clock's reading in nanoseconds, for code that takes a monotonic source (it moves only by {@link #advance}). */
+    public long nanos() {
+        Instant at = now;
+        return at.getEpochSecond() * 1_000_000_000L + at.getNano();
+    }
+
     @Override
     public Instant instant() {
         return now;

@@ -118,7 +118,7 @@ public final class ClusterMonitor implements AutoCloseable {
         this.pool = new InstancePool(vertx, directory, clock);
         this.wiring = new StandbyWiring(pool, directory, () -> latest, clock);
         this.elector = new LeaderElector(platform.lease(namespace, name, identity, config.leaseDuration()), identity,
-                config.leaseDuration(), clock);
+                config.leaseDuration(), System::nanoTime);
     }
 
     public String name() {

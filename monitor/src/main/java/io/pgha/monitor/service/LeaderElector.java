@@ -2,44 +2,51 @@ package io.pgha.monitor.service;
 
 import org.jboss.logging.Logger;
 
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
+import java.util.function.LongSupplier;
 
 /**
  * This monitor's claim on a cluster's lease. {@link #isLeader()} is true only while the last
  * successful renewal is younger than the lease duration minus a safety margin, so a monitor that
  * stops renewing (stalled, cut off from the store) stops acting before anyone else can take over.
+ *
+ * <p>Its own view runs on a monotonic clock ({@code System::nanoTime} in production), never on the
+ * wall clock: a wall clock stepped backwards (NTP, an operator) would otherwise stretch this
+ * monitor's leadership past the moment another monitor may take the lease.
  */
 public final class LeaderElector {
     private static final Logger LOG = Logger.getLogger(LeaderElector.class);
 
     private final Lease lease;
     private final Duration duration;
-    private final Clock clock;
+    private final LongSupplier monotonicNanos;
     private final String identity;
-    private volatile Instant validUntil = Instant.EPOCH;
+    /** Monotonic time until which this monitor may act; meaningful only while {@link #held}. */
+    private volatile long validUntilNanos;
+    private volatile boolean held;
 
-    public LeaderElector(Lease lease, String identity, Duration duration, Clock clock) {
+    /** @param monotonicNanos a monotonic clock in nanoseconds, as {@link System#nanoTime()} */
+    public LeaderElector(Lease lease, String identity, Duration duration, LongSupplier monotonicNanos) {
         this.lease = lease;
         this.identity = identity;
         this.duration = duration;
-        this.clock = clock;
+        this.monotonicNanos = monotonicNanos;
     }
 
     /** Renews or takes the lease; call at least three times per lease duration. */
     public boolean renew() {
         boolean was = isLeader();
-        Instant started = clock.instant();
-        boolean held;
+        long started = monotonicNanos.getAsLong();
+        boolean renewed;
         try {
-            held = lease.tryAcquireOrRenew();
+            renewed = lease.tryAcquireOrRenew();
         } catch (RuntimeException e) {
             LOG.warnf("cannot renew the monitor lease: %s", e.getMessage());
-            held = false;
+            renewed = false;
         }
-        // measured from before the attempt, minus a margin for clock steps and a slow store
-        validUntil = held ? started.plus(duration).minus(duration.dividedBy(5)) : Instant.EPOCH;
+        // measured from before the attempt, minus a margin for a slow store and clock rate differences
+        validUntilNanos = started + duration.minus(duration.dividedBy(5)).toNanos();
+        held = renewed;
         boolean is = isLeader();
         if (is != was) {
             LOG.infof("%s %s the monitor lease", identity, is ? "holds" : "lost");
@@ -48,7 +55,8 @@ public final class LeaderElector {
     }
 
     public boolean isLeader() {
-        return clock.instant().isBefore(validUntil);
+        // a difference, not a comparison of two readings: nanoTime may wrap
+        return held && monotonicNanos.getAsLong() - validUntilNanos < 0;
     }
 
     public String identity() {
@@ -66,7 +74,7 @@ public final class LeaderElector {
 
     /** Gives the lease up at once (on shutdown), so another monitor can act without waiting. */
     public void release() {
-        validUntil = Instant.EPOCH;
+        held = false;
         try {
             lease.release();
         } catch (RuntimeException e) {

@@ -159,8 +159,8 @@ class KubernetesAdaptersMockTest {
 
     @Test
     void theElectorActsOnlyWhileItsRenewalIsFreshAndReleaseHandsOver() {
-        LeaderElector a = new LeaderElector(lease("monitor-a"), "monitor-a", LEASE, clock);
-        LeaderElector b = new LeaderElector(lease("monitor-b"), "monitor-b", LEASE, clock);
+        LeaderElector a = new LeaderElector(lease("monitor-a"), "monitor-a", LEASE, clock::nanos);
+        LeaderElector b = new LeaderElector(lease("monitor-b"), "monitor-b", LEASE, clock::nanos);
         assertTrue(a.renew());
         assertFalse(b.renew());
         assertEquals("monitor-a", b.holder());

@@ -22,7 +22,25 @@ class LeaderElectorTest {
     Path dir;
 
     private LeaderElector elector(String identity, ManualClock clock) {
-        return new LeaderElector(new LocalLease(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, clock)), identity, LEASE, clock);
+        return elector(identity, clock, clock);
+    }
+
+    /** An elector whose lease file judges expiry on {@code wall} and whose own view runs on {@code monotonic}. */
+    private LeaderElector elector(String identity, ManualClock wall, ManualClock monotonic) {
+        return new LeaderElector(new LocalLease(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, wall)), identity, LEASE,
+                monotonic::nanos);
+    }
+
+    @Test
+    void aWallClockSteppedBackwardsDoesNotStretchLeadership() {
+        ManualClock wall = new ManualClock(Instant.parse("2026-11-25T12:00:00Z"));
+        ManualClock monotonic = new ManualClock(Instant.EPOCH);
+        LeaderElector a = elector("a", wall, monotonic);
+        assertTrue(a.renew());
+        // an hour back on the wall clock while a stalls for a whole lease duration of real time
+        wall.advance(Duration.ofHours(-1));
+        monotonic.advance(LEASE);
+        assertFalse(a.isLeader(), "a stalled a whole lease duration: it must not act, whatever the wall clock says");
     }
 
     @Test
