@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** A real PostgreSQL 15 whose archive_command pushes to this service, as local mode's instances do. */
 @QuarkusTest
 @TestProfile(WalResourceTest.TempRepository.class)
-class ArchiveCommandIT {
+class ArchiveCommandTest {
     private static final String CLUSTER = "archived";
     private static final int SWITCHES = 3;
 
