@@ -102,7 +102,7 @@ public final class LocalProvisioner {
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
-            instances.createPrimary(primary, 1, initdb.locale, PostgresConfig.sharedSettings(spec, List.of(primary)),
+            instances.createPrimary(primary, 1, initdb.locale, localSharedSettings(name, spec, List.of(primary)),
                     superuser, replication, app, routerAuth);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
                     primary);
@@ -112,7 +112,7 @@ public final class LocalProvisioner {
         String primary = currentPrimary(cluster);
         int primarySerial = provisioning.instance(primary).map(i -> i.serial).orElseThrow();
         List<String> names = provisioning.instances.stream().map(i -> i.name).toList();
-        Map<String, String> shared = PostgresConfig.sharedSettings(spec, planNames(name, spec, provisioning, primarySerial));
+        Map<String, String> shared = localSharedSettings(name, spec, planNames(name, spec, provisioning, primarySerial));
 
         if (startOrRejoin(cluster, provisioning, primary, primarySerial, shared, superuser, replication)) {
             return true;
@@ -301,6 +301,14 @@ public final class LocalProvisioner {
     private static boolean delayPassed(Map<String, Instant> since, String instance, Instant now, Duration delay) {
         Instant first = since.computeIfAbsent(instance, k -> now);
         return !now.isBefore(first.plus(delay));
+    }
+
+    /** The shared settings, with archive_command pushing to this state directory's backup service. */
+    private Map<String, String> localSharedSettings(String name, PostgresClusterSpec spec, List<String> instanceNames) {
+        Map<String, String> shared = PostgresConfig.sharedSettings(spec, instanceNames);
+        shared.put("archive_command", PostgresConfig.localArchiveCommand(name, LocalLayout.HOST,
+                layout.httpPort(LocalLayout.Service.BACKUP)));
+        return shared;
     }
 
     /** The instances that will exist after this plan, so that the quorum names them all. */

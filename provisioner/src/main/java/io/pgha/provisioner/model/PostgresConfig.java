@@ -16,9 +16,29 @@ import java.util.stream.Collectors;
 public final class PostgresConfig {
     /** archive_mode is on from the start (changing it needs a restart); this command succeeds until a backup repository takes over. */
     public static final String ARCHIVE_COMMAND_WITHOUT_BACKUP = "/bin/true";
+    /**
+     * How long one push of a segment may take before archive_command fails and PostgreSQL retries
+     * it: a 16 MiB segment goes over loopback and is compressed and fsynced in well under this.
+     */
+    public static final int ARCHIVE_PUSH_TIMEOUT_SECONDS = 60;
+    private static final java.util.regex.Pattern URL_SAFE_CLUSTER = java.util.regex.Pattern.compile("[a-z0-9-]+");
     private static final long MIB = 1024L * 1024;
 
     private PostgresConfig() {
+    }
+
+    /**
+     * archive_command in local mode: hand the segment to the backup service, which answers 2xx only
+     * once it is durably in the repository (curl -f turns anything else into a failure PostgreSQL
+     * retries). Every part is a cluster name, a port or a PostgreSQL placeholder, so the command
+     * needs no shell quoting.
+     */
+    public static String localArchiveCommand(String cluster, String backupHost, int backupHttpPort) {
+        if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
+            throw new IllegalArgumentException("not a cluster name: " + cluster);
+        }
+        return "curl -sf --max-time " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort
+                + "/wal/" + cluster + "/%f";
     }
 
     /**

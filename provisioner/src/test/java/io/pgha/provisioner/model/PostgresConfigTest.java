@@ -9,6 +9,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PostgresConfigTest {
@@ -72,5 +73,12 @@ class PostgresConfigTest {
     void identityGoesOnTheCommandLine() {
         assertEquals(Map.of("port", "6443", "listen_addresses", "127.0.0.1", "unix_socket_directories", "/s",
                 "cluster_name", "pg-2"), PostgresConfig.instanceSettings("pg-2", "127.0.0.1", 6443, "/s"));
+    }
+
+    @Test
+    void localArchiveCommandPushesToTheBackupServiceAndFailsOnAnyHttpError() {
+        assertEquals("curl -sf --max-time 60 -T %p http://127.0.0.1:6475/wal/shop/%f",
+                PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475));
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localArchiveCommand("a b;rm", "127.0.0.1", 1));
     }
 }

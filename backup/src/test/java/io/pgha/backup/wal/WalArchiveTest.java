@@ -1,0 +1,54 @@
+package io.pgha.backup.wal;
+
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.WalDecisions;
+import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.repository.ChecksumMismatchException;
+import io.pgha.backup.repository.FilesystemRepository;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class WalArchiveTest {
+    private static final int SEGMENT_BYTES = 16 * 1024 * 1024;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void pushesCompressedIdempotentlyAndRefusesOtherContent() throws Exception {
+        WalArchive archive = new WalArchive(new FilesystemRepository(dir), new RepositoryLayout("c", Compression.ZSTD));
+        WalFileName f = WalFileName.parse("000000010000000000000001");
+        byte[] segment = new byte[SEGMENT_BYTES];
+        Arrays.fill(segment, 0, 1000, (byte) 7);
+        assertEquals(WalDecisions.Push.STORE, archive.push(f, segment));
+        assertTrue(Files.size(dir.resolve("c/wal/00000001/000000010000000000000001.zst")) < SEGMENT_BYTES / 100);
+        assertEquals(WalDecisions.Push.ALREADY_STORED, archive.push(f, segment.clone()));
+        byte[] other = segment.clone();
+        other[5] = 1;
+        assertEquals(WalDecisions.Push.CONFLICT, archive.push(f, other));
+        assertArrayEquals(segment, archive.fetch(f).content().orElseThrow());
+    }
+
+    @Test
+    void fetchTellsTheEndOfTheArchiveFromAHoleAndFromCorruption() throws Exception {
+        WalArchive archive = new WalArchive(new FilesystemRepository(dir), new RepositoryLayout("c", Compression.ZSTD));
+        archive.push(WalFileName.parse("000000010000000000000001"), new byte[] {1});
+        archive.push(WalFileName.parse("000000010000000000000003"), new byte[] {3});
+        assertInstanceOf(WalDecisions.NotFound.class,
+                archive.fetch(WalFileName.parse("000000010000000000000004")).missing().orElseThrow());
+        assertInstanceOf(WalDecisions.Hole.class,
+                archive.fetch(WalFileName.parse("000000010000000000000002")).missing().orElseThrow());
+        Path stored = dir.resolve("c/wal/00000001/000000010000000000000003.zst");
+        byte[] raw = Files.readAllBytes(stored);
+        raw[raw.length - 1] ^= 1;
+        Files.write(stored, raw);
+        assertThrows(ChecksumMismatchException.class, () -> archive.fetch(WalFileName.parse("000000010000000000000003")));
+    }
+}
