@@ -73,4 +73,18 @@ class PostgresConfigTest {
         assertEquals(Map.of("port", "6443", "listen_addresses", "127.0.0.1", "unix_socket_directories", "/s",
                 "cluster_name", "pg-2"), PostgresConfig.instanceSettings("pg-2", "127.0.0.1", 6443, "/s"));
     }
+
+    @Test
+    void specParametersAreStoredUnderTheirFoldedName() {
+        PostgresClusterSpec spec = spec();
+        spec.parameters = new java.util.LinkedHashMap<>(Map.of("Hot_Standby_Feedback", "off"));
+        Map<String, String> shared = PostgresConfig.sharedSettings(spec, List.of("pg-0"));
+        assertEquals("off", shared.get("hot_standby_feedback"));
+        assertFalse(shared.containsKey("Hot_Standby_Feedback"));
+    }
+
+    @Test
+    void trailingBackslashIsEscaped() {
+        assertTrue(PostgresConfig.renderConf(Map.of("log_line_prefix", "a\\")).contains("log_line_prefix = 'a\\\\'\n"));
+    }
 }
