@@ -14,11 +14,14 @@ import java.lang.reflect.Modifier;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Everything a PostgresCluster must satisfy before pgha acts on it. The field rules come from the
@@ -29,6 +32,7 @@ public final class ClusterValidator {
     /** Room for the longest derived name (for example {@code <name>-router-auth}) within 63 characters. */
     public static final int MAX_NAME_LENGTH = 40;
     private static final java.util.regex.Pattern DNS_LABEL = java.util.regex.Pattern.compile("^[a-z]([-a-z0-9]*[a-z0-9])?$");
+    private static final String SYNCHRONOUS_COMMIT = "synchronous_commit";
     private static final Set<String> SAFE_SYNCHRONOUS_COMMIT = Set.of("on", "remote_apply");
 
     private ClusterValidator() {
@@ -83,18 +87,31 @@ public final class ClusterValidator {
                     + " synchronous standbys needs spec.instances of at least " + (spec.replication.number + 1)
                     + ", got " + spec.instances));
         }
-        String syncCommit = spec.parameters.get("synchronous_commit");
-        if (syncCommit != null && !SAFE_SYNCHRONOUS_COMMIT.contains(syncCommit.toLowerCase())) {
-            violations.add(new Violation("spec.parameters.synchronous_commit", "'" + syncCommit
-                    + "' lets a commit return before the quorum has it; quorum mode allows on or remote_apply"));
-        }
+        spec.parameters.forEach((name, value) -> {
+            if (PostgresParameters.canonicalName(name).equals(SYNCHRONOUS_COMMIT) && value != null
+                    && !SAFE_SYNCHRONOUS_COMMIT.contains(value.toLowerCase(Locale.ROOT))) {
+                violations.add(new Violation("spec.parameters." + name, "'" + value
+                        + "' lets a commit return before the quorum has it; quorum mode allows on or remote_apply"));
+            }
+        });
     }
 
     private static void checkParameters(PostgresClusterSpec spec, List<Violation> violations) {
+        Map<String, String> seen = new HashMap<>();
         for (Map.Entry<String, String> e : spec.parameters.entrySet()) {
             String field = "spec.parameters." + e.getKey();
+            String earlier = seen.putIfAbsent(PostgresParameters.canonicalName(e.getKey()), e.getKey());
+            if (earlier != null) {
+                violations.add(new Violation(field, "is the same parameter as spec.parameters." + earlier
+                        + " (PostgreSQL ignores case in names); set it once"));
+                continue;
+            }
             if (PostgresParameters.isManaged(e.getKey())) {
                 violations.add(new Violation(field, "is managed by pgha and cannot be set"));
+                continue;
+            }
+            if (PostgresParameters.isRefused(e.getKey())) {
+                violations.add(new Violation(field, "loads code, runs a command or moves server files, so pgha refuses it"));
                 continue;
             }
             Optional<PostgresParameters.Parameter> parameter = PostgresParameters.find(e.getKey());
@@ -102,8 +119,15 @@ public final class ClusterValidator {
                 violations.add(new Violation(field, "is not a PostgreSQL 15 parameter"));
                 continue;
             }
-            PostgresParameters.checkValue(parameter.get(), e.getValue())
-                    .ifPresent(problem -> violations.add(new Violation(field, problem)));
+            Optional<String> problem = PostgresParameters.checkValue(parameter.get(), e.getValue());
+            if (problem.isEmpty() && parameter.get().name().equals(PostgresParameters.SHARED_PRELOAD_LIBRARIES)) {
+                List<String> disallowed = PostgresParameters.disallowedPreloads(e.getValue());
+                if (!disallowed.isEmpty()) {
+                    problem = Optional.of("may only name " + new TreeSet<>(PostgresParameters.PRELOAD_ALLOWED)
+                            + ", got " + disallowed);
+                }
+            }
+            problem.ifPresent(p -> violations.add(new Violation(field, p)));
         }
     }
 

@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -44,6 +46,21 @@ public final class PostgresParameters {
             "cluster_name", "max_slot_wal_keep_size", "data_directory", "config_file", "hba_file", "ident_file",
             "external_pid_file", "password_encryption");
 
+    /**
+     * Parameters that load code or a command chosen by whoever edits the manifest, which would run
+     * as the postgres OS user next to the superuser password, or that move the server's own files
+     * (log_directory and log_filename can point the server log at any path it may write).
+     */
+    public static final Set<String> REFUSED = Set.of(
+            "recovery_end_command", "ssl_passphrase_command", "session_preload_libraries", "local_preload_libraries",
+            "dynamic_library_path", "jit_provider", "log_directory", "log_filename");
+
+    public static final String SHARED_PRELOAD_LIBRARIES = "shared_preload_libraries";
+
+    /** The contrib modules PostgreSQL 15 ships that are meant to be loaded through shared_preload_libraries. */
+    public static final Set<String> PRELOAD_ALLOWED = Set.of(
+            "auth_delay", "auto_explain", "passwordcheck", "pg_prewarm", "pg_stat_statements");
+
     private static final Pattern BOOLEAN = Pattern.compile("(?i)^(on|off|true|false|yes|no|1|0|t|f|y|n)$");
     /** A number, optionally with one of PostgreSQL's memory or time units. */
     private static final Pattern NUMBER = Pattern.compile("^-?[0-9]+(\\.[0-9]+)?\\s*(B|kB|MB|GB|TB|us|ms|s|min|h|d)?$");
@@ -53,12 +70,41 @@ public final class PostgresParameters {
     private PostgresParameters() {
     }
 
+    /** The name as PostgreSQL compares it: parameter names are case-insensitive (ASCII folding). */
+    public static String canonicalName(String name) {
+        return name.toLowerCase(Locale.ROOT);
+    }
+
     public static Optional<Parameter> find(String name) {
-        return Optional.ofNullable(KNOWN.get(name.toLowerCase(Locale.ROOT)));
+        return Optional.ofNullable(KNOWN.get(canonicalName(name)));
     }
 
     public static boolean isManaged(String name) {
-        return MANAGED.contains(name.toLowerCase(Locale.ROOT));
+        return MANAGED.contains(canonicalName(name));
+    }
+
+    public static boolean isRefused(String name) {
+        return REFUSED.contains(canonicalName(name));
+    }
+
+    /** The libraries of a shared_preload_libraries value outside {@link #PRELOAD_ALLOWED}, in order. */
+    public static List<String> disallowedPreloads(String value) {
+        List<String> disallowed = new ArrayList<>();
+        for (String item : value.split(",")) {
+            String library = item.trim().replace("\"", "");
+            if (!library.isEmpty() && !PRELOAD_ALLOWED.contains(library)) {
+                disallowed.add(library);
+            }
+        }
+        return disallowed;
+    }
+
+    /**
+     * A value as a quoted string in postgresql.conf, the way PostgreSQL's configuration lexer reads
+     * it back: a backslash starts an escape there, so it is doubled, and a quote is doubled.
+     */
+    public static String confQuote(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "''") + "'";
     }
 
     /**
@@ -69,8 +115,9 @@ public final class PostgresParameters {
         if (value == null || value.isEmpty()) {
             return Optional.of("needs a value");
         }
-        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
-            return Optional.of("must be a single line");
+        if (value.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t')) {
+            // a newline or other control character would end or corrupt the postgresql.conf line
+            return Optional.of("must be a single line without control characters");
         }
         return switch (parameter.type()) {
             case BOOLEAN -> BOOLEAN.matcher(value).matches() ? Optional.empty()

@@ -2,6 +2,7 @@ package io.pgha.provisioner.model;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
+import io.pgha.api.validation.PostgresParameters;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,7 +55,8 @@ public final class PostgresConfig {
         s.put("wal_keep_size", "64MB");
         s.put("wal_receiver_status_interval", "1s");
         s.put("log_line_prefix", "%m [%p] %q%u@%d ");
-        s.putAll(spec.parameters);
+        // under PostgreSQL's own spelling, so a spec's value replaces a default and later lookups find it
+        spec.parameters.forEach((k, v) -> s.put(PostgresParameters.canonicalName(k), v));
         // managed: replication, archiving and safety
         s.put("wal_level", "replica");
         s.put("hot_standby", "on");
@@ -100,7 +102,7 @@ public final class PostgresConfig {
 
     public static String renderConf(Map<String, String> settings) {
         StringBuilder out = new StringBuilder("# Written by pgha. Edits are overwritten: change spec.parameters instead.\n");
-        settings.forEach((k, v) -> out.append(k).append(" = '").append(v.replace("'", "''")).append("'\n"));
+        settings.forEach((k, v) -> out.append(k).append(" = ").append(PostgresParameters.confQuote(v)).append('\n'));
         return out.toString();
     }
 

@@ -81,4 +81,18 @@ class PostgresConfigTest {
                 PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475));
         assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localArchiveCommand("a b;rm", "127.0.0.1", 1));
     }
+
+    @Test
+    void specParametersAreStoredUnderTheirFoldedName() {
+        PostgresClusterSpec spec = spec();
+        spec.parameters = new java.util.LinkedHashMap<>(Map.of("Hot_Standby_Feedback", "off"));
+        Map<String, String> shared = PostgresConfig.sharedSettings(spec, List.of("pg-0"));
+        assertEquals("off", shared.get("hot_standby_feedback"));
+        assertFalse(shared.containsKey("Hot_Standby_Feedback"));
+    }
+
+    @Test
+    void trailingBackslashIsEscaped() {
+        assertTrue(PostgresConfig.renderConf(Map.of("log_line_prefix", "a\\")).contains("log_line_prefix = 'a\\\\'\n"));
+    }
 }
