@@ -24,14 +24,6 @@ public final class RepositoryLayout {
         this.compression = compression;
     }
 
-    public String prefix() {
-        return prefix;
-    }
-
-    public Compression compression() {
-        return compression;
-    }
-
     /** The key of one WAL file. */
     public String walKey(WalFileName file) {
         return walTimelinePrefix(file.timeline()) + file.name() + compression.suffix();

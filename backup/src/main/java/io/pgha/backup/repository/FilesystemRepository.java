@@ -93,11 +93,6 @@ public final class FilesystemRepository implements Repository {
     }
 
     @Override
-    public boolean exists(String key) {
-        return Files.exists(pathOf(key));
-    }
-
-    @Override
     public List<String> list(String prefix) throws IOException {
         Path start = pathOf(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         Path dir = prefix.endsWith("/") ? start : start.getParent();

@@ -20,8 +20,6 @@ public interface Repository {
     /** The object's bytes, checked against its checksum; empty when there is none. */
     Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException;
 
-    boolean exists(String key) throws IOException;
-
     /** Keys that start with {@code prefix}, in no particular order. */
     List<String> list(String prefix) throws IOException;
 }

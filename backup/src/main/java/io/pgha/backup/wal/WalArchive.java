@@ -1,7 +1,6 @@
 package io.pgha.backup.wal;
 
 import com.github.luben.zstd.Zstd;
-import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
@@ -72,13 +71,10 @@ public final class WalArchive {
     }
 
     private byte[] compress(byte[] content) {
-        return layout.compression() == Compression.ZSTD ? Zstd.compress(content, ZSTD_LEVEL) : content;
+        return Zstd.compress(content, ZSTD_LEVEL);
     }
 
     private byte[] decompress(byte[] stored) {
-        if (layout.compression() != Compression.ZSTD) {
-            return stored;
-        }
         long size = Zstd.getFrameContentSize(stored);
         if (size < 0 || size > Integer.MAX_VALUE) {
             throw new IllegalStateException("stored WAL is not a zstd frame with a known size");

@@ -18,7 +18,7 @@ class RepositoryLayoutTest {
 
     @Test
     void refusesPrefixesThatAreNotClusterNames() {
-        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("../x", Compression.NONE));
-        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("a/b", Compression.NONE));
+        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("../x", Compression.ZSTD));
+        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("a/b", Compression.ZSTD));
     }
 }

@@ -23,7 +23,7 @@ class FilesystemRepositoryTest {
         FilesystemRepository repo = new FilesystemRepository(dir.resolve("repo"));
         assertTrue(repo.putIfAbsent("c/wal/00000001/a", bytes("hello")));
         assertArrayEquals(bytes("hello"), repo.get("c/wal/00000001/a").orElseThrow());
-        assertTrue(repo.exists("c/wal/00000001/a"));
+        assertTrue(repo.get("c/wal/00000001/a").isPresent());
         assertTrue(repo.get("c/wal/00000001/b").isEmpty());
         assertEquals(java.util.List.of("c/wal/00000001/a"), repo.list("c/wal/00000001/"));
         try (var files = Files.list(dir.resolve("repo/c/wal/00000001"))) {
