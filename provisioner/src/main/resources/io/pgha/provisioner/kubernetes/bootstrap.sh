@@ -5,7 +5,8 @@
 #   bootstrap.sh ready   readiness probe: the server answers; a standby also streams
 #   bootstrap.sh live    liveness probe: the server answers; a primary that reaches neither the
 #                        API server nor any standby for PGHA_ISOLATION_SECONDS fails it, so that an
-#                        isolated primary is stopped; reloads the configuration when it changed
+#                        isolated primary is stopped; reloads the configuration when it changed; on a
+#                        primary, creates the router's lookup function when it is missing
 #
 # What `run` does with the data directory:
 #   empty, this instance is the designated first primary and no primary answers -> initdb
@@ -44,6 +45,8 @@ SUPERUSER=postgres
 REPLICATION_USER=streaming_replica
 SLOT=pgha_$(echo "$PGHA_INSTANCE" | tr -- '-.' '__')
 PASSFILE=$RUN_DIR/pgpass
+# written by the provisioner from the router's Java contract (RouterAuth): this script only runs it
+ROUTER_AUTH_SQL=$CONFIG_DIR/router-auth.sql
 export PGPASSFILE=$PASSFILE PGCONNECT_TIMEOUT=3
 
 log() { echo "pgha-bootstrap[$PGHA_INSTANCE]: $*" >&2; }
@@ -137,8 +140,16 @@ CREATE ROLE :"app_user" WITH LOGIN PASSWORD :'app_pw';
 CREATE DATABASE :"app_db" OWNER :"app_user";
 CREATE ROLE pgha_router WITH LOGIN PASSWORD :'router_pw';
 SQL
+  apply_router_auth "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" >&2
   "$PG_BIN/pg_ctl" -D "$tmp" -w -m fast stop >&2
   mv "$tmp" "$PGDATA"
+}
+
+# The router's lookup function and its grant. Every statement in the file is idempotent. Its commit
+# must not wait for a synchronous standby (there may be none yet), nor may it hang a probe.
+apply_router_auth() {
+  PGOPTIONS="-c synchronous_commit=local -c statement_timeout=5000" \
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$1" -f "$ROUTER_AUTH_SQL"
 }
 
 do_clone() {
@@ -218,19 +229,41 @@ reachable_tcp() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
 live() {
   "$PG_BIN/pg_isready" -q -h "$RUN_DIR" -p "$PORT" || exit 1
   reload_if_changed
-  [ "$(local_sql "SELECT pg_is_in_recovery()")" = f ] || exit 0
+  # a server that answers but refuses this query (all connections taken, say) is not failed for it
+  local state; state=$(local_sql "SELECT pg_is_in_recovery(), to_regprocedure('pgha.auth_lookup(text)') IS NOT NULL") || exit 0
+  [ "${state%%|*}" = f ] || exit 0
+  not_isolated || exit 1
+  ensure_router_auth "${state#*|}"
+}
+
+# 0 unless this primary has reached neither the API server nor any standby for ISOLATION_SECONDS.
+not_isolated() {
   local api_host=${PGHA_API_HOST:-${KUBERNETES_SERVICE_HOST:-}} api_port=${PGHA_API_PORT:-${KUBERNETES_SERVICE_PORT:-443}}
   if { [ -n "$api_host" ] && reachable_tcp "$api_host" "$api_port"; } \
       || { [ -n "$PEERS_HOST" ] && "$PG_BIN/pg_isready" -q -t 3 -h "$PEERS_HOST" -p "$PEERS_PORT"; }; then
     rm -f "$RUN_DIR/isolated-since"
-    exit 0
+    return 0
   fi
   local now since; now=$(date +%s)
   [ -f "$RUN_DIR/isolated-since" ] || echo "$now" > "$RUN_DIR/isolated-since"
   since=$(cat "$RUN_DIR/isolated-since")
   if [ $((now - since)) -ge "$ISOLATION_SECONDS" ]; then
     log "primary isolated for $((now - since))s: reaching neither the API server nor any standby"
-    exit 1
+    return 1
+  fi
+}
+
+# A primary initialised before pgha created the router's lookup function at initdb lacks it; one
+# whose file changed since this pod last ran it may hold an older text. Either way: run the file.
+ensure_router_auth() {
+  [ -f "$ROUTER_AUTH_SQL" ] || return 0
+  local present=$1 sum; sum=$(md5sum < "$ROUTER_AUTH_SQL" | cut -d' ' -f1)
+  [ "$present" = t ] && [ "$(cat "$RUN_DIR/router-auth.md5" 2>/dev/null)" = "$sum" ] && return 0
+  if apply_router_auth "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" >/dev/null 2>"$RUN_DIR/router-auth.err"; then
+    echo "$sum" > "$RUN_DIR/router-auth.md5"
+    log "router lookup function pgha.auth_lookup created or updated"
+  else
+    log "cannot create the router lookup function yet: $(head -c 300 "$RUN_DIR/router-auth.err")"
   fi
 }
 

@@ -1,5 +1,7 @@
 package io.pgha.provisioner.kubernetes;
 
+import io.pgha.api.ClusterNames;
+import io.pgha.api.RouterAuth;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -34,6 +37,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -102,7 +106,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(1)
+    @Order(10)
     void designatedFirstPrimaryRunsInitdbWithChecksumsRolesAndTheAppDatabase() throws Exception {
         label("pg-1", "primary");
         start("pg-1", "pg-1", Map.of());
@@ -118,10 +122,28 @@ class BootstrapScriptTest {
             assertEquals("f", value(c, "SELECT pg_is_in_recovery()"));
         }
         assertTrue(ready("pg-1"), "a primary that answers is ready");
+        assertEquals("SCRAM-SHA-256$", routerLookup("pg-1", "app").substring(0, 14),
+                "the router's lookup role gets the app user's SCRAM verifier");
     }
 
     @Test
-    @Order(2)
+    @Order(15)
+    void aPrimaryInitialisedWithoutTheRouterLookupFunctionGetsItFromItsLivenessCheck() throws Exception {
+        // as on a cluster whose primary was initialised before initdb created it
+        try (Connection c = superuser("pg-1")) {
+            exec(c, "DROP SCHEMA IF EXISTS pgha CASCADE");
+        }
+        Files.deleteIfExists(root.resolve("pg-1").resolve("run").resolve("router-auth.md5"));
+        assertEquals(0, probe("pg-1", "live", Map.of()));
+        assertEquals("SCRAM-SHA-256$", routerLookup("pg-1", "app").substring(0, 14));
+        try (Connection c = connect("pg-1", "postgres", ClusterNames.ROUTER_AUTH_USER, PASSWORDS.get("router-auth-password"))) {
+            // the lookup role can call the function and read nothing else
+            assertThrows(SQLException.class, () -> value(c, "SELECT count(*) FROM pg_authid"));
+        }
+    }
+
+    @Test
+    @Order(20)
     void anotherInstanceClonesFromThePrimaryAndStreamsThroughItsSlot() throws Exception {
         start("pg-2", "pg-1", Map.of());
         awaitStreaming("pg-1", "pg-2");
@@ -141,7 +163,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void formerPrimaryNeverStartsWithoutAPrimaryAndNeverAsASecondPrimary() throws Exception {
         // the monitor promotes pg-2; the old primary pg-1 takes one more (diverging) write, then crashes
         try (Connection s = superuser("pg-2")) {
@@ -181,7 +203,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(4)
+    @Order(40)
     void isolatedPrimaryFailsItsLivenessCheckAfterTheGraceTime() throws Exception {
         int nobody = Ports.freePort();
         Map<String, String> isolated = Map.of("PGHA_API_HOST", "127.0.0.1", "PGHA_API_PORT", Integer.toString(nobody),
@@ -198,7 +220,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void formerPrimaryWhoseRewindFailsIsClonedAfresh() throws Exception {
         // split brain on purpose: pg-1 is promoted behind the monitor's back and takes a write, then crashes
         try (Connection s = superuser("pg-1")) {
@@ -309,6 +331,18 @@ class BootstrapScriptTest {
 
     private static Connection connect(String instance, String db, String role, String password) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PORTS.get(instance) + "/" + db, role, password);
+    }
+
+    /** What the router does at a client's login: the verifier through the lookup function, as the lookup role. */
+    private static String routerLookup(String instance, String role) throws SQLException {
+        try (Connection c = connect(instance, RouterAuth.DATABASE, ClusterNames.ROUTER_AUTH_USER, PASSWORDS.get("router-auth-password"));
+             PreparedStatement s = c.prepareStatement(RouterAuth.QUERY.replace("$1", "?"))) {
+            s.setString(1, role);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), "no row for " + role);
+                return rs.getString(1);
+            }
+        }
     }
 
     private static String value(Connection c, String sql) throws SQLException {

@@ -66,6 +66,7 @@ class BuildersTest {
         assertTrue(hba.contains("host    replication  streaming_replica  0.0.0.0/0  scram-sha-256"), hba);
         assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
         assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
+        assertEquals(io.pgha.api.RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER), cm.getData().get(ClusterConfigMap.ROUTER_AUTH_SQL));
         assertEquals("pg-1", cm.getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertOwnedAndLabelled(cm.getMetadata());
