@@ -46,10 +46,17 @@ final class KubernetesFencer implements Fencer {
 
     private final KubernetesClient client;
     private final String namespace;
+    private final Duration unconfirmedWait;
 
     KubernetesFencer(KubernetesClient client, String namespace) {
+        this(client, namespace, PrimaryIsolation.unconfirmedFenceWait());
+    }
+
+    /** {@code unconfirmedWait}: how long an unanswering primary's pod deletion may go unconfirmed (tests shorten it). */
+    KubernetesFencer(KubernetesClient client, String namespace, Duration unconfirmedWait) {
         this.client = client;
         this.namespace = namespace;
+        this.unconfirmedWait = unconfirmedWait;
     }
 
     @Override
@@ -69,7 +76,7 @@ final class KubernetesFencer implements Fencer {
             resource.withGracePeriod(1).delete();
         }
         boolean unconfirmable = !clean && !answers;
-        Duration wait = clean ? CLEAN_WAIT : unconfirmable ? PrimaryIsolation.unconfirmedFenceWait() : KILL_WAIT;
+        Duration wait = clean ? CLEAN_WAIT : unconfirmable ? unconfirmedWait : KILL_WAIT;
         AtomicReference<Pod> lastSeen = new AtomicReference<>(pod);
         try {
             // gone, or already recreated by the provisioner (another uid): either way the old server stopped
