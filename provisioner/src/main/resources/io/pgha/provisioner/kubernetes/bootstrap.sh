@@ -96,15 +96,17 @@ own_pod() {
   namespace=${PGHA_NAMESPACE:-$(cat "$SA_DIR/namespace" 2>/dev/null)} || true
   [ -n "$namespace" ] || { log "namespace unknown: no $SA_DIR/namespace"; return 1; }
   token=$(cat "$API_TOKEN_FILE" 2>/dev/null) || { log "no service-account token at $API_TOKEN_FILE"; return 1; }
-  local verify=(-verify_hostname "$API_HOST")
-  [[ $API_HOST =~ ^[0-9.]+$ || $API_HOST == *:* ]] && verify=(-verify_ip "$API_HOST")
+  # the certificate must name the address we asked for; an IPv6 address is bracketed in -connect
+  local verify=(-verify_hostname "$API_HOST") address=$API_HOST:$API_PORT
+  [[ $API_HOST =~ ^[0-9.]+$ ]] && verify=(-verify_ip "$API_HOST")
+  [[ $API_HOST == *:* ]] && verify=(-verify_ip "$API_HOST") address="[$API_HOST]:$API_PORT"
   response=$(printf 'GET /api/v1/namespaces/%s/pods/%s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n\r\n' \
       "$namespace" "$PGHA_INSTANCE" "$API_HOST" "$token" \
-    | timeout "$API_TIMEOUT" openssl s_client -quiet -connect "$API_HOST:$API_PORT" -CAfile "$API_CA_FILE" \
+    | timeout "$API_TIMEOUT" openssl s_client -quiet -connect "$address" -CAfile "$API_CA_FILE" \
       -verify_return_error "${verify[@]}" 2>/dev/null) || true
   status=$(head -n 1 <<< "$response" | cut -d' ' -f2)
   if [ "$status" != 200 ]; then
-    log "API server $API_HOST:$API_PORT: ${status:-no answer within ${API_TIMEOUT}s}"
+    log "API server $address: ${status:-no answer within ${API_TIMEOUT}s, or a certificate not signed by $API_CA_FILE}"
     return 1
   fi
   printf '%s' "${response#*$'\r\n\r\n'}"

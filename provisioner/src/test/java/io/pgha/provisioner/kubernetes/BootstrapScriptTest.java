@@ -221,6 +221,14 @@ class BootstrapScriptTest {
         assertEquals(reads + 1, api.authorizedReads(), "the check read its pod with the service-account token");
         assertFalse(Files.exists(isolatedSince));
 
+        // a server whose certificate the pod's CA did not sign is never sent the token, and proves nothing
+        int seen = api.requests();
+        assertEquals(0, probe("pg-2", "live", with(answering, Map.of("PGHA_API_CA_FILE", api.untrustedCa().toString()))));
+        assertEquals(seen, api.requests(), "no request reached a server the CA does not vouch for");
+        assertTrue(Files.exists(isolatedSince));
+        assertEquals(0, probe("pg-2", "live", answering));
+        assertFalse(Files.exists(isolatedSince));
+
         // (b) reachable over TCP and TLS, but refusing the token: that proves nothing, isolation is counted
         api.refuseTokens(true);
         assertEquals(0, probe("pg-2", "live", answering), "isolation just began: still alive");

@@ -41,6 +41,8 @@ final class PodApiEndpoint implements AutoCloseable {
     private final List<Socket> held = new ArrayList<>();
     private final Path caFile;
     private final Path tokenFile;
+    private final Path untrustedCa;
+    private final AtomicInteger requests = new AtomicInteger();
     private final Map<String, String> roles = new ConcurrentHashMap<>();
     private final AtomicInteger authorized = new AtomicInteger();
     private volatile boolean refuseTokens;
@@ -53,6 +55,10 @@ final class PodApiEndpoint implements AutoCloseable {
         openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.toString(), "-out", caFile.toString());
         openssl("pkcs12", "-export", "-in", caFile.toString(), "-inkey", key.toString(), "-out", p12.toString(), "-passout", "pass:test");
+        // a CA of its own that signed nothing this endpoint presents
+        untrustedCa = dir.resolve("other-ca.crt");
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", dir.resolve("other-key.pem").toString(), "-out", untrustedCa.toString());
         tokenFile = dir.resolve("token");
         Files.writeString(tokenFile, TOKEN);
 
@@ -96,6 +102,7 @@ final class PodApiEndpoint implements AutoCloseable {
     }
 
     private void getPod(HttpExchange exchange) throws IOException {
+        requests.incrementAndGet();
         String name = exchange.getRequestURI().getPath().substring(exchange.getHttpContext().getPath().length());
         String auth = exchange.getRequestHeaders().getFirst("Authorization");
         int code;
@@ -128,6 +135,16 @@ final class PodApiEndpoint implements AutoCloseable {
 
     void refuseTokens(boolean refuse) {
         refuseTokens = refuse;
+    }
+
+    /** Requests that reached this endpoint at all. */
+    int requests() {
+        return requests.get();
+    }
+
+    /** A CA certificate that did not sign this endpoint's certificate. */
+    Path untrustedCa() {
+        return untrustedCa;
     }
 
     /** Requests that carried the right token and got a pod. */
