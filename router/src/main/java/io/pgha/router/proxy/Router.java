@@ -129,12 +129,20 @@ public final class Router {
      * transactions already go to the new primary ({@link #choose}).
      */
     private void followPrimary() {
-        ServerAddress now = topology.current().primary();
+        Topology t = topology.current();
+        if (t == null) {
+            return;
+        }
+        ServerAddress now = t.primary();
         ServerAddress former = lastPrimary;
         lastPrimary = now;
         if (former != null && !former.equals(now)) {
             int closed = pools.cutOff(former);
-            LOG.warnf("primary is now %s: closed %d server connections to the former primary %s", now, closed, former);
+            if (closed > 0) {
+                LOG.warnf("primary is now %s: closed %d server connections to the former primary %s", now, closed, former);
+            } else {
+                LOG.infof("primary is now %s (was %s)", now, former);
+            }
         }
     }
 
