@@ -12,8 +12,8 @@
 #   empty, this instance is the designated first primary and no primary answers -> initdb
 #   empty otherwise                                   -> pg_basebackup from the current primary
 #   a standby's data                                  -> start as a standby
-#   a primary's data, labelled primary as the API server confirms it now, no other primary
-#   answers                                           -> start as the primary
+#   a primary's data, labelled primary as the API server confirms it now (whatever the labels
+#   file says), no other primary answers               -> start as the primary
 #   a primary's data otherwise (a former primary)     -> pg_rewind from the current primary, or a
 #                                                        fresh clone when rewind fails; start as a standby
 # A primary's data directory is never started while another primary answers, and never started
@@ -247,8 +247,8 @@ run() {
     write_standby_settings
     if primary_answering >/dev/null; then ensure_slot || true; fi
   else
-    local other
-    if [ "$role" = primary ] && await_confirmed_primary; then
+    # the API server is the authority on the label; the file may lag behind it either way
+    if { [ "$role" = primary ] || [ "$(confirmed_role 2>/dev/null)" = primary ]; } && await_confirmed_primary; then
       log "starting as the primary"
     else
       do_rejoin

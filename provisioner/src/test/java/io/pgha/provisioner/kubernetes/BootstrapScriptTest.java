@@ -267,8 +267,9 @@ class BootstrapScriptTest {
         output = Files.readString(LOGS.get(LOGS.size() - 1), StandardCharsets.UTF_8);
         assertTrue(output.contains("the API server says role 'standby'"), output);
 
-        // the API server confirms the label: it starts as the primary again
+        // the API server says primary, the labels file lags behind: the API server decides, it starts as the primary
         api.role("pg-2", "primary");
+        labelsFile("pg-2", "standby");
         start("pg-2", "pg-2", Map.of());
         awaitAccepting("pg-2");
         try (Connection p = superuser("pg-2")) {
@@ -385,6 +386,11 @@ class BootstrapScriptTest {
     /** The role label, in the pod's downward-API file and as the API server reports it. */
     private static void label(String instance, String role) throws IOException {
         api.role(instance, role);
+        labelsFile(instance, role);
+    }
+
+    /** The role label in the pod's downward-API file only, which the kubelet updates late or, cut off, never. */
+    private static void labelsFile(String instance, String role) throws IOException {
         Path file = root.resolve(instance).resolve("labels");
         Files.createDirectories(file.getParent());
         Files.writeString(file, "pgha.io/cluster=\"pg\"\npgha.io/instance=\"" + instance + "\"\npgha.io/role=\"" + role + "\"\n");
