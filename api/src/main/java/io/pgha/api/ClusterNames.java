@@ -92,6 +92,14 @@ public final class ClusterNames {
         return cluster + "-config";
     }
 
+    /**
+     * ServiceAccount, Role and RoleBinding of the instance pods: each may read its own pod, so
+     * that a primary can prove it still reaches the API server and read its role from there.
+     */
+    public static String instanceServiceAccount(String cluster) {
+        return cluster + "-instance";
+    }
+
     public static String podDisruptionBudget(String cluster) {
         return cluster + "-pdb";
     }

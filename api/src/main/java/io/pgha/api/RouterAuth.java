@@ -31,4 +31,13 @@ public final class RouterAuth {
         String r = "\"" + role.replace("\"", "\"\"") + "\"";
         return "GRANT USAGE ON SCHEMA pgha TO " + r + "; GRANT EXECUTE ON FUNCTION pgha.auth_lookup(text) TO " + r + ";";
     }
+
+    /**
+     * The function and the grant to {@code role} as one script. Every statement is idempotent, so
+     * it can run again on a primary that has it (the Kubernetes instances run it at initdb and
+     * again whenever their primary lacks it or the text changed).
+     */
+    public static String setupSql(String role) {
+        return FUNCTION_SQL + grantSql(role) + "\n";
+    }
 }

@@ -33,5 +33,6 @@ class ClusterNamesTest {
         assertEquals("pg-app", ClusterNames.appSecret("pg"));
         assertEquals("pg-config", ClusterNames.configMap("pg"));
         assertEquals("pg-monitor", ClusterNames.monitorLease("pg"));
+        assertEquals("pg-instance", ClusterNames.instanceServiceAccount("pg"));
     }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.PrimaryIsolation;
 import io.pgha.monitor.service.Fencer;
 
 import java.time.Duration;
@@ -26,9 +27,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *   directory only as a standby: it rewinds (or re-clones) it onto the current primary.</li>
  *   <li>When the instance still answers, the fence is done only once the pod is gone (the kubelet
  *   confirmed the container stopped). When it does not answer, its node may be cut off and never
- *   confirm: the fence counts as done once the label is off and the deletion requested; a primary
- *   that is really cut off fails its liveness check once it reaches neither the API server nor a
- *   standby for the isolation timeout (bootstrap.sh {@code live}), and is stopped by its kubelet.</li>
+ *   confirm: the fence waits for the pod to go for at most {@link PrimaryIsolation#unconfirmedFenceWait()},
+ *   and then counts as done. A primary cut off from the API server has stopped its own server by
+ *   then (bootstrap.sh {@code live} cannot prove API access, see {@link PrimaryIsolation}), so the
+ *   promotion that follows never runs next to a primary still taking writes.</li>
  * </ol>
  *
  * The end of the old primary's WAL is not known here (pg_controldata would have to run inside the
@@ -44,10 +46,17 @@ final class KubernetesFencer implements Fencer {
 
     private final KubernetesClient client;
     private final String namespace;
+    private final Duration unconfirmedWait;
 
     KubernetesFencer(KubernetesClient client, String namespace) {
+        this(client, namespace, PrimaryIsolation.unconfirmedFenceWait());
+    }
+
+    /** {@code unconfirmedWait}: how long an unanswering primary's pod deletion may go unconfirmed (tests shorten it). */
+    KubernetesFencer(KubernetesClient client, String namespace, Duration unconfirmedWait) {
         this.client = client;
         this.namespace = namespace;
+        this.unconfirmedWait = unconfirmedWait;
     }
 
     @Override
@@ -66,11 +75,8 @@ final class KubernetesFencer implements Fencer {
         } else {
             resource.withGracePeriod(1).delete();
         }
-        if (!clean && !answers) {
-            return new Result(true, null, "out of the read-write service, pod deletion requested (it does not answer; "
-                    + "cut off, it stops itself after its isolation timeout)");
-        }
-        Duration wait = clean ? CLEAN_WAIT : KILL_WAIT;
+        boolean unconfirmable = !clean && !answers;
+        Duration wait = clean ? CLEAN_WAIT : unconfirmable ? unconfirmedWait : KILL_WAIT;
         AtomicReference<Pod> lastSeen = new AtomicReference<>(pod);
         try {
             // gone, or already recreated by the provisioner (another uid): either way the old server stopped
@@ -82,11 +88,15 @@ final class KubernetesFencer implements Fencer {
                 return true;
             }, wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (KubernetesClientTimeoutException e) {
+            if (unconfirmable) {
+                return new Result(true, null, "out of the read-write service, pod deletion requested and not confirmed within "
+                        + wait.toSeconds() + " s (it does not answer): cut off from the API server, it has stopped itself by now");
+            }
             return new Result(false, null, "out of the read-write service, but pod " + instance + " still runs after "
                     + wait.toSeconds() + " s");
         }
         if (!clean) {
-            return new Result(true, null, "out of the read-write service, pod deleted within a second");
+            return new Result(true, null, "out of the read-write service, pod deleted");
         }
         Integer exit = exitCode(lastSeen.get());
         return new Result(true, null, "out of the read-write service, pod deleted, postgres exited with "

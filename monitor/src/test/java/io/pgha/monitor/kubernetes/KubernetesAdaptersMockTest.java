@@ -227,7 +227,25 @@ class KubernetesAdaptersMockTest {
         pod("pg-1", Labels.ROLE_PRIMARY, "10.0.0.1", 5432, false);
         var fenced = new KubernetesPlatform(client, Optional.of(ns), clock).fencer(ns, "pg").fence("pg-1", false, false, null);
         assertTrue(fenced.ok(), fenced.detail());
+        assertEquals("out of the read-write service, pod deleted", fenced.detail(), "its kubelet confirmed: no wait");
         assertEquals(List.of(), readWriteEndpoints());
+    }
+
+    @Test
+    void anUnreachablePrimaryWhoseKubeletNeverConfirmsIsWaitedForBeforeThePromotion() throws Exception {
+        // the pod stays terminating: its node is cut off, so the deletion is never carried out
+        MockApi.pod(client, ns, "pg-1", Labels.ROLE_PRIMARY, "10.0.0.1", 5432, false, "test.pgha.io/kubelet");
+        Duration wait = Duration.ofSeconds(2);
+        long start = System.nanoTime();
+        var fence = CompletableFuture.supplyAsync(() -> new KubernetesFencer(client, ns, wait).fence("pg-1", false, false, null));
+        await().atMost(10, TimeUnit.SECONDS).until(() -> client.pods().inNamespace(ns).withName("pg-1").get()
+                .getMetadata().getDeletionTimestamp() != null);
+        assertEquals(List.of(), readWriteEndpoints(), "out of the -rw service at once");
+        assertFalse(fence.isDone(), "no promotion before a primary cut off from the API server has stopped itself");
+        var result = fence.get(30, TimeUnit.SECONDS);
+        assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(wait) >= 0);
+        assertTrue(result.ok(), result.detail());
+        assertTrue(result.detail().contains("not confirmed within 2 s"), result.detail());
     }
 
     @ParameterizedTest

@@ -3,6 +3,7 @@ package io.pgha.provisioner.kubernetes;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.RouterAuth;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.provisioner.model.PostgresConfig;
 
@@ -16,13 +17,19 @@ import java.util.Map;
 
 /**
  * postgresql.conf and pg_hba.conf (the same text local mode writes, from {@link PostgresConfig}),
- * the instance bootstrap script, and which instance may initdb. Instances read the files straight
+ * the instance bootstrap script, the router's lookup function, and which instance may initdb. Instances read the files straight
  * from the mounted ConfigMap.
  */
 public final class ClusterConfigMap {
     public static final String POSTGRESQL_CONF = "postgresql.conf";
     public static final String PG_HBA_CONF = "pg_hba.conf";
     public static final String BOOTSTRAP_SCRIPT = "bootstrap.sh";
+    /**
+     * The router's SCRAM lookup function and its grant ({@link RouterAuth#setupSql}): the script
+     * runs this file on the primary, at initdb and whenever the primary lacks it, so the SQL has
+     * one source.
+     */
+    public static final String ROUTER_AUTH_SQL = "router-auth.sql";
     /**
      * The one instance allowed to run initdb on an empty volume; empty once the cluster has
      * recorded its first primary, so that no instance can ever initdb a second cluster.
@@ -46,6 +53,7 @@ public final class ClusterConfigMap {
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames)));
         data.put(PG_HBA_CONF, PostgresConfig.renderHba(POD_NETWORKS));
         data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
+        data.put(ROUTER_AUTH_SQL, RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER));
         data.put(FIRST_PRIMARY, firstPrimary == null ? "" : firstPrimary);
         return new ConfigMapBuilder()
                 .withMetadata(Meta.owned(cluster, ClusterNames.configMap(name), Meta.clusterLabels(cluster)))

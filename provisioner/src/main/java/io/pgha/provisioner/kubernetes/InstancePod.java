@@ -17,6 +17,7 @@ import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ResourcesSpec;
 import io.pgha.provisioner.model.PostgresConfig;
@@ -45,8 +46,6 @@ public final class InstancePod {
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
-    /** How long a primary that reaches neither the API server nor a peer keeps passing its liveness check. */
-    public static final int DEFAULT_ISOLATION_SECONDS = 30;
 
     private InstancePod() {
     }
@@ -79,6 +78,9 @@ public final class InstancePod {
                 .withMetadata(meta)
                 .withNewSpec()
                     .withHostname(instance)
+                    // the token a primary proves API access with (bootstrap.sh live), allowed to read only the instance pods
+                    .withServiceAccountName(ClusterNames.instanceServiceAccount(name))
+                    .withAutomountServiceAccountToken(true)
                     .withRestartPolicy("Always")
                     .withTerminationGracePeriodSeconds(60L)
                     .withEnableServiceLinks(false)
@@ -133,13 +135,14 @@ public final class InstancePod {
         env.add(new EnvVar("PGHA_PORT", Integer.toString(PORT), null));
         // the read-write service selects the pod labelled primary: clones and rejoins stream from it
         env.add(new EnvVar("PGHA_PRIMARY_HOST", ClusterNames.readWriteService(name), null));
-        // the read-only service: the peers a primary checks to tell isolation from a lonely start
-        env.add(new EnvVar("PGHA_PEERS_HOST", ClusterNames.readOnlyService(name), null));
         env.add(new EnvVar("PGHA_CONFIG_DIR", CONFIG_MOUNT, null));
         env.add(new EnvVar("PGHA_SECRETS_DIR", SECRETS_MOUNT, null));
         env.add(new EnvVar("PGHA_LABELS_FILE", PODINFO_MOUNT + "/labels", null));
         env.add(new EnvVar("PGHA_RUN_DIR", RUN_MOUNT, null));
-        env.add(new EnvVar("PGHA_ISOLATION_SECONDS", Integer.toString(DEFAULT_ISOLATION_SECONDS), null));
+        // the isolation check's numbers: PrimaryIsolation derives the bound the monitor waits for from them
+        env.add(new EnvVar("PGHA_ISOLATION_SECONDS", Integer.toString(PrimaryIsolation.ISOLATION_SECONDS), null));
+        env.add(new EnvVar("PGHA_API_TIMEOUT_SECONDS", Integer.toString(PrimaryIsolation.REQUEST_TIMEOUT_SECONDS), null));
+        env.add(new EnvVar("PGHA_STOP_SECONDS", Integer.toString(PrimaryIsolation.STOP_TIMEOUT_SECONDS), null));
         env.add(new EnvVar("PGHA_LOCALE", cluster.getSpec().bootstrap.effectiveInitdb().locale, null));
         env.add(new EnvVarBuilder().withName("PGHA_POD_IP")
                 .withNewValueFrom().withNewFieldRef().withFieldPath("status.podIP").endFieldRef().endValueFrom().build());
@@ -180,10 +183,14 @@ public final class InstancePod {
                 .withPeriodSeconds(5).withTimeoutSeconds(5).withFailureThreshold(3).build();
     }
 
-    /** Alive: the server answers and, on a primary, it is not isolated (CloudNativePG's isolation check). */
+    /**
+     * Alive: the server answers and, on a primary, it proves it reaches the API server (an isolated
+     * one stops its own server; see {@link PrimaryIsolation} for the timing).
+     */
     private static Probe livenessProbe() {
         return new ProbeBuilder().withNewExec().withCommand(script("live")).endExec()
-                .withPeriodSeconds(10).withTimeoutSeconds(10).withFailureThreshold(3).build();
+                .withPeriodSeconds(PrimaryIsolation.PROBE_PERIOD_SECONDS).withTimeoutSeconds(PrimaryIsolation.PROBE_TIMEOUT_SECONDS)
+                .withFailureThreshold(PrimaryIsolation.PROBE_FAILURE_THRESHOLD).build();
     }
 
     private static List<String> script(String mode) {

@@ -100,6 +100,10 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
 
         // the ConfigMap first: new pods mount it, and synchronous_standby_names names the planned instances
         applier.apply(ClusterConfigMap.desired(cluster, layout.plannedNames(), layout.firstPrimary()));
+        // before the pods: a primary's liveness check and start read its own pod with this account
+        applier.apply(InstanceAccess.serviceAccount(cluster));
+        applier.apply(InstanceAccess.role(cluster, layout.plannedNames()));
+        applier.apply(InstanceAccess.roleBinding(cluster));
 
         for (int serial : layout.plan().remove()) {
             String instance = ClusterNames.instance(name, serial);

@@ -82,8 +82,7 @@ final class LocalInstances {
             // the router looks up SCRAM verifiers through one function and can read nothing else
             s.execute("CREATE ROLE " + routerAuth.username() + " WITH LOGIN");
             pg.alterUserPassword(routerAuth.username(), routerAuth.password().toCharArray(), "scram-sha-256");
-            s.execute(RouterAuth.FUNCTION_SQL);
-            s.execute(RouterAuth.grantSql(routerAuth.username()));
+            s.execute(RouterAuth.setupSql(routerAuth.username()));
         } catch (SQLException e) {
             throw new PghaException("cannot create the roles on " + instance + ": " + e.getMessage(), e);
         }

@@ -3,25 +3,37 @@
 #
 #   bootstrap.sh run     prepare the data directory, then exec postgres (the container's command)
 #   bootstrap.sh ready   readiness probe: the server answers; a standby also streams
-#   bootstrap.sh live    liveness probe: the server answers; a primary that reaches neither the
-#                        API server nor any standby for PGHA_ISOLATION_SECONDS fails it, so that an
-#                        isolated primary is stopped; reloads the configuration when it changed
+#   bootstrap.sh live    liveness probe: the server answers; a primary that cannot prove API access
+#                        (an authenticated read of its own pod) for PGHA_ISOLATION_SECONDS stops its
+#                        server at once and fails it; reloads the configuration when it changed; on a
+#                        primary, creates the router's lookup function when it is missing
 #
 # What `run` does with the data directory:
 #   empty, this instance is the designated first primary and no primary answers -> initdb
 #   empty otherwise                                   -> pg_basebackup from the current primary
 #   a standby's data                                  -> start as a standby
-#   a primary's data, labelled primary, no other primary answers -> start as the primary
+#   a primary's data, labelled primary as the API server confirms it now (whatever the labels
+#   file says), no other primary answers               -> start as the primary
 #   a primary's data otherwise (a former primary)     -> pg_rewind from the current primary, or a
 #                                                        fresh clone when rewind fails; start as a standby
 # A primary's data directory is never started while another primary answers, and never started
-# unless the operator labelled this instance primary: the script waits for a primary instead.
+# unless the API server confirms now that this instance is labelled primary (the downward-API file
+# may be stale on a node cut off from the control plane): the script waits instead.
+#
+# Talking to the API server: the stock postgres image has no curl, but it has openssl (PostgreSQL's
+# Debian packages depend on ssl-cert, which depends on openssl). `openssl s_client` verifies the API
+# server's certificate against the service-account CA before the token is sent; the request is
+# HTTP/1.0 so that the answer is never chunked; the token goes through a pipe, never on a command
+# line. Without openssl no API access can be proven, and a primary counts as cut off (the safe side).
 #
 # Environment (the pod sets it; tests set it too): PGDATA, PGHA_INSTANCE, PGHA_PORT,
-# PGHA_PRIMARY_HOST (the -rw service), PGHA_PRIMARY_PORT, PGHA_PEERS_HOST (the -ro service),
+# PGHA_PRIMARY_HOST (the -rw service), PGHA_PRIMARY_PORT,
 # PGHA_CONFIG_DIR (postgresql.conf, pg_hba.conf, first-primary), PGHA_SECRETS_DIR (passwords),
 # PGHA_LABELS_FILE (downward API labels), PGHA_RUN_DIR (socket, passfile), PGHA_LOCALE,
-# PGHA_ISOLATION_SECONDS, PGHA_WAIT_SECONDS, PGHA_LISTEN, PGHA_PG_BIN.
+# PGHA_ISOLATION_SECONDS, PGHA_API_TIMEOUT_SECONDS, PGHA_STOP_SECONDS (the provisioner sets these
+# three from PrimaryIsolation), PGHA_WAIT_SECONDS, PGHA_LISTEN, PGHA_PG_BIN; the API server:
+# PGHA_API_HOST/PGHA_API_PORT (default KUBERNETES_SERVICE_HOST/PORT), PGHA_API_TOKEN_FILE,
+# PGHA_API_CA_FILE, PGHA_NAMESPACE (default: the pod's service-account files).
 set -euo pipefail
 
 : "${PGDATA:?PGDATA is not set}"
@@ -29,21 +41,28 @@ set -euo pipefail
 PORT=${PGHA_PORT:-5432}
 PRIMARY_HOST=${PGHA_PRIMARY_HOST:?PGHA_PRIMARY_HOST is not set}
 PRIMARY_PORT=${PGHA_PRIMARY_PORT:-$PORT}
-PEERS_HOST=${PGHA_PEERS_HOST:-}
-PEERS_PORT=${PGHA_PEERS_PORT:-$PORT}
 CONFIG_DIR=${PGHA_CONFIG_DIR:-/etc/pgha/config}
 SECRETS_DIR=${PGHA_SECRETS_DIR:-/etc/pgha/secrets}
 LABELS_FILE=${PGHA_LABELS_FILE:-/etc/pgha/podinfo/labels}
 RUN_DIR=${PGHA_RUN_DIR:-/var/run/postgresql}
 LOCALE=${PGHA_LOCALE:-C.UTF-8}
 LISTEN=${PGHA_LISTEN:-*}
-ISOLATION_SECONDS=${PGHA_ISOLATION_SECONDS:-30}
+ISOLATION_SECONDS=${PGHA_ISOLATION_SECONDS:-20}
+API_TIMEOUT=${PGHA_API_TIMEOUT_SECONDS:-3}
+STOP_SECONDS=${PGHA_STOP_SECONDS:-5}
+SA_DIR=/var/run/secrets/kubernetes.io/serviceaccount
+API_HOST=${PGHA_API_HOST:-${KUBERNETES_SERVICE_HOST:-}}
+API_PORT=${PGHA_API_PORT:-${KUBERNETES_SERVICE_PORT:-443}}
+API_TOKEN_FILE=${PGHA_API_TOKEN_FILE:-$SA_DIR/token}
+API_CA_FILE=${PGHA_API_CA_FILE:-$SA_DIR/ca.crt}
 WAIT_SECONDS=${PGHA_WAIT_SECONDS:-600}
 PG_BIN=${PGHA_PG_BIN:-$(dirname "$(command -v postgres)")}
 SUPERUSER=postgres
 REPLICATION_USER=streaming_replica
 SLOT=pgha_$(echo "$PGHA_INSTANCE" | tr -- '-.' '__')
 PASSFILE=$RUN_DIR/pgpass
+# written by the provisioner from the router's Java contract (RouterAuth): this script only runs it
+ROUTER_AUTH_SQL=$CONFIG_DIR/router-auth.sql
 export PGPASSFILE=$PASSFILE PGCONNECT_TIMEOUT=3
 
 log() { echo "pgha-bootstrap[$PGHA_INSTANCE]: $*" >&2; }
@@ -66,6 +85,37 @@ write_passfile() {
 role() {
   [ -f "$LABELS_FILE" ] || { echo ""; return; }
   sed -n 's/^pgha\.io\/role="\(.*\)"$/\1/p' "$LABELS_FILE"
+}
+
+# Our own pod as the API server has it now (JSON on stdout), read with the pod's service-account
+# token; fails, saying why on stderr, unless the server proved its identity and answered 200.
+own_pod() {
+  [ -n "$API_HOST" ] || { log "no API server address (KUBERNETES_SERVICE_HOST)"; return 1; }
+  command -v openssl >/dev/null || { log "openssl is not in this image: API access cannot be proven"; return 1; }
+  local namespace token response status
+  namespace=${PGHA_NAMESPACE:-$(cat "$SA_DIR/namespace" 2>/dev/null)} || true
+  [ -n "$namespace" ] || { log "namespace unknown: no $SA_DIR/namespace"; return 1; }
+  token=$(cat "$API_TOKEN_FILE" 2>/dev/null) || { log "no service-account token at $API_TOKEN_FILE"; return 1; }
+  # the certificate must name the address we asked for; an IPv6 address is bracketed in -connect
+  local verify=(-verify_hostname "$API_HOST") address=$API_HOST:$API_PORT
+  [[ $API_HOST =~ ^[0-9.]+$ ]] && verify=(-verify_ip "$API_HOST")
+  [[ $API_HOST == *:* ]] && verify=(-verify_ip "$API_HOST") address="[$API_HOST]:$API_PORT"
+  response=$(printf 'GET /api/v1/namespaces/%s/pods/%s HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\nAccept: application/json\r\n\r\n' \
+      "$namespace" "$PGHA_INSTANCE" "$API_HOST" "$token" \
+    | timeout "$API_TIMEOUT" openssl s_client -quiet -connect "$address" -CAfile "$API_CA_FILE" \
+      -verify_return_error "${verify[@]}" 2>/dev/null) || true
+  status=$(head -n 1 <<< "$response" | cut -d' ' -f2)
+  if [ "$status" != 200 ]; then
+    log "API server $address: ${status:-no answer within ${API_TIMEOUT}s, or a certificate not signed by $API_CA_FILE}"
+    return 1
+  fi
+  printf '%s' "${response#*$'\r\n\r\n'}"
+}
+
+# The role label of our pod as the API server has it now; empty when it cannot be read.
+confirmed_role() {
+  local pod; pod=$(own_pod) || { echo ""; return; }
+  sed -n 's/.*"pgha\.io\/role" *: *"\([a-z]*\)".*/\1/p' <<< "$pod" | head -n 1
 }
 
 first_primary() {
@@ -137,8 +187,16 @@ CREATE ROLE :"app_user" WITH LOGIN PASSWORD :'app_pw';
 CREATE DATABASE :"app_db" OWNER :"app_user";
 CREATE ROLE pgha_router WITH LOGIN PASSWORD :'router_pw';
 SQL
+  apply_router_auth "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" >&2
   "$PG_BIN/pg_ctl" -D "$tmp" -w -m fast stop >&2
   mv "$tmp" "$PGDATA"
+}
+
+# The router's lookup function and its grant. Every statement in the file is idempotent. Its commit
+# must not wait for a synchronous standby (there may be none yet), nor may it hang a probe.
+apply_router_auth() {
+  PGOPTIONS="-c synchronous_commit=local -c statement_timeout=5000" \
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$1" -f "$ROUTER_AUTH_SQL"
 }
 
 do_clone() {
@@ -189,11 +247,10 @@ run() {
     write_standby_settings
     if primary_answering >/dev/null; then ensure_slot || true; fi
   else
-    local other
-    if [ "$role" = primary ] && ! { other=$(primary_answering) && [ "$other" != "$PGHA_INSTANCE" ]; }; then
+    # the API server is the authority on the label; the file may lag behind it either way
+    if { [ "$role" = primary ] || [ "$(confirmed_role 2>/dev/null)" = primary ]; } && await_confirmed_primary; then
       log "starting as the primary"
     else
-      [ "$role" = primary ] && log "labelled primary, but $other already is: refusing a second primary"
       do_rejoin
     fi
   fi
@@ -201,6 +258,30 @@ run() {
   rm -f "$RUN_DIR/isolated-since"
   # shellcheck disable=SC2046
   exec "$PG_BIN/postgres" -D "$PGDATA" $(server_options) -c "listen_addresses=$LISTEN"
+}
+
+# A primary's data directory labelled primary starts as the primary only once the API server
+# confirms the label now and no other primary answers: after a container restart on a node cut off
+# from the control plane the labels file may still say primary long after a failover. Waits for
+# either answer; fails (the caller rejoins) when another primary answers, gives up after
+# WAIT_SECONDS without starting anything.
+await_confirmed_primary() {
+  local deadline=$(($(date +%s) + WAIT_SECONDS)) other confirmed
+  while :; do
+    if other=$(primary_answering) && [ "$other" != "$PGHA_INSTANCE" ]; then
+      log "labelled primary, but $other already is: refusing a second primary"
+      return 1
+    fi
+    confirmed=$(confirmed_role)
+    [ "$confirmed" = primary ] && return 0
+    if [ -n "$confirmed" ]; then
+      log "the API server says role '$confirmed', not primary: rejoining"
+      return 1
+    fi
+    [ "$(date +%s)" -lt "$deadline" ] || die "labelled primary, but the API server did not confirm it within ${WAIT_SECONDS}s: not starting"
+    log "labelled primary: waiting for the API server to confirm it"
+    sleep 2
+  done
 }
 
 local_sql() {
@@ -213,24 +294,46 @@ ready() {
   [ "$(local_sql "SELECT NOT pg_is_in_recovery() OR EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')")" = t ]
 }
 
-reachable_tcp() { timeout 3 bash -c "exec 3<>/dev/tcp/$1/$2" 2>/dev/null; }
-
 live() {
   "$PG_BIN/pg_isready" -q -h "$RUN_DIR" -p "$PORT" || exit 1
   reload_if_changed
-  [ "$(local_sql "SELECT pg_is_in_recovery()")" = f ] || exit 0
-  local api_host=${PGHA_API_HOST:-${KUBERNETES_SERVICE_HOST:-}} api_port=${PGHA_API_PORT:-${KUBERNETES_SERVICE_PORT:-443}}
-  if { [ -n "$api_host" ] && reachable_tcp "$api_host" "$api_port"; } \
-      || { [ -n "$PEERS_HOST" ] && "$PG_BIN/pg_isready" -q -t 3 -h "$PEERS_HOST" -p "$PEERS_PORT"; }; then
+  # a server that answers but refuses this query (all connections taken, say) is not failed for it
+  local state; state=$(local_sql "SELECT pg_is_in_recovery(), to_regprocedure('pgha.auth_lookup(text)') IS NOT NULL") || exit 0
+  [ "${state%%|*}" = f ] || exit 0
+  not_isolated || exit 1
+  ensure_router_auth "${state#*|}"
+}
+
+# 0 while this primary proves API access. Once it has failed to for ISOLATION_SECONDS (counted from
+# the start of the first failed check) it stops its server at once and returns 1: a primary the
+# monitor may have replaced, and fenced through a pod deletion its kubelet never sees, takes no
+# more writes. A TCP connection alone proves nothing (a proxy or a half-cut network answers it).
+not_isolated() {
+  local started; started=$(date +%s)
+  if own_pod > /dev/null; then
     rm -f "$RUN_DIR/isolated-since"
-    exit 0
+    return 0
   fi
-  local now since; now=$(date +%s)
-  [ -f "$RUN_DIR/isolated-since" ] || echo "$now" > "$RUN_DIR/isolated-since"
-  since=$(cat "$RUN_DIR/isolated-since")
+  [ -f "$RUN_DIR/isolated-since" ] || echo "$started" > "$RUN_DIR/isolated-since"
+  local since now; since=$(cat "$RUN_DIR/isolated-since"); now=$(date +%s)
   if [ $((now - since)) -ge "$ISOLATION_SECONDS" ]; then
-    log "primary isolated for $((now - since))s: reaching neither the API server nor any standby"
-    exit 1
+    log "primary cut off from the API server for $((now - since))s: stopping the server"
+    "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -t "$STOP_SECONDS" -w stop >&2 || log "pg_ctl stop failed: the kubelet restarts the container"
+    return 1
+  fi
+}
+
+# A primary initialised before pgha created the router's lookup function at initdb lacks it; one
+# whose file changed since this pod last ran it may hold an older text. Either way: run the file.
+ensure_router_auth() {
+  [ -f "$ROUTER_AUTH_SQL" ] || return 0
+  local present=$1 sum; sum=$(md5sum < "$ROUTER_AUTH_SQL" | cut -d' ' -f1)
+  [ "$present" = t ] && [ "$(cat "$RUN_DIR/router-auth.md5" 2>/dev/null)" = "$sum" ] && return 0
+  if apply_router_auth "host=$RUN_DIR port=$PORT user=$SUPERUSER dbname=postgres" >/dev/null 2>"$RUN_DIR/router-auth.err"; then
+    echo "$sum" > "$RUN_DIR/router-auth.md5"
+    log "router lookup function pgha.auth_lookup created or updated"
+  else
+    log "cannot create the router lookup function yet: $(head -c 300 "$RUN_DIR/router-auth.err")"
   fi
 }
 

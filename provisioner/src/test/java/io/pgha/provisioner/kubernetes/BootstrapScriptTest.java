@@ -1,5 +1,7 @@
 package io.pgha.provisioner.kubernetes;
 
+import io.pgha.api.ClusterNames;
+import io.pgha.api.RouterAuth;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -34,6 +37,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -41,7 +45,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loopback: each "pod" is a data directory, a port, a labels file and the script's environment;
  * PGHA_PRIMARY_PORT plays the -rw service (it points at whichever instance is primary).
  * Ordered: initdb, clone, then a promotion of the standby, the refusal of the former primary to
- * start without a primary, its refusal to start as a second primary, and its pg_rewind rejoin.
+ * start without a primary, its refusal to start as a second primary, and its pg_rewind rejoin; a
+ * primary that cannot prove API access to a stand-in API server ({@link PodApiEndpoint}) stopping
+ * itself, and not starting again as primary until the API server confirms its label.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BootstrapScriptTest {
@@ -52,13 +58,14 @@ class BootstrapScriptTest {
     private static Path root;
     private static Path script;
     private static PgCtl pgCtl;
+    private static PodApiEndpoint api;
     private static OsUser user;
     private static final Map<String, Integer> PORTS = new LinkedHashMap<>();
     private static final List<Process> PROCESSES = new ArrayList<>();
     private static final List<Path> LOGS = new ArrayList<>();
 
     @BeforeAll
-    static void setUp() throws IOException {
+    static void setUp() throws Exception {
         root = Files.createTempDirectory(Path.of("/tmp"), "pgha-bootstrap",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         user = OsUser.forPostgres();
@@ -78,6 +85,7 @@ class BootstrapScriptTest {
         for (var e : PASSWORDS.entrySet()) {
             Files.writeString(secrets.resolve(e.getKey()), e.getValue());
         }
+        api = new PodApiEndpoint(root.resolve("api"));
         PORTS.put("pg-1", Ports.freePort());
         PORTS.put("pg-2", Ports.freePort());
         for (String instance : PORTS.keySet()) {
@@ -93,6 +101,9 @@ class BootstrapScriptTest {
             pgCtl.stop(data(instance), PgCtl.StopMode.IMMEDIATE);
         }
         PROCESSES.forEach(Process::destroyForcibly);
+        if (api != null) {
+            api.close();
+        }
         if (System.getenv("PGHA_KEEP_TEST_FILES") != null) {
             return;
         }
@@ -102,7 +113,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(1)
+    @Order(10)
     void designatedFirstPrimaryRunsInitdbWithChecksumsRolesAndTheAppDatabase() throws Exception {
         label("pg-1", "primary");
         start("pg-1", "pg-1", Map.of());
@@ -118,10 +129,28 @@ class BootstrapScriptTest {
             assertEquals("f", value(c, "SELECT pg_is_in_recovery()"));
         }
         assertTrue(ready("pg-1"), "a primary that answers is ready");
+        assertEquals("SCRAM-SHA-256$", routerLookup("pg-1", "app").substring(0, 14),
+                "the router's lookup role gets the app user's SCRAM verifier");
     }
 
     @Test
-    @Order(2)
+    @Order(15)
+    void aPrimaryInitialisedWithoutTheRouterLookupFunctionGetsItFromItsLivenessCheck() throws Exception {
+        // as on a cluster whose primary was initialised before initdb created it
+        try (Connection c = superuser("pg-1")) {
+            exec(c, "DROP SCHEMA IF EXISTS pgha CASCADE");
+        }
+        Files.deleteIfExists(root.resolve("pg-1").resolve("run").resolve("router-auth.md5"));
+        assertEquals(0, probe("pg-1", "live", Map.of()));
+        assertEquals("SCRAM-SHA-256$", routerLookup("pg-1", "app").substring(0, 14));
+        try (Connection c = connect("pg-1", "postgres", ClusterNames.ROUTER_AUTH_USER, PASSWORDS.get("router-auth-password"))) {
+            // the lookup role can call the function and read nothing else
+            assertThrows(SQLException.class, () -> value(c, "SELECT count(*) FROM pg_authid"));
+        }
+    }
+
+    @Test
+    @Order(20)
     void anotherInstanceClonesFromThePrimaryAndStreamsThroughItsSlot() throws Exception {
         start("pg-2", "pg-1", Map.of());
         awaitStreaming("pg-1", "pg-2");
@@ -141,7 +170,7 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(3)
+    @Order(30)
     void formerPrimaryNeverStartsWithoutAPrimaryAndNeverAsASecondPrimary() throws Exception {
         // the monitor promotes pg-2; the old primary pg-1 takes one more (diverging) write, then crashes
         try (Connection s = superuser("pg-2")) {
@@ -181,24 +210,76 @@ class BootstrapScriptTest {
     }
 
     @Test
-    @Order(4)
-    void isolatedPrimaryFailsItsLivenessCheckAfterTheGraceTime() throws Exception {
-        int nobody = Ports.freePort();
-        Map<String, String> isolated = Map.of("PGHA_API_HOST", "127.0.0.1", "PGHA_API_PORT", Integer.toString(nobody),
-                "PGHA_PEERS_HOST", "127.0.0.1", "PGHA_PEERS_PORT", Integer.toString(nobody), "PGHA_ISOLATION_SECONDS", "2");
-        assertEquals(0, probe("pg-2", "live", isolated), "isolation just began: still alive");
-        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(500)).until(() -> probe("pg-2", "live", isolated) != 0);
-        // a standby answers again: alive, and the isolation clock starts over
-        Map<String, String> peerBack = new LinkedHashMap<>(isolated);
-        peerBack.put("PGHA_PEERS_PORT", PORTS.get("pg-1").toString());
-        assertEquals(0, probe("pg-2", "live", peerBack));
-        assertEquals(0, probe("pg-2", "live", isolated));
+    @Order(40)
+    void aPrimaryThatCannotProveApiAccessStopsTakingWritesAfterTheDeadline() throws Exception {
+        Map<String, String> fast = Map.of("PGHA_ISOLATION_SECONDS", "2", "PGHA_API_TIMEOUT_SECONDS", "1");
+        Map<String, String> answering = with(api.env(api.port()), fast);
+        Path isolatedSince = root.resolve("pg-2").resolve("run").resolve("isolated-since");
+        // (a) the API server answers the pod's own token with its pod: alive, no isolation counted
+        int reads = api.authorizedReads();
+        assertEquals(0, probe("pg-2", "live", answering));
+        assertEquals(reads + 1, api.authorizedReads(), "the check read its pod with the service-account token");
+        assertFalse(Files.exists(isolatedSince));
+
+        // a server whose certificate the pod's CA did not sign is never sent the token, and proves nothing
+        int seen = api.requests();
+        assertEquals(0, probe("pg-2", "live", with(answering, Map.of("PGHA_API_CA_FILE", api.untrustedCa().toString()))));
+        assertEquals(seen, api.requests(), "no request reached a server the CA does not vouch for");
+        assertTrue(Files.exists(isolatedSince));
+        assertEquals(0, probe("pg-2", "live", answering));
+        assertFalse(Files.exists(isolatedSince));
+
+        // (b) reachable over TCP and TLS, but refusing the token: that proves nothing, isolation is counted
+        api.refuseTokens(true);
+        assertEquals(0, probe("pg-2", "live", answering), "isolation just began: still alive");
+        assertTrue(Files.exists(isolatedSince), "a refused request counts as isolation");
+        api.refuseTokens(false);
+        assertEquals(0, probe("pg-2", "live", answering));
+        assertFalse(Files.exists(isolatedSince), "access proven again: the clock starts over");
+
         // a standby is never failed for isolation: only a primary can take writes
-        assertEquals(0, probe("pg-1", "live", isolated));
+        Map<String, String> silent = with(api.env(api.silentPort()), fast);
+        assertEquals(0, probe("pg-1", "live", silent));
+
+        // (b) an API address that accepts connections and never answers: once the deadline passed the check
+        // fails and the server is stopped, so no client can write to it any more
+        assertEquals(0, probe("pg-2", "live", silent), "isolation just began: still alive");
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).until(() -> probe("pg-2", "live", silent) != 0);
+        assertFalse(Files.exists(data("pg-2").resolve("postmaster.pid")), "the isolated primary's server is stopped");
+        assertThrows(SQLException.class, () -> superuser("pg-2").close());
+
+        // (c) the container restarts with a primary label in its downward-API file, still cut off: it does not start
+        label("pg-2", "primary");
+        Process waiting = start("pg-2", null, with(silent, Map.of("PGHA_WAIT_SECONDS", "4")));
+        assertTrue(waiting.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertNotEquals(0, waiting.exitValue());
+        assertFalse(Files.exists(data("pg-2").resolve("postmaster.pid")), "an unconfirmed primary must not start");
+        String output = Files.readString(LOGS.get(LOGS.size() - 1), StandardCharsets.UTF_8);
+        assertTrue(output.contains("the API server did not confirm it"), output);
+
+        // the API server says standby (the monitor failed over meanwhile): it does not start as primary either,
+        // it waits for the primary to rejoin it
+        api.role("pg-2", "standby");
+        Process rejoining = start("pg-2", null, Map.of("PGHA_WAIT_SECONDS", "4"));
+        assertTrue(rejoining.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertNotEquals(0, rejoining.exitValue());
+        assertFalse(Files.exists(data("pg-2").resolve("postmaster.pid")));
+        output = Files.readString(LOGS.get(LOGS.size() - 1), StandardCharsets.UTF_8);
+        assertTrue(output.contains("the API server says role 'standby'"), output);
+
+        // the API server says primary, the labels file lags behind: the API server decides, it starts as the primary
+        api.role("pg-2", "primary");
+        labelsFile("pg-2", "standby");
+        start("pg-2", "pg-2", Map.of());
+        awaitAccepting("pg-2");
+        try (Connection p = superuser("pg-2")) {
+            assertEquals("f", value(p, "SELECT pg_is_in_recovery()"));
+        }
+        awaitStreaming("pg-2", "pg-1");
     }
 
     @Test
-    @Order(5)
+    @Order(50)
     void formerPrimaryWhoseRewindFailsIsClonedAfresh() throws Exception {
         // split brain on purpose: pg-1 is promoted behind the monitor's back and takes a write, then crashes
         try (Connection s = superuser("pg-1")) {
@@ -222,6 +303,12 @@ class BootstrapScriptTest {
         }
     }
 
+    private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+        Map<String, String> env = new LinkedHashMap<>(a);
+        env.putAll(b);
+        return env;
+    }
+
     private static Process start(String instance, String primary, Map<String, String> extra) throws IOException {
         Map<String, String> env = new LinkedHashMap<>();
         env.put("PGDATA", data(instance).toString());
@@ -236,6 +323,8 @@ class BootstrapScriptTest {
         env.put("PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString());
         env.put("PGHA_LISTEN", "127.0.0.1");
         env.put("PGHA_PG_BIN", PgBinaries.locate().dir().toString());
+        // as in a pod: the API server answers the pod's service-account token
+        env.putAll(api.env(api.port()));
         env.putAll(extra);
         List<String> command = new ArrayList<>(List.of("env"));
         env.forEach((k, v) -> command.add(k + "=" + v));
@@ -258,6 +347,7 @@ class BootstrapScriptTest {
                 "PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString(),
                 "PGHA_CONFIG_DIR", root.resolve("config").toString(), "PGHA_SECRETS_DIR", root.resolve("secrets").toString(),
                 "PGHA_PG_BIN", PgBinaries.locate().dir().toString()));
+        env.putAll(api.env(api.port()));
         env.putAll(extra);
         List<String> command = new ArrayList<>(List.of("env"));
         env.forEach((k, v) -> command.add(k + "=" + v));
@@ -293,7 +383,14 @@ class BootstrapScriptTest {
                 });
     }
 
+    /** The role label, in the pod's downward-API file and as the API server reports it. */
     private static void label(String instance, String role) throws IOException {
+        api.role(instance, role);
+        labelsFile(instance, role);
+    }
+
+    /** The role label in the pod's downward-API file only, which the kubelet updates late or, cut off, never. */
+    private static void labelsFile(String instance, String role) throws IOException {
         Path file = root.resolve(instance).resolve("labels");
         Files.createDirectories(file.getParent());
         Files.writeString(file, "pgha.io/cluster=\"pg\"\npgha.io/instance=\"" + instance + "\"\npgha.io/role=\"" + role + "\"\n");
@@ -309,6 +406,18 @@ class BootstrapScriptTest {
 
     private static Connection connect(String instance, String db, String role, String password) throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PORTS.get(instance) + "/" + db, role, password);
+    }
+
+    /** What the router does at a client's login: the verifier through the lookup function, as the lookup role. */
+    private static String routerLookup(String instance, String role) throws SQLException {
+        try (Connection c = connect(instance, RouterAuth.DATABASE, ClusterNames.ROUTER_AUTH_USER, PASSWORDS.get("router-auth-password"));
+             PreparedStatement s = c.prepareStatement(RouterAuth.QUERY.replace("$1", "?"))) {
+            s.setString(1, role);
+            try (ResultSet rs = s.executeQuery()) {
+                assertTrue(rs.next(), "no row for " + role);
+                return rs.getString(1);
+            }
+        }
     }
 
     private static String value(Connection c, String sql) throws SQLException {

@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import io.pgha.api.v1.cluster.ResourcesSpec;
@@ -66,6 +67,7 @@ class BuildersTest {
         assertTrue(hba.contains("host    replication  streaming_replica  0.0.0.0/0  scram-sha-256"), hba);
         assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
         assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
+        assertEquals(io.pgha.api.RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER), cm.getData().get(ClusterConfigMap.ROUTER_AUTH_SQL));
         assertEquals("pg-1", cm.getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertOwnedAndLabelled(cm.getMetadata());
@@ -101,6 +103,16 @@ class BuildersTest {
         assertEquals("pg-2", env.get("PGHA_INSTANCE"));
         assertEquals("pg-rw", env.get("PGHA_PRIMARY_HOST"));
         assertEquals(InstancePod.PGDATA, env.get("PGDATA"));
+        // the isolation check runs with the numbers PrimaryIsolation's bound is computed from
+        assertEquals(Integer.toString(PrimaryIsolation.ISOLATION_SECONDS), env.get("PGHA_ISOLATION_SECONDS"));
+        assertEquals(Integer.toString(PrimaryIsolation.REQUEST_TIMEOUT_SECONDS), env.get("PGHA_API_TIMEOUT_SECONDS"));
+        assertEquals(Integer.toString(PrimaryIsolation.STOP_TIMEOUT_SECONDS), env.get("PGHA_STOP_SECONDS"));
+        assertEquals(PrimaryIsolation.PROBE_PERIOD_SECONDS, c.getLivenessProbe().getPeriodSeconds());
+        assertEquals(PrimaryIsolation.PROBE_TIMEOUT_SECONDS, c.getLivenessProbe().getTimeoutSeconds());
+        assertEquals(PrimaryIsolation.PROBE_FAILURE_THRESHOLD, c.getLivenessProbe().getFailureThreshold());
+        // the token it proves API access with, which may read the instance pods and nothing else
+        assertEquals("pg-instance", pod.getSpec().getServiceAccountName());
+        assertTrue(pod.getSpec().getAutomountServiceAccountToken());
         assertEquals(5432, c.getPorts().get(0).getContainerPort());
 
         Map<String, Volume> volumes = pod.getSpec().getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
@@ -249,4 +261,23 @@ class BuildersTest {
         assertEquals("uid-pg", owner.getUid());
         assertTrue(owner.getController());
     }
+
+    @Test
+    void instancePodsMayGetTheClustersInstancePodsByNameAndNothingElse() {
+        var role = InstanceAccess.role(cluster, List.of("pg-1", "pg-2", "pg-4"));
+        assertEquals("pg-instance", role.getMetadata().getName());
+        assertEquals(1, role.getRules().size());
+        var rule = role.getRules().get(0);
+        assertEquals(List.of(""), rule.getApiGroups());
+        assertEquals(List.of("pods"), rule.getResources());
+        assertEquals(List.of("get"), rule.getVerbs());
+        assertEquals(List.of("pg-1", "pg-2", "pg-4"), rule.getResourceNames());
+        var binding = InstanceAccess.roleBinding(cluster);
+        assertEquals("pg-instance", binding.getRoleRef().getName());
+        assertEquals("pg-instance", binding.getSubjects().get(0).getName());
+        assertEquals("db", binding.getSubjects().get(0).getNamespace());
+        assertOwnedAndLabelled(InstanceAccess.serviceAccount(cluster).getMetadata());
+        assertOwnedAndLabelled(role.getMetadata());
+    }
+
 }

@@ -109,6 +109,13 @@ class PostgresClusterReconcilerMockTest {
         assertNotNull(client.rbac().roles().inNamespace(ns).withName("pg-router").get());
         assertNotNull(client.rbac().roleBindings().inNamespace(ns).withName("pg-router").get());
         assertNotNull(client.serviceAccounts().inNamespace(ns).withName("pg-router").get());
+        // the instances' own account, allowed to get their pods by name only (the isolation check)
+        assertNotNull(client.serviceAccounts().inNamespace(ns).withName("pg-instance").get());
+        assertNotNull(client.rbac().roleBindings().inNamespace(ns).withName("pg-instance").get());
+        assertEquals(List.of("get"), client.rbac().roles().inNamespace(ns).withName("pg-instance").get().getRules().get(0).getVerbs());
+        assertTrue(client.rbac().roles().inNamespace(ns).withName("pg-instance").get().getRules().get(0).getResourceNames()
+                .containsAll(pods(ns).stream().map(p -> p.getMetadata().getName()).toList()));
+        pods(ns).forEach(p -> assertEquals("pg-instance", p.getSpec().getServiceAccountName()));
 
         // kubelet reports the primary ready: the provisioner records it as the first primary, once
         markReady(ns, "pg-1");

@@ -9,8 +9,10 @@ import io.vertx.core.net.NetClientOptions;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -30,6 +32,10 @@ public final class PoolManager {
     private final Map<PoolKey, ServerPool> pools = new ConcurrentHashMap<>();
     private final Map<String, ClientKeys> keys = new HashMap<>();
     private final Map<ServerAddress, Long> downUntil = new HashMap<>();
+    /** Every open server connection by server, idle or lent, so that all of one server's can be closed at once. */
+    private final Map<ServerAddress, Set<ServerConnection>> open = new HashMap<>();
+    /** How often each server was {@link #cutOff}: a connection whose opening began before a cut-off is closed too. */
+    private final Map<ServerAddress, Integer> cutOffs = new HashMap<>();
     private final PoolStats stats = new PoolStats();
     private final long reaper;
 
@@ -61,13 +67,54 @@ public final class PoolManager {
 
     private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {
         ClientKeys k = keys.get(key.user());
+        ServerAddress server = key.server();
+        int cutOffsBefore = cutOffs.getOrDefault(server, 0);
         return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls)
                 .onFailure(e -> {
                     if (!(e instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
-                        downUntil.put(key.server(), System.nanoTime() + downNanos);
+                        downUntil.put(server, System.nanoTime() + downNanos);
                     }
                 })
-                .onSuccess(c -> downUntil.remove(key.server()));
+                .onSuccess(c -> downUntil.remove(server))
+                .compose(c -> {
+                    if (cutOffs.getOrDefault(server, 0) != cutOffsBefore) {
+                        c.close();
+                        return Future.failedFuture(cutOffCause(server));
+                    }
+                    Set<ServerConnection> ofServer = open.computeIfAbsent(server, x -> new HashSet<>());
+                    ofServer.add(c);
+                    c.ended().onComplete(v -> {
+                        ofServer.remove(c);
+                        if (ofServer.isEmpty()) {
+                            open.remove(server, ofServer);
+                        }
+                    });
+                    return Future.succeededFuture(c);
+                });
+    }
+
+    /**
+     * Closes every connection to {@code server}, whatever it is doing: idle, being reset, lent to
+     * a client in a transaction, held by a session-mode or pinned client (which is told its
+     * server connection was lost), or still being opened; clients waiting for one of its pools
+     * get an error. For a former primary: no client may keep writing to it once the cluster
+     * records another. Returns how many open connections were closed.
+     */
+    public int cutOff(ServerAddress server) {
+        cutOffs.merge(server, 1, Integer::sum);
+        RuntimeException cause = cutOffCause(server);
+        pools.values().stream().filter(p -> p.key().server().equals(server)).forEach(p -> p.failWaiters(cause));
+        Set<ServerConnection> ofServer = open.remove(server);
+        if (ofServer == null) {
+            return 0;
+        }
+        List<ServerConnection> closing = List.copyOf(ofServer);
+        closing.forEach(ServerConnection::close);
+        return closing.size();
+    }
+
+    private static RuntimeException cutOffCause(ServerAddress server) {
+        return new IllegalStateException("server " + server + " is no longer the primary");
     }
 
     /** Remembers the keys a client of {@code user} authenticated with, for opening connections. */

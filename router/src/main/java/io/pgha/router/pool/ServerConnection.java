@@ -69,6 +69,8 @@ public final class ServerConnection {
     private int backendPid;
     private int backendSecret;
     private boolean closed;
+    /** Completes once the socket is closed, whoever closed it. */
+    private final Promise<Void> ended = Promise.promise();
     private long idleSince = System.nanoTime();
 
     private ServerConnection(PoolKey key, NetSocket socket, Map<String, String> startupParameters, int maxMessageSize) {
@@ -246,6 +248,7 @@ public final class ServerConnection {
 
     private void onClosed() {
         closed = true;
+        ended.tryComplete();
         Listener l = listener;
         listener = null;
         if (l != null) {
@@ -280,6 +283,11 @@ public final class ServerConnection {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /** Completes once the connection is closed, by either side. */
+    public Future<Void> ended() {
+        return ended.future();
     }
 
     public void listener(Listener listener) {

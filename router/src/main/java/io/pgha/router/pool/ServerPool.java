@@ -182,7 +182,15 @@ public final class ServerPool implements ServerConnection.Listener {
         }
     }
 
-    /** Closes every idle connection (after a topology change, at shutdown). */
+    /** Fails every client waiting for a connection of this pool with {@code cause}. */
+    void failWaiters(Throwable cause) {
+        for (Waiter w; (w = waiters.poll()) != null; ) {
+            vertx.cancelTimer(w.timer);
+            w.handler.handle(Future.failedFuture(cause));
+        }
+    }
+
+    /** Closes every idle connection (at shutdown). */
     void closeAllIdle() {
         closeIdle(-1);
     }

@@ -67,6 +67,11 @@ public final class Router {
     private java.util.Set<String> adminUsers = java.util.Set.of();
     private String adminDatabase = "pgha";
     private long catalogRefresh;
+    /** How often the router compares the recorded primary with the one it saw last. */
+    static final long PRIMARY_WATCH_MS = 100;
+    private long primaryWatch;
+    /** The primary as the router saw it last; null before the first look. */
+    private ServerAddress lastPrimary;
     /** The router's own polling: standby health and lag, commit and replay positions; null when not tracking. */
     io.pgha.router.topology.ReplayTracker replay;
     /** Read-your-writes: how long a read right after a write waits for a standby to catch up. */
@@ -92,6 +97,8 @@ public final class Router {
             r.pools = new PoolManager(vertx, settings.poolSize(), settings.waitTimeout(), settings.idleTimeout(),
                     settings.serverDownFor(), settings.maxMessageSize(), settings.serverTls());
             r.catalogRefresh = vertx.setPeriodic(Math.max(100, settings.functionRefresh().toMillis()), t -> r.refreshCatalogs());
+            r.followPrimary();
+            r.primaryWatch = vertx.setPeriodic(PRIMARY_WATCH_MS, t -> r.followPrimary());
             return r;
         });
     }
@@ -113,6 +120,30 @@ public final class Router {
             functionCatalogs.put(database, catalog);
             return classifiers.computeIfAbsent(database, db -> new StatementClassifier(() -> functionCatalogs.get(db)));
         });
+    }
+
+    /**
+     * Once the topology records another primary, every server connection to the former one is
+     * closed: a session-mode, pinned or in-transaction client would otherwise keep writing to a
+     * server that is no longer the primary (fenced, or cut off and not yet stopped). New
+     * transactions already go to the new primary ({@link #choose}).
+     */
+    private void followPrimary() {
+        Topology t = topology.current();
+        if (t == null) {
+            return;
+        }
+        ServerAddress now = t.primary();
+        ServerAddress former = lastPrimary;
+        lastPrimary = now;
+        if (former != null && !former.equals(now)) {
+            int closed = pools.cutOff(former);
+            if (closed > 0) {
+                LOG.warnf("primary is now %s: closed %d server connections to the former primary %s", now, closed, former);
+            } else {
+                LOG.infof("primary is now %s (was %s)", now, former);
+            }
+        }
     }
 
     private void refreshCatalogs() {
@@ -181,6 +212,7 @@ public final class Router {
     public Future<Void> close() {
         return onLoop(() -> {
             vertx.cancelTimer(catalogRefresh);
+            vertx.cancelTimer(primaryWatch);
             if (replay != null) {
                 replay.close();
                 replay = null;

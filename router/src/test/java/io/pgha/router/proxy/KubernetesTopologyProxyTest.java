@@ -10,6 +10,7 @@ import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.router.pool.PoolMode;
 import io.pgha.router.topology.KubernetesTopologySource;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * A real router on the Kubernetes topology source: the mock API server holds the cluster status
  * and two instance pods whose IP and port are a real primary's and its streaming standby's.
  * Reads go to the standby, writes to the primary, read-your-writes holds while the standby lags,
- * and a new primary in the status takes the next transaction of a client that stays connected.
+ * and a new primary in the status takes the next transaction of a client that stays connected,
+ * while a session-mode client's connection to the former primary is closed.
  */
 @EnableKubernetesMockClient(crud = true)
 class KubernetesTopologyProxyTest {
@@ -92,7 +94,9 @@ class KubernetesTopologyProxyTest {
         cluster();
         try (KubernetesTopologySource source = new KubernetesTopologySource(client, NS, "pg");
              ReplicatedPair.Proxy router = pair.router(source, RouterSettings.defaults(), Duration.ofMillis(10));
-             Connection c = router.connect(); Statement s = c.createStatement()) {
+             ReplicatedPair.Proxy sessionRouter = pair.router(source, RouterSettings.defaults().withPoolMode(PoolMode.SESSION), Duration.ofMillis(10));
+             Connection c = router.connect(); Statement s = c.createStatement();
+             Connection held = sessionRouter.connect(); Statement h = held.createStatement()) {
             // the standby gets reads once the router's first poll of it answered
             await().atMost(Duration.ofSeconds(30)).until(() -> port(s, "SELECT inet_server_port()") == pair.standbyPort);
             assertEquals(pair.primary.port(), port(s, "INSERT INTO items VALUES (0) RETURNING inet_server_port()"));
@@ -107,6 +111,8 @@ class KubernetesTopologyProxyTest {
                 }
             }
             pair.applyDelay("0");
+            // a session-mode client holds its server connection to the primary for as long as it stays
+            assertEquals(pair.primary.port(), port(h, "INSERT INTO items VALUES (-1) RETURNING inet_server_port()"));
 
             // the monitor's failover: promote pg-2, then record it and fence pg-1
             assertEquals("true", pair.standbyScalar("SELECT pg_promote()::text"));
@@ -117,6 +123,20 @@ class KubernetesTopologyProxyTest {
             });
             await().atMost(FOLLOWS).until(() -> port(s, "INSERT INTO items VALUES (100) RETURNING inet_server_port()") == pair.standbyPort);
             assertEquals(pair.standbyPort, port(s, "SELECT inet_server_port()"), "no standby left: reads go to the new primary");
+
+            // pg-1 still runs as a primary (fenced on paper only): the session-mode client loses its connection to it
+            // instead of writing there, and a new session goes to the new primary
+            await().atMost(FOLLOWS).until(() -> {
+                try {
+                    port(h, "INSERT INTO items VALUES (-2) RETURNING inet_server_port()");
+                    return false;
+                } catch (SQLException e) {
+                    return true;
+                }
+            });
+            try (Connection again = sessionRouter.connect(); Statement a = again.createStatement()) {
+                assertEquals(pair.standbyPort, port(a, "INSERT INTO items VALUES (-3) RETURNING inet_server_port()"));
+            }
         }
     }
 }
