@@ -141,12 +141,15 @@ public final class InstanceConnection implements AutoCloseable {
                 .mapEmpty();
     }
 
-    /** pg_promote(wait => true): true once the instance left recovery. */
+    /**
+     * pg_promote(wait => true): true once the instance left recovery. Fails after {@code timeout}
+     * at the latest (the server waits in whole seconds, at most the whole seconds of it).
+     */
     public Future<Boolean> promote(Duration timeout) {
         int seconds = (int) Math.max(1, timeout.toSeconds());
         return connection().compose(c -> c.preparedQuery("SELECT pg_promote(true, $1)").execute(Tuple.of(seconds)))
                 .map(rs -> rs.iterator().next().getBoolean(0))
-                .timeout(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .onFailure(e -> drop());
     }
 

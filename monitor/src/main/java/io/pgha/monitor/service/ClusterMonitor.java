@@ -13,6 +13,8 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
+import io.pgha.monitor.core.LeaseBudget;
+import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.core.Lsn;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
@@ -57,6 +59,8 @@ public final class ClusterMonitor implements AutoCloseable {
      * at once regardless; only a hung one costs the full deadline per check.
      */
     static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(2);
+    /** What re-pointing the standbys would like: slots on the new primary and a reload on each standby. */
+    static final Duration REPOINT_TIMEOUT = Duration.ofSeconds(5);
 
     static Duration checkTimeout(MonitorSettings settings) {
         return settings.checkInterval().compareTo(CHECK_TIMEOUT_FLOOR) < 0 ? CHECK_TIMEOUT_FLOOR : settings.checkInterval();
@@ -186,6 +190,8 @@ public final class ClusterMonitor implements AutoCloseable {
     public void tick() {
         try {
             round();
+        } catch (ClusterSource.LeaseLostException e) {
+            LOG.warnf("status write for %s/%s refused, this monitor no longer leads: %s", namespace, name, e.getMessage());
         } catch (RuntimeException e) {
             if (Thread.currentThread().isInterrupted()) {
                 LOG.debugf("monitor round for %s/%s interrupted: the monitor stops", namespace, name);
@@ -252,6 +258,12 @@ public final class ClusterMonitor implements AutoCloseable {
         if (!leader) {
             failPending("this monitor is not the leader");
             return;
+        }
+        if (!elector.term().map(t -> t.equals(LeaseTerm.of(topology))).orElse(false)) {
+            // a new term is recorded before this monitor acts on anything: from then on every
+            // write of a previous leader is refused, also one it still has in flight
+            updateStatus(t -> { });
+            LOG.infof("%s/%s: status now written under lease term %s", namespace, name, elector.term().orElse(null));
         }
         Set<String> rejoined = Decider.rejoined(view);
         writeTopology(report, rejoined, decision);
@@ -335,9 +347,17 @@ public final class ClusterMonitor implements AutoCloseable {
         return new Condition(ConditionTypes.DEGRADED, Condition.FALSE, "AllHealthy", "every instance answers and streams");
     }
 
-    /** Changes the monitor's part of the status: topology and its own conditions, nothing else. */
+    /**
+     * Changes the monitor's part of the status, topology and its own conditions, nothing else,
+     * under this monitor's lease term.
+     *
+     * @throws ClusterSource.LeaseLostException when this monitor does not lead, or the platform
+     *                                          refused the write (a newer term exists)
+     */
     private void updateStatus(Consumer<TopologyStatus> change, Condition... conditions) {
-        clusters.updateStatus(namespace, name, s -> {
+        LeaseTerm term = elector.term().orElseThrow(() -> new ClusterSource.LeaseLostException(
+                "this monitor's lease on " + namespace + "/" + name + " lapsed"));
+        clusters.updateStatus(namespace, name, term, s -> {
             if (s.topology == null) {
                 s.topology = new TopologyStatus();
             }
@@ -431,7 +451,8 @@ public final class ClusterMonitor implements AutoCloseable {
         }, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE, "Adopted", a.reason()));
         failures.reset(failed);
         markRoles(names);
-        wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
+        wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList(),
+                budget(new Procedure.Repoint(a.instance(), List.of())).orElse(Duration.ZERO));
         lastWritten = null;
     }
 
@@ -484,12 +505,13 @@ public final class ClusterMonitor implements AutoCloseable {
         try {
             Procedure.Step step = p.step();
             while (!p.finished()) {
-                if (!elector.isLeader()) {
+                Optional<Duration> budget = budget(step);
+                if (budget.isEmpty()) {
                     step = p.abort("lost the monitor lease during " + p.phase());
                     break;
                 }
                 LOG.infof("%s: %s", p.kind().label(), step);
-                step = perform(p, step, reason, started);
+                step = perform(p, step, reason, started, budget.get());
             }
             Duration took = Duration.between(started, clock.instant());
             boolean done = p.phase() == Procedure.Phase.DONE;
@@ -504,6 +526,12 @@ public final class ClusterMonitor implements AutoCloseable {
                     done ? "Completed" : "Aborted", done ? p.kind().label() + " from " + p.from() + " to " + p.candidate()
                     + " done in " + took.toMillis() + " ms" : p.abortReason()));
             return done;
+        } catch (ClusterSource.LeaseLostException e) {
+            // nothing more may be written: the successor sees the procedure's state from the instances
+            LOG.warnf("%s from %s stopped in %s, this monitor no longer leads: %s", p.kind().label(), p.from(), p.phase(),
+                    e.getMessage());
+            metrics.procedureFinished(p.kind().label(), false, Duration.between(started, clock.instant()));
+            return false;
         } catch (RuntimeException e) {
             if (Thread.currentThread().isInterrupted()) {
                 LOG.warnf("%s from %s interrupted in %s: the monitor stops", p.kind().label(), p.from(), p.phase());
@@ -520,9 +548,42 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started) {
+    /**
+     * The time {@code step} may take under the lease ({@link LeaseBudget}); the lease is renewed
+     * first when what is left of it is shorter than the step would like. Empty: this monitor no
+     * longer leads, or not long enough to start the step.
+     */
+    private Optional<Duration> budget(Procedure.Step step) {
+        Duration wanted = wanted(step);
+        Optional<Duration> budget = LeaseBudget.stepTimeout(elector.remaining(), wanted);
+        if (budget.isEmpty() || budget.get().compareTo(wanted) < 0) {
+            elector.renew();
+            budget = LeaseBudget.stepTimeout(elector.remaining(), wanted);
+        }
+        return budget;
+    }
+
+    /**
+     * How long a step would like. Fencing and awaiting catch-up are not bound by the lease:
+     * waiting for replay changes nothing, and fencing the old primary late is what any successor
+     * does first too (see the README); both only need the lease to start.
+     */
+    private Duration wanted(Procedure.Step step) {
+        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze) {
+            return config.freezeTimeout();
+        }
+        if (step instanceof Procedure.Promote) {
+            return config.promoteTimeout();
+        }
+        if (step instanceof Procedure.Repoint) {
+            return REPOINT_TIMEOUT;
+        }
+        return LeaseBudget.MINIMUM_STEP;
+    }
+
+    private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started, Duration budget) {
         if (step instanceof Procedure.Freeze f) {
-            return p.frozen(wiring.freeze(f.standbys(), config.freezeTimeout()));
+            return p.frozen(wiring.freeze(f.standbys(), budget));
         }
         if (step instanceof Procedure.Fence f) {
             return fence(p, f);
@@ -531,14 +592,14 @@ public final class ClusterMonitor implements AutoCloseable {
             return awaitCatchUp(p, a);
         }
         if (step instanceof Procedure.Promote pr) {
-            return promote(p, pr, reason, started);
+            return promote(p, pr, reason, started, budget);
         }
         if (step instanceof Procedure.Repoint r) {
-            wiring.repoint(r.newPrimary(), r.standbys());
+            wiring.repoint(r.newPrimary(), r.standbys(), budget);
             return p.repointed();
         }
         if (step instanceof Procedure.Unfreeze u) {
-            wiring.unfreeze(u.standbys(), u.primary());
+            wiring.unfreeze(u.standbys(), u.primary(), budget);
             return p.unfrozen();
         }
         return step;
@@ -595,10 +656,11 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started) {
+    private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started, Duration budget) {
         InstanceConnection c = pool.connection(pr.candidate());
         try {
-            boolean ok = Await.result(c.promote(config.promoteTimeout()), config.promoteTimeout().plusSeconds(10));
+            // the future fails at the budget; Await's own limit only guards against a future that never completes
+            boolean ok = Await.result(c.promote(budget), budget.plus(Await.SLACK));
             InstanceObservation after = pool.observe(pr.candidate());
             if (!ok || !after.isPrimary() || after.timeline() == null) {
                 return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");
