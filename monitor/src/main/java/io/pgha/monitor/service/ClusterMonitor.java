@@ -3,6 +3,7 @@ package io.pgha.monitor.service;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.SynchronousStandbyNames;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
@@ -10,6 +11,7 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.monitor.core.Acknowledgers;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
@@ -105,6 +107,11 @@ public final class ClusterMonitor implements AutoCloseable {
     private volatile String lastDecision = "";
     private Lsn lastPrimaryLsn;
     private Set<String> synchronous = Set.of();
+    /** The recorded primary's synchronous_standby_names as last read from it; empty when asynchronous or never read. */
+    private Optional<SynchronousStandbyNames.Setting> quorum = Optional.empty();
+    /** Instances seen streaming from {@link #streamingFor} since it became the recorded primary. */
+    private final Set<String> seenStreaming = new TreeSet<>();
+    private String streamingFor;
     private List<TopologyStatus.Instance> lastWritten;
     private Instant lastWrite = Instant.EPOCH;
 
@@ -241,6 +248,7 @@ public final class ClusterMonitor implements AutoCloseable {
             Set<String> sync = new TreeSet<>();
             primaryObs.replicas().stream().filter(InstanceObservation.Replica::synchronous).forEach(r -> sync.add(r.instance()));
             synchronous = sync;
+            observeQuorum(topology.currentPrimary, primaryObs);
         }
         Set<String> fenced = new TreeSet<>(topology.fenced);
         List<TopologyStatus.Instance> report = TopologyReport.instances(names, topology.currentPrimary, fenced, observed);
@@ -270,8 +278,10 @@ public final class ClusterMonitor implements AutoCloseable {
         markRoles(names);
 
         if (decision instanceof Decider.Failover f) {
-            runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings,
-                    quorumMembers(names, f.failedPrimary(), fenced), lastPrimaryLsn), f.reason(), settings);
+            Set<String> members = Acknowledgers.of(f.failedPrimary(), f.failedPrimary().equals(streamingFor) ? quorum : Optional.empty(),
+                    names, fenced, f.failedPrimary().equals(streamingFor) ? seenStreaming : Set.of());
+            runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings, members, lastPrimaryLsn),
+                    f.reason(), settings);
         } else if (decision instanceof Decider.Adopt a) {
             adopt(a, topology.currentPrimary, names);
         } else if (decision instanceof Decider.Refence r) {
@@ -306,9 +316,23 @@ public final class ClusterMonitor implements AutoCloseable {
         return ((Decider.Idle) d).why();
     }
 
-    /** Standbys taking part in the quorum: every instance but the primary and fenced ones. */
-    private static int quorumMembers(List<String> names, String primary, Set<String> fenced) {
-        return (int) names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n)).count();
+    /**
+     * Remembers what the primary says about who can acknowledge its commits: its live
+     * synchronous_standby_names and the standbys streaming from it (kept since it became the
+     * primary: one that streamed and then stopped may still hold the last commits).
+     */
+    private void observeQuorum(String primary, InstanceObservation o) {
+        if (!primary.equals(streamingFor)) {
+            seenStreaming.clear();
+            streamingFor = primary;
+        }
+        o.replicas().stream().filter(r -> "streaming".equals(r.state())).forEach(r -> seenStreaming.add(r.instance()));
+        try {
+            quorum = SynchronousStandbyNames.parse(o.synchronousStandbyNames());
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("cannot read synchronous_standby_names of %s (%s): counting the recorded standbys", primary, e.getMessage());
+            quorum = Optional.empty();
+        }
     }
 
     // ---------------------------------------------------------------- status
@@ -393,7 +417,7 @@ public final class ClusterMonitor implements AutoCloseable {
         if (target == null || target.isBlank()) {
             List<InstanceObservation> standbys = names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n))
                     .map(latest::get).filter(o -> o != null && o.isStandby() && o.streaming()).toList();
-            var choice = io.pgha.monitor.core.CandidateSelector.choose(standbys, synchronous, fenced, settings, 0, null, false);
+            var choice = io.pgha.monitor.core.CandidateSelector.choose(standbys, synchronous, fenced, settings, Set.of(), null, false);
             if (!(choice instanceof io.pgha.monitor.core.CandidateSelector.Chosen chosen)) {
                 request.result().complete(new SwitchoverResult(false, primary, null, null, "no streaming standby to switch over to"));
                 return;
