@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Chooses the standby to promote. The ranking is by timeline, then by how far its WAL goes (the
@@ -74,7 +75,7 @@ public final class CandidateSelector {
             List<String> reached = reachable.stream().map(InstanceObservation::name).filter(members::contains).toList();
             if (reached.size() < needed) {
                 return new Vetoed(best.name(), "quorum mode needs " + needed + " of the " + members.size()
-                        + " standbys that can acknowledge a commit " + members + " reachable to be sure to hold every "
+                        + " standbys that can acknowledge a commit " + new TreeSet<>(members) + " reachable to be sure to hold every "
                         + "acknowledged commit, reached " + reached.size() + " " + reached);
             }
             InstanceObservation furthest = reachable.get(0);

@@ -161,6 +161,21 @@ class KubernetesAdaptersMockTest {
         assertTrue(b.tryAcquireOrRenew().isPresent(), "unchanged for the lease duration on b's clock: b takes it");
     }
 
+    /** b's wall clock jumps an hour ahead (NTP, an operator): only its monotonic clock measures expiry. */
+    @Test
+    void aWallClockSteppedForwardsDoesNotHandTheLeaseOver() {
+        ManualClock wall = new ManualClock(clock.instant());
+        ManualClock monotonic = new ManualClock(Instant.EPOCH);
+        KubernetesLease a = lease("monitor-a");
+        KubernetesLease b = new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), "monitor-b", LEASE, wall, monotonic::nanos);
+        assertTrue(a.tryAcquireOrRenew().isPresent());
+        assertTrue(b.tryAcquireOrRenew().isEmpty());
+        wall.advance(Duration.ofHours(1));
+        assertTrue(b.tryAcquireOrRenew().isEmpty(), "an hour on b's wall clock, no time on its monotonic one");
+        monotonic.advance(LEASE);
+        assertTrue(b.tryAcquireOrRenew().isPresent(), "no renewal seen for the lease duration: b takes it");
+    }
+
     @Test
     void theElectorActsOnlyWhileItsRenewalIsFreshAndReleaseHandsOver() {
         LeaderElector a = new LeaderElector(lease("monitor-a"), "monitor-a", LEASE, clock::nanos);
