@@ -3,7 +3,8 @@ package io.pgha.api;
 /**
  * The contract between the provisioner, which creates it, and the router, which uses it: a
  * least-privilege role ({@link ClusterNames#ROUTER_AUTH_USER}) may call one SECURITY DEFINER
- * function that returns a login role's SCRAM verifier, as PgBouncer's auth_query does. The role
+ * function that returns a login role's SCRAM verifier, as PgBouncer's auth_query does, and one
+ * that returns a standby's WAL receiver timeline (the router's read routing needs it). The role
  * can read nothing else.
  */
 public final class RouterAuth {
@@ -21,15 +22,27 @@ public final class RouterAuth {
                WHERE rolname = i_username AND rolcanlogin
                  AND (rolvaliduntil IS NULL OR rolvaliduntil > now()) $$;
             REVOKE ALL ON FUNCTION pgha.auth_lookup(text) FROM PUBLIC;
+            CREATE OR REPLACE FUNCTION pgha.received_timeline() RETURNS integer
+              LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
+            $$ SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver $$;
+            REVOKE ALL ON FUNCTION pgha.received_timeline() FROM PUBLIC;
             """;
+
+    /**
+     * A standby's timeline as its WAL receiver last received it, NULL without a WAL receiver.
+     * pg_stat_wal_receiver shows it only to roles with pg_read_all_stats, which would let the
+     * lookup role read every statistics view; this one SECURITY DEFINER function is all it needs.
+     */
+    public static final String RECEIVED_TIMELINE = "pgha.received_timeline()";
 
     /** What the router sends, with the role name as the one parameter. */
     public static final String QUERY = "SELECT passwd FROM pgha.auth_lookup($1)";
 
-    /** Lets {@code role} (a plain identifier) call the lookup and nothing more. */
+    /** Lets {@code role} (a plain identifier) call the lookup and read a standby's timeline, nothing more. */
     public static String grantSql(String role) {
         String r = "\"" + role.replace("\"", "\"\"") + "\"";
-        return "GRANT USAGE ON SCHEMA pgha TO " + r + "; GRANT EXECUTE ON FUNCTION pgha.auth_lookup(text) TO " + r + ";";
+        return "GRANT USAGE ON SCHEMA pgha TO " + r + "; GRANT EXECUTE ON FUNCTION pgha.auth_lookup(text) TO " + r + "; "
+                + "GRANT EXECUTE ON FUNCTION " + RECEIVED_TIMELINE + " TO " + r + ";";
     }
 
     /**

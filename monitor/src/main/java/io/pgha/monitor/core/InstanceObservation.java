@@ -14,24 +14,26 @@ import java.util.Optional;
  * @param streaming         standby only: its WAL receiver is connected and streaming
  * @param replicaConninfo   standby only: its primary_conninfo as set now (empty when frozen)
  * @param replicas          primary only: one row of pg_stat_replication per connected standby
+ * @param synchronousStandbyNames primary only: its synchronous_standby_names as in effect now
  */
 public record InstanceObservation(String name, Instant at, boolean reachable, String error, Boolean inRecovery,
                                   Integer timeline, Lsn currentLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming,
-                                  Double replayDelaySeconds, String replicaConninfo, List<Replica> replicas) {
+                                  Double replayDelaySeconds, String replicaConninfo, List<Replica> replicas,
+                                  String synchronousStandbyNames) {
 
     public static InstanceObservation unreachable(String name, Instant at, String error) {
-        return new InstanceObservation(name, at, false, error, null, null, null, null, null, false, null, null, List.of());
+        return new InstanceObservation(name, at, false, error, null, null, null, null, null, false, null, null, List.of(), null);
     }
 
     public static InstanceObservation primary(String name, Instant at, int timeline, Lsn current, List<Replica> replicas) {
         return new InstanceObservation(name, at, true, null, false, timeline, current, null, null, false, null, null,
-                List.copyOf(replicas));
+                List.copyOf(replicas), null);
     }
 
     public static InstanceObservation standby(String name, Instant at, Integer timeline, Lsn receive, Lsn replay,
                                               boolean streaming, String conninfo) {
         return new InstanceObservation(name, at, true, null, true, timeline, null, receive, replay, streaming, null,
-                conninfo, List.of());
+                conninfo, List.of(), null);
     }
 
     public boolean isPrimary() {
@@ -78,6 +80,11 @@ public record InstanceObservation(String name, Instant at, boolean reachable, St
 
     public InstanceObservation withReplayDelay(Double seconds) {
         return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
-                streaming, seconds, replicaConninfo, replicas);
+                streaming, seconds, replicaConninfo, replicas, synchronousStandbyNames);
+    }
+
+    public InstanceObservation withSynchronousStandbyNames(String value) {
+        return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
+                streaming, replayDelaySeconds, replicaConninfo, replicas, value);
     }
 }

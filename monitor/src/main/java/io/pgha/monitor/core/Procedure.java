@@ -74,7 +74,7 @@ public final class Procedure {
     private final Set<String> synchronous;
     private final Set<String> excluded;
     private final MonitorSettings settings;
-    private final int quorumMembers;
+    private final Set<String> members;
     private final Lsn lastPrimaryLsn;
 
     private Phase phase = Phase.FREEZING;
@@ -85,7 +85,7 @@ public final class Procedure {
     private List<String> frozen = List.of();
 
     private Procedure(Kind kind, String from, String target, List<String> standbys, Set<String> synchronous,
-                      Set<String> excluded, MonitorSettings settings, int quorumMembers, Lsn lastPrimaryLsn) {
+                      Set<String> excluded, MonitorSettings settings, Set<String> members, Lsn lastPrimaryLsn) {
         this.kind = kind;
         this.from = Objects.requireNonNull(from);
         this.candidate = target;
@@ -93,7 +93,7 @@ public final class Procedure {
         this.synchronous = Set.copyOf(synchronous);
         this.excluded = Set.copyOf(excluded);
         this.settings = settings;
-        this.quorumMembers = quorumMembers;
+        this.members = Set.copyOf(members);
         this.lastPrimaryLsn = lastPrimaryLsn;
         List<String> toFreeze = kind == Kind.FAILOVER ? this.standbys
                 : this.standbys.stream().filter(s -> !s.equals(target)).toList();
@@ -103,17 +103,19 @@ public final class Procedure {
     /**
      * A failover away from {@code failedPrimary}.
      *
-     * @param standbys      every other instance that is not fenced
+     * @param standbys      every instance
      * @param synchronous   standbys the primary last reported as synchronous
-     * @param quorumMembers standbys taking part in the quorum (quorum mode)
+     * @param members       quorum mode: the standbys that can acknowledge a commit ({@link Acknowledgers});
+     *                      fenced ones among them are frozen and compared too, but never promoted
      */
     public static Procedure failover(String failedPrimary, List<String> standbys, Set<String> synchronous,
-                                     Set<String> fenced, MonitorSettings settings, int quorumMembers,
+                                     Set<String> fenced, MonitorSettings settings, Set<String> members,
                                      Lsn lastPrimaryLsn) {
-        List<String> others = standbys.stream().filter(s -> !s.equals(failedPrimary) && !fenced.contains(s)).toList();
+        List<String> compared = standbys.stream().filter(s -> !s.equals(failedPrimary)
+                && (!fenced.contains(s) || members.contains(s))).toList();
         Set<String> excluded = new java.util.HashSet<>(fenced);
         excluded.add(failedPrimary);
-        return new Procedure(Kind.FAILOVER, failedPrimary, null, others, synchronous, excluded, settings, quorumMembers,
+        return new Procedure(Kind.FAILOVER, failedPrimary, null, compared, synchronous, excluded, settings, members,
                 lastPrimaryLsn);
     }
 
@@ -126,7 +128,7 @@ public final class Procedure {
         if (!others.contains(target)) {
             throw new IllegalArgumentException(target + " is not a standby that can be promoted");
         }
-        return new Procedure(Kind.SWITCHOVER, primary, target, others, Set.of(), fenced, MonitorSettings.defaults(), 0,
+        return new Procedure(Kind.SWITCHOVER, primary, target, others, Set.of(), fenced, MonitorSettings.defaults(), Set.of(),
                 null);
     }
 
@@ -178,7 +180,7 @@ public final class Procedure {
             observed.add(positions.getOrDefault(s, InstanceObservation.unreachable(s, java.time.Instant.EPOCH, "not frozen")));
         }
         CandidateSelector.Choice choice = CandidateSelector.choose(observed, synchronous, excluded, settings,
-                quorumMembers, lastPrimaryLsn, true);
+                members, lastPrimaryLsn, true);
         if (choice instanceof CandidateSelector.Chosen chosen) {
             candidate = chosen.name();
             phase = Phase.FENCING;

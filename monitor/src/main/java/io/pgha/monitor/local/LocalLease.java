@@ -1,9 +1,11 @@
 package io.pgha.monitor.local;
 
 import io.pgha.local.store.FileLease;
+import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.service.Lease;
 
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** The monitor lease on one machine: a lock file with expiry. */
 public final class LocalLease implements Lease {
@@ -14,8 +16,9 @@ public final class LocalLease implements Lease {
     }
 
     @Override
-    public boolean tryAcquireOrRenew() {
-        return file.tryAcquireOrRenew();
+    public Optional<LeaseTerm> tryAcquireOrRenew() {
+        OptionalLong term = file.tryAcquireOrRenew();
+        return term.isPresent() ? Optional.of(new LeaseTerm(file.identity(), term.getAsLong())) : Optional.empty();
     }
 
     @Override

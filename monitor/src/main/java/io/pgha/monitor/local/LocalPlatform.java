@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileLease;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.service.ClusterSource;
 import io.pgha.monitor.service.Fencer;
 import io.pgha.monitor.service.InstanceDirectory;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * The monitor on one machine: the cluster from the state directory's store (a state directory
@@ -29,13 +31,20 @@ public final class LocalPlatform implements Platform {
     private final FileResourceStore store;
     private final Fencer fencer;
     private final Clock clock;
+    private final LongSupplier monotonicNanos;
     private final ClusterSource clusters = new Clusters();
 
     public LocalPlatform(LocalLayout layout, Fencer fencer, Clock clock) {
+        this(layout, fencer, clock, System::nanoTime);
+    }
+
+    /** @param monotonicNanos judges the lease's expiry, as {@link System#nanoTime()} */
+    public LocalPlatform(LocalLayout layout, Fencer fencer, Clock clock, LongSupplier monotonicNanos) {
         this.layout = layout;
         this.store = new FileResourceStore(layout.store());
         this.fencer = fencer;
         this.clock = clock;
+        this.monotonicNanos = monotonicNanos;
     }
 
     @Override
@@ -45,7 +54,7 @@ public final class LocalPlatform implements Platform {
 
     @Override
     public Lease lease(String namespace, String cluster, String identity, Duration duration) {
-        return new LocalLease(new FileLease(layout.lease(ClusterNames.monitorLease(cluster)), identity, duration, clock));
+        return new LocalLease(new FileLease(layout.lease(ClusterNames.monitorLease(cluster)), identity, duration, clock, monotonicNanos));
     }
 
     @Override
@@ -80,14 +89,18 @@ public final class LocalPlatform implements Platform {
         }
 
         @Override
-        public Optional<PostgresCluster> updateStatus(String namespace, String name, Consumer<PostgresClusterStatus> change) {
-            return store.updateStatus(PostgresCluster.class, namespace, name, c -> {
-                if (c.getStatus() == null) {
-                    c.setStatus(new PostgresClusterStatus());
-                }
-                change.accept(c.getStatus());
-                return c;
-            });
+        public Optional<PostgresCluster> updateStatus(String namespace, String name, LeaseTerm term,
+                                                      Consumer<PostgresClusterStatus> change) {
+            // the lease's lock is held across the store's write: the lease cannot change hands in between
+            return FileLease.underTerm(layout.lease(ClusterNames.monitorLease(name)), term.holder(), term.counter(),
+                    () -> store.updateStatus(PostgresCluster.class, namespace, name, c -> {
+                        if (c.getStatus() == null) {
+                            c.setStatus(new PostgresClusterStatus());
+                        }
+                        ClusterSource.changeUnder(term, c.getStatus(), change);
+                        return c;
+                    })).orElseThrow(() -> new ClusterSource.LeaseLostException("the lease "
+                    + layout.lease(ClusterNames.monitorLease(name)) + " no longer names term " + term));
         }
     }
 }

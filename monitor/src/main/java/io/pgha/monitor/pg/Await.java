@@ -9,6 +9,12 @@ import java.util.concurrent.TimeoutException;
 
 /** Blocks a monitor thread (never an event loop) on a Vert.x future. */
 public final class Await {
+    /**
+     * Beyond a future's own deadline, how long to wait for it to report that it ran out: well
+     * inside the margin the monitor's lease keeps before another monitor may take it.
+     */
+    public static final Duration SLACK = Duration.ofMillis(300);
+
     private Await() {
     }
 

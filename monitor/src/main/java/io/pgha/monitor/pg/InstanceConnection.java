@@ -1,5 +1,6 @@
 package io.pgha.monitor.pg;
 
+import io.pgha.api.WalSql;
 import io.pgha.monitor.core.InstanceObservation;
 import io.pgha.monitor.core.Lsn;
 import io.vertx.core.Future;
@@ -31,14 +32,15 @@ public final class InstanceConnection implements AutoCloseable {
     static final String STATE_SQL = "SELECT pg_is_in_recovery() AS in_recovery, "
             + "CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn, "
             + "CASE WHEN pg_is_in_recovery() THEN NULL "
-            + "ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::int END AS wal_tli, "
+            + "ELSE " + WalSql.primaryTimeline("pg_current_wal_lsn()") + " END AS wal_tli, "
             + "pg_last_wal_receive_lsn()::text AS receive_lsn, "
             + "pg_last_wal_replay_lsn()::text AS replay_lsn, "
             + "(SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1) AS receiver_tli, "
             + "(SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver_status, "
             + "(SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli, "
             + "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS replay_delay, "
-            + "current_setting('primary_conninfo') AS conninfo";
+            + "current_setting('primary_conninfo') AS conninfo, "
+            + "current_setting('synchronous_standby_names') AS sync_names";
     /** The primary's view of its standbys, each matched to its slot. */
     static final String REPLICATION_SQL = "SELECT s.slot_name, r.application_name, r.state, r.sync_state, "
             + "r.sent_lsn::text AS sent_lsn, r.flush_lsn::text AS flush_lsn, r.replay_lsn::text AS replay_lsn, "
@@ -112,7 +114,7 @@ public final class InstanceConnection implements AutoCloseable {
                     Lsn.parseNullable(r.getString("replay_lsn")), r.getDouble("replay_lag")));
         }
         return InstanceObservation.primary(name, clock.instant(), row.getInteger("wal_tli"),
-                Lsn.parse(row.getString("current_lsn")), replicas);
+                Lsn.parse(row.getString("current_lsn")), replicas).withSynchronousStandbyNames(row.getString("sync_names"));
     }
 
     /**
@@ -141,12 +143,15 @@ public final class InstanceConnection implements AutoCloseable {
                 .mapEmpty();
     }
 
-    /** pg_promote(wait => true): true once the instance left recovery. */
+    /**
+     * pg_promote(wait => true): true once the instance left recovery. Fails after {@code timeout}
+     * at the latest (the server waits in whole seconds, at most the whole seconds of it).
+     */
     public Future<Boolean> promote(Duration timeout) {
         int seconds = (int) Math.max(1, timeout.toSeconds());
         return connection().compose(c -> c.preparedQuery("SELECT pg_promote(true, $1)").execute(Tuple.of(seconds)))
                 .map(rs -> rs.iterator().next().getBoolean(0))
-                .timeout(timeout.toMillis() + 5000, TimeUnit.MILLISECONDS)
+                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .onFailure(e -> drop());
     }
 

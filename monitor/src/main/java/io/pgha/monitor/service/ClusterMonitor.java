@@ -3,6 +3,7 @@ package io.pgha.monitor.service;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.SynchronousStandbyNames;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
@@ -10,9 +11,12 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.monitor.core.Acknowledgers;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
+import io.pgha.monitor.core.LeaseBudget;
+import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.core.Lsn;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
@@ -57,6 +61,8 @@ public final class ClusterMonitor implements AutoCloseable {
      * at once regardless; only a hung one costs the full deadline per check.
      */
     static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(2);
+    /** What re-pointing the standbys would like: slots on the new primary and a reload on each standby. */
+    static final Duration REPOINT_TIMEOUT = Duration.ofSeconds(5);
 
     static Duration checkTimeout(MonitorSettings settings) {
         return settings.checkInterval().compareTo(CHECK_TIMEOUT_FLOOR) < 0 ? CHECK_TIMEOUT_FLOOR : settings.checkInterval();
@@ -101,6 +107,11 @@ public final class ClusterMonitor implements AutoCloseable {
     private volatile String lastDecision = "";
     private Lsn lastPrimaryLsn;
     private Set<String> synchronous = Set.of();
+    /** The recorded primary's synchronous_standby_names as last read from it; empty when asynchronous or never read. */
+    private Optional<SynchronousStandbyNames.Setting> quorum = Optional.empty();
+    /** Instances seen streaming from {@link #streamingFor} since it became the recorded primary. */
+    private final Set<String> seenStreaming = new TreeSet<>();
+    private String streamingFor;
     private List<TopologyStatus.Instance> lastWritten;
     private Instant lastWrite = Instant.EPOCH;
 
@@ -186,6 +197,8 @@ public final class ClusterMonitor implements AutoCloseable {
     public void tick() {
         try {
             round();
+        } catch (ClusterSource.LeaseLostException e) {
+            LOG.warnf("status write for %s/%s refused, this monitor no longer leads: %s", namespace, name, e.getMessage());
         } catch (RuntimeException e) {
             if (Thread.currentThread().isInterrupted()) {
                 LOG.debugf("monitor round for %s/%s interrupted: the monitor stops", namespace, name);
@@ -235,6 +248,7 @@ public final class ClusterMonitor implements AutoCloseable {
             Set<String> sync = new TreeSet<>();
             primaryObs.replicas().stream().filter(InstanceObservation.Replica::synchronous).forEach(r -> sync.add(r.instance()));
             synchronous = sync;
+            observeQuorum(topology.currentPrimary, primaryObs);
         }
         Set<String> fenced = new TreeSet<>(topology.fenced);
         List<TopologyStatus.Instance> report = TopologyReport.instances(names, topology.currentPrimary, fenced, observed);
@@ -253,13 +267,21 @@ public final class ClusterMonitor implements AutoCloseable {
             failPending("this monitor is not the leader");
             return;
         }
+        if (!elector.term().map(t -> t.equals(LeaseTerm.of(topology))).orElse(false)) {
+            // a new term is recorded before this monitor acts on anything: from then on every
+            // write of a previous leader is refused, also one it still has in flight
+            updateStatus(t -> { });
+            LOG.infof("%s/%s: status now written under lease term %s", namespace, name, elector.term().orElse(null));
+        }
         Set<String> rejoined = Decider.rejoined(view);
         writeTopology(report, rejoined, decision);
         markRoles(names);
 
         if (decision instanceof Decider.Failover f) {
-            runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings,
-                    quorumMembers(names, f.failedPrimary(), fenced), lastPrimaryLsn), f.reason(), settings);
+            Set<String> members = Acknowledgers.of(f.failedPrimary(), f.failedPrimary().equals(streamingFor) ? quorum : Optional.empty(),
+                    names, fenced, f.failedPrimary().equals(streamingFor) ? seenStreaming : Set.of());
+            runProcedure(Procedure.failover(f.failedPrimary(), names, synchronous, fenced, settings, members, lastPrimaryLsn),
+                    f.reason(), settings);
         } else if (decision instanceof Decider.Adopt a) {
             adopt(a, topology.currentPrimary, names);
         } else if (decision instanceof Decider.Refence r) {
@@ -294,9 +316,23 @@ public final class ClusterMonitor implements AutoCloseable {
         return ((Decider.Idle) d).why();
     }
 
-    /** Standbys taking part in the quorum: every instance but the primary and fenced ones. */
-    private static int quorumMembers(List<String> names, String primary, Set<String> fenced) {
-        return (int) names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n)).count();
+    /**
+     * Remembers what the primary says about who can acknowledge its commits: its live
+     * synchronous_standby_names and the standbys streaming from it (kept since it became the
+     * primary: one that streamed and then stopped may still hold the last commits).
+     */
+    private void observeQuorum(String primary, InstanceObservation o) {
+        if (!primary.equals(streamingFor)) {
+            seenStreaming.clear();
+            streamingFor = primary;
+        }
+        o.replicas().stream().filter(r -> "streaming".equals(r.state())).forEach(r -> seenStreaming.add(r.instance()));
+        try {
+            quorum = SynchronousStandbyNames.parse(o.synchronousStandbyNames());
+        } catch (IllegalArgumentException e) {
+            LOG.warnf("cannot read synchronous_standby_names of %s (%s): counting the recorded standbys", primary, e.getMessage());
+            quorum = Optional.empty();
+        }
     }
 
     // ---------------------------------------------------------------- status
@@ -335,9 +371,17 @@ public final class ClusterMonitor implements AutoCloseable {
         return new Condition(ConditionTypes.DEGRADED, Condition.FALSE, "AllHealthy", "every instance answers and streams");
     }
 
-    /** Changes the monitor's part of the status: topology and its own conditions, nothing else. */
+    /**
+     * Changes the monitor's part of the status, topology and its own conditions, nothing else,
+     * under this monitor's lease term.
+     *
+     * @throws ClusterSource.LeaseLostException when this monitor does not lead, or the platform
+     *                                          refused the write (a newer term exists)
+     */
     private void updateStatus(Consumer<TopologyStatus> change, Condition... conditions) {
-        clusters.updateStatus(namespace, name, s -> {
+        LeaseTerm term = elector.term().orElseThrow(() -> new ClusterSource.LeaseLostException(
+                "this monitor's lease on " + namespace + "/" + name + " lapsed"));
+        clusters.updateStatus(namespace, name, term, s -> {
             if (s.topology == null) {
                 s.topology = new TopologyStatus();
             }
@@ -373,7 +417,7 @@ public final class ClusterMonitor implements AutoCloseable {
         if (target == null || target.isBlank()) {
             List<InstanceObservation> standbys = names.stream().filter(n -> !n.equals(primary) && !fenced.contains(n))
                     .map(latest::get).filter(o -> o != null && o.isStandby() && o.streaming()).toList();
-            var choice = io.pgha.monitor.core.CandidateSelector.choose(standbys, synchronous, fenced, settings, 0, null, false);
+            var choice = io.pgha.monitor.core.CandidateSelector.choose(standbys, synchronous, fenced, settings, Set.of(), null, false);
             if (!(choice instanceof io.pgha.monitor.core.CandidateSelector.Chosen chosen)) {
                 request.result().complete(new SwitchoverResult(false, primary, null, null, "no streaming standby to switch over to"));
                 return;
@@ -431,7 +475,8 @@ public final class ClusterMonitor implements AutoCloseable {
         }, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE, "Adopted", a.reason()));
         failures.reset(failed);
         markRoles(names);
-        wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList());
+        wiring.repoint(a.instance(), names.stream().filter(n -> !n.equals(a.instance()) && !n.equals(failed)).toList(),
+                budget(new Procedure.Repoint(a.instance(), List.of())).orElse(Duration.ZERO));
         lastWritten = null;
     }
 
@@ -484,12 +529,13 @@ public final class ClusterMonitor implements AutoCloseable {
         try {
             Procedure.Step step = p.step();
             while (!p.finished()) {
-                if (!elector.isLeader()) {
+                Optional<Duration> budget = budget(step);
+                if (budget.isEmpty()) {
                     step = p.abort("lost the monitor lease during " + p.phase());
                     break;
                 }
                 LOG.infof("%s: %s", p.kind().label(), step);
-                step = perform(p, step, reason, started);
+                step = perform(p, step, reason, started, budget.get());
             }
             Duration took = Duration.between(started, clock.instant());
             boolean done = p.phase() == Procedure.Phase.DONE;
@@ -504,6 +550,12 @@ public final class ClusterMonitor implements AutoCloseable {
                     done ? "Completed" : "Aborted", done ? p.kind().label() + " from " + p.from() + " to " + p.candidate()
                     + " done in " + took.toMillis() + " ms" : p.abortReason()));
             return done;
+        } catch (ClusterSource.LeaseLostException e) {
+            // nothing more may be written: the successor sees the procedure's state from the instances
+            LOG.warnf("%s from %s stopped in %s, this monitor no longer leads: %s", p.kind().label(), p.from(), p.phase(),
+                    e.getMessage());
+            metrics.procedureFinished(p.kind().label(), false, Duration.between(started, clock.instant()));
+            return false;
         } catch (RuntimeException e) {
             if (Thread.currentThread().isInterrupted()) {
                 LOG.warnf("%s from %s interrupted in %s: the monitor stops", p.kind().label(), p.from(), p.phase());
@@ -520,9 +572,42 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started) {
+    /**
+     * The time {@code step} may take under the lease ({@link LeaseBudget}); the lease is renewed
+     * first when what is left of it is shorter than the step would like. Empty: this monitor no
+     * longer leads, or not long enough to start the step.
+     */
+    private Optional<Duration> budget(Procedure.Step step) {
+        Duration wanted = wanted(step);
+        Optional<Duration> budget = LeaseBudget.stepTimeout(elector.remaining(), wanted);
+        if (budget.isEmpty() || budget.get().compareTo(wanted) < 0) {
+            elector.renew();
+            budget = LeaseBudget.stepTimeout(elector.remaining(), wanted);
+        }
+        return budget;
+    }
+
+    /**
+     * How long a step would like. Fencing and awaiting catch-up are not bound by the lease:
+     * waiting for replay changes nothing, and fencing the old primary late is what any successor
+     * does first too (see the README); both only need the lease to start.
+     */
+    private Duration wanted(Procedure.Step step) {
+        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze) {
+            return config.freezeTimeout();
+        }
+        if (step instanceof Procedure.Promote) {
+            return config.promoteTimeout();
+        }
+        if (step instanceof Procedure.Repoint) {
+            return REPOINT_TIMEOUT;
+        }
+        return LeaseBudget.MINIMUM_STEP;
+    }
+
+    private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started, Duration budget) {
         if (step instanceof Procedure.Freeze f) {
-            return p.frozen(wiring.freeze(f.standbys(), config.freezeTimeout()));
+            return p.frozen(wiring.freeze(f.standbys(), budget));
         }
         if (step instanceof Procedure.Fence f) {
             return fence(p, f);
@@ -531,14 +616,14 @@ public final class ClusterMonitor implements AutoCloseable {
             return awaitCatchUp(p, a);
         }
         if (step instanceof Procedure.Promote pr) {
-            return promote(p, pr, reason, started);
+            return promote(p, pr, reason, started, budget);
         }
         if (step instanceof Procedure.Repoint r) {
-            wiring.repoint(r.newPrimary(), r.standbys());
+            wiring.repoint(r.newPrimary(), r.standbys(), budget);
             return p.repointed();
         }
         if (step instanceof Procedure.Unfreeze u) {
-            wiring.unfreeze(u.standbys(), u.primary());
+            wiring.unfreeze(u.standbys(), u.primary(), budget);
             return p.unfrozen();
         }
         return step;
@@ -595,10 +680,11 @@ public final class ClusterMonitor implements AutoCloseable {
         }
     }
 
-    private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started) {
+    private Procedure.Step promote(Procedure p, Procedure.Promote pr, String reason, Instant started, Duration budget) {
         InstanceConnection c = pool.connection(pr.candidate());
         try {
-            boolean ok = Await.result(c.promote(config.promoteTimeout()), config.promoteTimeout().plusSeconds(10));
+            // the future fails at the budget; Await's own limit only guards against a future that never completes
+            boolean ok = Await.result(c.promote(budget), budget.plus(Await.SLACK));
             InstanceObservation after = pool.observe(pr.candidate());
             if (!ok || !after.isPrimary() || after.timeline() == null) {
                 return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");

@@ -2,7 +2,10 @@ package io.pgha.monitor.service;
 
 import org.jboss.logging.Logger;
 
+import io.pgha.monitor.core.LeaseTerm;
+
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 
 /**
@@ -24,6 +27,8 @@ public final class LeaderElector {
     /** Monotonic time until which this monitor may act; meaningful only while {@link #held}. */
     private volatile long validUntilNanos;
     private volatile boolean held;
+    /** The term of the last successful renewal. */
+    private volatile LeaseTerm term;
 
     /** @param monotonicNanos a monotonic clock in nanoseconds, as {@link System#nanoTime()} */
     public LeaderElector(Lease lease, String identity, Duration duration, LongSupplier monotonicNanos) {
@@ -33,23 +38,27 @@ public final class LeaderElector {
         this.monotonicNanos = monotonicNanos;
     }
 
-    /** Renews or takes the lease; call at least three times per lease duration. */
-    public boolean renew() {
+    /**
+     * Renews or takes the lease; call at least three times per lease duration. Called by the
+     * lease thread and, before a failover step, by the thread that runs it.
+     */
+    public synchronized boolean renew() {
         boolean was = isLeader();
         long started = monotonicNanos.getAsLong();
-        boolean renewed;
+        Optional<LeaseTerm> renewed;
         try {
             renewed = lease.tryAcquireOrRenew();
         } catch (RuntimeException e) {
             LOG.warnf("cannot renew the monitor lease: %s", e.getMessage());
-            renewed = false;
+            renewed = Optional.empty();
         }
         // measured from before the attempt, minus a margin for a slow store and clock rate differences
         validUntilNanos = started + duration.minus(duration.dividedBy(5)).toNanos();
-        held = renewed;
+        held = renewed.isPresent();
+        renewed.ifPresent(t -> term = t);
         boolean is = isLeader();
         if (is != was) {
-            LOG.infof("%s %s the monitor lease", identity, is ? "holds" : "lost");
+            LOG.infof("%s %s the monitor lease%s", identity, is ? "holds" : "lost", is ? " (term " + term + ")" : "");
         }
         return is;
     }
@@ -57,6 +66,18 @@ public final class LeaderElector {
     public boolean isLeader() {
         // a difference, not a comparison of two readings: nanoTime may wrap
         return held && monotonicNanos.getAsLong() - validUntilNanos < 0;
+    }
+
+    /** The term this monitor leads under, while it is the leader. */
+    public Optional<LeaseTerm> term() {
+        LeaseTerm t = term;
+        return isLeader() && t != null ? Optional.of(t) : Optional.empty();
+    }
+
+    /** How long this monitor may still act without another renewal: zero when it is not the leader. */
+    public Duration remaining() {
+        long left = validUntilNanos - monotonicNanos.getAsLong();
+        return held && left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
     }
 
     public String identity() {

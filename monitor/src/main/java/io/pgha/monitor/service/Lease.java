@@ -1,5 +1,7 @@
 package io.pgha.monitor.service;
 
+import io.pgha.monitor.core.LeaseTerm;
+
 import java.util.Optional;
 
 /**
@@ -10,9 +12,11 @@ import java.util.Optional;
 public interface Lease {
     /**
      * Renews the lease when this identity holds it, takes it when it expired or nobody holds it.
-     * Returns whether this identity holds it now; a write that lost a race is a plain false.
+     * Returns the term this identity holds it under now; empty when it does not hold it (a write
+     * that lost a race is a plain empty). Another holder's lease counts as expired only once this
+     * monitor has seen no renewal of it for the lease duration on its own monotonic clock.
      */
-    boolean tryAcquireOrRenew();
+    Optional<LeaseTerm> tryAcquireOrRenew();
 
     /** The current unexpired holder, if any. */
     Optional<String> holder();

@@ -58,7 +58,7 @@ final class StandbyWiring {
         futures.forEach((s, f) -> {
             InstanceObservation o;
             try {
-                o = Await.result(f, freezeTimeout.plusSeconds(3));
+                o = Await.result(f, freezeTimeout.plus(Await.SLACK));
                 InstanceObservation before = latest.get().get(s);
                 // a stopped WAL receiver no longer tells its timeline; timelines only grow, so the one seen streaming stands
                 if (before != null && before.timeline() != null && (o.timeline() == null || o.timeline() < before.timeline())) {
@@ -76,13 +76,17 @@ final class StandbyWiring {
         return positions;
     }
 
-    /** Slots on the new primary for every other instance, then each standby pointed at it. */
-    void repoint(String newPrimary, List<String> standbys) {
+    /**
+     * Slots on the new primary for every other instance, then each standby pointed at it, all
+     * within {@code timeout} (a standby left behind is re-pointed by {@link #repair} later).
+     */
+    void repoint(String newPrimary, List<String> standbys, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         InstanceConnection primary = pool.connection(newPrimary);
         for (String n : pool.names()) {
             if (!n.equals(newPrimary)) {
                 try {
-                    Await.result(primary.ensureSlot(ClusterNames.replicationSlot(n)), Duration.ofSeconds(5));
+                    Await.result(primary.ensureSlot(ClusterNames.replicationSlot(n)), left(deadline));
                 } catch (Await.FailedException e) {
                     LOG.warnf("cannot create the slot of %s on %s: %s", n, newPrimary, e.getMessage());
                 }
@@ -96,7 +100,7 @@ final class StandbyWiring {
         }
         for (Future<Void> f : pending) {
             try {
-                Await.result(f, Duration.ofSeconds(5));
+                Await.result(f, left(deadline));
             } catch (Await.FailedException ignored) {
                 // logged above; repairStandbys retries once the standby answers
             }
@@ -104,8 +108,9 @@ final class StandbyWiring {
         savedConninfo.clear();
     }
 
-    /** Gives frozen standbys their previous primary back. */
-    void unfreeze(List<String> standbys, String primary) {
+    /** Gives frozen standbys their previous primary back, within {@code timeout}. */
+    void unfreeze(List<String> standbys, String primary, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
         for (String s : standbys) {
             InstanceDirectory.Endpoint at = pool.contains(primary) ? pool.endpoint(primary) : null;
             String conninfo = savedConninfo.getOrDefault(s, at == null ? null : directory.replicationConninfo(s, at).toString());
@@ -113,12 +118,17 @@ final class StandbyWiring {
                 continue;
             }
             try {
-                Await.result(pool.connection(s).setPrimaryConninfo(conninfo), Duration.ofSeconds(5));
+                Await.result(pool.connection(s).setPrimaryConninfo(conninfo), left(deadline));
             } catch (Await.FailedException e) {
                 LOG.warnf("cannot unfreeze %s: %s", s, e.getMessage());
             }
         }
         savedConninfo.clear();
+    }
+
+    /** What is left until {@code deadline} ({@link System#nanoTime()}), never negative. */
+    private static Duration left(long deadline) {
+        return Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
     }
 
     /** The standby's own connection string aimed at {@code primary}, or the provisioner's default one. */

@@ -15,7 +15,7 @@ class CandidateSelectorTest {
     private static final MonitorSettings ASYNC = MonitorSettings.defaults();
 
     private static CandidateSelector.Choice auto(java.util.List<InstanceObservation> standbys, Set<String> sync) {
-        return CandidateSelector.choose(standbys, sync, Set.of(), ASYNC, standbys.size(), null, true);
+        return CandidateSelector.choose(standbys, sync, Set.of(), ASYNC, Set.of(), null, true);
     }
 
     private static String chosen(CandidateSelector.Choice c) {
@@ -56,7 +56,7 @@ class CandidateSelectorTest {
     @Test
     void skipsUnreachableExcludedAndPrimaries() {
         CandidateSelector.Choice c = CandidateSelector.choose(list(down("pg-2"), standby("pg-3", 1, "0/9", "0/9"),
-                standby("pg-4", 1, "0/5", "0/5"), Obs.primary("pg-5", 1, "0/99")), Set.of(), Set.of("pg-3"), ASYNC, 4,
+                standby("pg-4", 1, "0/5", "0/5"), Obs.primary("pg-5", 1, "0/99")), Set.of(), Set.of("pg-3"), ASYNC, Set.of(),
                 null, true);
         assertEquals("pg-4", chosen(c));
         assertEquals(1, ((CandidateSelector.Chosen) c).ranking().size());
@@ -68,12 +68,12 @@ class CandidateSelectorTest {
         MonitorSettings bounded = ASYNC.withMaxDataLossBytes(1024L);
         var standbys = list(standby("pg-2", 1, "0/5000000", "0/5000000"));
         Lsn primaryWasAt = Lsn.parse("0/5000000").plus(4096);
-        CandidateSelector.Choice veto = CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, 1, primaryWasAt, true);
+        CandidateSelector.Choice veto = CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, Set.of(), primaryWasAt, true);
         assertTrue(assertInstanceOf(CandidateSelector.Vetoed.class, veto).reason().contains("4096 bytes behind"));
-        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, 1, primaryWasAt, false)));
-        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, 1,
+        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, Set.of(), primaryWasAt, false)));
+        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), bounded, Set.of(),
                 Lsn.parse("0/5000000").plus(1024), true)), "exactly at the bound is allowed");
-        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), ASYNC, 1, primaryWasAt, true)),
+        assertEquals("pg-2", chosen(CandidateSelector.choose(standbys, Set.of(), Set.of(), ASYNC, Set.of(), primaryWasAt, true)),
                 "no bound configured");
     }
 
@@ -82,15 +82,15 @@ class CandidateSelectorTest {
         MonitorSettings quorum1 = ASYNC.withQuorum(1);
         // ANY 1 of (pg-2, pg-3): a commit may live only on pg-3, so pg-2 alone is not enough
         CandidateSelector.Choice c = CandidateSelector.choose(list(standby("pg-2", 1, "0/5", "0/5"), down("pg-3")),
-                Set.of(), Set.of(), quorum1, 2, null, true);
+                Set.of(), Set.of(), quorum1, Set.of("pg-2", "pg-3"), null, true);
         assertInstanceOf(CandidateSelector.Vetoed.class, c);
         assertEquals("pg-2", chosen(CandidateSelector.choose(list(standby("pg-2", 1, "0/5", "0/5"),
-                standby("pg-3", 1, "0/4", "0/4")), Set.of(), Set.of(), quorum1, 2, null, true)));
+                standby("pg-3", 1, "0/4", "0/4")), Set.of(), Set.of(), quorum1, Set.of("pg-2", "pg-3"), null, true)));
         // ANY 2 of 3: any two standbys share one that has every commit
         assertEquals("pg-3", chosen(CandidateSelector.choose(list(down("pg-2"), standby("pg-3", 1, "0/6", "0/6"),
-                standby("pg-4", 1, "0/5", "0/5")), Set.of(), Set.of(), ASYNC.withQuorum(2), 3, null, true)));
+                standby("pg-4", 1, "0/5", "0/5")), Set.of(), Set.of(), ASYNC.withQuorum(2), Set.of("pg-2", "pg-3", "pg-4"), null, true)));
         // the loss bound is for asynchronous mode: quorum mode ignores it
         assertEquals("pg-2", chosen(CandidateSelector.choose(list(standby("pg-2", 1, "0/5", "0/5")), Set.of(), Set.of(),
-                quorum1.withMaxDataLossBytes(0L), 1, Lsn.parse("1/0"), true)));
+                quorum1.withMaxDataLossBytes(0L), Set.of("pg-2"), Lsn.parse("1/0"), true)));
     }
 }

@@ -19,7 +19,7 @@ class ProcedureTest {
     private static final MonitorSettings SETTINGS = MonitorSettings.defaults();
 
     private static Procedure failover() {
-        return Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS, 2, null);
+        return Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS, Set.of("pg-2", "pg-3"), null);
     }
 
     @Test
@@ -56,7 +56,7 @@ class ProcedureTest {
 
     @Test
     void vetoUnfreezesAndAbortsWithoutFencing() {
-        Procedure p = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS.withMaxDataLossBytes(0L), 2,
+        Procedure p = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS.withMaxDataLossBytes(0L), Set.of("pg-2", "pg-3"),
                 Lsn.parse("0/6000000"));
         Procedure.Step s = p.frozen(byName(standby("pg-2", 1, "0/5000000", "0/5000000"), down("pg-3")));
         Procedure.Unfreeze u = assertInstanceOf(Procedure.Unfreeze.class, s);
@@ -104,7 +104,7 @@ class ProcedureTest {
 
     @Test
     void fencedInstancesAreNeitherFrozenNorCandidates() {
-        Procedure p = Procedure.failover("pg-2", ALL, Set.of(), Set.of("pg-1"), SETTINGS, 1, null);
+        Procedure p = Procedure.failover("pg-2", ALL, Set.of(), Set.of("pg-1"), SETTINGS, Set.of("pg-3"), null);
         assertEquals(new Procedure.Freeze(List.of("pg-3")), p.step());
         p.frozen(byName(standby("pg-1", 9, "9/0", "9/0"), standby("pg-3", 1, "0/5", "0/5")));
         assertEquals("pg-3", p.candidate());

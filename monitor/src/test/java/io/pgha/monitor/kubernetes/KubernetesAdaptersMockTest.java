@@ -19,6 +19,7 @@ import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.testing.ManualClock;
+import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.service.ClusterSource;
 import io.pgha.monitor.service.InstanceDirectory;
 import io.pgha.monitor.service.LeaderElector;
@@ -50,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -63,6 +65,8 @@ class KubernetesAdaptersMockTest {
     static KubernetesMockServer server;
 
     private static final Duration LEASE = Duration.ofSeconds(5);
+    /** The lease term the status writes of tests about other things are made under. */
+    private static final LeaseTerm TERM = new LeaseTerm("monitor-a", 0);
     private final ManualClock clock = new ManualClock(Instant.parse("2026-11-25T12:00:00Z"));
     private String ns;
 
@@ -79,7 +83,7 @@ class KubernetesAdaptersMockTest {
     // ---------------------------------------------------------------- lease
 
     private KubernetesLease lease(String identity) {
-        return new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), identity, LEASE, clock);
+        return new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), identity, LEASE, clock, clock::nanos);
     }
 
     private Lease stored() {
@@ -90,8 +94,8 @@ class KubernetesAdaptersMockTest {
     void oneHolderAtATimeAndTheOtherTakesOverOnlyAfterExpiry() {
         KubernetesLease a = lease("monitor-a");
         KubernetesLease b = lease("monitor-b");
-        assertTrue(a.tryAcquireOrRenew());
-        assertFalse(b.tryAcquireOrRenew());
+        assertTrue(a.tryAcquireOrRenew().isPresent());
+        assertTrue(b.tryAcquireOrRenew().isEmpty());
         assertEquals(Optional.of("monitor-a"), b.holder());
         Lease l = stored();
         assertEquals("monitor-a", l.getSpec().getHolderIdentity());
@@ -101,19 +105,19 @@ class KubernetesAdaptersMockTest {
         // both try every 250 ms for 10 s: a renews, b never gets it
         for (int i = 0; i < 40; i++) {
             clock.advance(Duration.ofMillis(250));
-            assertTrue(a.tryAcquireOrRenew());
-            assertFalse(b.tryAcquireOrRenew());
+            assertTrue(a.tryAcquireOrRenew().isPresent());
+            assertTrue(b.tryAcquireOrRenew().isEmpty());
         }
         assertEquals(0, stored().getSpec().getLeaseTransitions());
 
         // a stops renewing: not a millisecond before the lease expired does b get it
         Instant lastRenewal = clock.instant();
         clock.advance(LEASE.minusMillis(1));
-        assertFalse(b.tryAcquireOrRenew(), "not expired yet");
+        assertTrue(b.tryAcquireOrRenew().isEmpty(), "not expired yet");
         assertEquals(Optional.of("monitor-a"), b.holder());
         clock.advance(Duration.ofMillis(1));
-        assertTrue(b.tryAcquireOrRenew(), "expired: b takes it");
-        assertFalse(a.tryAcquireOrRenew(), "a, back, finds it taken");
+        assertTrue(b.tryAcquireOrRenew().isPresent(), "expired: b takes it");
+        assertTrue(a.tryAcquireOrRenew().isEmpty(), "a, back, finds it taken");
         l = stored();
         assertEquals("monitor-b", l.getSpec().getHolderIdentity());
         assertEquals(1, l.getSpec().getLeaseTransitions());
@@ -125,8 +129,8 @@ class KubernetesAdaptersMockTest {
         KubernetesLease a = lease("monitor-a");
         KubernetesLease b = lease("monitor-b");
         // both saw no lease; a creates it first, b's create is a conflict
-        assertTrue(a.tryAcquireOrRenew(null));
-        assertFalse(b.tryAcquireOrRenew(null));
+        assertTrue(a.tryAcquireOrRenew(null).isPresent());
+        assertTrue(b.tryAcquireOrRenew(null).isEmpty());
         assertEquals("monitor-a", stored().getSpec().getHolderIdentity());
 
         // b has seen this version; a then stalls past the lease; both read it, a renews first,
@@ -134,9 +138,9 @@ class KubernetesAdaptersMockTest {
         assertEquals(Optional.of("monitor-a"), b.holder());
         clock.advance(LEASE.plusSeconds(1));
         Lease read = stored();
-        assertTrue(a.tryAcquireOrRenew(read));
+        assertTrue(a.tryAcquireOrRenew(read).isPresent());
         assertNotEquals(read.getMetadata().getResourceVersion(), stored().getMetadata().getResourceVersion());
-        assertFalse(b.tryAcquireOrRenew(read), "409 on the resourceVersion: lost, not taken");
+        assertTrue(b.tryAcquireOrRenew(read).isEmpty(), "409 on the resourceVersion: lost, not taken");
         assertEquals("monitor-a", stored().getSpec().getHolderIdentity());
     }
 
@@ -144,17 +148,32 @@ class KubernetesAdaptersMockTest {
     void expiryIsMeasuredOnTheObserversClockNotTheHoldersRenewTime() {
         // the holder's clock is an hour behind: its renewTime always looks long past
         ManualClock behind = new ManualClock(clock.instant().minus(Duration.ofHours(1)));
-        KubernetesLease a = new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), "monitor-a", LEASE, behind);
+        KubernetesLease a = new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), "monitor-a", LEASE, behind, behind::nanos);
         KubernetesLease b = lease("monitor-b");
-        assertTrue(a.tryAcquireOrRenew());
+        assertTrue(a.tryAcquireOrRenew().isPresent());
         for (int i = 0; i < 40; i++) {
             clock.advance(Duration.ofMillis(250));
             behind.advance(Duration.ofMillis(250));
-            assertTrue(a.tryAcquireOrRenew());
-            assertFalse(b.tryAcquireOrRenew(), "a renews: b must not take it, whatever renewTime says");
+            assertTrue(a.tryAcquireOrRenew().isPresent());
+            assertTrue(b.tryAcquireOrRenew().isEmpty(), "a renews: b must not take it, whatever renewTime says");
         }
         clock.advance(LEASE);
-        assertTrue(b.tryAcquireOrRenew(), "unchanged for the lease duration on b's clock: b takes it");
+        assertTrue(b.tryAcquireOrRenew().isPresent(), "unchanged for the lease duration on b's clock: b takes it");
+    }
+
+    /** b's wall clock jumps an hour ahead (NTP, an operator): only its monotonic clock measures expiry. */
+    @Test
+    void aWallClockSteppedForwardsDoesNotHandTheLeaseOver() {
+        ManualClock wall = new ManualClock(clock.instant());
+        ManualClock monotonic = new ManualClock(Instant.EPOCH);
+        KubernetesLease a = lease("monitor-a");
+        KubernetesLease b = new KubernetesLease(client, ns, ClusterNames.monitorLease("pg"), "monitor-b", LEASE, wall, monotonic::nanos);
+        assertTrue(a.tryAcquireOrRenew().isPresent());
+        assertTrue(b.tryAcquireOrRenew().isEmpty());
+        wall.advance(Duration.ofHours(1));
+        assertTrue(b.tryAcquireOrRenew().isEmpty(), "an hour on b's wall clock, no time on its monotonic one");
+        monotonic.advance(LEASE);
+        assertTrue(b.tryAcquireOrRenew().isPresent(), "no renewal seen for the lease duration: b takes it");
     }
 
     @Test
@@ -342,7 +361,7 @@ class KubernetesAdaptersMockTest {
         ClusterSource clusters = new KubernetesPlatform(client, Optional.of(ns), clock).clusters();
         assertEquals(List.of("pg"), clusters.list().stream().map(c -> c.getMetadata().getName()).toList());
 
-        PostgresCluster written = clusters.updateStatus(ns, "pg", s -> primary(s, "pg-2")).orElseThrow();
+        PostgresCluster written = clusters.updateStatus(ns, "pg", TERM, s -> primary(s, "pg-2")).orElseThrow();
         PostgresCluster read = clusters.get(ns, "pg").orElseThrow();
         assertEquals(written.getMetadata().getResourceVersion(), read.getMetadata().getResourceVersion());
         assertEquals("pg-2", read.getStatus().topology.currentPrimary);
@@ -355,7 +374,7 @@ class KubernetesAdaptersMockTest {
 
         // the same write again: nothing changed, no request, the resourceVersion stays
         int requests = server.getRequestCount();
-        clusters.updateStatus(ns, "pg", s -> primary(s, "pg-2"));
+        clusters.updateStatus(ns, "pg", TERM, s -> primary(s, "pg-2"));
         assertEquals(requests + 1, server.getRequestCount(), "one GET of the cluster as it is, and no PATCH");
         assertEquals("GET", server.getLastRequest().getMethod());
         assertEquals(read.getMetadata().getResourceVersion(),
@@ -368,7 +387,7 @@ class KubernetesAdaptersMockTest {
         provisionerWrites("first");
         ClusterSource clusters = new KubernetesPlatform(client, Optional.of(ns), clock).clusters();
         AtomicInteger attempts = new AtomicInteger();
-        clusters.updateStatus(ns, "pg", s -> {
+        clusters.updateStatus(ns, "pg", TERM, s -> {
             if (attempts.incrementAndGet() == 1) {
                 // between the monitor's read and its patch, the provisioner writes
                 provisionerWrites("second");
@@ -380,5 +399,65 @@ class KubernetesAdaptersMockTest {
         assertEquals("pg-3", s.topology.currentPrimary);
         assertEquals("second", s.provisioning.message);
         assertTrue(Conditions.isTrue(s.conditions, ConditionTypes.READY));
+    }
+
+    // ---------------------------------------------------------------- writes under the lease term
+
+    @Test
+    void eachAcquisitionOfTheLeaseIsANewTerm() {
+        KubernetesLease a = lease("monitor-a");
+        KubernetesLease b = lease("monitor-b");
+        assertEquals(Optional.of(new LeaseTerm("monitor-a", 0)), a.tryAcquireOrRenew());
+        assertTrue(b.tryAcquireOrRenew().isEmpty());
+        clock.advance(Duration.ofSeconds(1));
+        assertEquals(Optional.of(new LeaseTerm("monitor-a", 0)), a.tryAcquireOrRenew(), "a renewal keeps the term");
+        assertTrue(b.tryAcquireOrRenew().isEmpty(), "b sees the renewal and times it from now");
+        clock.advance(LEASE);
+        assertEquals(Optional.of(new LeaseTerm("monitor-b", 1)), b.tryAcquireOrRenew());
+        b.release();
+        assertEquals(Optional.of(new LeaseTerm("monitor-a", 2)), a.tryAcquireOrRenew(), "taken again after a release: a new term");
+    }
+
+    /**
+     * Monitor a lost the lease while it promoted; b took it and recorded its term. a's late write
+     * of the candidate it promoted is refused, and what b wrote stays.
+     */
+    @Test
+    void aWriteUnderAnOlderTermIsRefusedAndLeavesTheSuccessorsStatus() {
+        cluster();
+        provisionerWrites("3 instances ready");
+        ClusterSource clusters = new KubernetesPlatform(client, Optional.of(ns), clock).clusters();
+        LeaseTerm a = new LeaseTerm("monitor-a", 3);
+        LeaseTerm b = new LeaseTerm("monitor-b", 4);
+        clusters.updateStatus(ns, "pg", a, s -> primary(s, "pg-1"));
+        // b's first act as leader: record its term
+        clusters.updateStatus(ns, "pg", b, s -> { });
+        assertThrows(ClusterSource.LeaseLostException.class, () -> clusters.updateStatus(ns, "pg", a, s -> primary(s, "pg-2")));
+        clusters.updateStatus(ns, "pg", b, s -> primary(s, "pg-3"));
+        assertThrows(ClusterSource.LeaseLostException.class, () -> clusters.updateStatus(ns, "pg", a, s -> primary(s, "pg-2")));
+        TopologyStatus t = clusters.get(ns, "pg").orElseThrow().getStatus().topology;
+        assertEquals("pg-3", t.currentPrimary);
+        assertEquals("monitor-b", t.term.holder);
+        assertEquals(4L, t.term.counter);
+    }
+
+    /** b records its term between a's read and a's patch: a's patch fails and, read again, is refused. */
+    @Test
+    void aWriteInFlightWhenTheSuccessorRecordsItsTermIsRefused() {
+        cluster();
+        provisionerWrites("3 instances ready");
+        ClusterSource clusters = new KubernetesPlatform(client, Optional.of(ns), clock).clusters();
+        LeaseTerm a = new LeaseTerm("monitor-a", 3);
+        LeaseTerm b = new LeaseTerm("monitor-b", 4);
+        clusters.updateStatus(ns, "pg", a, s -> primary(s, "pg-1"));
+        AtomicInteger attempts = new AtomicInteger();
+        assertThrows(ClusterSource.LeaseLostException.class, () -> clusters.updateStatus(ns, "pg", a, s -> {
+            if (attempts.incrementAndGet() == 1) {
+                clusters.updateStatus(ns, "pg", b, x -> primary(x, "pg-3"));
+            }
+            primary(s, "pg-2");
+        }));
+        assertEquals(1, attempts.get(), "the patch failed on the resourceVersion; the read after it saw b's term and refused");
+        assertEquals("pg-3", clusters.get(ns, "pg").orElseThrow().getStatus().topology.currentPrimary);
     }
 }

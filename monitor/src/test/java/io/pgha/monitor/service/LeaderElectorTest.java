@@ -27,7 +27,7 @@ class LeaderElectorTest {
 
     /** An elector whose lease file judges expiry on {@code wall} and whose own view runs on {@code monotonic}. */
     private LeaderElector elector(String identity, ManualClock wall, ManualClock monotonic) {
-        return new LeaderElector(new LocalLease(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, wall)), identity, LEASE,
+        return new LeaderElector(new LocalLease(new FileLease(dir.resolve("pg-monitor.json"), identity, LEASE, wall, monotonic::nanos)), identity, LEASE,
                 monotonic::nanos);
     }
 

@@ -46,6 +46,11 @@ class LocalFailoverTest {
     }
 
     static MonitorRunner runner(LocalCluster cluster, String identity, SimpleMeterRegistry registry) {
+        return runner(cluster, identity, registry, vertx);
+    }
+
+    /** A monitor with the real local platform and fencer, on {@code vertx}. */
+    static MonitorRunner runner(LocalCluster cluster, String identity, SimpleMeterRegistry registry, Vertx vertx) {
         ClusterMonitor.Config config = new ClusterMonitor.Config(Duration.ofSeconds(3), Duration.ofSeconds(5),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
         return new MonitorRunner(new LocalPlatform(cluster.layout(), new LocalFencer(cluster.layout(), PgBinaries.locate(),

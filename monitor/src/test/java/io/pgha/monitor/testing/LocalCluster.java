@@ -1,6 +1,7 @@
 package io.pgha.monitor.testing;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.SynchronousStandbyNames;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
@@ -108,11 +109,11 @@ public final class LocalCluster implements AutoCloseable {
         }
         if (quorum) {
             // only now: with the quorum in place and no standby yet, every commit would wait
-            String names = java.util.stream.IntStream.rangeClosed(1, instances).mapToObj(i -> "\"" + instance(i) + "\"")
-                    .collect(Collectors.joining(", "));
+            String quorum = SynchronousStandbyNames.quorum(1,
+                    java.util.stream.IntStream.rangeClosed(1, instances).mapToObj(LocalCluster::instance).toList());
             for (int serial = 1; serial <= instances; serial++) {
                 try (Connection c = connect(serial); Statement s = c.createStatement()) {
-                    s.execute("ALTER SYSTEM SET synchronous_standby_names = 'ANY 1 (" + names + ")'");
+                    s.execute("ALTER SYSTEM SET synchronous_standby_names = '" + quorum + "'");
                     s.execute("SELECT pg_reload_conf()");
                 }
             }

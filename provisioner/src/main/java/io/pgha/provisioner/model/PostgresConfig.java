@@ -1,13 +1,13 @@
 package io.pgha.provisioner.model;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.SynchronousStandbyNames;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 
 /**
  * The configuration every instance of a cluster shares (postgresql.conf and pg_hba.conf), and the
@@ -78,8 +78,7 @@ public final class PostgresConfig {
         if (!spec.replication.isQuorum()) {
             return "";
         }
-        return "ANY " + spec.replication.number + " ("
-                + instanceNames.stream().map(n -> '"' + n + '"').collect(Collectors.joining(", ")) + ")";
+        return SynchronousStandbyNames.quorum(spec.replication.number, instanceNames);
     }
 
     /** A quarter of the volume, at least 64MB: a dead standby's slot can never fill the disk. */

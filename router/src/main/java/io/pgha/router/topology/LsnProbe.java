@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * One dedicated connection to one server that asks it for a WAL position (an {@code int8} from
- * {@code sql}), one query at a time. Callers of {@link #ask()} get the answer of a query sent
+ * One dedicated connection to one server that asks it for a timeline and a WAL position on it
+ * (an {@code int4} and an {@code int8} from {@code sql}), one query at a time. Callers of {@link #ask()} get the answer of a query sent
  * after they asked; everyone who asks while a query is in flight shares the next one, so a burst
  * of commits costs one round trip. Event-loop only.
  */
@@ -35,6 +35,7 @@ final class LsnProbe {
     private boolean closed;
     private List<Promise<Long>> next = new ArrayList<>();
     private long last = UNKNOWN;
+    private int lastTimeline = StandbyHealth.UNKNOWN_TIMELINE;
     /** When the query in flight was sent ({@link System#nanoTime()}). */
     private long sentAt;
 
@@ -44,12 +45,17 @@ final class LsnProbe {
         this.options = options;
     }
 
-    /** The last answer, or {@link #UNKNOWN}. */
+    /** The position of the last answer, or {@link #UNKNOWN}. */
     long last() {
         return last;
     }
 
-    /** The answer of a query sent after this call. */
+    /** The timeline of the last answer, or {@link StandbyHealth#UNKNOWN_TIMELINE}. */
+    int timeline() {
+        return lastTimeline;
+    }
+
+    /** The position in the answer of a query sent after this call. */
     Future<Long> ask() {
         Promise<Long> p = Promise.promise();
         next.add(p);
@@ -61,7 +67,7 @@ final class LsnProbe {
 
     /** What polling has seen so far, for {@link StandbyHealth}. */
     StandbyHealth.Sample sample() {
-        return new StandbyHealth.Sample(last, busy ? sentAt : StandbyHealth.Sample.NOT_WAITING);
+        return new StandbyHealth.Sample(last, lastTimeline, busy ? sentAt : StandbyHealth.Sample.NOT_WAITING);
     }
 
     /** Sends a query unless one is in flight; gives up on one in flight for too long. */
@@ -76,6 +82,7 @@ final class LsnProbe {
     void close() {
         closed = true;
         last = UNKNOWN;
+        lastTimeline = StandbyHealth.UNKNOWN_TIMELINE;
         if (connection != null) {
             connection.close();
             connection = null;
@@ -96,15 +103,19 @@ final class LsnProbe {
         connection().compose(c -> c.query(sql).execute()).onComplete(ar -> {
             busy = false;
             if (ar.succeeded()) {
+                Integer timeline = null;
                 Long v = null;
                 for (Row row : ar.result()) {
-                    v = row.getLong(0);
+                    timeline = row.getInteger(0);
+                    v = row.getLong(1);
                 }
                 last = v == null ? UNKNOWN : v;
+                lastTimeline = timeline == null ? StandbyHealth.UNKNOWN_TIMELINE : timeline;
                 long answer = last;
                 batch.forEach(p -> p.tryComplete(answer));
             } else {
                 last = UNKNOWN;
+                lastTimeline = StandbyHealth.UNKNOWN_TIMELINE;
                 if (connection != null) {
                     connection.close();
                     connection = null;

@@ -1,5 +1,7 @@
 package io.pgha.router.topology;
 
+import io.pgha.api.RouterAuth;
+import io.pgha.api.WalSql;
 import io.pgha.router.auth.LookupCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -16,11 +18,12 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * What the router learns about its servers by itself: how far each standby has replayed (one
- * dedicated connection per standby, polled every {@code interval} off the per-message path, and
- * on demand), the primary's WAL position (polled on the same cadence over one dedicated primary
- * connection), and from both each standby's health and lag ({@link StandbyHealth}), republished
- * after every poll round. Read-your-writes also asks that primary connection for a position at
+ * What the router learns about its servers by itself: how far each standby has replayed and on
+ * which timeline (one dedicated connection per standby, polled every {@code interval} off the
+ * per-message path, and on demand), the primary's timeline and WAL position (polled on the same
+ * cadence over one dedicated primary connection), and from both each standby's health and lag
+ * ({@link StandbyHealth}), republished after every poll round. Positions are compared only
+ * within the primary's timeline. Read-your-writes also asks that primary connection for a position at
  * least as late as every commit acknowledged (shared by all commits that arrive while a question
  * is in flight). Connects as the lookup role. Event-loop only.
  */
@@ -28,10 +31,14 @@ public final class ReplayTracker {
     private static final Logger LOG = Logger.getLogger(ReplayTracker.class);
     /** A standby the tracker has not polled yet: no reads until its first answer. */
     static final StandbyState NOT_POLLED = new StandbyState(false, 0);
-    /** Standby replay position, as bytes since 0/0 (NULL on a server that is not in recovery). */
-    static final String REPLAY_SQL = "SELECT (pg_last_wal_replay_lsn() - '0/0')::int8";
-    /** The primary's insert position: covers every record inserted, so every commit acknowledged. */
-    static final String INSERT_SQL = "SELECT (pg_current_wal_insert_lsn() - '0/0')::int8";
+    /**
+     * A standby's timeline as its WAL receiver received it (NULL without one) and its replay
+     * position, as bytes since 0/0 (NULL on a server that is not in recovery).
+     */
+    static final String REPLAY_SQL = "SELECT " + RouterAuth.RECEIVED_TIMELINE + ", (pg_last_wal_replay_lsn() - '0/0')::int8";
+    /** The primary's timeline and insert position: the position covers every record inserted, so every commit acknowledged. */
+    static final String INSERT_SQL = "SELECT " + WalSql.primaryTimeline("pg_current_wal_insert_lsn()")
+            + ", (pg_current_wal_insert_lsn() - '0/0')::int8";
     /** WAL page and segment sizes assumed for {@link #recordEnd(long)} (PostgreSQL's defaults). */
     static final long WAL_PAGE = 8192;
     static final long WAL_SEGMENT = 16L * 1024 * 1024;
@@ -45,6 +52,11 @@ public final class ReplayTracker {
     private final Map<ServerAddress, LsnProbe> standbys = new HashMap<>();
     private ServerAddress primaryAddress;
     private LsnProbe primary;
+    /**
+     * The newest timeline any primary answered with since the router started. Timelines only
+     * grow, so a primary that stopped answering does not make an older one acceptable again.
+     */
+    private int primaryTimeline = StandbyHealth.UNKNOWN_TIMELINE;
     private long timer = -1;
     private final Consumer<Map<ServerAddress, StandbyState>> published;
     private Map<ServerAddress, StandbyState> states = Map.of();
@@ -77,10 +89,21 @@ public final class ReplayTracker {
         }
     }
 
-    /** How far {@code standby} has replayed, as last seen; -1 if unknown. */
+    /**
+     * How far {@code standby} has replayed, as last seen; -1 if unknown or not on the primary's
+     * timeline (a position on another timeline says nothing about the primary's commits).
+     */
     public long replayed(ServerAddress standby) {
         LsnProbe p = standbys.get(standby);
-        return p == null ? LsnProbe.UNKNOWN : p.last();
+        return p == null ? LsnProbe.UNKNOWN : StandbyHealth.comparable(p.last(), p.timeline(), primaryTimeline());
+    }
+
+    /** The newest primary timeline seen, updated with the primary's latest answer. */
+    private int primaryTimeline() {
+        if (primary != null) {
+            primaryTimeline = Math.max(primaryTimeline, primary.timeline());
+        }
+        return primaryTimeline;
     }
 
     /** {@code standby}'s health and lag as of the last poll round; unhealthy if not polled yet. */
@@ -147,7 +170,7 @@ public final class ReplayTracker {
         Topology t = topology.get();
         List<ServerAddress> current = t.standbys();
         LsnProbe primaryNow = primaryProbe(t.primary());
-        publish(current, primaryNow.last());
+        publish(current, primaryNow.last(), primaryTimeline());
         primaryNow.poll();
         for (ServerAddress s : current) {
             probe(s).poll();
@@ -164,13 +187,13 @@ public final class ReplayTracker {
         }
     }
 
-    private void publish(List<ServerAddress> current, long primaryPosition) {
+    private void publish(List<ServerAddress> current, long primaryPosition, int timeline) {
         long now = System.nanoTime();
         Map<ServerAddress, StandbyState> next = new HashMap<>();
         for (ServerAddress s : current) {
             LsnProbe p = standbys.get(s);
             if (p != null) {
-                next.put(s, StandbyHealth.state(p.sample(), primaryPosition, now, StandbyHealth.ANSWER_TIMEOUT));
+                next.put(s, StandbyHealth.state(p.sample(), primaryPosition, timeline, now, StandbyHealth.ANSWER_TIMEOUT));
             }
         }
         if (next.equals(states)) {
@@ -182,7 +205,8 @@ public final class ReplayTracker {
                 if (state.healthy()) {
                     LOG.infof("standby %s answers: it can take reads", s);
                 } else {
-                    LOG.warnf("standby %s is unhealthy (not answering, or not in recovery): no reads", s);
+                    LOG.warnf("standby %s is unhealthy (not answering, not in recovery, or not on primary timeline %d): no reads",
+                            s, timeline);
                 }
             }
         });

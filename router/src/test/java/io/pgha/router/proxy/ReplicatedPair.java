@@ -110,6 +110,24 @@ public final class ReplicatedPair implements AutoCloseable {
                 && standbyScalar("SELECT status FROM pg_stat_wal_receiver") != null);
     }
 
+    /**
+     * Restarts the standby with an empty primary_conninfo: still in recovery and answering, but
+     * with no WAL receiver, so it cannot tell whether its primary moved to a new timeline.
+     */
+    void restartStandbyWithoutWalReceiver() {
+        standbyCtl.stop(standbyRoot.resolve("data"), PgCtl.StopMode.FAST);
+        Map<String, String> detached = new java.util.LinkedHashMap<>(standbySettings);
+        detached.put("primary_conninfo", "");
+        standbyCtl.start(standbyRoot.resolve("data"), detached, standbyRoot.resolve("server.log"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> "true".equals(standbyScalar("SELECT pg_is_in_recovery()::text")));
+    }
+
+    /** Restarts the standby as it was started first: streaming from the primary. */
+    void restartStandby() {
+        standbyCtl.stop(standbyRoot.resolve("data"), PgCtl.StopMode.FAST);
+        startStandby();
+    }
+
     /** Stops the standby as a crash would: {@code pg_ctl stop -m immediate}. */
     void crashStandby() {
         standbyCtl.stop(standbyRoot.resolve("data"), PgCtl.StopMode.IMMEDIATE);

@@ -151,6 +151,35 @@ class StandbyHealthProxyTest {
         }
     }
 
+    /**
+     * A standby with no WAL receiver cannot know whether the primary moved on to a new timeline
+     * (after a failover it may hold rows the failover discarded): it gets no reads, even though it
+     * answers and its replay position is as far as the primary's, until it streams again.
+     */
+    @Test
+    void aStandbyWithoutAWalReceiverGetsNoReadsUntilItStreamsAgain() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10))) {
+            ServerAddress standby = new ServerAddress("127.0.0.1", pair.standbyPort);
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy(router, standby));
+            pair.restartStandbyWithoutWalReceiver();
+            try {
+                assertEquals(null, pair.standbyScalar("SELECT pid::text FROM pg_stat_wal_receiver"), "no WAL receiver runs");
+                await().atMost(Duration.ofSeconds(10)).until(() -> !healthy(router, standby));
+                try (Connection c = router.connect()) {
+                    for (int i = 0; i < 20; i++) {
+                        assertEquals(pair.primary.port(), serverPort(c), "a read while the standby has no WAL receiver");
+                    }
+                }
+            } finally {
+                pair.restartStandby();
+            }
+            await().atMost(Duration.ofSeconds(30)).until(() -> healthy(router, standby));
+            try (Connection c = router.connect()) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
+            }
+        }
+    }
+
     /** The router's own verdict on {@code standby}, read on its event loop. */
     private static boolean healthy(ReplicatedPair.Proxy router, ServerAddress standby) {
         return router.router().onLoopCount(() -> router.router().replay.state(standby).healthy() ? 1 : 0) == 1;

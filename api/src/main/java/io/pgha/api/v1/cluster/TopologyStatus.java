@@ -30,6 +30,10 @@ public class TopologyStatus {
     @JsonPropertyDescription("Failovers and switchovers, oldest first.")
     public List<Promotion> history = new ArrayList<>();
 
+    @JsonPropertyDescription("The monitor lease term under which this topology was last written: the lease holder and the "
+            + "lease's transition counter, which goes up at every acquisition. A monitor whose term is older may no longer write it.")
+    public LeaseTerm term;
+
     public Optional<Instance> instance(String name) {
         return instances.stream().filter(i -> i.name.equals(name)).findFirst();
     }
@@ -61,5 +65,11 @@ public class TopologyStatus {
         public String startedAt;
         public String finishedAt;
         public String reason;
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public static class LeaseTerm {
+        public String holder;
+        public Long counter;
     }
 }
