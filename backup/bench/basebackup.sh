@@ -30,8 +30,13 @@ settle() {
   done
   seg=$("$PGHA" psql -- -Atc "SELECT pg_walfile_name(pg_current_wal_lsn())")
   "$PGHA" psql -- -Atqc "SELECT pg_switch_wal()" >/dev/null
-  until [ "$("$PGHA" backups --json | sed -n 's/.*"lastArchivedWal":"\([0-9A-F]*\)".*/\1/p')" \> "$seg" ] \
-     || [ "$("$PGHA" backups --json | sed -n 's/.*"lastArchivedWal":"\([0-9A-F]*\)".*/\1/p')" = "$seg" ]; do sleep 0.5; done
+  local deadline=$(($(date +%s) + 120)) last
+  while :; do
+    last=$("$PGHA" backups --json | sed -n 's/.*"lastArchivedWal":"\([0-9A-F]*\)".*/\1/p')
+    { [ "$last" \> "$seg" ] || [ "$last" = "$seg" ]; } && return
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "the archive did not reach $seg within 120 s (newest: ${last:-none})" >&2; exit 1; }
+    sleep 0.5
+  done
 }
 
 settle
