@@ -44,9 +44,7 @@ public final class PgCtl {
         Path pwfile = dataDir.resolveSibling("initdb.pw");
         try {
             user.createPrivateDirectory(dataDir);
-            Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(pwfile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            user.chown(pwfile);
+            StateFiles.replace(pwfile, (password + "\n").getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
             check(run(List.of(bin.path("initdb"), "-D", dataDir.toString(), "-U", superuser, "--pwfile=" + pwfile,
                     "--data-checksums", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
                     "--locale=" + locale, "--encoding=UTF8"), SLOW), "initdb");
@@ -121,12 +119,8 @@ public final class PgCtl {
     }
 
     /** Replaces {@code file} atomically with content only the PostgreSQL user can read. */
-    private void writeOwned(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".pgha-tmp");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        user.chown(tmp);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    private void writeOwned(Path file, String content) {
+        StateFiles.replace(file, content.getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
     }
 
     /**

@@ -10,6 +10,7 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.PghaException;
 import io.pgha.local.Processes;
 import io.pgha.local.Sql;
+import io.pgha.local.StateFiles;
 import io.pgha.provisioner.model.PostgresConfig;
 import org.postgresql.PGConnection;
 
@@ -18,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -242,16 +242,9 @@ final class LocalInstances {
         }
     }
 
-    /** Writes a file only the PostgreSQL OS user can read. */
+    /** Writes a file only the PostgreSQL OS user can read, from the moment it exists. */
     private void writeOwned(Path file, String content) {
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            user.chown(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        StateFiles.replace(file, content.getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
     }
 
     private static String readOrEmpty(Path file) {
