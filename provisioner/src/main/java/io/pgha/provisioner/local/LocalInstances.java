@@ -9,6 +9,7 @@ import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
 import io.pgha.local.PghaException;
 import io.pgha.local.Processes;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.Sql;
 import io.pgha.local.StateFiles;
 import io.pgha.provisioner.model.PostgresConfig;
@@ -56,8 +57,9 @@ final class LocalInstances {
         return Files.exists(layout.dataDir(instance).resolve("PG_VERSION"));
     }
 
+    /** A postmaster of the instance's data directory is alive, or backends that outlived it are. */
     boolean running(String instance) {
-        return PgCtl.postmasterPid(layout.dataDir(instance)).isPresent();
+        return ServerProcesses.running(layout.dataDir(instance));
     }
 
     /** initdb with checksums, configuration, start, then the roles and the application database. */
