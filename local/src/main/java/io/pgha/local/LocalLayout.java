@@ -122,9 +122,19 @@ public final class LocalLayout {
         return logs().resolve("commands.log");
     }
 
+    /** Generated credentials and the control token, owner-only. */
+    public Path secretsDir() {
+        return home.resolve("secrets");
+    }
+
     /** Generated credentials, one owner-only file each. */
     public Path secret(String name) {
-        return home.resolve("secrets").resolve(name + ".json");
+        return secretsDir().resolve(name + ".json");
+    }
+
+    /** The token the services' control APIs demand (see {@link ControlToken}). */
+    public Path controlToken() {
+        return secretsDir().resolve("control-token");
     }
 
     public Path lease(String name) {
