@@ -10,8 +10,8 @@ import java.util.Optional;
 
 /**
  * Generated credentials in local mode: one file per secret, created once with random content,
- * never overwritten, readable by its owner only from the moment it exists. Secrets are never logged: {@link Credentials}
- * hides the password from toString.
+ * never overwritten, readable by its owner only from the moment it exists. Secrets are never
+ * logged: {@link Credentials} hides the password from toString.
  */
 public final class LocalSecrets {
     private static final ObjectMapper JSON = new ObjectMapper();
