@@ -16,7 +16,6 @@ import io.pgha.provisioner.model.PostgresConfig;
 import org.postgresql.PGConnection;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -185,14 +184,22 @@ final class LocalInstances {
         deleteTree(layout.instanceDir(instance));
     }
 
-    /** Rewrites postgresql.conf and pg_hba.conf; true when postgresql.conf changed. */
+    /**
+     * Writes postgresql.conf and pg_hba.conf where they differ from what they should be (every pass
+     * calls this, and each write is fsynced); true when postgresql.conf changed.
+     */
     boolean writeConfig(String instance, Map<String, String> shared) {
         Path data = layout.dataDir(instance);
-        String conf = PostgresConfig.renderConf(shared);
-        boolean changed = !conf.equals(readOrEmpty(data.resolve("postgresql.conf")));
-        writeOwned(data.resolve("postgresql.conf"), conf);
-        writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK));
-        return changed;
+        writeOwnedIfChanged(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK));
+        return writeOwnedIfChanged(data.resolve("postgresql.conf"), PostgresConfig.renderConf(shared));
+    }
+
+    private boolean writeOwnedIfChanged(Path file, String content) {
+        if (content.equals(readOrEmpty(file))) {
+            return false;
+        }
+        writeOwned(file, content);
+        return true;
     }
 
     void reload(int serial, Credentials superuser) {
@@ -253,7 +260,7 @@ final class LocalInstances {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new PghaException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -266,7 +273,7 @@ final class LocalInstances {
                 Files.delete(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
+            throw new PghaException("cannot delete " + root + ": " + e.getMessage(), e);
         }
     }
 }
