@@ -44,7 +44,16 @@ class LocalControlGuardTest {
 
         private static Path home() {
             try {
-                return Files.createTempDirectory("pgha-guard");
+                Path home = Files.createTempDirectory("pgha-guard");
+                // the application runs until the JVM ends, so its state directory goes with it
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try (var files = Files.walk(home)) {
+                        files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                    } catch (IOException e) {
+                        // a temporary directory: nothing is lost
+                    }
+                }));
+                return home;
             } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
