@@ -2,7 +2,10 @@ package io.pgha.local;
 
 import io.pgha.api.ClusterNames;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 
 /**
  * Where everything lives under the state directory ($PGHA_HOME) in local mode, and which
@@ -18,6 +21,9 @@ public final class LocalLayout {
     public static final String HOST = "127.0.0.1";
     /** The namespace of the one cluster a state directory holds. */
     public static final String NAMESPACE = "default";
+
+    /** An instance's data directory, inside its instance directory. */
+    private static final String DATA_DIR = "data";
 
     /** The four services, in the order of their HTTP ports (base+40 ...). */
     public enum Service { PROVISIONER, MONITOR, ROUTER, BACKUP }
@@ -46,12 +52,29 @@ public final class LocalLayout {
         return home.resolve("store");
     }
 
+    /** Where every instance's directory lives. */
+    public Path instancesDir() {
+        return home.resolve("instances");
+    }
+
     public Path instanceDir(String instance) {
-        return home.resolve("instances").resolve(instance);
+        return instancesDir().resolve(instance);
+    }
+
+    /** True when any instance has a data directory: a database exists, with the passwords it was given. */
+    public boolean hasInstanceData() {
+        if (!Files.isDirectory(instancesDir())) {
+            return false;
+        }
+        try (Stream<Path> dirs = Files.list(instancesDir())) {
+            return dirs.anyMatch(d -> Files.isDirectory(d.resolve(DATA_DIR)));
+        } catch (IOException e) {
+            throw new PghaException("cannot list " + instancesDir() + ": " + e.getMessage(), e);
+        }
     }
 
     public Path dataDir(String instance) {
-        return instanceDir(instance).resolve("data");
+        return instanceDir(instance).resolve(DATA_DIR);
     }
 
     /** The replication user's passfile, readable by the PostgreSQL OS user only. */
@@ -99,9 +122,19 @@ public final class LocalLayout {
         return logs().resolve("commands.log");
     }
 
+    /** Generated credentials and the control token, owner-only. */
+    public Path secretsDir() {
+        return home.resolve("secrets");
+    }
+
     /** Generated credentials, one owner-only file each. */
     public Path secret(String name) {
-        return home.resolve("secrets").resolve(name + ".json");
+        return secretsDir().resolve(name + ".json");
+    }
+
+    /** The token the services' control APIs demand (see {@link ControlToken}). */
+    public Path controlToken() {
+        return secretsDir().resolve("control-token");
     }
 
     public Path lease(String name) {

@@ -1,25 +1,23 @@
 package io.pgha.local;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
 
 /**
  * Generated credentials in local mode: one file per secret, created once with random content,
- * never overwritten, readable by its owner only. Secrets are never logged: {@link Credentials}
- * hides the password from toString.
+ * never overwritten, readable by its owner only from the moment it exists. Secrets are never
+ * logged: {@link Credentials} hides the password from toString.
  */
 public final class LocalSecrets {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final String RECOVERY = "it holds a password the database uses: restore it from a copy "
+            + "(pgha never generates it again once instances exist)";
 
     public record Credentials(String username, String password, String database) {
         @Override
@@ -34,42 +32,35 @@ public final class LocalSecrets {
         this.layout = layout;
     }
 
-    /** The secret's credentials, generated on first use. */
+    /**
+     * The secret's credentials, generated on first use. A secret that is missing while instance
+     * data exists is never generated again: the database already holds the password it had.
+     */
     public Credentials getOrCreate(String secretName, String username, String database) {
-        Path file = layout.secret(secretName);
         Optional<Credentials> existing = get(secretName);
         if (existing.isPresent()) {
             return existing.get();
         }
-        Credentials created = new Credentials(username, randomPassword(), database);
-        try {
-            Files.createDirectories(file.getParent(), PosixFilePermissions.asFileAttribute(
-                    PosixFilePermissions.fromString("rwx------")));
-            Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-            Files.deleteIfExists(tmp);
-            Files.write(tmp, JSON.writeValueAsBytes(created), StandardOpenOption.CREATE_NEW);
-            Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-------"));
-            // a link fails when another writer got there first, so a secret is never replaced
-            Files.createLink(file, tmp);
-            Files.delete(tmp);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            return get(secretName).orElseThrow();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot store secret " + secretName, e);
+        Path file = layout.secret(secretName);
+        if (layout.hasInstanceData()) {
+            throw new PghaException(file + " is missing, but instances exist in " + layout.instancesDir()
+                    + " and their database uses the password it held: restore it from a copy (pgha never generates it again)");
         }
-        return created;
+        Credentials created = new Credentials(username, randomPassword(), database);
+        StateFiles.createDirectories(file.getParent(), StateFiles.PRIVATE_DIR);
+        try {
+            if (StateFiles.createOnce(file, JSON.writeValueAsBytes(created), StateFiles.PRIVATE)) {
+                return created;
+            }
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("credentials always serialize", e);
+        }
+        // another writer got there first: its secret is the one
+        return get(secretName).orElseThrow();
     }
 
     public Optional<Credentials> get(String secretName) {
-        Path file = layout.secret(secretName);
-        if (!Files.exists(file)) {
-            return Optional.empty();
-        }
-        try {
-            return Optional.of(JSON.readValue(file.toFile(), Credentials.class));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read secret " + secretName, e);
-        }
+        return StateFiles.readJson(JSON, layout.secret(secretName), Credentials.class, RECOVERY);
     }
 
     /** 24 random bytes, URL-safe base64: 192 bits, no characters that need quoting in a conninfo. */

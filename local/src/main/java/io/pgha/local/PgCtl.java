@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 
 /**
  * PostgreSQL's own programs (initdb, pg_ctl, pg_basebackup, pg_rewind) run as the PostgreSQL OS
@@ -44,9 +43,7 @@ public final class PgCtl {
         Path pwfile = dataDir.resolveSibling("initdb.pw");
         try {
             user.createPrivateDirectory(dataDir);
-            Files.writeString(pwfile, password + "\n", StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(pwfile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            user.chown(pwfile);
+            StateFiles.replace(pwfile, (password + "\n").getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
             check(run(List.of(bin.path("initdb"), "-D", dataDir.toString(), "-U", superuser, "--pwfile=" + pwfile,
                     "--data-checksums", "--auth-local=scram-sha-256", "--auth-host=scram-sha-256",
                     "--locale=" + locale, "--encoding=UTF8"), SLOW), "initdb");
@@ -74,21 +71,32 @@ public final class PgCtl {
                 "pg_ctl start");
     }
 
+    /**
+     * Stops the server. Backends left behind by a postmaster that died are killed: pg_ctl cannot
+     * reach them, they may still finish a transaction, and a new postmaster refuses to start while
+     * they hold the shared memory.
+     */
     public void stop(Path dataDir, StopMode mode) {
-        if (postmasterPid(dataDir).isEmpty()) {
-            return;
+        if (ServerProcesses.postmaster(dataDir).isPresent()) {
+            Processes.Result result = tryStop(dataDir, mode, Duration.ofSeconds(60));
+            if (!result.ok() && ServerProcesses.postmaster(dataDir).isPresent()) {
+                throw new PghaException("pg_ctl stop failed: " + result.lastLine());
+            }
         }
-        Processes.Result result = tryStop(dataDir, mode, Duration.ofSeconds(60));
-        if (!result.ok() && postmasterPid(dataDir).isPresent()) {
-            throw new PghaException("pg_ctl stop failed: " + result.lastLine());
+        if (!ServerProcesses.all(dataDir).isEmpty()) {
+            ServerProcesses.kill(dataDir);
         }
     }
 
     /**
      * pg_ctl stop, waiting at most {@code wait}; returns what pg_ctl said instead of throwing, for
-     * callers (fencing) that decide themselves what to do when the server is still there.
+     * callers (fencing) that decide themselves what to do when the server is still there. pg_ctl
+     * signals whatever PID postmaster.pid names, so it runs only when that is this directory's postmaster.
      */
     public Processes.Result tryStop(Path dataDir, StopMode mode, Duration wait) {
+        if (ServerProcesses.postmaster(dataDir).isEmpty()) {
+            return new Processes.Result(1, "no postmaster of " + dataDir + " is running");
+        }
         try {
             return run(List.of(bin.path("pg_ctl"), "stop", "-w", "-t", Long.toString(wait.toSeconds()), "-D",
                     dataDir.toString(), "-m", mode.name().toLowerCase()), wait.plusSeconds(10));
@@ -121,12 +129,8 @@ public final class PgCtl {
     }
 
     /** Replaces {@code file} atomically with content only the PostgreSQL user can read. */
-    private void writeOwned(Path file, String content) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".pgha-tmp");
-        Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        user.chown(tmp);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    private void writeOwned(Path file, String content) {
+        StateFiles.replace(file, content.getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
     }
 
     /**
@@ -175,19 +179,6 @@ public final class PgCtl {
         }
         return result.output().lines().filter(l -> l.startsWith(field + ":"))
                 .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst();
-    }
-
-    /** The postmaster's PID from postmaster.pid, when that process is alive. */
-    public static OptionalLong postmasterPid(Path dataDir) {
-        try {
-            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
-            long pid = Long.parseLong(lines.get(0).strip());
-            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).map(h -> OptionalLong.of(pid))
-                    .orElse(OptionalLong.empty());
-        } catch (IOException | RuntimeException e) {
-            // no file (stopped), unreadable, or half-written while the server starts
-            return OptionalLong.empty();
-        }
     }
 
     private Processes.Result run(List<String> command, Duration timeout) {

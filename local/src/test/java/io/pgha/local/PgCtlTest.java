@@ -17,7 +17,7 @@ class PgCtlTest {
     @Test
     void initdbStartStopWithChecksumsAndScram() throws Exception {
         try (TestPostgres pg = TestPostgres.start()) {
-            assertTrue(PgCtl.postmasterPid(pg.dataDir()).isPresent());
+            assertTrue(ServerProcesses.postmaster(pg.dataDir()).isPresent());
             try (Connection c = pg.connect(); Statement s = c.createStatement()) {
                 assertEquals("on", value(s, "SHOW data_checksums"));
                 assertEquals("scram-sha-256", value(s, "SHOW password_encryption"));
@@ -28,7 +28,7 @@ class PgCtlTest {
             assertThrows(SQLException.class, () -> java.sql.DriverManager.getConnection(pg.jdbcUrl("postgres"),
                     TestPostgres.SUPERUSER, "wrong"));
             pg.pgCtl().stop(pg.dataDir(), PgCtl.StopMode.FAST);
-            assertFalse(PgCtl.postmasterPid(pg.dataDir()).isPresent());
+            assertFalse(ServerProcesses.postmaster(pg.dataDir()).isPresent());
         }
     }
 

@@ -1,11 +1,9 @@
 package io.pgha.local.store;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.local.StateFiles;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -33,6 +31,9 @@ import java.util.function.Supplier;
  */
 public final class FileLease {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** A lease file says only who leads now: without it, the next holder simply takes a fresh lease. */
+    private static final String RECOVERY = "it only records which monitor leads: stop pgha ('pgha down'), delete it, "
+            + "and start again ('pgha up')";
 
     /** What the lease file holds, named after the fields of a Kubernetes Lease spec. */
     public record State(String holderIdentity, long acquireTimeMillis, long renewTimeMillis,
@@ -139,20 +140,14 @@ public final class FileLease {
     }
 
     private static Optional<State> read(Path file) {
-        try {
-            return Optional.of(JSON.readValue(Files.readAllBytes(file), State.class));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read lease " + file, e);
-        }
+        return StateFiles.readJson(JSON, file, State.class, RECOVERY);
     }
 
     private void write(State state) {
         try {
-            FileLocks.writeAtomically(file, JSON.writeValueAsBytes(state));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            StateFiles.replace(file, JSON.writeValueAsBytes(state), StateFiles.READABLE);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a lease state always serializes", e);
         }
     }
 

@@ -1,15 +1,17 @@
 package io.pgha.local.store;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.client.CustomResource;
+import io.pgha.local.PghaException;
+import io.pgha.local.StateFiles;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -36,6 +38,10 @@ public final class FileResourceStore {
             .setSerializationInclusion(JsonInclude.Include.NON_NULL)
             .enable(SerializationFeature.INDENT_OUTPUT)
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    /** What to do about a damaged resource file: its status (which instance is primary, which are fenced) cannot be rebuilt. */
+    private static final String RECOVERY = "it holds the cluster's spec and status (the current primary, fenced "
+            + "instances): restore it from a copy; pgha does not act on the cluster until it reads again";
 
     private final Path root;
 
@@ -71,7 +77,7 @@ public final class FileResourceStore {
                 // replaced or deleted since the listing: a value nobody holds, so the reader reads again
                 return new Object();
             } catch (IOException e) {
-                throw new UncheckedIOException(e);
+                throw new PghaException("cannot read " + f + ": " + e.getMessage(), e);
             }
         }
         return version;
@@ -85,7 +91,7 @@ public final class FileResourceStore {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new PghaException("cannot list " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -161,11 +167,7 @@ public final class FileResourceStore {
     public <T extends CustomResource<?, ?>> boolean delete(Class<T> type, String namespace, String name) {
         Path file = file(type, namespace, name);
         return FileLocks.withLock(lockFile(file), () -> {
-            try {
-                return Files.deleteIfExists(file);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            return StateFiles.delete(file);
         });
     }
 
@@ -198,22 +200,17 @@ public final class FileResourceStore {
     }
 
     private <T> Optional<T> read(Class<T> type, Path file) {
-        try {
-            return Optional.of(JSON.readValue(Files.readAllBytes(file), type));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
-        }
+        return StateFiles.readJson(JSON, file, type, RECOVERY);
     }
 
     private void write(Path file, Object value) {
+        byte[] content;
         try {
-            Files.createDirectories(file.getParent());
-            FileLocks.writeAtomically(file, JSON.writeValueAsBytes(value));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            content = JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a resource always serializes", e);
         }
+        StateFiles.replace(file, content, StateFiles.READABLE);
     }
 
     private Path dir(Class<?> type, String namespace) {

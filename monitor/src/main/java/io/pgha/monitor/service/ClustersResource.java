@@ -26,10 +26,13 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The monitor's REST API: the live topology of the clusters it watches, and planned switchovers.
+ * Every call needs the control token ({@link ClustersGuard}).
  */
-@Path("/clusters")
+@Path("/" + ClustersResource.ROOT)
 @Produces(MediaType.APPLICATION_JSON)
 public class ClustersResource {
+    static final String ROOT = "clusters";
+
     @Inject
     MonitorService service;
 

@@ -25,6 +25,12 @@ public interface MonitorConfig {
 
     Optional<String> home();
 
+    /**
+     * On Kubernetes, a file holding the token {@code /clusters/*} demands (a mounted Secret). Locally
+     * the token is always {@code $PGHA_HOME/secrets/control-token}.
+     */
+    Optional<String> controlTokenFile();
+
     Optional<Integer> portBase();
 
     Monitor monitor();

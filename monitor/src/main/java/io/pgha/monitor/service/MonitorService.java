@@ -2,6 +2,7 @@ package io.pgha.monitor.service;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
@@ -42,6 +43,8 @@ public class MonitorService {
     Instance<KubernetesClient> kubernetes;
 
     private volatile MonitorRunner runner;
+    /** What {@code /clusters/*} demands (see {@link ClustersGuard}); none on Kubernetes unless a token file is configured. */
+    private volatile Optional<ControlToken> controlToken = Optional.empty();
 
     void onStart(@Observes StartupEvent event) {
         MonitorConfig.Monitor m = config.monitor();
@@ -49,17 +52,22 @@ public class MonitorService {
                 m.promoteTimeout(), m.checkpointTimeout(), m.statusRefresh());
         String identity = m.identity().orElseGet(MonitorService::defaultIdentity);
         Clock clock = Clock.systemUTC();
-        Platform platform = KubernetesPlatform.NAME.equals(config.platform())
-                ? new KubernetesPlatform(kubernetes.get(), config.kubernetes().watchNamespace(), clock)
-                : localPlatform(clock);
+        Platform platform;
+        if (KubernetesPlatform.NAME.equals(config.platform())) {
+            platform = new KubernetesPlatform(kubernetes.get(), config.kubernetes().watchNamespace(), clock);
+            controlToken = config.controlTokenFile().map(f -> ControlToken.read(Path.of(f)));
+        } else {
+            LocalLayout env = LocalLayout.fromEnvironment();
+            LocalLayout layout = new LocalLayout(config.home().map(Path::of).orElse(env.home()),
+                    config.portBase().orElse(env.portBase()));
+            controlToken = Optional.of(ControlToken.getOrCreate(layout.controlToken()));
+            platform = localPlatform(layout, clock);
+        }
         runner = new MonitorRunner(platform, vertx, registry, identity, timing, clock).start();
         LOG.infof("pgha monitor %s started on %s", identity, platform.describe());
     }
 
-    private LocalPlatform localPlatform(Clock clock) {
-        LocalLayout env = LocalLayout.fromEnvironment();
-        LocalLayout layout = new LocalLayout(config.home().map(Path::of).orElse(env.home()),
-                config.portBase().orElse(env.portBase()));
+    private LocalPlatform localPlatform(LocalLayout layout, Clock clock) {
         Fencer fencer;
         try {
             fencer = new LocalFencer(layout, PgBinaries.locate(), OsUser.forPostgres());
@@ -87,6 +95,10 @@ public class MonitorService {
 
     public Optional<ClusterMonitor> monitor(String namespace, String name) {
         return monitors().stream().filter(m -> m.namespace().equals(namespace) && m.name().equals(name)).findFirst();
+    }
+
+    public Optional<ControlToken> controlToken() {
+        return controlToken;
     }
 
     public MonitorConfig config() {

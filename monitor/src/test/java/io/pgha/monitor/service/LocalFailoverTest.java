@@ -6,6 +6,7 @@ import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
+import io.pgha.local.ServerProcesses;
 import io.pgha.monitor.local.LocalFencer;
 import io.pgha.monitor.local.LocalPlatform;
 import io.pgha.monitor.testing.LocalCluster;
@@ -236,7 +237,7 @@ class LocalFailoverTest {
                 });
                 // resuming what is left of the old primary changes nothing: it was killed, not paused
                 signal("CONT", processes);
-                await().atMost(10, TimeUnit.SECONDS).until(() -> processes.stream().allMatch(LocalFencer::gone));
+                await().atMost(10, TimeUnit.SECONDS).until(() -> processes.stream().allMatch(ServerProcesses::gone));
                 assertTrue(writer.acknowledged().size() <= ackedWhenStopped + 1,
                         "at most the commit in flight when the postmaster froze may be acknowledged afterwards");
             } finally {

@@ -6,11 +6,13 @@ import io.pgha.monitor.testing.LocalClusterResource;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
+import io.restassured.specification.RequestSpecification;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
@@ -18,6 +20,7 @@ import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -32,7 +35,7 @@ class MonitorApplicationTest {
     @Test
     @Order(1)
     void restShowsTheLiveTopology() {
-        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/clusters/default/pg").then()
+        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> api().when().get("/clusters/default/pg").then()
                 .statusCode(200)
                 .body("currentPrimary", equalTo("pg-1"))
                 .body("leader", equalTo(true))
@@ -42,8 +45,8 @@ class MonitorApplicationTest {
                 .body("instances[1].role", equalTo("standby"))
                 .body("instances[1].healthy", equalTo(true))
                 .body("instances[1].syncState", equalTo("async")));
-        given().when().get("/clusters").then().statusCode(200).body("$", hasSize(1)).body("[0].name", equalTo("pg"));
-        given().when().get("/clusters/default/nope").then().statusCode(404);
+        api().when().get("/clusters").then().statusCode(200).body("$", hasSize(1)).body("[0].name", equalTo("pg"));
+        api().when().get("/clusters/default/nope").then().statusCode(404);
         given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.leader", equalTo(true));
     }
 
@@ -84,10 +87,10 @@ class MonitorApplicationTest {
     @Test
     @Order(4)
     void switchoverThroughRest() {
-        given().contentType(ContentType.JSON).body("{\"target\":\"pg-9\"}")
+        api().contentType(ContentType.JSON).body("{\"target\":\"pg-9\"}")
                 .when().post("/clusters/default/pg/switchover").then().statusCode(409)
                 .body("message", containsString("not an instance"));
-        given().contentType(ContentType.JSON).body("{}")
+        api().contentType(ContentType.JSON).body("{}")
                 .when().post("/clusters/default/pg/switchover").then().statusCode(200)
                 .body("done", equalTo(true)).body("from", equalTo("pg-1")).body("to", equalTo("pg-2"))
                 .body("timeline", equalTo(2));
@@ -95,10 +98,42 @@ class MonitorApplicationTest {
         TopologyStatus t = cluster.topology();
         assertEquals("pg-2", t.currentPrimary);
         assertEquals("switchover", t.history.get(0).kind);
-        given().when().get("/clusters/default/pg").then().statusCode(200).body("currentPrimary", equalTo("pg-2"))
+        api().when().get("/clusters/default/pg").then().statusCode(200).body("currentPrimary", equalTo("pg-2"))
                 .body("fenced[0]", equalTo("pg-1"));
         await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then()
                 .body(containsString("pgha_failovers_total{cluster=\"pg\",kind=\"switchover\",outcome=\"done\"} 1.0"))
                 .body(containsString("pgha_failover_duration_seconds_count{cluster=\"pg\",kind=\"switchover\"} 1")));
+    }
+
+    @Test
+    @Order(5)
+    void withoutTheTokenOrFromAWebPageNothingIsAnswered() throws Exception {
+        String token = token();
+        given().when().get("/clusters").then().statusCode(401).header("WWW-Authenticate", "Bearer")
+                .body("message", containsString("needs the token"));
+        given().header("Authorization", "Bearer " + token + "x").when().get("/clusters/default/pg").then().statusCode(401)
+                .body("message", not(containsString(token)));
+        api().header("Origin", "http://localhost:8000").when().get("/clusters").then().statusCode(403);
+        // what a web page can send without a CORS preflight: a text/plain POST
+        given().contentType(ContentType.TEXT).body("{}").when().post("/clusters/default/pg/switchover").then().statusCode(401);
+        api().header("Origin", "null").contentType(ContentType.TEXT).body("{}")
+                .when().post("/clusters/default/pg/switchover").then().statusCode(403);
+        assertEquals("pg-2", LocalClusterResource.cluster.topology().currentPrimary, "no switchover happened");
+        given().when().get("/q/health/live").then().statusCode(200);
+        given().when().get("/q/metrics").then().statusCode(200);
+        api().when().get("/clusters/default/pg").then().statusCode(200).body("currentPrimary", equalTo("pg-2"));
+    }
+
+    /** A request that carries the token, read from the file the monitor keeps it in. */
+    private static RequestSpecification api() {
+        return given().header("Authorization", "Bearer " + token());
+    }
+
+    private static String token() {
+        try {
+            return Files.readString(LocalClusterResource.cluster.layout().controlToken()).strip();
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -12,6 +12,7 @@ import io.pgha.local.LocalSecrets;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.Ports;
 import io.pgha.local.store.FileResourceStore;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
@@ -221,7 +222,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     public OptionalLong postmasterPid(String instance) {
-        return PgCtl.postmasterPid(layout.dataDir(instance));
+        return ServerProcesses.postmaster(layout.dataDir(instance));
     }
 
     public Connection connect(int serial) throws SQLException {
@@ -261,15 +262,8 @@ public final class LocalCluster implements AutoCloseable {
     @Override
     public void close() throws IOException {
         for (int i = 1; i <= instances; i++) {
-            Path data = layout.dataDir(instance(i));
-            OptionalLong pid = PgCtl.postmasterPid(data);
-            if (pid.isPresent()) {
-                // a test may leave processes stopped with SIGSTOP: kill, do not ask
-                ProcessHandle.of(pid.getAsLong()).ifPresent(h -> {
-                    h.descendants().forEach(ProcessHandle::destroyForcibly);
-                    h.destroyForcibly();
-                });
-            }
+            // a test may leave processes stopped with SIGSTOP: kill, do not ask
+            ServerProcesses.kill(layout.dataDir(instance(i)));
         }
         try (Stream<Path> files = Files.walk(home)) {
             files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,7 +1,7 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.local.LocalSecrets.Credentials;
-import io.pgha.local.PgCtl;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.Sql;
 import io.pgha.provisioner.model.InstanceFacts;
 import io.pgha.provisioner.model.TimelineHistory;
@@ -38,16 +38,22 @@ final class InstanceProbe {
 
     /** Looks at one instance over {@code connections}' kept connection to it. */
     static InstanceFacts look(String name, Path dataDir, int port, Credentials superuser, KeptConnections connections) {
-        OptionalLong pid = PgCtl.postmasterPid(dataDir);
+        OptionalLong pid = ServerProcesses.postmaster(dataDir);
         if (pid.isEmpty()) {
             connections.forget(port);
-            return InstanceFacts.down(name);
+            // backends that outlived their postmaster: running, answering no one new
+            return ServerProcesses.all(dataDir).stream().findFirst().map(left -> unreachable(name, left))
+                    .orElseGet(() -> InstanceFacts.down(name));
         }
         try {
             return connections.with(port, superuser, c -> facts(name, pid.getAsLong(), c));
         } catch (SQLException e) {
-            return new InstanceFacts(name, pid.getAsLong(), false, null, Set.of(), Set.of(), Map.of(), null);
+            return unreachable(name, pid.getAsLong());
         }
+    }
+
+    private static InstanceFacts unreachable(String name, long pid) {
+        return new InstanceFacts(name, pid, false, null, Set.of(), Set.of(), Map.of(), null);
     }
 
     private static InstanceFacts facts(String name, long pid, Connection c) throws SQLException {

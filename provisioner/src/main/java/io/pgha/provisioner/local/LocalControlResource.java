@@ -32,11 +32,14 @@ import java.util.Optional;
 
 /**
  * What the {@code pgha} launcher calls in local mode: apply a manifest, read the live status,
- * print a connection URI, stop or delete the cluster. Bound to loopback by the launcher.
+ * print a connection URI, stop or delete the cluster. Bound to loopback by the launcher; every
+ * call needs the control token ({@link LocalControlGuard}).
  */
-@Path("/local")
+@Path("/" + LocalControlResource.ROOT)
 @Produces(MediaType.APPLICATION_JSON)
 public class LocalControlResource {
+    static final String ROOT = "local";
+
     @Inject
     LocalRuntime runtime;
 
@@ -186,7 +189,7 @@ public class LocalControlResource {
         return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
-    private static Response error(int status, String message) {
+    static Response error(int status, String message) {
         return Response.status(status).entity(Map.of("error", message)).type(MediaType.APPLICATION_JSON).build();
     }
 }

@@ -9,16 +9,16 @@ import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
 import io.pgha.local.PghaException;
 import io.pgha.local.Processes;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.Sql;
+import io.pgha.local.StateFiles;
 import io.pgha.provisioner.model.PostgresConfig;
 import org.postgresql.PGConnection;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -56,8 +56,9 @@ final class LocalInstances {
         return Files.exists(layout.dataDir(instance).resolve("PG_VERSION"));
     }
 
+    /** A postmaster of the instance's data directory is alive, or backends that outlived it are. */
     boolean running(String instance) {
-        return PgCtl.postmasterPid(layout.dataDir(instance)).isPresent();
+        return ServerProcesses.running(layout.dataDir(instance));
     }
 
     /** initdb with checksums, configuration, start, then the roles and the application database. */
@@ -182,14 +183,22 @@ final class LocalInstances {
         deleteTree(layout.instanceDir(instance));
     }
 
-    /** Rewrites postgresql.conf and pg_hba.conf; true when postgresql.conf changed. */
+    /**
+     * Writes postgresql.conf and pg_hba.conf where they differ from what they should be (every pass
+     * calls this, and each write is fsynced); true when postgresql.conf changed.
+     */
     boolean writeConfig(String instance, Map<String, String> shared) {
         Path data = layout.dataDir(instance);
-        String conf = PostgresConfig.renderConf(shared);
-        boolean changed = !conf.equals(readOrEmpty(data.resolve("postgresql.conf")));
-        writeOwned(data.resolve("postgresql.conf"), conf);
-        writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK));
-        return changed;
+        writeOwnedIfChanged(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK));
+        return writeOwnedIfChanged(data.resolve("postgresql.conf"), PostgresConfig.renderConf(shared));
+    }
+
+    private boolean writeOwnedIfChanged(Path file, String content) {
+        if (content.equals(readOrEmpty(file))) {
+            return false;
+        }
+        writeOwned(file, content);
+        return true;
     }
 
     void reload(int serial, Credentials superuser) {
@@ -241,23 +250,16 @@ final class LocalInstances {
         }
     }
 
-    /** Writes a file only the PostgreSQL OS user can read. */
+    /** Writes a file only the PostgreSQL OS user can read, from the moment it exists. */
     private void writeOwned(Path file, String content) {
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, content, StandardCharsets.UTF_8);
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-            user.chown(file);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
+        StateFiles.replace(file, content.getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);
     }
 
     private static String readOrEmpty(Path file) {
         try {
             return Files.exists(file) ? Files.readString(file) : "";
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            throw new PghaException("cannot read " + file + ": " + e.getMessage(), e);
         }
     }
 
@@ -270,7 +272,7 @@ final class LocalInstances {
                 Files.delete(p);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete " + root, e);
+            throw new PghaException("cannot delete " + root + ": " + e.getMessage(), e);
         }
     }
 }

@@ -1,5 +1,6 @@
 package io.pgha.provisioner.local;
 
+import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.OsUser;
@@ -14,8 +15,10 @@ import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,7 +43,12 @@ public class LocalRuntime {
     @ConfigProperty(name = "pgha.local.diverged-standby-grace", defaultValue = "10s")
     Duration divergedStandbyGrace;
 
+    /** The state directory; $PGHA_HOME when unset. */
+    @ConfigProperty(name = "pgha.home")
+    Optional<String> home;
+
     private LocalLayout layout;
+    private ControlToken controlToken;
     private FileResourceStore store;
     private LocalSecrets secrets;
     private LocalProvisioner provisioner;
@@ -51,7 +59,9 @@ public class LocalRuntime {
         if (!"local".equals(platform)) {
             return;
         }
-        layout = LocalLayout.fromEnvironment();
+        LocalLayout env = LocalLayout.fromEnvironment();
+        layout = home.map(h -> new LocalLayout(Path.of(h), env.portBase())).orElse(env);
+        controlToken = ControlToken.getOrCreate(layout.controlToken());
         store = new FileResourceStore(layout.store());
         secrets = new LocalSecrets(layout);
         PgCtl pgCtl = new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog());
@@ -99,6 +109,10 @@ public class LocalRuntime {
 
     LocalLayout layout() {
         return layout;
+    }
+
+    ControlToken controlToken() {
+        return controlToken;
     }
 
     FileResourceStore store() {

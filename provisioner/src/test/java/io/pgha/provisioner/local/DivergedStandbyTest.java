@@ -11,6 +11,7 @@ import io.pgha.local.LocalSecrets;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.Ports;
 import io.pgha.local.Sql;
 import io.pgha.local.store.FileResourceStore;
@@ -115,7 +116,7 @@ class DivergedStandbyTest {
         detach(PROMOTED);
         exec(OLD_PRIMARY, "INSERT INTO t VALUES ('lost with timeline 1')");
         awaitReplayed(List.of(AHEAD));
-        behindPid = PgCtl.postmasterPid(layout.dataDir(BEHIND)).orElseThrow();
+        behindPid = ServerProcesses.postmaster(layout.dataDir(BEHIND)).orElseThrow();
 
         // as the monitor fails over: fence first, so that nothing starts the old primary again, then stop it
         store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, CLUSTER, c -> {
@@ -186,7 +187,7 @@ class DivergedStandbyTest {
         assertEquals(1, behind.wal().timeline());
         assertTrue(Divergence.suspect(primary, behind));
         assertFalse(Divergence.aheadOfFork(primary, behind, InstanceProbe.history(port(PROMOTED), superuser, 2)));
-        assertEquals(behindPid, PgCtl.postmasterPid(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
+        assertEquals(behindPid, ServerProcesses.postmaster(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
 
         repoint(BEHIND);
         awaitStreamingOnTimeline2(BEHIND);
@@ -195,7 +196,7 @@ class DivergedStandbyTest {
         assertEquals(1, count(BEHIND, "note = 'before the fork'"));
         assertEquals(0, count(BEHIND, "note = 'lost with timeline 1'"));
         assertTrue(serverLog(BEHIND).contains("new target timeline is 2"), "pg-4 switched timelines by itself");
-        assertEquals(behindPid, PgCtl.postmasterPid(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
+        assertEquals(behindPid, ServerProcesses.postmaster(layout.dataDir(BEHIND)).orElseThrow(), "the standby was not restarted");
         assertNull(instance(BEHIND).rejoinedBy);
     }
 

@@ -5,6 +5,7 @@ import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
 import io.pgha.router.auth.LookupCredentials;
 import io.pgha.router.auth.PgProcCatalogSource;
@@ -138,7 +139,7 @@ public final class ReplicatedPair implements AutoCloseable {
      * process under it: STOP makes a server that hangs without closing a connection.
      */
     void signalStandby(String signal) throws IOException, InterruptedException {
-        long pid = PgCtl.postmasterPid(standbyRoot.resolve("data")).orElseThrow();
+        long pid = ServerProcesses.postmaster(standbyRoot.resolve("data")).orElseThrow();
         List<String> command = new ArrayList<>(List.of("kill", "-" + signal, Long.toString(pid)));
         ProcessHandle.of(pid).orElseThrow().descendants().forEach(h -> command.add(Long.toString(h.pid())));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();

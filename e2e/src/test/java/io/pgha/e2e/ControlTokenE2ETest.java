@@ -1,0 +1,112 @@
+package io.pgha.e2e;
+
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.stream.Stream;
+
+import static io.pgha.e2e.ClusterE2ETest.value;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 12, point 5, on the real services: every pgha command works through the control token
+ * (up, status, uri, apply, switchover, down), while the same HTTP calls without it, with a wrong
+ * one or from a web page are refused; the token is owner-only and shows in no log; a damaged state
+ * file reaches the user as one line.
+ */
+class ControlTokenE2ETest {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @Test
+    void everyCommandWorksWithTheTokenAndNothingWithoutIt() throws Exception {
+        try (Launcher pgha = new Launcher()) {
+            Path manifest = Files.createTempFile(pgha.home, "two", ".yaml");
+            Files.writeString(manifest, cluster("64MB"));
+            pgha.run("up", "-f", manifest.toString()).ok();
+
+            Path token = pgha.home.resolve("secrets/control-token");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(token.getParent())));
+            String secret = Files.readString(token).strip();
+
+            // what any other local user or a web page could send
+            String provisioner = "http://127.0.0.1:" + (pgha.portBase + 40);
+            String monitor = "http://127.0.0.1:" + (pgha.portBase + 41);
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(provisioner + "/local/uri?superuser=true")).GET()));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(provisioner + "/local/uri?superuser=true"))
+                    .header("Authorization", "Bearer not-" + secret).GET()));
+            assertEquals(403, send(HttpRequest.newBuilder(URI.create(provisioner + "/local/status"))
+                    .header("Authorization", "Bearer " + secret).header("Origin", "http://localhost:8000").GET()));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(provisioner + "/local/cluster?purge=true")).DELETE()));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(provisioner + "/local/apply"))
+                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(cluster("1MB")))));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(monitor + "/clusters/default/pg/switchover"))
+                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{}"))));
+            assertEquals(200, send(HttpRequest.newBuilder(URI.create(provisioner + "/q/health/live")).GET()));
+            assertEquals(200, send(HttpRequest.newBuilder(URI.create(monitor + "/q/metrics")).GET()));
+            assertEquals("pg-1", pgha.status().get("currentPrimary").asText(), "nothing was switched over");
+
+            // the launcher's commands carry the token
+            try (Connection c = Launcher.connect(pgha.uri("--rw")); Statement s = c.createStatement()) {
+                assertEquals("64MB", value(s, "SHOW work_mem"));
+            }
+            Files.writeString(manifest, cluster("32MB"));
+            pgha.run("apply", "-f", manifest.toString()).ok();
+            try (Connection c = pgha.superuser("pg-1"); Statement s = c.createStatement()) {
+                await().atMost(Duration.ofSeconds(30)).until(() -> "32MB".equals(value(s, "SHOW work_mem")));
+            }
+            Launcher.Result switched = pgha.run("switchover", "--to", "pg-2").ok();
+            assertTrue(switched.stderr().contains("switchover done"), switched.stderr());
+            assertEquals("pg-2", pgha.status().get("currentPrimary").asText());
+            assertTrue(pgha.run("status").ok().stdout().contains("pg-2"));
+
+            // a damaged store file is one line from pgha status, and status works again once it is restored
+            Path stored = pgha.home.resolve("store/postgresclusters/default/pg.json");
+            byte[] good = Files.readAllBytes(stored);
+            Files.writeString(stored, "");
+            Launcher.Result damaged = pgha.run("status");
+            assertTrue(damaged.exitCode() != 0, "pgha status fails");
+            assertEquals(1, damaged.stderr().strip().lines().count(), damaged.stderr());
+            assertTrue(damaged.stderr().contains(stored + " is empty") && damaged.stderr().contains("restore it from a copy"),
+                    damaged.stderr());
+            Files.write(stored, good);
+            pgha.run("status").ok();
+
+            try (Stream<Path> logs = Files.list(pgha.home.resolve("logs"))) {
+                for (Path log : logs.toList()) {
+                    assertFalse(Files.readString(log).contains(secret), "the token is in " + log);
+                }
+            }
+            pgha.run("down").ok();
+        }
+    }
+
+    private static int send(HttpRequest.Builder request) throws Exception {
+        return HTTP.send(request.timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static String cluster(String workMem) {
+        return """
+                apiVersion: pgha.io/v1
+                kind: PostgresCluster
+                metadata:
+                  name: pg
+                spec:
+                  instances: 2
+                  parameters:
+                    work_mem: %s
+                """.formatted(workMem);
+    }
+}

@@ -1,0 +1,126 @@
+package io.pgha.local;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * The secret that every call to a control API must carry ({@code Authorization: Bearer TOKEN}):
+ * the provisioner's {@code /local/*} (which hands out the superuser password and deletes clusters)
+ * and the monitor's {@code /clusters/*} (switchover). Loopback alone lets every local user and
+ * every web page in a local browser reach those ports; the token lives in a file only the user
+ * running pgha can read, so only that user (and root) can call them. A request with an
+ * {@code Origin} header comes from a web page and is refused even with the token: a page cannot
+ * read the file, but nothing else should reach these APIs from a browser either. The token is
+ * never logged.
+ */
+public final class ControlToken {
+    /** The request header that carries the token, and its scheme. */
+    public static final String HEADER = "Authorization";
+    public static final String SCHEME = "Bearer ";
+    /** Browsers set it on cross-origin requests and on every POST; no pgha client sends it. */
+    public static final String ORIGIN = "Origin";
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The answer to one request: allowed, or an HTTP status and one line saying why not. */
+    public record Decision(int status, String message) {
+        static final Decision ALLOW = new Decision(0, null);
+
+        public boolean allowed() {
+            return status == 0;
+        }
+    }
+
+    private final byte[] token;
+    private final Path file;
+
+    private ControlToken(Path file, String token) {
+        this.file = file;
+        this.token = token.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** The token in {@code file}, created (owner-only, in an owner-only directory) when there is none. */
+    public static ControlToken getOrCreate(Path file) {
+        StateFiles.createDirectories(file.getParent(), StateFiles.PRIVATE_DIR);
+        StateFiles.createOnce(file, (random() + "\n").getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE);
+        return read(file);
+    }
+
+    /** The token in {@code file}, which must exist. */
+    public static ControlToken read(Path file) {
+        String recovery = "delete it and start pgha again ('pgha down', 'pgha up'): a new token is made at start";
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.UTF_8).strip();
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            throw new PghaException("cannot read the control token " + file + ": " + e.getMessage() + "; " + recovery, e);
+        }
+        if (content.isEmpty() || content.chars().anyMatch(c -> c <= ' ')) {
+            throw new PghaException("the control token " + file + " is " + (content.isEmpty() ? "empty" : "damaged") + "; " + recovery);
+        }
+        return new ControlToken(file, content);
+    }
+
+    /** Where the token is kept, for messages. */
+    public Path file() {
+        return file;
+    }
+
+    /** Decides one request from its {@code Authorization} and {@code Origin} headers (null when absent). */
+    public Decision check(String authorization, String origin) {
+        return decide(Optional.of(this), authorization, origin);
+    }
+
+    /**
+     * As {@link #check}, for a service that may run without a token (on Kubernetes, where none is
+     * configured): then only web pages are refused.
+     */
+    public static Decision decide(Optional<ControlToken> token, String authorization, String origin) {
+        if (origin != null) {
+            return new Decision(403, "requests from web pages (with an Origin header) are refused");
+        }
+        if (token.isEmpty()) {
+            return Decision.ALLOW;
+        }
+        if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
+            return new Decision(401, "this API needs the token in " + token.get().file + " as '" + HEADER + ": "
+                    + SCHEME + "TOKEN'");
+        }
+        byte[] given = authorization.substring(SCHEME.length()).strip().getBytes(StandardCharsets.UTF_8);
+        // compared in constant time, so that the time to refuse tells nothing about the token
+        if (!MessageDigest.isEqual(given, token.get().token)) {
+            return new Decision(401, "wrong token: the token is in " + token.get().file);
+        }
+        return Decision.ALLOW;
+    }
+
+    /**
+     * True when a request for {@code path} may reach the API rooted at {@code root} ("local",
+     * "clusters"). Checked before the request is matched to a resource, so that no media type or
+     * method mismatch answers before the token is checked; generous on purpose: extra slashes,
+     * matrix parameters and anything else that starts with the root count.
+     */
+    public static boolean under(String path, String root) {
+        int start = 0;
+        while (start < path.length() && path.charAt(start) == '/') {
+            start++;
+        }
+        return path.startsWith(root, start);
+    }
+
+    /** 32 random bytes, URL-safe base64 without padding: 256 bits, nothing to quote in a header or a shell. */
+    private static String random() {
+        byte[] bytes = new byte[32];
+        RANDOM.nextBytes(bytes);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    }
+
+    @Override
+    public String toString() {
+        return "ControlToken[" + file + "]";
+    }
+}

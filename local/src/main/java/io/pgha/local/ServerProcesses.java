@@ -1,0 +1,169 @@
+package io.pgha.local;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * The processes of one PostgreSQL data directory, as the kernel shows them in /proc. postmaster.pid
+ * alone is not trusted: after the server died its PID can belong to any other process, and
+ * signalling that as root would hit an unrelated process tree. A process belongs to a data
+ * directory when it runs the postgres program, is owned by the data directory's owner, and its
+ * working directory is the data directory: the postmaster changes into it at start, and every
+ * backend and auxiliary process inherits it. Backends can outlive a postmaster that was killed,
+ * and such a backend can still finish a transaction, so they count as a running server.
+ */
+public final class ServerProcesses {
+    private static final Path PROC = Path.of("/proc");
+    /** The program's name as argv[0] shows it: a path ending in it for the postmaster, "postgres: ..." for what it forks. */
+    private static final String PROGRAM = "postgres";
+    private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+
+    private ServerProcesses() {
+    }
+
+    /** The PID in postmaster.pid when that process really is the postmaster of {@code dataDir}. */
+    public static OptionalLong postmaster(Path dataDir) {
+        OptionalLong recorded = recordedPid(dataDir);
+        Optional<Owner> owner = Owner.of(dataDir);
+        if (recorded.isEmpty() || owner.isEmpty() || !owner.get().owns(recorded.getAsLong())) {
+            return OptionalLong.empty();
+        }
+        return recorded;
+    }
+
+    /** True when a postmaster of {@code dataDir} or any process it left behind is alive. */
+    public static boolean running(Path dataDir) {
+        return postmaster(dataDir).isPresent() || !all(dataDir).isEmpty();
+    }
+
+    /** Every live process of {@code dataDir}: the postmaster, its children, and backends that outlived it. */
+    public static List<Long> all(Path dataDir) {
+        Optional<Owner> owner = Owner.of(dataDir);
+        if (owner.isEmpty()) {
+            return List.of();
+        }
+        try (Stream<Path> entries = Files.list(PROC)) {
+            return entries.map(p -> p.getFileName().toString()).filter(n -> n.chars().allMatch(Character::isDigit))
+                    .map(Long::parseLong).filter(owner.get()::owns).sorted().toList();
+        } catch (IOException e) {
+            throw new PghaException("cannot list the processes in " + PROC + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops every process of {@code dataDir} for good: the postmaster is frozen first (SIGSTOP) so
+     * it forks nothing new, then it and every other process of the directory get SIGKILL. Returns
+     * how many were killed; throws when one survives.
+     */
+    public static int kill(Path dataDir) {
+        OptionalLong postmaster = postmaster(dataDir);
+        postmaster.ifPresent(pid -> send("STOP", pid));
+        Set<Long> targets = new LinkedHashSet<>();
+        postmaster.ifPresent(targets::add);
+        // a child forked just before the SIGSTOP may not have changed into the directory yet
+        postmaster.stream().mapToObj(ProcessHandle::of).flatMap(Optional::stream)
+                .flatMap(ProcessHandle::descendants).map(ProcessHandle::pid).forEach(targets::add);
+        targets.addAll(all(dataDir));
+        List<ProcessHandle> handles = new ArrayList<>();
+        for (long pid : targets) {
+            ProcessHandle.of(pid).ifPresent(h -> {
+                h.destroyForcibly();
+                handles.add(h);
+            });
+        }
+        long deadline = System.nanoTime() + KILL_WAIT.toNanos();
+        while (!handles.stream().allMatch(ServerProcesses::gone)) {
+            if (System.nanoTime() > deadline) {
+                throw new PghaException("a process of " + dataDir + " survived SIGKILL: "
+                        + handles.stream().filter(h -> !gone(h)).map(h -> Long.toString(h.pid())).toList());
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PghaException("interrupted while killing the processes of " + dataDir, e);
+            }
+        }
+        return handles.size();
+    }
+
+    /** Exited, or exited and not yet reaped by its parent (a zombie runs no code and holds no socket). */
+    public static boolean gone(ProcessHandle p) {
+        if (!p.isAlive()) {
+            return true;
+        }
+        try {
+            String stat = Files.readString(PROC.resolve(Long.toString(p.pid())).resolve("stat"));
+            int end = stat.lastIndexOf(')');
+            return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+        } catch (IOException | RuntimeException e) {
+            return !p.isAlive();
+        }
+    }
+
+    private static OptionalLong recordedPid(Path dataDir) {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+            return OptionalLong.of(Long.parseLong(lines.get(0).strip()));
+        } catch (IOException | RuntimeException e) {
+            // no file (stopped), unreadable, or half-written while the server starts
+            return OptionalLong.empty();
+        }
+    }
+
+    private static void send(String signal, long pid) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            p.waitFor();
+        } catch (IOException e) {
+            // SIGKILL follows at once: freezing only narrows the window for a fork
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A data directory's real path and owner: what a process of it must match. */
+    private record Owner(Path dir, Object uid) {
+        static Optional<Owner> of(Path dataDir) {
+            try {
+                return Optional.of(new Owner(dataDir.toRealPath(), Files.getAttribute(dataDir, "unix:uid")));
+            } catch (IOException | UnsupportedOperationException e) {
+                return Optional.empty();
+            }
+        }
+
+        boolean owns(long pid) {
+            Path proc = PROC.resolve(Long.toString(pid));
+            try {
+                // a zombie or a process of a user this one may not inspect has no readable cwd: not ours to signal
+                return uid.equals(Files.getAttribute(proc, "unix:uid", LinkOption.NOFOLLOW_LINKS))
+                        && dir.equals(Files.readSymbolicLink(proc.resolve("cwd")))
+                        && runsPostgres(proc);
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
+        private static boolean runsPostgres(Path proc) throws IOException {
+            byte[] cmdline = Files.readAllBytes(proc.resolve("cmdline"));
+            int end = 0;
+            while (end < cmdline.length && cmdline[end] != 0) {
+                end++;
+            }
+            String argv0 = new String(cmdline, 0, end, StandardCharsets.UTF_8);
+            return argv0.startsWith(PROGRAM + ":") || argv0.substring(argv0.lastIndexOf('/') + 1).equals(PROGRAM);
+        }
+    }
+}
