@@ -1,9 +1,10 @@
 package io.pgha.backup.repository;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -11,7 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -19,18 +20,15 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * A repository in a directory. Each object is one file: a header line with the SHA-256 of the
- * payload, then the payload, so object and checksum appear together or not at all. A put writes a
+ * A repository in a directory. Each object is one file in ObjectFormat (a header line with the
+ * SHA-256 of the payload, then the payload). A put writes a
  * temporary file, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
  * existing object) and fsyncs the directory; only then does it return.
  * Files are 0644 and directories 0755: the backup service may run as root while PostgreSQL's
  * restore_command path reads as the postgres user, and either must read what the other wrote.
  */
 public final class FilesystemRepository implements Repository {
-    private static final String MAGIC = "pgha-object sha256=";
-    private static final int SHA256_HEX = 64;
-    /** MAGIC, the checksum and a newline. */
-    private static final int HEADER_LENGTH = MAGIC.length() + SHA256_HEX + 1;
+    private static final int BUFFER = 1 << 16;
     private static final String TEMP_SUFFIX = ".tmp";
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
     private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
@@ -47,27 +45,45 @@ public final class FilesystemRepository implements Repository {
 
     @Override
     public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
+        return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
+    }
+
+    /**
+     * The payload goes to a temporary file behind a header-sized gap, through the digest; the
+     * header is written into the gap once the stream ends, so nothing is held in memory.
+     */
+    @Override
+    public long putIfAbsent(String key, InputStream in) throws IOException {
         Path target = pathOf(key);
         if (Files.exists(target)) {
-            return false;
+            return -1;
         }
         Path dir = target.getParent();
         createDirectories(dir);
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
         try {
+            long size = 0;
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writeFully(ch, ByteBuffer.wrap(header(Checksums.sha256(bytes))));
-                writeFully(ch, ByteBuffer.wrap(bytes));
+                MessageDigest digest = Checksums.newSha256();
+                ch.position(ObjectFormat.HEADER_LENGTH);
+                byte[] buf = new byte[BUFFER];
+                for (int n; (n = in.read(buf)) >= 0; ) {
+                    digest.update(buf, 0, n);
+                    writeFully(ch, ByteBuffer.wrap(buf, 0, n));
+                    size += n;
+                }
+                ch.position(0);
+                writeFully(ch, ByteBuffer.wrap(ObjectFormat.header(digest.digest())));
                 ch.force(true);
             }
             Files.setPosixFilePermissions(temp, FILE_MODE);
             try {
                 Files.createLink(target, temp);
             } catch (FileAlreadyExistsException e) {
-                return false;
+                return -1;
             }
             fsyncDirectory(dir);
-            return true;
+            return size;
         } finally {
             Files.deleteIfExists(temp);
         }
@@ -75,21 +91,22 @@ public final class FilesystemRepository implements Repository {
 
     @Override
     public Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException {
-        byte[] file;
         try {
-            file = Files.readAllBytes(pathOf(key));
+            return Optional.of(ObjectFormat.payload(key, Files.readAllBytes(pathOf(key))));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        if (file.length < HEADER_LENGTH) {
-            throw new ChecksumMismatchException(key);
+    }
+
+    @Override
+    public Optional<InputStream> open(String key) throws IOException {
+        InputStream stored;
+        try {
+            stored = Files.newInputStream(pathOf(key));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
         }
-        String header = new String(file, 0, HEADER_LENGTH, StandardCharsets.US_ASCII);
-        byte[] payload = Arrays.copyOfRange(file, HEADER_LENGTH, file.length);
-        if (!header.equals(new String(header(Checksums.sha256(payload)), StandardCharsets.US_ASCII))) {
-            throw new ChecksumMismatchException(key);
-        }
-        return Optional.of(payload);
+        return Optional.of(ObjectFormat.verifying(key, stored));
     }
 
     @Override
@@ -115,10 +132,6 @@ public final class FilesystemRepository implements Repository {
             throw new IllegalArgumentException("not a repository key: " + key);
         }
         return p;
-    }
-
-    private static byte[] header(String sha256) {
-        return (MAGIC + sha256 + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     private void createDirectories(Path dir) throws IOException {

@@ -1,13 +1,14 @@
 package io.pgha.backup.repository;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
 
 /**
  * Object storage for backups and WAL, keyed by '/'-separated names (see RepositoryLayout). Objects
- * are create-only, and each carries a SHA-256 checksum of its bytes that every read checks. A
- * filesystem directory implements it now; an S3 bucket (a completed PUT with If-None-Match) can follow.
+ * are create-only, and each carries a SHA-256 checksum of its bytes that every read checks
+ * (ObjectFormat). A filesystem directory and an S3 bucket implement it.
  */
 public interface Repository {
     /**
@@ -22,4 +23,18 @@ public interface Repository {
 
     /** Keys that start with {@code prefix}, in no particular order. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * Streams {@code in} into a new object under {@code key}, computing its checksum on the way; the
+     * object is durable once this returns.
+     *
+     * @return the number of bytes stored, or -1, storing nothing, when the key already holds an object
+     */
+    long putIfAbsent(String key, InputStream in) throws IOException;
+
+    /**
+     * The object as a stream, empty when there is none. Reading to its end throws
+     * ChecksumMismatchException when its bytes do not match the checksum stored with them.
+     */
+    Optional<InputStream> open(String key) throws IOException;
 }
