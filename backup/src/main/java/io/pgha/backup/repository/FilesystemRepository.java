@@ -20,15 +20,15 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * A repository in a directory. Each object is one file in ObjectFormat (a header line with the
- * SHA-256 of the payload, then the payload). A put writes a
- * temporary file, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
+ * A repository in a directory. Each object is one file: a header line with the SHA-256 of the
+ * payload, then the payload, so object and checksum appear together or not at all. A put streams
+ * into a temporary file behind a reserved header, writes the header once the checksum is known, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
  * existing object) and fsyncs the directory; only then does it return.
  * Files are 0644 and directories 0755: the backup service may run as root while PostgreSQL's
  * restore_command path reads as the postgres user, and either must read what the other wrote.
  */
 public final class FilesystemRepository implements Repository {
-    private static final int BUFFER = 1 << 16;
+    private static final int COPY_BUFFER = 1 << 16;
     private static final String TEMP_SUFFIX = ".tmp";
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
     private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
@@ -48,10 +48,6 @@ public final class FilesystemRepository implements Repository {
         return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
     }
 
-    /**
-     * The payload goes to a temporary file behind a header-sized gap, through the digest; the
-     * header is written into the gap once the stream ends, so nothing is held in memory.
-     */
     @Override
     public long putIfAbsent(String key, InputStream in) throws IOException {
         Path target = pathOf(key);
@@ -62,18 +58,16 @@ public final class FilesystemRepository implements Repository {
         createDirectories(dir);
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
         try {
-            long size = 0;
+            long size;
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                MessageDigest digest = Checksums.newSha256();
+                // the checksum is known only at the end: reserve the header, fill it in before the fsync
                 ch.position(ObjectFormat.HEADER_LENGTH);
-                byte[] buf = new byte[BUFFER];
-                for (int n; (n = in.read(buf)) >= 0; ) {
-                    digest.update(buf, 0, n);
-                    writeFully(ch, ByteBuffer.wrap(buf, 0, n));
-                    size += n;
+                MessageDigest digest = Checksums.newSha256();
+                size = copy(in, ch, digest);
+                ByteBuffer header = ByteBuffer.wrap(ObjectFormat.header(Checksums.hex(digest.digest())));
+                while (header.hasRemaining()) {
+                    ch.write(header, header.position());
                 }
-                ch.position(0);
-                writeFully(ch, ByteBuffer.wrap(ObjectFormat.header(digest.digest())));
                 ch.force(true);
             }
             Files.setPosixFilePermissions(temp, FILE_MODE);
@@ -90,23 +84,25 @@ public final class FilesystemRepository implements Repository {
     }
 
     @Override
-    public Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException {
+    public Optional<InputStream> open(String key) throws IOException {
+        InputStream file;
         try {
-            return Optional.of(ObjectFormat.payload(key, Files.readAllBytes(pathOf(key))));
+            file = Files.newInputStream(pathOf(key));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
+        return Optional.of(ObjectFormat.payload(key, file));
     }
 
     @Override
-    public Optional<InputStream> open(String key) throws IOException {
-        InputStream stored;
-        try {
-            stored = Files.newInputStream(pathOf(key));
-        } catch (NoSuchFileException e) {
+    public Optional<byte[]> get(String key) throws IOException {
+        Optional<InputStream> in = open(key);
+        if (in.isEmpty()) {
             return Optional.empty();
         }
-        return Optional.of(ObjectFormat.verifying(key, stored));
+        try (InputStream payload = in.get()) {
+            return Optional.of(payload.readAllBytes());
+        }
     }
 
     @Override
@@ -149,10 +145,18 @@ public final class FilesystemRepository implements Repository {
         }
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            ch.write(buf);
+    private static long copy(InputStream in, FileChannel ch, MessageDigest digest) throws IOException {
+        byte[] buf = new byte[COPY_BUFFER];
+        long total = 0;
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            digest.update(buf, 0, n);
+            ByteBuffer chunk = ByteBuffer.wrap(buf, 0, n);
+            while (chunk.hasRemaining()) {
+                ch.write(chunk);
+            }
+            total += n;
         }
+        return total;
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

@@ -7,8 +7,8 @@ import java.util.Optional;
 
 /**
  * Object storage for backups and WAL, keyed by '/'-separated names (see RepositoryLayout). Objects
- * are create-only, and each carries a SHA-256 checksum of its bytes that every read checks
- * (ObjectFormat). A filesystem directory and an S3 bucket implement it.
+ * are create-only, and each carries a SHA-256 checksum of its bytes that every read checks. A
+ * filesystem directory implements it now; an S3 bucket (a completed PUT with If-None-Match) can follow.
  */
 public interface Repository {
     /**
@@ -17,12 +17,6 @@ public interface Repository {
      * @return false, storing nothing, when the key already holds an object
      */
     boolean putIfAbsent(String key, byte[] bytes) throws IOException;
-
-    /** The object's bytes, checked against its checksum; empty when there is none. */
-    Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException;
-
-    /** Keys that start with {@code prefix}, in no particular order. */
-    List<String> list(String prefix) throws IOException;
 
     /**
      * Streams {@code in} into a new object under {@code key}, computing its checksum on the way; the
@@ -37,4 +31,10 @@ public interface Repository {
      * ChecksumMismatchException when its bytes do not match the checksum stored with them.
      */
     Optional<InputStream> open(String key) throws IOException;
+
+    /** The object's bytes, checked against its checksum; empty when there is none. */
+    Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException;
+
+    /** Keys that start with {@code prefix}, in no particular order. */
+    List<String> list(String prefix) throws IOException;
 }

@@ -114,7 +114,7 @@ public final class S3Repository implements Repository {
     private boolean putSmall(String key, byte[] payload, MessageDigest digest) {
         try {
             s3.putObject(b -> b.bucket(bucket).key(key).ifNoneMatch(ANY_ETAG),
-                    RequestBody.fromBytes(withHeader(digest.digest(), payload)));
+                    RequestBody.fromBytes(withHeader(digest, payload)));
             return true;
         } catch (S3Exception e) {
             if (lostTheRace(e)) {
@@ -136,7 +136,7 @@ public final class S3Repository implements Repository {
                 size += part.length;
                 parts.add(uploadPart(key, uploadId, ++partNumber, part));
             }
-            parts.add(0, uploadPart(key, uploadId, FIRST_PART, withHeader(digest.digest(), first)));
+            parts.add(0, uploadPart(key, uploadId, FIRST_PART, withHeader(digest, first)));
             try {
                 s3.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId).ifNoneMatch(ANY_ETAG)
                         .multipartUpload(u -> u.parts(parts)));
@@ -192,7 +192,7 @@ public final class S3Repository implements Repository {
         } catch (SdkException e) {
             throw failure("read", key, e);
         }
-        return Optional.of(ObjectFormat.verifying(key, stored));
+        return Optional.of(ObjectFormat.payload(key, stored));
     }
 
     @Override
@@ -224,8 +224,8 @@ public final class S3Repository implements Repository {
         return e.statusCode() == HTTP_PRECONDITION_FAILED || e.statusCode() == HTTP_CONFLICT;
     }
 
-    private static byte[] withHeader(byte[] sha256, byte[] payload) {
-        byte[] header = ObjectFormat.header(sha256);
+    private static byte[] withHeader(MessageDigest digest, byte[] payload) {
+        byte[] header = ObjectFormat.header(Checksums.hex(digest.digest()));
         byte[] out = new byte[header.length + payload.length];
         System.arraycopy(header, 0, out, 0, header.length);
         System.arraycopy(payload, 0, out, header.length, payload.length);
