@@ -41,8 +41,8 @@ public class WalArchives {
 
     /** A cluster's archive and its meters. */
     public record Entry(WalArchive archive, Counter archived, Counter failures, AtomicLong lastSuccessEpochSeconds) {
+        /** A push the repository holds, new or not; only a new object counts as archived. */
         public void succeeded() {
-            archived.increment();
             lastSuccessEpochSeconds.set(System.currentTimeMillis() / 1000);
         }
     }
@@ -74,7 +74,7 @@ public class WalArchives {
                     .register(registry);
             return new Entry(new WalArchive(repository, layout),
                     Counter.builder("pgha.wal.archived.segments").tag(TAG_CLUSTER, c)
-                            .description("WAL files archived").register(registry),
+                            .description("WAL files archived: new objects only, not re-pushes of stored content").register(registry),
                     Counter.builder("pgha.wal.archive.failures").tag(TAG_CLUSTER, c)
                             .description("WAL pushes that failed or were refused").register(registry),
                     last);

@@ -41,6 +41,7 @@ public class WalResource {
             WalDecisions.Push outcome = entry.archive().push(name, body == null ? new byte[0] : body);
             switch (outcome) {
                 case STORE -> {
+                    entry.archived().increment();
                     entry.succeeded();
                     return text(Response.Status.CREATED, "archived " + file);
                 }
