@@ -53,6 +53,7 @@ public final class S3Repository implements Repository {
     private static final int HTTP_PRECONDITION_FAILED = 412;
     private static final int HTTP_CONFLICT = 409;
     private static final String ANY_ETAG = "*";
+    private static final String PROBE = ".pgha-write-probe";
 
     private final S3Client s3;
     private final String bucket;
@@ -202,6 +203,21 @@ public final class S3Repository implements Repository {
                     .map(S3Object::key).toList();
         } catch (SdkException e) {
             throw failure("list", prefix, e);
+        }
+    }
+
+    /**
+     * Writes and deletes a probe object under {@code prefix}: the only way to learn that the
+     * credentials may write there. The probe never holds data, so deleting it does not break
+     * create-only; IOException with the reason when either step fails.
+     */
+    public void checkWritable(String prefix) throws IOException {
+        String key = prefix + PROBE;
+        try {
+            s3.putObject(b -> b.bucket(bucket).key(key), RequestBody.fromBytes(new byte[0]));
+            s3.deleteObject(b -> b.bucket(bucket).key(key));
+        } catch (SdkException e) {
+            throw failure("write", key, e);
         }
     }
 
