@@ -169,6 +169,11 @@ public final class ClusterValidator {
         if ((backup.repository.s3 == null) == (backup.repository.filesystem == null)) {
             violations.add(new Violation("spec.backup.repository", "set exactly one of s3 and filesystem"));
         }
+        if (backup.repository.filesystem != null && backup.repository.filesystem.path != null
+                && !backup.repository.filesystem.path.startsWith("/")) {
+            violations.add(new Violation("spec.backup.repository.filesystem.path",
+                    "must be an absolute path, got '" + backup.repository.filesystem.path + "'"));
+        }
     }
 
     /** Applies @Required, @Min, @Max and @Pattern to every field of the model below {@code object}. */

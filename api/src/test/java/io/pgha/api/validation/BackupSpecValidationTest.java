@@ -42,6 +42,12 @@ class BackupSpecValidationTest {
     }
 
     @Test
+    void aRelativeRepositoryPathIsRefused() {
+        assertTrue(rejection("spec:\n  backup:\n    repository:\n      filesystem:\n        path: backups\n")
+                .contains("spec.backup.repository.filesystem.path: must be an absolute path, got 'backups'"));
+    }
+
+    @Test
     void archiveTimeoutIsManaged() {
         assertTrue(rejection("spec:\n  parameters:\n    archive_timeout: 10s\n")
                 .contains("spec.parameters.archive_timeout: is managed by pgha"));
