@@ -84,6 +84,14 @@ public record RepositoryTarget(Location location, String prefix, Compression com
         return new RepositoryTarget(new S3(s3.bucket, endpoint, s3.region, credentials), prefix, compression);
     }
 
+    /** Where the object {@code key} is, for people: a path, or an s3:// URL. */
+    public String locate(String key) {
+        if (location instanceof S3 s3) {
+            return "s3://" + s3.bucket() + "/" + key + s3.endpoint().map(e -> " at " + e).orElse("");
+        }
+        return ((Filesystem) location).root().resolve(key).toString();
+    }
+
     /** The layout of the cluster's objects; IllegalArgumentException when the prefix cannot be a key prefix. */
     public RepositoryLayout layout() {
         return new RepositoryLayout(prefix, compression);

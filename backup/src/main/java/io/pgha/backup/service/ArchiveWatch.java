@@ -2,7 +2,6 @@ package io.pgha.backup.service;
 
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.Conditions;
-import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
@@ -34,8 +33,8 @@ import java.util.stream.Stream;
 /**
  * Every few seconds, for every cluster it knows (so that its meters exist at 0 from the start):
  * checks that the cluster's repository can be written, counts the segments its instances have
- * waiting, and writes what it found to the cluster's status: the ContinuousArchiving condition and
- * status.backup's archive fields, both the backup service's own (nothing else writes them).
+ * waiting, and writes the ContinuousArchiving condition (the backup service owns that type;
+ * status.backup's archive fields are written with the rest of status.backup, by BaseBackups).
  */
 @ApplicationScoped
 public class ArchiveWatch {
@@ -127,17 +126,6 @@ public class ArchiveWatch {
                     }
                     PostgresClusterStatus s = c.getStatus();
                     s.conditions = Conditions.with(s.conditions, condition, Clock.systemUTC());
-                    if (s.backup == null) {
-                        s.backup = new BackupStatus();
-                    }
-                    state.lastArchived().ifPresent(a -> {
-                        s.backup.lastArchivedWal = a.file();
-                        s.backup.lastArchivedTime = a.at().toString();
-                    });
-                    state.lastFailure().ifPresent(f -> {
-                        s.backup.lastFailedWal = f.file();
-                        s.backup.lastFailedTime = f.at().toString();
-                    });
                     return c;
                 }));
     }

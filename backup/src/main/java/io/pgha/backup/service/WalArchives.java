@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  */
 @ApplicationScoped
 public class WalArchives {
-    private static final String TAG_CLUSTER = "cluster";
+    static final String TAG_CLUSTER = "cluster";
 
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;
@@ -116,6 +116,15 @@ public class WalArchives {
 
         public ArchivingState state() {
             return state;
+        }
+
+        /** Whether the latest push failed. */
+        public boolean failing() {
+            return state.failing();
+        }
+
+        public AtomicLong lastSuccessEpochSeconds() {
+            return lastSuccessEpochSeconds;
         }
 
         public String cluster() {
