@@ -42,9 +42,10 @@ public record ArchivingState(Optional<Event> lastArchived, Optional<Event> lastF
             return new Condition(ConditionTypes.CONTINUOUS_ARCHIVING, Condition.FALSE, REASON_PUSH_FAILING,
                     f.message());
         }
+        // a message that stays the same while all is well: the status is not rewritten with every push
         return lastArchived
                 .map(a -> new Condition(ConditionTypes.CONTINUOUS_ARCHIVING, Condition.TRUE, REASON_ARCHIVING,
-                        "last archived " + a.file() + " at " + a.at()))
+                        "WAL files reach the repository; status.backup.lastArchivedWal names the newest"))
                 .orElseGet(() -> new Condition(ConditionTypes.CONTINUOUS_ARCHIVING, Condition.TRUE, REASON_WAITING,
                         "the repository is writable; no WAL file pushed yet"));
     }

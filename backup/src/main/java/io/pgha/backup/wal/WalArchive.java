@@ -19,12 +19,24 @@ import java.util.Optional;
  * a second copy of a segment appear beside the first.
  */
 public final class WalArchive {
+    /**
+     * With archive_mode = always the primary and its standbys push the same segment at about the
+     * same time. Pushes of one name take turns here, so the second one sees the first one's object
+     * (ALREADY_STORED) even on a store whose create-only check cannot see a concurrent write (an S3
+     * server that ignores If-None-Match), and a segment is counted as new once.
+     */
+    private static final int LOCK_STRIPES = 64;
+
+    private final Object[] locks = new Object[LOCK_STRIPES];
     private final Repository repository;
     private final RepositoryLayout layout;
 
     public WalArchive(Repository repository, RepositoryLayout layout) {
         this.repository = repository;
         this.layout = layout;
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            locks[i] = new Object();
+        }
     }
 
     public RepositoryLayout layout() {
@@ -37,6 +49,12 @@ public final class WalArchive {
 
     /** The outcome of a push: STORE only when this push created the object; CONFLICT stores nothing. */
     public WalDecisions.Push push(WalFileName file, byte[] content) throws IOException {
+        synchronized (locks[Math.floorMod(file.name().hashCode(), LOCK_STRIPES)]) {
+            return pushAlone(file, content);
+        }
+    }
+
+    private WalDecisions.Push pushAlone(WalFileName file, byte[] content) throws IOException {
         String sha = Checksums.sha256(content);
         WalDecisions.Push decision = WalDecisions.push(storedContentSha(file), sha);
         if (decision != WalDecisions.Push.STORE) {

@@ -22,7 +22,8 @@ class ArchivingStateTest {
 
         ArchivingState s = ArchivingState.NONE.archived("000000010000000000000001", T0);
         assertEquals(ArchivingState.REASON_ARCHIVING, s.condition().reason);
-        assertTrue(s.condition().message.contains("000000010000000000000001"));
+        assertEquals(s.condition().message, s.archived("000000010000000000000002", T0.plusSeconds(1)).condition().message,
+                "the message does not change with every push");
 
         s = s.failed("000000010000000000000002", T0.plusSeconds(1), "could not archive 000000010000000000000002: disk full");
         assertTrue(s.failing());
