@@ -12,6 +12,7 @@ import software.amazon.awssdk.profiles.ProfileFile;
 import software.amazon.awssdk.profiles.ProfileProperty;
 
 import java.io.IOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -89,10 +90,18 @@ public class Repositories {
         return AwsBasicCredentials.create(key, secret);
     }
 
+    /** A file system error names the file and why (its reason, else the kind of error), never only the file. */
     private static String oneLine(Exception e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-        if (e instanceof java.nio.file.AccessDeniedException) {
-            m = "permission denied: " + m;
+        String m;
+        if (e instanceof FileSystemException f) {
+            m = f.getFile() + ": " + (f.getReason() != null ? f.getReason() : switch (f.getClass().getSimpleName()) {
+                case "AccessDeniedException" -> "permission denied";
+                case "NoSuchFileException" -> "no such file or directory";
+                case "FileAlreadyExistsException" -> "a file is in the way";
+                default -> f.getClass().getSimpleName();
+            });
+        } else {
+            m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         }
         return m.replace('\n', ' ');
     }
