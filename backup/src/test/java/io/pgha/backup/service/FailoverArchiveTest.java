@@ -59,7 +59,8 @@ class FailoverArchiveTest {
     @Test
     void segmentsWaitingOnADeadPrimaryReachTheArchiveFromItsStandby() throws Exception {
         String archiving = archiveCommand(RestAssured.port);
-        try (TestPostgres primary = TestPostgres.start(Map.of("archive_mode", ARCHIVE_MODE, "archive_command", archiving))) {
+        // archive_command goes into postgresql.auto.conf, not on the command line (which would beat ALTER SYSTEM)
+        try (TestPostgres primary = TestPostgres.start(Map.of("archive_mode", ARCHIVE_MODE))) {
             Path standbyRoot = Files.createTempDirectory(Path.of("/tmp"), "pgha-test-standby",
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
             Path standbyData = standbyRoot.resolve("data");
@@ -69,6 +70,8 @@ class FailoverArchiveTest {
                 String conninfo = "host=127.0.0.1 port=" + primary.port() + " user=" + TestPostgres.SUPERUSER
                         + " password=" + primary.superuserPassword();
                 try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                    st.execute("alter system set archive_command = '" + archiving + "'");
+                    st.execute("select pg_reload_conf()");
                     st.execute("select pg_create_physical_replication_slot('" + SLOT + "')");
                     st.execute("create table t (i int)");
                 }
@@ -90,6 +93,11 @@ class FailoverArchiveTest {
                     // from here on the primary cannot archive: its archive_command meets a closed port
                     st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()) + "'");
                     st.execute("select pg_reload_conf()");
+                    // the archiver reads the new command on its own time: go on once it has failed with it
+                    st.execute("insert into t values (0)");
+                    st.execute("select pg_switch_wal()");
+                    await("the primary's archiver fails").atMost(Duration.ofSeconds(60))
+                            .until(() -> !scalar(st, "select failed_count from pg_stat_archiver").equals("0"));
                     for (int i = 0; i < SWITCHES; i++) {
                         st.execute("insert into t select generate_series(1, 10000)");
                         st.execute("select pg_switch_wal()");
@@ -102,7 +110,7 @@ class FailoverArchiveTest {
                     }
                     waitingOnPrimary = readyFiles(primary.dataDir());
                 }
-                assertTrue(waitingOnPrimary.size() >= SWITCHES - 1, "the primary had segments waiting: " + waitingOnPrimary);
+                assertTrue(waitingOnPrimary.size() >= SWITCHES, "the primary had segments waiting: " + waitingOnPrimary);
 
                 // the primary dies with them
                 ProcessHandle.of(PgCtl.postmasterPid(primary.dataDir()).orElseThrow()).orElseThrow().destroyForcibly();
