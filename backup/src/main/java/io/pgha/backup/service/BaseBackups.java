@@ -450,8 +450,9 @@ public class BaseBackups {
         }
     }
 
+    /** Microseconds, the precision PostgreSQL's recovery_target_time takes. */
     private static Instant now() {
-        return Instant.now();
+        return Instant.now().truncatedTo(ChronoUnit.MICROS);
     }
 
     private static void sleep(Duration d) throws BackupFailed {
