@@ -92,7 +92,7 @@ class ClusterE2ETest {
             try (Connection c = pgha.superuser(name); Statement s = c.createStatement()) {
                 assertEquals(name, value(s, "SHOW cluster_name"));
                 assertEquals("on", value(s, "SHOW data_checksums"));
-                assertEquals("on", value(s, "SHOW archive_mode"));
+                assertEquals("always", value(s, "SHOW archive_mode"));
                 assertEquals("127.0.0.1", value(s, "SHOW listen_addresses"));
                 assertNotEquals("-1", value(s, "SHOW max_slot_wal_keep_size"));
                 assertEquals("0", value(s, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 'scram-sha-256'"));

@@ -34,6 +34,8 @@ public final class ClusterValidator {
     private static final java.util.regex.Pattern DNS_LABEL = java.util.regex.Pattern.compile("^[a-z]([-a-z0-9]*[a-z0-9])?$");
     private static final String SYNCHRONOUS_COMMIT = "synchronous_commit";
     private static final Set<String> SAFE_SYNCHRONOUS_COMMIT = Set.of("on", "remote_apply");
+    /** A day: beyond it a quiet cluster could lose more than anyone would call continuous archiving. */
+    private static final long MAX_ARCHIVE_TIMEOUT_SECONDS = 24 * 3600;
 
     private ClusterValidator() {
     }
@@ -154,11 +156,23 @@ public final class ClusterValidator {
     }
 
     private static void checkBackup(BackupSpec backup, List<Violation> violations) {
-        if (backup == null || backup.repository == null) {
+        if (backup == null) {
+            return;
+        }
+        if (backup.archiveTimeout != null && backup.archiveTimeout.matches(BackupSpec.DURATION)
+                && BackupSpec.archiveTimeoutSeconds(backup) > MAX_ARCHIVE_TIMEOUT_SECONDS) {
+            violations.add(new Violation("spec.backup.archiveTimeout", "must be at most 24h, got " + backup.archiveTimeout));
+        }
+        if (backup.repository == null) {
             return;
         }
         if ((backup.repository.s3 == null) == (backup.repository.filesystem == null)) {
             violations.add(new Violation("spec.backup.repository", "set exactly one of s3 and filesystem"));
+        }
+        if (backup.repository.filesystem != null && backup.repository.filesystem.path != null
+                && !backup.repository.filesystem.path.startsWith("/")) {
+            violations.add(new Violation("spec.backup.repository.filesystem.path",
+                    "must be an absolute path, got '" + backup.repository.filesystem.path + "'"));
         }
     }
 

@@ -39,7 +39,7 @@ public final class PostgresParameters {
     public static final Set<String> MANAGED = Set.of(
             "port", "listen_addresses", "unix_socket_directories", "unix_socket_group", "unix_socket_permissions",
             "wal_level", "hot_standby", "full_page_writes", "wal_log_hints", "fsync",
-            "archive_mode", "archive_command", "archive_library", "archive_cleanup_command", "restore_command",
+            "archive_mode", "archive_command", "archive_library", "archive_timeout", "archive_cleanup_command", "restore_command",
             "recovery_target", "recovery_target_lsn", "recovery_target_name", "recovery_target_time",
             "recovery_target_xid", "recovery_target_inclusive", "recovery_target_timeline", "recovery_target_action",
             "primary_conninfo", "primary_slot_name", "promote_trigger_file", "synchronous_standby_names",

@@ -1,11 +1,14 @@
 package io.pgha.backup.core;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
  * Where objects live in a repository, the same for every repository kind (a directory tree or S3
- * keys): {@code <prefix>/wal/<timeline>/<file><suffix>} for WAL, and for each base backup
+ * keys): {@code <prefix>/wal/<timeline>/<file><suffix>} for WAL (the suffix names the compression
+ * that wrote the object; readers accept every one), and for each base backup
  * {@code <prefix>/base/<backup name>/} holding {@code base.tar<suffix>} (the data directory as
  * pg_basebackup's tar), {@code backup_manifest<suffix>} (PostgreSQL's manifest) and
  * {@code backup.json} (written last: its presence means the backup is complete). The prefix is the
@@ -18,15 +21,17 @@ public final class RepositoryLayout {
     private static final String MANIFEST = "backup_manifest";
     /** Uncompressed, so that anything can read what a backup is without a codec. */
     public static final String BACKUP_INFO = "backup.json";
-    /** Cluster names are DNS labels; anything else could escape the repository root. */
+    /** Cluster and backup names are DNS labels; anything else could escape the repository root. */
     private static final Pattern PREFIX = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
+    /** A repository prefix: one or more labels separated by '/' (spec.backup.repository.s3.prefix may nest). */
+    private static final Pattern REPOSITORY_PREFIX = Pattern.compile(PREFIX.pattern() + "(/" + PREFIX.pattern() + ")*");
 
     private final String prefix;
     private final Compression compression;
 
     public RepositoryLayout(String prefix, Compression compression) {
-        if (prefix == null || !PREFIX.matcher(prefix).matches()) {
-            throw new IllegalArgumentException("not a repository prefix (a cluster name): " + prefix);
+        if (prefix == null || !REPOSITORY_PREFIX.matcher(prefix).matches()) {
+            throw new IllegalArgumentException("not a repository prefix (lowercase DNS labels separated by '/'): " + prefix);
         }
         this.prefix = prefix;
         this.compression = compression;
@@ -72,9 +77,34 @@ public final class RepositoryLayout {
         return PREFIX.matcher(name).matches() ? Optional.of(name) : Optional.empty();
     }
 
-    /** The key of one WAL file. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** What this layout's writers compress with. */
+    public Compression compression() {
+        return compression;
+    }
+
+    /** The key a push of one WAL file writes: with this layout's compression. */
     public String walKey(WalFileName file) {
-        return walTimelinePrefix(file.timeline()) + file.name() + compression.suffix();
+        return walKey(file, compression);
+    }
+
+    /** Every key that may hold one WAL file, whatever compression wrote it; this layout's first. */
+    public List<String> walKeys(WalFileName file) {
+        List<String> keys = new ArrayList<>();
+        keys.add(walKey(file));
+        for (Compression other : Compression.values()) {
+            if (other != compression) {
+                keys.add(walKey(file, other));
+            }
+        }
+        return keys;
+    }
+
+    private String walKey(WalFileName file, Compression with) {
+        return walTimelinePrefix(file.timeline()) + file.name() + with.suffix();
     }
 
     /** The common prefix of every WAL file of one timeline (ending in '/'). */
@@ -82,15 +112,11 @@ public final class RepositoryLayout {
         return prefix + "/" + WAL_DIR + "/" + String.format("%08X", timeline) + "/";
     }
 
-    /** The WAL file a key of this layout names, if it is one. */
+    /** The WAL file a key names, if it is one, whatever compression wrote it. */
     public Optional<WalFileName> walFileOf(String key) {
-        int slash = key.lastIndexOf('/');
-        String base = key.substring(slash + 1);
-        if (!base.endsWith(compression.suffix())) {
-            return Optional.empty();
-        }
+        String base = key.substring(key.lastIndexOf('/') + 1);
         try {
-            return Optional.of(WalFileName.parse(base.substring(0, base.length() - compression.suffix().length())));
+            return Compression.ofFileName(base).strip(base).map(WalFileName::parse);
         } catch (IllegalArgumentException e) {
             return Optional.empty();
         }

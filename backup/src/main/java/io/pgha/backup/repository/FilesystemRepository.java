@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -29,10 +28,6 @@ import java.util.stream.Stream;
  * restore_command path reads as the postgres user, and either must read what the other wrote.
  */
 public final class FilesystemRepository implements Repository {
-    private static final String MAGIC = "pgha-object sha256=";
-    private static final int SHA256_HEX = 64;
-    /** MAGIC, the checksum and a newline. */
-    private static final int HEADER_LENGTH = MAGIC.length() + SHA256_HEX + 1;
     private static final int COPY_BUFFER = 1 << 16;
     private static final String TEMP_SUFFIX = ".tmp";
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
@@ -66,10 +61,10 @@ public final class FilesystemRepository implements Repository {
             long size;
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 // the checksum is known only at the end: reserve the header, fill it in before the fsync
-                ch.position(HEADER_LENGTH);
+                ch.position(ObjectFormat.HEADER_LENGTH);
                 MessageDigest digest = Checksums.newSha256();
                 size = copy(in, ch, digest);
-                ByteBuffer header = ByteBuffer.wrap(header(Checksums.hex(digest.digest())));
+                ByteBuffer header = ByteBuffer.wrap(ObjectFormat.header(Checksums.hex(digest.digest())));
                 while (header.hasRemaining()) {
                     ch.write(header, header.position());
                 }
@@ -96,16 +91,7 @@ public final class FilesystemRepository implements Repository {
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        try {
-            String header = new String(file.readNBytes(HEADER_LENGTH), StandardCharsets.US_ASCII);
-            if (header.length() != HEADER_LENGTH || !header.startsWith(MAGIC) || !header.endsWith("\n")) {
-                throw new ChecksumMismatchException(key);
-            }
-            return Optional.of(new ChecksummedInputStream(file, header.substring(MAGIC.length(), MAGIC.length() + SHA256_HEX), key));
-        } catch (IOException | RuntimeException e) {
-            file.close();
-            throw e;
-        }
+        return Optional.of(ObjectFormat.payload(key, file));
     }
 
     @Override
@@ -142,10 +128,6 @@ public final class FilesystemRepository implements Repository {
             throw new IllegalArgumentException("not a repository key: " + key);
         }
         return p;
-    }
-
-    private static byte[] header(String sha256) {
-        return (MAGIC + sha256 + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     private void createDirectories(Path dir) throws IOException {

@@ -45,7 +45,7 @@ public class BackupCatalog {
 
     /** Completed backups, oldest first. */
     public List<BackupInfo> completed(String cluster) throws IOException {
-        Repository repository = archives.repository();
+        Repository repository = archives.of(cluster).archive().repository();
         RepositoryLayout layout = layout(cluster);
         List<BackupInfo> result = new ArrayList<>();
         for (String key : repository.list(layout.basePrefix())) {
@@ -72,7 +72,7 @@ public class BackupCatalog {
     public List<WalFileName> archivedSegments(String cluster) throws IOException {
         RepositoryLayout layout = layout(cluster);
         List<WalFileName> segments = new ArrayList<>();
-        for (String key : archives.repository().list(layout.walPrefix())) {
+        for (String key : archives.of(cluster).archive().repository().list(layout.walPrefix())) {
             layout.walFileOf(key).filter(f -> f.kind() == WalFileName.Kind.SEGMENT).ifPresent(segments::add);
         }
         return segments;

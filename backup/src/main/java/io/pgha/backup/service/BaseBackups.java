@@ -9,14 +9,16 @@ import io.pgha.backup.core.BackupManifest;
 import io.pgha.backup.core.BackupNames;
 import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.core.BackupSource;
-import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.CompressedBaseTar;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.core.WalRange;
 import io.pgha.backup.local.LocalCluster;
 import io.pgha.backup.local.PgBaseBackupProcess;
-import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.backup.core.ArchivingState;
+import io.pgha.backup.core.RepositoryTarget;
+import io.pgha.backup.repository.Repository;
+import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PghaException;
@@ -30,9 +32,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -109,7 +109,8 @@ public class BaseBackups {
 
     @PostConstruct
     void start() {
-        local = new LocalCluster(LocalLayout.fromEnvironment());
+        // the state directory the service is configured with (pgha.backup.home, $PGHA_HOME by default)
+        local = new LocalCluster(new LocalLayout(archives.home(), LocalLayout.fromEnvironment().portBase()));
         records = new BackupRecords(local.store());
         // a backup this service was running when it died will never finish
         for (PostgresBackup b : records.all()) {
@@ -172,7 +173,7 @@ public class BaseBackups {
             try {
                 catalog.completed(cluster).forEach(b -> taken.add(b.name()));
             } catch (IOException e) {
-                throw new Refused("cannot read the repository " + archives.repository().root() + ": " + e.getMessage(), false);
+                throw new Refused("cannot read the repository (" + archives.target(cluster).location().describe() + "): " + e.getMessage(), false);
             }
             name = BackupNames.next(cluster, Instant.now(), taken);
             records.create(name, cluster);
@@ -211,12 +212,14 @@ public class BaseBackups {
         } catch (IllegalStateException e) {
             throw new BackupFailed("no instance to back up: " + e.getMessage());
         }
-        FilesystemRepository repository = archives.repository();
-        RepositoryLayout layout = archives.of(cluster).archive().layout();
+        WalArchive archive = archives.of(cluster).archive();
+        Repository repository = archive.repository();
+        RepositoryLayout layout = archive.layout();
+        RepositoryTarget target = archives.target(cluster);
         records.move(name, BackupPhase.RUNNING, s -> {
             s.startedAt = started.toString();
             s.instance = source.instance();
-            s.location = repository.root().resolve(layout.backupPrefix(name)).toString();
+            s.location = target.locate(layout.backupPrefix(name));
         });
         long segmentSize;
         int pgVersion;
@@ -239,7 +242,7 @@ public class BaseBackups {
         try (PgBaseBackupProcess process = PgBaseBackupProcess.start(PgBinaries.locate(), local.host(),
                 local.port(cluster, source.instance()), local.replication(cluster));
              Watcher watcher = new Watcher(cluster, name, source, process, gaveUp)) {
-            tar = new CompressedBaseTar(process.stdout(), Compression.ZSTD, process::checkExit);
+            tar = new CompressedBaseTar(process.stdout(), layout.compression(), process::checkExit);
             watcher.watch(tar, total);
             try {
                 storedTar = repository.putIfAbsent(layout.baseTarKey(name), tar);
@@ -253,7 +256,7 @@ public class BaseBackups {
         }
         long dataBytes = tar.tar().dataBytes();
         byte[] manifest = tar.tar().manifest().orElseThrow(() -> new BackupFailed("pg_basebackup wrote no backup_manifest"));
-        long storedManifest = repository.putIfAbsent(layout.manifestKey(name), new ByteArrayInputStream(compress(manifest)));
+        long storedManifest = repository.putIfAbsent(layout.manifestKey(name), new ByteArrayInputStream(layout.compression().compress(manifest)));
         List<WalRange> ranges;
         try {
             ranges = BackupManifest.walRanges(manifest);
@@ -279,7 +282,7 @@ public class BaseBackups {
         Instant finished = now();
         BackupInfo info = new BackupInfo(name, cluster, (int) last.timeline(), first.start().toString(), last.end().toString(),
                 first.segments(segmentSize).get(0).name(), lastSegments.get(lastSegments.size() - 1).name(),
-                started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, Compression.ZSTD.id(), pgVersion);
+                started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, layout.compression().id(), pgVersion);
         // written last: its presence is what makes the backup complete for a restore
         if (!repository.putIfAbsent(layout.backupInfoKey(name), info.toJson())) {
             throw new BackupFailed("the repository already holds " + layout.backupInfoKey(name));
@@ -433,7 +436,7 @@ public class BaseBackups {
                     b.lastArchivedWal = newest.map(WalFileName::name).orElse(null);
                     long lastArchived = wal.lastSuccessEpochSeconds().get();
                     b.lastArchivedTime = lastArchived > 0 ? Instant.ofEpochSecond(lastArchived).toString() : before.lastArchivedTime;
-                    WalArchives.Failure failure = wal.lastFailure().get();
+                    ArchivingState.Event failure = wal.state().lastFailure().orElse(null);
                     b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
                     b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
                     c.getStatus().backup = b;
@@ -445,14 +448,6 @@ public class BaseBackups {
         } catch (IOException | RuntimeException e) {
             LOG.warnf("cannot update the clusters' backup status: %s", e.getMessage());
         }
-    }
-
-    private static byte[] compress(byte[] bytes) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (OutputStream z = Compression.ZSTD.compressing(out)) {
-            z.write(bytes);
-        }
-        return out.toByteArray();
     }
 
     /** Microseconds, the precision PostgreSQL's recovery_target_time takes. */

@@ -3,12 +3,15 @@ package io.pgha.backup.service;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.backup.core.ArchivingState;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
-import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.backup.core.RepositoryTarget;
 import io.pgha.backup.wal.WalArchive;
-import io.quarkus.runtime.Startup;
-import jakarta.annotation.PostConstruct;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.store.FileResourceStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -18,17 +21,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
- * The WAL archive of each cluster this service serves (local mode: one filesystem repository
- * under the repository root, each cluster under its own prefix), and its metrics.
+ * The WAL archive of each cluster this service serves and its meters. Local mode: a cluster's
+ * spec.backup (read from the state directory's store on every push, so a changed spec takes
+ * effect with the next segment) picks its repository, prefix and compression; without
+ * spec.backup, the repository root under the state directory, prefixed with the cluster's name.
  */
-@Startup
 @ApplicationScoped
 public class WalArchives {
     static final String TAG_CLUSTER = "cluster";
@@ -36,72 +41,148 @@ public class WalArchives {
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;
 
+    @ConfigProperty(name = "pgha.backup.home")
+    Path home;
+
     @Inject
     MeterRegistry registry;
 
-    private FilesystemRepository repository;
+    @Inject
+    Repositories repositories;
+
     private final Map<String, Entry> clusters = new ConcurrentHashMap<>();
 
-    /** A cluster's archive, its meters, and the last push that failed (for status.backup and `pgha backups`). */
-    public record Entry(WalArchive archive, Counter archived, Counter failures, AtomicLong lastSuccessEpochSeconds,
-                        AtomicReference<Failure> lastFailure, AtomicBoolean lastAttemptFailed) {
-        public void succeeded() {
-            archived.increment();
-            lastSuccessEpochSeconds.set(System.currentTimeMillis() / 1000);
-            lastAttemptFailed.set(false);
+    /** A cluster's archive, its meters and what the service saw of its pushes. */
+    public final class Entry {
+        private final String cluster;
+        private final Counter archived;
+        private final Counter failures;
+        private final AtomicLong lastSuccessEpochSeconds = new AtomicLong();
+        private final AtomicLong pendingSegments = new AtomicLong();
+        private volatile ArchivingState state = ArchivingState.NONE;
+        private volatile Current current;
+
+        private Entry(String cluster) {
+            this.cluster = cluster;
+            Gauge.builder("pgha.wal.archive.last.success.timestamp.seconds", lastSuccessEpochSeconds, AtomicLong::get)
+                    .tag(TAG_CLUSTER, cluster).description("When a WAL file was last archived (Unix time; 0: never)")
+                    .register(registry);
+            Gauge.builder("pgha.wal.archive.pending.segments", pendingSegments, AtomicLong::get)
+                    .tag(TAG_CLUSTER, cluster)
+                    .description("WAL segments waiting to be archived: the most .ready files any instance has in archive_status")
+                    .register(registry);
+            archived = Counter.builder("pgha.wal.archived.segments").tag(TAG_CLUSTER, cluster)
+                    .description("WAL files archived: new objects only, not re-pushes of stored content").register(registry);
+            failures = Counter.builder("pgha.wal.archive.failures").tag(TAG_CLUSTER, cluster)
+                    .description("WAL pushes that failed or were refused").register(registry);
         }
 
-        public void failed(String file) {
-            failures.increment();
-            lastFailure.set(new Failure(file, Instant.now()));
-            lastAttemptFailed.set(true);
-        }
-
-        /** Archiving is failing when its last attempt failed. */
-        public boolean failing() {
-            return lastAttemptFailed.get();
-        }
-    }
-
-    public record Failure(String file, Instant at) {
-    }
-
-    @PostConstruct
-    void start() throws IOException {
-        repository = new FilesystemRepository(repositoryRoot);
-        // clusters that already archived here have their metrics at 0 (or their value) from the start
-        if (Files.isDirectory(repositoryRoot)) {
-            try (Stream<Path> dirs = Files.list(repositoryRoot)) {
-                dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).forEach(name -> {
-                    try {
-                        of(name);
-                    } catch (IllegalArgumentException e) {
-                        // not a cluster prefix: left alone
-                    }
-                });
+        /**
+         * The archive as the cluster's spec says now; IllegalArgumentException with one line when
+         * the spec names a repository that cannot be opened.
+         */
+        public WalArchive archive() {
+            RepositoryTarget target = target(cluster);
+            Current c = current;
+            if (c == null || !c.target().equals(target)) {
+                c = new Current(target, new WalArchive(repositories.of(target.location()), target.layout()));
+                current = c;
             }
+            return c.archive();
+        }
+
+        /** A push the repository holds; only a new object counts as archived. */
+        public synchronized void succeeded(String file, boolean newObject) {
+            if (newObject) {
+                archived.increment();
+            }
+            Instant now = Instant.now();
+            lastSuccessEpochSeconds.set(now.getEpochSecond());
+            state = state.archived(file, now);
+        }
+
+        public synchronized void failed(String file, String message) {
+            failures.increment();
+            state = state.failed(file, Instant.now(), message);
+        }
+
+        synchronized void probed(Optional<String> problem) {
+            state = state.probed(problem);
+        }
+
+        void pending(long segments) {
+            pendingSegments.set(segments);
+        }
+
+        public ArchivingState state() {
+            return state;
+        }
+
+        /** Whether the latest push failed. */
+        public boolean failing() {
+            return state.failing();
+        }
+
+        public AtomicLong lastSuccessEpochSeconds() {
+            return lastSuccessEpochSeconds;
+        }
+
+        public String cluster() {
+            return cluster;
         }
     }
 
-    /** The repository every cluster's WAL and base backups go to. */
-    public FilesystemRepository repository() {
-        return repository;
+    private record Current(RepositoryTarget target, WalArchive archive) {
     }
 
     /** Throws IllegalArgumentException when {@code cluster} is not a cluster name. */
     public Entry of(String cluster) {
-        RepositoryLayout layout = new RepositoryLayout(cluster, Compression.ZSTD);
-        return clusters.computeIfAbsent(cluster, c -> {
-            AtomicLong last = new AtomicLong();
-            Gauge.builder("pgha.wal.archive.last.success.timestamp.seconds", last, AtomicLong::get)
-                    .tag(TAG_CLUSTER, c).description("When a WAL file was last archived (Unix time; 0: never)")
-                    .register(registry);
-            return new Entry(new WalArchive(repository, layout),
-                    Counter.builder("pgha.wal.archived.segments").tag(TAG_CLUSTER, c)
-                            .description("WAL files archived").register(registry),
-                    Counter.builder("pgha.wal.archive.failures").tag(TAG_CLUSTER, c)
-                            .description("WAL pushes that failed or were refused").register(registry),
-                    last, new AtomicReference<>(), new AtomicBoolean());
-        });
+        if (!isClusterName(cluster)) {
+            throw new IllegalArgumentException("not a cluster name: " + cluster);
+        }
+        return clusters.computeIfAbsent(cluster, Entry::new);
+    }
+
+    /** Cluster names are prefixes of one label: nothing in them can leave the repository root. */
+    private static boolean isClusterName(String name) {
+        try {
+            return new RepositoryLayout(name, Compression.NONE).prefix().indexOf('/') < 0;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /** Where {@code cluster}'s WAL goes now; IllegalArgumentException naming the field when its spec cannot be used. */
+    public RepositoryTarget target(String cluster) {
+        BackupSpec backup = cluster(cluster).map(c -> c.getSpec().backup).orElse(null);
+        return RepositoryTarget.of(cluster, backup, repositoryRoot, home);
+    }
+
+    /** The cluster's resource in the local store, empty when the store does not hold it. */
+    public Optional<PostgresCluster> cluster(String cluster) {
+        return store().flatMap(s -> s.get(PostgresCluster.class, LocalLayout.NAMESPACE, cluster));
+    }
+
+    /** Every cluster this service knows: those in the store, those already pushing, and prefixes under the default root. */
+    public Set<String> knownClusters() throws IOException {
+        Set<String> names = new TreeSet<>(clusters.keySet());
+        store().ifPresent(s -> s.list(PostgresCluster.class, LocalLayout.NAMESPACE)
+                .forEach(c -> names.add(c.getMetadata().getName())));
+        if (Files.isDirectory(repositoryRoot)) {
+            try (Stream<Path> dirs = Files.list(repositoryRoot)) {
+                dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).forEach(names::add);
+            }
+        }
+        names.removeIf(n -> !isClusterName(n));
+        return names;
+    }
+
+    public Optional<FileResourceStore> store() {
+        Path dir = new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).store();
+        return Files.isDirectory(dir) ? Optional.of(new FileResourceStore(dir)) : Optional.empty();
+    }
+
+    public Path home() {
+        return home;
     }
 }

@@ -41,27 +41,29 @@ public class WalResource {
             WalDecisions.Push outcome = entry.archive().push(name, body == null ? new byte[0] : body);
             switch (outcome) {
                 case STORE -> {
-                    entry.succeeded();
+                    entry.succeeded(file, true);
                     return text(Response.Status.CREATED, "archived " + file);
                 }
                 case ALREADY_STORED -> {
-                    entry.succeeded();
+                    entry.succeeded(file, false);
                     return text(Response.Status.OK, "already archived with the same content: " + file);
                 }
                 default -> {
-                    entry.failed(file);
-                    String message = "refused " + file + " of cluster " + cluster
-                            + ": the archive already holds different content under that name";
-                    LOG.error(message);
-                    return text(Response.Status.CONFLICT, message);
+                    return failed(entry, file, Response.Status.CONFLICT, "refused " + file + " of cluster " + cluster
+                            + ": the archive already holds different content under that name");
                 }
             }
-        } catch (IOException e) {
-            entry.failed(file);
-            String message = "could not archive " + file + " of cluster " + cluster + ": " + e.getMessage();
-            LOG.error(message);
-            return text(Response.Status.INTERNAL_SERVER_ERROR, message);
+        } catch (IOException | IllegalArgumentException e) {
+            // IllegalArgumentException: the cluster's spec.backup names a repository that cannot be opened
+            return failed(entry, file, Response.Status.INTERNAL_SERVER_ERROR,
+                    "could not archive " + file + " of cluster " + cluster + ": " + e.getMessage());
         }
+    }
+
+    private static Response failed(WalArchives.Entry entry, String file, Response.Status status, String message) {
+        entry.failed(file, message);
+        LOG.error(message);
+        return text(status, message);
     }
 
     @GET

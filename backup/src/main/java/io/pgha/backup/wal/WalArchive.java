@@ -1,11 +1,9 @@
 package io.pgha.backup.wal;
 
-import com.github.luben.zstd.Zstd;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
-import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.repository.Checksums;
 import io.pgha.backup.repository.Repository;
 
@@ -14,40 +12,66 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
-/** One cluster's WAL archive: push (archive_command) and fetch (restore_command) over a repository. */
+/**
+ * One cluster's WAL archive: push (archive_command) and fetch (restore_command) over a repository.
+ * A push compresses with the layout's compression; both look for a file under every compression's
+ * suffix, so a change of spec.backup.compression neither hides stored WAL from a restore nor lets
+ * a second copy of a segment appear beside the first.
+ */
 public final class WalArchive {
+    /**
+     * With archive_mode = always the primary and its standbys push the same segment at about the
+     * same time. Pushes of one name take turns here, so the second one sees the first one's object
+     * (ALREADY_STORED) even on a store whose create-only check cannot see a concurrent write (an S3
+     * server that ignores If-None-Match), and a segment is counted as new once.
+     */
+    private static final int LOCK_STRIPES = 64;
+
+    private final Object[] locks = new Object[LOCK_STRIPES];
     private final Repository repository;
     private final RepositoryLayout layout;
 
     public WalArchive(Repository repository, RepositoryLayout layout) {
         this.repository = repository;
         this.layout = layout;
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            locks[i] = new Object();
+        }
     }
 
     public RepositoryLayout layout() {
         return layout;
     }
 
-    /** The outcome of a push; CONFLICT stores nothing. */
-    public WalDecisions.Push push(WalFileName file, byte[] content) throws IOException, ChecksumMismatchException {
-        String key = layout.walKey(file);
+    public Repository repository() {
+        return repository;
+    }
+
+    /** The outcome of a push: STORE only when this push created the object; CONFLICT stores nothing. */
+    public WalDecisions.Push push(WalFileName file, byte[] content) throws IOException {
+        synchronized (locks[Math.floorMod(file.name().hashCode(), LOCK_STRIPES)]) {
+            return pushAlone(file, content);
+        }
+    }
+
+    private WalDecisions.Push pushAlone(WalFileName file, byte[] content) throws IOException {
         String sha = Checksums.sha256(content);
-        WalDecisions.Push decision = WalDecisions.push(storedContentSha(key), sha);
+        WalDecisions.Push decision = WalDecisions.push(storedContentSha(file), sha);
         if (decision != WalDecisions.Push.STORE) {
             return decision;
         }
-        if (repository.putIfAbsent(key, compress(content))) {
+        if (repository.putIfAbsent(layout.walKey(file), layout.compression().compress(content))) {
             return WalDecisions.Push.STORE;
         }
         // another push of the same name won the race: judge against what it stored
-        return WalDecisions.push(storedContentSha(key), sha);
+        return WalDecisions.push(storedContentSha(file), sha);
     }
 
     /** The file's content, or what its absence means for recovery. */
-    public Fetched fetch(WalFileName file) throws IOException, ChecksumMismatchException {
-        Optional<byte[]> stored = repository.get(layout.walKey(file));
-        if (stored.isPresent()) {
-            return new Fetched(Optional.of(decompress(stored.get())), Optional.empty());
+    public Fetched fetch(WalFileName file) throws IOException {
+        Optional<byte[]> content = stored(file);
+        if (content.isPresent()) {
+            return new Fetched(content, Optional.empty());
         }
         return new Fetched(Optional.empty(), Optional.of(WalDecisions.missing(file, storedOn(file.timeline()))));
     }
@@ -63,20 +87,18 @@ public final class WalArchive {
         return files;
     }
 
-    private Optional<String> storedContentSha(String key) throws IOException, ChecksumMismatchException {
-        Optional<byte[]> stored = repository.get(key);
-        return stored.isEmpty() ? Optional.empty() : Optional.of(Checksums.sha256(decompress(stored.get())));
-    }
-
-    private byte[] compress(byte[] content) {
-        return Zstd.compress(content, Compression.ZSTD_LEVEL);
-    }
-
-    private byte[] decompress(byte[] stored) {
-        long size = Zstd.getFrameContentSize(stored);
-        if (size < 0 || size > Integer.MAX_VALUE) {
-            throw new IllegalStateException("stored WAL is not a zstd frame with a known size");
+    /** The decompressed content stored for {@code file}, under whichever compression wrote it. */
+    private Optional<byte[]> stored(WalFileName file) throws IOException {
+        for (String key : layout.walKeys(file)) {
+            Optional<byte[]> bytes = repository.get(key);
+            if (bytes.isPresent()) {
+                return Optional.of(Compression.ofFileName(key).decompress(bytes.get()));
+            }
         }
-        return Zstd.decompress(stored, (int) size);
+        return Optional.empty();
+    }
+
+    private Optional<String> storedContentSha(WalFileName file) throws IOException {
+        return stored(file).map(Checksums::sha256);
     }
 }

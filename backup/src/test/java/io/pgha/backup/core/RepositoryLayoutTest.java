@@ -13,13 +13,41 @@ class RepositoryLayoutTest {
         assertEquals("shop/wal/00000002/000000020000000000000005.zst", key);
         assertTrue(key.startsWith(layout.walTimelinePrefix(2)));
         assertEquals(f, layout.walFileOf(key).orElseThrow());
-        assertTrue(layout.walFileOf("shop/wal/00000002/000000020000000000000005").isEmpty());
+        // whatever compression wrote a file, a reader finds it
+        assertEquals(f, layout.walFileOf("shop/wal/00000002/000000020000000000000005").orElseThrow());
+        assertEquals(f, layout.walFileOf("shop/wal/00000002/000000020000000000000005.lz4").orElseThrow());
+        assertTrue(layout.walFileOf("shop/wal/00000002/000000020000000000000005.gz").isEmpty());
+        assertEquals(java.util.List.of("shop/wal/00000002/000000020000000000000005.lz4",
+                        "shop/wal/00000002/000000020000000000000005.zst", "shop/wal/00000002/000000020000000000000005"),
+                new RepositoryLayout("shop", Compression.LZ4).walKeys(f));
     }
 
     @Test
-    void refusesPrefixesThatAreNotClusterNames() {
+    void compressionsByNameAndBySuffix() {
+        assertEquals(Compression.LZ4, Compression.ofId("lz4"));
+        assertEquals(Compression.NONE, Compression.ofId("none"));
+        assertThrows(IllegalArgumentException.class, () -> Compression.ofId("gzip"));
+        assertEquals(Compression.ZSTD, Compression.ofFileName("base.tar.zst"));
+        assertEquals(Compression.NONE, Compression.ofFileName("000000010000000000000001"));
+    }
+
+    @Test
+    void everyCodecRoundTrips() throws Exception {
+        byte[] content = "a WAL segment, a WAL segment, a WAL segment".repeat(1000).getBytes();
+        for (Compression c : Compression.values()) {
+            byte[] stored = c.compress(content);
+            assertArrayEquals(content, c.decompress(stored), c.id());
+            assertEquals(c != Compression.NONE, stored.length < content.length / 10, c.id());
+        }
+    }
+
+    @Test
+    void refusesPrefixesThatCouldLeaveTheRepository() {
+        assertEquals("team/shop/wal/", new RepositoryLayout("team/shop", Compression.ZSTD).walPrefix());
         assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("../x", Compression.ZSTD));
-        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("a/b", Compression.ZSTD));
+        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("a/../b", Compression.ZSTD));
+        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("/a", Compression.ZSTD));
+        assertThrows(IllegalArgumentException.class, () -> new RepositoryLayout("a/", Compression.ZSTD));
     }
 
     @Test

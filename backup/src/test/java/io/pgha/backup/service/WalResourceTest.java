@@ -40,6 +40,9 @@ class WalResourceTest {
         assertTrue(metrics.contains("pgha_wal_archive_last_success_timestamp_seconds{cluster=\"shop\"}"), metrics);
 
         given().body(segment).put("/wal/shop/000000010000000000000001").then().statusCode(200);
+        // a re-push of stored content (a retried archive_command, a standby's archiver) is no new segment
+        metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.contains("pgha_wal_archived_segments_total{cluster=\"shop\"} 1.0"), metrics);
         given().body("other".getBytes()).put("/wal/shop/000000010000000000000001").then().statusCode(409)
                 .body(containsString("000000010000000000000001"));
         byte[] fetched = given().get("/wal/shop/000000010000000000000001").then().statusCode(200).extract().asByteArray();

@@ -37,6 +37,28 @@ class WalArchiveTest {
     }
 
     @Test
+    void aChangeOfCompressionKeepsOneCopyPerSegmentAndEveryCopyReadable() throws Exception {
+        FilesystemRepository repo = new FilesystemRepository(dir);
+        WalFileName first = WalFileName.parse("000000010000000000000001");
+        WalFileName second = WalFileName.parse("000000010000000000000002");
+        byte[] a = "segment one".repeat(100).getBytes();
+        byte[] b = "segment two".repeat(100).getBytes();
+        WalArchive zstd = new WalArchive(repo, new RepositoryLayout("c", Compression.ZSTD));
+        WalArchive lz4 = new WalArchive(repo, new RepositoryLayout("c", Compression.LZ4));
+        WalArchive none = new WalArchive(repo, new RepositoryLayout("c", Compression.NONE));
+        assertEquals(WalDecisions.Push.STORE, zstd.push(first, a));
+        assertEquals(WalDecisions.Push.ALREADY_STORED, lz4.push(first, a));
+        assertEquals(WalDecisions.Push.CONFLICT, none.push(first, b));
+        assertEquals(WalDecisions.Push.STORE, lz4.push(second, b));
+        assertEquals(java.util.Set.of("c/wal/00000001/000000010000000000000001.zst", "c/wal/00000001/000000010000000000000002.lz4"),
+                java.util.Set.copyOf(repo.list("c/wal/")));
+        for (WalArchive reader : java.util.List.of(zstd, lz4, none)) {
+            assertArrayEquals(a, reader.fetch(first).content().orElseThrow());
+            assertArrayEquals(b, reader.fetch(second).content().orElseThrow());
+        }
+    }
+
+    @Test
     void fetchTellsTheEndOfTheArchiveFromAHoleAndFromCorruption() throws Exception {
         WalArchive archive = new WalArchive(new FilesystemRepository(dir), new RepositoryLayout("c", Compression.ZSTD));
         archive.push(WalFileName.parse("000000010000000000000001"), new byte[] {1});

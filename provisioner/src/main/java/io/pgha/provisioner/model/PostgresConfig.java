@@ -2,6 +2,7 @@ package io.pgha.provisioner.model;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.SynchronousStandbyNames;
+import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
 
@@ -15,7 +16,14 @@ import java.util.Map;
  * platforms render the same text from the same spec.
  */
 public final class PostgresConfig {
-    /** archive_mode is on from the start (changing it needs a restart); this command succeeds until a backup repository takes over. */
+    /**
+     * archive_mode is set from the start (changing it needs a restart) to always: standbys archive
+     * what they receive too, so the segments a dead primary still had waiting in
+     * archive_status/*.ready reach the archive from a standby, and no hole follows a failover. The
+     * repeated pushes are safe because a push of content already stored succeeds without a copy.
+     */
+    public static final String ARCHIVE_MODE = "always";
+    /** The archive_command where no backup service takes WAL (Kubernetes until it gets one): it succeeds and keeps nothing. */
     public static final String ARCHIVE_COMMAND_WITHOUT_BACKUP = "/bin/true";
     /**
      * How long one push of a segment may take before archive_command fails and PostgreSQL retries
@@ -63,8 +71,9 @@ public final class PostgresConfig {
         s.put("full_page_writes", "on");
         s.put("wal_log_hints", "on");
         s.put("password_encryption", "scram-sha-256");
-        s.put("archive_mode", "on");
+        s.put("archive_mode", ARCHIVE_MODE);
         s.put("archive_command", ARCHIVE_COMMAND_WITHOUT_BACKUP);
+        s.put("archive_timeout", BackupSpec.archiveTimeoutSeconds(spec.backup) + "s");
         s.put("max_slot_wal_keep_size", maxSlotWalKeepSize(spec.storage.size));
         s.put("synchronous_standby_names", synchronousStandbyNames(spec, instanceNames));
         return s;

@@ -23,7 +23,8 @@ class PostgresConfigTest {
         assertEquals("replica", s.get("wal_level"));
         assertEquals("on", s.get("hot_standby"));
         assertEquals("on", s.get("wal_log_hints"));
-        assertEquals("on", s.get("archive_mode"));
+        assertEquals("always", s.get("archive_mode"));
+        assertEquals("60s", s.get("archive_timeout"));
         assertEquals(PostgresConfig.ARCHIVE_COMMAND_WITHOUT_BACKUP, s.get("archive_command"));
         assertEquals("scram-sha-256", s.get("password_encryption"));
         assertEquals("", s.get("synchronous_standby_names"));

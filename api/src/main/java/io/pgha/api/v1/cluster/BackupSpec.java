@@ -22,6 +22,41 @@ public class BackupSpec {
     @JsonPropertyDescription("What to keep.")
     public Retention retention = new Retention();
 
+    @Default(DEFAULT_COMPRESSION)
+    @Pattern("^(zstd|lz4|none)$")
+    @JsonPropertyDescription("How WAL and base backups are compressed: zstd, lz4 or none. Objects written "
+            + "with another setting stay readable.")
+    public String compression = DEFAULT_COMPRESSION;
+
+    @Default(DEFAULT_ARCHIVE_TIMEOUT)
+    @Pattern(DURATION)
+    @JsonPropertyDescription("PostgreSQL's archive_timeout: the longest a commit waits in an unfinished WAL segment "
+            + "before the segment is switched and archived, so at most this much of committed work is lost "
+            + "with the primary when little is written. A duration such as 30s, 5m or 1h (at most 24h).")
+    public String archiveTimeout = DEFAULT_ARCHIVE_TIMEOUT;
+
+    public static final String DEFAULT_COMPRESSION = "zstd";
+    public static final String DEFAULT_ARCHIVE_TIMEOUT = "60s";
+    /** Whole seconds, minutes or hours. */
+    public static final String DURATION = "^[1-9][0-9]{0,5}(s|m|h)$";
+
+    /**
+     * archive_timeout in seconds for a cluster whose spec.backup is {@code backup} (null: the
+     * default); IllegalArgumentException when the value is not a duration.
+     */
+    public static long archiveTimeoutSeconds(BackupSpec backup) {
+        String value = backup == null || backup.archiveTimeout == null ? DEFAULT_ARCHIVE_TIMEOUT : backup.archiveTimeout;
+        if (!value.matches(DURATION)) {
+            throw new IllegalArgumentException("not a duration (such as 30s, 5m, 1h): " + value);
+        }
+        long n = Long.parseLong(value.substring(0, value.length() - 1));
+        return switch (value.charAt(value.length() - 1)) {
+            case 'h' -> n * 3600;
+            case 'm' -> n * 60;
+            default -> n;
+        };
+    }
+
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Repository {
         @JsonPropertyDescription("S3-compatible object storage.")

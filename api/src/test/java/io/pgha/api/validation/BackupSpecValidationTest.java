@@ -1,0 +1,55 @@
+package io.pgha.api.validation;
+
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** spec.backup's compression and archiveTimeout, and archive_timeout as a managed parameter. */
+class BackupSpecValidationTest {
+    private static final String HEAD = "apiVersion: pgha.io/v1\nkind: PostgresCluster\nmetadata:\n  name: pg\n";
+    private static final String BACKUP = "spec:\n  backup:\n    repository:\n      filesystem:\n        path: /srv/backups\n";
+
+    private static String rejection(String spec) {
+        String message = assertThrows(InvalidManifestException.class,
+                () -> ManifestParser.parseCluster(HEAD + spec)).getMessage();
+        assertFalse(message.contains("\n"), "one line: " + message);
+        return message;
+    }
+
+    @Test
+    void defaultsAreZstdAndAMinute() {
+        PostgresCluster c = ManifestParser.parseCluster(HEAD + BACKUP);
+        assertEquals("zstd", c.getSpec().backup.compression);
+        assertEquals(60, BackupSpec.archiveTimeoutSeconds(c.getSpec().backup));
+        assertEquals(60, BackupSpec.archiveTimeoutSeconds(null), "no spec.backup: the same default");
+    }
+
+    @Test
+    void archiveTimeoutTakesSecondsMinutesAndHours() {
+        PostgresCluster c = ManifestParser.parseCluster(HEAD + BACKUP + "    archiveTimeout: 5m\n    compression: lz4\n");
+        assertEquals(300, BackupSpec.archiveTimeoutSeconds(c.getSpec().backup));
+        assertEquals("lz4", c.getSpec().backup.compression);
+        assertTrue(rejection(BACKUP + "    archiveTimeout: 2d\n").contains("spec.backup.archiveTimeout: '2d' does not match"));
+        assertTrue(rejection(BACKUP + "    archiveTimeout: 0s\n").contains("spec.backup.archiveTimeout"));
+        assertTrue(rejection(BACKUP + "    archiveTimeout: 25h\n").contains("spec.backup.archiveTimeout: must be at most 24h, got 25h"));
+    }
+
+    @Test
+    void unknownCompressionIsRefused() {
+        assertTrue(rejection(BACKUP + "    compression: gzip\n").contains("spec.backup.compression: 'gzip' does not match"));
+    }
+
+    @Test
+    void aRelativeRepositoryPathIsRefused() {
+        assertTrue(rejection("spec:\n  backup:\n    repository:\n      filesystem:\n        path: backups\n")
+                .contains("spec.backup.repository.filesystem.path: must be an absolute path, got 'backups'"));
+    }
+
+    @Test
+    void archiveTimeoutIsManaged() {
+        assertTrue(rejection("spec:\n  parameters:\n    archive_timeout: 10s\n")
+                .contains("spec.parameters.archive_timeout: is managed by pgha"));
+    }
+}

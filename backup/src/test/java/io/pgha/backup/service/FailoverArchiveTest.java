@@ -1,0 +1,189 @@
+package io.pgha.backup.service;
+
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.local.OsUser;
+import io.pgha.local.PgCtl;
+import io.pgha.local.Ports;
+import io.pgha.local.testing.TestPostgres;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.RestAssured;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * No hole after a failover: a primary whose archiving fails while it writes dies with segments
+ * still waiting in archive_status; its streaming standby, archiving with archive_mode = always
+ * (what pgha sets on every instance), pushes the same segments, so after promotion the archive
+ * holds every segment of the old timeline up to the fork and the new timeline's history file.
+ */
+@QuarkusTest
+@TestProfile(WalResourceTest.TempRepository.class)
+class FailoverArchiveTest {
+    private static final String CLUSTER = "failover";
+    private static final String SLOT = "standby_1";
+    /** What pgha's PostgresConfig.ARCHIVE_MODE sets (the provisioner is not a dependency of this module). */
+    private static final String ARCHIVE_MODE = "always";
+    private static final int SWITCHES = 4;
+
+    @ConfigProperty(name = "pgha.backup.repository-root")
+    Path repositoryRoot;
+
+    private static String archiveCommand(int port) {
+        return "curl -sf --max-time 60 -T %p http://127.0.0.1:" + port + "/wal/" + CLUSTER + "/%f";
+    }
+
+    @Test
+    void segmentsWaitingOnADeadPrimaryReachTheArchiveFromItsStandby() throws Exception {
+        String archiving = archiveCommand(RestAssured.port);
+        // archive_command goes into postgresql.auto.conf, not on the command line (which would beat ALTER SYSTEM)
+        try (TestPostgres primary = TestPostgres.start(Map.of("archive_mode", ARCHIVE_MODE))) {
+            Path standbyRoot = Files.createTempDirectory(Path.of("/tmp"), "pgha-test-standby",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            Path standbyData = standbyRoot.resolve("data");
+            PgCtl pgCtl = primary.pgCtl();
+            try {
+                OsUser.forPostgres().chown(standbyRoot);
+                String conninfo = "host=127.0.0.1 port=" + primary.port() + " user=" + TestPostgres.SUPERUSER
+                        + " password=" + primary.superuserPassword();
+                try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                    st.execute("alter system set archive_command = '" + archiving + "'");
+                    st.execute("select pg_reload_conf()");
+                    st.execute("select pg_create_physical_replication_slot('" + SLOT + "')");
+                    st.execute("create table t (i int)");
+                }
+                pgCtl.basebackup(conninfo, standbyData, SLOT);
+                pgCtl.configureStandby(standbyData, conninfo, SLOT);
+                int standbyPort = Ports.freePort();
+                Map<String, String> standbySettings = new LinkedHashMap<>();
+                standbySettings.put("port", Integer.toString(standbyPort));
+                standbySettings.put("listen_addresses", "127.0.0.1");
+                standbySettings.put("unix_socket_directories", standbyRoot.toString());
+                standbySettings.put("fsync", "off");
+                standbySettings.put("archive_mode", ARCHIVE_MODE);
+                standbySettings.put("archive_command", archiving);
+                pgCtl.start(standbyData, standbySettings, standbyRoot.resolve("server.log"));
+                String standbyUrl = "jdbc:postgresql://127.0.0.1:" + standbyPort + "/postgres";
+
+                Set<String> waitingOnPrimary;
+                try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                    // from here on the primary cannot archive: its archive_command meets a closed port
+                    st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()) + "'");
+                    st.execute("select pg_reload_conf()");
+                    // the archiver reads the new command on its own time: go on once it has failed with it
+                    st.execute("insert into t values (0)");
+                    st.execute("select pg_switch_wal()");
+                    await("the primary's archiver fails").atMost(Duration.ofSeconds(60))
+                            .until(() -> !scalar(st, "select failed_count from pg_stat_archiver").equals("0"));
+                    for (int i = 0; i < SWITCHES; i++) {
+                        st.execute("insert into t select generate_series(1, 10000)");
+                        st.execute("select pg_switch_wal()");
+                    }
+                    String end = scalar(st, "select pg_current_wal_lsn()::text");
+                    try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
+                         Statement ss = s.createStatement()) {
+                        await("the standby received everything").atMost(Duration.ofSeconds(60)).until(() ->
+                                scalar(ss, "select pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '" + end + "') >= 0").equals("t"));
+                    }
+                    waitingOnPrimary = readyFiles(primary.dataDir());
+                }
+                assertTrue(waitingOnPrimary.size() >= SWITCHES, "the primary had segments waiting: " + waitingOnPrimary);
+
+                // the primary dies with them
+                ProcessHandle.of(PgCtl.postmasterPid(primary.dataDir()).orElseThrow()).orElseThrow().destroyForcibly();
+                try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
+                     Statement ss = s.createStatement()) {
+                    assertEquals("t", scalar(ss, "select pg_promote(true, 60)"));
+                    ss.execute("insert into t values (-1)");
+                    ss.execute("select pg_switch_wal()");
+                }
+
+                WalArchiveView archive = new WalArchiveView(repositoryRoot);
+                await("the history file of timeline 2").atMost(Duration.ofSeconds(60))
+                        .until(() -> archive.stored(2).contains("00000002.history"));
+                String history = new String(new io.pgha.backup.wal.WalArchive(new FilesystemRepository(repositoryRoot),
+                        new RepositoryLayout(CLUSTER, Compression.ZSTD)).fetch(WalFileName.parse("00000002.history"))
+                        .content().orElseThrow());
+                WalFileName fork = forkSegment(history);
+                await("every segment the dead primary had waiting, from its standby").atMost(Duration.ofSeconds(60))
+                        .untilAsserted(() -> assertTrue(archive.stored(1).containsAll(waitingOnPrimary),
+                                "missing: " + waitingOnPrimary.stream().filter(w -> !archive.stored(1).contains(w)).toList()));
+                // no hole: timeline 1 is whole from its first archived segment up to the fork
+                List<WalFileName> segments = archive.stored(1).stream().map(WalFileName::parse)
+                        .filter(f -> f.kind() == WalFileName.Kind.SEGMENT).sorted().toList();
+                WalFileName first = segments.get(0);
+                for (long p = first.position(); p < fork.position(); p++) {
+                    String name = String.format("%08X%08X%08X", 1, p >>> 32, p & 0xFFFFFFFFL);
+                    assertTrue(archive.stored(1).contains(name), "timeline 1 has a hole at " + name + ": " + segments);
+                }
+            } finally {
+                pgCtl.stop(standbyData, PgCtl.StopMode.IMMEDIATE);
+                try (Stream<Path> files = Files.walk(standbyRoot)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                }
+            }
+        }
+    }
+
+    /** The segment of timeline 1 that holds the fork point named by timeline 2's history file (16 MiB segments). */
+    private static WalFileName forkSegment(String history) {
+        String[] fields = history.lines().filter(l -> l.startsWith("1\t")).findFirst().orElseThrow().split("\t");
+        String[] lsn = fields[1].split("/");
+        long value = (Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16);
+        long segment = value / (16L * 1024 * 1024);
+        return WalFileName.parse(String.format("%08X%08X%08X", 1, segment / 256, segment % 256));
+    }
+
+    private static Set<String> readyFiles(Path dataDir) throws java.io.IOException {
+        try (Stream<Path> files = Files.list(dataDir.resolve("pg_wal/archive_status"))) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".ready"))
+                    .map(n -> n.substring(0, n.length() - ".ready".length()))
+                    .filter(n -> WalFileName.parse(n).kind() == WalFileName.Kind.SEGMENT)
+                    .collect(Collectors.toCollection(TreeSet::new));
+        }
+    }
+
+    private static String scalar(Statement st, String sql) throws java.sql.SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** The file names the archive holds on one timeline. */
+    private record WalArchiveView(Path root) {
+        Set<String> stored(long timeline) {
+            RepositoryLayout layout = new RepositoryLayout(CLUSTER, Compression.ZSTD);
+            try {
+                return new FilesystemRepository(root).list(layout.walTimelinePrefix(timeline)).stream()
+                        .map(layout::walFileOf).flatMap(java.util.Optional::stream).map(WalFileName::name)
+                        .collect(Collectors.toCollection(TreeSet::new));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+    }
+}
