@@ -7,6 +7,7 @@ import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
+import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -113,7 +114,7 @@ class FailoverArchiveTest {
                 assertTrue(waitingOnPrimary.size() >= SWITCHES, "the primary had segments waiting: " + waitingOnPrimary);
 
                 // the primary dies with them
-                ProcessHandle.of(PgCtl.postmasterPid(primary.dataDir()).orElseThrow()).orElseThrow().destroyForcibly();
+                ProcessHandle.of(ServerProcesses.postmaster(primary.dataDir()).orElseThrow()).orElseThrow().destroyForcibly();
                 try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
                      Statement ss = s.createStatement()) {
                     assertEquals("t", scalar(ss, "select pg_promote(true, 60)"));
