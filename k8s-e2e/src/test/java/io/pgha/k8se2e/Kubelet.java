@@ -164,7 +164,7 @@ final class Kubelet implements AutoCloseable {
             });
         }
         RunningPod running = new RunningPod(this, pod, dir.resolve("pods").resolve(pod.getMetadata().getNamespace() + "_"
-                + pod.getMetadata().getName() + "_" + pod.getMetadata().getUid().substring(0, 8)));
+                + pod.getMetadata().getName() + "_" + pod.getMetadata().getUid()));
         try {
             running.start();
             pods.put(pod.getMetadata().getUid(), running);

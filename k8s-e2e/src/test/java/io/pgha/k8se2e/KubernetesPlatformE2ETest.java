@@ -10,6 +10,7 @@ import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -110,6 +113,95 @@ class KubernetesPlatformE2ETest {
         // the provisioner itself is the kustomize base's Deployment, Ready through its own probes
         Pod provisioner = deploymentPods(SYSTEM_NAMESPACE, "pgha-provisioner").get(0);
         assertTrue(DeploymentController.ready(provisioner), "provisioner pod Ready");
+    }
+
+    @Test
+    @Order(2)
+    void monitorAndRouterDeploymentsRunAndPassTheirProbes() {
+        await("router pods Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(NAMESPACE, ClusterNames.routerDeployment(CLUSTER)).stream().anyMatch(DeploymentController::ready));
+        await("monitor pod Ready").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(SYSTEM_NAMESPACE, "pgha-monitor").stream().anyMatch(DeploymentController::ready));
+        // the router found the instances through its Service account's watch: it listens on its Service
+        String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
+        assertTrue(runner.fromNode(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/" + router + "/5432"), 10).ok(),
+                "the router Service accepts connections");
+    }
+
+    @Test
+    @Order(3)
+    @Disabled("blocked by a known product bug (issue 13, being fixed on branch k8sfix): nothing on Kubernetes creates "
+            + "pgha.auth_lookup, so every login through the router fails (router log: verifier lookup for app failed: "
+            + "ERROR: schema \"pgha\" does not exist)")
+    void routerServiceLogsInAsTheAppUserAndReadsFromAStandby() {
+        String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
+        String appSecret = ClusterNames.appSecret(CLUSTER);
+        String user = secret(appSecret, "username");
+        String password = secret(appSecret, "password");
+        String database = secret(appSecret, "database");
+        String primary = primaryName();
+        // a read outside a transaction goes to a healthy standby (spec.router.readPolicy: standby, the default)
+        String answer = await("a read through the router").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .ignoreExceptions().until(() -> psql(router, 5432, user, password, database,
+                        "SELECT current_user || ' ' || pg_is_in_recovery() || ' ' || current_setting('cluster_name')"), a -> a != null);
+        String[] parts = answer.split(" ");
+        assertEquals(user, parts[0], "logged in as the app user");
+        assertEquals("true", parts[1], "the read ran on a standby: " + answer);
+        assertTrue(!parts[2].equals(primary), "not on the primary " + primary + ": " + answer);
+    }
+
+    /** The instance the -rw Service sends a new connection to, asked over that very connection. */
+    static String primaryName() {
+        return superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)),
+                "SELECT current_setting('cluster_name') WHERE NOT pg_is_in_recovery()");
+    }
+
+    @Test
+    @Order(4)
+    void everyProbePassesInSteadyState() {
+        await("every pod Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).until(() -> allPods().stream()
+                .allMatch(DeploymentController::ready));
+        Map<String, Integer> before = restartCounts();
+        System.out.println("restarts before steady state (startup): " + before);
+        long end = System.nanoTime() + STEADY_STATE.toNanos();
+        while (System.nanoTime() < end) {
+            List<String> notReady = allPods().stream().filter(p -> !DeploymentController.ready(p)).map(p -> p.getMetadata().getName()).toList();
+            assertEquals(List.of(), notReady, "pods that lost Ready in steady state");
+            await().pollDelay(Duration.ofSeconds(5)).until(() -> true);
+        }
+        assertEquals(before, restartCounts(), "container restarts over " + STEADY_STATE.toSeconds() + " s of steady state");
+    }
+
+    static final Duration STEADY_STATE = Duration.ofMinutes(2);
+
+    static List<Pod> allPods() {
+        List<Pod> all = new ArrayList<>(runner.client().pods().inNamespace(NAMESPACE).list().getItems());
+        all.addAll(runner.client().pods().inNamespace(SYSTEM_NAMESPACE).list().getItems());
+        return all.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    static Map<String, Integer> restartCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (Pod p : allPods()) {
+            p.getStatus().getContainerStatuses().forEach(c -> counts.put(p.getMetadata().getName() + "/" + c.getName(), c.getRestartCount()));
+        }
+        return counts;
+    }
+
+    @Test
+    @Order(5)
+    void primaryPostgresKilledTheMonitorFailsOverAndTheRwServiceFollows() {
+        String old = primaryName();
+        RunningPod pod = runner.pod(NAMESPACE, old);
+        long t0 = System.nanoTime();
+        pod.containers().get(0).signal("KILL");
+        String next = await("a new primary behind the -rw Service").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .ignoreExceptions().until(KubernetesPlatformE2ETest::primaryName, n -> n != null && !n.isEmpty() && !n.equals(old));
+        System.out.printf("failover: %s -> %s behind the -rw Service %.1f s after SIGKILL%n", old, next, (System.nanoTime() - t0) / 1e9);
+        PostgresCluster c = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+        assertEquals(next, c.getStatus().topology.currentPrimary, "the monitor recorded the new primary");
+        // writes work on the new primary through the Service
+        superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)), "CREATE TABLE after_failover(x int)");
     }
 
     static String phase() {
