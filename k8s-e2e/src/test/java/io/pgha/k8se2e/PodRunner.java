@@ -96,6 +96,10 @@ final class PodRunner implements AutoCloseable {
         return kubelet.pod(namespace, name).orElseThrow(() -> new IllegalStateException("pod " + namespace + "/" + name + " does not run"));
     }
 
+    String nodeNamespace() {
+        return network.nodeNamespace();
+    }
+
     String clusterIp(String namespace, String service) {
         return services.clusterIp(namespace, service);
     }

@@ -38,6 +38,8 @@ import java.util.stream.Stream;
 final class RunningPod {
     static final String SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
     private static final long DEFAULT_GRACE_SECONDS = 30;
+    /** Where a container's mount namespace holds its mount sources while it mounts them (a tmpfs private to it). */
+    private static final String STAGE = "/run/pgha-pod-runner-stage";
 
     private final Kubelet kubelet;
     private final Pod pod;
@@ -214,15 +216,27 @@ final class RunningPod {
         }
         mounts.put("/etc/hosts", new Mount(kubelet.hostsFile(pod.getMetadata().getNamespace()), true));
         mounts.put("/etc/resolv.conf", new Mount(kubelet.resolvConf(), true));
-        mounts.forEach((target, m) -> {
+        // Stage every source first: a mount may cover the path of another's source (a volume at /work
+        // hides this run's directory under it). Then mount parents before children, as the kubelet does.
+        script.append("mkdir -p ").append(STAGE).append("\nmount -t tmpfs -o mode=0700 pod-runner-stage ").append(STAGE).append('\n');
+        List<String> targets = new ArrayList<>(mounts.keySet());
+        for (int i = 0; i < targets.size(); i++) {
+            Mount m = mounts.get(targets.get(i));
+            script.append(Files.isRegularFile(m.source()) ? "touch " : "mkdir ").append(STAGE).append('/').append(i).append('\n');
+            script.append("mount --bind ").append(q(m.source().toString())).append(' ').append(STAGE).append('/').append(i).append('\n');
+        }
+        List<String> ordered = targets.stream().sorted().toList();
+        for (String target : ordered) {
+            Mount m = mounts.get(target);
             if (!Files.isRegularFile(m.source())) {
                 script.append("mkdir -p ").append(q(target)).append('\n');
             }
-            script.append("mount --bind ").append(q(m.source().toString())).append(' ').append(q(target)).append('\n');
+            script.append("mount --bind ").append(STAGE).append('/').append(targets.indexOf(target)).append(' ').append(q(target)).append('\n');
             if (m.readOnly()) {
                 script.append("mount -o remount,bind,ro ").append(q(target)).append('\n');
             }
-        });
+        }
+        script.append("umount -l ").append(STAGE).append('\n');
         String workingDir = c.getWorkingDir() != null ? c.getWorkingDir() : image.workingDir();
         script.append("cd ").append(q(workingDir)).append('\n');
         script.append("exec ").append(String.join(" ", setpriv(c, image))).append(" -- \"$@\"\n");
@@ -258,6 +272,26 @@ final class RunningPod {
         argv.add("--");
         argv.addAll(command);
         return argv;
+    }
+
+    /** Runs a command in the pod's first container, as its user and in its namespaces ({@code kubectl exec}). */
+    Sh.Result exec(String... command) {
+        ContainerRunner c = runners.get(0);
+        ProcessBuilder b = new ProcessBuilder(execCommand(c.pid(), List.of(command))).redirectErrorStream(true);
+        try {
+            Process p = b.start();
+            p.getOutputStream().close();
+            if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return new Sh.Result(124, "timed out");
+            }
+            return new Sh.Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     /** A command run from the node (its network namespace), as the kubelet's httpGet and tcpSocket probes are. */
