@@ -103,6 +103,19 @@ class PodRunnerTest {
                     exec: {command: [/bin/false]}
                     periodSeconds: 1
                     failureThreshold: 2
+            ---
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: loopback}
+            spec:
+              securityContext: {runAsUser: 999}
+              containers:
+                - name: loopback
+                  image: postgres:15
+                  command: [socat, "TCP-LISTEN:8080,bind=127.0.0.1,fork,reuseaddr", "SYSTEM:echo HTTP/1.0 200 OK; echo"]
+                  readinessProbe:
+                    httpGet: {path: /, port: 8080}
+                    periodSeconds: 1
             """;
 
     static PodRunner runner;
@@ -208,6 +221,15 @@ class PodRunnerTest {
             running.setPodNetwork(true);
         }
         assertTrue(runner.fromNode(List.of("curl", "-s", "-m", "2", "http://" + running.ip() + ":8080/"), 10).ok(), "joined again");
+    }
+
+    @Test
+    void aServerBoundToLoopbackFailsItsHttpGetProbeAsOnACluster() {
+        RunningPod running = await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> runner.pod(NS, "loopback"), p -> true);
+        await("the server answers inside the pod").atMost(Duration.ofSeconds(30))
+                .until(() -> running.exec("/usr/bin/curl", "-s", "-m", "2", "http://127.0.0.1:8080/").ok());
+        await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+        assertFalse(DeploymentController.ready(pod("loopback")), "the kubelet probes the pod IP, which a 127.0.0.1 listener does not serve");
     }
 
     @Test
