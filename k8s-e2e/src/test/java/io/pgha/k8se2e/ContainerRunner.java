@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -101,6 +102,7 @@ final class ContainerRunner implements Runnable {
         ProbeSchedule readiness = new ProbeSchedule(container.getReadinessProbe());
         ProbeSchedule liveness = new ProbeSchedule(container.getLivenessProbe());
         long t0 = System.nanoTime();
+        startup.restart(0);
         while (!stopping) {
             if (!process.isAlive()) {
                 return process.exitValue() == 0 ? "Completed" : "Error";
@@ -151,9 +153,15 @@ final class ContainerRunner implements Runnable {
             this.probe = probe;
         }
 
+        /**
+         * The first probe after the initial delay, at a random point of the first period: the
+         * kubelet's probe worker ticks on its own clock, not the container's start.
+         */
         void restart(long now) {
             if (probe != null) {
-                next = now + TimeUnit.SECONDS.toNanos(or(probe.getInitialDelaySeconds(), 0));
+                long period = TimeUnit.SECONDS.toNanos(or(probe.getPeriodSeconds(), 10));
+                next = now + TimeUnit.SECONDS.toNanos(or(probe.getInitialDelaySeconds(), 0))
+                        + ThreadLocalRandom.current().nextLong(period);
             }
         }
 

@@ -106,10 +106,6 @@ final class Kubelet implements AutoCloseable {
         return pods.values().stream().filter(p -> !p.terminating() && p.key().equals(namespace + "/" + name)).findFirst();
     }
 
-    List<RunningPod> running() {
-        return pods.values().stream().filter(p -> !p.terminating()).toList();
-    }
-
     void sync() {
         KubernetesClient client = api.client();
         List<Pod> all = client.pods().inAnyNamespace().list().getItems();
@@ -238,10 +234,6 @@ final class Kubelet implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    Path logDirectory() {
-        return dir;
     }
 
     @Override

@@ -19,14 +19,20 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.TreeMap;
 
 import static org.awaitility.Awaitility.await;
@@ -190,6 +196,60 @@ class KubernetesPlatformE2ETest {
 
     @Test
     @Order(5)
+    void plannedSwitchoverLosesNoAcknowledgedWrite() throws Exception {
+        String rw = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
+        superuserSql(rw, "CREATE TABLE acked(id int PRIMARY KEY)");
+        String old = primaryName();
+        String target = instancePods().stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(old)).sorted().findFirst()
+                .orElseThrow();
+        // a client through the -rw Service: one INSERT per connection, printing the ids whose commit it saw acknowledged
+        ProcessBuilder writerBuilder = new ProcessBuilder("ip", "netns", "exec", runner.nodeNamespace(), "bash", "-c",
+                "for i in $(seq 1 100000); do psql -X -qAt \"host=" + rw + " port=5432 user=" + ClusterNames.SUPERUSER
+                        + " dbname=postgres connect_timeout=3\" -c \"INSERT INTO acked VALUES ($i)\" >/dev/null 2>&1 && echo $i; "
+                        + "sleep 0.05; done").redirectError(ProcessBuilder.Redirect.DISCARD);
+        writerBuilder.environment().put("PGPASSWORD", secret(ClusterNames.superuserSecret(CLUSTER), "password"));
+        Process writer = writerBuilder.start();
+        writer.getOutputStream().close();
+        Set<Integer> acked = ConcurrentHashMap.newKeySet();
+        Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))
+                .lines().forEach(l -> acked.add(Integer.parseInt(l.strip()))));
+        reader.start();
+        try {
+            await("writes before the switchover").atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= 20);
+            long t0 = System.nanoTime();
+            runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).edit(c -> {
+                c.getMetadata().getAnnotations().put(Labels.SWITCHOVER_ANNOTATION, target);
+                return c;
+            });
+            await("the -rw Service on " + target).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(KubernetesPlatformE2ETest::primaryName, target::equals);
+            System.out.printf("switchover: %s -> %s behind the -rw Service %.1f s after the annotation%n", old, target,
+                    (System.nanoTime() - t0) / 1e9);
+            int before = acked.size();
+            await("writes after the switchover").atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= before + 20);
+        } finally {
+            writer.destroy();
+            writer.waitFor();
+            reader.join();
+        }
+        Set<Integer> stored = new HashSet<>();
+        for (String id : superuserSql(rw, "SELECT id FROM acked").split("\n")) {
+            stored.add(Integer.parseInt(id));
+        }
+        Set<Integer> lost = new TreeSet<>(acked);
+        lost.removeAll(stored);
+        assertEquals(Set.of(), lost, "acknowledged commits missing after the switchover (" + acked.size() + " acknowledged)");
+        System.out.printf("switchover: %d commits acknowledged through the -rw Service, none lost%n", acked.size());
+        assertEquals(target, runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get()
+                .getStatus().topology.currentPrimary, "the monitor recorded the switchover");
+        await("three instances Ready again, the former primary a standby").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> instancePods().size() == 3 && instancePods().stream().allMatch(DeploymentController::ready));
+        assertEquals("standby", superuserSql(runner.pod(NAMESPACE, old).ip(),
+                "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END"));
+    }
+
+    @Test
+    @Order(6)
     void primaryPostgresKilledTheMonitorFailsOverAndTheRwServiceFollows() {
         String old = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, old);

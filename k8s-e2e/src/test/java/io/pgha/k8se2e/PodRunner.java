@@ -88,10 +88,6 @@ final class PodRunner implements AutoCloseable {
         return dir;
     }
 
-    Kubelet kubelet() {
-        return kubelet;
-    }
-
     RunningPod pod(String namespace, String name) {
         return kubelet.pod(namespace, name).orElseThrow(() -> new IllegalStateException("pod " + namespace + "/" + name + " does not run"));
     }

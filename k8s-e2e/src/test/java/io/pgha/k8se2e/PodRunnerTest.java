@@ -72,6 +72,9 @@ class PodRunnerTest {
                     - {name: MY_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
                     - {name: MY_PASSWORD, valueFrom: {secretKeyRef: {name: demo, key: password}}}
                     - {name: MY_GREETING, valueFrom: {configMapKeyRef: {name: demo, key: greeting}}}
+                  startupProbe:
+                    tcpSocket: {port: 7000}
+                    periodSeconds: 1
                   readinessProbe:
                     exec: {command: [test, -f, /work/ready]}
                     periodSeconds: 1
