@@ -165,9 +165,9 @@ final class Kubelet implements AutoCloseable {
             running.start();
             pods.put(pod.getMetadata().getUid(), running);
             notReadyLogged.remove(pod.getMetadata().getUid());
-        } catch (PodObjects.NotReady e) {
+        } catch (PodObjects.NotReady | IllegalArgumentException | IllegalStateException e) {
             if (notReadyLogged.add(pod.getMetadata().getUid())) {
-                log(key + ": waiting: " + e.getMessage());
+                log(key + ": not started: " + e.getMessage());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);

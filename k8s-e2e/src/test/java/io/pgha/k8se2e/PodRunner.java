@@ -88,6 +88,10 @@ final class PodRunner implements AutoCloseable {
         return dir;
     }
 
+    java.util.Optional<RunningPod> kubeletPod(String namespace, String name) {
+        return kubelet.pod(namespace, name);
+    }
+
     RunningPod pod(String namespace, String name) {
         return kubelet.pod(namespace, name).orElseThrow(() -> new IllegalStateException("pod " + namespace + "/" + name + " does not run"));
     }

@@ -236,6 +236,17 @@ class PodRunnerTest {
     }
 
     @Test
+    void aPodOfAnImageTheNodeCannotRunIsNotStartedAndLeavesNothingBehind() {
+        long namespaces = Sh.must("ip", "netns", "list").lines().count();
+        runner.client().resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("foreign").endMetadata()
+                .withNewSpec().addNewContainer().withName("c").withImage("nginx:1.27").endContainer().endSpec().build())
+                .inNamespace(NS).create();
+        await().pollDelay(Duration.ofSeconds(3)).until(() -> true);
+        assertTrue(runner.kubeletPod(NS, "foreign").isEmpty(), "not started");
+        assertEquals(namespaces, Sh.must("ip", "netns", "list").lines().count(), "no sandbox left behind by the retries");
+    }
+
+    @Test
     void aContainerFailingLivenessIsRestarted() {
         await("flappy restarted").atMost(Duration.ofSeconds(45))
                 .until(() -> pod("flappy").getStatus().getContainerStatuses().get(0).getRestartCount() >= 1);

@@ -82,9 +82,10 @@ final class RunningPod {
     /** Sandbox, relay and volumes; then the containers start, each retrying until what it needs exists. */
     void start() throws IOException {
         Files.createDirectories(dir);
-        // first what may not exist yet (a claim, a Secret): a NotReady here leaves nothing behind, the kubelet retries
+        // first what may fail (a claim or Secret not there yet, an image this node cannot run): nothing is left behind
         prepareVolumes();
         writeServiceAccount();
+        List<Images.Image> images = pod.getSpec().getContainers().stream().map(c -> kubelet.images().resolve(c.getImage())).toList();
         sandbox = kubelet.network().addPod();
         // the pod's view of itself from now on carries its IP (status.podIP for env and downward API)
         if (pod.getStatus() == null) {
@@ -92,9 +93,9 @@ final class RunningPod {
         }
         pod.getStatus().setPodIP(sandbox.ip());
         relay = kubelet.api().startRelay(sandbox.namespace(), dir.resolve("api-relay.log"));
-        for (Container c : pod.getSpec().getContainers()) {
-            Images.Image image = kubelet.images().resolve(c.getImage());
-            ContainerRunner runner = new ContainerRunner(this, c, image, dir.resolve(c.getName() + ".log"));
+        for (int i = 0; i < images.size(); i++) {
+            Container c = pod.getSpec().getContainers().get(i);
+            ContainerRunner runner = new ContainerRunner(this, c, images.get(i), dir.resolve(c.getName() + ".log"));
             runners.add(runner);
             Thread t = new Thread(runner, "pod-" + pod.getMetadata().getName() + "-" + c.getName());
             t.setDaemon(true);
