@@ -1,0 +1,303 @@
+package io.pgha.k8se2e;
+
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.Secret;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.v1.ClusterPhase;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.TreeMap;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The Kubernetes platform as it runs: the provisioner and the monitor as pods from the kustomize
+ * base's own Deployments (their env, ports and probes as written), the router Deployment the
+ * provisioner creates, and instance pods running real PostgreSQL 15 through the real bootstrap.sh,
+ * all on the {@link PodRunner}. The tests share one cluster and run in order.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@ExtendWith(KubernetesPlatformE2ETest.LogsOnFailure.class)
+class KubernetesPlatformE2ETest {
+    static final String SYSTEM_NAMESPACE = "pgha-system";
+    static final String NAMESPACE = "db";
+    static final String CLUSTER = "pg";
+    /** The backup service is not part of these tests: its Deployment is stored but gets no pod. */
+    static final String BACKUP_DEPLOYMENT = "pgha-backup";
+    static final String MANIFEST = """
+            apiVersion: pgha.io/v1
+            kind: PostgresCluster
+            metadata:
+              name: pg
+            spec:
+              instances: 3
+              postgres:
+                image: postgres:15
+              storage:
+                size: 1Gi
+              router:
+                replicas: 1
+            """;
+
+    static PodRunner runner;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path repo = Path.of(System.getProperty("user.dir")).getParent();
+        runner = new PodRunner(repo, (Deployment d) -> !BACKUP_DEPLOYMENT.equals(d.getMetadata().getName()));
+        runner.create(runner.kustomize("kustomize/base"));
+        runner.createNamespace(NAMESPACE);
+        runner.create(runner.client().load(new ByteArrayInputStream(MANIFEST.getBytes(StandardCharsets.UTF_8))).items()
+                .stream().map(o -> { o.getMetadata().setNamespace(NAMESPACE); return (HasMetadata) o; }).toList());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (runner != null) {
+            runner.close();
+        }
+    }
+
+    /** On a failure: where the run's files are, and the end of every log. */
+    static final class LogsOnFailure implements TestWatcher {
+        @Override
+        public void testFailed(ExtensionContext context, Throwable cause) {
+            if (runner != null) {
+                System.err.println("pod runner directory: " + runner.directory());
+                System.err.println(runner.logTail(40));
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void provisionerPodBringsUpThreeInstancesOfRealPostgres() {
+        await("cluster " + CLUSTER + " Ready").atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> ClusterPhase.READY.equals(phase()));
+        List<Pod> instances = instancePods();
+        assertEquals(3, instances.size(), "instance pods");
+        List<String> roles = new ArrayList<>();
+        for (Pod p : instances) {
+            assertTrue(DeploymentController.ready(p), p.getMetadata().getName() + " Ready");
+            RunningPod running = runner.pod(NAMESPACE, p.getMetadata().getName());
+            long pid = running.containers().get(0).pid();
+            String exe = Sh.must("readlink", "/proc/" + pid + "/exe").strip();
+            assertEquals("/usr/lib/postgresql/15/bin/postgres", exe, "the container's main process is PostgreSQL 15");
+            roles.add(superuserSql(p.getStatus().getPodIP(), "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END"));
+        }
+        assertEquals(1, roles.stream().filter("primary"::equals).count(), "one primary: " + roles);
+        assertEquals(2, roles.stream().filter("standby"::equals).count(), "two standbys: " + roles);
+        // the provisioner itself is the kustomize base's Deployment, Ready through its own probes
+        Pod provisioner = deploymentPods(SYSTEM_NAMESPACE, "pgha-provisioner").get(0);
+        assertTrue(DeploymentController.ready(provisioner), "provisioner pod Ready");
+    }
+
+    @Test
+    @Order(2)
+    void monitorAndRouterDeploymentsRunAndPassTheirProbes() {
+        await("router pods Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(NAMESPACE, ClusterNames.routerDeployment(CLUSTER)).stream().anyMatch(DeploymentController::ready));
+        await("monitor pod Ready").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(SYSTEM_NAMESPACE, "pgha-monitor").stream().anyMatch(DeploymentController::ready));
+        // the router found the instances through its Service account's watch: it listens on its Service
+        String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
+        assertTrue(runner.fromNode(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/" + router + "/5432"), 10).ok(),
+                "the router Service accepts connections");
+    }
+
+    @Test
+    @Order(3)
+    @Disabled("blocked by a known product bug (issue 13, being fixed on branch k8sfix): nothing on Kubernetes creates "
+            + "pgha.auth_lookup, so every login through the router fails (router log: verifier lookup for app failed: "
+            + "ERROR: schema \"pgha\" does not exist)")
+    void routerServiceLogsInAsTheAppUserAndReadsFromAStandby() {
+        String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
+        String appSecret = ClusterNames.appSecret(CLUSTER);
+        String user = secret(appSecret, "username");
+        String password = secret(appSecret, "password");
+        String database = secret(appSecret, "database");
+        String primary = primaryName();
+        // a read outside a transaction goes to a healthy standby (spec.router.readPolicy: standby, the default)
+        String answer = await("a read through the router").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .ignoreExceptions().until(() -> psql(router, 5432, user, password, database,
+                        "SELECT current_user || ' ' || pg_is_in_recovery() || ' ' || current_setting('cluster_name')"), a -> a != null);
+        String[] parts = answer.split(" ");
+        assertEquals(user, parts[0], "logged in as the app user");
+        assertEquals("true", parts[1], "the read ran on a standby: " + answer);
+        assertTrue(!parts[2].equals(primary), "not on the primary " + primary + ": " + answer);
+    }
+
+    /** The instance the -rw Service sends a new connection to, asked over that very connection. */
+    static String primaryName() {
+        return superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)),
+                "SELECT current_setting('cluster_name') WHERE NOT pg_is_in_recovery()");
+    }
+
+    @Test
+    @Order(4)
+    void everyProbePassesInSteadyState() {
+        await("every pod Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).until(() -> allPods().stream()
+                .allMatch(DeploymentController::ready));
+        Map<String, Integer> before = restartCounts();
+        System.out.println("restarts before steady state (startup): " + before);
+        long end = System.nanoTime() + STEADY_STATE.toNanos();
+        while (System.nanoTime() < end) {
+            List<String> notReady = allPods().stream().filter(p -> !DeploymentController.ready(p)).map(p -> p.getMetadata().getName()).toList();
+            assertEquals(List.of(), notReady, "pods that lost Ready in steady state");
+            await().pollDelay(Duration.ofSeconds(5)).until(() -> true);
+        }
+        assertEquals(before, restartCounts(), "container restarts over " + STEADY_STATE.toSeconds() + " s of steady state");
+    }
+
+    static final Duration STEADY_STATE = Duration.ofMinutes(2);
+
+    static List<Pod> allPods() {
+        List<Pod> all = new ArrayList<>(runner.client().pods().inNamespace(NAMESPACE).list().getItems());
+        all.addAll(runner.client().pods().inNamespace(SYSTEM_NAMESPACE).list().getItems());
+        return all.stream().filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    static Map<String, Integer> restartCounts() {
+        Map<String, Integer> counts = new TreeMap<>();
+        for (Pod p : allPods()) {
+            p.getStatus().getContainerStatuses().forEach(c -> counts.put(p.getMetadata().getName() + "/" + c.getName(), c.getRestartCount()));
+        }
+        return counts;
+    }
+
+    @Test
+    @Order(5)
+    void plannedSwitchoverLosesNoAcknowledgedWrite() throws Exception {
+        String rw = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
+        superuserSql(rw, "CREATE TABLE acked(id int PRIMARY KEY)");
+        String old = primaryName();
+        String target = instancePods().stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(old)).sorted().findFirst()
+                .orElseThrow();
+        // a client through the -rw Service: one INSERT per connection, printing the ids whose commit it saw acknowledged
+        ProcessBuilder writerBuilder = new ProcessBuilder("ip", "netns", "exec", runner.nodeNamespace(), "bash", "-c",
+                "for i in $(seq 1 100000); do psql -X -qAt \"host=" + rw + " port=5432 user=" + ClusterNames.SUPERUSER
+                        + " dbname=postgres connect_timeout=3\" -c \"INSERT INTO acked VALUES ($i)\" >/dev/null 2>&1 && echo $i; "
+                        + "sleep 0.05; done").redirectError(ProcessBuilder.Redirect.DISCARD);
+        writerBuilder.environment().put("PGPASSWORD", secret(ClusterNames.superuserSecret(CLUSTER), "password"));
+        Process writer = writerBuilder.start();
+        writer.getOutputStream().close();
+        Set<Integer> acked = ConcurrentHashMap.newKeySet();
+        Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(writer.getInputStream(), StandardCharsets.UTF_8))
+                .lines().forEach(l -> acked.add(Integer.parseInt(l.strip()))));
+        reader.start();
+        try {
+            await("writes before the switchover").atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= 20);
+            long t0 = System.nanoTime();
+            runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).edit(c -> {
+                c.getMetadata().getAnnotations().put(Labels.SWITCHOVER_ANNOTATION, target);
+                return c;
+            });
+            await("the -rw Service on " + target).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
+                    .until(KubernetesPlatformE2ETest::primaryName, target::equals);
+            System.out.printf("switchover: %s -> %s behind the -rw Service %.1f s after the annotation%n", old, target,
+                    (System.nanoTime() - t0) / 1e9);
+            int before = acked.size();
+            await("writes after the switchover").atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= before + 20);
+        } finally {
+            writer.destroy();
+            writer.waitFor();
+            reader.join();
+        }
+        Set<Integer> stored = new HashSet<>();
+        for (String id : superuserSql(rw, "SELECT id FROM acked").split("\n")) {
+            stored.add(Integer.parseInt(id));
+        }
+        Set<Integer> lost = new TreeSet<>(acked);
+        lost.removeAll(stored);
+        assertEquals(Set.of(), lost, "acknowledged commits missing after the switchover (" + acked.size() + " acknowledged)");
+        System.out.printf("switchover: %d commits acknowledged through the -rw Service, none lost%n", acked.size());
+        assertEquals(target, runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get()
+                .getStatus().topology.currentPrimary, "the monitor recorded the switchover");
+        await("three instances Ready again, the former primary a standby").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> instancePods().size() == 3 && instancePods().stream().allMatch(DeploymentController::ready));
+        assertEquals("standby", superuserSql(runner.pod(NAMESPACE, old).ip(),
+                "SELECT CASE WHEN pg_is_in_recovery() THEN 'standby' ELSE 'primary' END"));
+    }
+
+    @Test
+    @Order(6)
+    void primaryPostgresKilledTheMonitorFailsOverAndTheRwServiceFollows() {
+        String old = primaryName();
+        RunningPod pod = runner.pod(NAMESPACE, old);
+        long t0 = System.nanoTime();
+        pod.containers().get(0).signal("KILL");
+        String next = await("a new primary behind the -rw Service").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1))
+                .ignoreExceptions().until(KubernetesPlatformE2ETest::primaryName, n -> n != null && !n.isEmpty() && !n.equals(old));
+        System.out.printf("failover: %s -> %s behind the -rw Service %.1f s after SIGKILL%n", old, next, (System.nanoTime() - t0) / 1e9);
+        PostgresCluster c = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+        assertEquals(next, c.getStatus().topology.currentPrimary, "the monitor recorded the new primary");
+        // writes work on the new primary through the Service
+        superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)), "CREATE TABLE after_failover(x int)");
+    }
+
+    static String phase() {
+        PostgresCluster c = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+        return c == null || c.getStatus() == null ? null : c.getStatus().phase;
+    }
+
+    static List<Pod> instancePods() {
+        return runner.client().pods().inNamespace(NAMESPACE).withLabel(Labels.CLUSTER, CLUSTER)
+                .withLabel(Labels.COMPONENT, Labels.COMPONENT_INSTANCE).list().getItems().stream()
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    static List<Pod> deploymentPods(String namespace, String deployment) {
+        return runner.client().pods().inNamespace(namespace).list().getItems().stream()
+                .filter(p -> p.getMetadata().getOwnerReferences() != null && p.getMetadata().getOwnerReferences().stream()
+                        .anyMatch(o -> "Deployment".equals(o.getKind()) && deployment.equals(o.getName())))
+                .filter(p -> p.getMetadata().getDeletionTimestamp() == null).toList();
+    }
+
+    static String secret(String name, String key) {
+        Secret s = runner.client().secrets().inNamespace(NAMESPACE).withName(name).get();
+        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+    }
+
+    /** A query as the superuser, with psql from the node to a host (a pod IP or a Service's cluster IP). */
+    static String superuserSql(String host, String sql) {
+        return psql(host, 5432, ClusterNames.SUPERUSER, secret(ClusterNames.superuserSecret(CLUSTER), "password"), "postgres", sql);
+    }
+
+    static String psql(String host, int port, String user, String password, String database, String sql) {
+        Sh.Result r = runner.fromNode(List.of("env", "PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=5", "psql", "-X", "-qAt",
+                "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " sslmode=disable", "-c", sql), 30);
+        if (!r.ok()) {
+            throw new IllegalStateException("psql to " + host + ":" + port + " as " + user + ": " + r.output().strip());
+        }
+        return r.output().strip();
+    }
+}
