@@ -10,7 +10,6 @@ import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -136,9 +135,6 @@ class KubernetesPlatformE2ETest {
 
     @Test
     @Order(3)
-    @Disabled("blocked by a known product bug (issue 13, being fixed on branch k8sfix): nothing on Kubernetes creates "
-            + "pgha.auth_lookup, so every login through the router fails (router log: verifier lookup for app failed: "
-            + "ERROR: schema \"pgha\" does not exist)")
     void routerServiceLogsInAsTheAppUserAndReadsFromAStandby() {
         String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
         String appSecret = ClusterNames.appSecret(CLUSTER);

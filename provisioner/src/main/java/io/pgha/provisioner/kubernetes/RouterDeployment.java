@@ -24,6 +24,9 @@ import java.util.List;
  * ServiceAccount that may only read that cluster and the pods of its namespace.
  */
 public final class RouterDeployment {
+    /** The same start-up allowance as the kustomize base gives the other services: five minutes. */
+    static final int STARTUP_PROBE_PERIOD_SECONDS = 5;
+    static final int STARTUP_PROBE_FAILURES = 60;
     public static final int POSTGRES_PORT = 5432;
     public static final String POSTGRES_PORT_NAME = "postgres";
     /** The router's second listener, which sends everything to the primary. */
@@ -60,6 +63,10 @@ public final class RouterDeployment {
                                 .addNewPort().withName(RW_PORT_NAME).withContainerPort(RW_PORT).withProtocol("TCP").endPort()
                                 .addNewPort().withName("http").withContainerPort(HTTP_PORT).withProtocol("TCP").endPort()
                                 .withEnv(env(cluster))
+                                // liveness counts only once the JVM has started: on a busy node a boot of
+                                // more than 30 s otherwise ends in a restart loop (the pod runner saw 2-4)
+                                .withNewStartupProbe().withNewHttpGet().withPath("/q/health/started").withNewPort("http").endHttpGet()
+                                    .withPeriodSeconds(STARTUP_PROBE_PERIOD_SECONDS).withFailureThreshold(STARTUP_PROBE_FAILURES).endStartupProbe()
                                 .withNewReadinessProbe().withNewHttpGet().withPath("/q/health/ready").withNewPort("http").endHttpGet()
                                     .withPeriodSeconds(5).endReadinessProbe()
                                 .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withNewPort("http").endHttpGet()

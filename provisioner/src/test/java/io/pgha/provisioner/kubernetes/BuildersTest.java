@@ -207,6 +207,9 @@ class BuildersTest {
         assertEquals(Set.of("PGHA_CLUSTER", "PGHA_NAMESPACE", "PGHA_HTTP_HOST", "PGHA_HTTP_PORT", "PGHA_ROUTER_HOST", "PGHA_ROUTER_PORT",
                 "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD"), env.keySet());
         assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
+        // liveness waits for the start: the kustomize base's services get five minutes, and so does the router
+        assertEquals("/q/health/started", c.getStartupProbe().getHttpGet().getPath());
+        assertTrue(c.getStartupProbe().getPeriodSeconds() * c.getStartupProbe().getFailureThreshold() >= 300);
         assertEquals("pg-router", d.getSpec().getTemplate().getSpec().getServiceAccountName());
         assertOwnedAndLabelled(d.getMetadata());
     }
