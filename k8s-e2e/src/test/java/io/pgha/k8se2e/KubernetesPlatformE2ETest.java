@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
+import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -258,6 +259,47 @@ class KubernetesPlatformE2ETest {
         assertEquals(next, c.getStatus().topology.currentPrimary, "the monitor recorded the new primary");
         // writes work on the new primary through the Service
         superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)), "CREATE TABLE after_failover(x int)");
+    }
+
+    /**
+     * A primary cut off from the API server (but not from its clients or the monitor) stops taking
+     * writes by itself within {@link PrimaryIsolation#selfFenceBound()}: after that no write reaches
+     * it at its own address. The monitor still sees it healthy until then, so what stops the writes
+     * is the instance's own liveness check, not a fence. (The kubelet here still sees the API
+     * server, unlike a partitioned node's; that a restarted container with a stale primary label
+     * does not start as primary is shown by BootstrapScriptTest.)
+     */
+    @Test
+    @Order(7)
+    void aPrimaryCutOffFromTheApiServerStopsTakingWritesWithinTheStatedBound() {
+        String primary = primaryName();
+        RunningPod pod = runner.pod(NAMESPACE, primary);
+        String ip = pod.ip();
+        superuserSql(ip, "CREATE TABLE isolation_probe(x int)");
+        assertTrue(writes(ip), "the primary takes writes before it is cut off");
+        long t0 = System.nanoTime();
+        pod.cutOffApi();
+        Duration bound = PrimaryIsolation.selfFenceBound();
+        // slack for the pod runner's own probe scheduling on a loaded two-core machine
+        await("the cut-off primary stops taking writes").atMost(bound.plus(SCHEDULING_SLACK)).pollInterval(Duration.ofMillis(500))
+                .until(() -> !writes(ip));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("isolated primary %s stopped taking writes %.1f s after losing the API server (bound %d s)%n",
+                primary, seconds, bound.toSeconds());
+        await("no write reaches the cut-off primary again").during(Duration.ofSeconds(20)).atMost(Duration.ofSeconds(30))
+                .pollInterval(Duration.ofSeconds(1)).until(() -> !writes(ip));
+    }
+
+    static final Duration SCHEDULING_SLACK = Duration.ofSeconds(15);
+
+    /** Whether an INSERT as the superuser commits at this address. */
+    static boolean writes(String host) {
+        try {
+            superuserSql(host, "INSERT INTO isolation_probe VALUES (1)");
+            return true;
+        } catch (IllegalStateException e) {
+            return false;
+        }
     }
 
     static String phase() {
