@@ -128,6 +128,34 @@ class ManifestParserTest {
     }
 
     @Test
+    void restorePointAndImmediateAreTargetsToo() {
+        String both = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        name: before-migration\n        immediate: true\n");
+        assertTrue(both.contains("spec.bootstrap.recovery.target: set at most one of"), both);
+        String notTrue = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        immediate: false\n");
+        assertTrue(notTrue.contains("spec.bootstrap.recovery.target.immediate"), notTrue);
+        String longName = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        name: " + "x".repeat(64) + "\n");
+        assertTrue(longName.contains("spec.bootstrap.recovery.target.name"), longName);
+        String xid = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        xid: 2\n");
+        assertTrue(xid.contains("spec.bootstrap.recovery.target.xid"), xid);
+        PostgresCluster ok = ManifestParser.parseCluster(HEAD + "spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      repository:\n        filesystem:\n          path: /var/backups/pgha\n"
+                + "      target:\n        name: before-migration\n");
+        assertEquals("before-migration", ok.getSpec().bootstrap.recovery.target.name);
+        assertEquals("/var/backups/pgha", ok.getSpec().bootstrap.recovery.repository.filesystem.path);
+    }
+
+    @Test
+    void recoveryRepositoryIsOneKind() {
+        String message = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      repository: {}\n");
+        assertTrue(message.contains("spec.bootstrap.recovery.repository: set exactly one of s3 and filesystem"), message);
+    }
+
+    @Test
     void immutableFieldsCannotChange() {
         PostgresCluster a = ManifestParser.parseCluster(HEAD + "spec: {}\n");
         PostgresCluster b = ManifestParser.parseCluster(HEAD + "spec:\n  bootstrap:\n    initdb:\n      database: other\n");
