@@ -7,6 +7,14 @@ package io.pgha.backup.core;
 public enum Compression {
     ZSTD(".zst");
 
+    /** The codec backup.json names ("zstd"); throws IllegalArgumentException for one this build cannot read. */
+    public static Compression named(String name) {
+        if ("zstd".equals(name)) {
+            return ZSTD;
+        }
+        throw new IllegalArgumentException("compression '" + name + "' is not supported by this version");
+    }
+
     private final String suffix;
 
     Compression(String suffix) {

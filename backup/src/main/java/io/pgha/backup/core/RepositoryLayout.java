@@ -10,6 +10,11 @@ import java.util.regex.Pattern;
  */
 public final class RepositoryLayout {
     private static final String WAL_DIR = "wal";
+    private static final String BASE_DIR = "base";
+    /** Written last into a backup's directory: its presence means the backup is complete. */
+    public static final String BACKUP_INFO = "backup.json";
+    public static final String BASE_TAR = "base.tar";
+    public static final String BACKUP_MANIFEST = "backup_manifest";
     /** Cluster names are DNS labels; anything else could escape the repository root. */
     private static final Pattern PREFIX = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -29,9 +34,29 @@ public final class RepositoryLayout {
         return walTimelinePrefix(file.timeline()) + file.name() + compression.suffix();
     }
 
+    /** The common prefix of every WAL file of the cluster (ending in '/'): an archive is there when any key starts with it. */
+    public String walPrefix() {
+        return prefix + "/" + WAL_DIR + "/";
+    }
+
+    /** The common prefix of every base backup (ending in '/'). */
+    public String backupsPrefix() {
+        return prefix + "/" + BASE_DIR + "/";
+    }
+
+    /** backup.json of a backup, stored uncompressed. */
+    public String backupInfoKey(String backup) {
+        return backupsPrefix() + backup + "/" + BACKUP_INFO;
+    }
+
+    /** A compressed file of a backup (base.tar, backup_manifest), with the suffix of its codec. */
+    public String backupFileKey(String backup, String file, Compression codec) {
+        return backupsPrefix() + backup + "/" + file + codec.suffix();
+    }
+
     /** The common prefix of every WAL file of one timeline (ending in '/'). */
     public String walTimelinePrefix(long timeline) {
-        return prefix + "/" + WAL_DIR + "/" + String.format("%08X", timeline) + "/";
+        return walPrefix() + String.format("%08X", timeline) + "/";
     }
 
     /** The WAL file a key of this layout names, if it is one. */

@@ -47,7 +47,14 @@ public final class WalArchive {
 
     /** The file's content, or what its absence means for recovery. */
     public Fetched fetch(WalFileName file) throws IOException, ChecksumMismatchException {
-        Optional<byte[]> stored = repository.get(layout.walKey(file));
+        return resolve(file, repository.get(layout.walKey(file)));
+    }
+
+    /**
+     * {@link #fetch} with the stored object already read (checksum checked), for a reader that
+     * fetched ahead: present, it is decompressed; absent, the archive decides what that means.
+     */
+    public Fetched resolve(WalFileName file, Optional<byte[]> stored) throws IOException {
         if (stored.isPresent()) {
             return new Fetched(Optional.of(decompress(stored.get())), Optional.empty());
         }
@@ -57,7 +64,8 @@ public final class WalArchive {
     public record Fetched(Optional<byte[]> content, Optional<WalDecisions.Missing> missing) {
     }
 
-    private List<WalFileName> storedOn(long timeline) throws IOException {
+    /** The files stored on one timeline, in no particular order. */
+    public List<WalFileName> storedOn(long timeline) throws IOException {
         List<WalFileName> files = new ArrayList<>();
         for (String key : repository.list(layout.walTimelinePrefix(timeline))) {
             layout.walFileOf(key).ifPresent(files::add);
@@ -74,7 +82,8 @@ public final class WalArchive {
         return Zstd.compress(content, ZSTD_LEVEL);
     }
 
-    private byte[] decompress(byte[] stored) {
+    /** A stored WAL object's content. */
+    public static byte[] decompress(byte[] stored) {
         long size = Zstd.getFrameContentSize(stored);
         if (size < 0 || size > Integer.MAX_VALUE) {
             throw new IllegalStateException("stored WAL is not a zstd frame with a known size");
