@@ -10,10 +10,20 @@ public final class Checksums {
     }
 
     public static String sha256(byte[] bytes) {
+        MessageDigest digest = newSha256();
+        return hex(digest.digest(bytes));
+    }
+
+    /** A digest to feed as bytes stream past, for objects too large to hold in memory. */
+    public static MessageDigest newSha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
+    }
+
+    public static String hex(byte[] digest) {
+        return HexFormat.of().formatHex(digest);
     }
 }

@@ -1,6 +1,8 @@
 package io.pgha.backup.repository;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Arrays;
+import java.security.MessageDigest;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -20,8 +22,8 @@ import java.util.stream.Stream;
 
 /**
  * A repository in a directory. Each object is one file: a header line with the SHA-256 of the
- * payload, then the payload, so object and checksum appear together or not at all. A put writes a
- * temporary file, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
+ * payload, then the payload, so object and checksum appear together or not at all. A put streams
+ * into a temporary file behind a reserved header, writes the header once the checksum is known, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
  * existing object) and fsyncs the directory; only then does it return.
  * Files are 0644 and directories 0755: the backup service may run as root while PostgreSQL's
  * restore_command path reads as the postgres user, and either must read what the other wrote.
@@ -31,6 +33,7 @@ public final class FilesystemRepository implements Repository {
     private static final int SHA256_HEX = 64;
     /** MAGIC, the checksum and a newline. */
     private static final int HEADER_LENGTH = MAGIC.length() + SHA256_HEX + 1;
+    private static final int COPY_BUFFER = 1 << 16;
     private static final String TEMP_SUFFIX = ".tmp";
     private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
     private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
@@ -47,49 +50,73 @@ public final class FilesystemRepository implements Repository {
 
     @Override
     public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
+        return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
+    }
+
+    @Override
+    public long putIfAbsent(String key, InputStream in) throws IOException {
         Path target = pathOf(key);
         if (Files.exists(target)) {
-            return false;
+            return -1;
         }
         Path dir = target.getParent();
         createDirectories(dir);
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + TEMP_SUFFIX);
         try {
+            long size;
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                writeFully(ch, ByteBuffer.wrap(header(Checksums.sha256(bytes))));
-                writeFully(ch, ByteBuffer.wrap(bytes));
+                // the checksum is known only at the end: reserve the header, fill it in before the fsync
+                ch.position(HEADER_LENGTH);
+                MessageDigest digest = Checksums.newSha256();
+                size = copy(in, ch, digest);
+                ByteBuffer header = ByteBuffer.wrap(header(Checksums.hex(digest.digest())));
+                while (header.hasRemaining()) {
+                    ch.write(header, header.position());
+                }
                 ch.force(true);
             }
             Files.setPosixFilePermissions(temp, FILE_MODE);
             try {
                 Files.createLink(target, temp);
             } catch (FileAlreadyExistsException e) {
-                return false;
+                return -1;
             }
             fsyncDirectory(dir);
-            return true;
+            return size;
         } finally {
             Files.deleteIfExists(temp);
         }
     }
 
     @Override
-    public Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException {
-        byte[] file;
+    public Optional<InputStream> open(String key) throws IOException {
+        InputStream file;
         try {
-            file = Files.readAllBytes(pathOf(key));
+            file = Files.newInputStream(pathOf(key));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         }
-        if (file.length < HEADER_LENGTH) {
-            throw new ChecksumMismatchException(key);
+        try {
+            String header = new String(file.readNBytes(HEADER_LENGTH), StandardCharsets.US_ASCII);
+            if (header.length() != HEADER_LENGTH || !header.startsWith(MAGIC) || !header.endsWith("\n")) {
+                throw new ChecksumMismatchException(key);
+            }
+            return Optional.of(new ChecksummedInputStream(file, header.substring(MAGIC.length(), MAGIC.length() + SHA256_HEX), key));
+        } catch (IOException | RuntimeException e) {
+            file.close();
+            throw e;
         }
-        String header = new String(file, 0, HEADER_LENGTH, StandardCharsets.US_ASCII);
-        byte[] payload = Arrays.copyOfRange(file, HEADER_LENGTH, file.length);
-        if (!header.equals(new String(header(Checksums.sha256(payload)), StandardCharsets.US_ASCII))) {
-            throw new ChecksumMismatchException(key);
+    }
+
+    @Override
+    public Optional<byte[]> get(String key) throws IOException {
+        Optional<InputStream> in = open(key);
+        if (in.isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.of(payload);
+        try (InputStream payload = in.get()) {
+            return Optional.of(payload.readAllBytes());
+        }
     }
 
     @Override
@@ -136,10 +163,18 @@ public final class FilesystemRepository implements Repository {
         }
     }
 
-    private static void writeFully(FileChannel ch, ByteBuffer buf) throws IOException {
-        while (buf.hasRemaining()) {
-            ch.write(buf);
+    private static long copy(InputStream in, FileChannel ch, MessageDigest digest) throws IOException {
+        byte[] buf = new byte[COPY_BUFFER];
+        long total = 0;
+        for (int n; (n = in.read(buf)) >= 0; ) {
+            digest.update(buf, 0, n);
+            ByteBuffer chunk = ByteBuffer.wrap(buf, 0, n);
+            while (chunk.hasRemaining()) {
+                ch.write(chunk);
+            }
+            total += n;
         }
+        return total;
     }
 
     private static void fsyncDirectory(Path dir) throws IOException {

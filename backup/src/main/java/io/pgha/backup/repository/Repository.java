@@ -1,6 +1,7 @@
 package io.pgha.backup.repository;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.util.List;
 import java.util.Optional;
 
@@ -16,6 +17,20 @@ public interface Repository {
      * @return false, storing nothing, when the key already holds an object
      */
     boolean putIfAbsent(String key, byte[] bytes) throws IOException;
+
+    /**
+     * Streams {@code in} into a new object under {@code key}, computing its checksum on the way; the
+     * object is durable once this returns.
+     *
+     * @return the number of bytes stored, or -1, storing nothing, when the key already holds an object
+     */
+    long putIfAbsent(String key, InputStream in) throws IOException;
+
+    /**
+     * The object as a stream, empty when there is none. Reading to its end throws
+     * ChecksumMismatchException when its bytes do not match the checksum stored with them.
+     */
+    Optional<InputStream> open(String key) throws IOException;
 
     /** The object's bytes, checked against its checksum; empty when there is none. */
     Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException;

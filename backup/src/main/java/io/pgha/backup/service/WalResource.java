@@ -2,7 +2,6 @@ package io.pgha.backup.service;
 
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
-import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.wal.WalArchive;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
@@ -57,7 +56,7 @@ public class WalResource {
                     return text(Response.Status.CONFLICT, message);
                 }
             }
-        } catch (IOException | ChecksumMismatchException e) {
+        } catch (IOException e) {
             entry.failures().increment();
             String message = "could not archive " + file + " of cluster " + cluster + ": " + e.getMessage();
             LOG.error(message);
@@ -85,7 +84,7 @@ public class WalResource {
                 return text(Response.Status.INTERNAL_SERVER_ERROR, hole.message());
             }
             return text(Response.Status.NOT_FOUND, "not in the archive (beyond its end): " + file);
-        } catch (IOException | ChecksumMismatchException e) {
+        } catch (IOException e) {
             String message = "could not fetch " + file + " of cluster " + cluster + ": " + e.getMessage();
             LOG.error(message);
             return text(Response.Status.INTERNAL_SERVER_ERROR, message);

@@ -1,5 +1,7 @@
 package io.pgha.monitor.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;

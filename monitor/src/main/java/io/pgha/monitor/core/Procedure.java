@@ -1,5 +1,7 @@
 package io.pgha.monitor.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.pgha.monitor.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import io.pgha.api.v1.cluster.TopologyStatus;
 
 import java.util.ArrayList;

@@ -5,7 +5,7 @@ import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Processes;
-import io.pgha.monitor.core.Lsn;
+import io.pgha.api.postgres.Lsn;
 import io.pgha.monitor.service.Fencer;
 import org.jboss.logging.Logger;
 

@@ -1,7 +1,7 @@
 package io.pgha.monitor.pg;
 
 import io.pgha.monitor.core.InstanceObservation;
-import io.pgha.monitor.core.Lsn;
+import io.pgha.api.postgres.Lsn;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;

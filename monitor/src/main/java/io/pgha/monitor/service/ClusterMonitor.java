@@ -13,7 +13,7 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.monitor.core.Decider;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
-import io.pgha.monitor.core.Lsn;
+import io.pgha.api.postgres.Lsn;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
 import io.pgha.monitor.core.TopologyReport;

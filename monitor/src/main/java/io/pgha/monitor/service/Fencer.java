@@ -1,6 +1,6 @@
 package io.pgha.monitor.service;
 
-import io.pgha.monitor.core.Lsn;
+import io.pgha.api.postgres.Lsn;
 
 /** Makes sure a former primary can never take writes again; one implementation per platform. */
 public interface Fencer {

@@ -1,5 +1,7 @@
 package io.pgha.monitor.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Set;

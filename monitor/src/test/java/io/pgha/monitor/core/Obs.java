@@ -1,5 +1,7 @@
 package io.pgha.monitor.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

@@ -1,5 +1,7 @@
 package io.pgha.provisioner.model;
 
+import io.pgha.api.postgres.Lsn;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -37,8 +39,8 @@ public record TimelineHistory(List<Fork> forks) {
                 throw new IllegalArgumentException("not a timeline history line: " + line);
             }
             try {
-                forks.add(new Fork(Integer.parseInt(f[0]), lsn(f[1]), f.length == 3 ? f[2] : ""));
-            } catch (NumberFormatException e) {
+                forks.add(new Fork(Integer.parseInt(f[0]), Lsn.parse(f[1]).value(), f.length == 3 ? f[2] : ""));
+            } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("not a timeline history line: " + line, e);
             }
         }
@@ -48,14 +50,5 @@ public record TimelineHistory(List<Fork> forks) {
     /** Where this history left {@code timeline}; empty when that timeline is not one of its ancestors. */
     public OptionalLong forkPoint(int timeline) {
         return forks.stream().filter(f -> f.parent() == timeline).mapToLong(Fork::switchpoint).findFirst();
-    }
-
-    /** An LSN as PostgreSQL prints it ({@code 0/3000148}: high and low 32 bits in hex) as a byte position. */
-    static long lsn(String text) {
-        int slash = text.indexOf('/');
-        if (slash < 1) {
-            throw new NumberFormatException("not an LSN: " + text);
-        }
-        return (Long.parseLong(text.substring(0, slash), 16) << 32) | Long.parseLong(text.substring(slash + 1), 16);
     }
 }

@@ -1,4 +1,4 @@
-package io.pgha.monitor.core;
+package io.pgha.api.postgres;
 
 /**
  * A PostgreSQL WAL position (pg_lsn): 64 bits, written as two hexadecimal halves {@code X/Y}.
