@@ -1,7 +1,7 @@
 package io.pgha.backup.core;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
-import io.pgha.api.pg.Lsn;
+import io.pgha.api.postgres.Lsn;
 
 import java.time.Instant;
 

@@ -1,6 +1,6 @@
 package io.pgha.backup.core;
 
-import io.pgha.api.pg.Lsn;
+import io.pgha.api.postgres.Lsn;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 
 import java.time.Instant;

@@ -48,16 +48,15 @@ public final class RestoreSessions {
     /** One restore: the source and what restore_command reads through. */
     public record Session(Repository repository, RepositoryLayout layout, BackupInfo backup, String window,
                           WalPrefetcher wal) {
+        /**
+         * A file of the backup, decompressed, streamed from the repository: a checksum mismatch
+         * surfaces as an IOException at the end of the stream, so a corrupt backup never extracts quietly.
+         */
         public InputStream open(String file) throws IOException {
             Compression codec = Compression.named(backup.compression());
-            byte[] stored;
-            try {
-                stored = repository.get(layout.backupFileKey(backup.name(), file, codec))
-                        .orElseThrow(() -> new IOException(file + " of backup " + backup.name() + " is missing from the repository"));
-            } catch (ChecksumMismatchException e) {
-                throw new IOException(file + " of backup " + backup.name() + " is corrupt: " + e.getMessage(), e);
-            }
-            return new com.github.luben.zstd.ZstdInputStream(new java.io.ByteArrayInputStream(stored));
+            InputStream stored = repository.open(layout.backupFileKey(backup.name(), file, codec))
+                    .orElseThrow(() -> new IOException(file + " of backup " + backup.name() + " is missing from the repository"));
+            return new com.github.luben.zstd.ZstdInputStream(stored);
         }
     }
 

@@ -2,7 +2,6 @@ package io.pgha.backup.restore;
 
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
-import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.repository.Repository;
 import io.pgha.backup.wal.WalArchive;
 
@@ -43,7 +42,7 @@ public final class WalPrefetcher {
     }
 
     /** The file for restore_command, or what its absence means; I/O errors only after {@link #ATTEMPTS} tries. */
-    public WalArchive.Fetched fetch(WalFileName file) throws IOException, ChecksumMismatchException {
+    public WalArchive.Fetched fetch(WalFileName file) throws IOException {
         if (file.kind() != WalFileName.Kind.SEGMENT) {
             return withRetries(file, () -> archive.fetch(file));
         }
@@ -76,7 +75,7 @@ public final class WalPrefetcher {
             pending.computeIfAbsent(n, k -> CompletableFuture.supplyAsync(() -> {
                 try {
                     return repository.get(layout.walKey(n));
-                } catch (IOException | ChecksumMismatchException e) {
+                } catch (IOException e) {
                     throw new java.util.concurrent.CompletionException(e);
                 }
             }, executor));
@@ -84,10 +83,10 @@ public final class WalPrefetcher {
     }
 
     private interface Read {
-        WalArchive.Fetched get() throws IOException, ChecksumMismatchException;
+        WalArchive.Fetched get() throws IOException;
     }
 
-    private static WalArchive.Fetched withRetries(WalFileName file, Read read) throws IOException, ChecksumMismatchException {
+    private static WalArchive.Fetched withRetries(WalFileName file, Read read) throws IOException {
         IOException last = null;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {

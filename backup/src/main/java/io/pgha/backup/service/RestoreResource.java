@@ -6,7 +6,6 @@ import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
-import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.restore.RestoreSessions;
 import io.pgha.backup.wal.WalArchive;
 import io.quarkus.runtime.Startup;
@@ -144,7 +143,7 @@ public class RestoreResource {
                 return text(Response.Status.INTERNAL_SERVER_ERROR, hole.message());
             }
             return text(Response.Status.NOT_FOUND, "not in the archive (beyond its end): " + file);
-        } catch (IOException | ChecksumMismatchException e) {
+        } catch (IOException e) {
             String message = "cannot restore " + file + " for " + cluster + ": " + e.getMessage();
             LOG.error(message);
             return text(Response.Status.INTERNAL_SERVER_ERROR, message);
