@@ -5,16 +5,19 @@ import java.util.regex.Pattern;
 
 /**
  * Where objects live in a repository, the same for every repository kind (a directory tree or S3
- * keys): {@code <prefix>/wal/<timeline>/<file><suffix>}. The prefix is the cluster's own (default:
- * its name), so two clusters never share WAL; base backups will go under {@code <prefix>/base/<backup name>/}.
+ * keys): {@code <prefix>/wal/<timeline>/<file><suffix>} for WAL, and for each base backup
+ * {@code <prefix>/base/<backup name>/} holding {@code base.tar<suffix>} (the data directory as
+ * pg_basebackup's tar), {@code backup_manifest<suffix>} (PostgreSQL's manifest) and
+ * {@code backup.json} (written last: its presence means the backup is complete). The prefix is the
+ * cluster's own (default: its name), so two clusters never share WAL or backups.
  */
 public final class RepositoryLayout {
     private static final String WAL_DIR = "wal";
     private static final String BASE_DIR = "base";
-    /** Written last into a backup's directory: its presence means the backup is complete. */
+    private static final String BASE_TAR = "base.tar";
+    private static final String MANIFEST = "backup_manifest";
+    /** Uncompressed, so that anything can read what a backup is without a codec. */
     public static final String BACKUP_INFO = "backup.json";
-    public static final String BASE_TAR = "base.tar";
-    public static final String BACKUP_MANIFEST = "backup_manifest";
     /** Cluster names are DNS labels; anything else could escape the repository root. */
     private static final Pattern PREFIX = Pattern.compile("[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?");
 
@@ -29,34 +32,54 @@ public final class RepositoryLayout {
         this.compression = compression;
     }
 
-    /** The key of one WAL file. */
-    public String walKey(WalFileName file) {
-        return walTimelinePrefix(file.timeline()) + file.name() + compression.suffix();
-    }
-
-    /** The common prefix of every WAL file of the cluster (ending in '/'): an archive is there when any key starts with it. */
+    /** The common prefix of every WAL file of every timeline (ending in '/'). */
     public String walPrefix() {
         return prefix + "/" + WAL_DIR + "/";
     }
 
     /** The common prefix of every base backup (ending in '/'). */
-    public String backupsPrefix() {
+    public String basePrefix() {
         return prefix + "/" + BASE_DIR + "/";
     }
 
-    /** backup.json of a backup, stored uncompressed. */
-    public String backupInfoKey(String backup) {
-        return backupsPrefix() + backup + "/" + BACKUP_INFO;
+    /** Where one base backup's objects live (ending in '/'). */
+    public String backupPrefix(String backupName) {
+        if (backupName == null || !PREFIX.matcher(backupName).matches()) {
+            throw new IllegalArgumentException("not a backup name: " + backupName);
+        }
+        return basePrefix() + backupName + "/";
     }
 
-    /** A compressed file of a backup (base.tar, backup_manifest), with the suffix of its codec. */
-    public String backupFileKey(String backup, String file, Compression codec) {
-        return backupsPrefix() + backup + "/" + file + codec.suffix();
+    public String baseTarKey(String backupName) {
+        return backupPrefix(backupName) + BASE_TAR + compression.suffix();
+    }
+
+    public String manifestKey(String backupName) {
+        return backupPrefix(backupName) + MANIFEST + compression.suffix();
+    }
+
+    public String backupInfoKey(String backupName) {
+        return backupPrefix(backupName) + BACKUP_INFO;
+    }
+
+    /** The backup a key of this layout names as complete (its backup.json), if it is one. */
+    public Optional<String> completedBackupOf(String key) {
+        String base = basePrefix();
+        if (!key.startsWith(base) || !key.endsWith("/" + BACKUP_INFO)) {
+            return Optional.empty();
+        }
+        String name = key.substring(base.length(), key.length() - BACKUP_INFO.length() - 1);
+        return PREFIX.matcher(name).matches() ? Optional.of(name) : Optional.empty();
+    }
+
+    /** The key of one WAL file. */
+    public String walKey(WalFileName file) {
+        return walTimelinePrefix(file.timeline()) + file.name() + compression.suffix();
     }
 
     /** The common prefix of every WAL file of one timeline (ending in '/'). */
     public String walTimelinePrefix(long timeline) {
-        return walPrefix() + String.format("%08X", timeline) + "/";
+        return prefix + "/" + WAL_DIR + "/" + String.format("%08X", timeline) + "/";
     }
 
     /** The WAL file a key of this layout names, if it is one. */

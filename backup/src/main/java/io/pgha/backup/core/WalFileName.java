@@ -1,5 +1,7 @@
 package io.pgha.backup.core;
 
+import io.pgha.api.postgres.Lsn;
+
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -36,6 +38,44 @@ public record WalFileName(String name, Kind kind, long timeline, long log, long 
             return new WalFileName(name, Kind.HISTORY, Long.parseLong(m.group(1), 16), 0, 0);
         }
         throw new IllegalArgumentException("not a WAL file name: " + name);
+    }
+
+    /**
+     * The segment that holds {@code lsn} on {@code timeline}, for segments of {@code segmentSize}
+     * bytes (a power of two from 1 MiB to 1 GiB): PostgreSQL's XLByteToSeg and XLogFileName.
+     */
+    public static WalFileName segmentOf(long timeline, Lsn lsn, long segmentSize) {
+        return segment(timeline, Long.divideUnsigned(lsn.value(), segmentSize), segmentSize);
+    }
+
+    /**
+     * The last segment a WAL range that ends at {@code end} needs: the one holding the byte before
+     * {@code end} (PostgreSQL's XLByteToPrevSeg), since an end on a segment boundary needs nothing
+     * of the next segment.
+     */
+    public static WalFileName segmentBefore(long timeline, Lsn end, long segmentSize) {
+        return segment(timeline, Long.divideUnsigned(end.value() - 1, segmentSize), segmentSize);
+    }
+
+    /** The segment after this one on the same timeline. */
+    public WalFileName next(long segmentSize) {
+        if (kind != Kind.SEGMENT) {
+            throw new IllegalStateException("not a WAL segment: " + name);
+        }
+        return segment(timeline, log * segmentsPerLog(segmentSize) + segment + 1, segmentSize);
+    }
+
+    private static WalFileName segment(long timeline, long segmentNumber, long segmentSize) {
+        long perLog = segmentsPerLog(segmentSize);
+        return parse(String.format("%08X%08X%08X", timeline, segmentNumber / perLog, segmentNumber % perLog));
+    }
+
+    /** The log part of a name counts 4 GiB of WAL; the segment part counts segments within it. */
+    private static long segmentsPerLog(long segmentSize) {
+        if (segmentSize <= 0 || Long.bitCount(segmentSize) != 1 || segmentSize > (1L << 30)) {
+            throw new IllegalArgumentException("not a WAL segment size: " + segmentSize);
+        }
+        return (1L << 32) / segmentSize;
     }
 
     private static WalFileName of(String name, Kind kind, Matcher m) {

@@ -1,6 +1,7 @@
 package io.pgha.backup.wal;
 
 import com.github.luben.zstd.Zstd;
+import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
@@ -15,9 +16,6 @@ import java.util.Optional;
 
 /** One cluster's WAL archive: push (archive_command) and fetch (restore_command) over a repository. */
 public final class WalArchive {
-    /** zstd's default level: fast enough to keep up with a busy primary, and WAL compresses well at it. */
-    private static final int ZSTD_LEVEL = 3;
-
     private final Repository repository;
     private final RepositoryLayout layout;
 
@@ -79,7 +77,7 @@ public final class WalArchive {
     }
 
     private byte[] compress(byte[] content) {
-        return Zstd.compress(content, ZSTD_LEVEL);
+        return Zstd.compress(content, Compression.ZSTD_LEVEL);
     }
 
     /** A stored WAL object's content. */
