@@ -45,7 +45,7 @@ public final class RecoveryPlanner {
         if (backups.isEmpty()) {
             return new Refusal("prefix '" + prefix + "' of the repository holds no complete backup to restore from");
         }
-        List<BackupInfo> byEnd = backups.stream().sorted(Comparator.comparingLong(BackupInfo::endPosition)).toList();
+        List<BackupInfo> byEnd = backups.stream().sorted(Comparator.comparingLong(RecoveryPlanner::endOf)).toList();
         String window = window(prefix, byEnd.get(0), wal);
         List<BackupInfo> usable = byEnd;
         if (requested != null) {
@@ -72,7 +72,7 @@ public final class RecoveryPlanner {
                 return new Refusal(what + " is not before the last commit or abort in the archive: " + window);
             }
             position = stop.get().lsn();
-            endsBefore = b -> !b.finishedAt().isAfter(time);
+            endsBefore = b -> !Instant.parse(b.finishedAt()).isAfter(time);
         } else if (target.lsn != null) {
             position = Lsn.parse(target.lsn).value();
             what = "target LSN " + target.lsn;
@@ -80,7 +80,7 @@ public final class RecoveryPlanner {
                 return new Refusal(what + " is beyond the last WAL record in the archive: " + window);
             }
             long p = position;
-            endsBefore = b -> b.endPosition() <= p;
+            endsBefore = b -> endOf(b) <= p;
         } else if (target.xid != null) {
             what = "target xid " + target.xid;
             long xid = target.xid & XID_MASK;
@@ -90,7 +90,7 @@ public final class RecoveryPlanner {
                 return new Refusal(what + " has no commit or abort record in the archive after the first backup: " + window);
             }
             position = end.get().lsn();
-            endsBefore = b -> b.endPosition() <= end.get().lsn();
+            endsBefore = b -> endOf(b) <= end.get().lsn();
         } else if (target.name != null) {
             what = "restore point '" + target.name + "'";
             Optional<WalSummary.RestorePoint> point = wal.restorePoints().stream().filter(r -> r.name().equals(target.name))
@@ -100,7 +100,7 @@ public final class RecoveryPlanner {
                         + wal.restorePoints().stream().map(WalSummary.RestorePoint::name).distinct().toList() + "): " + window);
             }
             position = point.get().lsn();
-            endsBefore = b -> b.endPosition() <= point.get().lsn();
+            endsBefore = b -> endOf(b) <= point.get().lsn();
         } else {
             return new Plan(usable.get(usable.size() - 1), window);
         }
@@ -110,6 +110,10 @@ public final class RecoveryPlanner {
                     : " is before the end of the first backup") + " (LSN " + new Lsn(position) + "): " + window);
         }
         return new Plan(chosen.get(), window);
+    }
+
+    private static long endOf(BackupInfo backup) {
+        return Lsn.parse(backup.endLsn()).value();
     }
 
     /** "prefix 'pg' can be recovered from ... to ...", the words every refusal ends with. */

@@ -96,21 +96,6 @@ public record WalFileName(String name, Kind kind, long timeline, long log, long 
         return (log << 32) | segment;
     }
 
-    /**
-     * The segment after this one on the same timeline. A log id holds 2^32 bytes, so with
-     * {@code segmentBytes} per segment the segment number wraps at 2^32 / segmentBytes.
-     */
-    public WalFileName nextSegment(long segmentBytes) {
-        long perLog = 0x1_0000_0000L / segmentBytes;
-        long seg = segment + 1;
-        long nextLog = log;
-        if (seg >= perLog) {
-            seg = 0;
-            nextLog++;
-        }
-        return parse(String.format("%08X%08X%08X", timeline, nextLog, seg));
-    }
-
     /** Orders by timeline, then position; only meaningful between segment-like names. */
     @Override
     public int compareTo(WalFileName o) {

@@ -31,7 +31,9 @@ public final class WalSummary {
     // rmgr: Transaction len (rec/tot):     66/    66, tx:        722, lsn: 0/015004B0, prev 0/01500438, desc: COMMIT 2026-12-04 22:26:03.995621 UTC; ...
     private static final Pattern RECORD = Pattern.compile(
             "^rmgr: (\\S+)\\s+len \\(rec/tot\\):\\s*(\\d+)/\\s*(\\d+), tx:\\s*(\\d+), lsn: ([0-9A-F]+/[0-9A-F]+), prev \\S+, desc: (.*)$");
-    private static final Pattern TRANSACTION_END = Pattern.compile("^(COMMIT|ABORT) (\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(\\.\\d+)?) UTC.*");
+    /** A prepared transaction's COMMIT_PREPARED/ABORT_PREPARED names its own xid, which is the one recovery_target_xid means. */
+    private static final Pattern TRANSACTION_END = Pattern.compile(
+            "^(COMMIT|ABORT)(?:_PREPARED (\\d+):)? (\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}(?:\\.\\d+)?) UTC.*");
     private static final Pattern RESTORE_POINT = Pattern.compile("^RESTORE_POINT (.*)$");
     /** pg_waldump prints times in its TZ (set to UTC by the scanner), dropping trailing zeros of the fraction. */
     private static final DateTimeFormatter TIME = new DateTimeFormatterBuilder().appendPattern("yyyy-MM-dd HH:mm:ss")
@@ -52,8 +54,9 @@ public final class WalSummary {
         String desc = r.group(6);
         Matcher end;
         if ("Transaction".equals(r.group(1)) && (end = TRANSACTION_END.matcher(desc)).matches()) {
-            Instant time = LocalDateTime.parse(end.group(2), TIME).toInstant(ZoneOffset.UTC);
-            transactionEnds.add(new TransactionEnd(lsn, Long.parseLong(r.group(4)), time, "COMMIT".equals(end.group(1))));
+            Instant time = LocalDateTime.parse(end.group(3), TIME).toInstant(ZoneOffset.UTC);
+            long xid = Long.parseLong(end.group(2) != null ? end.group(2) : r.group(4));
+            transactionEnds.add(new TransactionEnd(lsn, xid, time, "COMMIT".equals(end.group(1))));
             return;
         }
         Matcher point;

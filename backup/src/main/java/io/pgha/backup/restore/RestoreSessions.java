@@ -1,6 +1,5 @@
 package io.pgha.backup.restore;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
@@ -34,15 +33,13 @@ public final class RestoreSessions {
     private final Path ownRoot;
     private final ExecutorService readers;
     private final int readAhead;
-    private final ObjectMapper json;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
 
-    public RestoreSessions(Path ownRoot, ExecutorService readers, int readAhead, ObjectMapper json) {
+    public RestoreSessions(Path ownRoot, ExecutorService readers, int readAhead) {
         this.ownRoot = ownRoot;
         this.ownRepository = new FilesystemRepository(ownRoot);
         this.readers = readers;
         this.readAhead = readAhead;
-        this.json = json;
     }
 
     /** One restore: the source and what restore_command reads through. */
@@ -52,11 +49,15 @@ public final class RestoreSessions {
          * A file of the backup, decompressed, streamed from the repository: a checksum mismatch
          * surfaces as an IOException at the end of the stream, so a corrupt backup never extracts quietly.
          */
-        public InputStream open(String file) throws IOException {
-            Compression codec = Compression.named(backup.compression());
-            InputStream stored = repository.open(layout.backupFileKey(backup.name(), file, codec))
-                    .orElseThrow(() -> new IOException(file + " of backup " + backup.name() + " is missing from the repository"));
-            return new com.github.luben.zstd.ZstdInputStream(stored);
+        public InputStream open(String key) throws IOException {
+            Compression codec = Compression.ZSTD;
+            if (!codec.id().equals(backup.compression())) {
+                throw new IOException("backup " + backup.name() + " is compressed with " + backup.compression()
+                        + ", which this version cannot read");
+            }
+            InputStream stored = repository.open(key)
+                    .orElseThrow(() -> new IOException(key + " of backup " + backup.name() + " is missing from the repository"));
+            return codec.decompressing(stored);
         }
     }
 
@@ -89,7 +90,7 @@ public final class RestoreSessions {
         List<BackupInfo> backups = backups(source, layout);
         WalArchive archive = new WalArchive(source, layout);
         WalScanner.Scan scan;
-        Optional<BackupInfo> first = backups.stream().min(java.util.Comparator.comparingLong(BackupInfo::endPosition));
+        Optional<BackupInfo> first = backups.stream().min(BackupInfo.OLDEST_FIRST);
         try {
             scan = first.isEmpty() ? null : new WalScanner(archive, PgBinaries.locate()).scan(WalFileName.parse(first.get().beginWal()));
         } catch (WalScanner.ScanException e) {
@@ -128,16 +129,17 @@ public final class RestoreSessions {
 
     private List<BackupInfo> backups(Repository repository, RepositoryLayout layout) throws IOException, RefusedException {
         List<BackupInfo> backups = new ArrayList<>();
-        for (String key : repository.list(layout.backupsPrefix())) {
-            if (!key.endsWith("/" + RepositoryLayout.BACKUP_INFO)) {
+        for (String key : repository.list(layout.basePrefix())) {
+            Optional<String> name = layout.completedBackupOf(key);
+            if (name.isEmpty()) {
                 continue;
             }
             try {
                 Optional<byte[]> info = repository.get(key);
                 if (info.isPresent()) {
-                    backups.add(json.readValue(info.get(), BackupInfo.class));
+                    backups.add(BackupInfo.fromJson(name.get(), info.get()));
                 }
-            } catch (ChecksumMismatchException e) {
+            } catch (ChecksumMismatchException | IllegalArgumentException e) {
                 throw new RefusedException(e.getMessage());
             }
         }

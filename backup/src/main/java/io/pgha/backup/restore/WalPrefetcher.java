@@ -70,7 +70,7 @@ public final class WalPrefetcher {
     private void readAhead(WalFileName from, long segmentBytes) {
         WalFileName next = from;
         for (int i = 0; i < ahead; i++) {
-            next = next.nextSegment(segmentBytes);
+            next = next.next(segmentBytes);
             WalFileName n = next;
             pending.computeIfAbsent(n, k -> CompletableFuture.supplyAsync(() -> {
                 try {

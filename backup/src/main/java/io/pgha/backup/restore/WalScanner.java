@@ -74,7 +74,7 @@ public final class WalScanner {
                 segmentBytes = content.length;
                 Files.write(dir.resolve(segment.name()), content);
                 last = segment;
-                expected = segment.nextSegment(segmentBytes);
+                expected = segment.next(segmentBytes);
             }
             waldump(dir, first, last, summary);
             return new Scan(summary, Optional.of(last), segmentBytes);

@@ -1,9 +1,7 @@
 package io.pgha.backup.service;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
-import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
@@ -11,7 +9,6 @@ import io.pgha.backup.wal.WalArchive;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
-import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -53,9 +50,6 @@ public class RestoreResource {
     @ConfigProperty(name = "pgha.backup.restore-read-ahead", defaultValue = "8")
     int readAhead;
 
-    @Inject
-    ObjectMapper json;
-
     private ExecutorService readers;
     private RestoreSessions sessions;
 
@@ -71,7 +65,7 @@ public class RestoreResource {
             t.setDaemon(true);
             return t;
         });
-        sessions = new RestoreSessions(repositoryRoot, readers, readAhead, json);
+        sessions = new RestoreSessions(repositoryRoot, readers, readAhead);
     }
 
     @PreDestroy
@@ -108,13 +102,13 @@ public class RestoreResource {
     @GET
     @Path("/base.tar")
     public Response baseTar(@PathParam("cluster") String cluster) {
-        return stream(cluster, RepositoryLayout.BASE_TAR);
+        return stream(cluster, s -> s.layout().baseTarKey(s.backup().name()));
     }
 
     @GET
     @Path("/backup_manifest")
     public Response manifest(@PathParam("cluster") String cluster) {
-        return stream(cluster, RepositoryLayout.BACKUP_MANIFEST);
+        return stream(cluster, s -> s.layout().manifestKey(s.backup().name()));
     }
 
     /** restore_command: 200 with the file, 404 only where the archive really ends, 5xx naming the file otherwise. */
@@ -150,14 +144,14 @@ public class RestoreResource {
         }
     }
 
-    private Response stream(String cluster, String file) {
+    private Response stream(String cluster, java.util.function.Function<RestoreSessions.Session, String> key) {
         Optional<RestoreSessions.Session> session = sessions.of(cluster);
         if (session.isEmpty()) {
             return text(Response.Status.CONFLICT, "no restore of " + cluster + " is in progress in this backup service");
         }
         InputStream in;
         try {
-            in = session.get().open(file);
+            in = session.get().open(key.apply(session.get()));
         } catch (IOException | IllegalArgumentException e) {
             return text(Response.Status.INTERNAL_SERVER_ERROR, e.getMessage());
         }

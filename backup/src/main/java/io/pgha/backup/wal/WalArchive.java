@@ -80,8 +80,7 @@ public final class WalArchive {
         return Zstd.compress(content, Compression.ZSTD_LEVEL);
     }
 
-    /** A stored WAL object's content. */
-    public static byte[] decompress(byte[] stored) {
+    private byte[] decompress(byte[] stored) {
         long size = Zstd.getFrameContentSize(stored);
         if (size < 0 || size > Integer.MAX_VALUE) {
             throw new IllegalStateException("stored WAL is not a zstd frame with a known size");
