@@ -42,6 +42,13 @@ class ManifestParserTest {
         PostgresCluster sync = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/sync-quorum.yaml")));
         assertTrue(sync.getSpec().replication.isQuorum());
         assertEquals(1, sync.getSpec().replication.number);
+        PostgresCluster backedUp = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/backup.yaml")));
+        assertEquals("/var/lib/pgha/backups", backedUp.getSpec().backup.repository.filesystem.path);
+        PostgresCluster restored = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/restore.yaml")));
+        assertEquals("pg", restored.getSpec().bootstrap.recovery.sourceCluster);
+        assertEquals(backedUp.getSpec().backup.repository.filesystem.path,
+                restored.getSpec().bootstrap.recovery.repository.filesystem.path);
+        assertEquals("2026-12-04T22:30:00Z", restored.getSpec().bootstrap.recovery.target.time);
     }
 
     @Test
