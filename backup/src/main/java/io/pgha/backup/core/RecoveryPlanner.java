@@ -106,8 +106,9 @@ public final class RecoveryPlanner {
         }
         Optional<BackupInfo> chosen = usable.stream().filter(endsBefore).reduce((a, b) -> b);
         if (chosen.isEmpty()) {
+            String stop = target.time != null ? "" : " (LSN " + new Lsn(position) + ")";
             return new Refusal(what + (requested != null ? " is before the end of backup '" + requested + "'"
-                    : " is before the end of the first backup") + " (LSN " + new Lsn(position) + "): " + window);
+                    : " is before the end of the first backup") + stop + ": " + window);
         }
         return new Plan(chosen.get(), window);
     }

@@ -40,8 +40,8 @@ import java.util.concurrent.Executors;
 @Path("/restores/{cluster}")
 public class RestoreResource {
     private static final Logger LOG = Logger.getLogger(RestoreResource.class);
-    /** The header that tells the reader of base.tar how many bytes it will get (backup.json's dataBytes). */
-    public static final String DATA_BYTES_HEADER = "X-Pgha-Data-Bytes";
+    /** A well-formed request for a restore that cannot be done (Response.Status has no constant for it). */
+    private static final int UNPROCESSABLE = 422;
 
     @ConfigProperty(name = "pgha.backup.repository-root")
     java.nio.file.Path repositoryRoot;
@@ -86,7 +86,7 @@ public class RestoreResource {
             return Response.ok(new Planned(s.backup(), s.window())).build();
         } catch (RestoreSessions.RefusedException | IllegalArgumentException e) {
             LOG.warnf("restore of %s refused: %s", cluster, e.getMessage());
-            return text(Response.Status.fromStatusCode(422), e.getMessage());
+            return text(UNPROCESSABLE, e.getMessage());
         } catch (IOException e) {
             LOG.errorf("restore of %s: cannot read the repository: %s", cluster, e.getMessage());
             return text(Response.Status.SERVICE_UNAVAILABLE, "cannot read the repository: " + e.getMessage());
@@ -160,11 +160,14 @@ public class RestoreResource {
                 in.transferTo(out);
             }
         };
-        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM_TYPE)
-                .header(DATA_BYTES_HEADER, session.get().backup().dataBytes()).build();
+        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
     }
 
     private static Response text(Response.Status status, String message) {
+        return text(status.getStatusCode(), message);
+    }
+
+    private static Response text(int status, String message) {
         return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN_TYPE).build();
     }
 }

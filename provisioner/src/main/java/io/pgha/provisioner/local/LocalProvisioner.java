@@ -232,7 +232,8 @@ public final class LocalProvisioner {
         paused = true;
         for (PostgresCluster cluster : store.list(PostgresCluster.class, LocalLayout.NAMESPACE)) {
             ProvisioningStatus p = cluster.getStatus() == null ? null : cluster.getStatus().provisioning;
-            if (p == null) {
+            if (p == null || p.instances.isEmpty()) {
+                // nothing was created (a bootstrap that failed before recording its primary)
                 continue;
             }
             String primary = currentPrimary(cluster);

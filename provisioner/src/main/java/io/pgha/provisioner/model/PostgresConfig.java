@@ -5,6 +5,9 @@ import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
 
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +96,7 @@ public final class PostgresConfig {
             return s;
         }
         if (target.time != null) {
-            s.put("recovery_target_time", target.time);
+            s.put("recovery_target_time", recoveryTargetTime(target.time));
         } else if (target.lsn != null) {
             s.put("recovery_target_lsn", target.lsn);
         } else if (target.xid != null) {
@@ -106,6 +109,18 @@ public final class PostgresConfig {
         s.put("recovery_target_inclusive", target.inclusive ? "on" : "off");
         return s;
     }
+
+    /**
+     * An RFC 3339 time as recovery_target_time must be written: in UTC with a numeric offset.
+     * PostgreSQL checks the setting before it has loaded its time zone abbreviations, so the
+     * RFC 3339 "Z" (an abbreviation to it) is refused as an invalid value.
+     */
+    static String recoveryTargetTime(String rfc3339) {
+        OffsetDateTime t = OffsetDateTime.parse(rfc3339).withOffsetSameInstant(ZoneOffset.UTC);
+        return RECOVERY_TIME.format(t) + "+00";
+    }
+
+    private static final DateTimeFormatter RECOVERY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
 
     /**
      * Settings in the shared postgresql.conf: pgha's defaults, then the spec's parameters, then
