@@ -139,6 +139,20 @@ class RestoreE2ETest {
 
     @Test
     @Order(8)
+    void aRestoreIntoItsSourcesPrefixIsRefused() throws Exception {
+        // the restored cluster would archive as "src" into the source's own repository
+        try (Launcher dst = new Launcher().env("PGHA_BACKUP_REPOSITORY", repository.toString())) {
+            Path manifest = restoreManifest(dst, null, 1);
+            Files.writeString(manifest, Files.readString(manifest).replace("name: dst", "name: " + SOURCE));
+            Launcher.Result r = dst.run("up", "-f", manifest.toString());
+            assertNotEquals(0, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' of the repository " + repository + " already holds a WAL archive"),
+                    r.stderr());
+        }
+    }
+
+    @Test
+    @Order(9)
     void aCorruptSegmentFailsTheRestoreNamingIt() throws Exception {
         // the first segment after the backup's own: it holds batch 2
         Path segment;
