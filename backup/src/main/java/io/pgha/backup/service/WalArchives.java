@@ -16,9 +16,12 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 
 /**
@@ -28,7 +31,7 @@ import java.util.stream.Stream;
 @Startup
 @ApplicationScoped
 public class WalArchives {
-    private static final String TAG_CLUSTER = "cluster";
+    static final String TAG_CLUSTER = "cluster";
 
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;
@@ -39,12 +42,28 @@ public class WalArchives {
     private FilesystemRepository repository;
     private final Map<String, Entry> clusters = new ConcurrentHashMap<>();
 
-    /** A cluster's archive and its meters. */
-    public record Entry(WalArchive archive, Counter archived, Counter failures, AtomicLong lastSuccessEpochSeconds) {
+    /** A cluster's archive, its meters, and the last push that failed (for status.backup and `pgha backups`). */
+    public record Entry(WalArchive archive, Counter archived, Counter failures, AtomicLong lastSuccessEpochSeconds,
+                        AtomicReference<Failure> lastFailure, AtomicBoolean lastAttemptFailed) {
         public void succeeded() {
             archived.increment();
             lastSuccessEpochSeconds.set(System.currentTimeMillis() / 1000);
+            lastAttemptFailed.set(false);
         }
+
+        public void failed(String file) {
+            failures.increment();
+            lastFailure.set(new Failure(file, Instant.now()));
+            lastAttemptFailed.set(true);
+        }
+
+        /** Archiving is failing when its last attempt failed. */
+        public boolean failing() {
+            return lastAttemptFailed.get();
+        }
+    }
+
+    public record Failure(String file, Instant at) {
     }
 
     @PostConstruct
@@ -64,6 +83,11 @@ public class WalArchives {
         }
     }
 
+    /** The repository every cluster's WAL and base backups go to. */
+    public FilesystemRepository repository() {
+        return repository;
+    }
+
     /** Throws IllegalArgumentException when {@code cluster} is not a cluster name. */
     public Entry of(String cluster) {
         RepositoryLayout layout = new RepositoryLayout(cluster, Compression.ZSTD);
@@ -77,7 +101,7 @@ public class WalArchives {
                             .description("WAL files archived").register(registry),
                     Counter.builder("pgha.wal.archive.failures").tag(TAG_CLUSTER, c)
                             .description("WAL pushes that failed or were refused").register(registry),
-                    last);
+                    last, new AtomicReference<>(), new AtomicBoolean());
         });
     }
 }

@@ -49,7 +49,7 @@ public class WalResource {
                     return text(Response.Status.OK, "already archived with the same content: " + file);
                 }
                 default -> {
-                    entry.failures().increment();
+                    entry.failed(file);
                     String message = "refused " + file + " of cluster " + cluster
                             + ": the archive already holds different content under that name";
                     LOG.error(message);
@@ -57,7 +57,7 @@ public class WalResource {
                 }
             }
         } catch (IOException e) {
-            entry.failures().increment();
+            entry.failed(file);
             String message = "could not archive " + file + " of cluster " + cluster + ": " + e.getMessage();
             LOG.error(message);
             return text(Response.Status.INTERNAL_SERVER_ERROR, message);

@@ -84,4 +84,26 @@ class BaseTarFilterTest {
         IOException e = assertThrows(IOException.class, () -> new BaseTarFilter(new ByteArrayOutputStream()).write(junk, 0, junk.length));
         assertTrue(e.getMessage().contains("not a tar stream"), e.getMessage());
     }
+
+    @Test
+    void theStoredStreamIsTheCompressedDataTarAndEndsOnlyWhenAllIsWell() throws IOException {
+        byte[] file = new byte[300_000];
+        new java.util.Random(3).nextBytes(file);
+        byte[] dataPart = concat(member("backup_label", LABEL), member("base/1/16384", file));
+        byte[] trailer = new byte[2 * BaseTarFilter.BLOCK];
+        byte[] stream = concat(dataPart, member("backup_manifest", MANIFEST), trailer);
+        CompressedBaseTar stored = new CompressedBaseTar(new java.io.ByteArrayInputStream(stream), Compression.ZSTD, () -> { });
+        byte[] compressed = stored.readAllBytes();
+        assertArrayEquals(concat(dataPart, trailer),
+                Compression.ZSTD.decompressing(new java.io.ByteArrayInputStream(compressed)).readAllBytes());
+        assertArrayEquals(MANIFEST, stored.tar().manifest().orElseThrow());
+        // pg_basebackup exiting with an error fails the stream at its end, so a put of it stores nothing
+        CompressedBaseTar failed = new CompressedBaseTar(new java.io.ByteArrayInputStream(stream), Compression.ZSTD, () -> {
+            throw new IOException("pg_basebackup exited with 1");
+        });
+        assertEquals("pg_basebackup exited with 1", assertThrows(IOException.class, failed::readAllBytes).getMessage());
+        CompressedBaseTar cut = new CompressedBaseTar(new java.io.ByteArrayInputStream(Arrays.copyOf(stream, 5000)),
+                Compression.ZSTD, () -> { });
+        assertThrows(IOException.class, cut::readAllBytes);
+    }
 }

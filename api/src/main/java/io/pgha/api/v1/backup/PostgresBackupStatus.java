@@ -21,6 +21,12 @@ public class PostgresBackupStatus {
     public String location;
     public String startedAt;
     public String finishedAt;
+    @JsonPropertyDescription("The instance the backup is read from.")
+    public String instance;
+    @JsonPropertyDescription("While it runs: bytes of the data directory read so far.")
+    public Long bytesDone;
+    @JsonPropertyDescription("While it runs: the estimated size of the data directory.")
+    public Long bytesTotal;
     @JsonPropertyDescription("Why it failed.")
     public String error;
 }

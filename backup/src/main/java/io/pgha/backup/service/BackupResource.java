@@ -1,0 +1,174 @@
+package io.pgha.backup.service;
+
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.backup.PostgresBackupStatus;
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.WalFileName;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Base backups over HTTP, for the launcher's {@code pgha backup} and {@code pgha backups}: start
+ * one, follow it, and list a cluster's backups with its archive and recoverable window. Errors are
+ * one line of text.
+ */
+@Path("/backups/{cluster}")
+public class BackupResource {
+    @Inject
+    BaseBackups backups;
+
+    @Inject
+    BackupCatalog catalog;
+
+    @Inject
+    WalArchives archives;
+
+    /** Starts a backup; answers its name (202), or why not (404 unknown cluster, 409 one is running). */
+    @POST
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response start(@PathParam("cluster") String cluster) {
+        try {
+            return Response.accepted(backups.request(cluster) + "\n").build();
+        } catch (BaseBackups.Refused e) {
+            return text(e.conflict ? Response.Status.CONFLICT : Response.Status.NOT_FOUND, e.getMessage());
+        }
+    }
+
+    /** One line: phase, bytes done, bytes total and error, tab-separated, for a shell to follow. */
+    @GET
+    @Path("{name}/progress")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response progress(@PathParam("cluster") String cluster, @PathParam("name") String name) {
+        Optional<PostgresBackup> b = backups.backup(cluster, name);
+        if (b.isEmpty() || b.get().getStatus() == null) {
+            return text(Response.Status.NOT_FOUND, "no backup " + name + " of cluster " + cluster);
+        }
+        PostgresBackupStatus s = b.get().getStatus();
+        return Response.ok(s.phase + "\t" + orEmpty(s.bytesDone) + "\t" + orEmpty(s.bytesTotal) + "\t"
+                + (s.error == null ? "" : s.error.replace('\t', ' ').replace('\n', ' ')) + "\n").build();
+    }
+
+    /**
+     * The backups (oldest first), the archive and the recoverable window. {@code to} is the time of
+     * the last COMMIT or ABORT record in the archive, found with pg_waldump in the newest segments.
+     */
+    @GET
+    @Produces(MediaType.APPLICATION_JSON)
+    public Response list(@PathParam("cluster") String cluster) {
+        if (!backups.known(cluster)) {
+            return text(Response.Status.NOT_FOUND, "no cluster " + cluster);
+        }
+        try {
+            return Response.ok(listing(cluster)).build();
+        } catch (IOException | RuntimeException e) {
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
+        }
+    }
+
+    /** The same as a table for people. */
+    @GET
+    @Path("text")
+    @Produces(MediaType.TEXT_PLAIN)
+    @SuppressWarnings("unchecked")
+    public Response table(@PathParam("cluster") String cluster) {
+        if (!backups.known(cluster)) {
+            return text(Response.Status.NOT_FOUND, "no cluster " + cluster);
+        }
+        try {
+            Map<String, Object> l = listing(cluster);
+            StringBuilder out = new StringBuilder(String.format("%-28s %-10s %-12s %-12s %-22s %12s%n",
+                    "NAME", "PHASE", "BEGIN LSN", "END LSN", "FINISHED", "STORED"));
+            for (Map<String, Object> b : (List<Map<String, Object>>) l.get("backups")) {
+                out.append(String.format("%-28s %-10s %-12s %-12s %-22s %12s%n", b.get("name"), b.get("phase"),
+                        orDash(b.get("beginLsn")), orDash(b.get("endLsn")), orDash(shortTime(b.get("finishedAt"))),
+                        orDash(b.get("sizeBytes"))));
+                if (b.get("error") != null) {
+                    out.append("    error: ").append(b.get("error")).append('\n');
+                }
+            }
+            Map<String, Object> a = (Map<String, Object>) l.get("archive");
+            Map<String, Object> r = (Map<String, Object>) l.get("recoverability");
+            out.append(String.format("%nWAL archive: last segment %s at %s%s%n", orDash(a.get("lastArchivedWal")),
+                    orDash(a.get("lastArchivedAt")), Boolean.TRUE.equals(a.get("failing")) ? " (FAILING)" : ""));
+            out.append(String.format("Recoverable: from %s to %s%n", orDash(r.get("from")), orDash(r.get("to"))));
+            return Response.ok(out.toString()).build();
+        } catch (IOException | RuntimeException e) {
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
+        }
+    }
+
+    private Map<String, Object> listing(String cluster) throws IOException {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (PostgresBackup b : backups.backups(cluster)) {
+            PostgresBackupStatus s = b.getStatus() == null ? new PostgresBackupStatus() : b.getStatus();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", b.getMetadata().getName());
+            m.put("phase", s.phase);
+            m.put("beginLsn", s.beginLsn);
+            m.put("endLsn", s.endLsn);
+            m.put("timeline", s.timeline);
+            m.put("startedAt", s.startedAt);
+            m.put("finishedAt", s.finishedAt);
+            m.put("sizeBytes", s.size);
+            m.put("instance", s.instance);
+            if (s.error != null) {
+                m.put("error", s.error);
+            }
+            list.add(m);
+        }
+        WalArchives.Entry wal = archives.of(cluster);
+        Map<String, Object> archive = new LinkedHashMap<>();
+        archive.put("lastArchivedWal", catalog.newestSegment(cluster).map(WalFileName::name).orElse(null));
+        long last = wal.lastSuccessEpochSeconds().get();
+        archive.put("lastArchivedAt", last > 0 ? Instant.ofEpochSecond(last).toString() : storedLastArchived(cluster));
+        archive.put("failing", wal.failing());
+
+        List<BackupInfo> completed = catalog.completed(cluster);
+        Map<String, Object> recoverability = new LinkedHashMap<>();
+        recoverability.put("from", BackupInfo.recoverableFrom(completed).map(Instant::toString).orElse(null));
+        Optional<BackupCatalog.ArchiveEnd> end = completed.isEmpty() ? Optional.empty() : catalog.archiveEnd(cluster);
+        recoverability.put("to", end.flatMap(BackupCatalog.ArchiveEnd::lastTransactionEnd).map(Instant::toString).orElse(null));
+
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("cluster", cluster);
+        result.put("backups", list);
+        result.put("archive", archive);
+        result.put("recoverability", recoverability);
+        return result;
+    }
+
+    /** After a restart of this service: the last archive time it wrote to the cluster's status before. */
+    private String storedLastArchived(String cluster) {
+        return backups.lastArchivedTimeInStatus(cluster);
+    }
+
+    private static String shortTime(Object rfc3339) {
+        return rfc3339 == null ? null : rfc3339.toString().replaceFirst("\\.\\d+Z$", "Z");
+    }
+
+    private static Object orDash(Object o) {
+        return o == null ? "-" : o;
+    }
+
+    private static String orEmpty(Long l) {
+        return l == null ? "" : l.toString();
+    }
+
+    private static Response text(Response.Status status, String message) {
+        return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN_TYPE).build();
+    }
+}

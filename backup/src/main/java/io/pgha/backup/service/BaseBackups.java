@@ -1,0 +1,479 @@
+package io.pgha.backup.service;
+
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.BackupManifest;
+import io.pgha.backup.core.BackupNames;
+import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.core.BackupSource;
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.CompressedBaseTar;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.core.WalRange;
+import io.pgha.backup.local.LocalCluster;
+import io.pgha.backup.local.PgBaseBackupProcess;
+import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.PgBinaries;
+import io.pgha.local.PghaException;
+import io.pgha.local.Sql;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Takes base backups in local mode, one per cluster at a time: pg_basebackup's tar stream from the
+ * chosen instance goes through the tar filter and the compressor straight into the repository
+ * (no local copy), then the manifest, then (once every WAL segment of the backup's range is
+ * archived) backup.json, which makes it complete. Its PostgresBackup object shows each step;
+ * the cluster's status.backup (this service's part of the status) is kept current every few seconds.
+ */
+@Startup
+@ApplicationScoped
+public class BaseBackups {
+    private static final Logger LOG = Logger.getLogger(BaseBackups.class);
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
+    private static final Duration STATUS_EVERY = Duration.ofSeconds(2);
+    private static final Duration WAL_POLL = Duration.ofMillis(500);
+    /** Between two pg_switch_wal() while a standby's backup waits for its end segment to be archived. */
+    private static final Duration SWITCH_EVERY = Duration.ofSeconds(5);
+    /** pg_stat_progress_basebackup's phase while the server waits for the archiver (PostgreSQL 15). */
+    static final String PHASE_WAITING_FOR_ARCHIVE = "waiting for wal archiving to finish";
+
+    @ConfigProperty(name = "pgha.backup.wal-timeout")
+    Duration walTimeout;
+
+    @Inject
+    WalArchives archives;
+
+    @Inject
+    BackupCatalog catalog;
+
+    @Inject
+    BackupMetrics metrics;
+
+    private LocalCluster local;
+    private BackupRecords records;
+    /** The backup running for each cluster. */
+    private final Map<String, String> running = new ConcurrentHashMap<>();
+    private ExecutorService workers;
+    private ScheduledExecutorService ticker;
+
+    /** A request the service turns down, with the reason for the person who asked. */
+    public static final class Refused extends Exception {
+        public final boolean conflict;
+
+        Refused(String message, boolean conflict) {
+            super(message);
+            this.conflict = conflict;
+        }
+    }
+
+    /** A backup that cannot go on, with the reason its status will show. */
+    private static final class BackupFailed extends Exception {
+        BackupFailed(String message) {
+            super(message);
+        }
+    }
+
+    @PostConstruct
+    void start() {
+        local = new LocalCluster(LocalLayout.fromEnvironment());
+        records = new BackupRecords(local.store());
+        // a backup this service was running when it died will never finish
+        for (PostgresBackup b : records.all()) {
+            BackupPhase phase = BackupPhase.of(b.getStatus() == null ? BackupPhase.PENDING.text() : b.getStatus().phase);
+            if (phase.afterRestart() != phase) {
+                records.move(b.getMetadata().getName(), phase.afterRestart(), s -> {
+                    s.error = "the backup service stopped while this backup ran";
+                    s.finishedAt = now().toString();
+                });
+            }
+        }
+        workers = Executors.newCachedThreadPool(daemon("pgha-backup"));
+        ticker = Executors.newSingleThreadScheduledExecutor(daemon("pgha-backup-status"));
+        ticker.scheduleWithFixedDelay(this::writeClusterStatus, 0, STATUS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        ticker.shutdownNow();
+        workers.shutdownNow();
+    }
+
+    /** The clusters of the state directory; their metrics exist from the start. */
+    List<String> clusters() {
+        return local.clusters().stream().map(c -> c.getMetadata().getName()).toList();
+    }
+
+    List<PostgresBackup> backups(String cluster) {
+        return records.of(cluster);
+    }
+
+    Optional<PostgresBackup> backup(String cluster, String name) {
+        return records.of(cluster).stream().filter(b -> b.getMetadata().getName().equals(name)).findFirst();
+    }
+
+    /** status.backup.lastArchivedTime as this service last wrote it, null when never. */
+    String lastArchivedTimeInStatus(String cluster) {
+        return local.cluster(cluster).map(PostgresCluster::getStatus).map(st -> st.backup)
+                .map(b -> b.lastArchivedTime).orElse(null);
+    }
+
+    boolean known(String cluster) {
+        return local.cluster(cluster).isPresent();
+    }
+
+    /** Starts a base backup of {@code cluster} and returns its name; it runs on in the background. */
+    public String request(String cluster) throws Refused {
+        if (!known(cluster)) {
+            throw new Refused("no cluster " + cluster + " in " + LocalLayout.fromEnvironment().store(), false);
+        }
+        String name;
+        synchronized (running) {
+            String current = running.get(cluster);
+            if (current != null) {
+                throw new Refused("a backup of cluster " + cluster + " is already running: " + current
+                        + " (one backup per cluster at a time)", true);
+            }
+            Set<String> taken = new HashSet<>();
+            records.all().forEach(b -> taken.add(b.getMetadata().getName()));
+            try {
+                catalog.completed(cluster).forEach(b -> taken.add(b.name()));
+            } catch (IOException e) {
+                throw new Refused("cannot read the repository " + archives.repository().root() + ": " + e.getMessage(), false);
+            }
+            name = BackupNames.next(cluster, Instant.now(), taken);
+            records.create(name, cluster);
+            running.put(cluster, name);
+        }
+        metrics.of(cluster);
+        workers.submit(() -> run(cluster, name));
+        return name;
+    }
+
+    private void run(String cluster, String name) {
+        Instant started = now();
+        BackupMetrics.Meters meters = metrics.of(cluster);
+        try {
+            take(cluster, name, started);
+            writeClusterStatus();
+        } catch (BackupFailed | IOException | SQLException | RuntimeException e) {
+            String reason = e instanceof SQLException ? "cannot query the instance: " + e.getMessage() : e.getMessage();
+            LOG.errorf("backup %s of cluster %s failed: %s", name, cluster, reason);
+            Instant at = now();
+            records.move(name, BackupPhase.FAILED, s -> {
+                s.error = reason;
+                s.finishedAt = at.toString();
+            });
+            meters.failed(at);
+        } finally {
+            running.remove(cluster);
+        }
+    }
+
+    private void take(String cluster, String name, Instant started) throws BackupFailed, IOException, SQLException {
+        PostgresCluster pc = local.cluster(cluster).orElseThrow(() -> new BackupFailed("cluster " + cluster + " was deleted"));
+        BackupSource source;
+        try {
+            source = BackupSource.choose(pc.getStatus() == null ? null : pc.getStatus().topology);
+        } catch (IllegalStateException e) {
+            throw new BackupFailed("no instance to back up: " + e.getMessage());
+        }
+        FilesystemRepository repository = archives.repository();
+        RepositoryLayout layout = archives.of(cluster).archive().layout();
+        records.move(name, BackupPhase.RUNNING, s -> {
+            s.startedAt = started.toString();
+            s.instance = source.instance();
+            s.location = repository.root().resolve(layout.backupPrefix(name)).toString();
+        });
+        long segmentSize;
+        int pgVersion;
+        long total;
+        try (Connection c = local.connect(cluster, source.instance())) {
+            segmentSize = Long.parseLong(Sql.value(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
+            pgVersion = Integer.parseInt(Sql.value(c, "SHOW server_version_num"));
+            total = Long.parseLong(Sql.value(c, "SELECT sum(pg_database_size(oid)) FROM pg_database"));
+        } catch (SQLException e) {
+            throw new BackupFailed("cannot reach instance " + source.instance() + ": " + e.getMessage());
+        }
+        records.move(name, BackupPhase.RUNNING, s -> {
+            s.bytesDone = 0L;
+            s.bytesTotal = total;
+        });
+
+        CompressedBaseTar tar;
+        long storedTar;
+        AtomicReference<String> gaveUp = new AtomicReference<>();
+        try (PgBaseBackupProcess process = PgBaseBackupProcess.start(PgBinaries.locate(), local.host(),
+                local.port(cluster, source.instance()), local.replication(cluster));
+             Watcher watcher = new Watcher(cluster, name, source, process, gaveUp)) {
+            tar = new CompressedBaseTar(process.stdout(), Compression.ZSTD, process::checkExit);
+            watcher.watch(tar, total);
+            try {
+                storedTar = repository.putIfAbsent(layout.baseTarKey(name), tar);
+            } catch (IOException e) {
+                throw new BackupFailed(gaveUp.get() != null ? gaveUp.get() : "pg_basebackup from " + source.instance()
+                        + " failed: " + e.getMessage());
+            }
+        }
+        if (storedTar < 0) {
+            throw new BackupFailed("the repository already holds " + layout.baseTarKey(name));
+        }
+        long dataBytes = tar.tar().dataBytes();
+        byte[] manifest = tar.tar().manifest().orElseThrow(() -> new BackupFailed("pg_basebackup wrote no backup_manifest"));
+        long storedManifest = repository.putIfAbsent(layout.manifestKey(name), new ByteArrayInputStream(compress(manifest)));
+        List<WalRange> ranges;
+        try {
+            ranges = BackupManifest.walRanges(manifest);
+        } catch (IllegalArgumentException e) {
+            throw new BackupFailed(e.getMessage());
+        }
+        records.move(name, BackupPhase.RUNNING, s -> {
+            s.bytesDone = dataBytes;
+            s.bytesTotal = Math.max(dataBytes, total);
+            s.beginLsn = ranges.get(0).start().toString();
+            s.endLsn = ranges.get(ranges.size() - 1).end().toString();
+            s.timeline = (int) ranges.get(ranges.size() - 1).timeline();
+        });
+        if (source.fromStandby()) {
+            // the standby's end segment is archived only once the primary moves on to the next one
+            switchWal(cluster, source.primary());
+        }
+        awaitWal(cluster, ranges, segmentSize, source);
+
+        WalRange first = ranges.get(0);
+        WalRange last = ranges.get(ranges.size() - 1);
+        List<WalFileName> lastSegments = last.segments(segmentSize);
+        Instant finished = now();
+        BackupInfo info = new BackupInfo(name, cluster, (int) last.timeline(), first.start().toString(), last.end().toString(),
+                first.segments(segmentSize).get(0).name(), lastSegments.get(lastSegments.size() - 1).name(),
+                started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, Compression.ZSTD.id(), pgVersion);
+        // written last: its presence is what makes the backup complete for a restore
+        if (!repository.putIfAbsent(layout.backupInfoKey(name), info.toJson())) {
+            throw new BackupFailed("the repository already holds " + layout.backupInfoKey(name));
+        }
+        records.move(name, BackupPhase.COMPLETED, s -> {
+            s.finishedAt = finished.toString();
+            s.size = info.sizeBytes();
+            s.error = null;
+        });
+        metrics.of(cluster).succeeded(finished, Duration.between(started, finished));
+        LOG.infof("backup %s of cluster %s completed from %s: %d bytes stored for %d bytes of data, WAL %s to %s",
+                name, cluster, source.instance(), info.sizeBytes(), dataBytes, info.beginWal(), info.endWal());
+    }
+
+    /** Waits until the archive holds every segment of {@code ranges}; fails naming the first one missing. */
+    private void awaitWal(String cluster, List<WalRange> ranges, long segmentSize, BackupSource source)
+            throws BackupFailed, IOException {
+        Instant deadline = Instant.now().plus(walTimeout);
+        Instant nextSwitch = Instant.now().plus(SWITCH_EVERY);
+        while (true) {
+            Optional<WalFileName> missing = WalRange.firstMissing(ranges, segmentSize, catalog.archivedSegments(cluster));
+            if (missing.isEmpty()) {
+                return;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new BackupFailed("WAL segment " + missing.get().name() + " of the backup's range did not reach the archive within "
+                        + walTimeout.toSeconds() + " s" + archiverFailure(cluster, source.primary()));
+            }
+            if (source.fromStandby() && Instant.now().isAfter(nextSwitch)) {
+                switchWal(cluster, source.primary());
+                nextSwitch = Instant.now().plus(SWITCH_EVERY);
+            }
+            sleep(WAL_POLL);
+        }
+    }
+
+    /** What the primary's archiver last reported as failed, to put in a failure's reason. */
+    private String archiverFailure(String cluster, String primary) {
+        try (Connection c = local.connect(cluster, primary)) {
+            String failed = Sql.value(c, "SELECT last_failed_wal || ' at ' || last_failed_time FROM pg_stat_archiver "
+                    + "WHERE last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time > last_archived_time)");
+            return failed == null ? "" : " (the primary " + primary + " fails to archive: last failure " + failed + ")";
+        } catch (SQLException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    private void switchWal(String cluster, String primary) throws BackupFailed {
+        try (Connection c = local.connect(cluster, primary); Statement st = c.createStatement()) {
+            st.execute("SELECT pg_switch_wal()");
+        } catch (SQLException e) {
+            throw new BackupFailed("cannot switch WAL on the primary " + primary + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * While pg_basebackup runs: writes the bytes done to the backup's status every second; when the
+     * server waits for the archiver, nudges the primary (a standby's end segment is archived only
+     * once the primary switches) and gives up after the WAL timeout, stopping pg_basebackup.
+     */
+    private final class Watcher implements AutoCloseable {
+        private final String cluster;
+        private final String name;
+        private final BackupSource source;
+        private final PgBaseBackupProcess process;
+        private final AtomicReference<String> gaveUp;
+        private ScheduledFuture<?> task;
+        private Connection connection;
+        private Instant waitingSince;
+        private Instant lastSwitch = Instant.EPOCH;
+
+        Watcher(String cluster, String name, BackupSource source, PgBaseBackupProcess process, AtomicReference<String> gaveUp) {
+            this.cluster = cluster;
+            this.name = name;
+            this.source = source;
+            this.process = process;
+            this.gaveUp = gaveUp;
+        }
+
+        void watch(CompressedBaseTar tar, long total) {
+            task = ticker.scheduleWithFixedDelay(() -> tick(tar, total), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
+
+        private void tick(CompressedBaseTar tar, long total) {
+            try {
+                long done = tar.tar().dataBytes();
+                records.move(name, BackupPhase.RUNNING, s -> {
+                    s.bytesDone = done;
+                    s.bytesTotal = Math.max(done, total);
+                });
+                if (connection == null || connection.isClosed()) {
+                    connection = local.connect(cluster, source.instance());
+                }
+                String phase = Sql.value(connection, "SELECT phase FROM pg_stat_progress_basebackup LIMIT 1");
+                if (!PHASE_WAITING_FOR_ARCHIVE.equals(phase)) {
+                    waitingSince = null;
+                    return;
+                }
+                Instant now = Instant.now();
+                waitingSince = waitingSince == null ? now : waitingSince;
+                if (source.fromStandby() && now.isAfter(lastSwitch.plus(SWITCH_EVERY))) {
+                    switchWal(cluster, source.primary());
+                    lastSwitch = now;
+                }
+                if (now.isAfter(waitingSince.plus(walTimeout))) {
+                    gaveUp.set("the server waited more than " + walTimeout.toSeconds() + " s for WAL archiving at the end of the backup"
+                            + archiverFailure(cluster, source.primary()));
+                    process.close();
+                }
+            } catch (SQLException | BackupFailed | RuntimeException e) {
+                // progress is best effort; pg_basebackup's own outcome decides the backup
+                LOG.debugf("backup %s: progress check failed: %s", name, e.getMessage());
+            }
+        }
+
+        @Override
+        public void close() {
+            if (task != null) {
+                task.cancel(false);
+            }
+            try {
+                if (connection != null) {
+                    connection.close();
+                }
+            } catch (SQLException e) {
+                // closing a check connection: nothing to do
+            }
+        }
+    }
+
+    /**
+     * This service's part of each cluster's status: the last backup, the recoverable window's
+     * start, the newest archived segment and the last failed push; the metrics follow the same facts.
+     */
+    void writeClusterStatus() {
+        try {
+            for (String cluster : clusters()) {
+                BackupMetrics.Meters meters = metrics.of(cluster);
+                WalArchives.Entry wal = archives.of(cluster);
+                List<BackupInfo> completed = catalog.completed(cluster);
+                Optional<WalFileName> newest = catalog.newestSegment(cluster);
+                local.store().updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster, c -> {
+                    if (c.getStatus() == null) {
+                        c.setStatus(new PostgresClusterStatus());
+                    }
+                    BackupStatus before = c.getStatus().backup == null ? new BackupStatus() : c.getStatus().backup;
+                    BackupStatus b = new BackupStatus();
+                    completed.stream().map(BackupInfo::finishedAt).max(String::compareTo).ifPresent(t -> b.lastSuccessfulBackup = t);
+                    BackupInfo.recoverableFrom(completed).ifPresent(t -> b.firstRecoverabilityPoint = t.toString());
+                    b.lastArchivedWal = newest.map(WalFileName::name).orElse(null);
+                    long lastArchived = wal.lastSuccessEpochSeconds().get();
+                    b.lastArchivedTime = lastArchived > 0 ? Instant.ofEpochSecond(lastArchived).toString() : before.lastArchivedTime;
+                    WalArchives.Failure failure = wal.lastFailure().get();
+                    b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
+                    b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
+                    c.getStatus().backup = b;
+                    return c;
+                });
+                completed.stream().map(b -> Instant.parse(b.finishedAt())).max(Instant::compareTo).ifPresent(meters::knownSuccess);
+                BackupInfo.recoverableFrom(completed).ifPresent(meters::recoveryWindowStart);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("cannot update the clusters' backup status: %s", e.getMessage());
+        }
+    }
+
+    private static byte[] compress(byte[] bytes) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (OutputStream z = Compression.ZSTD.compressing(out)) {
+            z.write(bytes);
+        }
+        return out.toByteArray();
+    }
+
+    /** Microseconds, the precision PostgreSQL's recovery_target_time takes. */
+    private static Instant now() {
+        return Instant.now().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static void sleep(Duration d) throws BackupFailed {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackupFailed("the backup service is stopping");
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
