@@ -2,6 +2,9 @@ package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.FilesystemRepository;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -17,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -61,8 +65,10 @@ class RestoreE2ETest {
              Connection su = Launcher.connect(source.uri("--superuser", "--primary")); Statement sus = su.createStatement()) {
             st.execute("CREATE TABLE t (batch int, i int)");
             insertBatch(st, 1);
-            backup = TestBaseBackup.take(source, java.net.URI.create(source.uri("--primary")).getPort(), repository, SOURCE,
-                    SOURCE + "-20261204t220000z");
+            List<String> out = source.run("backup").ok().stdout().strip().lines().toList();
+            String name = out.get(out.size() - 1);
+            backup = BackupInfo.fromJson(name, new FilesystemRepository(repository)
+                    .get(new RepositoryLayout(SOURCE, Compression.ZSTD).backupInfoKey(name)).orElseThrow());
             insertBatch(st, 2);
             afterBatch2Time = value(sus, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
             insertBatch(st, 3);
