@@ -142,6 +142,18 @@ class RestoreCommandTest {
         assertFalse(log.contains("selected new timeline"), log);
     }
 
+    @Test
+    void theEndOfTheWalBeforeTheTargetStopsRecoveryInsteadOfPromoting() throws Exception {
+        answers.clear();
+        io.pgha.api.v1.cluster.BootstrapSpec.Target later = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
+        later.time = "2999-01-01T00:00:00Z";
+        Recovery r = recover(server.getAddress().getPort(), later);
+        await().atMost(Duration.ofSeconds(60)).until(() -> PgCtl.postmasterPid(r.data()).isEmpty() && r.log().contains("FATAL"));
+        String log = r.log();
+        assertTrue(log.contains("FATAL:  recovery ended before configured recovery target was reached"), log);
+        assertFalse(log.contains("selected new timeline"), log);
+    }
+
     private record Recovery(Path data, Path logFile, PgCtl pgCtl) {
         String log() throws IOException {
             return Files.exists(logFile) ? Files.readString(logFile) : "";
@@ -154,6 +166,10 @@ class RestoreCommandTest {
 
     /** A fresh copy of the backup, started as an archive recovery to the end of the archive through the stand-in on {@code port}. */
     private static Recovery recover(int port) throws Exception {
+        return recover(port, null);
+    }
+
+    private static Recovery recover(int port, io.pgha.api.v1.cluster.BootstrapSpec.Target target) throws Exception {
         OsUser user = OsUser.forPostgres();
         Path dir = Files.createTempDirectory(root, "recovery");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -171,7 +187,7 @@ class RestoreCommandTest {
         settings.put("listen_addresses", "127.0.0.1");
         settings.put("unix_socket_directories", dir.toString());
         settings.put("archive_mode", "off");
-        settings.putAll(PostgresConfig.recoverySettings(null, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port)));
+        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port)));
         Path log = dir.resolve("server.log");
         try {
             pgCtl.start(data, settings, log);
