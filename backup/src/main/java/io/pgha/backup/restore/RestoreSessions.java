@@ -6,6 +6,7 @@ import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RecoveryPlanner;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.core.WalSummary;
 import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.backup.repository.Repository;
@@ -89,7 +90,7 @@ public final class RestoreSessions {
         }
         List<BackupInfo> backups = backups(source, layout);
         WalArchive archive = new WalArchive(source, layout);
-        WalScanner.Scan scan;
+        WalSummary scan;
         Optional<BackupInfo> first = backups.stream().min(BackupInfo.OLDEST_FIRST);
         try {
             scan = first.isEmpty() ? null : new WalScanner(archive, PgBinaries.locate()).scan(WalFileName.parse(first.get().beginWal()));
@@ -97,7 +98,7 @@ public final class RestoreSessions {
             throw new RefusedException(e.getMessage());
         }
         RecoveryPlanner.Outcome outcome = RecoveryPlanner.plan(recovery.sourceCluster, backups, recovery.backup, recovery.target,
-                scan == null ? new io.pgha.backup.core.WalSummary() : scan.summary());
+                scan == null ? new WalSummary() : scan);
         if (outcome instanceof RecoveryPlanner.Refusal refusal) {
             throw new RefusedException(refusal.message());
         }

@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -38,26 +37,22 @@ public final class WalScanner {
         this.binaries = binaries;
     }
 
-    /** What was read, and the segment where the contiguous archive ends. */
-    public record Scan(WalSummary summary, Optional<WalFileName> last, long segmentBytes) {
-    }
-
     /**
-     * Scans the contiguous run of segments that starts at {@code first} on its timeline.
+     * Scans the contiguous run of segments that starts at {@code first} on its timeline (empty when
+     * the archive does not hold {@code first}).
      *
      * @throws ScanException naming the segment when one is corrupt or pg_waldump fails on it
      */
-    public Scan scan(WalFileName first) throws IOException {
+    public WalSummary scan(WalFileName first) throws IOException {
         List<WalFileName> stored = archive.storedOn(first.timeline()).stream()
                 .filter(f -> f.kind() == WalFileName.Kind.SEGMENT && f.compareTo(first) >= 0)
                 .sorted().toList();
         WalSummary summary = new WalSummary();
         if (stored.isEmpty() || !stored.get(0).equals(first)) {
-            return new Scan(summary, Optional.empty(), 0);
+            return summary;
         }
         Path dir = Files.createTempDirectory("pgha-walscan");
         try {
-            long segmentBytes = 0;
             WalFileName expected = first;
             WalFileName last = null;
             for (WalFileName segment : stored) {
@@ -71,13 +66,12 @@ public final class WalScanner {
                 } catch (ChecksumMismatchException e) {
                     throw new ScanException("WAL segment " + segment.name() + " is corrupt in the archive: " + e.getMessage());
                 }
-                segmentBytes = content.length;
                 Files.write(dir.resolve(segment.name()), content);
                 last = segment;
-                expected = segment.next(segmentBytes);
+                expected = segment.next(content.length);
             }
             waldump(dir, first, last, summary);
-            return new Scan(summary, Optional.of(last), segmentBytes);
+            return summary;
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
                 for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
