@@ -128,6 +128,88 @@ public final class PgCtl {
         }
     }
 
+    /**
+     * Makes a restored data directory start as an archive recovery rather than as a copy of its
+     * source's role: recovery.signal, no standby.signal, and no primary connection left over from
+     * the source in postgresql.auto.conf. The recovery settings themselves go on the command line
+     * of that start.
+     */
+    public void configureRecovery(Path dataDir, String recoverySignal) {
+        Path auto = dataDir.resolve("postgresql.auto.conf");
+        try {
+            if (Files.exists(auto)) {
+                StringBuilder content = new StringBuilder();
+                Files.readAllLines(auto).stream()
+                        .filter(l -> !l.startsWith("primary_conninfo") && !l.startsWith("primary_slot_name"))
+                        .forEach(l -> content.append(l).append('\n'));
+                writeOwned(auto, content.toString());
+            }
+            Files.deleteIfExists(dataDir.resolve("standby.signal"));
+            writeOwned(dataDir.resolve(recoverySignal), "");
+        } catch (IOException e) {
+            throw new PghaException("cannot configure " + dataDir + " for recovery: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Extracts a tar stream into {@code dir} as the PostgreSQL OS user, so that every file is
+     * its own; {@code counted} is told the bytes read so far as they go by.
+     */
+    public void extractTar(java.io.InputStream tar, Path dir, java.util.function.LongConsumer counted) {
+        Process p;
+        try {
+            user.createPrivateDirectory(dir);
+            p = new ProcessBuilder(user.command(List.of("tar", "-x", "-f", "-", "-C", dir.toString())))
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(commandLog.toFile())).start();
+        } catch (IOException e) {
+            throw new PghaException("cannot start tar to extract into " + dir + ": " + e.getMessage(), e);
+        }
+        long total = 0;
+        byte[] buffer = new byte[1 << 16];
+        try (java.io.OutputStream out = p.getOutputStream()) {
+            int n;
+            while ((n = tar.read(buffer)) >= 0) {
+                out.write(buffer, 0, n);
+                total += n;
+                counted.accept(total);
+            }
+        } catch (IOException e) {
+            p.destroyForcibly();
+            throw new PghaException("extracting the base backup into " + dir + " failed after " + total + " bytes: "
+                    + e.getMessage(), e);
+        }
+        try {
+            if (!p.waitFor(SLOW.toMinutes(), java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new PghaException("tar could not extract the base backup into " + dir + " (see " + commandLog + ")");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while extracting into " + dir, e);
+        }
+    }
+
+    /** pg_verifybackup of an extracted plain data directory against its backup_manifest (WAL comes from the archive). */
+    public void verifyBackup(Path dataDir, Path manifest) {
+        check(run(List.of(bin.path("pg_verifybackup"), "--no-parse-wal", "--manifest-path=" + manifest, dataDir.toString()),
+                SLOW), "pg_verifybackup");
+    }
+
+    /**
+     * Runs a SQL file with psql as the PostgreSQL OS user over the unix socket, stopping at the
+     * first error: for the superuser's peer login while a restored catalog holds another cluster's passwords.
+     */
+    public Processes.Result psqlAsOsUser(Path socketDir, int port, String superuser, Path sqlFile) {
+        return run(List.of(bin.path("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", socketDir.toString(), "-p",
+                Integer.toString(port), "-U", superuser, "-d", "postgres", "-f", sqlFile.toString()), Duration.ofMinutes(2));
+    }
+
+    /** One query's single-line, unaligned answer, as {@link #psqlAsOsUser}. */
+    public Processes.Result queryAsOsUser(Path socketDir, int port, String superuser, String sql) {
+        return run(List.of(bin.path("psql"), "-X", "-A", "-t", "-h", socketDir.toString(), "-p", Integer.toString(port),
+                "-U", superuser, "-d", "postgres", "-c", sql), Duration.ofSeconds(30));
+    }
+
     /** Replaces {@code file} atomically with content only the PostgreSQL user can read. */
     private void writeOwned(Path file, String content) {
         StateFiles.replace(file, content.getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE, user::chown);

@@ -36,6 +36,11 @@ public final class ClusterValidator {
     private static final Set<String> SAFE_SYNCHRONOUS_COMMIT = Set.of("on", "remote_apply");
     /** A day: beyond it a quiet cluster could lose more than anyone would call continuous archiving. */
     private static final long MAX_ARCHIVE_TIMEOUT_SECONDS = 24 * 3600;
+    /** A restore point's name is at most MAXFNAMELEN - 1 bytes in PostgreSQL. */
+    private static final int RESTORE_POINT_NAME_MAX = 63;
+    /** Transaction ids below 3 are PostgreSQL's own (invalid, bootstrap, frozen); they are 32 bits. */
+    private static final long FIRST_NORMAL_XID = 3;
+    private static final long MAX_XID = 0xFFFFFFFFL;
 
     private ClusterValidator() {
     }
@@ -137,13 +142,30 @@ public final class ClusterValidator {
         if (bootstrap.initdb != null && bootstrap.recovery != null) {
             violations.add(new Violation("spec.bootstrap", "set either initdb or recovery, not both"));
         }
+        if (bootstrap.recovery != null && bootstrap.recovery.repository != null) {
+            checkRepository(bootstrap.recovery.repository, "spec.bootstrap.recovery.repository", violations);
+        }
         BootstrapSpec.Target target = bootstrap.recovery == null ? null : bootstrap.recovery.target;
         if (target == null) {
             return;
         }
-        int set = (target.time != null ? 1 : 0) + (target.lsn != null ? 1 : 0) + (target.xid != null ? 1 : 0);
+        int set = (target.time != null ? 1 : 0) + (target.lsn != null ? 1 : 0) + (target.xid != null ? 1 : 0)
+                + (target.name != null ? 1 : 0) + (target.immediate != null ? 1 : 0);
         if (set > 1) {
-            violations.add(new Violation("spec.bootstrap.recovery.target", "set at most one of time, lsn and xid"));
+            violations.add(new Violation("spec.bootstrap.recovery.target", "set at most one of time, lsn, xid, name and immediate"));
+        }
+        if (Boolean.FALSE.equals(target.immediate)) {
+            violations.add(new Violation("spec.bootstrap.recovery.target.immediate",
+                    "may only be true; leave the target out to recover to the end of the archive"));
+        }
+        if (target.name != null && (target.name.isEmpty() || target.name.length() > RESTORE_POINT_NAME_MAX
+                || target.name.chars().anyMatch(Character::isISOControl))) {
+            violations.add(new Violation("spec.bootstrap.recovery.target.name", "must be 1 to " + RESTORE_POINT_NAME_MAX
+                    + " characters without control characters, as pg_create_restore_point() accepts"));
+        }
+        if (target.xid != null && (target.xid < FIRST_NORMAL_XID || target.xid > MAX_XID)) {
+            violations.add(new Violation("spec.bootstrap.recovery.target.xid", "must be a transaction id between "
+                    + FIRST_NORMAL_XID + " and " + MAX_XID + ", got " + target.xid));
         }
         if (target.time != null) {
             try {
@@ -166,13 +188,15 @@ public final class ClusterValidator {
         if (backup.repository == null) {
             return;
         }
-        if ((backup.repository.s3 == null) == (backup.repository.filesystem == null)) {
-            violations.add(new Violation("spec.backup.repository", "set exactly one of s3 and filesystem"));
+        checkRepository(backup.repository, "spec.backup.repository", violations);
+    }
+
+    private static void checkRepository(BackupSpec.Repository repository, String field, List<Violation> violations) {
+        if ((repository.s3 == null) == (repository.filesystem == null)) {
+            violations.add(new Violation(field, "set exactly one of s3 and filesystem"));
         }
-        if (backup.repository.filesystem != null && backup.repository.filesystem.path != null
-                && !backup.repository.filesystem.path.startsWith("/")) {
-            violations.add(new Violation("spec.backup.repository.filesystem.path",
-                    "must be an absolute path, got '" + backup.repository.filesystem.path + "'"));
+        if (repository.filesystem != null && repository.filesystem.path != null && !repository.filesystem.path.startsWith("/")) {
+            violations.add(new Violation(field + ".filesystem.path", "must be an absolute path, got '" + repository.filesystem.path + "'"));
         }
     }
 

@@ -42,6 +42,13 @@ class ManifestParserTest {
         PostgresCluster sync = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/sync-quorum.yaml")));
         assertTrue(sync.getSpec().replication.isQuorum());
         assertEquals(1, sync.getSpec().replication.number);
+        PostgresCluster backedUp = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/backup.yaml")));
+        assertEquals("/var/lib/pgha/backups", backedUp.getSpec().backup.repository.filesystem.path);
+        PostgresCluster restored = ManifestParser.parseCluster(Files.readString(Path.of("../deploy/examples/restore.yaml")));
+        assertEquals("pg", restored.getSpec().bootstrap.recovery.sourceCluster);
+        assertEquals(backedUp.getSpec().backup.repository.filesystem.path,
+                restored.getSpec().bootstrap.recovery.repository.filesystem.path);
+        assertEquals("2026-12-04T22:30:00Z", restored.getSpec().bootstrap.recovery.target.time);
     }
 
     @Test
@@ -125,6 +132,34 @@ class ManifestParserTest {
         String message = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
                 + "      target:\n        lsn: 0/3000000\n        xid: 1234\n");
         assertTrue(message.contains("spec.bootstrap.recovery.target"), message);
+    }
+
+    @Test
+    void restorePointAndImmediateAreTargetsToo() {
+        String both = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        name: before-migration\n        immediate: true\n");
+        assertTrue(both.contains("spec.bootstrap.recovery.target: set at most one of"), both);
+        String notTrue = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        immediate: false\n");
+        assertTrue(notTrue.contains("spec.bootstrap.recovery.target.immediate"), notTrue);
+        String longName = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        name: " + "x".repeat(64) + "\n");
+        assertTrue(longName.contains("spec.bootstrap.recovery.target.name"), longName);
+        String xid = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      target:\n        xid: 2\n");
+        assertTrue(xid.contains("spec.bootstrap.recovery.target.xid"), xid);
+        PostgresCluster ok = ManifestParser.parseCluster(HEAD + "spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      repository:\n        filesystem:\n          path: /var/backups/pgha\n"
+                + "      target:\n        name: before-migration\n");
+        assertEquals("before-migration", ok.getSpec().bootstrap.recovery.target.name);
+        assertEquals("/var/backups/pgha", ok.getSpec().bootstrap.recovery.repository.filesystem.path);
+    }
+
+    @Test
+    void recoveryRepositoryIsOneKind() {
+        String message = rejection("spec:\n  bootstrap:\n    recovery:\n      sourceCluster: old\n"
+                + "      repository: {}\n");
+        assertTrue(message.contains("spec.bootstrap.recovery.repository: set exactly one of s3 and filesystem"), message);
     }
 
     @Test

@@ -69,7 +69,14 @@ public final class WalArchive {
 
     /** The file's content, or what its absence means for recovery. */
     public Fetched fetch(WalFileName file) throws IOException {
-        Optional<byte[]> content = stored(file);
+        return resolve(file, stored(file));
+    }
+
+    /**
+     * {@link #fetch} with the content already read by {@link #stored} (for a reader that fetched
+     * ahead): present, it is the answer; absent, the archive decides what that means.
+     */
+    public Fetched resolve(WalFileName file, Optional<byte[]> content) throws IOException {
         if (content.isPresent()) {
             return new Fetched(content, Optional.empty());
         }
@@ -79,7 +86,8 @@ public final class WalArchive {
     public record Fetched(Optional<byte[]> content, Optional<WalDecisions.Missing> missing) {
     }
 
-    private List<WalFileName> storedOn(long timeline) throws IOException {
+    /** The files stored on one timeline, in no particular order. */
+    public List<WalFileName> storedOn(long timeline) throws IOException {
         List<WalFileName> files = new ArrayList<>();
         for (String key : repository.list(layout.walTimelinePrefix(timeline))) {
             layout.walFileOf(key).ifPresent(files::add);
@@ -88,7 +96,7 @@ public final class WalArchive {
     }
 
     /** The decompressed content stored for {@code file}, under whichever compression wrote it. */
-    private Optional<byte[]> stored(WalFileName file) throws IOException {
+    public Optional<byte[]> stored(WalFileName file) throws IOException {
         for (String key : layout.walKeys(file)) {
             Optional<byte[]> bytes = repository.get(key);
             if (bytes.isPresent()) {

@@ -14,8 +14,10 @@ import io.pgha.local.Sql;
 import io.pgha.local.StateFiles;
 import io.pgha.provisioner.model.PostgresConfig;
 import org.postgresql.PGConnection;
+import org.postgresql.util.PasswordUtil;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +27,7 @@ import java.sql.Statement;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -33,6 +36,8 @@ import java.util.stream.Stream;
  */
 final class LocalInstances {
     private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
+    private static final java.time.Duration REPLAY_POLL = java.time.Duration.ofSeconds(1);
+    private static final java.time.Duration PROGRESS_INTERVAL = java.time.Duration.ofSeconds(1);
 
     private final LocalLayout layout;
     private final PgCtl pgCtl;
@@ -86,6 +91,212 @@ final class LocalInstances {
             s.execute(RouterAuth.setupSql(routerAuth.username()));
         } catch (SQLException e) {
             throw new PghaException("cannot create the roles on " + instance + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The primary of a restored cluster: the chosen base backup streamed from the backup service
+     * and extracted as the PostgreSQL OS user, checked against its backup_manifest, then started as
+     * an archive recovery that replays WAL to the target and promotes on a new timeline. Then the
+     * roles get THIS cluster's passwords (the restored catalog holds the source's) and the router's
+     * lookup function is made again. Returns the new timeline.
+     *
+     * @throws RestoreFailedException when the backup does not verify or recovery stops
+     */
+    int restorePrimary(String instance, int serial, Map<String, String> shared, Map<String, String> recovery,
+                       BackupServiceClient source, String cluster, BackupServiceClient.Planned plan, Consumer<String> progress,
+                       Credentials superuser, Credentials replication, Credentials app, Credentials routerAuth) {
+        discardUnrecorded(instance);
+        prepareInstanceDir(instance, replication);
+        Path data = layout.dataDir(instance);
+        String what = "base backup " + plan.backup();
+        ProgressThrottle throttle = new ProgressThrottle();
+        try (InputStream tar = source.open(cluster, "base.tar")) {
+            pgCtl.extractTar(tar, data, bytes -> throttle.maybe(() -> progress.accept("fetching " + what + ": "
+                    + mib(bytes) + " of " + mib(plan.dataBytes()))));
+        } catch (IOException e) {
+            throw new PghaException("cannot fetch " + what + ": " + e.getMessage(), e);
+        } catch (PghaException e) {
+            throw new RestoreFailedException("fetching " + what + " failed: " + e.getMessage());
+        }
+        progress.accept("checking " + what + " against its backup_manifest (pg_verifybackup)");
+        Path manifest = layout.instanceDir(instance).resolve("backup_manifest");
+        try (InputStream in = source.open(cluster, "backup_manifest")) {
+            writeOwned(manifest, new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new RestoreFailedException("cannot fetch the backup_manifest of " + what + ": " + e.getMessage());
+        }
+        try {
+            pgCtl.verifyBackup(data, manifest);
+        } catch (PghaException e) {
+            throw new RestoreFailedException(what + " does not match its backup_manifest: " + e.getMessage());
+        }
+        try {
+            // the tar carries no WAL: it all comes from the archive
+            Path archiveStatus = data.resolve("pg_wal").resolve("archive_status");
+            user.createPrivateDirectory(archiveStatus.getParent());
+            user.createPrivateDirectory(archiveStatus);
+        } catch (IOException e) {
+            throw new PghaException("cannot create pg_wal in " + data + ": " + e.getMessage(), e);
+        }
+        pgCtl.configureRecovery(data, PostgresConfig.RECOVERY_SIGNAL);
+        writeConfig(instance, shared);
+        writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK, superuser.username()));
+        writeOwned(data.resolve("pg_ident.conf"), PostgresConfig.renderRestoreIdent(user.toString(), superuser.username()));
+        long logStart = logSize(instance);
+        progress.accept("replaying WAL from the archive after " + what);
+        Map<String, String> settings = new java.util.LinkedHashMap<>(
+                PostgresConfig.instanceSettings(instance, LocalLayout.HOST, port(serial), layout.socketDir().toString()));
+        settings.putAll(recovery);
+        ensureSocketDir();
+        try {
+            pgCtl.start(data, settings, layout.serverLog(instance));
+        } catch (PghaException e) {
+            throw new RestoreFailedException(recoveryFailure(instance, logStart, e.getMessage()));
+        }
+        awaitPromotion(instance, serial, superuser, logStart, progress);
+        int timeline = takeOver(instance, serial, superuser, replication, app, routerAuth);
+        // from now on only this cluster's passwords open it
+        writeConfig(instance, shared);
+        reload(serial, superuser);
+        return timeline;
+    }
+
+    /** Polls the recovering server until it has promoted; its progress is LSN, segment and last replayed commit. */
+    private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, Consumer<String> progress) {
+        while (true) {
+            if (!running(instance)) {
+                throw new RestoreFailedException(recoveryFailure(instance, logStart, "the server stopped during recovery"));
+            }
+            Processes.Result r = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
+                    "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp(),"
+                            + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'), timeline_id"
+                            + " FROM pg_control_checkpoint()");
+            if (r.ok()) {
+                String[] f = r.lastLine().split("\\|", -1);
+                if (f.length == 5 && "f".equals(f[0])) {
+                    return;
+                }
+                if (f.length == 5 && !f[1].isEmpty()) {
+                    progress.accept("replaying WAL: at " + f[1] + " (segment " + segmentOf(f[4], f[1], f[3]) + ")"
+                            + (f[2].isEmpty() ? "" : ", last replayed commit " + f[2]));
+                }
+            }
+            try {
+                Thread.sleep(REPLAY_POLL.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PghaException("interrupted while waiting for recovery of " + instance, e);
+            }
+        }
+    }
+
+    /**
+     * Sets every pgha role's password to this cluster's secret (as SCRAM verifiers computed here,
+     * so no password reaches the server or its log), creates the ones the source lacked, and makes
+     * the router's lookup function again. Returns the timeline the primary promoted onto.
+     */
+    private int takeOver(String instance, int serial, Credentials superuser, Credentials replication, Credentials app,
+                         Credentials routerAuth) {
+        StringBuilder sql = new StringBuilder("SET synchronous_commit TO local;\n");
+        sql.append(setPassword(superuser.username(), superuser, "SUPERUSER LOGIN"));
+        sql.append(setPassword(replication.username(), replication, "LOGIN REPLICATION"));
+        sql.append(setPassword(app.username(), app, "LOGIN"));
+        sql.append(setPassword(routerAuth.username(), routerAuth, "LOGIN"));
+        sql.append(RouterAuth.FUNCTION_SQL).append('\n').append(RouterAuth.grantSql(routerAuth.username())).append('\n');
+        Path file = layout.instanceDir(instance).resolve("take-over.sql");
+        writeOwned(file, sql.toString());
+        Processes.Result r;
+        try {
+            r = pgCtl.psqlAsOsUser(layout.socketDir(), port(serial), superuser.username(), file);
+        } finally {
+            deleteTree(file);
+        }
+        if (!r.ok()) {
+            throw new RestoreFailedException("cannot set this cluster's passwords on the restored " + instance + ": " + r.lastLine());
+        }
+        Processes.Result tl = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
+                "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
+        if (!tl.ok()) {
+            throw new PghaException("cannot read the timeline of " + instance + ": " + tl.lastLine());
+        }
+        return Integer.parseInt(tl.lastLine(), 16);
+    }
+
+    /** Creates the role when the source had none of that name, then sets its password and attributes. */
+    private static String setPassword(String role, Credentials credentials, String attributes) {
+        String verifier = PasswordUtil.encodeScramSha256(credentials.password().toCharArray());
+        String ident = "\"" + role.replace("\"", "\"\"") + "\"";
+        return "SELECT format('CREATE ROLE %I', " + Sql.literal(role) + ") WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = "
+                + Sql.literal(role) + ") \\gexec\n"
+                + "ALTER ROLE " + ident + " WITH " + attributes + " PASSWORD " + Sql.literal(verifier) + ";\n";
+    }
+
+    /** The first FATAL the server logged since {@code logStart}, with what restore_command said before it. */
+    private String recoveryFailure(String instance, long logStart, String fallback) {
+        List<String> lines;
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(layout.serverLog(instance).toFile(), "r")) {
+            f.seek(Math.min(logStart, f.length()));
+            byte[] rest = new byte[(int) Math.min(Integer.MAX_VALUE, f.length() - f.getFilePointer())];
+            f.readFully(rest);
+            lines = new String(rest, StandardCharsets.UTF_8).lines().toList();
+        } catch (IOException e) {
+            return "recovery of " + instance + " failed: " + fallback;
+        }
+        for (int i = 0; i < lines.size(); i++) {
+            int fatal = lines.get(i).indexOf("FATAL:");
+            if (fatal < 0) {
+                continue;
+            }
+            String reason = lines.get(i).substring(fatal + "FATAL:".length()).strip();
+            // restore_command's own lines (the backup service's reason) come without the log prefix
+            for (int j = i - 1; j >= Math.max(0, i - 4); j--) {
+                if (lines.get(j).startsWith("cannot restore ") || lines.get(j).startsWith("WAL segment ")
+                        || lines.get(j).startsWith("no restore of ")) {
+                    reason = reason + ": " + lines.get(j).strip();
+                    break;
+                }
+            }
+            return "recovery of " + instance + " failed: " + reason;
+        }
+        return "recovery of " + instance + " failed: " + fallback;
+    }
+
+    private long logSize(String instance) {
+        try {
+            return Files.exists(layout.serverLog(instance)) ? Files.size(layout.serverLog(instance)) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** The WAL segment holding {@code lsn} on the timeline (hex digits as PostgreSQL names files). */
+    static String segmentOf(String timeline, String lsn, String segmentBytes) {
+        try {
+            long position = io.pgha.api.postgres.Lsn.parse(lsn).value();
+            long size = Long.parseLong(segmentBytes);
+            long segment = position / size;
+            long perLog = 0x1_0000_0000L / size;
+            return String.format("%08X%08X%08X", Long.parseLong(timeline), segment / perLog, segment % perLog);
+        } catch (RuntimeException e) {
+            return "?";
+        }
+    }
+
+    private static String mib(long bytes) {
+        return String.format("%.1f MiB", bytes / (1024.0 * 1024.0));
+    }
+
+    /** Says something at most once a second, so that a fast stream does not flood the status. */
+    private static final class ProgressThrottle {
+        private long last;
+
+        void maybe(Runnable say) {
+            long now = System.nanoTime();
+            if (now - last >= PROGRESS_INTERVAL.toNanos()) {
+                last = now;
+                say.run();
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.ClusterPhase;
+import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
@@ -99,13 +100,16 @@ public final class LocalProvisioner {
         Credentials routerAuth = secrets.getOrCreate(ClusterNames.routerAuthSecret(name), ClusterNames.ROUTER_AUTH_USER,
                 RouterAuth.DATABASE);
 
+        if (provisioning.instances.isEmpty() && spec.bootstrap.recovery != null) {
+            return restore(cluster, superuser, replication, app, routerAuth);
+        }
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
             instances.createPrimary(primary, 1, initdb.locale, localSharedSettings(name, spec, List.of(primary)),
                     superuser, replication, app, routerAuth);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
-                    primary);
+                    primary, 1);
             return true;
         }
 
@@ -150,12 +154,86 @@ public final class LocalProvisioner {
         return false;
     }
 
+    /**
+     * Bootstraps the primary from a backup: the backup service checks the target against the
+     * archive and picks the backup before anything starts, then the primary is restored and
+     * promoted; the standbys are cloned from it afterwards like any others. A restore that cannot
+     * succeed as specified leaves the cluster Failed with the reason, and is not tried again until
+     * the manifest changes.
+     */
+    private boolean restore(PostgresCluster cluster, Credentials superuser, Credentials replication, Credentials app,
+                            Credentials routerAuth) {
+        String name = cluster.getMetadata().getName();
+        PostgresClusterSpec spec = cluster.getSpec();
+        if (failedAt(cluster, cluster.getMetadata().getGeneration())) {
+            return false;
+        }
+        BootstrapSpec.Recovery recovery = effectiveRecovery(spec);
+        String primary = ClusterNames.instance(name, 1);
+        BackupServiceClient source = new BackupServiceClient(LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP));
+        try {
+            progress(cluster, ClusterPhase.RESTORING, "checking the target against the archive of " + recovery.sourceCluster);
+            BackupServiceClient.Planned plan = source.start(name, recovery);
+            progress(cluster, ClusterPhase.RESTORING, "restoring " + primary + " from backup " + plan.backup() + "; " + plan.window());
+            Map<String, String> recoverySettings = PostgresConfig.recoverySettings(recovery.target,
+                    PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP)));
+            int timeline = instances.restorePrimary(primary, 1, localSharedSettings(name, spec, List.of(primary)), recoverySettings,
+                    source, name, plan, message -> progress(cluster, ClusterPhase.RESTORING, message),
+                    superuser, replication, app, routerAuth);
+            record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1,
+                    ProvisioningStatus.Instance.CREATED_BY_RESTORE)), primary, timeline);
+            progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, primary + " restored from backup " + plan.backup()
+                    + " and promoted on timeline " + timeline);
+            return true;
+        } catch (RestoreFailedException e) {
+            LOG.error("restore failed: " + e.getMessage());
+            instances.stop(primary, PgCtl.StopMode.IMMEDIATE);
+            fail(cluster, e.getMessage());
+            return false;
+        } finally {
+            source.end(name);
+        }
+    }
+
+    /** The source repository: the recovery's own, else this cluster's spec.backup.repository, else the service's default. */
+    private static BootstrapSpec.Recovery effectiveRecovery(PostgresClusterSpec spec) {
+        BootstrapSpec.Recovery recovery = spec.bootstrap.recovery;
+        if (recovery.repository != null || spec.backup == null || spec.backup.repository == null) {
+            return recovery;
+        }
+        BootstrapSpec.Recovery copy = new BootstrapSpec.Recovery();
+        copy.sourceCluster = recovery.sourceCluster;
+        copy.backup = recovery.backup;
+        copy.target = recovery.target;
+        copy.repository = spec.backup.repository;
+        return copy;
+    }
+
+    /** True when this generation of the spec already failed to bootstrap: nothing is tried until it changes. */
+    private static boolean failedAt(PostgresCluster cluster, Long generation) {
+        PostgresClusterStatus s = cluster.getStatus();
+        return s != null && ClusterPhase.FAILED.equals(s.phase) && generation != null && generation.equals(s.observedGeneration);
+    }
+
+    private void fail(PostgresCluster cluster, String reason) {
+        store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {
+            PostgresClusterStatus s = status(c);
+            s.phase = ClusterPhase.FAILED;
+            s.provisioning.message = reason;
+            s.observedGeneration = cluster.getMetadata().getGeneration();
+            s.conditions = Conditions.with(s.conditions, new Condition(ConditionTypes.READY, Condition.FALSE,
+                    "BootstrapFailed", reason), clock);
+            return c;
+        });
+    }
+
     /** Stops every instance cleanly (pgha down): the cluster starts again as it was on the next pass. */
     public void stopAll() {
         paused = true;
         for (PostgresCluster cluster : store.list(PostgresCluster.class, LocalLayout.NAMESPACE)) {
             ProvisioningStatus p = cluster.getStatus() == null ? null : cluster.getStatus().provisioning;
-            if (p == null) {
+            if (p == null || p.instances.isEmpty()) {
+                // nothing was created (a bootstrap that failed before recording its primary)
                 continue;
             }
             String primary = currentPrimary(cluster);
@@ -361,8 +439,12 @@ public final class LocalProvisioner {
         });
     }
 
-    /** Changes status.provisioning; {@code initialPrimary} is written to topology only at bootstrap. */
     private void record(PostgresCluster cluster, Consumer<ProvisioningStatus> change, String initialPrimary) {
+        record(cluster, change, initialPrimary, 1);
+    }
+
+    /** Changes status.provisioning; {@code initialPrimary} and its timeline are written to topology only at bootstrap. */
+    private void record(PostgresCluster cluster, Consumer<ProvisioningStatus> change, String initialPrimary, int timeline) {
         store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {
             PostgresClusterStatus s = status(c);
             change.accept(s.provisioning);
@@ -370,7 +452,7 @@ public final class LocalProvisioner {
             if (initialPrimary != null && s.topology == null) {
                 s.topology = new TopologyStatus();
                 s.topology.currentPrimary = initialPrimary;
-                s.topology.timeline = 1;
+                s.topology.timeline = timeline;
             }
             return c;
         });

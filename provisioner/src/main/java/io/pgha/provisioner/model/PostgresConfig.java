@@ -3,9 +3,13 @@ package io.pgha.provisioner.model;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.SynchronousStandbyNames;
 import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
 
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +53,82 @@ public final class PostgresConfig {
         return "curl -sf --max-time " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort
                 + "/wal/" + cluster + "/%f";
     }
+
+    /** The file whose presence starts a targeted archive recovery (PostgreSQL 12+), beside standby.signal. */
+    public static final String RECOVERY_SIGNAL = "recovery.signal";
+    /** How long one restore_command fetch may take, retries included, before recovery stops. */
+    public static final int RESTORE_FETCH_TIMEOUT_SECONDS = 300;
+    /**
+     * restore_command's exit status for a fetch that failed: above 125, which PostgreSQL treats
+     * like a signal and answers with FATAL, stopping recovery. Exit 1 would mean "no such file",
+     * on which PostgreSQL ends recovery early and promotes with whatever it has.
+     */
+    public static final int RESTORE_ABORT_EXIT = 200;
+
+    /**
+     * restore_command in local mode: fetch the file from this state directory's backup service,
+     * which reads it (and the segments after it, in parallel) from the source repository. HTTP 200
+     * is the file; 404, which the service answers only beyond the archive's end, is "no such
+     * file"; anything else (a hole, a corrupt segment, the service unreachable after curl's
+     * retries) prints the service's reason to the server log and stops recovery. {@code %%} is
+     * PostgreSQL's escape for a literal '%'.
+     */
+    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort) {
+        if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
+            throw new IllegalArgumentException("not a cluster name: " + cluster);
+        }
+        return "c=$(curl -s --retry 3 --retry-connrefused --retry-delay 1 --max-time " + RESTORE_FETCH_TIMEOUT_SECONDS
+                + " -o %p -w '%%{http_code}' http://" + backupHost + ":" + backupHttpPort + "/restores/" + cluster + "/wal/%f);"
+                + " [ \"$c\" = 200 ] && exit 0;"
+                + " [ \"$c\" = 404 ] && { rm -f %p; exit 1; };"
+                + " cat %p >&2 2>/dev/null; rm -f %p;"
+                + " echo \"pgha restore_command: cannot fetch %f (HTTP $c): stopping recovery\" >&2; exit " + RESTORE_ABORT_EXIT;
+    }
+
+    /**
+     * The settings that make a start an archive recovery to {@code target} (null: the end of the
+     * archive) that promotes on a new timeline once there. They go on the command line of that
+     * start only, never into a file: a standby cloned later copies the data directory's files, and
+     * a standby with a recovery target would stop following its primary there.
+     */
+    public static Map<String, String> recoverySettings(BootstrapSpec.Target target, String restoreCommand) {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("restore_command", restoreCommand);
+        s.put("recovery_target_timeline", "latest");
+        s.put("recovery_target_action", "promote");
+        if (target == null) {
+            return s;
+        }
+        if (Boolean.TRUE.equals(target.immediate)) {
+            s.put("recovery_target", "immediate");
+            return s;
+        }
+        if (target.time != null) {
+            s.put("recovery_target_time", recoveryTargetTime(target.time));
+        } else if (target.lsn != null) {
+            s.put("recovery_target_lsn", target.lsn);
+        } else if (target.xid != null) {
+            s.put("recovery_target_xid", Long.toString(target.xid));
+        } else if (target.name != null) {
+            s.put("recovery_target_name", target.name);
+        } else {
+            return s;
+        }
+        s.put("recovery_target_inclusive", target.inclusive ? "on" : "off");
+        return s;
+    }
+
+    /**
+     * An RFC 3339 time as recovery_target_time must be written: in UTC with a numeric offset.
+     * PostgreSQL checks the setting before it has loaded its time zone abbreviations, so the
+     * RFC 3339 "Z" (an abbreviation to it) is refused as an invalid value.
+     */
+    static String recoveryTargetTime(String rfc3339) {
+        OffsetDateTime t = OffsetDateTime.parse(rfc3339).withOffsetSameInstant(ZoneOffset.UTC);
+        return RECOVERY_TIME.format(t) + "+00";
+    }
+
+    private static final DateTimeFormatter RECOVERY_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
 
     /**
      * Settings in the shared postgresql.conf: pgha's defaults, then the spec's parameters, then
@@ -119,7 +199,28 @@ public final class PostgresConfig {
      * replication role, and only from {@code networks}. There is no trust line.
      */
     public static String renderHba(List<String> networks) {
+        return renderHba(networks, null);
+    }
+
+    /** The pg_ident.conf map of the restoring superuser's peer line. */
+    public static final String RESTORE_IDENT_MAP = "pgha_restore";
+
+    /** pg_ident.conf while a restore runs: the PostgreSQL OS user may log in as the superuser, nobody else. */
+    public static String renderRestoreIdent(String osUser, String superuser) {
+        return "# Written by pgha while a restore runs.\n" + RESTORE_IDENT_MAP + "  " + osUser + "  " + superuser + "\n";
+    }
+
+    /**
+     * As {@link #renderHba(List)}, with one more line first while a restore runs: the restored
+     * catalog holds the source's passwords, so until pgha has set this cluster's own, the superuser
+     * may log in over the unix socket only from the PostgreSQL OS user itself (peer), which owns
+     * the data directory anyway.
+     */
+    public static String renderHba(List<String> networks, String restoringSuperuser) {
         StringBuilder out = new StringBuilder("# Written by pgha. SCRAM-SHA-256 everywhere; no trust.\n");
+        if (restoringSuperuser != null) {
+            out.append(String.format("local   all          %s  peer map=%s%n", restoringSuperuser, RESTORE_IDENT_MAP));
+        }
         out.append("local   all          all  scram-sha-256\n");
         for (String net : networks) {
             out.append(String.format("host    replication  %s  %s  scram-sha-256%n", ClusterNames.REPLICATION_USER, net));

@@ -96,4 +96,37 @@ class PostgresConfigTest {
     void trailingBackslashIsEscaped() {
         assertTrue(PostgresConfig.renderConf(Map.of("log_line_prefix", "a\\")).contains("log_line_prefix = 'a\\\\'\n"));
     }
+
+    @Test
+    void recoverySettingsNameOneTargetAndPromote() {
+        Map<String, String> none = PostgresConfig.recoverySettings(null, "cmd");
+        assertEquals("cmd", none.get("restore_command"));
+        assertEquals("promote", none.get("recovery_target_action"));
+        assertEquals("latest", none.get("recovery_target_timeline"));
+        assertFalse(none.keySet().stream().anyMatch(k -> k.startsWith("recovery_target_") && !k.equals("recovery_target_action")
+                && !k.equals("recovery_target_timeline")), none.toString());
+        io.pgha.api.v1.cluster.BootstrapSpec.Target t = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
+        t.time = "2026-12-04T23:51:02.474957+01:00";
+        t.inclusive = false;
+        Map<String, String> time = PostgresConfig.recoverySettings(t, "cmd");
+        // numeric offset: PostgreSQL refuses "Z" here (abbreviations are not loaded when it checks)
+        assertEquals("2026-12-04 22:51:02.474957+00", time.get("recovery_target_time"));
+        assertEquals("off", time.get("recovery_target_inclusive"));
+        io.pgha.api.v1.cluster.BootstrapSpec.Target immediate = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
+        immediate.immediate = true;
+        assertEquals("immediate", PostgresConfig.recoverySettings(immediate, "cmd").get("recovery_target"));
+        io.pgha.api.v1.cluster.BootstrapSpec.Target name = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
+        name.name = "rp";
+        assertEquals("rp", PostgresConfig.recoverySettings(name, "cmd").get("recovery_target_name"));
+    }
+
+    @Test
+    void restoreCommandAbortsOnAnythingButTheFileOrTheArchivesEnd() {
+        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475);
+        assertTrue(cmd.contains("http://127.0.0.1:6475/restores/pg/wal/%f"), cmd);
+        assertTrue(cmd.contains("'%%{http_code}'"), cmd);
+        assertTrue(cmd.contains("exit " + PostgresConfig.RESTORE_ABORT_EXIT), cmd);
+        assertTrue(PostgresConfig.RESTORE_ABORT_EXIT > 125, "PostgreSQL stops recovery only above 125");
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1));
+    }
 }

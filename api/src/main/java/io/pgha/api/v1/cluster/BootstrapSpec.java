@@ -42,20 +42,31 @@ public class BootstrapSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Recovery {
         @Required
-        @JsonPropertyDescription("The cluster whose backups to restore from.")
+        @JsonPropertyDescription("The cluster whose backups to restore from (its prefix in the repository).")
         public String sourceCluster;
 
-        @JsonPropertyDescription("The PostgresBackup to start from; absent: the latest one before the target.")
+        @JsonPropertyDescription("The repository holding the source's backups and WAL; absent: this cluster's own"
+                + " (spec.backup.repository, or the local default).")
+        public BackupSpec.Repository repository;
+
+        @JsonPropertyDescription("The backup to start from; absent: the latest one that ends before the target.")
         public String backup;
 
         @JsonPropertyDescription("Where to stop replaying WAL; absent: the end of the archive.")
         public Target target;
     }
 
+    /** At most one kind of target may be set; none means the end of the archive. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Target {
         @JsonPropertyDescription("Recover to this time (RFC 3339).")
         public String time;
+
+        @JsonPropertyDescription("Recover to this restore point, made with pg_create_restore_point().")
+        public String name;
+
+        @JsonPropertyDescription("Recover only to the end of the backup (true): the earliest consistent point.")
+        public Boolean immediate;
 
         @Pattern("^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
         @JsonPropertyDescription("Recover to this WAL position, for example 0/3000060.")

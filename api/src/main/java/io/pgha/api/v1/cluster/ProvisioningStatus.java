@@ -23,6 +23,7 @@ public class ProvisioningStatus {
     public static class Instance {
         public static final String CREATED_BY_INITDB = "initdb";
         public static final String CREATED_BY_CLONE = "pg_basebackup";
+        public static final String CREATED_BY_RESTORE = "restore";
         public static final String REJOINED_BY_REWIND = "pg_rewind";
         public static final String REJOINED_BY_CLONE = "reclone";
 

@@ -1,0 +1,103 @@
+package io.pgha.backup.restore;
+
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.repository.Repository;
+import io.pgha.backup.wal.WalArchive;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+
+/**
+ * restore_command's side of one restore: when PostgreSQL asks for segment N, segments N+1..N+k are
+ * already being read from the repository in the background, so replay never waits on one fetch at
+ * a time. Only objects that were found are kept (compressed, checksum checked); an absent or
+ * failed read ahead is asked again when PostgreSQL wants that segment, because the archive may
+ * have grown since, and only the archive decides whether an absence ends recovery.
+ */
+public final class WalPrefetcher {
+    /** How often a repository read that failed with an I/O error is tried before the fetch fails. */
+    static final int ATTEMPTS = 3;
+    static final Duration RETRY_DELAY = Duration.ofSeconds(1);
+
+    private final WalArchive archive;
+    private final int ahead;
+    private final Executor executor;
+    private final Map<WalFileName, CompletableFuture<Optional<byte[]>>> pending = new ConcurrentHashMap<>();
+
+    public WalPrefetcher(Repository repository, RepositoryLayout layout, int ahead, Executor executor) {
+        this.archive = new WalArchive(repository, layout);
+        this.ahead = ahead;
+        this.executor = executor;
+    }
+
+    /** The file for restore_command, or what its absence means; I/O errors only after {@link #ATTEMPTS} tries. */
+    public WalArchive.Fetched fetch(WalFileName file) throws IOException {
+        if (file.kind() != WalFileName.Kind.SEGMENT) {
+            return withRetries(file, () -> archive.fetch(file));
+        }
+        // what was read ahead for earlier segments will not be asked for again
+        pending.keySet().removeIf(f -> f.timeline() != file.timeline() || f.compareTo(file) < 0);
+        CompletableFuture<Optional<byte[]>> ahead = pending.remove(file);
+        Optional<byte[]> stored = Optional.empty();
+        if (ahead != null) {
+            try {
+                stored = ahead.get();
+            } catch (ExecutionException e) {
+                // read again below, with retries: a transient error ahead must not fail the restore
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while fetching " + file.name(), e);
+            }
+        }
+        Optional<byte[]> found = stored;
+        WalArchive.Fetched fetched = found.isPresent() ? archive.resolve(file, found)
+                : withRetries(file, () -> archive.fetch(file));
+        fetched.content().ifPresent(content -> readAhead(file, content.length));
+        return fetched;
+    }
+
+    private void readAhead(WalFileName from, long segmentBytes) {
+        WalFileName next = from;
+        for (int i = 0; i < ahead; i++) {
+            next = next.next(segmentBytes);
+            WalFileName n = next;
+            pending.computeIfAbsent(n, k -> CompletableFuture.supplyAsync(() -> {
+                try {
+                    return archive.stored(n);
+                } catch (IOException e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            }, executor));
+        }
+    }
+
+    private interface Read {
+        WalArchive.Fetched get() throws IOException;
+    }
+
+    private static WalArchive.Fetched withRetries(WalFileName file, Read read) throws IOException {
+        IOException last = null;
+        for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
+            try {
+                return read.get();
+            } catch (IOException e) {
+                last = e;
+                try {
+                    Thread.sleep(RETRY_DELAY.toMillis());
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        throw new IOException("cannot read " + file.name() + " from the repository after " + ATTEMPTS + " attempts: "
+                + (last == null ? "interrupted" : last.getMessage()), last);
+    }
+}

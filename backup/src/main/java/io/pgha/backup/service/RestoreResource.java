@@ -1,0 +1,173 @@
+package io.pgha.backup.service;
+
+import io.pgha.api.v1.cluster.BootstrapSpec;
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.WalDecisions;
+import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.restore.RestoreSessions;
+import io.pgha.backup.wal.WalArchive;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.inject.Singleton;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * The source side of a restore, for the provisioner and the restoring instance: POST checks the
+ * target and picks the backup (or refuses, naming the recoverable window), then base.tar and
+ * backup_manifest stream out of the repository, and restore_command fetches WAL with read-ahead.
+ * Every read goes through this service, which alone knows the repository, its layout, codecs and
+ * credentials, so an instance or a pod needs nothing but HTTP.
+ */
+@Startup
+@Singleton
+@Path("/restores/{cluster}")
+public class RestoreResource {
+    private static final Logger LOG = Logger.getLogger(RestoreResource.class);
+    /** A well-formed request for a restore that cannot be done (Response.Status has no constant for it). */
+    private static final int UNPROCESSABLE = 422;
+
+    @ConfigProperty(name = "pgha.backup.repository-root")
+    java.nio.file.Path repositoryRoot;
+
+    /** Segments read ahead of the one restore_command asks for. */
+    @ConfigProperty(name = "pgha.backup.restore-read-ahead", defaultValue = "8")
+    int readAhead;
+
+    private ExecutorService readers;
+    private RestoreSessions sessions;
+
+    /** What POST answers: the backup chosen and the window the target was checked against. */
+    public record Planned(BackupInfo backup, String window) {
+    }
+
+    @PostConstruct
+    void start() {
+        // parallel reads of a repository: enough to hide a remote store's latency, few enough for a small machine
+        readers = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "pgha-restore-read-ahead");
+            t.setDaemon(true);
+            return t;
+        });
+        sessions = new RestoreSessions(repositoryRoot, readers, readAhead);
+    }
+
+    @PreDestroy
+    void stop() {
+        readers.shutdownNow();
+    }
+
+    @POST
+    @Consumes(MediaType.APPLICATION_JSON)
+    @jakarta.ws.rs.Produces(MediaType.APPLICATION_JSON)
+    public Response start(@PathParam("cluster") String cluster, BootstrapSpec.Recovery recovery) {
+        if (recovery == null || recovery.sourceCluster == null) {
+            return text(Response.Status.BAD_REQUEST, "a restore needs spec.bootstrap.recovery.sourceCluster");
+        }
+        try {
+            RestoreSessions.Session s = sessions.start(cluster, recovery);
+            LOG.infof("restore of %s from %s: backup %s; %s", cluster, recovery.sourceCluster, s.backup().name(), s.window());
+            return Response.ok(new Planned(s.backup(), s.window())).build();
+        } catch (RestoreSessions.RefusedException | IllegalArgumentException e) {
+            LOG.warnf("restore of %s refused: %s", cluster, e.getMessage());
+            return text(UNPROCESSABLE, e.getMessage());
+        } catch (IOException e) {
+            LOG.errorf("restore of %s: cannot read the repository: %s", cluster, e.getMessage());
+            return text(Response.Status.SERVICE_UNAVAILABLE, "cannot read the repository: " + e.getMessage());
+        }
+    }
+
+    @DELETE
+    public Response end(@PathParam("cluster") String cluster) {
+        sessions.end(cluster);
+        return Response.noContent().build();
+    }
+
+    @GET
+    @Path("/base.tar")
+    public Response baseTar(@PathParam("cluster") String cluster) {
+        return stream(cluster, s -> s.layout().baseTarKey(s.backup().name()));
+    }
+
+    @GET
+    @Path("/backup_manifest")
+    public Response manifest(@PathParam("cluster") String cluster) {
+        return stream(cluster, s -> s.layout().manifestKey(s.backup().name()));
+    }
+
+    /** restore_command: 200 with the file, 404 only where the archive really ends, 5xx naming the file otherwise. */
+    @GET
+    @Path("/wal/{file}")
+    public Response wal(@PathParam("cluster") String cluster, @PathParam("file") String file) {
+        Optional<RestoreSessions.Session> session = sessions.of(cluster);
+        if (session.isEmpty()) {
+            // never 404: that would let PostgreSQL end recovery early
+            return text(Response.Status.CONFLICT, "no restore of " + cluster + " is in progress in this backup service"
+                    + " (was it restarted?): cannot serve " + file);
+        }
+        WalFileName name;
+        try {
+            name = WalFileName.parse(file);
+        } catch (IllegalArgumentException e) {
+            return text(Response.Status.BAD_REQUEST, e.getMessage());
+        }
+        try {
+            WalArchive.Fetched fetched = session.get().wal().fetch(name);
+            if (fetched.content().isPresent()) {
+                return Response.ok(fetched.content().get(), MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
+            }
+            if (fetched.missing().orElseThrow() instanceof WalDecisions.Hole hole) {
+                LOG.error(hole.message());
+                return text(Response.Status.INTERNAL_SERVER_ERROR, hole.message());
+            }
+            return text(Response.Status.NOT_FOUND, "not in the archive (beyond its end): " + file);
+        } catch (IOException e) {
+            String message = "cannot restore " + file + " for " + cluster + ": " + e.getMessage();
+            LOG.error(message);
+            return text(Response.Status.INTERNAL_SERVER_ERROR, message);
+        }
+    }
+
+    private Response stream(String cluster, java.util.function.Function<RestoreSessions.Session, String> key) {
+        Optional<RestoreSessions.Session> session = sessions.of(cluster);
+        if (session.isEmpty()) {
+            return text(Response.Status.CONFLICT, "no restore of " + cluster + " is in progress in this backup service");
+        }
+        InputStream in;
+        try {
+            in = session.get().open(key.apply(session.get()));
+        } catch (IOException | IllegalArgumentException e) {
+            return text(Response.Status.INTERNAL_SERVER_ERROR, e.getMessage());
+        }
+        StreamingOutput body = out -> {
+            try (in) {
+                in.transferTo(out);
+            }
+        };
+        return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
+    }
+
+    private static Response text(Response.Status status, String message) {
+        return text(status.getStatusCode(), message);
+    }
+
+    private static Response text(int status, String message) {
+        return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN_TYPE).build();
+    }
+}

@@ -1,0 +1,250 @@
+package io.pgha.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.FilesystemRepository;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Point-in-time recovery through the real launcher: one source cluster writes rows in batches
+ * around a base backup, noting each batch's commit time, LSN, xid and a restore point; new
+ * clusters, each under its own PGHA_HOME and port range, are restored to each kind of target and
+ * must hold exactly the batches committed before it, be Ready with every instance streaming, take
+ * their own credentials (not the source's) through the router, and take writes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RestoreE2ETest {
+    private static final String SOURCE = "src";
+    private static final int ROWS_PER_BATCH = 5;
+
+    private Launcher source;
+    private Path repository;
+    private BackupInfo backup;
+    private String afterBatch2Time;
+    private String afterBatch3Lsn;
+    private static final String RESTORE_POINT = "after-batch-4";
+    private long batch5Xid;
+    private String sourceAppUri;
+
+    @BeforeAll
+    void sourceWithBatchesAroundABackup() throws Exception {
+        source = new Launcher();
+        Path manifest = source.home.resolve("src.yaml");
+        Files.writeString(manifest, "apiVersion: pgha.io/v1\nkind: PostgresCluster\nmetadata:\n  name: " + SOURCE
+                + "\nspec:\n  instances: 1\n");
+        source.run("up", "-f", manifest.toString()).ok();
+        repository = source.home.resolve("backups");
+        sourceAppUri = source.uri();
+        try (Connection app = Launcher.connect(sourceAppUri); Statement st = app.createStatement();
+             Connection su = Launcher.connect(source.uri("--superuser", "--primary")); Statement sus = su.createStatement()) {
+            st.execute("CREATE TABLE t (batch int, i int)");
+            insertBatch(st, 1);
+            List<String> out = source.run("backup").ok().stdout().strip().lines().toList();
+            String name = out.get(out.size() - 1);
+            backup = BackupInfo.fromJson(name, new FilesystemRepository(repository)
+                    .get(new RepositoryLayout(SOURCE, Compression.ZSTD).backupInfoKey(name)).orElseThrow());
+            insertBatch(st, 2);
+            afterBatch2Time = value(sus, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+            insertBatch(st, 3);
+            afterBatch3Lsn = value(sus, "SELECT pg_current_wal_insert_lsn()");
+            insertBatch(st, 4);
+            sus.execute("SELECT pg_create_restore_point('" + RESTORE_POINT + "')");
+            app.setAutoCommit(false);
+            batch5Xid = Long.parseLong(value(st, "SELECT txid_current()"));
+            insertBatch(st, 5);
+            app.commit();
+            app.setAutoCommit(true);
+            insertBatch(st, 6);
+            String last = value(sus, "SELECT pg_walfile_name(pg_switch_wal())");
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    last.compareTo(value(sus, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) <= 0);
+        }
+    }
+
+    @AfterAll
+    void stopSource() throws Exception {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void toATime() throws Exception {
+        restoreAndCheck("time: \"" + afterBatch2Time + "\"", 1, 2);
+    }
+
+    @Test
+    @Order(2)
+    void toAnLsn() throws Exception {
+        restoreAndCheck("lsn: " + afterBatch3Lsn, 1, 3);
+    }
+
+    @Test
+    @Order(3)
+    void toARestorePoint() throws Exception {
+        restoreAndCheck("name: " + RESTORE_POINT, 1, 4);
+    }
+
+    @Test
+    @Order(4)
+    void toAnXid() throws Exception {
+        restoreAndCheck("xid: " + batch5Xid, 1, 5);
+    }
+
+    @Test
+    @Order(5)
+    void toTheEndOfTheBackup() throws Exception {
+        restoreAndCheck("immediate: true", 1, 1);
+    }
+
+    @Test
+    @Order(6)
+    void toTheEndOfTheArchiveWithThreeInstances() throws Exception {
+        restoreAndCheck(null, 3, 6);
+    }
+
+    @Test
+    @Order(7)
+    void aTargetOutsideTheWindowIsRefusedUpFront() throws Exception {
+        try (Launcher dst = new Launcher()) {
+            Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, "time: \"2020-01-01T00:00:00Z\"", 1).toString());
+            assertNotEquals(0, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().contains("target time 2020-01-01T00:00:00Z is before the end of the first backup"), r.stderr());
+            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' can be recovered from " + backup.finishedAt()), r.stderr());
+            // nothing was started
+            assertTrue(dst.status().get("instances").isEmpty(), dst.status().toString());
+        }
+    }
+
+    @Test
+    @Order(8)
+    void aRestoreIntoItsSourcesPrefixIsRefused() throws Exception {
+        // the restored cluster would archive as "src" into the source's own repository
+        try (Launcher dst = new Launcher().env("PGHA_BACKUP_REPOSITORY", repository.toString())) {
+            Path manifest = restoreManifest(dst, null, 1);
+            Files.writeString(manifest, Files.readString(manifest).replace("name: dst", "name: " + SOURCE));
+            Launcher.Result r = dst.run("up", "-f", manifest.toString());
+            assertNotEquals(0, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' of the repository " + repository + " already holds a WAL archive"),
+                    r.stderr());
+        }
+    }
+
+    @Test
+    @Order(9)
+    void aCorruptSegmentFailsTheRestoreNamingIt() throws Exception {
+        // the first segment after the backup's own: it holds batch 2
+        Path segment;
+        try (var files = Files.walk(repository.resolve(SOURCE).resolve("wal"))) {
+            segment = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}\\.zst"))
+                    .filter(f -> f.getFileName().toString().compareTo(backup.endWal()) > 0).sorted().findFirst().orElseThrow();
+        }
+        byte[] original = Files.readAllBytes(segment);
+        byte[] corrupt = original.clone();
+        corrupt[corrupt.length - 1] ^= 0x55;
+        Files.write(segment, corrupt);
+        String name = segment.getFileName().toString().replace(".zst", "");
+        try (Launcher dst = new Launcher()) {
+            Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, null, 1).toString());
+            assertNotEquals(0, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().contains("the cluster failed:") && r.stderr().contains(name), r.stderr());
+            assertTrue(r.stderr().contains("corrupt"), r.stderr());
+        } finally {
+            Files.write(segment, original);
+        }
+    }
+
+    private void restoreAndCheck(String target, int instances, int lastBatch) throws Exception {
+        try (Launcher dst = new Launcher()) {
+            Launcher.Result up = dst.run("up", "-f", restoreManifest(dst, target, instances).toString()).ok();
+            // the restore's progress is shown (which steps depends on how fast they go by)
+            assertTrue(up.stderr().contains("Restoring: "), up.stderr());
+            JsonNode status = dst.status();
+            assertEquals("Ready", status.get("phase").asText(), status.toString());
+            assertEquals(instances, status.get("instances").size(), status.toString());
+            for (JsonNode i : status.get("instances")) {
+                assertTrue(i.get("healthy").asBoolean(), status.toString());
+            }
+            try (Connection c = Launcher.connect(dst.uri()); Statement st = c.createStatement()) {
+                assertEquals(expected(lastBatch), rows(st), "rows after restoring to " + target);
+                st.execute("INSERT INTO t VALUES (100, 1)");
+                assertTrue(rows(st).contains("100/1"));
+            }
+            // the restored catalog's source passwords were replaced by this cluster's own
+            String sourceCredentials = sourceAppUri.substring(0, sourceAppUri.indexOf('@'));
+            String withSourcePassword = dst.uri().replaceFirst("^[^@]*", sourceCredentials);
+            assertThrows(SQLException.class, () -> Launcher.connect(withSourcePassword).close());
+        }
+    }
+
+    private Path restoreManifest(Launcher dst, String target, int instances) throws Exception {
+        StringBuilder m = new StringBuilder("apiVersion: pgha.io/v1\nkind: PostgresCluster\nmetadata:\n  name: dst\nspec:\n")
+                .append("  instances: ").append(instances).append('\n')
+                .append("  bootstrap:\n    recovery:\n      sourceCluster: ").append(SOURCE).append('\n')
+                .append("      repository:\n        filesystem:\n          path: ").append(repository).append('\n');
+        if (target != null) {
+            m.append("      target:\n        ").append(target).append('\n');
+        }
+        Path file = dst.home.resolve("restore.yaml");
+        Files.writeString(file, m.toString());
+        return file;
+    }
+
+    private static void insertBatch(Statement st, int batch) throws SQLException {
+        st.execute("INSERT INTO t SELECT " + batch + ", i FROM generate_series(1, " + ROWS_PER_BATCH + ") i");
+    }
+
+    private static Set<String> expected(int lastBatch) {
+        Set<String> rows = new TreeSet<>();
+        for (int b = 1; b <= lastBatch; b++) {
+            for (int i = 1; i <= ROWS_PER_BATCH; i++) {
+                rows.add(b + "/" + i);
+            }
+        }
+        return rows;
+    }
+
+    private static Set<String> rows(Statement st) throws SQLException {
+        Set<String> rows = new TreeSet<>();
+        try (ResultSet rs = st.executeQuery("SELECT batch, i FROM t")) {
+            while (rs.next()) {
+                rows.add(rs.getInt(1) + "/" + rs.getInt(2));
+            }
+        }
+        return rows;
+    }
+
+    private static String value(Statement st, String sql) throws SQLException {
+        try (ResultSet rs = st.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.pgha.provisioner.local;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.pgha.api.v1.cluster.BootstrapSpec;
+import io.pgha.local.PghaException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The provisioner's side of a restore: it asks the backup service (which alone reads repositories)
+ * to check the target and pick the backup, then streams the backup from it. The same calls work
+ * from a pod on Kubernetes, where the provisioner has no access to the repository's volume or
+ * credentials; locally they keep one reader of the repository, with its checksums and codecs.
+ */
+final class BackupServiceClient {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration PLAN_TIMEOUT = Duration.ofMinutes(30);
+    private static final int UNPROCESSABLE = 422;
+    private static final int CONFLICT = 409;
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final String base;
+
+    BackupServiceClient(String host, int port) {
+        this.base = "http://" + host + ":" + port + "/restores/";
+    }
+
+    /** The backup a restore starts from, and the window its target was checked against. */
+    record Planned(String backup, long dataBytes, String window) {
+    }
+
+
+    Planned start(String cluster, BootstrapSpec.Recovery recovery) {
+        HttpResponse<String> r;
+        try {
+            r = http.send(HttpRequest.newBuilder(URI.create(base + cluster)).timeout(PLAN_TIMEOUT)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(recovery))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new PghaException("cannot reach the backup service at " + base + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while asking the backup service", e);
+        }
+        if (r.statusCode() == UNPROCESSABLE || r.statusCode() == CONFLICT) {
+            throw new RestoreFailedException(r.body().strip());
+        }
+        if (r.statusCode() != 200) {
+            throw new PghaException("the backup service could not plan the restore (HTTP " + r.statusCode() + "): " + r.body().strip());
+        }
+        try {
+            JsonNode plan = JSON.readTree(r.body());
+            return new Planned(plan.path("backup").path("name").asText(), plan.path("backup").path("dataBytes").asLong(),
+                    plan.path("window").asText());
+        } catch (IOException e) {
+            throw new PghaException("the backup service answered something else than a plan: " + e.getMessage(), e);
+        }
+    }
+
+    /** A file of the chosen backup (base.tar, backup_manifest), decompressed; the caller closes it. */
+    InputStream open(String cluster, String file) {
+        try {
+            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + cluster + "/" + file)).GET().build(),
+                    HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() != 200) {
+                try (InputStream body = r.body()) {
+                    throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + "): "
+                            + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
+                }
+            }
+            return r.body();
+        } catch (IOException e) {
+            throw new PghaException("cannot fetch " + file + " from the backup service: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while fetching " + file, e);
+        }
+    }
+
+    /** The restore is over: the service drops its read-ahead. Best effort. */
+    void end(String cluster) {
+        try {
+            http.send(HttpRequest.newBuilder(URI.create(base + cluster)).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+        } catch (IOException e) {
+            // the session only holds a little memory until the service restarts
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
