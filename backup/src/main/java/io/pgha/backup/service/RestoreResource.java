@@ -2,10 +2,8 @@ package io.pgha.backup.service;
 
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
-import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
-import io.pgha.backup.wal.WalArchive;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
@@ -128,19 +126,9 @@ public class RestoreResource {
             return text(Response.Status.BAD_REQUEST, e.getMessage());
         }
         try {
-            WalArchive.Fetched fetched = session.get().wal().fetch(name);
-            if (fetched.content().isPresent()) {
-                return Response.ok(fetched.content().get(), MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
-            }
-            if (fetched.missing().orElseThrow() instanceof WalDecisions.Hole hole) {
-                LOG.error(hole.message());
-                return text(Response.Status.INTERNAL_SERVER_ERROR, hole.message());
-            }
-            return text(Response.Status.NOT_FOUND, "not in the archive (beyond its end): " + file);
+            return WalAnswers.of(session.get().wal().fetch(name), file);
         } catch (IOException e) {
-            String message = "cannot restore " + file + " for " + cluster + ": " + e.getMessage();
-            LOG.error(message);
-            return text(Response.Status.INTERNAL_SERVER_ERROR, message);
+            return WalAnswers.failed("cannot restore " + file + " for " + cluster + ": " + e.getMessage());
         }
     }
 

@@ -35,18 +35,18 @@ public class WalResource {
             entry = archives.of(cluster);
             name = WalFileName.parse(file);
         } catch (IllegalArgumentException e) {
-            return text(Response.Status.BAD_REQUEST, e.getMessage());
+            return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
         }
         try {
             WalDecisions.Push outcome = entry.archive().push(name, body == null ? new byte[0] : body);
             switch (outcome) {
                 case STORE -> {
                     entry.succeeded(file, true);
-                    return text(Response.Status.CREATED, "archived " + file);
+                    return WalAnswers.text(Response.Status.CREATED, "archived " + file);
                 }
                 case ALREADY_STORED -> {
                     entry.succeeded(file, false);
-                    return text(Response.Status.OK, "already archived with the same content: " + file);
+                    return WalAnswers.text(Response.Status.OK, "already archived with the same content: " + file);
                 }
                 default -> {
                     return failed(entry, file, Response.Status.CONFLICT, "refused " + file + " of cluster " + cluster
@@ -63,7 +63,7 @@ public class WalResource {
     private static Response failed(WalArchives.Entry entry, String file, Response.Status status, String message) {
         entry.failed(file, message);
         LOG.error(message);
-        return text(status, message);
+        return WalAnswers.text(status, message);
     }
 
     @GET
@@ -74,26 +74,12 @@ public class WalResource {
             archive = archives.of(cluster).archive();
             name = WalFileName.parse(file);
         } catch (IllegalArgumentException e) {
-            return text(Response.Status.BAD_REQUEST, e.getMessage());
+            return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
         }
         try {
-            WalArchive.Fetched fetched = archive.fetch(name);
-            if (fetched.content().isPresent()) {
-                return Response.ok(fetched.content().get(), MediaType.APPLICATION_OCTET_STREAM_TYPE).build();
-            }
-            if (fetched.missing().orElseThrow() instanceof WalDecisions.Hole hole) {
-                LOG.error(hole.message());
-                return text(Response.Status.INTERNAL_SERVER_ERROR, hole.message());
-            }
-            return text(Response.Status.NOT_FOUND, "not in the archive (beyond its end): " + file);
+            return WalAnswers.of(archive.fetch(name), file);
         } catch (IOException e) {
-            String message = "could not fetch " + file + " of cluster " + cluster + ": " + e.getMessage();
-            LOG.error(message);
-            return text(Response.Status.INTERNAL_SERVER_ERROR, message);
+            return WalAnswers.failed("could not fetch " + file + " of cluster " + cluster + ": " + e.getMessage());
         }
-    }
-
-    private static Response text(Response.Status status, String message) {
-        return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN_TYPE).build();
     }
 }
