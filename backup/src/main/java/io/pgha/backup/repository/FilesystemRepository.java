@@ -1,6 +1,5 @@
 package io.pgha.backup.repository;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -41,11 +40,6 @@ public final class FilesystemRepository implements Repository {
 
     public Path root() {
         return root;
-    }
-
-    @Override
-    public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
-        return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
     }
 
     @Override
@@ -92,17 +86,6 @@ public final class FilesystemRepository implements Repository {
             return Optional.empty();
         }
         return Optional.of(ObjectFormat.payload(key, file));
-    }
-
-    @Override
-    public Optional<byte[]> get(String key) throws IOException {
-        Optional<InputStream> in = open(key);
-        if (in.isEmpty()) {
-            return Optional.empty();
-        }
-        try (InputStream payload = in.get()) {
-            return Optional.of(payload.readAllBytes());
-        }
     }
 
     @Override

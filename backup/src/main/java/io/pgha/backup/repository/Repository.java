@@ -1,5 +1,6 @@
 package io.pgha.backup.repository;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.Optional;
 /**
  * Object storage for backups and WAL, keyed by '/'-separated names (see RepositoryLayout). Objects
  * are create-only, and each carries a SHA-256 checksum of its bytes that every read checks. A
- * filesystem directory implements it now; an S3 bucket (a completed PUT with If-None-Match) can follow.
+ * filesystem directory and an S3 bucket implement it; each implements the streaming pair, and the
+ * whole-object calls (small objects: WAL files, backup.json) are built on them.
  */
 public interface Repository {
     /**
@@ -16,7 +18,9 @@ public interface Repository {
      *
      * @return false, storing nothing, when the key already holds an object
      */
-    boolean putIfAbsent(String key, byte[] bytes) throws IOException;
+    default boolean putIfAbsent(String key, byte[] bytes) throws IOException {
+        return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
+    }
 
     /**
      * Streams {@code in} into a new object under {@code key}, computing its checksum on the way; the
@@ -33,7 +37,15 @@ public interface Repository {
     Optional<InputStream> open(String key) throws IOException;
 
     /** The object's bytes, checked against its checksum; empty when there is none. */
-    Optional<byte[]> get(String key) throws IOException, ChecksumMismatchException;
+    default Optional<byte[]> get(String key) throws IOException {
+        Optional<InputStream> in = open(key);
+        if (in.isEmpty()) {
+            return Optional.empty();
+        }
+        try (InputStream stream = in.get()) {
+            return Optional.of(stream.readAllBytes());
+        }
+    }
 
     /** Keys that start with {@code prefix}, in no particular order. */
     List<String> list(String prefix) throws IOException;

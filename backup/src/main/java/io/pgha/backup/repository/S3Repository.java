@@ -18,7 +18,6 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
@@ -86,11 +85,6 @@ public final class S3Repository implements Repository {
 
     public String bucket() {
         return bucket;
-    }
-
-    @Override
-    public boolean putIfAbsent(String key, byte[] bytes) throws IOException {
-        return putIfAbsent(key, new ByteArrayInputStream(bytes)) >= 0;
     }
 
     @Override
@@ -168,17 +162,6 @@ public final class S3Repository implements Repository {
             s3.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
         } catch (SdkException e) {
             // the put already fails with its own error
-        }
-    }
-
-    @Override
-    public Optional<byte[]> get(String key) throws IOException {
-        Optional<InputStream> in = open(key);
-        if (in.isEmpty()) {
-            return Optional.empty();
-        }
-        try (InputStream stream = in.get()) {
-            return Optional.of(stream.readAllBytes());
         }
     }
 
