@@ -184,7 +184,13 @@ class ClusterE2ETest {
                 "spec.router.poolSize", example.replace("poolSize: 20", "poolSize: twenty"),
                 "spec.parameters.shared_bufers", example.replace("shared_buffers:", "shared_bufers:"),
                 "spec.parameters.wal_level", example.replace("shared_buffers: 128MB", "wal_level: minimal"),
-                "spec.bootstrap", example.replace("instances: 3", "instances: 3\n  bootstrap:\n    initdb:\n      database: other"));
+                "spec.bootstrap", example.replace("instances: 3", "instances: 3\n  bootstrap:\n    initdb:\n      database: other"),
+                // PostgreSQL folds parameter names: this would have turned off the quorum's guarantee
+                "spec.parameters.Synchronous_Commit", example.replace("instances: 3",
+                        "instances: 3\n  replication:\n    synchronous: quorum\n    number: 1").replace("shared_buffers: 128MB",
+                        "shared_buffers: 128MB\n    Synchronous_Commit: \"off\""),
+                "spec.parameters.recovery_end_command", example.replace("shared_buffers: 128MB",
+                        "shared_buffers: 128MB\n    recovery_end_command: /tmp/x"));
         for (Map.Entry<String, String> c : cases.entrySet()) {
             Path file = pgha.home.resolve("bad.yaml");
             Files.writeString(file, c.getValue());

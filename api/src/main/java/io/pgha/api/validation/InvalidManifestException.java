@@ -8,8 +8,16 @@ public class InvalidManifestException extends RuntimeException {
     private final transient List<Violation> violations;
 
     public InvalidManifestException(List<Violation> violations) {
-        super("invalid manifest: " + violations.stream().map(Violation::toString).collect(Collectors.joining("; ")));
+        super(describe(violations));
         this.violations = List.copyOf(violations);
+    }
+
+    /**
+     * The one line a refusal shows, the same wherever it shows: what `pgha apply` prints and the
+     * message of the SpecValid condition on Kubernetes.
+     */
+    public static String describe(List<Violation> violations) {
+        return "invalid manifest: " + violations.stream().map(Violation::toString).collect(Collectors.joining("; "));
     }
 
     public List<Violation> violations() {

@@ -11,6 +11,7 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.api.validation.InvalidManifestException;
 import io.pgha.api.validation.Violation;
 
 import java.time.Clock;
@@ -98,9 +99,8 @@ public final class ClusterStatusView {
         if (violations.isEmpty()) {
             return new Condition(ConditionTypes.SPEC_VALID, Condition.TRUE, "Valid", "the spec is valid");
         }
-        return new Condition(ConditionTypes.SPEC_VALID, Condition.FALSE, "InvalidSpec",
-                violations.stream().map(Violation::toString).collect(Collectors.joining("; "))
-                        + ": nothing was changed until the spec is fixed");
+        // the reason says that nothing changes; the message is exactly what `pgha apply` prints locally
+        return new Condition(ConditionTypes.SPEC_VALID, Condition.FALSE, "InvalidSpec", InvalidManifestException.describe(violations));
     }
 
     /**

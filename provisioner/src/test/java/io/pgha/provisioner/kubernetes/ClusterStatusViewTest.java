@@ -7,6 +7,8 @@ import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.api.validation.ClusterValidator;
+import io.pgha.api.validation.InvalidManifestException;
 import io.pgha.api.validation.Violation;
 import org.junit.jupiter.api.Test;
 
@@ -113,6 +115,17 @@ class ClusterStatusViewTest {
         assertEquals(1L, next.observedGeneration);
         Condition c = Conditions.find(next.conditions, ConditionTypes.SPEC_VALID).orElseThrow();
         assertEquals(Condition.FALSE, c.status);
-        assertTrue(c.message.startsWith("spec.replication.number: quorum of 3"), c.message);
+        assertEquals("invalid manifest: spec.replication.number: quorum of 3 needs 4 instances", c.message);
+    }
+
+    @Test
+    void aRefusedParameterReadsOnKubernetesExactlyAsPghaApplyPrintsIt() {
+        cluster.getSpec().parameters.put("recovery_end_command", "/tmp/x");
+        List<Violation> violations = ClusterValidator.validate(cluster);
+        Condition c = Conditions.find(ClusterStatusView.invalid(cluster, violations, t0).conditions, ConditionTypes.SPEC_VALID)
+                .orElseThrow();
+        assertEquals(new InvalidManifestException(violations).getMessage(), c.message);
+        assertEquals("invalid manifest: spec.parameters.recovery_end_command: loads code, runs a command or moves server files,"
+                + " so pgha refuses it", c.message);
     }
 }
