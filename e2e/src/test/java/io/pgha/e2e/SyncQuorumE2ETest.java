@@ -9,6 +9,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -92,8 +93,14 @@ class SyncQuorumE2ETest {
         }
     }
 
+    /**
+     * SIGKILL, then wait until the process is reaped: a killed postmaster stays a zombie until its
+     * parent (init here) reaps it, and pg_ctl restart, seeing its PID alive, would try to stop it
+     * and give up ("server does not shut down") when it then vanishes.
+     */
     private static void kill(long pid) throws Exception {
         assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(pid)).start().waitFor());
+        await("PID " + pid + " reaped").atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(Path.of("/proc/" + pid)));
     }
 
     /** pg_ctl restart starts a stopped server with the options in its postmaster.opts: the same command line. */
