@@ -68,6 +68,8 @@ public class BaseBackups {
     private static final Duration WAL_POLL = Duration.ofMillis(500);
     /** Between two pg_switch_wal() while a standby's backup waits for its end segment to be archived. */
     private static final Duration SWITCH_EVERY = Duration.ofSeconds(5);
+    /** How long a backup waits for the monitor to report a healthy instance to read from. */
+    private static final Duration SOURCE_WAIT = Duration.ofSeconds(30);
     /** pg_stat_progress_basebackup's phase while the server waits for the archiver (PostgreSQL 15). */
     static final String PHASE_WAITING_FOR_ARCHIVE = "waiting for wal archiving to finish";
 
@@ -205,13 +207,7 @@ public class BaseBackups {
     }
 
     private void take(String cluster, String name, Instant started) throws BackupFailed, IOException, SQLException {
-        PostgresCluster pc = local.cluster(cluster).orElseThrow(() -> new BackupFailed("cluster " + cluster + " was deleted"));
-        BackupSource source;
-        try {
-            source = BackupSource.choose(pc.getStatus() == null ? null : pc.getStatus().topology);
-        } catch (IllegalStateException e) {
-            throw new BackupFailed("no instance to back up: " + e.getMessage());
-        }
+        BackupSource source = chooseSource(cluster);
         WalArchive archive = archives.of(cluster).archive();
         Repository repository = archive.repository();
         RepositoryLayout layout = archive.layout();
@@ -453,6 +449,26 @@ public class BaseBackups {
     /** Microseconds, the precision PostgreSQL's recovery_target_time takes. */
     private static Instant now() {
         return Instant.now().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    /**
+     * The instance to back up, from the monitor's view of the cluster. The monitor reports health a
+     * moment after the instances start (a starting monitor first waits out the lease), so a backup
+     * asked for right after `pgha up` waits for that report, up to {@link #SOURCE_WAIT}.
+     */
+    private BackupSource chooseSource(String cluster) throws BackupFailed {
+        Instant deadline = now().plus(SOURCE_WAIT);
+        while (true) {
+            PostgresCluster pc = local.cluster(cluster).orElseThrow(() -> new BackupFailed("cluster " + cluster + " was deleted"));
+            try {
+                return BackupSource.choose(pc.getStatus() == null ? null : pc.getStatus().topology);
+            } catch (IllegalStateException e) {
+                if (now().isAfter(deadline)) {
+                    throw new BackupFailed("no instance to back up: " + e.getMessage());
+                }
+            }
+            sleep(WAL_POLL);
+        }
     }
 
     private static void sleep(Duration d) throws BackupFailed {
