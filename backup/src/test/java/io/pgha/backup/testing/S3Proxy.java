@@ -61,6 +61,9 @@ public final class S3Proxy implements AutoCloseable {
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("s3proxy.log").toFile())
                 .start();
+        // a Quarkus test profile may start one per class loader, and only one of them is closed by
+        // its test: the rest end with the test JVM instead of outliving it
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
         S3Proxy proxy = new S3Proxy(process, endpoint);
         try {
             Awaitility.await("s3proxy listening on " + endpoint).atMost(Duration.ofSeconds(60))
