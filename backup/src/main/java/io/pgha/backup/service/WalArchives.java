@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  */
 @ApplicationScoped
 public class WalArchives {
-    static final String TAG_CLUSTER = "cluster";
+    static final String TAG_CLUSTER = io.pgha.api.MetricLabels.CLUSTER;
 
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;

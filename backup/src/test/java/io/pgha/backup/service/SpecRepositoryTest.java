@@ -83,9 +83,9 @@ class SpecRepositoryTest {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
             String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
             for (String cluster : List.of("fs", "objects", "broken")) {
-                assertTrue(metrics.contains("pgha_wal_archived_segments_total{cluster=\"" + cluster + "\"} 0.0"), metrics);
-                assertTrue(metrics.contains("pgha_wal_archive_failures_total{cluster=\"" + cluster + "\"} 0.0"), metrics);
-                assertTrue(metrics.contains("pgha_wal_archive_pending_segments{cluster=\"" + cluster + "\"} 0.0"), metrics);
+                assertTrue(metrics.contains("pgha_wal_archived_segments_total{pgha_cluster=\"" + cluster + "\"} 0.0"), metrics);
+                assertTrue(metrics.contains("pgha_wal_archive_failures_total{pgha_cluster=\"" + cluster + "\"} 0.0"), metrics);
+                assertTrue(metrics.contains("pgha_wal_archive_pending_segments{pgha_cluster=\"" + cluster + "\"} 0.0"), metrics);
             }
         });
 
@@ -114,8 +114,8 @@ class SpecRepositoryTest {
                     .getStatus().backup.lastArchivedWal);
         });
         String metrics = given().get("/q/metrics").then().extract().asString();
-        assertTrue(metrics.contains("pgha_wal_archive_failures_total{cluster=\"broken\"} 1.0"), metrics);
-        assertTrue(metrics.contains("pgha_wal_archived_segments_total{cluster=\"objects\"} 1.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archive_failures_total{pgha_cluster=\"broken\"} 1.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archived_segments_total{pgha_cluster=\"objects\"} 1.0"), metrics);
         given().get("/archive/check").then().body(not(containsString("objects")));
     }
 

@@ -35,14 +35,14 @@ class WalResourceTest {
         // an unknown cluster's meters appear with its first push; the failure counter starts at 0
         given().body(segment).put("/wal/shop/000000010000000000000001").then().statusCode(201);
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("pgha_wal_archive_failures_total{cluster=\"shop\"} 0.0"), metrics);
-        assertTrue(metrics.contains("pgha_wal_archived_segments_total{cluster=\"shop\"} 1.0"), metrics);
-        assertTrue(metrics.contains("pgha_wal_archive_last_success_timestamp_seconds{cluster=\"shop\"}"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archive_failures_total{pgha_cluster=\"shop\"} 0.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archived_segments_total{pgha_cluster=\"shop\"} 1.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archive_last_success_timestamp_seconds{pgha_cluster=\"shop\"}"), metrics);
 
         given().body(segment).put("/wal/shop/000000010000000000000001").then().statusCode(200);
         // a re-push of stored content (a retried archive_command, a standby's archiver) is no new segment
         metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
-        assertTrue(metrics.contains("pgha_wal_archived_segments_total{cluster=\"shop\"} 1.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archived_segments_total{pgha_cluster=\"shop\"} 1.0"), metrics);
         given().body("other".getBytes()).put("/wal/shop/000000010000000000000001").then().statusCode(409)
                 .body(containsString("000000010000000000000001"));
         byte[] fetched = given().get("/wal/shop/000000010000000000000001").then().statusCode(200).extract().asByteArray();
@@ -57,6 +57,6 @@ class WalResourceTest {
         given().body(segment).put("/wal/Bad_Name/000000010000000000000001").then().statusCode(400);
 
         metrics = given().get("/q/metrics").then().extract().asString();
-        assertTrue(metrics.contains("pgha_wal_archive_failures_total{cluster=\"shop\"} 1.0"), metrics);
+        assertTrue(metrics.contains("pgha_wal_archive_failures_total{pgha_cluster=\"shop\"} 1.0"), metrics);
     }
 }

@@ -92,6 +92,7 @@ public final class ClusterMonitor implements AutoCloseable {
     private final RoleMarker roles;
     private final LeaderElector elector;
     private final MonitorMetrics metrics;
+    private final PgHealthCollector health;
     private final Config config;
     private final Clock clock;
 
@@ -125,7 +126,8 @@ public final class ClusterMonitor implements AutoCloseable {
         this.roles = platform.roles(namespace, name);
         this.config = config;
         this.clock = clock;
-        this.metrics = new MonitorMetrics(registry, name, clock);
+        this.metrics = new MonitorMetrics(registry, namespace, name, clock);
+        this.health = new PgHealthCollector(registry, namespace, name);
         this.pool = new InstancePool(vertx, directory, clock);
         this.wiring = new StandbyWiring(pool, directory, () -> latest, clock);
         this.elector = new LeaderElector(platform.lease(namespace, name, identity, config.leaseDuration()), identity,
@@ -257,6 +259,7 @@ public final class ClusterMonitor implements AutoCloseable {
 
         boolean leader = elector.isLeader();
         metrics.leader(leader);
+        health.round(leader, topology.currentPrimary, observed, pool::connectionIfAny);
         Map<String, Integer> failureCounts = new HashMap<>();
         names.forEach(n -> failureCounts.put(n, failures.failures(n)));
         Decider.View view = new Decider.View(leader, settings, names, topology.currentPrimary, topology.timeline, fenced,
@@ -741,6 +744,7 @@ public final class ClusterMonitor implements AutoCloseable {
     public void close() {
         failPending("the monitor is shutting down");
         elector.release();
+        health.close();
         pool.close();
         metrics.close();
     }

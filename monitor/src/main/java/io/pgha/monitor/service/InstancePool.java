@@ -61,6 +61,11 @@ final class InstancePool implements AutoCloseable {
         return p != null && p.ready();
     }
 
+    /** The instance's connection; null when it had no address at the last sync. */
+    InstanceConnection connectionIfAny(String instance) {
+        return connections.get(instance);
+    }
+
     InstanceConnection connection(String instance) {
         InstanceConnection c = connections.get(instance);
         if (c == null) {

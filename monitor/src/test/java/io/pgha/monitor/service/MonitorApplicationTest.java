@@ -54,15 +54,42 @@ class MonitorApplicationTest {
     @Order(2)
     void metricsArePrefixedAndLabelled() {
         await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then().statusCode(200)
-                .body(containsString("pgha_instance_up{cluster=\"pg\",instance=\"pg-1\"} 1.0"))
-                .body(containsString("pgha_instance_primary{cluster=\"pg\",instance=\"pg-1\"} 1.0"))
-                .body(containsString("pgha_instance_primary{cluster=\"pg\",instance=\"pg-2\"} 0.0"))
-                .body(containsString("pgha_replication_lag_bytes{cluster=\"pg\",instance=\"pg-2\"}"))
-                .body(containsString("pgha_replication_lag_seconds{cluster=\"pg\",instance=\"pg-2\"}"))
-                .body(containsString("pgha_seconds_since_last_check{cluster=\"pg\",instance=\"pg-2\"}"))
-                .body(containsString("pgha_timeline{cluster=\"pg\"} 1.0"))
-                .body(containsString("pgha_monitor_leader{cluster=\"pg\"} 1.0"))
-                .body(containsString("pgha_failovers_total{cluster=\"pg\",kind=\"failover\",outcome=\"done\"} 0.0")));
+                .body(containsString("pgha_instance_up{pgha_cluster=\"pg\",pgha_instance=\"pg-1\",pgha_namespace=\"default\"} 1.0"))
+                .body(containsString("pgha_instance_primary{pgha_cluster=\"pg\",pgha_instance=\"pg-1\",pgha_namespace=\"default\"} 1.0"))
+                .body(containsString("pgha_instance_primary{pgha_cluster=\"pg\",pgha_instance=\"pg-2\",pgha_namespace=\"default\"} 0.0"))
+                .body(containsString("pgha_replication_lag_bytes{pgha_cluster=\"pg\",pgha_instance=\"pg-2\",pgha_namespace=\"default\"}"))
+                .body(containsString("pgha_replication_lag_seconds{pgha_cluster=\"pg\",pgha_instance=\"pg-2\",pgha_namespace=\"default\"}"))
+                .body(containsString("pgha_seconds_since_last_check{pgha_cluster=\"pg\",pgha_instance=\"pg-2\",pgha_namespace=\"default\"}"))
+                .body(containsString("pgha_timeline{pgha_cluster=\"pg\",pgha_namespace=\"default\"} 1.0"))
+                .body(containsString("pgha_monitor_leader{pgha_cluster=\"pg\",pgha_namespace=\"default\"} 1.0"))
+                .body(containsString("pgha_failovers_total{kind=\"failover\",outcome=\"done\",pgha_cluster=\"pg\",pgha_namespace=\"default\"} 0.0")));
+    }
+
+    /** PostgreSQL's own figures, read by the leading monitor over its connections. */
+    @Test
+    @Order(2)
+    void postgresHealthIsExportedWithClusterAndInstanceLabels() {
+        String pg1 = "pgha_cluster=\"pg\",pgha_instance=\"pg-1\",pgha_namespace=\"default\"";
+        String pg2 = "pgha_cluster=\"pg\",pgha_instance=\"pg-2\",pgha_namespace=\"default\"";
+        await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then().statusCode(200)
+                .body(containsString("pgha_pg_sessions{" + pg1 + ",state=\"active\"} 1.0"))
+                .body(containsString("pgha_pg_sessions{" + pg1 + ",state=\"idle in transaction\"} 0.0"))
+                .body(containsString("pgha_pg_oldest_transaction_age_seconds{" + pg1 + "} 0.0"))
+                .body(containsString("pgha_pg_xid_age{" + pg2 + "}"))
+                .body(containsString("pgha_pg_database_size_bytes{database=\"postgres\"," + pg1 + "}"))
+                .body(containsString("pgha_pg_deadlocks_total{" + pg1 + "} 0.0"))
+                .body(containsString("pgha_pg_conflicts_total{" + pg2 + "} 0.0"))
+                .body(containsString("pgha_pg_checkpoints_total{kind=\"requested\"," + pg1 + "}"))
+                .body(containsString("pgha_pg_postmaster_start_timestamp_seconds{" + pg2 + "}"))
+                .body(containsString("pgha_pg_server_version_num{" + pg1 + "} 1500"))
+                .body(containsString("pgha_pg_wal_receiver_up{" + pg2 + "} 1.0"))
+                .body(not(containsString("pgha_pg_wal_receiver_up{" + pg1)))
+                .body(containsString("pgha_pg_replication_slot_active{" + pg1 + ",slot=\"pgha_pg_2\"} 1.0"))
+                .body(containsString("pgha_pg_replication_slot_retained_wal_bytes{" + pg1 + ",slot=\"pgha_pg_2\"}"))
+                .body(containsString("pgha_pg_archiver_archived_total{" + pg1 + "} 0.0"))
+                .body(containsString("pgha_pg_archiver_failed_total{" + pg1 + "} 0.0"))
+                .body(containsString("pgha_pg_quorum_required{" + pg1 + "} 0.0"))
+                .body(containsString("pgha_pg_quorum_confirming{" + pg1 + "} 0.0")));
     }
 
     @Test
@@ -101,8 +128,8 @@ class MonitorApplicationTest {
         api().when().get("/clusters/default/pg").then().statusCode(200).body("currentPrimary", equalTo("pg-2"))
                 .body("fenced[0]", equalTo("pg-1"));
         await().atMost(20, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/q/metrics").then()
-                .body(containsString("pgha_failovers_total{cluster=\"pg\",kind=\"switchover\",outcome=\"done\"} 1.0"))
-                .body(containsString("pgha_failover_duration_seconds_count{cluster=\"pg\",kind=\"switchover\"} 1")));
+                .body(containsString("pgha_failovers_total{kind=\"switchover\",outcome=\"done\",pgha_cluster=\"pg\",pgha_namespace=\"default\"} 1.0"))
+                .body(containsString("pgha_failover_duration_seconds_count{kind=\"switchover\",pgha_cluster=\"pg\",pgha_namespace=\"default\"} 1")));
     }
 
     @Test
