@@ -20,7 +20,8 @@ import java.util.Optional;
  */
 public final class StatusView {
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Instance(String name, String role, String host, int port, Long pid, boolean healthy, Long lagBytes) {
+    public record Instance(String name, String role, String host, int port, Long pid, boolean healthy, Long lagBytes,
+                           Integer timeline) {
     }
 
     public record Router(String host, int port, int rwPort) {
@@ -62,7 +63,7 @@ public final class StatusView {
                 Long lag = TopologyStatus.ROLE_PRIMARY.equals(role) ? Long.valueOf(0)
                         : primaryFacts == null ? null : primaryFacts.lagBytes().get(i.name);
                 list.add(new Instance(i.name, role, LocalLayout.HOST, layout.instancePort(i.serial), f.pid(),
-                        f.reachable(), lag));
+                        f.reachable(), lag, f.wal() == null ? null : f.wal().timeline()));
             }
         }
         // the router exists once its read/write-split port answers
