@@ -2,8 +2,9 @@
 # Failover benchmark in local mode. For each fault it runs TRIALS trials on a running pgha cluster
 # and prints, per trial, the write gap a new client of the router saw (the longest time without any
 # acknowledged write, from the last one before the fault on), when the monitor recorded the new
-# primary (relative to the fault), and the acknowledged writes lost; then median and worst gap per
-# fault.
+# primary (relative to the fault), how long after that record the first write was acknowledged
+# through the router (the router following the new primary, and in quorum mode a standby
+# streaming from it), and the acknowledged writes lost; then median and worst gap per fault.
 #
 #   PGHA_HOME=... monitor/bench/failover.sh [TRIALS] [FAULT...]     (default 5, kill stop)
 #
@@ -11,8 +12,8 @@
 #         stop = SIGSTOP of the postmaster and every child (a hung primary), resumed after the
 #                failover so the fenced processes can go.
 # The cluster must be up (deploy/local/pgha up -f deploy/examples/sync-quorum.yaml). WRITERS
-# (default 4) loops each insert sequential ids into bench_acked through the router's read-write
-# port, one new psql connection per insert bounded by WRITE_TIMEOUT seconds (default 1; a write
+# (default 6) loops each insert sequential ids into bench_acked through the router's read-write
+# port, one new psql connection per insert bounded by WRITE_TIMEOUT seconds (default 2; a write
 # to a hung primary is abandoned then and retried), so a new client's experience is sampled every
 # 1/WRITERS of that at worst. A write psql reports as committed counts as acknowledged. Between
 # trials it waits until the former primary rejoined as a standby and every instance is healthy.
@@ -23,8 +24,8 @@ PGHA=$ROOT/deploy/local/pgha
 TRIALS=${1:-5}
 shift || true
 if [ $# -gt 0 ]; then FAULTS=("$@"); else FAULTS=(kill stop); fi
-WRITERS=${WRITERS:-4}
-WRITE_TIMEOUT=${WRITE_TIMEOUT:-1}
+WRITERS=${WRITERS:-6}
+WRITE_TIMEOUT=${WRITE_TIMEOUT:-2}
 : "${PGHA_HOME:?set PGHA_HOME to the state directory of a running cluster}"
 : "${PGHA_PORT_BASE:=$(cat "$PGHA_HOME/run/port-base" 2>/dev/null || echo 6432)}"
 export PGHA_HOME PGHA_PORT_BASE
@@ -72,7 +73,7 @@ wait_healthy 120
 psql "$ROUTER" -qAtX -c "CREATE TABLE IF NOT EXISTS bench_acked (id bigint PRIMARY KEY)" >/dev/null
 next_id=$(psql "$ROUTER" -qAtX -c "SELECT coalesce(max(id), 0) + 1 FROM bench_acked")
 
-printf '%-5s %-6s %-6s %-6s %9s %12s %7s %5s\n' fault trial from to gap_ms recorded_ms acked lost
+printf '%-5s %-6s %-6s %-6s %9s %12s %10s %7s %5s\n' fault trial from to gap_ms recorded_ms routed_ms acked lost
 for fault in "${FAULTS[@]}"; do
   : >"$WORK/gaps-$fault"
   for t in $(seq 1 "$TRIALS"); do
@@ -104,10 +105,13 @@ for fault in "${FAULTS[@]}"; do
 h = json.load(open('$STORE'))['status']['topology']['history'][-1]
 f = datetime.datetime.fromisoformat(h['finishedAt'].replace('Z', '+00:00'))
 print(int(f.timestamp() * 1000) - $at)")
+    # after the monitor recorded the new primary: the first write acknowledged through the router
+    routed_ms=$(sort -k2n "$out" | awk -v r=$((at + recorded_ms)) '$2 > r {print $2 - r; exit}')
     cut -d' ' -f1 "$out" | sort >"$WORK/acked"
     psql "$ROUTER" -qAtX -c "SELECT id FROM bench_acked" | sort >"$WORK/present"
     lost=$(comm -23 "$WORK/acked" "$WORK/present" | wc -l)
-    printf '%-5s %-6s %-6s %-6s %9s %12s %7s %5s\n' "$fault" "$t" "$old" "$new" "$gap" "$recorded_ms" "$(wc -l <"$out")" "$lost"
+    printf '%-5s %-6s %-6s %-6s %9s %12s %10s %7s %5s\n' "$fault" "$t" "$old" "$new" "$gap" "$recorded_ms" "${routed_ms:--}" \
+      "$(wc -l <"$out")" "$lost"
     next_id=$(($(sort -n "$WORK/acked" | tail -1) + 1000))
     wait_healthy 300
   done

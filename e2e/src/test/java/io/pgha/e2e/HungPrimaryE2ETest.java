@@ -40,8 +40,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HungPrimaryE2ETest {
     /** The longest a new client of the router may go without an acknowledged write when the primary hangs. */
     static final Duration MAX_WRITE_GAP = Duration.ofSeconds(5);
-    /** Writers through the router: each abandons a write after a second, so together they sample every quarter second. */
-    private static final int ROUTER_WRITERS = 4;
+    /**
+     * Writers through the router: each abandons a write after two seconds (a loaded machine takes
+     * longer than one for a healthy write at times), so together they sample every quarter second.
+     */
+    private static final int ROUTER_WRITERS = 8;
 
     private record Ack(String instance, long nanos) {
     }
@@ -103,13 +106,13 @@ class HungPrimaryE2ETest {
 
     /**
      * Every 20 ms, one INSERT through the router's read-write port on a new connection, as a new
-     * client would; a write that has no answer within a second is abandoned. Adds the nanoTime of
+     * client would; a write that has no answer within two seconds is abandoned. Adds the nanoTime of
      * each acknowledgement to {@code acked}.
      */
     private void writeThroughRouter(String uri, AtomicLong ids, AtomicBoolean writing, ConcurrentLinkedQueue<Long> acked) {
         Properties p = Launcher.credentials(uri);
-        p.setProperty("connectTimeout", "1");
-        p.setProperty("socketTimeout", "1");
+        p.setProperty("connectTimeout", "2");
+        p.setProperty("socketTimeout", "2");
         String url = Launcher.jdbcUrl(uri);
         while (writing.get()) {
             try (Connection c = DriverManager.getConnection(url, p);

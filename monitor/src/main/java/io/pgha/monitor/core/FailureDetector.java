@@ -2,7 +2,9 @@ package io.pgha.monitor.core;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Counts failed checks per instance. One successful check clears the count; an instance is
@@ -16,6 +18,11 @@ import java.util.Map;
  * still counts, clears the count. The recorded primary is not counted silent while one of its
  * standbys heard from its WAL sender within a check interval: a server that still streams its
  * WAL is slow (saturated, say), not dead; a frozen or dead one sends nothing.
+ *
+ * <p>An instance whose last check failed outright is checked again after a fifth of the interval
+ * ({@link #nextCheck}): such a failure (nothing listens, the connection was reset) is nothing that
+ * waiting for an answer would cure, so its threshold is reached in a fraction of a second, where
+ * silence, which a slow server also shows, has to last whole intervals.
  */
 public final class FailureDetector {
     /**
@@ -25,7 +32,13 @@ public final class FailureDetector {
      */
     private static final int LEEWAY = 10;
 
+    /** An instance that failed its last check outright is checked again after this fraction of the interval. */
+    private static final int RECHECK_DIVISOR = 5;
+    private static final Duration SHORTEST_RECHECK = Duration.ofMillis(100);
+
     private final Map<String, Integer> failures = new HashMap<>();
+    /** Instances whose last check failed outright. */
+    private final Set<String> outright = new HashSet<>();
 
     /**
      * Whether a check passed: the instance answered, and the recorded primary answered as a
@@ -49,6 +62,7 @@ public final class FailureDetector {
         if (o.silence() == null) {
             return record(o.name(), passed(o, recordedPrimary, platformReady));
         }
+        outright.remove(o.name());
         if (recordedPrimary && streamedWithin(o.name(), observed, interval)) {
             failures.remove(o.name());
             return 0;
@@ -73,8 +87,10 @@ public final class FailureDetector {
     public int record(String instance, boolean ok) {
         if (ok) {
             failures.remove(instance);
+            outright.remove(instance);
             return 0;
         }
+        outright.add(instance);
         return failures.merge(instance, 1, Integer::sum);
     }
 
@@ -89,10 +105,21 @@ public final class FailureDetector {
     /** Forgets an instance, for example once a failover replaced it. */
     public void reset(String instance) {
         failures.remove(instance);
+        outright.remove(instance);
+    }
+
+    /** How long until {@code instance} should be checked again, at {@code interval} normally. */
+    public Duration nextCheck(String instance, Duration interval) {
+        if (!outright.contains(instance)) {
+            return interval;
+        }
+        Duration soon = interval.dividedBy(RECHECK_DIVISOR);
+        return soon.compareTo(SHORTEST_RECHECK) < 0 ? SHORTEST_RECHECK : soon;
     }
 
     /** Keeps only the instances named, so removed instances do not linger. */
     public void retain(java.util.Collection<String> instances) {
         failures.keySet().retainAll(instances);
+        outright.retainAll(instances);
     }
 }

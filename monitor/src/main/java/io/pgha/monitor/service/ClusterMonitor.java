@@ -159,9 +159,16 @@ public final class ClusterMonitor implements AutoCloseable {
         return Optional.ofNullable(running);
     }
 
-    public Duration checkInterval() {
+    /**
+     * How long after the start of the last round the next one should start: the check interval,
+     * or less while the recorded primary's last check failed outright ({@link FailureDetector#nextCheck}).
+     */
+    public Duration nextRoundIn() {
         PostgresCluster c = lastSeen;
-        return c == null ? MonitorSettings.defaults().checkInterval() : MonitorSettings.of(c.getSpec()).checkInterval();
+        Duration interval = c == null ? MonitorSettings.defaults().checkInterval() : MonitorSettings.of(c.getSpec()).checkInterval();
+        String primary = c == null || c.getStatus() == null || c.getStatus().topology == null ? null
+                : c.getStatus().topology.currentPrimary;
+        return primary == null ? interval : failures.nextCheck(primary, interval);
     }
 
     /** Called on the lease thread, a few times per lease duration. */

@@ -117,4 +117,18 @@ class FailureDetectorTest {
         assertEquals(1, d.record(Obs.down("pg-1"), true, true, SECOND, Map.of()));
         assertEquals(2, d.record(Obs.down("pg-1"), true, true, SECOND, Map.of()));
     }
+
+    @Test
+    void anInstanceThatFailedOutrightIsCheckedAgainSoonerAndASilentOneIsNot() {
+        FailureDetector d = new FailureDetector();
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND));
+        d.record(Obs.down("pg-1"), true, true, SECOND, Map.of());
+        assertEquals(Duration.ofMillis(200), d.nextCheck("pg-1", SECOND));
+        assertEquals(Duration.ofMillis(100), d.nextCheck("pg-1", Duration.ofMillis(300)), "never more often than every 100 ms");
+        d.record(silent("pg-1", 1_500), true, true, SECOND, Map.of());
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND), "silence is judged in whole intervals");
+        d.record(Obs.down("pg-1"), true, true, SECOND, Map.of());
+        d.record(Obs.primary("pg-1", 1, "0/5"), true, true, SECOND, Map.of());
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND));
+    }
 }
