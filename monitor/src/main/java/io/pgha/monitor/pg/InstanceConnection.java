@@ -114,7 +114,7 @@ public final class InstanceConnection implements AutoCloseable {
                 inFlight = started;
                 check = started;
                 // may run at once, when the check already failed (no connection)
-                started.onComplete(ar -> checked(started, sent, ar.succeeded() ? ar.result() : null, ar.cause()));
+                started.onComplete(ar -> checked(started, sent, ar.succeeded() ? ar.result() : null));
             } else {
                 check = inFlight;
             }
@@ -159,8 +159,11 @@ public final class InstanceConnection implements AutoCloseable {
                 }));
     }
 
-    /** A check ended: an answer is a sign of life (kept for the next call if nobody waits for it any more); an error drops the connection. */
-    private synchronized void checked(Future<InstanceObservation> check, long sent, InstanceObservation answer, Throwable error) {
+    /**
+     * A check ended: an answer (null when it failed) is a sign of life, kept for the next call if
+     * nobody waits for it any more; a failure drops the connection.
+     */
+    private synchronized void checked(Future<InstanceObservation> check, long sent, InstanceObservation answer) {
         if (inFlight == check) {
             inFlight = null;
         }
