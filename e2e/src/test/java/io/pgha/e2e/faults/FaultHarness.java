@@ -42,8 +42,19 @@ final class FaultHarness implements AutoCloseable {
         pgha = new Launcher();
         env.forEach(pgha::env);
         monitors = new Monitors(pgha);
-        pgha.run("up", "-f", manifest).ok();
-        monitors.takeOver();
+        try {
+            pgha.run("up", "-f", manifest).ok();
+            monitors.takeOver();
+            writers = startWriters();
+        } catch (Exception | AssertionError e) {
+            // a cluster that did not come up is still stopped: its services would outlive the tests
+            monitors.close();
+            pgha.close();
+            throw e;
+        }
+    }
+
+    private Writers startWriters() throws Exception {
         Map<Integer, String> byPort = new LinkedHashMap<>();
         Map<String, String> targets = new LinkedHashMap<>();
         targets.put(Writers.ROUTER, pgha.uri("--router"));
@@ -60,8 +71,10 @@ final class FaultHarness implements AutoCloseable {
         try (Connection c = Launcher.connect(pgha.uri("--primary"))) {
             Writers.createTable(c);
         }
-        writers = new Writers(targets, byPort);
-        await("first write through the router").atMost(Duration.ofSeconds(30)).until(() -> lastRouterAck() > 0);
+        Writers started = new Writers(targets, byPort);
+        await("first write through the router").atMost(Duration.ofSeconds(30))
+                .until(() -> started.acks().stream().anyMatch(ack -> ack.writer().equals(Writers.ROUTER)));
+        return started;
     }
 
     String primary() {
