@@ -23,13 +23,14 @@ import java.util.stream.Stream;
 /**
  * Runs the real {@code deploy/local/pgha} launcher for one state directory under /tmp (which the
  * PostgreSQL OS user can traverse when the tests run as root) and a free range of 50 ports.
+ * Public for the fault harness in {@code io.pgha.e2e.faults}.
  */
-final class Launcher implements AutoCloseable {
+public final class Launcher implements AutoCloseable {
     static final Path SCRIPT = Path.of("..", "deploy", "local", "pgha").toAbsolutePath().normalize();
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    record Result(int exitCode, String stdout, String stderr) {
-        Result ok() {
+    public record Result(int exitCode, String stdout, String stderr) {
+        public Result ok() {
             if (exitCode != 0) {
                 throw new AssertionError("pgha exited " + exitCode + ": " + stderr + stdout);
             }
@@ -37,15 +38,15 @@ final class Launcher implements AutoCloseable {
         }
     }
 
-    final Path home;
-    final int portBase;
+    public final Path home;
+    public final int portBase;
     private final Map<String, String> env = new HashMap<>();
 
-    Launcher() throws IOException {
+    public Launcher() throws IOException {
         this(Ports.freeRange(50));
     }
 
-    Launcher(int portBase) throws IOException {
+    public Launcher(int portBase) throws IOException {
         this.home = Files.createTempDirectory(Path.of("/tmp"), "pgha-e2e",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         this.portBase = portBase;
@@ -53,12 +54,12 @@ final class Launcher implements AutoCloseable {
         env.put("PGHA_PORT_BASE", Integer.toString(portBase));
     }
 
-    Launcher env(String key, String value) {
+    public Launcher env(String key, String value) {
         env.put(key, value);
         return this;
     }
 
-    Result run(String... args) {
+    public Result run(String... args) {
         List<String> cmd = new ArrayList<>(List.of(SCRIPT.toString()));
         cmd.addAll(List.of(args));
         try {
@@ -85,7 +86,7 @@ final class Launcher implements AutoCloseable {
         }
     }
 
-    JsonNode status() {
+    public JsonNode status() {
         try {
             return JSON.readTree(run("status", "--json").ok().stdout());
         } catch (IOException e) {
@@ -93,7 +94,7 @@ final class Launcher implements AutoCloseable {
         }
     }
 
-    JsonNode instance(String name) {
+    public JsonNode instance(String name) {
         for (JsonNode i : status().get("instances")) {
             if (i.get("name").asText().equals(name)) {
                 return i;
@@ -102,25 +103,25 @@ final class Launcher implements AutoCloseable {
         throw new AssertionError("no instance " + name + " in status");
     }
 
-    String uri(String... args) {
+    public String uri(String... args) {
         List<String> all = new ArrayList<>(List.of("uri"));
         all.addAll(List.of(args));
         return run(all.toArray(String[]::new)).ok().stdout().strip();
     }
 
     /** A JDBC connection from a {@code postgresql://user:password@host:port/db} URI. */
-    static Connection connect(String uri) throws SQLException {
+    public static Connection connect(String uri) throws SQLException {
         return DriverManager.getConnection(jdbcUrl(uri), credentials(uri));
     }
 
     /** The JDBC URL of a {@code postgresql://} URI, without its credentials. */
-    static String jdbcUrl(String uri) {
+    public static String jdbcUrl(String uri) {
         java.net.URI u = java.net.URI.create(uri);
         return "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getPath();
     }
 
     /** The user and password of a {@code postgresql://} URI as driver properties, to add more to. */
-    static java.util.Properties credentials(String uri) {
+    public static java.util.Properties credentials(String uri) {
         String[] userInfo = java.net.URI.create(uri).getRawUserInfo().split(":", 2);
         java.util.Properties p = new java.util.Properties();
         p.setProperty("user", decode(userInfo[0]));
@@ -155,7 +156,7 @@ final class Launcher implements AutoCloseable {
         }
     }
 
-    Connection superuser(String instance) throws SQLException {
+    public Connection superuser(String instance) throws SQLException {
         return connect(uri("--superuser", "--instance", instance));
     }
 
