@@ -65,6 +65,11 @@ public final class ControlToken {
         return new ControlToken(file, content);
     }
 
+    /** The {@code Authorization} header value that carries this token, for a service calling another's control API. */
+    public String authorization() {
+        return SCHEME + new String(token, StandardCharsets.UTF_8);
+    }
+
     /** Where the token is kept, for messages. */
     public Path file() {
         return file;

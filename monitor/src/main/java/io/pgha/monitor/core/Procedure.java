@@ -85,6 +85,8 @@ public final class Procedure {
     private Step step;
     private int timeline;
     private List<String> frozen = List.of();
+    /** Failover: where the chosen candidate's WAL ended once frozen. */
+    private Lsn candidateEnd;
 
     private Procedure(Kind kind, String from, String target, List<String> standbys, Set<String> synchronous,
                       Set<String> excluded, MonitorSettings settings, Set<String> members, Lsn lastPrimaryLsn) {
@@ -138,6 +140,18 @@ public final class Procedure {
         return kind;
     }
 
+    /**
+     * WAL lost by this procedure, for the history: none in a switchover (it promotes only once the
+     * target has everything); in a failover, how far the old primary was last seen beyond the
+     * candidate's frozen position (at least that much is lost), null when either is unknown.
+     */
+    public Long lostBytes() {
+        if (kind == Kind.SWITCHOVER) {
+            return 0L;
+        }
+        return lastPrimaryLsn == null || candidateEnd == null ? null : Math.max(0, lastPrimaryLsn.minus(candidateEnd));
+    }
+
     public String from() {
         return from;
     }
@@ -185,6 +199,7 @@ public final class Procedure {
                 members, lastPrimaryLsn, true);
         if (choice instanceof CandidateSelector.Chosen chosen) {
             candidate = chosen.name();
+            candidateEnd = positions.containsKey(candidate) ? positions.get(candidate).position() : null;
             phase = Phase.FENCING;
             return step = new Fence(from, false);
         }

@@ -707,6 +707,7 @@ public final class ClusterMonitor implements AutoCloseable {
                 h.startedAt = started.truncatedTo(ChronoUnit.MILLIS).toString();
                 h.finishedAt = clock.instant().truncatedTo(ChronoUnit.MILLIS).toString();
                 h.reason = reason;
+                h.lostBytes = p.lostBytes();
                 t.history.add(h);
             });
             metrics.timeline(timeline);

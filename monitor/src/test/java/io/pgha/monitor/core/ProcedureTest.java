@@ -49,6 +49,19 @@ class ProcedureTest {
     }
 
     @Test
+    void aFailoverRecordsTheWalTheOldPrimaryWasLastSeenToHaveBeyondTheCandidate() {
+        Procedure p = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS, Set.of("pg-2", "pg-3"), Lsn.parse("0/6000100"));
+        assertEquals(null, p.lostBytes(), "no candidate yet");
+        p.frozen(byName(standby("pg-2", 1, "0/5000000", "0/5000000"), standby("pg-3", 1, "0/6000000", "0/5800000")));
+        assertEquals(0x100L, p.lostBytes());
+        Procedure caughtUp = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), SETTINGS, Set.of("pg-2", "pg-3"), Lsn.parse("0/5000000"));
+        caughtUp.frozen(byName(standby("pg-2", 1, "0/5000000", "0/5000000"), standby("pg-3", 1, "0/6000000", "0/5800000")));
+        assertEquals(0L, caughtUp.lostBytes());
+        assertEquals(null, failover().lostBytes(), "the old primary's position unknown");
+        assertEquals(0L, Procedure.switchover("pg-1", "pg-2", ALL, Set.of()).lostBytes());
+    }
+
+    @Test
     void replayLagOnlyDelaysAFailover() {
         Procedure p = failover();
         p.frozen(byName(standby("pg-2", 1, "0/5", "0/5"), standby("pg-3", 1, "0/5", "0/5")));

@@ -4,6 +4,7 @@ import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.Sql;
 import io.pgha.provisioner.model.InstanceFacts;
+import io.pgha.provisioner.model.RestartSettings;
 import io.pgha.provisioner.model.TimelineHistory;
 
 import java.nio.file.Path;
@@ -11,11 +12,16 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 
 /** One look at a local instance: its postmaster, whether it answers, and its replication view. */
 final class InstanceProbe {
@@ -84,6 +90,57 @@ final class InstanceProbe {
                 wal = new InstanceFacts.Wal(rs.getInt(1), rs.getLong(2), rs.getBoolean(3));
             }
             return new InstanceFacts(name, pid, true, inRecovery, streaming, slots, lag, wal);
+        }
+    }
+
+    /**
+     * What a restart of one running instance would change: the settings PostgreSQL itself marks
+     * {@code pending_restart} (changed in its configuration files since the server started), when
+     * its postmaster started, and the running value and PostgreSQL's default of each setting a
+     * standby may not have lower than its primary.
+     */
+    record RestartState(List<String> pending, Instant startedAt, Map<String, String> running, Map<String, String> defaults) {
+        /** Due a restart: a setting waits for one, or a restart was asked for after this server started. */
+        boolean due(Instant requestedAt) {
+            return !pending.isEmpty() || requestedAt != null && startedAt.isBefore(requestedAt);
+        }
+    }
+
+    /**
+     * The restart state over {@code connections}' kept connection, empty when the instance does not
+     * answer. Asked after {@link #look} on the same connection: a backend applies a configuration
+     * reload only between two commands, so its first command after a reload still sees the old state.
+     */
+    static Optional<RestartState> restartState(int port, Credentials superuser, KeptConnections connections) {
+        try {
+            return Optional.of(connections.with(port, superuser, InstanceProbe::restartState));
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static RestartState restartState(Connection c) throws SQLException {
+        List<String> pending = new ArrayList<>();
+        Map<String, String> running = new TreeMap<>();
+        Map<String, String> defaults = new TreeMap<>();
+        try (var q = c.prepareStatement("SELECT name, setting, boot_val, pending_restart FROM pg_settings "
+                + "WHERE pending_restart OR name = ANY (?) ORDER BY name")) {
+            q.setArray(1, c.createArrayOf("text", RestartSettings.STANDBY_AT_LEAST_PRIMARY.toArray()));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    if (rs.getBoolean(4)) {
+                        pending.add(rs.getString(1));
+                    }
+                    if (RestartSettings.STANDBY_AT_LEAST_PRIMARY.contains(rs.getString(1))) {
+                        running.put(rs.getString(1), rs.getString(2));
+                        defaults.put(rs.getString(1), rs.getString(3));
+                    }
+                }
+            }
+        }
+        try (Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT pg_postmaster_start_time()")) {
+            rs.next();
+            return new RestartState(pending, rs.getTimestamp(1).toInstant(), running, defaults);
         }
     }
 

@@ -77,7 +77,7 @@ public class LocalControlResource {
     @GET
     @Path("/status")
     public Response status() {
-        return cluster().map(c -> Response.ok(StatusView.of(c, runtime.layout(), runtime.secrets())).build())
+        return cluster().map(c -> Response.ok(StatusView.of(c, runtime.layout(), runtime.secrets(), runtime.provisioner().restartRequests())).build())
                 .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
     }
 
@@ -107,20 +107,23 @@ public class LocalControlResource {
     @Path("/status/text")
     @Produces(MediaType.TEXT_PLAIN)
     public Response statusText() {
-        return cluster().map(c -> Response.ok(StatusView.render(StatusView.of(c, runtime.layout(), runtime.secrets()))).build())
+        return cluster().map(c -> Response.ok(StatusView.render(StatusView.of(c, runtime.layout(), runtime.secrets(), runtime.provisioner().restartRequests()))).build())
                 .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
     }
 
     /**
-     * One line, {@code postgresql://USER:PASSWORD@127.0.0.1:PORT/DB}. target: router, primary
-     * (resolved now), rw (the router's read-write port) or instance (with name).
+     * One line, {@code postgresql://USER:PASSWORD@127.0.0.1:PORT/DB}, or with jdbc=true
+     * {@code jdbc:postgresql://127.0.0.1:PORT/DB?user=USER&password=PASSWORD} (the driver's
+     * connection properties, percent-encoded). target: router, primary (resolved now), rw (the
+     * router's read-write port) or instance (with name).
      */
     @GET
     @Path("/uri")
     @Produces(MediaType.TEXT_PLAIN)
     public Response uri(@QueryParam("superuser") @DefaultValue("false") boolean superuser,
                         @QueryParam("target") @DefaultValue("primary") String target,
-                        @QueryParam("instance") String instance) {
+                        @QueryParam("instance") String instance,
+                        @QueryParam("jdbc") @DefaultValue("false") boolean jdbc) {
         Optional<PostgresCluster> cluster = cluster();
         if (cluster.isEmpty()) {
             return error(404, "no cluster has been applied in " + runtime.layout().home());
@@ -150,8 +153,48 @@ public class LocalControlResource {
             }
         }
         LocalSecrets.Credentials c = credentials.get();
+        if (jdbc) {
+            return Response.ok("jdbc:postgresql://" + LocalLayout.HOST + ":" + port + "/" + encode(c.database())
+                    + "?user=" + encode(c.username()) + "&password=" + encode(c.password())).build();
+        }
         return Response.ok("postgresql://" + encode(c.username()) + ":" + encode(c.password()) + "@"
                 + LocalLayout.HOST + ":" + port + "/" + encode(c.database())).build();
+    }
+
+    /**
+     * pgha restart: restarts {@code instance}, or every instance when none is named, in the
+     * rolling order (standbys first, the primary through a switchover). Returns at once; the
+     * cluster is not Ready until they all have restarted.
+     */
+    @POST
+    @Path("/restart")
+    public Response restart(@QueryParam("instance") String instance) throws Exception {
+        Optional<PostgresCluster> cluster = cluster();
+        List<String> names = cluster.map(c -> c.getStatus()).map(s -> s.provisioning)
+                .map(p -> p.instances.stream().map(i -> i.name).toList()).orElse(List.of());
+        if (names.isEmpty()) {
+            return error(404, "no cluster has been applied in " + runtime.layout().home());
+        }
+        if (instance != null && !instance.isEmpty() && !names.contains(instance)) {
+            return error(404, "no instance named " + instance + " (the instances are " + String.join(", ", names) + ")");
+        }
+        List<String> restart = instance == null || instance.isEmpty() ? names : List.of(instance);
+        // on the reconcile thread, so that no pass that looked before the request reports the cluster Ready after it
+        runtime.onLoop(() -> {
+            runtime.provisioner().requestRestart(restart);
+            return null;
+        });
+        return Response.ok(Map.of("restart", restart)).build();
+    }
+
+    /** pgha history: the failovers and switchovers the monitor recorded, oldest first, one line each. */
+    @GET
+    @Path("/history")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response history() {
+        return cluster().map(c -> Response.ok(History.render(Optional.ofNullable(c.getStatus()).map(s -> s.topology)
+                        .map(t -> t.history).orElse(List.of()))).build())
+                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
     }
 
     /** pgha down: stops every instance cleanly; the cluster and its data stay. */

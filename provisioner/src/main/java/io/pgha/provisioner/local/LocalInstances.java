@@ -38,6 +38,10 @@ final class LocalInstances {
     private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
     private static final java.time.Duration REPLAY_POLL = java.time.Duration.ofSeconds(1);
     private static final java.time.Duration PROGRESS_INTERVAL = java.time.Duration.ofSeconds(1);
+    private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(5);
+    private static final java.time.Duration RELOAD_POLL = java.time.Duration.ofMillis(20);
+    private static final java.time.Duration ARCHIVE_DRAIN_WAIT = java.time.Duration.ofSeconds(30);
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(LocalInstances.class);
 
     private final LocalLayout layout;
     private final PgCtl pgCtl;
@@ -412,11 +416,72 @@ final class LocalInstances {
         return true;
     }
 
+    /**
+     * Has the server re-read its configuration, and returns once it has (or after
+     * {@link #RELOAD_WAIT}): pg_reload_conf() only signals the postmaster, and what the reload marks
+     * pending_restart decides whether a rolling restart is due, so it must be visible to the next look.
+     */
     void reload(int serial, Credentials superuser) {
         try (Connection c = Sql.connect(port(serial), superuser, "postgres")) {
+            String before = Sql.value(c, "SELECT pg_conf_load_time()");
             Sql.value(c, "SELECT pg_reload_conf()");
+            long deadline = System.nanoTime() + RELOAD_WAIT.toNanos();
+            // this backend reloads between two commands once the postmaster has passed the signal on
+            while (before.equals(Sql.value(c, "SELECT pg_conf_load_time()")) && System.nanoTime() < deadline) {
+                sleep(RELOAD_POLL);
+            }
         } catch (SQLException e) {
             throw new PghaException("cannot reload instance on port " + port(serial) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Restarts a running instance where it is, for settings only a restart applies or on request:
+     * a fast stop (sessions end, a primary's WAL senders hand its last WAL to the standbys first)
+     * and a start with the configuration on disk. A standby's slot on the primary is made sure of first.
+     */
+    void restart(String instance, int serial, Integer primaryPort, Credentials superuser) {
+        if (primaryPort == null) {
+            settleBeforeStop(instance, serial, superuser);
+        }
+        stop(instance, PgCtl.StopMode.FAST);
+        if (primaryPort != null) {
+            startStandby(instance, serial, primaryPort, superuser);
+        } else {
+            start(instance, serial);
+        }
+    }
+
+    /**
+     * Shortens a primary's stop, which the monitor sees as failed checks (too many and it fails
+     * over): a checkpoint now leaves the shutdown checkpoint little to write, and the archiver,
+     * which archives every waiting segment before the server may exit, is given up to
+     * {@link #ARCHIVE_DRAIN_WAIT} to empty archive_status first. What is still waiting after that
+     * is archived during the stop, as always.
+     */
+    private void settleBeforeStop(String instance, int serial, Credentials superuser) {
+        try (Connection c = Sql.connect(port(serial), superuser, "postgres"); Statement s = c.createStatement()) {
+            s.execute("CHECKPOINT");
+            long deadline = System.nanoTime() + ARCHIVE_DRAIN_WAIT.toNanos();
+            while (!"0".equals(Sql.value(c, "SELECT count(*) FROM pg_ls_archive_statusdir() WHERE name LIKE '%.ready'"))) {
+                if (System.nanoTime() > deadline) {
+                    LOG.warnf("%s still has WAL waiting for the archive after %s: restarting it anyway", instance, ARCHIVE_DRAIN_WAIT);
+                    return;
+                }
+                sleep(RELOAD_POLL.multipliedBy(10));
+            }
+        } catch (SQLException e) {
+            // the restart itself says whether the server can be stopped and started
+            LOG.warnf("cannot prepare %s for its restart: %s", instance, e.getMessage());
+        }
+    }
+
+    private static void sleep(java.time.Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted", e);
         }
     }
 

@@ -21,6 +21,8 @@ import io.pgha.provisioner.model.InstanceFacts;
 import io.pgha.provisioner.model.InstancePlan;
 import io.pgha.provisioner.model.PostgresConfig;
 import io.pgha.provisioner.model.Readiness;
+import io.pgha.provisioner.model.RestartSettings;
+import io.pgha.provisioner.model.RollingRestart;
 import io.pgha.provisioner.model.TimelineHistory;
 import io.pgha.local.store.FileResourceStore;
 import org.jboss.logging.Logger;
@@ -32,16 +34,20 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
  * The local platform's reconciler: one pass makes at most one provisioning step towards the spec
  * (bootstrap the primary, add or remove one standby, rejoin one former primary, restart one
- * crashed standby, rewind one standby ahead of the primary's fork point) and then reports phase,
+ * crashed standby, rewind one standby ahead of the primary's fork point, restart one instance of a
+ * rolling restart) and then reports phase,
  * provisioning and the Ready condition. It runs on one thread, again and again; every pass starts
  * from what is on disk and in the store.
  */
@@ -67,6 +73,12 @@ public final class LocalProvisioner {
     private final KeptConnections probes = new KeptConnections();
     /** Set by {@link #stopAll}: passes do nothing until the next apply, so nothing restarts what pgha down stopped. */
     private volatile boolean paused;
+    /**
+     * Restarts asked for ({@code pgha restart}): an instance is due one while its postmaster
+     * started before the request. Kept in memory: a provisioner that restarts forgets them.
+     */
+    private final Map<String, Instant> restartRequested = new ConcurrentHashMap<>();
+    private final MonitorClient monitor;
 
     public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Duration restartDelay,
                             Duration divergedGrace, Clock clock) {
@@ -77,6 +89,7 @@ public final class LocalProvisioner {
         this.secrets = new LocalSecrets(layout);
         this.instances = new LocalInstances(layout, pgCtl);
         this.clock = clock;
+        this.monitor = new MonitorClient(layout);
     }
 
     /** One pass. Returns true when it changed something, so the caller can go again at once. */
@@ -150,8 +163,92 @@ public final class LocalProvisioner {
         if (rewindDiverged(cluster, provisioning, primary, primarySerial, facts, shared, superuser, replication)) {
             return true;
         }
-        report(cluster, primary, facts);
+        Rollout rollout = rollingRestart(cluster, provisioning, primary, primarySerial, facts, shared, superuser);
+        if (rollout.acted()) {
+            return true;
+        }
+        report(cluster, primary, facts, rollout.message());
         return false;
+    }
+
+    /** What a pass did about restarts: whether it restarted or switched over, and what is still due (null: nothing). */
+    private record Rollout(boolean acted, String message) {
+    }
+
+    /**
+     * Settings only a restart applies, and restarts asked for, reach the instances one at a time
+     * in the order {@link RollingRestart} decides: standbys first, then a switchover, then the
+     * former primary; the primary first when the change lowers a setting standbys must match.
+     * Which instances are due comes from the servers themselves (pending_restart after the
+     * configuration was reloaded, and when each postmaster started).
+     */
+    private Rollout rollingRestart(PostgresCluster cluster, ProvisioningStatus provisioning, String primary, int primarySerial,
+                                   Map<String, InstanceFacts> facts, Map<String, String> shared, Credentials superuser) {
+        Map<String, InstanceProbe.RestartState> states = new HashMap<>();
+        Map<String, Boolean> due = new LinkedHashMap<>();
+        for (ProvisioningStatus.Instance i : provisioning.instances) {
+            Optional<InstanceProbe.RestartState> state = facts.get(i.name).reachable()
+                    ? InstanceProbe.restartState(instances.port(i.serial), superuser, probes) : Optional.empty();
+            state.ifPresent(st -> states.put(i.name, st));
+            // an instance that is down starts with the configuration on disk anyway
+            due.put(i.name, state.map(st -> st.due(restartRequested.get(i.name))).orElse(false));
+        }
+        restartRequested.keySet().removeIf(n -> provisioning.instance(n).isEmpty()
+                || states.containsKey(n) && !states.get(n).due(restartRequested.get(n)));
+        InstanceProbe.RestartState p = states.get(primary);
+        boolean primaryFirst = p != null && RestartSettings.primaryFirst(p.running(), desiredRestartSettings(shared, p.defaults()));
+        boolean ready = Readiness.evaluate(cluster.getSpec().instances, primary, facts).ready();
+        RollingRestart.Step step = RollingRestart.next(primary, due, ready, primaryFirst);
+        if (step instanceof RollingRestart.Nothing) {
+            return new Rollout(false, null);
+        }
+        if (step instanceof RollingRestart.Wait w) {
+            return new Rollout(false, w.reason());
+        }
+        if (step instanceof RollingRestart.RestartInPlace r) {
+            progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, r.reason() + restartWhy(states.get(r.instance())));
+            int serial = provisioning.instance(r.instance()).orElseThrow().serial;
+            instances.restart(r.instance(), serial, r.instance().equals(primary) ? null : instances.port(primarySerial), superuser);
+            return new Rollout(true, r.reason());
+        }
+        RollingRestart.Switchover s = (RollingRestart.Switchover) step;
+        progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, s.reason() + restartWhy(p));
+        String refused = monitor.switchover(cluster.getMetadata().getName(), s.to());
+        if (refused != null) {
+            LOG.warnf("switchover to %s for the rolling restart: %s; trying again", s.to(), refused);
+            return new Rollout(false, s.reason() + ": " + refused);
+        }
+        return new Rollout(true, s.reason());
+    }
+
+    private static String restartWhy(InstanceProbe.RestartState state) {
+        return state == null || state.pending().isEmpty() ? " (asked for)" : " (for " + String.join(", ", state.pending()) + ")";
+    }
+
+    /**
+     * What the instances are to run of the settings standbys must match: the configured value, or
+     * PostgreSQL's default where the spec names none (a setting taken out of the spec falls back to it).
+     */
+    private static Map<String, String> desiredRestartSettings(Map<String, String> shared, Map<String, String> defaults) {
+        Map<String, String> desired = new TreeMap<>(defaults);
+        RestartSettings.of(shared).forEach((k, v) -> desired.put(k.toLowerCase(Locale.ROOT), v));
+        return desired;
+    }
+
+    /**
+     * Asks for a restart of {@code names} (pgha restart): each restarts in the rolling order once
+     * the cluster is ready. The cluster is not Ready from now until they all have.
+     */
+    public void requestRestart(List<String> names) {
+        Instant now = clock.instant();
+        names.forEach(n -> restartRequested.put(n, now));
+        store.list(PostgresCluster.class, LocalLayout.NAMESPACE).forEach(c -> progress(c, ClusterPhase.WAITING_FOR_INSTANCES,
+                "restart asked for: " + String.join(", ", names)));
+    }
+
+    /** The instances a restart was asked for and that have not restarted since. */
+    public Map<String, Instant> restartRequests() {
+        return Map.copyOf(restartRequested);
     }
 
     /**
@@ -412,8 +509,10 @@ public final class LocalProvisioner {
         return facts;
     }
 
-    private void report(PostgresCluster cluster, String primary, Map<String, InstanceFacts> facts) {
-        Readiness readiness = Readiness.evaluate(cluster.getSpec().instances, primary, facts);
+    private void report(PostgresCluster cluster, String primary, Map<String, InstanceFacts> facts, String rollout) {
+        Readiness evaluated = Readiness.evaluate(cluster.getSpec().instances, primary, facts);
+        // a cluster that still owes a restart is not Ready: pgha apply and pgha restart wait for it
+        Readiness readiness = evaluated.ready() && rollout != null ? new Readiness(false, rollout) : evaluated;
         Condition ready = new Condition(ConditionTypes.READY, readiness.ready() ? Condition.TRUE : Condition.FALSE,
                 readiness.ready() ? "ClusterReady" : "InstancesNotReady", readiness.message());
         store.updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster.getMetadata().getName(), c -> {

@@ -65,6 +65,10 @@ public class TopologyStatus {
         public String startedAt;
         public String finishedAt;
         public String reason;
+        @JsonPropertyDescription("Failover: bytes of WAL the old primary was last seen to have beyond what the promoted standby "
+                + "had received (at least this much was lost; the old primary may have written more after the monitor's last "
+                + "look). Switchover: 0.")
+        public Long lostBytes;
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
