@@ -47,6 +47,9 @@ public class PostgresClusterSpec {
     @JsonPropertyDescription("Streaming replication mode.")
     public ReplicationSpec replication = new ReplicationSpec();
 
+    @JsonPropertyDescription("Who may connect to the instances.")
+    public NetworkSpec network = new NetworkSpec();
+
     @JsonPropertyDescription("The router: the one endpoint applications connect to.")
     public RouterSpec router = new RouterSpec();
 
