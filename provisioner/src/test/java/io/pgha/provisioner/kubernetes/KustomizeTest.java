@@ -145,7 +145,20 @@ class KustomizeTest {
         }
     }
 
+    /** Each directory is built once per test JVM (KustomizeTest and LockdownTest read the same output). */
+    private static final java.util.Map<String, List<JsonNode>> BUILT = new java.util.concurrent.ConcurrentHashMap<>();
+
     static List<JsonNode> build(String dir) throws IOException, InterruptedException {
+        List<JsonNode> built = BUILT.get(dir);
+        if (built == null) {
+            built = kustomize(dir);
+            BUILT.put(dir, built);
+        }
+        // callers get their own copies: JsonNode trees are mutable
+        return built.stream().map(n -> (JsonNode) n.deepCopy()).toList();
+    }
+
+    private static List<JsonNode> kustomize(String dir) throws IOException, InterruptedException {
         Process p = new ProcessBuilder("kubectl", "kustomize", KUSTOMIZE.resolve(dir).toString()).start();
         byte[] out = p.getInputStream().readAllBytes();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -185,6 +185,42 @@ class LockdownTest {
                 .containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()), "the router is not an instance");
     }
 
+    /** The plugin's help needs no cluster; a command against an unreachable one fails with one line. */
+    @Test
+    void kubectlPghaHelpWorksWithNoClusterReachable() throws Exception {
+        java.nio.file.Path kubeconfig = java.nio.file.Files.createTempFile("kubeconfig", ".yaml");
+        try {
+            // port 1 on loopback: nothing listens there
+            java.nio.file.Files.writeString(kubeconfig, "apiVersion: v1\nkind: Config\nclusters: [{name: x, cluster: {server: "
+                    + "\"http://127.0.0.1:1\"}}]\ncontexts: [{name: x, context: {cluster: x}}]\ncurrent-context: x\n");
+            String[] help = plugin(kubeconfig, "--help");
+            assertEquals("0", help[0], help[1]);
+            for (String command : List.of("status", "switchover", "psql", "logs")) {
+                assertTrue(help[1].contains("kubectl pgha " + command), help[1]);
+            }
+            String[] status = plugin(kubeconfig, "status");
+            assertEquals("1", status[0]);
+            assertEquals(1, status[1].strip().lines().count(), status[1]);
+            assertTrue(status[1].startsWith("kubectl-pgha: cannot list PostgresClusters: "), status[1]);
+            String[] unknown = plugin(kubeconfig, "frobnicate");
+            assertEquals("1", unknown[0]);
+            assertEquals("kubectl-pgha: unknown command 'frobnicate' (see kubectl pgha --help)", unknown[1].strip());
+        } finally {
+            java.nio.file.Files.delete(kubeconfig);
+        }
+    }
+
+    private static String[] plugin(java.nio.file.Path kubeconfig, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Clusters.REPO.resolve("deploy/kubectl/kubectl-pgha").toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().put("KUBECONFIG", kubeconfig.toString());
+        Process p = builder.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        return new String[] {Integer.toString(p.exitValue()), out};
+    }
+
     private static JsonNode json(Object o) throws Exception {
         return JSON.readTree(K8S.asJson(o));
     }
