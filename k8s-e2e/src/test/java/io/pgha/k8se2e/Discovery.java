@@ -14,8 +14,10 @@ import io.fabric8.mockwebserver.http.RecordedRequest;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * API discovery as a real API server serves it ({@code /api}, {@code /apis}, {@code /api/v1},
@@ -60,9 +62,10 @@ final class Discovery extends Dispatcher {
             return json(Map.of("kind", "APIResourceList", "apiVersion", "v1", "groupVersion", "v1", "resources", resources));
         }
         if (path.equals("/apis")) {
-            Map<String, List<String>> groups = new LinkedHashMap<>();
+            // one entry per group and version, however many kinds the group's CRDs define
+            Map<String, Set<String>> groups = new LinkedHashMap<>();
             for (CustomResourceDefinition crd : crds()) {
-                crd.getSpec().getVersions().forEach(v -> groups.computeIfAbsent(crd.getSpec().getGroup(), g -> new ArrayList<>()).add(v.getName()));
+                crd.getSpec().getVersions().forEach(v -> groups.computeIfAbsent(crd.getSpec().getGroup(), g -> new LinkedHashSet<>()).add(v.getName()));
             }
             List<Map<String, Object>> list = new ArrayList<>();
             groups.forEach((group, versions) -> {
