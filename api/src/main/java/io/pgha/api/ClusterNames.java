@@ -104,6 +104,19 @@ public final class ClusterNames {
         return cluster + "-pdb";
     }
 
+    /** NetworkPolicy that lets only pgha's own pods reach the instances' PostgreSQL port. */
+    public static String networkPolicy(String cluster) {
+        return cluster + "-instances";
+    }
+
+    /**
+     * Role and RoleBinding in the cluster's namespace through which one pgha service (its
+     * ServiceAccount {@code service}, such as pgha-monitor) reads the secrets of this cluster it needs.
+     */
+    public static String serviceAccess(String cluster, String service) {
+        return cluster + "-" + service;
+    }
+
     /** Lease that elects the acting monitor for the cluster. */
     public static String monitorLease(String cluster) {
         return cluster + "-monitor";

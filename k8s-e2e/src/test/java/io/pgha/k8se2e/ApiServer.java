@@ -30,7 +30,9 @@ final class ApiServer implements AutoCloseable {
 
     ApiServer(Path dir) {
         this.dir = dir;
-        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(), new KubernetesCrudDispatcher(List.of()), false);
+        // kubectl (the kubectl-pgha plugin's tests) needs discovery, which the CRUD dispatcher lacks
+        server = new KubernetesMockServer(new Context(), new MockWebServer(), new HashMap<>(),
+                new Discovery(new KubernetesCrudDispatcher(List.of())), false);
         server.init(InetAddress.getLoopbackAddress(), 0);
         client = server.createClient();
         writeCertificates();
@@ -41,6 +43,11 @@ final class ApiServer implements AutoCloseable {
 
     KubernetesClient client() {
         return client;
+    }
+
+    /** The API server's address on host loopback, plain HTTP: where kubectl on the node reaches it. */
+    String url() {
+        return "http://127.0.0.1:" + server.getPort();
     }
 
     Path caCertificate() {

@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
@@ -136,6 +137,67 @@ class KubernetesPlatformE2ETest {
 
     @Test
     @Order(3)
+    void theNetworkPolicyAdmitsExactlyTheInstancesTheRouterAndTheMonitor() {
+        NetworkPolicy policy = runner.client().network().v1().networkPolicies().inNamespace(NAMESPACE)
+                .withName(ClusterNames.networkPolicy(CLUSTER)).get();
+        assertTrue(policy != null, "the provisioner created NetworkPolicy " + ClusterNames.networkPolicy(CLUSTER));
+        Map<String, Map<String, String>> namespaceLabels = new TreeMap<>();
+        runner.client().namespaces().list().getItems().forEach(n -> namespaceLabels.put(n.getMetadata().getName(),
+                n.getMetadata().getLabels() == null ? Map.of() : n.getMetadata().getLabels()));
+        Set<String> protectedPods = new TreeSet<>();
+        Set<String> admitted = new TreeSet<>();
+        for (Pod p : allPods()) {
+            String name = p.getMetadata().getNamespace() + "/" + p.getMetadata().getName();
+            if (NetworkPolicies.protects(policy, p)) {
+                protectedPods.add(name);
+            }
+            if (NetworkPolicies.admits(policy, p, namespaceLabels.get(p.getMetadata().getNamespace()), 5432)) {
+                admitted.add(name);
+            }
+        }
+        Set<String> instances = new TreeSet<>(instancePods().stream().map(p -> NAMESPACE + "/" + p.getMetadata().getName()).toList());
+        assertEquals(instances, protectedPods, "the policy protects every instance and nothing else");
+        Set<String> expected = new TreeSet<>(instances);
+        deploymentPods(NAMESPACE, ClusterNames.routerDeployment(CLUSTER)).forEach(p -> expected.add(NAMESPACE + "/" + p.getMetadata().getName()));
+        deploymentPods(SYSTEM_NAMESPACE, "pgha-monitor").forEach(p -> expected.add(SYSTEM_NAMESPACE + "/" + p.getMetadata().getName()));
+        assertEquals(expected, admitted, "only the instances, the router and the monitor reach PostgreSQL (the provisioner does not)");
+        assertTrue(allPods().stream().anyMatch(p -> p.getMetadata().getName().startsWith("pgha-provisioner")),
+                "the provisioner pod is there and refused");
+        // a pod labelled like the backup service, in pgha's namespace, is admitted; the same labels elsewhere are not
+        Pod backup = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("pgha-backup-x")
+                .withNamespace(SYSTEM_NAMESPACE).withLabels(Map.of("app.kubernetes.io/name", BACKUP_DEPLOYMENT)).endMetadata().build();
+        assertTrue(NetworkPolicies.admits(policy, backup, namespaceLabels.get(SYSTEM_NAMESPACE), 5432));
+        backup.getMetadata().setNamespace(NAMESPACE);
+        assertTrue(!NetworkPolicies.admits(policy, backup, namespaceLabels.get(NAMESPACE), 5432));
+    }
+
+    @Test
+    @Order(4)
+    void kubectlPghaStatusShowsTheClusterAndEveryInstance() {
+        PostgresCluster cluster = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+        String primary = cluster.getStatus().topology.currentPrimary;
+        Sh.Result status = runner.kubectlPgha(List.of("status", "-n", NAMESPACE), 60);
+        System.out.println("kubectl pgha status:\n" + status.output());
+        assertEquals(0, status.exit(), status.output());
+        List<String> lines = status.output().lines().toList();
+        assertEquals("cluster " + CLUSTER + ": Ready (3/3 ready; primary " + primary + ")", lines.get(0));
+        List<String> rows = lines.stream().filter(l -> l.startsWith(CLUSTER + "-")).toList();
+        assertEquals(3, rows.size(), status.output());
+        for (String row : rows) {
+            String[] f = row.trim().split("\\s+");
+            assertEquals(f[0].equals(primary) ? "primary" : "standby", f[1], row);
+            assertEquals("yes", f[2], "pod Ready: " + row);
+            assertEquals(runner.pod(NAMESPACE, f[0]).ip(), f[f.length - 1], row);
+        }
+        // one line naming the problem, exit 1, when the cluster named does not exist
+        Sh.Result missing = runner.kubectlPgha(List.of("status", "-n", NAMESPACE, "-c", "nosuch"), 60);
+        assertEquals(1, missing.exit());
+        assertEquals(1, missing.output().strip().lines().count(), missing.output());
+        assertTrue(missing.output().startsWith("kubectl-pgha: ") && missing.output().contains("nosuch"), missing.output());
+    }
+
+    @Test
+    @Order(5)
     void routerServiceLogsInAsTheAppUserAndReadsFromAStandby() {
         String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
         String appSecret = ClusterNames.appSecret(CLUSTER);
@@ -160,7 +222,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(4)
+    @Order(6)
     void everyProbePassesInSteadyState() {
         await("every pod Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).until(() -> allPods().stream()
                 .allMatch(DeploymentController::ready));
@@ -192,7 +254,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(5)
+    @Order(7)
     void plannedSwitchoverLosesNoAcknowledgedWrite() throws Exception {
         String rw = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
         superuserSql(rw, "CREATE TABLE acked(id int PRIMARY KEY)");
@@ -214,10 +276,12 @@ class KubernetesPlatformE2ETest {
         try {
             await("writes before the switchover").atMost(Duration.ofMinutes(1)).until(() -> acked.size() >= 20);
             long t0 = System.nanoTime();
-            runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).edit(c -> {
-                c.getMetadata().getAnnotations().put(Labels.SWITCHOVER_ANNOTATION, target);
-                return c;
-            });
+            // through the kubectl plugin, which annotates the cluster and waits until the monitor recorded the new primary
+            Sh.Result switchover = runner.kubectlPgha(List.of("switchover", "-n", NAMESPACE, "--to", target, "--wait", "--timeout", "120"), 150);
+            assertEquals(0, switchover.exit(), switchover.output());
+            assertTrue(switchover.output().contains(target + " is the primary of " + CLUSTER), switchover.output());
+            assertEquals(target, runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get()
+                    .getMetadata().getAnnotations().get(Labels.SWITCHOVER_ANNOTATION));
             await("the -rw Service on " + target).atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(1)).ignoreExceptions()
                     .until(KubernetesPlatformE2ETest::primaryName, target::equals);
             System.out.printf("switchover: %s -> %s behind the -rw Service %.1f s after the annotation%n", old, target,
@@ -246,7 +310,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(6)
+    @Order(8)
     void primaryPostgresKilledTheMonitorFailsOverAndTheRwServiceFollows() {
         String old = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, old);
@@ -270,7 +334,7 @@ class KubernetesPlatformE2ETest {
      * does not start as primary is shown by BootstrapScriptTest.)
      */
     @Test
-    @Order(7)
+    @Order(9)
     void aPrimaryCutOffFromTheApiServerStopsTakingWritesWithinTheStatedBound() {
         String primary = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, primary);

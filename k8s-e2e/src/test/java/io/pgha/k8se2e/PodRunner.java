@@ -1,6 +1,7 @@
 package io.pgha.k8se2e;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -111,13 +112,48 @@ final class PodRunner implements AutoCloseable {
     }
 
     void createNamespace(String name) {
-        api.client().namespaces().resource(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()).create();
+        create(List.of(new NamespaceBuilder().withNewMetadata().withName(name).endMetadata().build()));
     }
 
+    /** Creates the objects; a namespace gets the label a real API server puts on every one (1.22 and later). */
     void create(List<HasMetadata> objects) {
         for (HasMetadata o : objects) {
+            if (o instanceof Namespace ns) {
+                if (ns.getMetadata().getLabels() == null) {
+                    ns.getMetadata().setLabels(new java.util.HashMap<>());
+                }
+                ns.getMetadata().getLabels().put(NAMESPACE_NAME_LABEL, ns.getMetadata().getName());
+            }
             api.client().resource(o).create();
         }
+    }
+
+    static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+    /**
+     * Runs the repository's kubectl-pgha plugin on the host against this run's API server, through
+     * the host's kubectl with a kubeconfig (and discovery cache) of its own.
+     */
+    Sh.Result kubectlPgha(List<String> args, int timeoutSeconds) {
+        Path kubeconfig = dir.resolve("kubeconfig");
+        try {
+            Files.writeString(kubeconfig, """
+                    apiVersion: v1
+                    kind: Config
+                    clusters: [{name: e2e, cluster: {server: "%s"}}]
+                    users: [{name: e2e, user: {token: e2e}}]
+                    contexts: [{name: e2e, context: {cluster: e2e, user: e2e}}]
+                    current-context: e2e
+                    """.formatted(api.url()));
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<String> command = new ArrayList<>(List.of(repo.resolve("deploy/kubectl/kubectl-pgha").toString()));
+        command.addAll(args);
+        ProcessBuilder builder = new ProcessBuilder(command);
+        builder.environment().put("KUBECONFIG", kubeconfig.toString());
+        builder.environment().put("KUBECACHEDIR", dir.resolve("kubectl-cache").toString());
+        return Sh.run(builder, timeoutSeconds);
     }
 
     /** Runs a command from the node's network namespace (where the Service cluster IPs answer), as a client on the node. */

@@ -21,8 +21,14 @@ final class Sh {
     }
 
     static Result run(List<String> command, int timeoutSeconds) {
+        return run(new ProcessBuilder(command), timeoutSeconds);
+    }
+
+    /** As {@link #run(List, int)}, with the builder's environment and directory. */
+    static Result run(ProcessBuilder builder, int timeoutSeconds) {
+        List<String> command = builder.command();
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Process p = builder.redirectErrorStream(true).start();
             p.getOutputStream().close();
             if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                 p.descendants().forEach(ProcessHandle::destroyForcibly);

@@ -5,6 +5,7 @@ import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
 import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.NetworkSpec;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
@@ -64,6 +65,7 @@ public final class ClusterValidator {
         checkParameters(spec, violations);
         checkBootstrap(spec.bootstrap, violations);
         checkBackup(spec.backup, violations);
+        checkNetwork(spec.network, violations);
         return violations;
     }
 
@@ -173,6 +175,19 @@ public final class ClusterValidator {
             } catch (DateTimeParseException e) {
                 violations.add(new Violation("spec.bootstrap.recovery.target.time",
                         "expected an RFC 3339 time such as 2026-01-31T12:00:00Z, got '" + target.time + "'"));
+            }
+        }
+    }
+
+    private static void checkNetwork(NetworkSpec network, List<Violation> violations) {
+        if (network.allowedCidrs.isEmpty()) {
+            violations.add(new Violation("spec.network.allowedCidrs", "must name at least one address range"));
+        }
+        for (int i = 0; i < network.allowedCidrs.size(); i++) {
+            String cidr = network.allowedCidrs.get(i);
+            if (!Cidr.isValid(cidr)) {
+                violations.add(new Violation("spec.network.allowedCidrs[" + i + "]",
+                        "expected an address range such as 10.0.0.0/8 or fd00::/8, got '" + cidr + "'"));
             }
         }
     }

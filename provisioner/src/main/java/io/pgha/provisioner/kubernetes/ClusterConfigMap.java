@@ -35,8 +35,6 @@ public final class ClusterConfigMap {
      * recorded its first primary, so that no instance can ever initdb a second cluster.
      */
     public static final String FIRST_PRIMARY = "first-primary";
-    /** Pods connect from addresses the operator cannot know in advance: any address, always with SCRAM. */
-    static final List<String> POD_NETWORKS = List.of("0.0.0.0/0", "::/0");
     private static final String SCRIPT_RESOURCE = "/io/pgha/provisioner/kubernetes/bootstrap.sh";
 
     private ClusterConfigMap() {
@@ -51,7 +49,7 @@ public final class ClusterConfigMap {
         String name = cluster.getMetadata().getName();
         Map<String, String> data = new LinkedHashMap<>();
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames)));
-        data.put(PG_HBA_CONF, PostgresConfig.renderHba(POD_NETWORKS));
+        data.put(PG_HBA_CONF, PostgresConfig.renderHba(cluster.getSpec().network.allowedCidrs));
         data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
         data.put(ROUTER_AUTH_SQL, RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER));
         data.put(FIRST_PRIMARY, firstPrimary == null ? "" : firstPrimary);

@@ -72,6 +72,8 @@ public final class ClusterStatusView {
             next.phase = ClusterPhase.WAITING_FOR_INSTANCES;
         }
         next.provisioning.message = message;
+        // the Ready printer column of kubectl get postgresclusters
+        next.provisioning.ready = (planned.size() - notReady.size()) + "/" + planned.size();
         List<Condition> conditions = Conditions.with(current.conditions, specValid(List.of()), clock);
         next.conditions = Conditions.with(conditions, new Condition(ConditionTypes.READY, ready ? Condition.TRUE : Condition.FALSE,
                 ready ? "ClusterReady" : next.phase, message), clock);

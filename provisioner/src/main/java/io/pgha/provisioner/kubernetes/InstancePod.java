@@ -78,18 +78,14 @@ public final class InstancePod {
                 .withMetadata(meta)
                 .withNewSpec()
                     .withHostname(instance)
-                    // the token a primary proves API access with (bootstrap.sh live), allowed to read only the instance pods
+                    // the token a primary proves API access with (bootstrap.sh live) and a restarted primary reads its
+                    // confirmed role with (bootstrap.sh run): it may only get the cluster's instance pods by name
                     .withServiceAccountName(ClusterNames.instanceServiceAccount(name))
                     .withAutomountServiceAccountToken(true)
                     .withRestartPolicy("Always")
                     .withTerminationGracePeriodSeconds(60L)
                     .withEnableServiceLinks(false)
-                    .withNewSecurityContext()
-                        .withRunAsUser(POSTGRES_UID)
-                        .withRunAsGroup(POSTGRES_UID)
-                        .withFsGroup(POSTGRES_UID)
-                        .withRunAsNonRoot(true)
-                    .endSecurityContext()
+                    .withSecurityContext(PodSecurity.pod(POSTGRES_UID))
                     .withNewAffinity()
                         .withNewPodAntiAffinity()
                             // preferred, not required: a one-node development cluster still runs every instance
@@ -123,6 +119,7 @@ public final class InstancePod {
                 .withReadinessProbe(readinessProbe())
                 .withLivenessProbe(livenessProbe())
                 .withVolumeMounts(mounts())
+                .withSecurityContext(PodSecurity.container())
                 .build();
     }
 
@@ -203,7 +200,8 @@ public final class InstancePod {
                 new VolumeMountBuilder().withName("config").withMountPath(CONFIG_MOUNT).withReadOnly(true).build(),
                 new VolumeMountBuilder().withName("secrets").withMountPath(SECRETS_MOUNT).withReadOnly(true).build(),
                 new VolumeMountBuilder().withName("podinfo").withMountPath(PODINFO_MOUNT).withReadOnly(true).build(),
-                new VolumeMountBuilder().withName("run").withMountPath(RUN_MOUNT).build());
+                new VolumeMountBuilder().withName("run").withMountPath(RUN_MOUNT).build(),
+                PodSecurity.tmpMount());
     }
 
     private static List<Volume> volumes(PostgresCluster cluster, String instance) {
@@ -229,6 +227,7 @@ public final class InstancePod {
                 new VolumeBuilder().withName("podinfo").withNewDownwardAPI()
                         .addNewItem().withPath("labels").withNewFieldRef().withFieldPath("metadata.labels").endFieldRef().endItem()
                         .endDownwardAPI().build(),
-                new VolumeBuilder().withName("run").withNewEmptyDir().endEmptyDir().build());
+                new VolumeBuilder().withName("run").withNewEmptyDir().endEmptyDir().build(),
+                PodSecurity.tmpVolume());
     }
 }

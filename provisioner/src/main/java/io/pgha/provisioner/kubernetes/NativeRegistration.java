@@ -8,6 +8,7 @@ import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.FailoverSpec;
+import io.pgha.api.v1.cluster.NetworkSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
@@ -28,7 +29,7 @@ import io.quarkus.runtime.annotations.RegisterForReflection;
 @RegisterForReflection(targets = {
         PostgresCluster.class, PostgresClusterSpec.class, PostgresClusterStatus.class, Condition.class,
         PostgresSpec.class, StorageSpec.class, ResourcesSpec.class, ResourcesSpec.Amounts.class,
-        ReplicationSpec.class, ReplicationSpec.Synchronous.class, RouterSpec.class, RouterSpec.PoolMode.class,
+        NetworkSpec.class, ReplicationSpec.class, ReplicationSpec.Synchronous.class, RouterSpec.class, RouterSpec.PoolMode.class,
         RouterSpec.ReadPolicy.class, FailoverSpec.class, BackupSpec.class, BackupSpec.Repository.class, BackupSpec.S3.class,
         BackupSpec.Filesystem.class, BackupSpec.Retention.class, BootstrapSpec.class, BootstrapSpec.Initdb.class,
         BootstrapSpec.Recovery.class, BootstrapSpec.Target.class, ProvisioningStatus.class, ProvisioningStatus.Instance.class,

@@ -61,6 +61,10 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     @ConfigProperty(name = "pgha.kubernetes.router-image")
     String routerImage;
 
+    /** The namespace of pgha's own services (the monitor, the backup service): the provisioner's own. */
+    @ConfigProperty(name = "pgha.kubernetes.services-namespace")
+    String servicesNamespace;
+
     @Inject
     MeterRegistry registry;
 
@@ -104,6 +108,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         applier.apply(InstanceAccess.serviceAccount(cluster));
         applier.apply(InstanceAccess.role(cluster, layout.plannedNames()));
         applier.apply(InstanceAccess.roleBinding(cluster));
+        PghaServices services = new PghaServices(servicesNamespace);
+        for (String service : List.of(PghaServices.MONITOR, PghaServices.BACKUP)) {
+            applier.apply(ServiceAccess.role(cluster, service));
+            applier.apply(ServiceAccess.roleBinding(cluster, service, services));
+        }
+        // before the pods, so that no instance ever listens unprotected
+        applier.apply(InstanceNetworkPolicy.desired(cluster, services));
 
         for (int serial : layout.plan().remove()) {
             String instance = ClusterNames.instance(name, serial);

@@ -64,7 +64,14 @@ class BuildersTest {
         assertTrue(conf.contains("wal_log_hints = 'on'"), conf);
         assertTrue(conf.contains("synchronous_standby_names = 'ANY 1 (\"pg-1\", \"pg-2\", \"pg-3\")'"), conf);
         String hba = cm.getData().get(ClusterConfigMap.PG_HBA_CONF);
-        assertTrue(hba.contains("host    replication  streaming_replica  0.0.0.0/0  scram-sha-256"), hba);
+        // spec.network.allowedCidrs, by default the private ranges, never 0.0.0.0/0
+        assertTrue(hba.contains("host    replication  streaming_replica  10.0.0.0/8  scram-sha-256"), hba);
+        assertTrue(hba.contains("host    all          all  fc00::/7  scram-sha-256"), hba);
+        assertFalse(hba.contains("0.0.0.0/0") || hba.contains("::/0"), hba);
+        cluster.getSpec().network.allowedCidrs = List.of("10.244.0.0/16");
+        String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.PG_HBA_CONF);
+        assertEquals(2, narrowed.lines().filter(l -> l.startsWith("host")).count(), narrowed);
+        assertTrue(narrowed.lines().filter(l -> l.startsWith("host")).allMatch(l -> l.contains(" 10.244.0.0/16 ")), narrowed);
         assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
         assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
         assertEquals(io.pgha.api.RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER), cm.getData().get(ClusterConfigMap.ROUTER_AUTH_SQL));

@@ -34,6 +34,7 @@ class ClusterStatusViewTest {
         InstanceLayout layout = InstanceLayout.of(cluster, Set.of());
         PostgresClusterStatus pending = ClusterStatusView.valid(cluster, layout, Map.of("pg-1", false), null, t0);
         assertEquals(ClusterPhase.SETTING_UP_PRIMARY, pending.phase);
+        assertEquals("0/3", pending.provisioning.ready, "the Ready printer column");
         assertNull(pending.topology);
         assertEquals(List.of("pg-1", "pg-2", "pg-3"), pending.provisioning.instances.stream().map(i -> i.name).toList());
         assertEquals("initdb", pending.provisioning.instances.get(0).createdBy);
@@ -42,6 +43,7 @@ class ClusterStatusViewTest {
         PostgresClusterStatus primaryUp = ClusterStatusView.valid(cluster, layout, Map.of("pg-1", true, "pg-2", false, "pg-3", false), null, t0);
         assertEquals("pg-1", primaryUp.topology.currentPrimary);
         assertEquals(ClusterPhase.CREATING_STANDBY, primaryUp.phase);
+        assertEquals("1/3", primaryUp.provisioning.ready);
         assertFalse(Conditions.isTrue(primaryUp.conditions, ConditionTypes.READY));
     }
 

@@ -12,14 +12,19 @@ public class PostgresBackupStatus {
 
     @JsonPropertyDescription("Pending, Running, Completed or Failed.")
     public String phase;
+    @JsonPropertyDescription("WAL position where the backup starts (its checkpoint).")
     public String beginLsn;
+    @JsonPropertyDescription("WAL position a restore must replay to before the backup is consistent.")
     public String endLsn;
+    @JsonPropertyDescription("Timeline the backup was taken on.")
     public Integer timeline;
     @JsonPropertyDescription("Bytes stored.")
     public Long size;
     @JsonPropertyDescription("Where in the repository the backup lives.")
     public String location;
+    @JsonPropertyDescription("When the backup started (RFC 3339).")
     public String startedAt;
+    @JsonPropertyDescription("When the backup finished (RFC 3339).")
     public String finishedAt;
     @JsonPropertyDescription("The instance the backup is read from.")
     public String instance;

@@ -7,6 +7,8 @@ import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
 import io.fabric8.generator.annotation.Required;
+import io.fabric8.generator.annotation.Size;
+import io.fabric8.generator.annotation.ValidationRule;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class BackupSpec {
@@ -30,6 +32,10 @@ public class BackupSpec {
 
     @Default(DEFAULT_ARCHIVE_TIMEOUT)
     @Pattern(DURATION)
+    // a bounded length keeps the API server's cost estimate of the CEL rule small
+    @Size(max = 8)
+    @ValidationRule(value = "!self.matches('" + DURATION + "') || duration(self) <= duration('24h')",
+            message = "must be at most 24h")
     @JsonPropertyDescription("PostgreSQL's archive_timeout: the longest a commit waits in an unfinished WAL segment "
             + "before the segment is switched and archived, so at most this much of committed work is lost "
             + "with the primary when little is written. A duration such as 30s, 5m or 1h (at most 24h).")
@@ -58,6 +64,7 @@ public class BackupSpec {
     }
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "has(self.s3) != has(self.filesystem)", message = "set exactly one of s3 and filesystem")
     public static class Repository {
         @JsonPropertyDescription("S3-compatible object storage.")
         public S3 s3;
@@ -89,7 +96,8 @@ public class BackupSpec {
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Filesystem {
         @Required
-        @JsonPropertyDescription("Directory of the repository.")
+        @ValidationRule(value = "self.startsWith('/')", message = "must be an absolute path")
+        @JsonPropertyDescription("Directory of the repository, an absolute path.")
         public String path;
     }
 

@@ -11,7 +11,10 @@ public class BackupStatus {
     public String lastSuccessfulBackup;
     @JsonPropertyDescription("The last WAL segment archived.")
     public String lastArchivedWal;
+    @JsonPropertyDescription("When the last WAL segment was archived (RFC 3339).")
     public String lastArchivedTime;
+    @JsonPropertyDescription("The last WAL segment whose archiving failed.")
     public String lastFailedWal;
+    @JsonPropertyDescription("When archiving last failed (RFC 3339).")
     public String lastFailedTime;
 }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Pattern;
+import io.fabric8.generator.annotation.ValidationRule;
 import io.fabric8.generator.annotation.Required;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
+@ValidationRule(value = "!(has(self.initdb) && has(self.recovery))", message = "set either initdb or recovery, not both")
 public class BootstrapSpec {
     /** A lowercase SQL identifier that needs no quoting. */
     public static final String IDENTIFIER = "^[a-z_][a-z0-9_]{0,62}$";
@@ -58,6 +60,11 @@ public class BootstrapSpec {
 
     /** At most one kind of target may be set; none means the end of the archive. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @ValidationRule(value = "[has(self.time), has(self.lsn), has(self.xid), has(self.name), has(self.immediate)]"
+            + ".filter(x, x).size() <= 1", message = "set at most one of time, lsn, xid, name and immediate")
+    @ValidationRule(value = "!has(self.immediate) || self.immediate",
+            message = "immediate may only be true; leave the target out to recover to the end of the archive",
+            fieldPath = ".immediate")
     public static class Target {
         @JsonPropertyDescription("Recover to this time (RFC 3339).")
         public String time;

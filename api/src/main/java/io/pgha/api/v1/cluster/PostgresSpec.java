@@ -5,13 +5,15 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import io.fabric8.generator.annotation.Default;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
+import io.fabric8.generator.annotation.ValidationRule;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class PostgresSpec {
     @Default("15")
     @Min(15)
     @Max(15)
-    @JsonPropertyDescription("PostgreSQL major version. pgha supports 15.")
+    @ValidationRule(value = "self == oldSelf", message = "cannot change on a running cluster")
+    @JsonPropertyDescription("PostgreSQL major version. pgha supports 15. Cannot change on a running cluster.")
     public int version = 15;
 
     @Default("postgres:15")

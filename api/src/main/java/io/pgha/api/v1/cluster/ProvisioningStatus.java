@@ -15,6 +15,9 @@ public class ProvisioningStatus {
     @JsonPropertyDescription("What the provisioner is doing now, for people.")
     public String message;
 
+    @JsonPropertyDescription("Ready instances out of the planned ones, for example 2/3 (Kubernetes only).")
+    public String ready;
+
     public Optional<Instance> instance(String name) {
         return instances.stream().filter(i -> i.name.equals(name)).findFirst();
     }

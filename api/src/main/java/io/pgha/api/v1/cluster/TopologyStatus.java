@@ -40,16 +40,21 @@ public class TopologyStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class Instance {
+        @JsonPropertyDescription("Instance name.")
         public String name;
         @JsonPropertyDescription("primary or standby.")
         public String role;
+        @JsonPropertyDescription("Whether the last check reached the server and found it working.")
         public Boolean healthy;
+        @JsonPropertyDescription("The instance's timeline.")
         public Integer timeline;
         @JsonPropertyDescription("Primary: current WAL position. Standby: last received.")
         public String receiveLsn;
+        @JsonPropertyDescription("Standby: the last WAL position replayed.")
         public String replayLsn;
         @JsonPropertyDescription("Bytes of WAL this standby has not replayed.")
         public Long lagBytes;
+        @JsonPropertyDescription("Seconds since the last transaction this standby replayed was committed on the primary.")
         public Double lagSeconds;
         @JsonPropertyDescription("async, quorum, sync or potential, as pg_stat_replication says.")
         public String syncState;
@@ -59,11 +64,17 @@ public class TopologyStatus {
     public static class Promotion {
         @JsonPropertyDescription("failover or switchover.")
         public String kind;
+        @JsonPropertyDescription("The former primary.")
         public String from;
+        @JsonPropertyDescription("The promoted instance.")
         public String to;
+        @JsonPropertyDescription("The timeline the promoted instance started.")
         public Integer timeline;
+        @JsonPropertyDescription("When the monitor began (RFC 3339).")
         public String startedAt;
+        @JsonPropertyDescription("When the new primary was recorded (RFC 3339).")
         public String finishedAt;
+        @JsonPropertyDescription("Why, for people.")
         public String reason;
         @JsonPropertyDescription("Failover: bytes of WAL the old primary was last seen to have beyond what the promoted standby "
                 + "had received (at least this much was lost; the old primary may have written more after the monitor's last "
@@ -73,7 +84,9 @@ public class TopologyStatus {
 
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public static class LeaseTerm {
+        @JsonPropertyDescription("The monitor replica that held the lease.")
         public String holder;
+        @JsonPropertyDescription("The lease's transition counter at that acquisition.")
         public Long counter;
     }
 }
