@@ -146,14 +146,17 @@ class RestoreE2ETest {
     @Test
     @Order(8)
     void aRestoreIntoItsSourcesPrefixIsRefused() throws Exception {
-        // the restored cluster would archive as "src" into the source's own repository
-        try (Launcher dst = new Launcher().env("PGHA_BACKUP_REPOSITORY", repository.toString())) {
+        // the restored cluster would archive as "src" into the source's own repository, which its spec.backup names
+        try (Launcher dst = new Launcher()) {
             Path manifest = restoreManifest(dst, null, 1);
-            Files.writeString(manifest, Files.readString(manifest).replace("name: dst", "name: " + SOURCE));
+            Files.writeString(manifest, Files.readString(manifest).replace("name: dst", "name: " + SOURCE)
+                    + "  backup:\n    repository:\n      filesystem:\n        path: " + repository + "\n");
             Launcher.Result r = dst.run("up", "-f", manifest.toString());
             assertNotEquals(0, r.exitCode(), r.stderr());
-            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' of the repository " + repository + " already holds a WAL archive"),
-                    r.stderr());
+            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' of the repository (directory " + repository
+                    + ") already holds a WAL archive"), r.stderr());
+            assertTrue(r.stderr().contains("a restored cluster must archive into an empty prefix"), r.stderr());
+            assertTrue(dst.status().get("instances").isEmpty(), dst.status().toString());
         }
     }
 
@@ -183,25 +186,34 @@ class RestoreE2ETest {
 
     private void restoreAndCheck(String target, int instances, int lastBatch) throws Exception {
         try (Launcher dst = new Launcher()) {
-            Launcher.Result up = dst.run("up", "-f", restoreManifest(dst, target, instances).toString()).ok();
-            // the restore's progress is shown (which steps depends on how fast they go by)
-            assertTrue(up.stderr().contains("Restoring: "), up.stderr());
-            JsonNode status = dst.status();
-            assertEquals("Ready", status.get("phase").asText(), status.toString());
-            assertEquals(instances, status.get("instances").size(), status.toString());
-            for (JsonNode i : status.get("instances")) {
-                assertTrue(i.get("healthy").asBoolean(), status.toString());
-            }
-            try (Connection c = Launcher.connect(dst.uri()); Statement st = c.createStatement()) {
-                assertEquals(expected(lastBatch), rows(st), "rows after restoring to " + target);
-                st.execute("INSERT INTO t VALUES (100, 1)");
-                assertTrue(rows(st).contains("100/1"));
-            }
-            // the restored catalog's source passwords were replaced by this cluster's own
-            String sourceCredentials = sourceAppUri.substring(0, sourceAppUri.indexOf('@'));
-            String withSourcePassword = dst.uri().replaceFirst("^[^@]*", sourceCredentials);
-            assertThrows(SQLException.class, () -> Launcher.connect(withSourcePassword).close());
+            checkRestored(dst, restoreManifest(dst, target, instances), instances, lastBatch, target, sourceAppUri);
         }
+    }
+
+    /**
+     * Brings up the restore {@code manifest} and checks it: the progress shown, Ready with every
+     * instance healthy, exactly batches 1 to {@code lastBatch}, a write taken, and the source's
+     * password ({@code sourceAppUri}) refused, as the restored catalog's passwords were replaced.
+     */
+    static void checkRestored(Launcher dst, Path manifest, int instances, int lastBatch, String target, String sourceAppUri)
+            throws Exception {
+        Launcher.Result up = dst.run("up", "-f", manifest.toString()).ok();
+        // the restore's progress is shown (which steps depends on how fast they go by)
+        assertTrue(up.stderr().contains("Restoring: "), up.stderr());
+        JsonNode status = dst.status();
+        assertEquals("Ready", status.get("phase").asText(), status.toString());
+        assertEquals(instances, status.get("instances").size(), status.toString());
+        for (JsonNode i : status.get("instances")) {
+            assertTrue(i.get("healthy").asBoolean(), status.toString());
+        }
+        try (Connection c = Launcher.connect(dst.uri()); Statement st = c.createStatement()) {
+            assertEquals(expected(lastBatch), rows(st), "rows after restoring to " + target);
+            st.execute("INSERT INTO t VALUES (100, 1)");
+            assertTrue(rows(st).contains("100/1"));
+        }
+        String sourceCredentials = sourceAppUri.substring(0, sourceAppUri.indexOf('@'));
+        String withSourcePassword = dst.uri().replaceFirst("^[^@]*", sourceCredentials);
+        assertThrows(SQLException.class, () -> Launcher.connect(withSourcePassword).close());
     }
 
     private Path restoreManifest(Launcher dst, String target, int instances) throws Exception {
@@ -217,11 +229,11 @@ class RestoreE2ETest {
         return file;
     }
 
-    private static void insertBatch(Statement st, int batch) throws SQLException {
+    static void insertBatch(Statement st, int batch) throws SQLException {
         st.execute("INSERT INTO t SELECT " + batch + ", i FROM generate_series(1, " + ROWS_PER_BATCH + ") i");
     }
 
-    private static Set<String> expected(int lastBatch) {
+    static Set<String> expected(int lastBatch) {
         Set<String> rows = new TreeSet<>();
         for (int b = 1; b <= lastBatch; b++) {
             for (int i = 1; i <= ROWS_PER_BATCH; i++) {
@@ -231,7 +243,7 @@ class RestoreE2ETest {
         return rows;
     }
 
-    private static Set<String> rows(Statement st) throws SQLException {
+    static Set<String> rows(Statement st) throws SQLException {
         Set<String> rows = new TreeSet<>();
         try (ResultSet rs = st.executeQuery("SELECT batch, i FROM t")) {
             while (rs.next()) {
@@ -241,7 +253,7 @@ class RestoreE2ETest {
         return rows;
     }
 
-    private static String value(Statement st, String sql) throws SQLException {
+    static String value(Statement st, String sql) throws SQLException {
         try (ResultSet rs = st.executeQuery(sql)) {
             rs.next();
             return rs.getString(1);

@@ -119,7 +119,9 @@ public final class RecoveryPlanner {
 
     /** "prefix 'pg' can be recovered from ... to ...", the words every refusal ends with. */
     static String window(String prefix, BackupInfo first, WalSummary wal) {
-        String to = wal.lastTransactionEnd().map(e -> e.time() + " (the last commit or abort, LSN " + new Lsn(e.lsn()) + ")")
+        // the same rule as pgha backups' window (RecoverableWindow): a last commit older than the backup's end is no later point
+        Instant firstEnd = Instant.parse(first.finishedAt());
+        String to = wal.lastTransactionEnd().filter(e -> e.time().isAfter(firstEnd)).map(e -> e.time() + " (the last commit or abort, LSN " + new Lsn(e.lsn()) + ")")
                 .orElse("the end of backup " + first.name() + " (no commit or abort archived after it)");
         return "prefix '" + prefix + "' can be recovered from " + first.finishedAt() + " (end of backup " + first.name()
                 + ", LSN " + first.endLsn() + ") to " + to + ", or to LSN " + new Lsn(wal.lastRecordLsn());

@@ -20,6 +20,9 @@ import java.util.Optional;
  */
 public final class LocalCluster {
     private static final String DATABASE = "postgres";
+    private static final int CONNECT_ATTEMPTS = 5;
+    /** SQLSTATE class 08, connection exception: the server was not reached, nothing ran. */
+    private static final String CONNECTION_EXCEPTION = "08";
 
     private final LocalLayout layout;
     private final LocalSecrets secrets;
@@ -58,9 +61,21 @@ public final class LocalCluster {
         return secret(ClusterNames.replicationSecret(cluster));
     }
 
-    /** A superuser connection to {@code instance}, for the SQL around a backup (sizes, pg_switch_wal()). */
+    /**
+     * A superuser connection to {@code instance}, for the SQL around a backup (sizes, pg_switch_wal()).
+     * A connection that cannot be made (SQLSTATE class 08: refused, or timed out on a loaded machine)
+     * is tried again, {@link #CONNECT_ATTEMPTS} times in all, so that one slow accept does not fail a backup.
+     */
     public Connection connect(String cluster, String instance) throws SQLException {
-        return Sql.connect(port(cluster, instance), secret(ClusterNames.superuserSecret(cluster)), DATABASE);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return Sql.connect(port(cluster, instance), secret(ClusterNames.superuserSecret(cluster)), DATABASE);
+            } catch (SQLException e) {
+                if (attempt >= CONNECT_ATTEMPTS || e.getSQLState() == null || !e.getSQLState().startsWith(CONNECTION_EXCEPTION)) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private LocalSecrets.Credentials secret(String name) {

@@ -1,14 +1,15 @@
 package io.pgha.backup.restore;
 
+import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RecoveryPlanner;
 import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.RepositoryTarget;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.core.WalSummary;
 import io.pgha.backup.repository.ChecksumMismatchException;
-import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.backup.repository.Repository;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.PgBinaries;
@@ -22,6 +23,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
 
 /**
  * The restores this backup service serves, one per restoring cluster: where its source is, the
@@ -30,20 +32,33 @@ import java.util.concurrent.ExecutorService;
  * restore fails rather than ending early.
  */
 public final class RestoreSessions {
-    private final Repository ownRepository;
-    private final Path ownRoot;
+    private final Function<String, RepositoryTarget> ownTargets;
+    private final Function<RepositoryTarget.Location, Repository> repositories;
+    private final Path home;
     private final ExecutorService readers;
     private final int readAhead;
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
 
-    public RestoreSessions(Path ownRoot, ExecutorService readers, int readAhead) {
-        this.ownRoot = ownRoot;
-        this.ownRepository = new FilesystemRepository(ownRoot);
+    /**
+     * @param ownTargets   where a restoring cluster archives once it runs (its spec.backup, else the
+     *                     default directory); IllegalArgumentException naming the field when it cannot be used
+     * @param repositories opens a repository's location
+     * @param home         resolves relative credentials files of a source repository
+     */
+    public RestoreSessions(Function<String, RepositoryTarget> ownTargets,
+                           Function<RepositoryTarget.Location, Repository> repositories, Path home,
+                           ExecutorService readers, int readAhead) {
+        this.ownTargets = ownTargets;
+        this.repositories = repositories;
+        this.home = home;
         this.readers = readers;
         this.readAhead = readAhead;
     }
 
-    /** One restore: the source and what restore_command reads through. */
+    /**
+     * One restore: the source and what restore_command reads through. {@code layout} is the
+     * backup's: its compression names base.tar's and the manifest's keys (WAL is found under any).
+     */
     public record Session(Repository repository, RepositoryLayout layout, BackupInfo backup, String window,
                           WalPrefetcher wal) {
         /**
@@ -51,14 +66,9 @@ public final class RestoreSessions {
          * surfaces as an IOException at the end of the stream, so a corrupt backup never extracts quietly.
          */
         public InputStream open(String key) throws IOException {
-            Compression codec = Compression.ZSTD;
-            if (!codec.id().equals(backup.compression())) {
-                throw new IOException("backup " + backup.name() + " is compressed with " + backup.compression()
-                        + ", which this version cannot read");
-            }
             InputStream stored = repository.open(key)
                     .orElseThrow(() -> new IOException(key + " of backup " + backup.name() + " is missing from the repository"));
-            return codec.decompressing(stored);
+            return layout.compression().decompressing(stored);
         }
     }
 
@@ -71,20 +81,28 @@ public final class RestoreSessions {
 
     /**
      * Checks the target against the source's archive and picks the backup, then keeps the session
-     * for {@code cluster}'s restore_command. Refuses when the restoring cluster's own prefix already
-     * holds an archive: it would write its WAL into another cluster's (or its source's) history.
+     * for {@code cluster}'s restore_command. Refuses when the restoring cluster's own prefix (in the
+     * repository its spec.backup names) already holds an archive: it would write its WAL into
+     * another cluster's (or its source's) history.
      */
     public Session start(String cluster, BootstrapSpec.Recovery recovery) throws RefusedException, IOException {
-        RepositoryLayout own = new RepositoryLayout(cluster, Compression.ZSTD);
-        if (!ownRepository.list(own.walPrefix()).isEmpty()) {
-            throw new RefusedException("prefix '" + cluster + "' of the repository " + ownRoot + " already holds a WAL archive"
-                    + " (another cluster's, or this restore's source's): a restored cluster must archive into an empty prefix,"
-                    + " so give it another name or another spec.backup.repository");
+        RepositoryTarget own;
+        try {
+            own = ownTargets.apply(cluster);
+        } catch (IllegalArgumentException e) {
+            throw new RefusedException(e.getMessage());
         }
-        Repository source = repository(recovery.repository);
+        if (!repository(own.location()).list(own.layout().walPrefix()).isEmpty()) {
+            throw new RefusedException("prefix '" + own.prefix() + "' of the repository (" + own.location().describe()
+                    + ") already holds a WAL archive (another cluster's, or this restore's source's): a restored cluster"
+                    + " must archive into an empty prefix, so give it another name or another spec.backup.repository");
+        }
+        RepositoryTarget sourceTarget = source(own, recovery);
+        Repository source = repository(sourceTarget.location());
+        String prefix = sourceTarget.prefix();
         RepositoryLayout layout;
         try {
-            layout = new RepositoryLayout(recovery.sourceCluster, Compression.ZSTD);
+            layout = sourceTarget.layout();
         } catch (IllegalArgumentException e) {
             throw new RefusedException("spec.bootstrap.recovery.sourceCluster: " + e.getMessage());
         }
@@ -97,13 +115,19 @@ public final class RestoreSessions {
         } catch (WalScanner.ScanException e) {
             throw new RefusedException(e.getMessage());
         }
-        RecoveryPlanner.Outcome outcome = RecoveryPlanner.plan(recovery.sourceCluster, backups, recovery.backup, recovery.target,
+        RecoveryPlanner.Outcome outcome = RecoveryPlanner.plan(prefix, backups, recovery.backup, recovery.target,
                 scan == null ? new WalSummary() : scan);
         if (outcome instanceof RecoveryPlanner.Refusal refusal) {
             throw new RefusedException(refusal.message());
         }
         RecoveryPlanner.Plan plan = (RecoveryPlanner.Plan) outcome;
-        Session session = new Session(source, layout, plan.backup(), plan.window(),
+        Compression codec;
+        try {
+            codec = Compression.ofId(plan.backup().compression());
+        } catch (IllegalArgumentException e) {
+            throw new RefusedException("backup " + plan.backup().name() + ": " + e.getMessage());
+        }
+        Session session = new Session(source, new RepositoryLayout(prefix, codec), plan.backup(), plan.window(),
                 new WalPrefetcher(source, layout, readAhead, readers));
         sessions.put(cluster, session);
         return session;
@@ -118,14 +142,29 @@ public final class RestoreSessions {
         sessions.remove(cluster);
     }
 
-    private Repository repository(io.pgha.api.v1.cluster.BackupSpec.Repository spec) throws RefusedException {
-        if (spec == null) {
-            return ownRepository;
+    /**
+     * The source's repository and prefix: spec.bootstrap.recovery.repository (its s3.prefix, else
+     * sourceCluster), else the restoring cluster's own repository under sourceCluster.
+     */
+    private RepositoryTarget source(RepositoryTarget own, BootstrapSpec.Recovery recovery) throws RefusedException {
+        try {
+            if (recovery.repository == null) {
+                return new RepositoryTarget(own.location(), recovery.sourceCluster, own.compression());
+            }
+            BackupSpec spec = new BackupSpec();
+            spec.repository = recovery.repository;
+            return RepositoryTarget.of(recovery.sourceCluster, spec, home, home);
+        } catch (IllegalArgumentException e) {
+            throw new RefusedException(e.getMessage().replace("spec.backup.repository", "spec.bootstrap.recovery.repository"));
         }
-        if (spec.filesystem != null) {
-            return new FilesystemRepository(Path.of(spec.filesystem.path));
+    }
+
+    private Repository repository(RepositoryTarget.Location location) throws RefusedException {
+        try {
+            return repositories.apply(location);
+        } catch (IllegalArgumentException e) {
+            throw new RefusedException(e.getMessage());
         }
-        throw new RefusedException("spec.bootstrap.recovery.repository: restoring from S3 is not supported yet; use filesystem");
     }
 
     private List<BackupInfo> backups(Repository repository, RepositoryLayout layout) throws IOException, RefusedException {

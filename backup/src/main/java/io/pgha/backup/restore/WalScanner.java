@@ -1,5 +1,7 @@
 package io.pgha.backup.restore;
 
+import io.pgha.api.postgres.Lsn;
+import io.pgha.api.postgres.TimelineHistory;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.core.WalSummary;
 import io.pgha.backup.repository.ChecksumMismatchException;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
@@ -38,39 +41,48 @@ public final class WalScanner {
     }
 
     /**
-     * Scans the contiguous run of segments that starts at {@code first} on its timeline (empty when
-     * the archive does not hold {@code first}).
+     * Scans the contiguous run of segments that starts at {@code first} on its timeline and goes on
+     * along the newest archived timeline that descends from it (as its history file says), so that
+     * a target after a failover can be checked: each ancestor timeline up to the segment before its
+     * switch point, then the next timeline from the segment holding the switch point (which starts
+     * with a copy of the ancestor's WAL up to it). Empty when the archive does not hold {@code first}.
      *
      * @throws ScanException naming the segment when one is corrupt or pg_waldump fails on it
      */
     public WalSummary scan(WalFileName first) throws IOException {
-        List<WalFileName> stored = archive.storedOn(first.timeline()).stream()
-                .filter(f -> f.kind() == WalFileName.Kind.SEGMENT && f.compareTo(first) >= 0)
-                .sorted().toList();
         WalSummary summary = new WalSummary();
-        if (stored.isEmpty() || !stored.get(0).equals(first)) {
-            return summary;
-        }
+        List<Stretch> stretches = stretches(first.timeline());
         Path dir = Files.createTempDirectory("pgha-walscan");
         try {
-            WalFileName expected = first;
-            WalFileName last = null;
-            for (WalFileName segment : stored) {
-                if (!segment.equals(expected)) {
-                    break; // a hole: recovery cannot go past it, so neither does the window
+            WalFileName from = first;
+            long segmentSize = 0;
+            for (int i = 0; i < stretches.size(); i++) {
+                Stretch stretch = stretches.get(i);
+                if (i > 0) {
+                    from = WalFileName.segmentOf(stretch.timeline(), new Lsn(stretches.get(i - 1).switchpoint()), segmentSize);
                 }
-                byte[] content;
-                try {
-                    content = archive.fetch(segment).content().orElseThrow(() -> new ScanException("WAL segment "
-                            + segment.name() + " disappeared from the archive during the scan"));
-                } catch (ChecksumMismatchException e) {
-                    throw new ScanException("WAL segment " + segment.name() + " is corrupt in the archive: " + e.getMessage());
+                WalFileName expected = from;
+                WalFileName last = null;
+                for (WalFileName segment : stored(stretch.timeline(), from)) {
+                    if (!segment.equals(expected) || segmentSize > 0 && stretch.holds(segment, segmentSize)) {
+                        break; // a hole, or the segment holding the switch point, read on the next timeline
+                    }
+                    byte[] content = content(segment);
+                    segmentSize = content.length;
+                    if (stretch.holds(segment, segmentSize)) {
+                        break; // the timeline ends in the very segment its scan starts with
+                    }
+                    Files.write(dir.resolve(segment.name()), content);
+                    last = segment;
+                    expected = segment.next(segmentSize);
                 }
-                Files.write(dir.resolve(segment.name()), content);
-                last = segment;
-                expected = segment.next(content.length);
+                if (last != null) {
+                    waldump(dir, from, last, summary);
+                }
+                if (stretch.switchpoint() >= 0 && (segmentSize == 0 || !stretch.holds(expected, segmentSize))) {
+                    return summary; // the timeline's WAL ends before its switch point: recovery stops at the hole
+                }
             }
-            waldump(dir, first, last, summary);
             return summary;
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {
@@ -78,6 +90,68 @@ public final class WalScanner {
                     Files.deleteIfExists(p);
                 }
             }
+        }
+    }
+
+    /** One timeline's part of the history: up to {@code switchpoint} (a byte position), or to its end when -1. */
+    private record Stretch(long timeline, long switchpoint) {
+        /** Whether {@code segment} holds this timeline's switch point, or comes after it. */
+        boolean holds(WalFileName segment, long segmentSize) {
+            return switchpoint >= 0
+                    && segment.position() >= WalFileName.segmentOf(timeline, new Lsn(switchpoint), segmentSize).position();
+        }
+    }
+
+    /**
+     * The timelines to follow from {@code timeline}: itself, then its descendants up to the newest
+     * archived timeline whose history file names it as an ancestor.
+     */
+    private List<Stretch> stretches(long timeline) throws IOException {
+        TimelineHistory newest = null;
+        long newestTimeline = timeline;
+        for (String key : archive.repository().list(archive.layout().walPrefix())) {
+            Optional<WalFileName> file = archive.layout().walFileOf(key);
+            if (file.isEmpty() || file.get().kind() != WalFileName.Kind.HISTORY || file.get().timeline() <= newestTimeline) {
+                continue;
+            }
+            TimelineHistory history;
+            try {
+                history = TimelineHistory.parse(new String(content(file.get()), StandardCharsets.UTF_8));
+            } catch (IllegalArgumentException e) {
+                throw new ScanException("timeline history file " + file.get().name() + " in the archive is not readable: " + e.getMessage());
+            }
+            if (history.forkPoint((int) timeline).isPresent()) {
+                newest = history;
+                newestTimeline = file.get().timeline();
+            }
+        }
+        List<Stretch> stretches = new ArrayList<>();
+        if (newest != null) {
+            boolean onPath = false;
+            for (TimelineHistory.Fork fork : newest.forks()) {
+                onPath |= fork.parent() == timeline;
+                if (onPath) {
+                    stretches.add(new Stretch(fork.parent(), fork.switchpoint()));
+                }
+            }
+        }
+        stretches.add(new Stretch(newestTimeline, -1));
+        return stretches;
+    }
+
+    private List<WalFileName> stored(long timeline, WalFileName from) throws IOException {
+        return archive.storedOn(timeline).stream()
+                .filter(f -> f.kind() == WalFileName.Kind.SEGMENT && f.compareTo(from) >= 0)
+                .sorted().toList();
+    }
+
+    private byte[] content(WalFileName file) throws IOException {
+        try {
+            return archive.fetch(file).content().orElseThrow(() -> new ScanException("WAL file "
+                    + file.name() + " disappeared from the archive during the scan"));
+        } catch (ChecksumMismatchException e) {
+            throw new ScanException("WAL " + (file.kind() == WalFileName.Kind.SEGMENT ? "segment " : "file ") + file.name()
+                    + " is corrupt in the archive: " + e.getMessage());
         }
     }
 

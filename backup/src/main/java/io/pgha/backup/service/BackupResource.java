@@ -3,6 +3,7 @@ package io.pgha.backup.service;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.RecoverableWindow;
 import io.pgha.backup.core.WalFileName;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -138,10 +139,11 @@ public class BackupResource {
         archive.put("failing", wal.failing());
 
         List<BackupInfo> completed = catalog.completed(cluster);
-        Map<String, Object> recoverability = new LinkedHashMap<>();
-        recoverability.put("from", BackupInfo.recoverableFrom(completed).map(Instant::toString).orElse(null));
         Optional<BackupCatalog.ArchiveEnd> end = completed.isEmpty() ? Optional.empty() : catalog.archiveEnd(cluster);
-        recoverability.put("to", end.flatMap(BackupCatalog.ArchiveEnd::lastTransactionEnd).map(Instant::toString).orElse(null));
+        Optional<RecoverableWindow> window = RecoverableWindow.of(completed, end.flatMap(BackupCatalog.ArchiveEnd::lastTransactionEnd));
+        Map<String, Object> recoverability = new LinkedHashMap<>();
+        recoverability.put("from", window.map(w -> w.from().toString()).orElse(null));
+        recoverability.put("to", window.map(w -> w.to().toString()).orElse(null));
 
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("cluster", cluster);

@@ -7,6 +7,7 @@ import io.pgha.backup.restore.RestoreSessions;
 import io.quarkus.runtime.Startup;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
+import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
@@ -41,8 +42,11 @@ public class RestoreResource {
     /** A well-formed request for a restore that cannot be done (Response.Status has no constant for it). */
     private static final int UNPROCESSABLE = 422;
 
-    @ConfigProperty(name = "pgha.backup.repository-root")
-    java.nio.file.Path repositoryRoot;
+    @Inject
+    WalArchives archives;
+
+    @Inject
+    Repositories repositories;
 
     /** Segments read ahead of the one restore_command asks for. */
     @ConfigProperty(name = "pgha.backup.restore-read-ahead", defaultValue = "8")
@@ -63,7 +67,7 @@ public class RestoreResource {
             t.setDaemon(true);
             return t;
         });
-        sessions = new RestoreSessions(repositoryRoot, readers, readAhead);
+        sessions = new RestoreSessions(archives::target, repositories::of, archives.home(), readers, readAhead);
     }
 
     @PreDestroy

@@ -3,8 +3,11 @@ package io.pgha.backup.service;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
+import io.pgha.backup.core.WalSummary;
+import io.pgha.backup.restore.WalScanner;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.OsUser;
+import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
@@ -39,7 +42,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * No hole after a failover: a primary whose archiving fails while it writes dies with segments
  * still waiting in archive_status; its streaming standby, archiving with archive_mode = always
  * (what pgha sets on every instance), pushes the same segments, so after promotion the archive
- * holds every segment of the old timeline up to the fork and the new timeline's history file.
+ * holds every segment of the old timeline up to the fork and the new timeline's history file; and
+ * a restore's scan of the archive follows the history onto the new timeline, reading a commit made
+ * after the failover once.
  */
 @QuarkusTest
 @TestProfile(WalResourceTest.TempRepository.class)
@@ -56,6 +61,9 @@ class FailoverArchiveTest {
     private static String archiveCommand(int port) {
         return "curl -sf --max-time 60 -T %p http://127.0.0.1:" + port + "/wal/" + CLUSTER + "/%f";
     }
+
+    private long afterFailoverXid;
+    private String afterFailoverSegment;
 
     @Test
     void segmentsWaitingOnADeadPrimaryReachTheArchiveFromItsStandby() throws Exception {
@@ -118,8 +126,12 @@ class FailoverArchiveTest {
                 try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
                      Statement ss = s.createStatement()) {
                     assertEquals("t", scalar(ss, "select pg_promote(true, 60)"));
+                    s.setAutoCommit(false);
+                    afterFailoverXid = Long.parseLong(scalar(ss, "select txid_current()"));
                     ss.execute("insert into t values (-1)");
-                    ss.execute("select pg_switch_wal()");
+                    s.commit();
+                    s.setAutoCommit(true);
+                    afterFailoverSegment = scalar(ss, "select pg_walfile_name(pg_switch_wal())");
                 }
 
                 WalArchiveView archive = new WalArchiveView(repositoryRoot);
@@ -140,6 +152,15 @@ class FailoverArchiveTest {
                     String name = String.format("%08X%08X%08X", 1, p >>> 32, p & 0xFFFFFFFFL);
                     assertTrue(archive.stored(1).contains(name), "timeline 1 has a hole at " + name + ": " + segments);
                 }
+                // a restore's scan follows the history onto timeline 2: a commit after the failover can be a target
+                await("timeline 2's first segment").atMost(Duration.ofSeconds(60))
+                        .until(() -> archive.stored(2).contains(afterFailoverSegment));
+                WalSummary scan = new WalScanner(new io.pgha.backup.wal.WalArchive(new FilesystemRepository(repositoryRoot),
+                        new RepositoryLayout(CLUSTER, Compression.ZSTD)), PgBinaries.locate()).scan(first);
+                assertTrue(scan.transactionEnds().stream().anyMatch(e -> e.xid() == afterFailoverXid && e.committed()),
+                        "the commit of xid " + afterFailoverXid + " on timeline 2 is in the scan");
+                assertTrue(scan.transactionEnds().stream().filter(e -> e.xid() == afterFailoverXid).count() == 1,
+                        "read once, not once per timeline");
             } finally {
                 pgCtl.stop(standbyData, PgCtl.StopMode.IMMEDIATE);
                 try (Stream<Path> files = Files.walk(standbyRoot)) {

@@ -5,7 +5,7 @@ import io.pgha.local.ServerProcesses;
 import io.pgha.local.Sql;
 import io.pgha.provisioner.model.InstanceFacts;
 import io.pgha.provisioner.model.RestartSettings;
-import io.pgha.provisioner.model.TimelineHistory;
+import io.pgha.api.postgres.TimelineHistory;
 
 import java.nio.file.Path;
 import java.sql.Connection;

@@ -23,7 +23,7 @@ import io.pgha.provisioner.model.PostgresConfig;
 import io.pgha.provisioner.model.Readiness;
 import io.pgha.provisioner.model.RestartSettings;
 import io.pgha.provisioner.model.RollingRestart;
-import io.pgha.provisioner.model.TimelineHistory;
+import io.pgha.api.postgres.TimelineHistory;
 import io.pgha.local.store.FileResourceStore;
 import org.jboss.logging.Logger;
 

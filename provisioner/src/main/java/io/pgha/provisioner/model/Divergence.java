@@ -1,5 +1,7 @@
 package io.pgha.provisioner.model;
 
+import io.pgha.api.postgres.TimelineHistory;
+
 import java.util.OptionalLong;
 
 /**

@@ -1,5 +1,6 @@
 package io.pgha.provisioner.model;
 
+import io.pgha.api.postgres.TimelineHistory;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.pgha.provisioner.model;
+package io.pgha.api.postgres;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,4 @@
-package io.pgha.provisioner.model;
-
-import io.pgha.api.postgres.Lsn;
+package io.pgha.api.postgres;
 
 import java.util.ArrayList;
 import java.util.List;
