@@ -28,6 +28,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN=/usr/lib/postgresql/15/bin
 command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get install pgbackrest)" >&2; exit 1; }
 
+# each measurement is said as soon as it is taken, so that a run cut short still shows what it measured
+measured() { say "measured: $*"; }
 say() { printf '== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 now() { date +%s.%N; }
@@ -91,6 +93,8 @@ write_wal() {
 say "pgha cluster on ports $SRC_BASE.. (state in $SRC_HOME)"
 mkdir -p "$SRC_HOME"
 export PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE"
+# services start slowly on a loaded machine
+export PGHA_SERVICE_START_TIMEOUT="${PGHA_SERVICE_START_TIMEOUT:-300}"
 "$pgha" up >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
 PRIMARY=$("$pgha" uri --superuser --primary)
 PRIMARY_DATA=$(psql -X -Atc "SHOW data_directory" "$PRIMARY")
@@ -146,16 +150,16 @@ psql -X -qc CHECKPOINT "$PLAIN_CONN"
 ########## backups
 say "pg_basebackup -Ft, no compression, to local disk"
 t=$(now); basebackup -D "$work/bb-plain"
-T_BB_NONE=$(since "$t"); rm -rf "$work/bb-plain"
+T_BB_NONE=$(since "$t"); measured "pg_basebackup no compression (s) $T_BB_NONE"; rm -rf "$work/bb-plain"
 say "pg_basebackup -Ft --compress=server-zstd to local disk"
 t=$(now); basebackup -D "$work/bb-zstd" --compress=server-zstd
-T_BB_ZSTD=$(since "$t"); BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
+T_BB_ZSTD=$(since "$t"); measured "pg_basebackup server-zstd (s) $T_BB_ZSTD"; BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
 say "pgBackRest full backup (zst, process-max 2)"
 t=$(now); as_pg pgbackrest --config="$BR_CONF" --stanza=bench --type=full backup >/dev/null
-T_BR_BACKUP=$(since "$t")
+T_BR_BACKUP=$(since "$t"); measured "pgBackRest backup (s) $T_BR_BACKUP"
 say "pgha backup"
 t=$(now); BACKUP_NAME=$("$pgha" backup 2>"$work/backup.err" | tail -n 1) || { cat "$work/backup.err" >&2; exit 1; }
-T_PGHA_BACKUP=$(since "$t")
+T_PGHA_BACKUP=$(since "$t"); measured "pgha backup (s) $T_PGHA_BACKUP"
 PGHA_BACKUP_BYTES=$("$pgha" backups --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["backups"]; print(b[-1]["sizeBytes"])')
 
 part() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -169,6 +173,7 @@ pb=$!; MAX_PGHA=$(max_waiting "$PRIMARY_DATA" "$pb"); wait "$pb" || true
 "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$ARCHIVE_SECONDS" "$PLAIN_CONN" >"$work/pgbench-plain.log" 2>&1 &
 pb=$!; MAX_BR=$(max_waiting "$PLAIN" "$pb"); wait "$pb" || true
 TPS_PGHA=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-pgha.log" | head -1)
+measured "most waiting: pgha $MAX_PGHA, pgBackRest $MAX_BR"
 TPS_BR=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-plain.log" | head -1)
 fi
 
@@ -202,7 +207,7 @@ until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$RESTORED_CONN" 2>/dev
   as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" status >/dev/null || { tail -5 "$work/plain-restored.log" >&2; exit 1; }
   sleep 0.2
 done
-T_BR_RESTORE=$(since "$t")
+T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
   || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
 
@@ -229,7 +234,7 @@ YAML
 t=$(now)
 PGHA_HOME="$DST_HOME" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$work/restore.log" 2>&1 \
   || { cat "$work/restore.log" >&2; exit 1; }
-T_PGHA_RESTORE=$(since "$t")
+T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$(PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" uri --superuser --primary)")" = "$ROWS_PGHA" ] \
   || { echo "the pgha restore does not hold the data written before it" >&2; exit 1; }
 fi
