@@ -6,39 +6,24 @@ import java.io.InputStream;
 import java.io.OutputStream;
 
 /**
- * pg_basebackup's tar stream as the repository stores it: the manifest taken out (see
- * {@link BaseTarFilter}), the rest compressed, pulled on demand so that nothing but a buffer's
- * worth is ever held. The stream ends only when the tar is complete and {@code atEnd} (which
- * checks how pg_basebackup exited) raised nothing: a backup cut short fails its repository put,
- * which then stores nothing.
+ * A base backup's archive compressed by the backup service, for a codec the server cannot write
+ * in the repository's format (see {@link Compression#serverOption}); pulled on demand so that
+ * nothing but a buffer's worth is ever held. It ends only when its source ended: a source that
+ * fails fails this stream, and with it the repository put that reads it.
  */
 public final class CompressedBaseTar extends InputStream {
-    /** What must hold once the source is exhausted, before the stream may end. */
-    public interface EndCheck {
-        void check() throws IOException;
-    }
-
     private static final int CHUNK = 1 << 16;
 
     private final InputStream source;
-    private final EndCheck atEnd;
     private final Pending pending = new Pending();
     private final OutputStream compressor;
-    private final BaseTarFilter filter;
     private final byte[] chunk = new byte[CHUNK];
     private int served;
     private boolean ended;
 
-    public CompressedBaseTar(InputStream source, Compression compression, EndCheck atEnd) throws IOException {
+    public CompressedBaseTar(InputStream source, Compression compression) throws IOException {
         this.source = source;
-        this.atEnd = atEnd;
         this.compressor = compression.compressing(pending);
-        this.filter = new BaseTarFilter(compressor);
-    }
-
-    /** The tar filter, for the manifest, backup_label and the uncompressed bytes read so far. */
-    public BaseTarFilter tar() {
-        return filter;
     }
 
     @Override
@@ -69,14 +54,12 @@ public final class CompressedBaseTar extends InputStream {
     private void fill() throws IOException {
         int n = source.read(chunk);
         if (n >= 0) {
-            filter.write(chunk, 0, n);
+            compressor.write(chunk, 0, n);
             return;
         }
         ended = true;
         // ends the compressed frame into the buffer
         compressor.close();
-        filter.checkComplete();
-        atEnd.check();
     }
 
     @Override

@@ -77,6 +77,20 @@ public enum Compression {
         };
     }
 
+    /**
+     * The BASE_BACKUP options that make PostgreSQL compress its archive in the very format
+     * {@link #decompressing} reads, empty when the server cannot: none, and lz4, whose server-side
+     * frames link their blocks, which lz4-java cannot read. {@code workers}: zstd's compression
+     * threads in the server (1: none apart from the sender itself).
+     */
+    public Optional<String> serverOption(int workers) {
+        return switch (this) {
+            case ZSTD -> Optional.of("COMPRESSION 'zstd', COMPRESSION_DETAIL 'level=" + ZSTD_LEVEL
+                    + (workers > 1 ? ",workers=" + workers : "") + "'");
+            case LZ4, NONE -> Optional.empty();
+        };
+    }
+
     /** The content of a stream this codec wrote. */
     public InputStream decompressing(InputStream in) throws IOException {
         return switch (this) {

@@ -56,7 +56,7 @@ public final class LocalCluster {
                 .orElseThrow(() -> new PghaException("not an instance of cluster " + cluster + ": " + instance)));
     }
 
-    /** The role pg_basebackup connects as: pg_hba.conf lets only it make replication connections. */
+    /** The role base backups connect as: pg_hba.conf lets only it make replication connections. */
     public LocalSecrets.Credentials replication(String cluster) {
         return secret(ClusterNames.replicationSecret(cluster));
     }

@@ -9,18 +9,17 @@ import io.pgha.backup.core.BackupManifest;
 import io.pgha.backup.core.BackupNames;
 import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.core.BackupSource;
-import io.pgha.backup.core.CompressedBaseTar;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.core.WalRange;
 import io.pgha.backup.local.LocalCluster;
-import io.pgha.backup.local.PgBaseBackupProcess;
+import io.pgha.backup.local.ReplicationConnection;
+import io.pgha.backup.local.ServerBaseBackup;
 import io.pgha.backup.core.ArchivingState;
 import io.pgha.backup.core.RepositoryTarget;
 import io.pgha.backup.repository.Repository;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
-import io.pgha.local.PgBinaries;
 import io.pgha.local.PghaException;
 import io.pgha.local.Sql;
 import io.quarkus.runtime.Startup;
@@ -53,9 +52,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Takes base backups in local mode, one per cluster at a time: pg_basebackup's tar stream from the
- * chosen instance goes through the tar filter and the compressor straight into the repository
- * (no local copy), then the manifest, then (once every WAL segment of the backup's range is
+ * Takes base backups in local mode, one per cluster at a time: the chosen instance runs
+ * BASE_BACKUP and compresses its archive itself, with several threads (see {@link ServerBaseBackup});
+ * those bytes go straight into the repository (no local copy, nothing decompressed or compressed
+ * again here), then the manifest the server sent after them, then (once every WAL segment of the backup's range is
  * archived) backup.json, which makes it complete. Its PostgresBackup object shows each step;
  * the cluster's status.backup (this service's part of the status) is kept current every few seconds.
  */
@@ -70,6 +70,14 @@ public class BaseBackups {
     private static final Duration SWITCH_EVERY = Duration.ofSeconds(5);
     /** How long a backup waits for the monitor to report a healthy instance to read from. */
     private static final Duration SOURCE_WAIT = Duration.ofSeconds(30);
+    /** How the backup shows in pg_stat_activity. */
+    private static final String APPLICATION_NAME = "pgha_backup";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * zstd threads the server compresses with besides its WAL sender; the backup service runs on
+     * the instance's host in local mode, and PostgreSQL caps this at the machine's cores.
+     */
+    private static final int SERVER_COMPRESSION_WORKERS = Math.max(1, Runtime.getRuntime().availableProcessors());
     /** pg_stat_progress_basebackup's phase while the server waits for the archiver (PostgreSQL 15). */
     static final String PHASE_WAITING_FOR_ARCHIVE = "waiting for wal archiving to finish";
 
@@ -232,26 +240,25 @@ public class BaseBackups {
             s.bytesTotal = total;
         });
 
-        CompressedBaseTar tar;
+        ServerBaseBackup backup;
         long storedTar;
         AtomicReference<String> gaveUp = new AtomicReference<>();
-        try (PgBaseBackupProcess process = PgBaseBackupProcess.start(PgBinaries.locate(), local.host(),
-                local.port(cluster, source.instance()), local.replication(cluster));
-             Watcher watcher = new Watcher(cluster, name, source, process, gaveUp)) {
-            tar = new CompressedBaseTar(process.stdout(), layout.compression(), process::checkExit);
-            watcher.watch(tar, total);
+        try (ReplicationConnection connection = connect(cluster, source.instance());
+             Watcher watcher = new Watcher(cluster, name, source, connection, gaveUp)) {
             try {
-                storedTar = repository.putIfAbsent(layout.baseTarKey(name), tar);
+                backup = ServerBaseBackup.start(connection, name, layout.compression(), SERVER_COMPRESSION_WORKERS);
+                watcher.watch(backup, total);
+                storedTar = repository.putIfAbsent(layout.baseTarKey(name), backup.archive());
             } catch (IOException e) {
-                throw new BackupFailed(gaveUp.get() != null ? gaveUp.get() : "pg_basebackup from " + source.instance()
+                throw new BackupFailed(gaveUp.get() != null ? gaveUp.get() : "the base backup from " + source.instance()
                         + " failed: " + e.getMessage());
             }
         }
         if (storedTar < 0) {
             throw new BackupFailed("the repository already holds " + layout.baseTarKey(name));
         }
-        long dataBytes = tar.tar().dataBytes();
-        byte[] manifest = tar.tar().manifest().orElseThrow(() -> new BackupFailed("pg_basebackup wrote no backup_manifest"));
+        long dataBytes = backup.bytesDone();
+        byte[] manifest = backup.manifest().orElseThrow(() -> new BackupFailed("the server sent no backup_manifest"));
         long storedManifest = repository.putIfAbsent(layout.manifestKey(name), new ByteArrayInputStream(layout.compression().compress(manifest)));
         List<WalRange> ranges;
         try {
@@ -291,6 +298,15 @@ public class BaseBackups {
         metrics.of(cluster).succeeded(finished, Duration.between(started, finished));
         LOG.infof("backup %s of cluster %s completed from %s: %d bytes stored for %d bytes of data, WAL %s to %s",
                 name, cluster, source.instance(), info.sizeBytes(), dataBytes, info.beginWal(), info.endWal());
+    }
+
+    private ReplicationConnection connect(String cluster, String instance) throws BackupFailed {
+        try {
+            return ReplicationConnection.open(local.host(), local.port(cluster, instance), local.replication(cluster),
+                    APPLICATION_NAME, CONNECT_TIMEOUT);
+        } catch (IOException e) {
+            throw new BackupFailed("cannot open a replication connection to instance " + instance + ": " + e.getMessage());
+        }
     }
 
     /** Waits until the archive holds every segment of {@code ranges}; fails naming the first one missing. */
@@ -335,37 +351,37 @@ public class BaseBackups {
     }
 
     /**
-     * While pg_basebackup runs: writes the bytes done to the backup's status every second; when the
+     * While the base backup runs: writes the bytes done to the backup's status every second; when the
      * server waits for the archiver, nudges the primary (a standby's end segment is archived only
-     * once the primary switches) and gives up after the WAL timeout, stopping pg_basebackup.
+     * once the primary switches) and gives up after the WAL timeout, closing the replication connection.
      */
     private final class Watcher implements AutoCloseable {
         private final String cluster;
         private final String name;
         private final BackupSource source;
-        private final PgBaseBackupProcess process;
+        private final ReplicationConnection stream;
         private final AtomicReference<String> gaveUp;
         private ScheduledFuture<?> task;
         private Connection connection;
         private Instant waitingSince;
         private Instant lastSwitch = Instant.EPOCH;
 
-        Watcher(String cluster, String name, BackupSource source, PgBaseBackupProcess process, AtomicReference<String> gaveUp) {
+        Watcher(String cluster, String name, BackupSource source, ReplicationConnection stream, AtomicReference<String> gaveUp) {
             this.cluster = cluster;
             this.name = name;
             this.source = source;
-            this.process = process;
+            this.stream = stream;
             this.gaveUp = gaveUp;
         }
 
-        void watch(CompressedBaseTar tar, long total) {
-            task = ticker.scheduleWithFixedDelay(() -> tick(tar, total), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(),
+        void watch(ServerBaseBackup backup, long total) {
+            task = ticker.scheduleWithFixedDelay(() -> tick(backup, total), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(),
                     TimeUnit.MILLISECONDS);
         }
 
-        private void tick(CompressedBaseTar tar, long total) {
+        private void tick(ServerBaseBackup backup, long total) {
             try {
-                long done = tar.tar().dataBytes();
+                long done = backup.bytesDone();
                 records.move(name, BackupPhase.RUNNING, s -> {
                     s.bytesDone = done;
                     s.bytesTotal = Math.max(done, total);
@@ -387,10 +403,10 @@ public class BaseBackups {
                 if (now.isAfter(waitingSince.plus(walTimeout))) {
                     gaveUp.set("the server waited more than " + walTimeout.toSeconds() + " s for WAL archiving at the end of the backup"
                             + archiverFailure(cluster, source.primary()));
-                    process.close();
+                    stream.close();
                 }
             } catch (SQLException | BackupFailed | RuntimeException e) {
-                // progress is best effort; pg_basebackup's own outcome decides the backup
+                // progress is best effort; the server's own outcome decides the backup
                 LOG.debugf("backup %s: progress check failed: %s", name, e.getMessage());
             }
         }

@@ -1,0 +1,256 @@
+#!/usr/bin/env bash
+# Backup and restore, pgha against the tools users run today, in one run on this machine:
+#   backup time   pg_basebackup to local disk (tar, no compression; tar with server-side zstd),
+#                 pgBackRest (zst, process-max 2) and `pgha backup`
+#   restore time  to the end of the archive with about RESTORE_WAL_MB of WAL to replay:
+#                 pgBackRest (restore, then replay until promoted) and pgha (`pgha up -f` of a
+#                 recovery manifest under its own PGHA_HOME, until Ready)
+#   archive lag   the most WAL segments waiting to be archived (archive_status/*.ready) during
+#                 ARCHIVE_SECONDS of pgbench tpcb-like at full speed: pgha, and pgBackRest with
+#                 archive-async
+# and prints the ratios. pgBackRest runs on a plain PostgreSQL instance of its own with the same
+# data (pgha manages archive_command on its instances).
+#
+# Usage: backup/bench/compare.sh [scale] [restore-wal-MB] [archive-seconds]
+#        defaults 130 (about 2 GB), 1024, 60. A small smoke run: backup/bench/compare.sh 5 64 10
+#        PARTS=backup measures the backups only (no archive lag, no restores).
+# Needs: what `deploy/local/pgha up` needs (packaged: ./mvnw -DskipTests package), pgbench, and
+# pgbackrest (Debian package). Run as root (PostgreSQL and pgBackRest then run as the postgres
+# user) or as an ordinary user. Everything listens on 127.0.0.1 and is removed at exit (KEEP=1
+# keeps it). It takes a while at scale 130 (data loading dominates): it says what it is doing.
+set -euo pipefail
+SCALE="${1:-130}"
+RESTORE_WAL_MB="${2:-1024}"
+ARCHIVE_SECONDS="${3:-60}"
+PARTS="${PARTS:-backup archive restore}"
+CLIENTS=8
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+BIN=/usr/lib/postgresql/15/bin
+command -v pgbackrest >/dev/null || { echo "pgbackrest is not installed (apt-get install pgbackrest)" >&2; exit 1; }
+
+# each measurement is said as soon as it is taken, so that a run cut short still shows what it measured
+measured() { say "measured: $*"; }
+say() { printf '== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+now() { date +%s.%N; }
+since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
+ratio() { python3 -c "import sys
+try: a,b=float(sys.argv[1]),float(sys.argv[2])
+except ValueError: a=b=0
+print(f'{a/b:.2f}x' if b > 0 else '-')" "$1" "$2"; }
+free_base() { python3 -c 'import socket,random
+while True:
+    b=random.randint(10000,31900); ok=True
+    for p in range(b,b+50):
+        s=socket.socket()
+        try: s.bind(("127.0.0.1",p))
+        except OSError: ok=False
+        finally: s.close()
+        if not ok: break
+    if ok: print(b); break'; }
+
+work="$(mktemp -d /tmp/pgha-backup-bench.XXXXXX)"; chmod 755 "$work"
+[ "$(id -u)" = 0 ] && chown postgres "$work"
+SRC_HOME="$work/source" DST_HOME="$work/restored"
+SRC_BASE="$(free_base)"
+pgha="$root/deploy/local/pgha"
+# the plain instance for pgBackRest, and its restore, on two ports of the source's range that pgha leaves unused
+PLAIN_PORT=$((SRC_BASE + 47)) PLAIN_RESTORED_PORT=$((SRC_BASE + 48))
+PLAIN="$work/plain" PLAIN_RESTORED="$work/plain-restored" BR_REPO="$work/pgbackrest-repo" BR_CONF="$work/pgbackrest.conf"
+cleanup() {
+  local d
+  for d in "$PLAIN" "$PLAIN_RESTORED"; do
+    [ -f "$d/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
+  done
+  PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" down --purge >/dev/null 2>&1 || true
+  PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE" "$pgha" down --purge >/dev/null 2>&1 || true
+  [ "${KEEP:-0}" = 1 ] && { echo "kept $work" >&2; return; }
+  rm -rf "$work" 2>/dev/null || { sleep 2; rm -rf "$work"; }
+}
+trap cleanup EXIT
+
+# The most .ready files seen in DATADIR/pg_wal/archive_status while PID runs (sampled every 100 ms).
+max_waiting() {
+  local dir=$1/pg_wal/archive_status pid=$2 most=0 n
+  while kill -0 "$pid" 2>/dev/null; do
+    n=$(as_pg find "$dir" -name '*.ready' 2>/dev/null | wc -l)
+    [ "$n" -gt "$most" ] && most=$n
+    sleep 0.1
+  done
+  echo "$most"
+}
+
+# Runs pgbench tpcb-like against a conninfo until the server's WAL position moved by MB megabytes.
+write_wal() {
+  local conn=$1 mb=$2 start
+  start=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$conn")
+  while [ "$(psql -X -Atc "SELECT (pg_current_wal_lsn() - '$start') / 1048576 >= $mb" "$conn")" != t ]; do
+    "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T 10 "$conn" >/dev/null 2>&1
+  done
+}
+
+########## pgha: the source cluster
+say "pgha cluster on ports $SRC_BASE.. (state in $SRC_HOME)"
+mkdir -p "$SRC_HOME"
+export PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE"
+# services start slowly on a loaded machine
+export PGHA_SERVICE_START_TIMEOUT="${PGHA_SERVICE_START_TIMEOUT:-300}"
+"$pgha" up >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
+PRIMARY=$("$pgha" uri --superuser --primary)
+PRIMARY_DATA=$(psql -X -Atc "SHOW data_directory" "$PRIMARY")
+# pg_hba.conf lets only the replication role make replication connections: pg_basebackup uses it, as pgha does
+PRIMARY_PORT=$(psql -X -Atc "SELECT inet_server_port()" "$PRIMARY")
+read -r REPL_USER REPL_PASSWORD < <(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["username"], c["password"])' "$SRC_HOME/secrets/pg-replication.json")
+basebackup() { PGPASSWORD="$REPL_PASSWORD" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$REPL_USER" -Ft -X none --checkpoint=fast --no-sync "$@"; }
+say "loading pgbench scale $SCALE into the pgha cluster"
+"$BIN/pgbench" -i -q -s "$SCALE" "$PRIMARY" >/dev/null 2>&1
+psql -X -qc CHECKPOINT "$PRIMARY"
+DB_BYTES=$(psql -X -Atc "SELECT sum(pg_database_size(datname)) FROM pg_database" "$PRIMARY")
+say "database size $((DB_BYTES / 1048576)) MiB"
+
+########## the plain instance for pgBackRest, same data
+say "plain PostgreSQL on $PLAIN_PORT for pgBackRest, scale $SCALE"
+as_pg "$BIN/initdb" -D "$PLAIN" -U postgres --auth=trust >/dev/null
+mkdir -p "$BR_REPO" "$work/pgbackrest-log" "$work/pgbackrest-spool" "$work/pgbackrest-lock"
+cat > "$BR_CONF" <<CONF
+[global]
+repo1-path=$BR_REPO
+repo1-retention-full=2
+compress-type=zst
+process-max=2
+archive-async=y
+spool-path=$work/pgbackrest-spool
+lock-path=$work/pgbackrest-lock
+log-path=$work/pgbackrest-log
+log-level-console=warn
+start-fast=y
+
+[bench]
+pg1-path=$PLAIN
+pg1-port=$PLAIN_PORT
+pg1-socket-path=$work
+CONF
+[ "$(id -u)" = 0 ] && chown -R postgres "$BR_REPO" "$work/pgbackrest-log" "$work/pgbackrest-spool" "$work/pgbackrest-lock" "$BR_CONF"
+cat >> "$PLAIN/postgresql.conf" <<CONF
+port = $PLAIN_PORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$work'
+shared_buffers = 128MB
+max_connections = 200
+archive_mode = on
+archive_command = 'pgbackrest --config=$BR_CONF --stanza=bench archive-push %p'
+max_wal_size = 1GB
+CONF
+as_pg "$BIN/pg_ctl" -D "$PLAIN" -w -l "$work/plain.log" start >/dev/null
+PLAIN_CONN="host=127.0.0.1 port=$PLAIN_PORT user=postgres dbname=postgres"
+as_pg pgbackrest --config="$BR_CONF" --stanza=bench stanza-create >/dev/null
+"$BIN/pgbench" -i -q -s "$SCALE" "$PLAIN_CONN" >/dev/null 2>&1
+psql -X -qc CHECKPOINT "$PLAIN_CONN"
+
+########## backups
+say "pg_basebackup -Ft, no compression, to local disk"
+t=$(now); basebackup -D "$work/bb-plain"
+T_BB_NONE=$(since "$t"); measured "pg_basebackup no compression (s) $T_BB_NONE"; rm -rf "$work/bb-plain"
+say "pg_basebackup -Ft --compress=server-zstd to local disk"
+t=$(now); basebackup -D "$work/bb-zstd" --compress=server-zstd
+T_BB_ZSTD=$(since "$t"); measured "pg_basebackup server-zstd (s) $T_BB_ZSTD"; BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
+say "pgBackRest full backup (zst, process-max 2)"
+t=$(now); as_pg pgbackrest --config="$BR_CONF" --stanza=bench --type=full backup >/dev/null
+T_BR_BACKUP=$(since "$t"); measured "pgBackRest backup (s) $T_BR_BACKUP"
+say "pgha backup"
+t=$(now); BACKUP_NAME=$("$pgha" backup 2>"$work/backup.err" | tail -n 1) || { cat "$work/backup.err" >&2; exit 1; }
+T_PGHA_BACKUP=$(since "$t"); measured "pgha backup (s) $T_PGHA_BACKUP"
+PGHA_BACKUP_BYTES=$("$pgha" backups --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["backups"]; print(b[-1]["sizeBytes"])')
+
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=-
+
+########## archive lag under full-speed writes
+if part archive; then
+say "archive lag: $ARCHIVE_SECONDS s of pgbench tpcb-like, $CLIENTS clients, on each"
+"$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$ARCHIVE_SECONDS" "$PRIMARY" >"$work/pgbench-pgha.log" 2>&1 &
+pb=$!; MAX_PGHA=$(max_waiting "$PRIMARY_DATA" "$pb"); wait "$pb" || true
+"$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$ARCHIVE_SECONDS" "$PLAIN_CONN" >"$work/pgbench-plain.log" 2>&1 &
+pb=$!; MAX_BR=$(max_waiting "$PLAIN" "$pb"); wait "$pb" || true
+TPS_PGHA=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-pgha.log" | head -1)
+measured "most waiting: pgha $MAX_PGHA, pgBackRest $MAX_BR"
+TPS_BR=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-plain.log" | head -1)
+fi
+
+########## WAL to replay, then the restores
+if part restore; then
+say "writing about $RESTORE_WAL_MB MiB of WAL on each after the backups"
+write_wal "$PRIMARY" "$RESTORE_WAL_MB"
+write_wal "$PLAIN_CONN" "$RESTORE_WAL_MB"
+psql -X -qAtc "SELECT pg_switch_wal()" "$PRIMARY" >/dev/null
+psql -X -qAtc "SELECT pg_switch_wal()" "$PLAIN_CONN" >/dev/null
+ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY")
+ROWS_BR=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN")
+# wait until both archives hold everything written so far
+deadline=$(($(date +%s) + 600))
+until [ "$(as_pg find "$PRIMARY_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ] \
+    && [ "$(as_pg find "$PLAIN/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ]; do
+  [ "$(date +%s)" -lt "$deadline" ] || { echo "archiving did not catch up within 600 s" >&2; exit 1; }
+  sleep 0.5
+done
+as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
+
+say "pgBackRest restore to the end of the archive"
+mkdir -p "$PLAIN_RESTORED"; chmod 700 "$PLAIN_RESTORED"; [ "$(id -u)" = 0 ] && chown postgres "$PLAIN_RESTORED"
+t=$(now)
+as_pg pgbackrest --config="$BR_CONF" --stanza=bench --pg1-path="$PLAIN_RESTORED" --type=default restore >/dev/null
+# its own port, and no archiving into the source's stanza
+sed -i -e "s/^port = .*/port = $PLAIN_RESTORED_PORT/" -e "s/^archive_mode = .*/archive_mode = off/" "$PLAIN_RESTORED/postgresql.conf"
+as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -l "$work/plain-restored.log" start >/dev/null
+RESTORED_CONN="host=127.0.0.1 port=$PLAIN_RESTORED_PORT user=postgres dbname=postgres"
+until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$RESTORED_CONN" 2>/dev/null)" = t ]; do
+  as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" status >/dev/null || { tail -5 "$work/plain-restored.log" >&2; exit 1; }
+  sleep 0.2
+done
+T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
+[ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
+  || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
+
+say "pgha restore to the end of the archive (one instance, under $DST_HOME)"
+mkdir -p "$DST_HOME"
+cat > "$work/restore.yaml" <<YAML
+apiVersion: pgha.io/v1
+kind: PostgresCluster
+metadata:
+  name: restored
+spec:
+  instances: 1
+  parameters:                   # a hot standby's limits at least the source's (deploy/examples/cluster.yaml)
+    max_connections: "200"
+    shared_buffers: 128MB
+  bootstrap:
+    recovery:
+      sourceCluster: pg
+      backup: $BACKUP_NAME
+      repository:
+        filesystem:
+          path: $SRC_HOME/backups
+YAML
+t=$(now)
+PGHA_HOME="$DST_HOME" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$work/restore.log" 2>&1 \
+  || { cat "$work/restore.log" >&2; exit 1; }
+T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
+[ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$(PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" uri --superuser --primary)")" = "$ROWS_PGHA" ] \
+  || { echo "the pgha restore does not hold the data written before it" >&2; exit 1; }
+fi
+
+########## report
+echo
+echo "database: pgbench scale $SCALE, $((DB_BYTES / 1048576)) MiB; WAL replayed on restore: about $RESTORE_WAL_MB MiB"
+printf '%-44s %10s %12s %10s\n' "what" "seconds" "stored MiB" "pgha is"
+printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, no compression" "$T_BB_NONE" "-" "$(ratio "$T_BB_NONE" "$T_PGHA_BACKUP")"
+printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, server-zstd" "$T_BB_ZSTD" "$((BB_ZSTD_BYTES / 1048576))" "$(ratio "$T_BB_ZSTD" "$T_PGHA_BACKUP")"
+printf '%-44s %10s %12s %10s\n' "pgBackRest backup (zst, process-max 2)" "$T_BR_BACKUP" "-" "$(ratio "$T_BR_BACKUP" "$T_PGHA_BACKUP")"
+printf '%-44s %10s %12s %10s\n' "pgha backup ($BACKUP_NAME)" "$T_PGHA_BACKUP" "$((PGHA_BACKUP_BYTES / 1048576))" "1.00x"
+printf '%-44s %10s %12s %10s\n' "pgBackRest restore, end of archive" "$T_BR_RESTORE" "-" "$(ratio "$T_BR_RESTORE" "$T_PGHA_RESTORE")"
+printf '%-44s %10s %12s %10s\n' "pgha restore, end of archive, until Ready" "$T_PGHA_RESTORE" "-" "1.00x"
+echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster)"
+echo
+printf '%-44s %16s %10s\n' "archive lag under pgbench tpcb-like" "most waiting" "tps"
+printf '%-44s %16s %10s\n' "pgha (goal: at most 2)" "$MAX_PGHA" "$TPS_PGHA"
+printf '%-44s %16s %10s\n' "pgBackRest archive-async" "$MAX_BR" "$TPS_BR"
