@@ -5,7 +5,9 @@ package io.pgha.api;
  * least-privilege role ({@link ClusterNames#ROUTER_AUTH_USER}) may call one SECURITY DEFINER
  * function that returns a login role's SCRAM verifier, as PgBouncer's auth_query does, and one
  * that returns a standby's WAL receiver timeline (the router's read routing needs it). The role
- * can read nothing else.
+ * can read nothing else. The replication role gets no verifier: it streams WAL from the instances
+ * directly and has no business logging in through the router (superusers, who may replicate too,
+ * still can).
  */
 public final class RouterAuth {
     private RouterAuth() {
@@ -19,7 +21,7 @@ public final class RouterAuth {
             CREATE OR REPLACE FUNCTION pgha.auth_lookup(i_username text, OUT passwd text)
               RETURNS text LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
             $$ SELECT rolpassword FROM pg_catalog.pg_authid
-               WHERE rolname = i_username AND rolcanlogin
+               WHERE rolname = i_username AND rolcanlogin AND (rolsuper OR NOT rolreplication)
                  AND (rolvaliduntil IS NULL OR rolvaliduntil > now()) $$;
             REVOKE ALL ON FUNCTION pgha.auth_lookup(text) FROM PUBLIC;
             CREATE OR REPLACE FUNCTION pgha.received_timeline() RETURNS integer

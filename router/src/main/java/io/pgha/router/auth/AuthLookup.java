@@ -11,4 +11,8 @@ public interface AuthLookup {
     /** Forgets what is cached about a role (after a failed login, for example). */
     default void invalidate(String user) {
     }
+
+    /** Releases what the look-ups hold (server sessions). */
+    default void close() {
+    }
 }

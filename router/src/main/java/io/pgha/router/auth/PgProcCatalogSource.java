@@ -2,6 +2,7 @@ package io.pgha.router.auth;
 
 import io.pgha.router.routing.FunctionCatalog;
 import io.pgha.router.routing.FunctionCatalogSource;
+import io.pgha.router.topology.LookupCredentials;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -32,8 +32,17 @@ public record ScramVerifier(int iterations, byte[] salt, byte[] storedKey, byte[
         }
     }
 
-    /** A verifier no proof can satisfy, used for unknown roles so that they fail like a wrong password. */
-    public static ScramVerifier impossible() {
-        return new ScramVerifier(4096, Scram.randomBytes(16), Scram.randomBytes(Scram.KEY_LENGTH), Scram.randomBytes(Scram.KEY_LENGTH));
+    /** PostgreSQL's default iteration count (scram_iterations), which a decoy must show too. */
+    public static final int DEFAULT_ITERATIONS = 4096;
+
+    /**
+     * A verifier no proof can satisfy, for a role that does not exist, so that it fails exactly
+     * like a known role with a wrong password: its salt is derived from the name and {@code key}
+     * (a secret of this router), so asking twice shows the same salt, as for a real role, and
+     * nothing tells the two apart.
+     */
+    public static ScramVerifier decoy(byte[] key, String user) {
+        byte[] salt = java.util.Arrays.copyOf(Scram.hmac(key, "salt\0" + user), 16);
+        return new ScramVerifier(DEFAULT_ITERATIONS, salt, Scram.hmac(key, "stored\0" + user), Scram.hmac(key, "server\0" + user));
     }
 }

@@ -69,6 +69,8 @@ public final class ServerConnection {
     private int backendPid;
     private int backendSecret;
     private boolean closed;
+    private int cancelsInFlight;
+    private Runnable afterCancels;
     /** Completes once the socket is closed, whoever closed it. */
     private final Promise<Void> ended = Promise.promise();
     private long idleSince = System.nanoTime();
@@ -283,6 +285,36 @@ public final class ServerConnection {
 
     public boolean isClosed() {
         return closed;
+    }
+
+    /**
+     * A client's CancelRequest for this backend is on its way. Until it has been delivered the
+     * connection must not serve another client, whose query the signal would otherwise stop.
+     */
+    public void cancelStarted() {
+        cancelsInFlight++;
+    }
+
+    /** A cancel has been delivered (the server closed its cancel connection) or given up. */
+    public void cancelDone() {
+        if (--cancelsInFlight == 0 && afterCancels != null) {
+            Runnable r = afterCancels;
+            afterCancels = null;
+            r.run();
+        }
+    }
+
+    /** Runs {@code r} once no cancel is on its way to this backend (at once if none is). */
+    public void afterCancels(Runnable r) {
+        if (cancelsInFlight == 0) {
+            r.run();
+        } else {
+            afterCancels = r;
+        }
+    }
+
+    public boolean cancelling() {
+        return cancelsInFlight > 0;
     }
 
     /** Completes once the connection is closed, by either side. */

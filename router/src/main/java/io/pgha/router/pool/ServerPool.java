@@ -128,6 +128,12 @@ public final class ServerPool implements ServerConnection.Listener {
 
     /** Takes a connection back: hands it to the first waiter, or keeps it idle, or closes it if the pool shrank. */
     public void release(ServerConnection conn) {
+        if (conn.cancelling()) {
+            // held back until the cancel meant for the client that gave it back has been delivered
+            conn.listener(null);
+            conn.afterCancels(() -> release(conn));
+            return;
+        }
         if (conn.isClosed()) {
             closed(conn);
             return;

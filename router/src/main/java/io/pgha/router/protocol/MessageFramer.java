@@ -29,7 +29,7 @@ public final class MessageFramer {
         void onMessagePart(byte type, Buffer part, boolean first, boolean last);
     }
 
-    private final int maxMessageSize;
+    private int maxMessageSize;
     private final int streamThreshold;
     private final boolean[] streamable = new boolean[256];
     private boolean startup;
@@ -48,6 +48,17 @@ public final class MessageFramer {
         for (byte t : streamableTypes) {
             streamable[t & 0xff] = true;
         }
+    }
+
+    /**
+     * A new limit for messages held whole: a client connection starts with a small one and gets the
+     * full one once it has logged in.
+     */
+    public void maxMessageSize(int max) {
+        if (max < PgProtocol.HEADER_SIZE) {
+            throw new IllegalArgumentException("maxMessageSize too small: " + max);
+        }
+        this.maxMessageSize = max;
     }
 
     /** Whether the next message is a startup packet (no type byte). */

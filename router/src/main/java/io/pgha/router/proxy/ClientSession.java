@@ -1,5 +1,6 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.routing.ReadPolicy;
 import io.pgha.router.auth.ClientKeys;
 import io.pgha.router.auth.Scram;
 import io.pgha.router.auth.ScramServerExchange;
@@ -21,6 +22,7 @@ import io.pgha.router.protocol.ProtocolException;
 import io.pgha.router.protocol.StartupPacket;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
+import io.pgha.router.routing.ServerChoice;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
@@ -38,7 +40,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
+import java.security.SecureRandom;
 
 /**
  * One client connection: startup and SCRAM authentication, then the message loop that lends it
@@ -86,7 +88,21 @@ final class ClientSession implements ServerConnection.Listener {
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
     }
 
+    /** Cancel keys are secrets: whoever guesses one can cancel another client's queries. */
+    private static final SecureRandom CANCEL_KEYS = new SecureRandom();
     private static final int MAX_REPLAY_BYTES = 64 * 1024;
+    /**
+     * Replies held back while a standby read may still run again on the primary; past this the
+     * router forwards them and gives the retry up, so a flood of notices before the first row
+     * cannot grow a session without bound.
+     */
+    static final int MAX_HELD_BACK_BYTES = 64 * 1024;
+    /**
+     * The largest message a client may send before it has logged in: a startup packet (PostgreSQL
+     * allows 10,000 bytes) or a SASL message (a few hundred bytes for SCRAM). An unauthenticated
+     * client therefore never makes the router hold more than this.
+     */
+    static final int MAX_LOGIN_MESSAGE_SIZE = 16 * 1024;
     private static final int PAUSE_AUTH = 1;
     private static final int PAUSE_ACQUIRE = 2;
     private static final int PAUSE_SERVER_FULL = 4;
@@ -114,6 +130,8 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Fixed when the client connects: a settings reload must not switch a session's pooling under it. */
     private final PoolMode poolMode;
+    /** Every server connection given back is reset first (fixed at connect, like the pool mode). */
+    private final boolean resetOnRelease;
     private ServerConnection server;
     private ServerPool pool;
     private long attachedAt;
@@ -121,6 +139,8 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean primaryTransaction;
     /** Read-your-writes: reads go only to standbys that replayed this far (0: anywhere, MAX: primary). */
     private long readAfter;
+    /** Read-your-writes: a transaction that may have written ended, and no read has asked for its commit position yet. */
+    private boolean unreadWrite;
     /** Read-your-writes: the commit position being asked for after the last write, or null. */
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
@@ -136,13 +156,15 @@ final class ClientSession implements ServerConnection.Listener {
         this.router = router;
         this.socket = socket;
         this.primaryOnly = primaryOnly;
-        this.framer = new MessageFramer(router.settings.maxMessageSize(), 64 * 1024, true, Frontend.COPY_DATA);
+        this.framer = new MessageFramer(Math.min(MAX_LOGIN_MESSAGE_SIZE, router.settings.maxMessageSize()), 64 * 1024, true, Frontend.COPY_DATA);
         this.poolMode = router.settings.poolMode();
+        this.resetOnRelease = router.settings.resetOnRelease();
         this.classifier = router.classifier;
     }
 
     void start() {
         router.sessionOpened(this);
+        loginTimer = router.vertx.setTimer(Math.max(1, router.settings.loginTimeout().toMillis()), t -> loginTimedOut());
         socket.handler(this::onData);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
@@ -159,6 +181,15 @@ final class ClientSession implements ServerConnection.Listener {
                 Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
     }
 
+    /** Not logged in within the login timeout: a stalled or hostile client gives its slot back. */
+    private void loginTimedOut() {
+        loginTimer = -1;
+        if (phase != Phase.READY && phase != Phase.CLOSED) {
+            router.events.authenticationFailed();
+            fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
+        }
+    }
+
     // ------------------------------------------------------------------ client input
 
     private void onData(Buffer chunk) {
@@ -171,6 +202,9 @@ final class ClientSession implements ServerConnection.Listener {
                 public void onMessage(byte type, Buffer message) {
                     if (phase == Phase.CLOSED) {
                         return;
+                    }
+                    if (sslAccepted) {
+                        throw new ProtocolException("received unencrypted data after SSL request");
                     }
                     if (type == 0) {
                         onStartup(StartupPacket.parse(message));
@@ -200,6 +234,21 @@ final class ClientSession implements ServerConnection.Listener {
             fatal(e.sqlState(), e.getMessage());
             return;
         }
+        if (sslAccepted) {
+            // bytes after the SSLRequest in the same read would be taken as if they came over TLS
+            // (CVE-2021-23214): refuse them before answering
+            if (framer.bufferedBytes() > 0) {
+                router.events.clientError(SqlState.PROTOCOL_VIOLATION);
+                fatal(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
+                return;
+            }
+            sslAccepted = false;
+            tlsActive = true;
+            flushAll();
+            socket.write(Buffer.buffer(1).appendByte(PgProtocol.SSL_SUPPORTED));
+            socket.upgradeToSsl().onFailure(e -> close());
+            return;
+        }
         flushAll();
     }
 
@@ -208,11 +257,8 @@ final class ClientSession implements ServerConnection.Listener {
             throw new ProtocolException("unexpected startup packet");
         }
         if (packet instanceof StartupPacket.SslRequest && router.tls.enabled() && !tlsActive) {
-            // answer 'S' and start the handshake; the client sends nothing until it is done
-            tlsActive = true;
-            flushAll();
-            socket.write(Buffer.buffer(1).appendByte(PgProtocol.SSL_SUPPORTED));
-            socket.upgradeToSsl().onFailure(e -> close());
+            // answered 'S' once this read is done, if nothing follows it (the client must wait for the answer)
+            sslAccepted = true;
         } else if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
             out(PgMessages.sslNotSupported());
         } else if (packet instanceof StartupPacket.CancelRequest cancel) {
@@ -279,7 +325,7 @@ final class ClientSession implements ServerConnection.Listener {
                     return;
                 }
                 knownUser = ar.result().isPresent();
-                scram = new ScramServerExchange(ar.result().orElseGet(ScramVerifier::impossible));
+                scram = new ScramServerExchange(ar.result().orElseGet(() -> ScramVerifier.decoy(router.decoyKey, user)));
                 try {
                     out(PgMessages.authenticationSaslContinue(scram.clientFirst(data).getBytes(StandardCharsets.UTF_8)));
                     phase = Phase.SASL_CONTINUE;
@@ -385,12 +431,15 @@ final class ClientSession implements ServerConnection.Listener {
         out(PgMessages.authenticationOk());
         serverParameters.forEach((k, v) -> out(PgMessages.parameterStatus(k, startupParameters.getOrDefault(k.toLowerCase(Locale.ROOT), v))));
         do {
-            processId = ThreadLocalRandom.current().nextInt(1, Integer.MAX_VALUE);
-            secretKey = ThreadLocalRandom.current().nextInt();
+            processId = CANCEL_KEYS.nextInt(1, Integer.MAX_VALUE);
+            secretKey = CANCEL_KEYS.nextInt();
         } while (router.cancelKeys.putIfAbsent(Router.key(processId, secretKey), this) != null);
         out(PgMessages.backendKeyData(processId, secretKey));
         out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
         phase = Phase.READY;
+        router.vertx.cancelTimer(loginTimer);
+        loginTimer = -1;
+        framer.maxMessageSize(router.settings.maxMessageSize());
         pause(PAUSE_AUTH, false);
         flushAll();
     }
@@ -468,10 +517,14 @@ final class ClientSession implements ServerConnection.Listener {
      */
     private boolean parseLocally(Buffer message) {
         FrontendMessages.Parse parse = FrontendMessages.parse(message);
-        if (parse.statement().isEmpty() || TrackedSet.parse(parse.query()) != null) {
+        if (parse.statement().isEmpty()) {
             return false;
         }
-        Classification c = classifier.classify(parse.query());
+        Classification c = classify(message, parse.query());
+        if (c.sessionState() && TrackedSet.parse(parse.query()) != null) {
+            return false;
+        }
+        forgetClassified();
         note(c);
         statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
                 router.names.nameFor(parse.query(), parse.parameterTypes()), c));
@@ -486,8 +539,8 @@ final class ClientSession implements ServerConnection.Listener {
             return Route.PRIMARY;
         }
         return switch (type) {
-            case Frontend.QUERY -> classifier.classify(FrontendMessages.query(message)).route();
-            case Frontend.PARSE -> classifier.classify(FrontendMessages.parse(message).query()).route();
+            case Frontend.QUERY -> classify(message, FrontendMessages.query(message)).route();
+            case Frontend.PARSE -> classify(message, FrontendMessages.parse(message).query()).route();
             case Frontend.BIND -> {
                 Statement s = statements.get(FrontendMessages.bind(message).statement());
                 yield s == null ? Route.PRIMARY : s.classification().route();
@@ -505,23 +558,39 @@ final class ClientSession implements ServerConnection.Listener {
     private void acquire(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
         if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY) {
-            io.vertx.core.Future<Long> asked = commitPosition;
-            if (asked != null) {
-                // a read right after a write: learn how far the write went first
-                asked.onComplete(ar -> {
-                    commitKnown(asked, ar);
-                    if (phase != Phase.CLOSED) {
-                        acquire(route, retry);
-                    }
-                });
-                return;
-            }
-            if (readAfter > 0 && readAfter != Long.MAX_VALUE && !router.replay.anyReplayed(readAfter)) {
-                awaitReplay(route, retry, System.nanoTime() + router.replayWaitNanos);
-                return;
+            boolean anyReplayed = readAfter > 0 && readAfter != ServerChoice.PRIMARY_ONLY && router.replay.anyReplayed(readAfter);
+            switch (ServerChoice.beforeRead(unreadWrite, commitPosition != null, readAfter, anyReplayed)) {
+                case ASK_COMMIT_POSITION -> {
+                    // the commit is at or before the primary's position now
+                    unreadWrite = false;
+                    commitPosition = router.replay.commitPosition();
+                    awaitCommitPosition(route, retry);
+                    return;
+                }
+                case AWAIT_COMMIT_POSITION -> {
+                    awaitCommitPosition(route, retry);
+                    return;
+                }
+                case AWAIT_REPLAY -> {
+                    awaitReplay(route, retry, System.nanoTime() + router.replayWaitNanos);
+                    return;
+                }
+                case CHOOSE -> {
+                }
             }
         }
         acquireAdmitted(route, retry);
+    }
+
+    /** A read right after a write: learn how far the write went first. */
+    private void awaitCommitPosition(Route route, boolean retry) {
+        io.vertx.core.Future<Long> asked = commitPosition;
+        asked.onComplete(ar -> {
+            commitKnown(asked, ar);
+            if (phase != Phase.CLOSED) {
+                acquire(route, retry);
+            }
+        });
     }
 
     /**
@@ -549,6 +618,10 @@ final class ClientSession implements ServerConnection.Listener {
         });
     }
 
+    private boolean trackedSet(Buffer message, String sql) {
+        return classify(message, sql).sessionState() && TrackedSet.parse(sql) != null;
+    }
+
     /** The transaction starts with a SET of a tracked parameter, which writes nothing (drivers send one at connect). */
     private boolean trackedSetOnly() {
         Buffer first = pending.peek();
@@ -556,8 +629,8 @@ final class ClientSession implements ServerConnection.Listener {
             return false;
         }
         return switch (first.getByte(0)) {
-            case Frontend.QUERY -> TrackedSet.parse(FrontendMessages.query(first)) != null;
-            case Frontend.PARSE -> TrackedSet.parse(FrontendMessages.parse(first).query()) != null;
+            case Frontend.QUERY -> trackedSet(first, FrontendMessages.query(first));
+            case Frontend.PARSE -> trackedSet(first, FrontendMessages.parse(first).query());
             default -> false;
         };
     }
@@ -568,7 +641,7 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         commitPosition = null;
-        readAfter = ar.succeeded() && ar.result() >= 0 ? Math.max(readAfter, ar.result()) : Long.MAX_VALUE;
+        readAfter = ar.succeeded() && ar.result() >= 0 ? Math.max(readAfter, ar.result()) : ServerChoice.PRIMARY_ONLY;
     }
 
     private void acquireAdmitted(Route route, boolean retry) {
@@ -658,8 +731,10 @@ final class ClientSession implements ServerConnection.Listener {
         switch (type) {
             case Frontend.QUERY -> {
                 String sql = FrontendMessages.query(message);
-                if (!tracked(sql)) {
-                    note(classifier.classify(sql));
+                Classification c = classify(message, sql);
+                forgetClassified();
+                if (!(c.sessionState() && tracked(sql))) {
+                    note(c);
                 }
                 server.write(message);
                 expects.add(Expect.QUERY);
@@ -737,8 +812,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void parse(Buffer message) {
         FrontendMessages.Parse parse = FrontendMessages.parse(message);
-        Classification c = classifier.classify(parse.query());
-        if (!tracked(parse.query())) {
+        Classification c = classify(message, parse.query());
+        forgetClassified();
+        if (!(c.sessionState() && tracked(parse.query()))) {
             note(c);
         }
         if (parse.statement().isEmpty()) {
@@ -791,7 +867,27 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     /**
-     * A SET of a tracked parameter: remembered for the client and for the lent connection instead
+     * The classification of the statement in {@code message}: a message is classified once, when
+     * it starts a transaction (to choose the server) or when it is relayed, and the result carried
+     * from the one to the other.
+     */
+    private Classification classify(Buffer message, String sql) {
+        if (message == classifiedMessage) {
+            return classified;
+        }
+        classifiedMessage = message;
+        classified = classifier.classify(sql);
+        return classified;
+    }
+
+    /** The message was relayed: its classification is not needed again (nor the message kept alive for it). */
+    private void forgetClassified() {
+        classifiedMessage = null;
+        classified = null;
+    }
+
+    /**
+     * A SET of a tracked parameter (only ever a statement classified as session state): remembered for the client and for the lent connection instead
      * of pinning (it takes effect when executed, which drivers do right after).
      */
     private boolean tracked(String sql) {
@@ -930,6 +1026,9 @@ final class ClientSession implements ServerConnection.Listener {
                 heldBack = Buffer.buffer(256);
             }
             heldBack.appendBuffer(message);
+            if (heldBack.length() > MAX_HELD_BACK_BYTES) {
+                endRetryWindow();
+            }
         } else {
             out(message);
         }
@@ -1016,8 +1115,12 @@ final class ClientSession implements ServerConnection.Listener {
         pool = null;
         router.detachedServer();
         resumeServer();
-        s.listener(null);
-        p.release(s);
+        if (resetOnRelease) {
+            ServerResetter.reset(s, p);
+        } else {
+            s.listener(null);
+            p.release(s);
+        }
         return s;
     }
 
@@ -1028,10 +1131,9 @@ final class ClientSession implements ServerConnection.Listener {
         router.events.transactionFinished(System.nanoTime() - attachedAt);
         releaseServer();
         if (primaryTransaction && !primaryOnly && router.readYourWrites()) {
+            // the commit position is asked for only if a read that could go to a standby follows
             primaryTransaction = false;
-            io.vertx.core.Future<Long> asked = router.replay.commitPosition();
-            commitPosition = asked;
-            asked.onComplete(ar -> commitKnown(asked, ar));
+            unreadWrite = true;
         }
     }
 
@@ -1136,6 +1238,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
+        router.vertx.cancelTimer(loginTimer);
         router.sessionClosed(this);
         releaseServerOnClose();
         if (admitted) {
@@ -1165,7 +1268,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             return;
         }
-        if (!pinned && poolMode == PoolMode.TRANSACTION) {
+        if (!pinned && poolMode == PoolMode.TRANSACTION && !router.settings.resetOnRelease()) {
             s.listener(null);
             p.release(s);
             return;
@@ -1183,6 +1286,13 @@ final class ClientSession implements ServerConnection.Listener {
     private Buffer heldBack;
     /** The standby refused; its remaining replies are dropped until ReadyForQuery. */
     private boolean retrying;
+    /** The message classified last and its classification ({@link #classify}). */
+    private Buffer classifiedMessage;
+    private Classification classified;
+    /** The client's SSLRequest is to be answered 'S' at the end of this read. */
+    private boolean sslAccepted;
+    /** Closes the connection if the client has not logged in by then; -1 once it has. */
+    private long loginTimer = -1;
     /** The client asked for TLS and got it. */
     private boolean tlsActive;
     /** A Parse was answered without a server; a Sync right after it is answered too. */

@@ -7,6 +7,7 @@ import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.routing.FunctionCatalog;
 import io.pgha.router.routing.FunctionCatalogSource;
 import io.pgha.router.routing.Route;
+import io.pgha.router.routing.ServerChoice;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.pgha.router.topology.StandbyState;
@@ -50,12 +51,14 @@ public final class Router {
     final RouterEvents events;
     final StatementNames names = new StatementNames();
     final Map<Long, ClientSession> cancelKeys = new HashMap<>();
+    /** This router's secret for the decoy verifiers of unknown roles ({@link io.pgha.router.auth.ScramVerifier#decoy}). */
+    final byte[] decoyKey = io.pgha.router.auth.Scram.randomBytes(32);
     /** Parameters to greet clients with, per role and database, learned from a server login. */
     final Map<String, Map<String, String>> welcome = new HashMap<>();
     private final AtomicInteger clients = new AtomicInteger();
     private final List<NetServer> servers = new ArrayList<>();
     PoolManager pools;
-    private int nextStandby;
+    private final ServerChoice choice = new ServerChoice();
     private boolean paused;
     private final java.util.ArrayDeque<Runnable> pausedAcquires = new java.util.ArrayDeque<>();
     private final List<Promise<Void>> drainWaiters = new ArrayList<>();
@@ -220,6 +223,7 @@ public final class Router {
             servers.forEach(NetServer::close);
             servers.clear();
             pools.close();
+            auth.close();
             return null;
         });
     }
@@ -232,7 +236,7 @@ public final class Router {
      * reads go only to standbys that have replayed that commit, waiting at most {@code wait} for
      * one to get there before going to the primary.
      */
-    public Future<Void> trackStandbys(java.util.function.Supplier<io.pgha.router.auth.LookupCredentials> credentials,
+    public Future<Void> trackStandbys(java.util.function.Supplier<io.pgha.router.topology.LookupCredentials> credentials,
                                       String database, java.time.Duration interval, java.time.Duration wait) {
         return onLoop(() -> {
             replayWaitNanos = wait.toNanos();
@@ -366,59 +370,65 @@ public final class Router {
     }
 
     /**
-     * The server for a new transaction; with {@code readAfter} > 0 (read-your-writes) only a standby
-     * known to have replayed that far will do. Under {@link ReadPolicy#ANY} the primary takes its
-     * turn in the rotation with the standbys.
+     * The server for a new transaction ({@link ServerChoice#choose}); with {@code readAfter} > 0
+     * (read-your-writes) only a standby known to have replayed that far will do.
      */
     ServerAddress choose(Route route, boolean primaryOnly, long readAfter) {
-        Topology t = topology.current();
-        List<ServerAddress> standbys = t.standbys();
-        RouterSettings s = settings;
-        if (primaryOnly || route == Route.PRIMARY || standbys.isEmpty() || s.readPolicy() == ReadPolicy.PRIMARY) {
-            return t.primary();
-        }
-        // under ANY one more slot in the rotation stands for the primary
-        int slots = standbys.size() + (s.readPolicy() == ReadPolicy.ANY ? 1 : 0);
-        for (int i = 0; i < slots; i++) {
-            int slot = Math.floorMod(nextStandby++, slots);
-            if (slot == standbys.size()) {
-                return t.primary();
-            }
-            ServerAddress standby = standbys.get(slot);
-            if (eligible(standby, s.maxReplicaLagBytes()) && (readAfter <= 0 || replay.replayed(standby) >= readAfter)) {
-                return standby;
-            }
-        }
-        return t.primary();
+        return choice.choose(route, primaryOnly, settings.readPolicy(), topology.current(), readAfter, standbyView);
     }
+
+    /** The standbys as the router sees them: refusals it met and, when it polls, their health, lag and replay. */
+    private final ServerChoice.Standbys standbyView = new ServerChoice.Standbys() {
+        @Override
+        public boolean eligible(ServerAddress standby) {
+            if (pools.isDown(standby)) {
+                return false;
+            }
+            if (replay == null) {
+                return true;
+            }
+            StandbyState state = replay.state(standby);
+            long maxLag = settings.maxReplicaLagBytes();
+            return state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag);
+        }
+
+        @Override
+        public long replayed(ServerAddress standby) {
+            return replay == null ? -1 : replay.replayed(standby);
+        }
+    };
+
+    /** How long a cancel may take to reach the server before the router gives it up. */
+    static final long CANCEL_DELIVERY_MS = 5_000;
 
     /**
-     * Whether a standby may take reads: it did not refuse a connection lately, and the router's own
-     * polling (when it polls) finds it healthy and lagging no more than {@code maxLag} (negative: no
-     * limit).
+     * Forwards a client's CancelRequest to the server backend running its query right now. That
+     * connection is not lent to anyone else until the server has taken the cancel (it closes the
+     * cancel connection once it has signalled the backend): otherwise, in transaction pooling, the
+     * next client's query could be the one cancelled.
      */
-    private boolean eligible(ServerAddress standby, long maxLag) {
-        if (pools.isDown(standby)) {
-            return false;
-        }
-        if (replay == null) {
-            return true;
-        }
-        StandbyState state = replay.state(standby);
-        return state.healthy() && (maxLag < 0 || state.lagBytes() <= maxLag);
-    }
-
-    /** Forwards a client's CancelRequest to the server backend currently running its query. */
     void cancel(int processId, int secretKey) {
         ClientSession session = cancelKeys.get(key(processId, secretKey));
         ServerConnection server = session == null ? null : session.server();
         if (server == null) {
             return;
         }
+        server.cancelStarted();
         int pid = server.backendPid();
         int secret = server.backendSecret();
-        pools.netClient().connect(server.key().server().port(), server.key().server().host())
-                .onSuccess(s -> s.write(PgMessages.cancelRequest(pid, secret)).onComplete(w -> s.close()));
+        pools.netClient().connect(server.key().server().port(), server.key().server().host()).onComplete(ar -> {
+            if (ar.failed()) {
+                server.cancelDone();
+                return;
+            }
+            io.vertx.core.net.NetSocket s = ar.result();
+            long giveUp = vertx.setTimer(CANCEL_DELIVERY_MS, t -> s.close());
+            s.closeHandler(v -> {
+                vertx.cancelTimer(giveUp);
+                server.cancelDone();
+            });
+            s.write(PgMessages.cancelRequest(pid, secret));
+        });
     }
 
     static long key(int processId, int secretKey) {

@@ -1,5 +1,6 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.routing.ReadPolicy;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerTls;
 
@@ -24,65 +25,125 @@ import java.time.Duration;
  * @param readPolicy where reads go: standbys (default), spread over the primary and standbys, or the primary
  * @param readYourWrites after a client's write, its reads go only to servers that replayed it
  *        (needs the router's standby polling, {@link Router#trackStandbys})
+ * @param loginTimeout a client that has not logged in this long after connecting is disconnected
+ *        (PgBouncer's client_login_timeout)
+ * @param resetOnRelease reset every server connection with {@code DISCARD ALL} when a client gives
+ *        it back, also in transaction pooling (PgBouncer's server_reset_query_always): for
+ *        applications that change session state where the router cannot see it (in functions or
+ *        {@code DO} blocks)
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
                              Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh,
                              long maxReplicaLagBytes, ServerTls serverTls, int maxPreparedStatements,
-                             ReadPolicy readPolicy, boolean readYourWrites) {
+                             ReadPolicy readPolicy, boolean readYourWrites, Duration loginTimeout, boolean resetOnRelease) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
                 Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER, 200,
-                ReadPolicy.STANDBY, true);
+                ReadPolicy.STANDBY, true, Duration.ofSeconds(60), false);
+    }
+
+    /** The fields as mutable copies: every {@code withX} changes one and builds the record again. */
+    private static final class Fields {
+        PoolMode poolMode;
+        int poolSize;
+        int maxClientConnections;
+        int maxMessageSize;
+        Duration waitTimeout;
+        Duration idleTimeout;
+        Duration serverDownFor;
+        Duration functionRefresh;
+        long maxReplicaLagBytes;
+        ServerTls serverTls;
+        int maxPreparedStatements;
+        ReadPolicy readPolicy;
+        boolean readYourWrites;
+        Duration loginTimeout;
+        boolean resetOnRelease;
+
+        Fields(RouterSettings s) {
+            poolMode = s.poolMode;
+            poolSize = s.poolSize;
+            maxClientConnections = s.maxClientConnections;
+            maxMessageSize = s.maxMessageSize;
+            waitTimeout = s.waitTimeout;
+            idleTimeout = s.idleTimeout;
+            serverDownFor = s.serverDownFor;
+            functionRefresh = s.functionRefresh;
+            maxReplicaLagBytes = s.maxReplicaLagBytes;
+            serverTls = s.serverTls;
+            maxPreparedStatements = s.maxPreparedStatements;
+            readPolicy = s.readPolicy;
+            readYourWrites = s.readYourWrites;
+            loginTimeout = s.loginTimeout;
+            resetOnRelease = s.resetOnRelease;
+        }
+
+        RouterSettings build() {
+            return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
+                    functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites, loginTimeout,
+                    resetOnRelease);
+        }
+    }
+
+    private RouterSettings with(java.util.function.Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return f.build();
     }
 
     public RouterSettings withFunctionRefresh(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, d, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.functionRefresh = d);
     }
 
     public RouterSettings withMaxReplicaLagBytes(long bytes) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, bytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.maxReplicaLagBytes = bytes);
     }
 
     public RouterSettings withServerTls(ServerTls tls) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, maxReplicaLagBytes, tls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.serverTls = tls);
     }
 
     public RouterSettings withMaxPreparedStatements(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
-                functionRefresh, maxReplicaLagBytes, serverTls, max, readPolicy, readYourWrites);
+        return with(f -> f.maxPreparedStatements = max);
     }
 
     public RouterSettings withPoolMode(PoolMode mode) {
-        return new RouterSettings(mode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.poolMode = mode);
     }
 
     public RouterSettings withPoolSize(int size) {
-        return new RouterSettings(poolMode, size, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.poolSize = size);
     }
 
     public RouterSettings withMaxClientConnections(int max) {
-        return new RouterSettings(poolMode, poolSize, max, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.maxClientConnections = max);
     }
 
     public RouterSettings withMaxMessageSize(int max) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, max, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.maxMessageSize = max);
     }
 
     public RouterSettings withWaitTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, d, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.waitTimeout = d);
     }
 
     public RouterSettings withIdleTimeout(Duration d) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, d, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites);
+        return with(f -> f.idleTimeout = d);
     }
 
     public RouterSettings withReadPolicy(ReadPolicy policy) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, policy, readYourWrites);
+        return with(f -> f.readPolicy = policy);
     }
 
     public RouterSettings withReadYourWrites(boolean on) {
-        return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor, functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, on);
+        return with(f -> f.readYourWrites = on);
+    }
+
+    public RouterSettings withLoginTimeout(Duration d) {
+        return with(f -> f.loginTimeout = d);
+    }
+
+    public RouterSettings withResetOnRelease(boolean on) {
+        return with(f -> f.resetOnRelease = on);
     }
 }

@@ -41,6 +41,18 @@ public interface RouterConfig {
     @WithDefault("600s")
     Duration idleTimeout();
 
+    /** A client that has not logged in this long after connecting is disconnected (PgBouncer's client_login_timeout). */
+    @WithDefault("60s")
+    Duration loginTimeout();
+
+    /**
+     * Reset every server connection with DISCARD ALL when a client gives it back, also in transaction
+     * pooling (PgBouncer's server_reset_query_always): for applications that change session state
+     * inside functions or DO blocks, where the router cannot see it.
+     */
+    @WithDefault("false")
+    boolean serverResetAlways();
+
     /** How long a standby that refused a connection gets no reads. */
     @WithDefault("2s")
     Duration serverDownFor();
@@ -63,7 +75,7 @@ public interface RouterConfig {
 
     /** Where the split listener sends reads: standby (default), any (primary and standbys in turn) or primary. */
     @WithDefault("standby")
-    io.pgha.router.proxy.ReadPolicy readPolicy();
+    io.pgha.router.routing.ReadPolicy readPolicy();
 
     /** Read-your-writes: after a client's write, its reads go only to standbys that replayed it. */
     @WithDefault("true")

@@ -2,7 +2,7 @@ package io.pgha.router.service;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.local.LocalLayout;
-import io.pgha.router.auth.LookupCredentials;
+import io.pgha.router.topology.LookupCredentials;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.topology.LocalLookupCredentials;
 import java.util.function.Supplier;
@@ -49,7 +49,8 @@ public class RouterService {
     void start(@Observes StartupEvent event) throws Exception {
         configured = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
                 config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh(),
-                config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements(), config.readPolicy(), config.readYourWrites());
+                config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements(), config.readPolicy(), config.readYourWrites(),
+                config.loginTimeout(), config.serverResetAlways());
         RouterSettings settings = wanted();
         Supplier<LookupCredentials> credentials = config.topology().source() == RouterConfig.Source.LOCAL
                 ? new LocalLookupCredentials(LocalLayout.fromEnvironment())

@@ -5,7 +5,6 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.store.FileResourceStore;
-import io.pgha.router.auth.LookupCredentials;
 
 import java.util.function.Supplier;
 

@@ -2,7 +2,6 @@ package io.pgha.router.topology;
 
 import io.pgha.api.RouterAuth;
 import io.pgha.api.WalSql;
-import io.pgha.router.auth.LookupCredentials;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import org.jboss.logging.Logger;

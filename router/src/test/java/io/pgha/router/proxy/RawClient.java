@@ -27,6 +27,9 @@ final class RawClient implements AutoCloseable {
     }
 
     final Socket socket;
+    /** The cancel key the router sent at login. */
+    int processId;
+    int secretKey;
     private final DataInputStream in;
     private final OutputStream out;
 
@@ -78,6 +81,9 @@ final class RawClient implements AutoCloseable {
         String clientFirstBare = "n=,r=" + nonce;
         send(PgMessages.saslInitialResponse(Scram.MECHANISM, ("n,," + clientFirstBare).getBytes(StandardCharsets.UTF_8)));
         Message cont = read();
+        if (cont.type() != PgProtocol.Backend.AUTHENTICATION) {
+            throw new IOException("expected SASL continue, got " + (char) cont.type() + " " + cont.text());
+        }
         String serverFirst = new String(cont.payload(), 4, cont.payload().length - 4, StandardCharsets.UTF_8);
         Map<Character, String> attrs = Scram.attributes(serverFirst);
         byte[] salted;
@@ -97,6 +103,11 @@ final class RawClient implements AutoCloseable {
             Message m = read();
             if (m.type() == PgProtocol.Backend.ERROR_RESPONSE) {
                 throw new IOException("login failed: " + m.text());
+            }
+            if (m.type() == PgProtocol.Backend.BACKEND_KEY_DATA) {
+                java.nio.ByteBuffer k = java.nio.ByteBuffer.wrap(m.payload());
+                processId = k.getInt();
+                secretKey = k.getInt();
             }
             if (m.type() == PgProtocol.Backend.READY_FOR_QUERY) {
                 return;

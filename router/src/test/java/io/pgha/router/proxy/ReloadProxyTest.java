@@ -1,5 +1,6 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.routing.ReadPolicy;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.ServerPool;

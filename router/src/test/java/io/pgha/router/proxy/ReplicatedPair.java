@@ -7,7 +7,7 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
-import io.pgha.router.auth.LookupCredentials;
+import io.pgha.router.topology.LookupCredentials;
 import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.topology.ServerAddress;

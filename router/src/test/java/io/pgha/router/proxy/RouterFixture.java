@@ -1,6 +1,6 @@
 package io.pgha.router.proxy;
 
-import io.pgha.router.auth.LookupCredentials;
+import io.pgha.router.topology.LookupCredentials;
 import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.topology.ServerAddress;

@@ -1,5 +1,8 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol;
+import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -10,6 +13,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -60,6 +64,19 @@ class TlsProxyTest {
                 "host=127.0.0.1 port=" + fx.port + " user=" + TestCluster.APP_USER + " dbname=postgres sslmode=require");
         assertEquals(0, r.exitCode(), r.output());
         assertEquals("1", r.output().strip());
+    }
+
+    /** Plaintext after an SSLRequest in the same read must not pass as if it came over TLS (CVE-2021-23214's class). */
+    @Test
+    void bytesStuffedAfterAnSslRequestAreRefused() throws Exception {
+        try (RawClient c = new RawClient(fx.port)) {
+            c.send(Buffer.buffer().appendInt(8).appendInt(PgProtocol.SSL_REQUEST_CODE)
+                    .appendBuffer(PgMessages.startupMessage(Map.of("user", TestCluster.APP_USER, "database", "postgres"))));
+            RawClient.Message m = c.read();
+            assertEquals(PgProtocol.Backend.ERROR_RESPONSE, m.type(), "no 'S' for a client whose plaintext came along");
+            assertTrue(m.text().contains(PgProtocol.SqlState.PROTOCOL_VIOLATION), m.text());
+            assertEquals(-1, c.socket.getInputStream().read(), "and the connection is closed");
+        }
     }
 
     @Test

@@ -2,7 +2,7 @@ package io.pgha.router.service;
 
 import io.pgha.api.v1.cluster.RouterSpec;
 import io.pgha.router.pool.PoolMode;
-import io.pgha.router.proxy.ReadPolicy;
+import io.pgha.router.routing.ReadPolicy;
 import io.pgha.router.proxy.RouterSettings;
 import org.junit.jupiter.api.Test;
 

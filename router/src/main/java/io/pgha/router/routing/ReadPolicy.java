@@ -1,4 +1,4 @@
-package io.pgha.router.proxy;
+package io.pgha.router.routing;
 
 /** Where the split listener sends transactions the classifier lets a standby run. */
 public enum ReadPolicy {

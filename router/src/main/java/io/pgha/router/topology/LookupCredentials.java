@@ -1,6 +1,5 @@
-package io.pgha.router.auth;
+package io.pgha.router.topology;
 
-import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
 
