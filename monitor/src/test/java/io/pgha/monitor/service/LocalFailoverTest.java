@@ -1,6 +1,7 @@
 package io.pgha.monitor.service;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.pgha.api.MetricLabels;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.TopologyStatus;
@@ -82,8 +83,8 @@ class LocalFailoverTest {
                 assertEquals("primary", before.instance("pg-1").orElseThrow().role);
                 assertEquals("standby", before.instance("pg-2").orElseThrow().role);
                 assertEquals("quorum", before.instance("pg-2").orElseThrow().syncState);
-                assertEquals(1.0, registry.get("pgha.instance.up").tag("instance", "pg-1").gauge().value());
-                assertEquals(1.0, registry.get("pgha.instance.primary").tag("instance", "pg-1").gauge().value());
+                assertEquals(1.0, registry.get("pgha.instance.up").tag(MetricLabels.INSTANCE, "pg-1").gauge().value());
+                assertEquals(1.0, registry.get("pgha.instance.primary").tag(MetricLabels.INSTANCE, "pg-1").gauge().value());
                 assertEquals(1.0, registry.get("pgha.monitor.leader").gauge().value());
 
                 Writer writer = Writer.start(cluster, "pg-1");
@@ -136,7 +137,7 @@ class LocalFailoverTest {
                             .counter().count());
                     assertEquals(1, registry.get("pgha.failover.duration").tag("kind", "failover").timer().count());
                     await().atMost(10, TimeUnit.SECONDS).untilAsserted(() -> {
-                        assertEquals(0.0, registry.get("pgha.instance.up").tag("instance", "pg-1").gauge().value());
+                        assertEquals(0.0, registry.get("pgha.instance.up").tag(MetricLabels.INSTANCE, "pg-1").gauge().value());
                         assertEquals(2.0, registry.get("pgha.timeline").gauge().value());
                     });
                     assertEquals(0.0, standbyRegistry.get("pgha.monitor.leader").gauge().value());
