@@ -175,8 +175,10 @@ public final class PgCtl {
             }
         } catch (IOException e) {
             p.destroyForcibly();
+            // the JDK HTTP client reports a failed body stream as just "closed": the cause says why
+            String why = e.getCause() == null ? e.getMessage() : e.getMessage() + " (" + e.getCause() + ")";
             throw new PghaException("extracting the base backup into " + dir + " failed after " + total + " bytes: "
-                    + e.getMessage(), e);
+                    + why, e);
         }
         try {
             if (!p.waitFor(SLOW.toMinutes(), java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
