@@ -174,6 +174,28 @@ final class ClientSession implements ServerConnection.Listener {
         return server;
     }
 
+    String user() {
+        return user;
+    }
+
+    String database() {
+        return database;
+    }
+
+    /** Logged in (to a database or the admin console) and not yet gone. */
+    boolean loggedIn() {
+        return phase == Phase.READY;
+    }
+
+    boolean isAdmin() {
+        return admin;
+    }
+
+    /** Waiting for a server connection. */
+    boolean waiting() {
+        return server == null && (pauses & PAUSE_ACQUIRE) != 0;
+    }
+
     /** This client as a row of SHOW CLIENTS. */
     List<String> adminRow() {
         String state = admin ? "admin" : server != null ? "active" : (pauses & PAUSE_ACQUIRE) != 0 ? "waiting" : "idle";
@@ -196,6 +218,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (phase == Phase.CLOSED) {
             return;
         }
+        stats.receivedBytes += chunk.length();
         try {
             framer.feed(chunk, new MessageFramer.Handler() {
                 @Override
@@ -359,10 +382,12 @@ final class ClientSession implements ServerConnection.Listener {
                 return;
             }
             admin = true;
+            pgbouncerDialect = PgBouncerConsole.DATABASE.equals(database);
             greet(serverFinal, Map.of("server_version", "15.0 (pgha router admin console)", "client_encoding", "UTF8",
                     "DateStyle", "ISO, MDY", "integer_datetimes", "on", "standard_conforming_strings", "on", "TimeZone", "UTC"));
             return;
         }
+        stats = router.statsFor(database);
         router.pools.rememberKeys(user, keys);
         pause(PAUSE_AUTH, true);
         router.classifierFor(database).onComplete(ar -> {
@@ -455,8 +480,13 @@ final class ClientSession implements ServerConnection.Listener {
             if (type != Frontend.QUERY) {
                 throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "the admin console takes simple queries only");
             }
+            String sql = FrontendMessages.query(message);
+            if (pgbouncerDialect) {
+                out(PgBouncerConsole.run(router, sql));
+                return;
+            }
             pause(PAUSE_ACQUIRE, true);
-            AdminConsole.run(router, FrontendMessages.query(message)).onComplete(ar -> {
+            AdminConsole.run(router, sql).onComplete(ar -> {
                 if (phase == Phase.CLOSED) {
                     return;
                 }
@@ -738,6 +768,7 @@ final class ClientSession implements ServerConnection.Listener {
                 }
                 server.write(message);
                 expects.add(Expect.QUERY);
+                stats.queries++;
             }
             case Frontend.PARSE -> parse(message);
             case Frontend.BIND -> {
@@ -784,10 +815,12 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.SYNC -> {
                 server.write(message);
                 expects.add(Expect.SYNC);
+                stats.queries++;
             }
             case Frontend.FUNCTION_CALL -> {
                 server.write(message);
                 expects.add(Expect.QUERY);
+                stats.queries++;
             }
             case Frontend.FLUSH -> server.write(message);
             case Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
@@ -944,7 +977,7 @@ final class ClientSession implements ServerConnection.Listener {
             }
             if (type == Backend.READY_FOR_QUERY) {
                 expects.poll();
-                readyForQuery(message);
+                readyForQuery(message, head.kind == Kind.QUERY);
             }
             return;
         }
@@ -987,7 +1020,7 @@ final class ClientSession implements ServerConnection.Listener {
             case Backend.READY_FOR_QUERY -> {
                 pop(Kind.SYNC);
                 forward(message);
-                readyForQuery(message);
+                readyForQuery(message, true);
                 return;
             }
             default -> forward(message);
@@ -1092,10 +1125,14 @@ final class ClientSession implements ServerConnection.Listener {
         acquire(Route.PRIMARY, true);
     }
 
-    private void readyForQuery(Buffer message) {
+    /** @param clients the client sees this ReadyForQuery (it is not the answer to the router's own SET) */
+    private void readyForQuery(Buffer message, boolean clients) {
         drainSynthetic();
         byte status = BackendMessages.readyForQueryStatus(message);
         lastStatusIdle = status == PgProtocol.TxStatus.IDLE;
+        if (lastStatusIdle && clients) {
+            stats.transactions++;
+        }
         if (discardPending) {
             discardPending = false;
             server.prepared().clear();
@@ -1128,7 +1165,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void detach() {
         endRetryWindow();
         flushAll();
-        router.events.transactionFinished(System.nanoTime() - attachedAt);
+        long held = System.nanoTime() - attachedAt;
+        router.events.transactionFinished(held);
+        stats.serverNanos += held;
         releaseServer();
         if (primaryTransaction && !primaryOnly && router.readYourWrites()) {
             // the commit position is asked for only if a read that could go to a standby follows
@@ -1184,6 +1223,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (out != null && phase != Phase.CLOSED) {
             Buffer b = out;
             out = null;
+            stats.sentBytes += b.length();
             socket.write(b);
             if (server != null && socket.writeQueueFull() && pausedServer == null) {
                 pausedServer = server;
@@ -1260,6 +1300,7 @@ final class ClientSession implements ServerConnection.Listener {
         server = null;
         pool = null;
         router.detachedServer();
+        stats.serverNanos += System.nanoTime() - attachedAt;
         resumeServer();
         boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle && !copyIn && !midMessage;
         if (!clean) {
@@ -1279,6 +1320,13 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean lastStatusIdle = true;
     /** A session of the admin console: never lent a server connection. */
     private boolean admin;
+    /** The admin session speaks PgBouncer's console dialect ({@link PgBouncerConsole}). */
+    private boolean pgbouncerDialect;
+    /**
+     * Where this client's traffic is counted: its database's counters once it has logged in to
+     * one; before that (and for the admin console) counters of its own that nobody reads.
+     */
+    private DatabaseStats stats = new DatabaseStats();
     /** Requests of a standby transaction kept for a retry on the primary; null once the client saw a result. */
     private List<Buffer> replay;
     private int replayBytes;
