@@ -1,10 +1,6 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.routing.ReadPolicy;
-import io.pgha.router.auth.ClientKeys;
-import io.pgha.router.auth.Scram;
-import io.pgha.router.auth.ScramServerExchange;
-import io.pgha.router.auth.ScramVerifier;
 import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerConnection;
@@ -12,14 +8,12 @@ import io.pgha.router.pool.ServerPool;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.FrontendMessages;
 import io.pgha.router.protocol.MessageFramer;
-import io.pgha.router.protocol.MessageReader;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.protocol.PgProtocol.Frontend;
 import io.pgha.router.protocol.PgProtocol.SqlState;
 import io.pgha.router.protocol.ProtocolException;
-import io.pgha.router.protocol.StartupPacket;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
 import io.pgha.router.routing.ServerChoice;
@@ -30,21 +24,16 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.security.SecureRandom;
 
 /**
- * One client connection: startup and SCRAM authentication, then the message loop that lends it
- * server connections per transaction (or per session) and relays both ways.
+ * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
+ * loop that lends it server connections per transaction (or per session) and relays both ways.
  *
  * <p>Prepared statements: a client's named statements are kept here (text, parameter types,
  * classification) under a server-side name shared by all clients ({@link StatementNames}). When a
@@ -67,7 +56,7 @@ final class ClientSession implements ServerConnection.Listener {
     private static final java.util.Set<String> RETRY_ON_PRIMARY = java.util.Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
             SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
-    private enum Phase { STARTUP, SASL_INITIAL, SASL_CONTINUE, LOGIN, READY, CLOSED }
+    private enum Phase { LOGIN, READY, CLOSED }
 
     private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, CLOSE_SWALLOW, SYNC, SYNTH }
 
@@ -88,8 +77,6 @@ final class ClientSession implements ServerConnection.Listener {
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
     }
 
-    /** Cancel keys are secrets: whoever guesses one can cancel another client's queries. */
-    private static final SecureRandom CANCEL_KEYS = new SecureRandom();
     private static final int MAX_REPLAY_BYTES = 64 * 1024;
     /**
      * Replies held back while a standby read may still run again on the primary; past this the
@@ -111,20 +98,18 @@ final class ClientSession implements ServerConnection.Listener {
     private final NetSocket socket;
     private final boolean primaryOnly;
     private final MessageFramer framer;
-    private Phase phase = Phase.STARTUP;
+    private Phase phase = Phase.LOGIN;
+    /** The way in; done with once the client is logged in. */
+    private final ClientLogin login;
     private boolean admitted;
     private String user;
     private String database;
     /** Tracked session parameters as SQL text ({@code 'UTF8'}), to set on every lent connection. */
-    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private Map<String, String> parameters;
     /** The same parameters as sent in the startup packet, for opening new server connections. */
-    private final Map<String, String> startupParameters = new LinkedHashMap<>();
+    private Map<String, String> startupParameters;
     private int processId;
     private int secretKey;
-    private ScramServerExchange scram;
-    private io.vertx.core.Future<Optional<ScramVerifier>> verifier;
-    private boolean knownUser;
-    private ClientKeys keys;
     /** Classifies with the volatile functions of the client's database, once logged in. */
     private StatementClassifier classifier;
 
@@ -159,12 +144,12 @@ final class ClientSession implements ServerConnection.Listener {
         this.framer = new MessageFramer(Math.min(MAX_LOGIN_MESSAGE_SIZE, router.settings.maxMessageSize()), 64 * 1024, true, Frontend.COPY_DATA);
         this.poolMode = router.settings.poolMode();
         this.resetOnRelease = router.settings.resetOnRelease();
-        this.classifier = router.classifier;
+        this.login = new ClientLogin(router, this, socket);
     }
 
     void start() {
         router.sessionOpened(this);
-        loginTimer = router.vertx.setTimer(Math.max(1, router.settings.loginTimeout().toMillis()), t -> loginTimedOut());
+        login.start();
         socket.handler(this::onData);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
@@ -175,11 +160,11 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     String user() {
-        return user;
+        return user != null ? user : login.user();
     }
 
     String database() {
-        return database;
+        return database != null ? database : login.database();
     }
 
     /** Logged in (to a database or the admin console) and not yet gone. */
@@ -199,17 +184,8 @@ final class ClientSession implements ServerConnection.Listener {
     /** This client as a row of SHOW CLIENTS. */
     List<String> adminRow() {
         String state = admin ? "admin" : server != null ? "active" : (pauses & PAUSE_ACQUIRE) != 0 ? "waiting" : "idle";
-        return List.of(String.valueOf(user), String.valueOf(database), state, server == null ? "" : server.key().server().toString(),
+        return List.of(String.valueOf(user()), String.valueOf(database()), state, server == null ? "" : server.key().server().toString(),
                 Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
-    }
-
-    /** Not logged in within the login timeout: a stalled or hostile client gives its slot back. */
-    private void loginTimedOut() {
-        loginTimer = -1;
-        if (phase != Phase.READY && phase != Phase.CLOSED) {
-            router.events.authenticationFailed();
-            fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
-        }
     }
 
     // ------------------------------------------------------------------ client input
@@ -223,18 +199,10 @@ final class ClientSession implements ServerConnection.Listener {
             framer.feed(chunk, new MessageFramer.Handler() {
                 @Override
                 public void onMessage(byte type, Buffer message) {
-                    if (phase == Phase.CLOSED) {
-                        return;
-                    }
-                    if (sslAccepted) {
-                        throw new ProtocolException("received unencrypted data after SSL request");
-                    }
-                    if (type == 0) {
-                        onStartup(StartupPacket.parse(message));
-                    } else if (phase == Phase.READY) {
+                    if (phase == Phase.READY) {
                         onClientMessage(type, message);
-                    } else {
-                        onAuthMessage(type, message);
+                    } else if (phase == Phase.LOGIN) {
+                        login.onMessage(type, message);
                     }
                 }
 
@@ -257,174 +225,10 @@ final class ClientSession implements ServerConnection.Listener {
             fatal(e.sqlState(), e.getMessage());
             return;
         }
-        if (sslAccepted) {
-            // bytes after the SSLRequest in the same read would be taken as if they came over TLS
-            // (CVE-2021-23214): refuse them before answering
-            if (framer.bufferedBytes() > 0) {
-                router.events.clientError(SqlState.PROTOCOL_VIOLATION);
-                fatal(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
-                return;
-            }
-            sslAccepted = false;
-            tlsActive = true;
-            flushAll();
-            socket.write(Buffer.buffer(1).appendByte(PgProtocol.SSL_SUPPORTED));
-            socket.upgradeToSsl().onFailure(e -> close());
+        if (phase == Phase.LOGIN && login.endOfRead(framer.bufferedBytes())) {
             return;
         }
         flushAll();
-    }
-
-    private void onStartup(StartupPacket packet) {
-        if (phase != Phase.STARTUP) {
-            throw new ProtocolException("unexpected startup packet");
-        }
-        if (packet instanceof StartupPacket.SslRequest && router.tls.enabled() && !tlsActive) {
-            // answered 'S' once this read is done, if nothing follows it (the client must wait for the answer)
-            sslAccepted = true;
-        } else if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
-            out(PgMessages.sslNotSupported());
-        } else if (packet instanceof StartupPacket.CancelRequest cancel) {
-            router.cancel(cancel.processId(), cancel.secretKey());
-            phase = Phase.CLOSED;
-            socket.close();
-        } else {
-            startup((StartupPacket.Startup) packet);
-        }
-    }
-
-    private void startup(StartupPacket.Startup startup) {
-        framer.expectStartup(false);
-        if (router.tls.required() && !tlsActive) {
-            router.events.authenticationFailed();
-            fatal(SqlState.INVALID_AUTHORIZATION, "the router requires TLS: connect with sslmode=require or stronger");
-            return;
-        }
-        if (!router.admitClient()) {
-            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
-            return;
-        }
-        admitted = true;
-        user = startup.user();
-        database = startup.database();
-        if (startup.parameters().containsKey("replication")) {
-            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the router");
-            return;
-        }
-        startup.parameters().forEach((k, v) -> {
-            String name = k.toLowerCase(Locale.ROOT);
-            if (TrackedSet.PARAMETERS.contains(name)) {
-                parameters.put(name, TrackedSet.literal(v));
-                startupParameters.put(name, v);
-            }
-        });
-        phase = Phase.SASL_INITIAL;
-        verifier = router.auth.lookup(user);
-        out(PgMessages.authenticationSasl(Scram.MECHANISM));
-    }
-
-    private void onAuthMessage(byte type, Buffer message) {
-        if (type != Frontend.PASSWORD || (phase != Phase.SASL_INITIAL && phase != Phase.SASL_CONTINUE)) {
-            throw new ProtocolException("expected SASL response, got message type '" + (char) type + "'");
-        }
-        MessageReader r = FrontendMessages.password(message);
-        if (phase == Phase.SASL_INITIAL) {
-            String mechanism = r.readCString();
-            int len = r.readInt();
-            String data = r.readBytes(len).toString(StandardCharsets.UTF_8);
-            r.expectEnd();
-            if (!Scram.MECHANISM.equals(mechanism)) {
-                throw new ProtocolException(SqlState.INVALID_AUTHORIZATION, "unsupported SASL mechanism " + mechanism);
-            }
-            pause(PAUSE_AUTH, true);
-            verifier.onComplete(ar -> {
-                if (phase == Phase.CLOSED) {
-                    return;
-                }
-                pause(PAUSE_AUTH, false);
-                if (ar.failed()) {
-                    LOG.warnf("verifier lookup for %s failed: %s", user, ar.cause().getMessage());
-                    fatal(SqlState.CANNOT_CONNECT_NOW, "authentication lookup failed: " + ar.cause().getMessage());
-                    return;
-                }
-                knownUser = ar.result().isPresent();
-                scram = new ScramServerExchange(ar.result().orElseGet(() -> ScramVerifier.decoy(router.decoyKey, user)));
-                try {
-                    out(PgMessages.authenticationSaslContinue(scram.clientFirst(data).getBytes(StandardCharsets.UTF_8)));
-                    phase = Phase.SASL_CONTINUE;
-                } catch (ScramServerExchange.ScramException e) {
-                    fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
-                }
-                flushAll();
-            });
-            return;
-        }
-        String data = r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8);
-        ScramServerExchange.Result result;
-        try {
-            result = scram.clientFinal(data);
-        } catch (ScramServerExchange.ScramException e) {
-            throw new ProtocolException(e.getMessage());
-        }
-        if (result == null || !knownUser) {
-            router.auth.invalidate(user);
-            router.events.authenticationFailed();
-            fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + user + "\"");
-            return;
-        }
-        keys = result.keys();
-        phase = Phase.LOGIN;
-        String serverFinal = result.serverFinal();
-        if (router.isAdminDatabase(database)) {
-            if (!router.isAdmin(user)) {
-                router.events.authenticationFailed();
-                fatal(SqlState.INVALID_AUTHORIZATION, "role \"" + user + "\" may not use the admin console");
-                return;
-            }
-            admin = true;
-            pgbouncerDialect = PgBouncerConsole.DATABASE.equals(database);
-            greet(serverFinal, Map.of("server_version", "15.0 (pgha router admin console)", "client_encoding", "UTF8",
-                    "DateStyle", "ISO, MDY", "integer_datetimes", "on", "standard_conforming_strings", "on", "TimeZone", "UTC"));
-            return;
-        }
-        stats = router.statsFor(database);
-        router.pools.rememberKeys(user, keys);
-        pause(PAUSE_AUTH, true);
-        router.classifierFor(database).onComplete(ar -> {
-            if (ar.succeeded()) {
-                classifier = ar.result();
-            }
-            if (phase != Phase.CLOSED) {
-                welcome(serverFinal);
-            }
-        });
-    }
-
-    private void welcome(String serverFinal) {
-        Map<String, String> greeting = router.welcome.get(user + "\0" + database);
-        if (greeting != null) {
-            greet(serverFinal, greeting);
-            return;
-        }
-        // first client of this role and database: log in to a server to learn its parameters (and
-        // to check that the database exists and the server accepts the role)
-        ServerPool p = router.pools.pool(new PoolKey(user, database, router.choose(Route.PRIMARY, true)));
-        p.acquire(startupParameters, ar -> {
-            if (phase == Phase.CLOSED) {
-                if (ar.succeeded()) {
-                    p.release(ar.result());
-                }
-                return;
-            }
-            if (ar.failed()) {
-                loginFailed(ar.cause());
-                return;
-            }
-            Map<String, String> learned = new LinkedHashMap<>(ar.result().reportedParameters());
-            router.welcome.put(user + "\0" + database, learned);
-            p.release(ar.result());
-            greet(serverFinal, learned);
-        });
     }
 
     /**
@@ -441,7 +245,7 @@ final class ClientSession implements ServerConnection.Listener {
         return code != null && (code.startsWith(SqlState.CLASS_OPERATOR_INTERVENTION) || code.startsWith(SqlState.CLASS_INSUFFICIENT_RESOURCES));
     }
 
-    private void loginFailed(Throwable cause) {
+    void loginFailed(Throwable cause) {
         if (cause instanceof ServerConnection.LoginException le && le.errorResponse() != null) {
             out(le.errorResponse());
             flushAll();
@@ -451,22 +255,51 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void greet(String serverFinal, Map<String, String> serverParameters) {
-        out(PgMessages.authenticationSaslFinal(serverFinal.getBytes(StandardCharsets.UTF_8)));
-        out(PgMessages.authenticationOk());
-        serverParameters.forEach((k, v) -> out(PgMessages.parameterStatus(k, startupParameters.getOrDefault(k.toLowerCase(Locale.ROOT), v))));
-        do {
-            processId = CANCEL_KEYS.nextInt(1, Integer.MAX_VALUE);
-            secretKey = CANCEL_KEYS.nextInt();
-        } while (router.cancelKeys.putIfAbsent(Router.key(processId, secretKey), this) != null);
-        out(PgMessages.backendKeyData(processId, secretKey));
-        out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+    /** Logged in: from here on the client's messages go through the message loop. */
+    void loggedIn(ClientLogin.Identity identity) {
+        user = identity.user();
+        database = identity.database();
+        parameters = identity.parameters();
+        startupParameters = identity.startupParameters();
+        processId = identity.processId();
+        secretKey = identity.secretKey();
+        admin = identity.admin();
+        if (admin) {
+            pgbouncerDialect = PgBouncerConsole.DATABASE.equals(database);
+        } else {
+            classifier = identity.classifier();
+            stats = router.statsFor(database);
+        }
         phase = Phase.READY;
-        router.vertx.cancelTimer(loginTimer);
-        loginTimer = -1;
         framer.maxMessageSize(router.settings.maxMessageSize());
         pause(PAUSE_AUTH, false);
         flushAll();
+    }
+
+    // ---- what the login uses of the session
+
+    boolean isReady() {
+        return phase == Phase.READY;
+    }
+
+    boolean isClosed() {
+        return phase == Phase.CLOSED;
+    }
+
+    /** The startup packet has come: messages have type bytes from now on. */
+    void startupDone() {
+        framer.expectStartup(false);
+    }
+
+    /** Takes a client slot (given back when the client leaves); false when the router is full. */
+    boolean admit() {
+        admitted = router.admitClient();
+        return admitted;
+    }
+
+    /** Reads stop while the login waits for a look-up. */
+    void pauseForLogin(boolean on) {
+        pause(PAUSE_AUTH, on);
     }
 
     // ------------------------------------------------------------------ the message loop
@@ -1212,14 +1045,14 @@ final class ClientSession implements ServerConnection.Listener {
 
     // ------------------------------------------------------------------ output, flow control, end
 
-    private void out(Buffer message) {
+    void out(Buffer message) {
         if (out == null) {
             out = Buffer.buffer(Math.max(1024, message.length()));
         }
         out.appendBuffer(message);
     }
 
-    private void flushAll() {
+    void flushAll() {
         if (out != null && phase != Phase.CLOSED) {
             Buffer b = out;
             out = null;
@@ -1259,7 +1092,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void fatal(String sqlState, String message) {
+    void fatal(String sqlState, String message) {
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -1268,7 +1101,7 @@ final class ClientSession implements ServerConnection.Listener {
         close();
     }
 
-    private void close() {
+    void close() {
         if (phase != Phase.CLOSED) {
             phase = Phase.CLOSED;
             socket.close();
@@ -1278,7 +1111,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
-        router.vertx.cancelTimer(loginTimer);
+        login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
         if (admitted) {
@@ -1337,12 +1170,6 @@ final class ClientSession implements ServerConnection.Listener {
     /** The message classified last and its classification ({@link #classify}). */
     private Buffer classifiedMessage;
     private Classification classified;
-    /** The client's SSLRequest is to be answered 'S' at the end of this read. */
-    private boolean sslAccepted;
-    /** Closes the connection if the client has not logged in by then; -1 once it has. */
-    private long loginTimer = -1;
-    /** The client asked for TLS and got it. */
-    private boolean tlsActive;
     /** A Parse was answered without a server; a Sync right after it is answered too. */
     private boolean answeredLocally;
     /** The server is in COPY FROM STDIN and takes CopyData from the client. */
