@@ -190,36 +190,39 @@ final class ClientSession implements ServerConnection.Listener {
 
     // ------------------------------------------------------------------ client input
 
+    /** What the framer finds in the client's bytes; one instance, so that a read allocates no handler. */
+    private final MessageFramer.Handler clientInput = new MessageFramer.Handler() {
+        @Override
+        public void onMessage(byte type, Buffer message) {
+            if (phase == Phase.READY) {
+                onClientMessage(type, message);
+            } else if (phase == Phase.LOGIN) {
+                login.onMessage(type, message);
+            }
+        }
+
+        @Override
+        public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
+            // long CopyData: relayed as it comes
+            if (phase != Phase.READY) {
+                throw new ProtocolException("unexpected CopyData before authentication");
+            }
+            if (server != null && pending.isEmpty() && copyIn) {
+                server.write(part);
+                midMessage = !last;
+            } else if (first) {
+                throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY FROM STDIN");
+            }
+        }
+    };
+
     private void onData(Buffer chunk) {
         if (phase == Phase.CLOSED) {
             return;
         }
         stats.receivedBytes += chunk.length();
         try {
-            framer.feed(chunk, new MessageFramer.Handler() {
-                @Override
-                public void onMessage(byte type, Buffer message) {
-                    if (phase == Phase.READY) {
-                        onClientMessage(type, message);
-                    } else if (phase == Phase.LOGIN) {
-                        login.onMessage(type, message);
-                    }
-                }
-
-                @Override
-                public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
-                    // long CopyData: relayed as it comes
-                    if (phase != Phase.READY) {
-                        throw new ProtocolException("unexpected CopyData before authentication");
-                    }
-                    if (server != null && pending.isEmpty() && copyIn) {
-                        server.write(part);
-                        midMessage = !last;
-                    } else if (first) {
-                        throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY FROM STDIN");
-                    }
-                }
-            });
+            framer.feed(chunk, clientInput);
         } catch (ProtocolException e) {
             router.events.clientError(e.sqlState());
             fatal(e.sqlState(), e.getMessage());
@@ -379,15 +382,15 @@ final class ClientSession implements ServerConnection.Listener {
      * first Bind or Describe rather than at Parse.
      */
     private boolean parseLocally(Buffer message) {
-        FrontendMessages.Parse parse = FrontendMessages.parse(message);
+        FrontendMessages.Parse parse = decodeParse(message);
         if (parse.statement().isEmpty()) {
             return false;
         }
-        Classification c = classify(message, parse.query());
+        Classification c = classified();
         if (c.sessionState() && TrackedSet.parse(parse.query()) != null) {
             return false;
         }
-        forgetClassified();
+        forgetDecoded();
         note(c);
         statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
                 router.names.nameFor(parse.query(), parse.parameterTypes()), c));
@@ -402,8 +405,14 @@ final class ClientSession implements ServerConnection.Listener {
             return Route.PRIMARY;
         }
         return switch (type) {
-            case Frontend.QUERY -> classify(message, FrontendMessages.query(message)).route();
-            case Frontend.PARSE -> classify(message, FrontendMessages.parse(message).query()).route();
+            case Frontend.QUERY -> {
+                decodeQuery(message);
+                yield classified().route();
+            }
+            case Frontend.PARSE -> {
+                decodeParse(message);
+                yield classified().route();
+            }
             case Frontend.BIND -> {
                 Statement s = statements.get(FrontendMessages.bind(message).statement());
                 yield s == null ? Route.PRIMARY : s.classification().route();
@@ -481,21 +490,18 @@ final class ClientSession implements ServerConnection.Listener {
         });
     }
 
-    private boolean trackedSet(Buffer message, String sql) {
-        return classify(message, sql).sessionState() && TrackedSet.parse(sql) != null;
-    }
-
     /** The transaction starts with a SET of a tracked parameter, which writes nothing (drivers send one at connect). */
     private boolean trackedSetOnly() {
         Buffer first = pending.peek();
         if (first == null) {
             return false;
         }
-        return switch (first.getByte(0)) {
-            case Frontend.QUERY -> trackedSet(first, FrontendMessages.query(first));
-            case Frontend.PARSE -> trackedSet(first, FrontendMessages.parse(first).query());
-            default -> false;
+        String sql = switch (first.getByte(0)) {
+            case Frontend.QUERY -> decodeQuery(first);
+            case Frontend.PARSE -> decodeParse(first).query();
+            default -> null;
         };
+        return sql != null && classified().sessionState() && TrackedSet.parse(sql) != null;
     }
 
     /** After the last write, a position at least as late as its commit (or, unknown, the primary only). */
@@ -593,9 +599,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void relay(byte type, Buffer message) {
         switch (type) {
             case Frontend.QUERY -> {
-                String sql = FrontendMessages.query(message);
-                Classification c = classify(message, sql);
-                forgetClassified();
+                String sql = decodeQuery(message);
+                Classification c = classified();
+                forgetDecoded();
                 if (!(c.sessionState() && tracked(sql))) {
                     note(c);
                 }
@@ -677,9 +683,9 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void parse(Buffer message) {
-        FrontendMessages.Parse parse = FrontendMessages.parse(message);
-        Classification c = classify(message, parse.query());
-        forgetClassified();
+        FrontendMessages.Parse parse = decodeParse(message);
+        Classification c = classified();
+        forgetDecoded();
         if (!(c.sessionState() && tracked(parse.query()))) {
             note(c);
         }
@@ -732,24 +738,46 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    /**
-     * The classification of the statement in {@code message}: a message is classified once, when
-     * it starts a transaction (to choose the server) or when it is relayed, and the result carried
-     * from the one to the other.
+    /*
+     * A Query or Parse is decoded and classified once, when it starts a transaction (to choose the
+     * server) or when it is relayed, and the result carried from the one to the other.
      */
-    private Classification classify(Buffer message, String sql) {
-        if (message == classifiedMessage) {
-            return classified;
+
+    /** The SQL of a Query message. */
+    private String decodeQuery(Buffer message) {
+        if (message != decodedMessage) {
+            decoded(message, FrontendMessages.query(message), null);
         }
-        classifiedMessage = message;
-        classified = classifier.classify(sql);
+        return decodedSql;
+    }
+
+    /** A Parse message's fields. */
+    private FrontendMessages.Parse decodeParse(Buffer message) {
+        if (message != decodedMessage || decodedParse == null) {
+            FrontendMessages.Parse parse = FrontendMessages.parse(message);
+            decoded(message, parse.query(), parse);
+        }
+        return decodedParse;
+    }
+
+    private void decoded(Buffer message, String sql, FrontendMessages.Parse parse) {
+        decodedMessage = message;
+        decodedSql = sql;
+        decodedParse = parse;
+        classified = null;
+    }
+
+    /** The classification of the statement decoded last. */
+    private Classification classified() {
+        if (classified == null) {
+            classified = classifier.classify(decodedSql);
+        }
         return classified;
     }
 
-    /** The message was relayed: its classification is not needed again (nor the message kept alive for it). */
-    private void forgetClassified() {
-        classifiedMessage = null;
-        classified = null;
+    /** The message was relayed: nothing about it is needed again (nor the message kept alive for it). */
+    private void forgetDecoded() {
+        decoded(null, null, null);
     }
 
     /**
@@ -1167,8 +1195,10 @@ final class ClientSession implements ServerConnection.Listener {
     private Buffer heldBack;
     /** The standby refused; its remaining replies are dropped until ReadyForQuery. */
     private boolean retrying;
-    /** The message classified last and its classification ({@link #classify}). */
-    private Buffer classifiedMessage;
+    /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
+    private Buffer decodedMessage;
+    private String decodedSql;
+    private FrontendMessages.Parse decodedParse;
     private Classification classified;
     /** A Parse was answered without a server; a Sync right after it is answered too. */
     private boolean answeredLocally;
