@@ -25,7 +25,6 @@ import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +51,6 @@ import java.util.Set;
  */
 final class ClientSession implements ServerConnection.Listener {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
-    /** Standby errors after which a read, not yet answered, runs again on the primary. */
-    private static final java.util.Set<String> RETRY_ON_PRIMARY = java.util.Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
-            SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
     private enum Phase { LOGIN, READY, CLOSED }
 
@@ -77,13 +73,6 @@ final class ClientSession implements ServerConnection.Listener {
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
     }
 
-    private static final int MAX_REPLAY_BYTES = 64 * 1024;
-    /**
-     * Replies held back while a standby read may still run again on the primary; past this the
-     * router forwards them and gives the retry up, so a flood of notices before the first row
-     * cannot grow a session without bound.
-     */
-    static final int MAX_HELD_BACK_BYTES = 64 * 1024;
     /**
      * The largest message a client may send before it has logged in: a startup packet (PostgreSQL
      * allows 10,000 bytes) or a SASL message (a few hundred bytes for SCRAM). An unauthenticated
@@ -338,8 +327,8 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (replay != null) {
-                record(message);
+            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
+                endRetryWindow();
             }
             relay(type, message);
             return;
@@ -553,10 +542,8 @@ final class ClientSession implements ServerConnection.Listener {
         server.listener(this);
         router.events.routed(route, toStandby);
         primaryTransaction = !toStandby && route == Route.PRIMARY && router.readYourWrites() && !primaryOnly && !trackedSetOnly();
-        if (toStandby && !retry && lastStatusIdle) {
-            replay = new ArrayList<>();
-            replayBytes = 0;
-            pending.forEach(this::record);
+        if (toStandby && !retry && lastStatusIdle && !primaryRetry.open(pending)) {
+            endRetryWindow();
         }
         applyParameters();
         try {
@@ -669,16 +656,6 @@ final class ClientSession implements ServerConnection.Listener {
                 }
             }
             default -> throw new ProtocolException("invalid frontend message type '" + (char) type + "'");
-        }
-    }
-
-    /** Keeps a request for a possible retry on the primary, up to a limit. */
-    private void record(Buffer message) {
-        replayBytes += message.length();
-        if (replayBytes > MAX_REPLAY_BYTES) {
-            endRetryWindow();
-        } else {
-            replay.add(message);
         }
     }
 
@@ -807,19 +784,18 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessage(ServerConnection s, byte type, Buffer message) {
-        if (retrying) {
+        if (primaryRetry.isRefused()) {
             if (type == Backend.READY_FOR_QUERY) {
                 retryOnPrimary();
             }
             return;
         }
-        if (replay != null && (expects.peek() == null || expects.peek().kind != Kind.QUERY_SWALLOW)) {
-            if (type == Backend.ERROR_RESPONSE && retryableOnPrimary(message)) {
-                retrying = true;
-                heldBack = null;
+        if (primaryRetry.isOpen() && (expects.peek() == null || expects.peek().kind != Kind.QUERY_SWALLOW)) {
+            if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && oneRequest()) {
+                primaryRetry.refuse();
                 return;
             }
-            if (endsRetryWindow(type)) {
+            if (PrimaryRetry.endsWindow(type)) {
                 endRetryWindow();
             }
         }
@@ -915,47 +891,25 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Server output to the client; held back while a standby read may still be retried on the primary. */
     private void forward(Buffer message) {
-        if (replay != null) {
-            if (heldBack == null) {
-                heldBack = Buffer.buffer(256);
-            }
-            heldBack.appendBuffer(message);
-            if (heldBack.length() > MAX_HELD_BACK_BYTES) {
-                endRetryWindow();
-            }
-        } else {
+        if (!primaryRetry.isOpen()) {
             out(message);
+        } else if (!primaryRetry.hold(message)) {
+            endRetryWindow();
         }
     }
 
-    /** Rows, completions, COPY, ReadyForQuery or another error: what the client sees from here on is final. */
-    private static boolean endsRetryWindow(byte type) {
-        return switch (type) {
-            case Backend.PARSE_COMPLETE, Backend.BIND_COMPLETE, Backend.CLOSE_COMPLETE, Backend.PARAMETER_DESCRIPTION,
-                 Backend.ROW_DESCRIPTION, Backend.NO_DATA, Backend.NOTICE_RESPONSE, Backend.PARAMETER_STATUS -> false;
-            default -> true;
-        };
-    }
-
+    /** The client has seen (or now sees) something final of a standby read: no retry any more. */
     private void endRetryWindow() {
-        replay = null;
-        if (heldBack != null) {
-            out(heldBack);
-            heldBack = null;
+        Buffer held = primaryRetry.close();
+        if (held != null) {
+            out(held);
         }
     }
 
     /**
-     * A standby refused a read as read-only (25006), cancelled it for a recovery conflict (40001)
-     * or is going away (57P01 shut down, 57P02 another backend crashed) before anything final
-     * reached the client, and the refused requests are all the client sent: the router can run
-     * them again on the primary.
+     * What the client sent since the read started is one request (one Sync, or one simple Query),
+     * so the refused or lost requests are all it sent and the primary can take them as they are.
      */
-    private boolean retryableOnPrimary(Buffer error) {
-        return RETRY_ON_PRIMARY.contains(BackendMessages.errorFields(error).get(PgProtocol.ErrorField.CODE)) && oneRequest();
-    }
-
-    /** What the client sent since the read started is one request (one Sync, or one simple Query). */
     private boolean oneRequest() {
         int terminators = 0;
         for (Expect e : expects) {
@@ -977,10 +931,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Sends the kept requests of a standby read to the primary; the client never saw the standby's answer. */
     private void rerunOnPrimary() {
-        List<Buffer> again = replay;
-        replay = null;
-        heldBack = null;
-        retrying = false;
+        List<Buffer> again = primaryRetry.takeRequests();
         expects.clear();
         pending.addAll(again);
         acquire(Route.PRIMARY, true);
@@ -1039,7 +990,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessagePart(ServerConnection s, byte type, Buffer part, boolean first, boolean last) {
-        if (replay != null) {
+        if (primaryRetry.isOpen()) {
             endRetryWindow();
         }
         out(part);
@@ -1060,7 +1011,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             // a closed socket reports its write queue full and never drains: stop waiting for it
             pause(PAUSE_SERVER_FULL, false);
-            if (retrying || replay != null && oneRequest()) {
+            if (primaryRetry.isRefused() || primaryRetry.isOpen() && oneRequest()) {
                 // a standby that died under a read: nothing final reached the client, so the read moves
                 LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
                 router.pools.markDown(s.key().server());
@@ -1188,13 +1139,8 @@ final class ClientSession implements ServerConnection.Listener {
      * one; before that (and for the admin console) counters of its own that nobody reads.
      */
     private DatabaseStats stats = new DatabaseStats();
-    /** Requests of a standby transaction kept for a retry on the primary; null once the client saw a result. */
-    private List<Buffer> replay;
-    private int replayBytes;
-    /** Replies held back while a retry is still possible. */
-    private Buffer heldBack;
-    /** The standby refused; its remaining replies are dropped until ReadyForQuery. */
-    private boolean retrying;
+    /** A standby read's requests and held-back replies, while it may still run again on the primary. */
+    private final PrimaryRetry primaryRetry = new PrimaryRetry();
     /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
     private Buffer decodedMessage;
     private String decodedSql;
