@@ -1,5 +1,8 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.proxy.ReplyQueue.Expect;
+import io.pgha.router.proxy.ReplyQueue.Kind;
+
 import io.pgha.router.routing.ReadPolicy;
 import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.PoolMode;
@@ -40,7 +43,7 @@ import java.util.Set;
  * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
  * by the router itself, and so is a Close of a named statement (servers keep them). To put those
  * answers at the right place in the reply stream, every request that expects replies is queued in
- * {@link #expects} in order.
+ * a {@link ReplyQueue} in order.
  *
  * <p>Session state in transaction pooling: a statement that leaves state in the server session
  * ({@code SET}, {@code LISTEN}, SQL {@code PREPARE}, temporary tables, session advisory locks,
@@ -53,21 +56,6 @@ final class ClientSession implements ServerConnection.Listener {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
 
     private enum Phase { LOGIN, READY, CLOSED }
-
-    private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, CLOSE_SWALLOW, SYNC, SYNTH }
-
-    /** A request whose replies are still to come, or a reply the router makes up itself. */
-    private record Expect(Kind kind, String statement, Buffer synthetic) {
-        static final Expect QUERY = new Expect(Kind.QUERY, null, null);
-        static final Expect QUERY_SWALLOW = new Expect(Kind.QUERY_SWALLOW, null, null);
-        static final Expect BIND = new Expect(Kind.BIND, null, null);
-        static final Expect DESCRIBE = new Expect(Kind.DESCRIBE, null, null);
-        static final Expect EXECUTE = new Expect(Kind.EXECUTE, null, null);
-        static final Expect CLOSE = new Expect(Kind.CLOSE, null, null);
-        static final Expect CLOSE_SWALLOW = new Expect(Kind.CLOSE_SWALLOW, null, null);
-        static final Expect SYNC = new Expect(Kind.SYNC, null, null);
-        static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
-    }
 
     /** A named prepared statement of this client. */
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
@@ -118,7 +106,7 @@ final class ClientSession implements ServerConnection.Listener {
     /** Read-your-writes: the commit position being asked for after the last write, or null. */
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
-    private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+    private final ReplyQueue expects = new ReplyQueue();
     private final Map<String, Statement> statements = new HashMap<>();
     private boolean pinned;
     private boolean discardPending;
@@ -680,7 +668,7 @@ final class ClientSession implements ServerConnection.Listener {
             makeRoom();
             server.prepared().add(serverName);
             server.write(PgMessages.parse(serverName, parse.query(), parse.parameterTypes()));
-            expects.add(new Expect(Kind.PARSE, serverName, null));
+            expects.addParse(serverName, false);
         }
     }
 
@@ -689,7 +677,7 @@ final class ClientSession implements ServerConnection.Listener {
             makeRoom();
             server.prepared().add(s.serverName());
             server.write(PgMessages.parse(s.serverName(), s.query(), s.parameterTypes()));
-            expects.add(new Expect(Kind.PARSE_SWALLOW, s.serverName(), null));
+            expects.addParse(s.serverName(), true);
         }
     }
 
@@ -708,10 +696,8 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** A reply the router gives itself, placed after the replies to everything sent before. */
     private void synthetic(Buffer reply) {
-        if (expects.isEmpty()) {
+        if (!expects.synthetic(reply)) {
             out(reply);
-        } else {
-            expects.add(new Expect(Kind.SYNTH, null, reply));
         }
     }
 
@@ -790,8 +776,8 @@ final class ClientSession implements ServerConnection.Listener {
             }
             return;
         }
-        if (primaryRetry.isOpen() && (expects.peek() == null || expects.peek().kind != Kind.QUERY_SWALLOW)) {
-            if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && oneRequest()) {
+        if (primaryRetry.isOpen() && (expects.peek() == null || expects.peek().kind() != Kind.QUERY_SWALLOW)) {
+            if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && expects.oneRequest()) {
                 primaryRetry.refuse();
                 return;
             }
@@ -805,8 +791,8 @@ final class ClientSession implements ServerConnection.Listener {
         } else if (copyIn && (type == Backend.COMMAND_COMPLETE || type == Backend.ERROR_RESPONSE || type == Backend.READY_FOR_QUERY)) {
             copyIn = false;
         }
-        if (head != null && (head.kind == Kind.QUERY || head.kind == Kind.QUERY_SWALLOW)) {
-            if (head.kind == Kind.QUERY) {
+        if (head != null && (head.kind() == Kind.QUERY || head.kind() == Kind.QUERY_SWALLOW)) {
+            if (head.kind() == Kind.QUERY) {
                 forward(message);
             } else if (type == Backend.ERROR_RESPONSE) {
                 s.parametersUnknown();
@@ -814,48 +800,43 @@ final class ClientSession implements ServerConnection.Listener {
             }
             if (type == Backend.READY_FOR_QUERY) {
                 expects.poll();
-                readyForQuery(message, head.kind == Kind.QUERY);
+                readyForQuery(message, head.kind() == Kind.QUERY);
             }
             return;
         }
         switch (type) {
             case Backend.PARSE_COMPLETE -> {
-                Expect e = pop(Kind.PARSE, Kind.PARSE_SWALLOW);
-                if (e == null || e.kind == Kind.PARSE) {
+                Expect e = expects.pop(Kind.PARSE, Kind.PARSE_SWALLOW);
+                if (e == null || e.kind() == Kind.PARSE) {
                     forward(message);
                 }
             }
             case Backend.BIND_COMPLETE -> {
-                pop(Kind.BIND);
+                expects.pop(Kind.BIND);
                 forward(message);
             }
             case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> {
-                pop(Kind.DESCRIBE);
+                expects.pop(Kind.DESCRIBE);
                 forward(message);
             }
             case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> {
-                pop(Kind.EXECUTE);
+                expects.pop(Kind.EXECUTE);
                 forward(message);
             }
             case Backend.CLOSE_COMPLETE -> {
-                Expect e = pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
-                if (e == null || e.kind == Kind.CLOSE) {
+                Expect e = expects.pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
+                if (e == null || e.kind() == Kind.CLOSE) {
                     forward(message);
                 }
             }
             case Backend.ERROR_RESPONSE -> {
                 // the server skips everything up to the next Sync: the failed request and every
                 // Parse after it never prepared their statements
-                while (!expects.isEmpty() && expects.peek().kind != Kind.SYNC) {
-                    Expect skipped = expects.poll();
-                    if ((skipped.kind == Kind.PARSE || skipped.kind == Kind.PARSE_SWALLOW) && skipped.statement != null) {
-                        s.prepared().remove(skipped.statement);
-                    }
-                }
+                expects.skipToSync(s.prepared()::remove);
                 forward(message);
             }
             case Backend.READY_FOR_QUERY -> {
-                pop(Kind.SYNC);
+                expects.pop(Kind.SYNC);
                 forward(message);
                 readyForQuery(message, true);
                 return;
@@ -865,26 +846,8 @@ final class ClientSession implements ServerConnection.Listener {
         drainSynthetic();
     }
 
-    private Expect pop(Kind kind) {
-        Expect e = expects.peek();
-        if (e != null && e.kind == kind) {
-            return expects.poll();
-        }
-        return null;
-    }
-
-    private Expect pop(Kind kind, Kind other) {
-        Expect e = expects.peek();
-        if (e != null && (e.kind == kind || e.kind == other)) {
-            return expects.poll();
-        }
-        return null;
-    }
-
     private void drainSynthetic() {
-        while (!expects.isEmpty() && expects.peek().kind == Kind.SYNTH) {
-            forward(expects.poll().synthetic);
-        }
+        expects.drainSynthetic(this::forward);
     }
 
     // ------------------------------------------------------------------ retrying refused reads on the primary
@@ -904,22 +867,6 @@ final class ClientSession implements ServerConnection.Listener {
         if (held != null) {
             out(held);
         }
-    }
-
-    /**
-     * What the client sent since the read started is one request (one Sync, or one simple Query),
-     * so the refused or lost requests are all it sent and the primary can take them as they are.
-     */
-    private boolean oneRequest() {
-        int terminators = 0;
-        for (Expect e : expects) {
-            // a swallowed query is the router's own SET of session parameters, made again on the primary
-            if (e.kind == Kind.SYNC || e.kind == Kind.QUERY) {
-                terminators++;
-            }
-        }
-        Expect last = expects.peekLast();
-        return terminators == 1 && last != null && (last.kind == Kind.SYNC || last.kind == Kind.QUERY);
     }
 
     /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
@@ -1011,7 +958,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             // a closed socket reports its write queue full and never drains: stop waiting for it
             pause(PAUSE_SERVER_FULL, false);
-            if (primaryRetry.isRefused() || primaryRetry.isOpen() && oneRequest()) {
+            if (primaryRetry.isRefused() || primaryRetry.isOpen() && expects.oneRequest()) {
                 // a standby that died under a read: nothing final reached the client, so the read moves
                 LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
                 router.pools.markDown(s.key().server());
