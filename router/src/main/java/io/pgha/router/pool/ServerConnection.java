@@ -217,28 +217,31 @@ public final class ServerConnection {
         }
     }
 
+    /** What the framer finds in the server's bytes; one instance, so that a read allocates no handler. */
+    private final MessageFramer.Handler serverInput = new MessageFramer.Handler() {
+        @Override
+        public void onMessage(byte type, Buffer message) {
+            if (listener != null) {
+                listener.onServerMessage(ServerConnection.this, type, message);
+            } else if (type == PgProtocol.Backend.ERROR_RESPONSE) {
+                close();
+            }
+        }
+
+        @Override
+        public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
+            if (listener != null) {
+                listener.onServerMessagePart(ServerConnection.this, type, part, first, last);
+            }
+        }
+    };
+
     private void onData(Buffer chunk) {
         if (closed) {
             return;
         }
         try {
-            framer.feed(chunk, new MessageFramer.Handler() {
-                @Override
-                public void onMessage(byte type, Buffer message) {
-                    if (listener != null) {
-                        listener.onServerMessage(ServerConnection.this, type, message);
-                    } else if (type == PgProtocol.Backend.ERROR_RESPONSE) {
-                        close();
-                    }
-                }
-
-                @Override
-                public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
-                    if (listener != null) {
-                        listener.onServerMessagePart(ServerConnection.this, type, part, first, last);
-                    }
-                }
-            });
+            framer.feed(chunk, serverInput);
         } catch (ProtocolException e) {
             close();
             return;

@@ -36,6 +36,8 @@ public final class ServerPool implements ServerConnection.Listener {
     private final PoolStats stats;
     private int total;
     private int opening;
+    /** Time clients of this pool spent waiting for a connection, for the admin console's SHOW STATS. */
+    private long waitedNanos;
 
     ServerPool(Vertx vertx, PoolKey key, int maxSize, long waitTimeoutMs, Opener opener, PoolStats stats) {
         this.vertx = vertx;
@@ -55,7 +57,7 @@ public final class ServerPool implements ServerConnection.Listener {
     public void acquire(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler) {
         ServerConnection conn = pollIdle();
         if (conn != null) {
-            stats.acquired(0);
+            acquired(0);
             handler.handle(Future.succeededFuture(conn));
             return;
         }
@@ -73,6 +75,11 @@ public final class ServerPool implements ServerConnection.Listener {
         });
         self[0] = new Waiter(parameters, handler, timer, since);
         waiters.add(self[0]);
+    }
+
+    private void acquired(long waited) {
+        stats.acquired(waited);
+        waitedNanos += Math.max(0, waited);
     }
 
     private ServerConnection pollIdle() {
@@ -100,7 +107,7 @@ public final class ServerPool implements ServerConnection.Listener {
                 return;
             }
             stats.opened();
-            stats.acquired(now.get() - since);
+            acquired(now.get() - since);
             handler.handle(Future.succeededFuture(ar.result()));
         });
     }
@@ -145,7 +152,7 @@ public final class ServerPool implements ServerConnection.Listener {
         Waiter w = waiters.poll();
         if (w != null) {
             vertx.cancelTimer(w.timer);
-            stats.acquired(now.get() - w.since);
+            acquired(now.get() - w.since);
             conn.listener(null);
             w.handler.handle(Future.succeededFuture(conn));
             return;
@@ -215,6 +222,22 @@ public final class ServerPool implements ServerConnection.Listener {
 
     public int active() {
         return total - idle.size() - opening;
+    }
+
+    /** Connections still logging in. */
+    public int opening() {
+        return opening;
+    }
+
+    /** Total time clients waited for a connection of this pool (opening one counts as waiting). */
+    public long waitedNanos() {
+        return waitedNanos;
+    }
+
+    /** How long the longest-waiting client has waited so far; 0 when none waits. */
+    public long maxWaitNanos() {
+        Waiter first = waiters.peek();
+        return first == null ? 0 : Math.max(0, now.get() - first.since);
     }
 
     // ---- an idle connection's messages: notices and parameter changes are dropped; errors mean it is going away

@@ -95,10 +95,20 @@ public final class PgMessages {
 
     /** To a client: RowDescription of text columns. */
     public static Buffer rowDescription(java.util.List<String> columns) {
+        int[] types = new int[columns.size()];
+        java.util.Arrays.fill(types, PgProtocol.TypeOid.TEXT);
+        return rowDescription(columns, types);
+    }
+
+    /**
+     * To a client: RowDescription of columns of the given types ({@link PgProtocol.TypeOid}), all
+     * sent as text; drivers convert the text by the type (an {@code int8} column reads as a number).
+     */
+    public static Buffer rowDescription(java.util.List<String> columns, int[] typeOids) {
         Buffer b = start(PgProtocol.Backend.ROW_DESCRIPTION).appendShort((short) columns.size());
-        for (String c : columns) {
-            cstring(b, c);
-            b.appendInt(0).appendShort((short) 0).appendInt(TEXT_OID).appendShort((short) -1).appendInt(-1).appendShort((short) 0);
+        for (int i = 0; i < columns.size(); i++) {
+            cstring(b, columns.get(i));
+            b.appendInt(0).appendShort((short) 0).appendInt(typeOids[i]).appendShort((short) -1).appendInt(-1).appendShort((short) 0);
         }
         return finish(b);
     }
@@ -123,9 +133,6 @@ public final class PgMessages {
         cstring(b, tag);
         return finish(b);
     }
-
-    /** The type OID of {@code text}. */
-    private static final int TEXT_OID = 25;
 
     // ---------------------------------------------------------------- to servers
 

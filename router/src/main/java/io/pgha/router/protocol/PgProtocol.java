@@ -30,6 +30,16 @@ public final class PgProtocol {
     /** Bytes of type byte plus length word of every regular message. */
     public static final int HEADER_SIZE = 5;
 
+    /** Type OIDs (pg_type.oid) of the columns the router describes itself. */
+    public static final class TypeOid {
+        private TypeOid() {
+        }
+
+        public static final int INT8 = 20;
+        public static final int INT4 = 23;
+        public static final int TEXT = 25;
+    }
+
     /** Message types a client (frontend) sends. */
     public static final class Frontend {
         private Frontend() {

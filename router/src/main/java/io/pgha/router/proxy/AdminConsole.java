@@ -22,7 +22,7 @@ final class AdminConsole {
 
     /** Runs one admin command; the future gives the complete reply, ReadyForQuery included. */
     static Future<Buffer> run(Router router, String sql) {
-        String command = sql.strip().replaceAll(";+$", "").strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
+        String command = normalize(sql);
         Buffer reply = Buffer.buffer();
         switch (command) {
             case "SHOW POOLS" -> table(reply, List.of("database", "user", "server", "cl_waiting", "sv_active", "sv_idle", "sv_total",
@@ -71,6 +71,11 @@ final class AdminConsole {
             }
         }
         return Future.succeededFuture(done(reply, "SHOW"));
+    }
+
+    /** A command as typed, without trailing semicolons, in upper case with single spaces. */
+    static String normalize(String sql) {
+        return sql.strip().replaceAll(";+$", "").strip().replaceAll("\\s+", " ").toUpperCase(Locale.ROOT);
     }
 
     private static List<List<String>> pools(Router router) {

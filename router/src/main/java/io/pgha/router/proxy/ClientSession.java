@@ -1,10 +1,9 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.proxy.ReplyQueue.Expect;
+import io.pgha.router.proxy.ReplyQueue.Kind;
+
 import io.pgha.router.routing.ReadPolicy;
-import io.pgha.router.auth.ClientKeys;
-import io.pgha.router.auth.Scram;
-import io.pgha.router.auth.ScramServerExchange;
-import io.pgha.router.auth.ScramVerifier;
 import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerConnection;
@@ -12,14 +11,12 @@ import io.pgha.router.pool.ServerPool;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.FrontendMessages;
 import io.pgha.router.protocol.MessageFramer;
-import io.pgha.router.protocol.MessageReader;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.protocol.PgProtocol.Frontend;
 import io.pgha.router.protocol.PgProtocol.SqlState;
 import io.pgha.router.protocol.ProtocolException;
-import io.pgha.router.protocol.StartupPacket;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
 import io.pgha.router.routing.ServerChoice;
@@ -30,21 +27,15 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
-import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.security.SecureRandom;
 
 /**
- * One client connection: startup and SCRAM authentication, then the message loop that lends it
- * server connections per transaction (or per session) and relays both ways.
+ * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
+ * loop that lends it server connections per transaction (or per session) and relays both ways.
  *
  * <p>Prepared statements: a client's named statements are kept here (text, parameter types,
  * classification) under a server-side name shared by all clients ({@link StatementNames}). When a
@@ -52,7 +43,7 @@ import java.security.SecureRandom;
  * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
  * by the router itself, and so is a Close of a named statement (servers keep them). To put those
  * answers at the right place in the reply stream, every request that expects replies is queued in
- * {@link #expects} in order.
+ * a {@link ReplyQueue} in order.
  *
  * <p>Session state in transaction pooling: a statement that leaves state in the server session
  * ({@code SET}, {@code LISTEN}, SQL {@code PREPARE}, temporary tables, session advisory locks,
@@ -63,40 +54,13 @@ import java.security.SecureRandom;
  */
 final class ClientSession implements ServerConnection.Listener {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
-    /** Standby errors after which a read, not yet answered, runs again on the primary. */
-    private static final java.util.Set<String> RETRY_ON_PRIMARY = java.util.Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
-            SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
-    private enum Phase { STARTUP, SASL_INITIAL, SASL_CONTINUE, LOGIN, READY, CLOSED }
-
-    private enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, CLOSE_SWALLOW, SYNC, SYNTH }
-
-    /** A request whose replies are still to come, or a reply the router makes up itself. */
-    private record Expect(Kind kind, String statement, Buffer synthetic) {
-        static final Expect QUERY = new Expect(Kind.QUERY, null, null);
-        static final Expect QUERY_SWALLOW = new Expect(Kind.QUERY_SWALLOW, null, null);
-        static final Expect BIND = new Expect(Kind.BIND, null, null);
-        static final Expect DESCRIBE = new Expect(Kind.DESCRIBE, null, null);
-        static final Expect EXECUTE = new Expect(Kind.EXECUTE, null, null);
-        static final Expect CLOSE = new Expect(Kind.CLOSE, null, null);
-        static final Expect CLOSE_SWALLOW = new Expect(Kind.CLOSE_SWALLOW, null, null);
-        static final Expect SYNC = new Expect(Kind.SYNC, null, null);
-        static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
-    }
+    private enum Phase { LOGIN, READY, CLOSED }
 
     /** A named prepared statement of this client. */
     private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
     }
 
-    /** Cancel keys are secrets: whoever guesses one can cancel another client's queries. */
-    private static final SecureRandom CANCEL_KEYS = new SecureRandom();
-    private static final int MAX_REPLAY_BYTES = 64 * 1024;
-    /**
-     * Replies held back while a standby read may still run again on the primary; past this the
-     * router forwards them and gives the retry up, so a flood of notices before the first row
-     * cannot grow a session without bound.
-     */
-    static final int MAX_HELD_BACK_BYTES = 64 * 1024;
     /**
      * The largest message a client may send before it has logged in: a startup packet (PostgreSQL
      * allows 10,000 bytes) or a SASL message (a few hundred bytes for SCRAM). An unauthenticated
@@ -111,20 +75,18 @@ final class ClientSession implements ServerConnection.Listener {
     private final NetSocket socket;
     private final boolean primaryOnly;
     private final MessageFramer framer;
-    private Phase phase = Phase.STARTUP;
+    private Phase phase = Phase.LOGIN;
+    /** The way in; done with once the client is logged in. */
+    private final ClientLogin login;
     private boolean admitted;
     private String user;
     private String database;
     /** Tracked session parameters as SQL text ({@code 'UTF8'}), to set on every lent connection. */
-    private final Map<String, String> parameters = new LinkedHashMap<>();
+    private Map<String, String> parameters;
     /** The same parameters as sent in the startup packet, for opening new server connections. */
-    private final Map<String, String> startupParameters = new LinkedHashMap<>();
+    private Map<String, String> startupParameters;
     private int processId;
     private int secretKey;
-    private ScramServerExchange scram;
-    private io.vertx.core.Future<Optional<ScramVerifier>> verifier;
-    private boolean knownUser;
-    private ClientKeys keys;
     /** Classifies with the volatile functions of the client's database, once logged in. */
     private StatementClassifier classifier;
 
@@ -144,7 +106,7 @@ final class ClientSession implements ServerConnection.Listener {
     /** Read-your-writes: the commit position being asked for after the last write, or null. */
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
-    private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+    private final ReplyQueue expects = new ReplyQueue();
     private final Map<String, Statement> statements = new HashMap<>();
     private boolean pinned;
     private boolean discardPending;
@@ -159,12 +121,12 @@ final class ClientSession implements ServerConnection.Listener {
         this.framer = new MessageFramer(Math.min(MAX_LOGIN_MESSAGE_SIZE, router.settings.maxMessageSize()), 64 * 1024, true, Frontend.COPY_DATA);
         this.poolMode = router.settings.poolMode();
         this.resetOnRelease = router.settings.resetOnRelease();
-        this.classifier = router.classifier;
+        this.login = new ClientLogin(router, this, socket);
     }
 
     void start() {
         router.sessionOpened(this);
-        loginTimer = router.vertx.setTimer(Math.max(1, router.settings.loginTimeout().toMillis()), t -> loginTimedOut());
+        login.start();
         socket.handler(this::onData);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
@@ -174,232 +136,79 @@ final class ClientSession implements ServerConnection.Listener {
         return server;
     }
 
+    String user() {
+        return user != null ? user : login.user();
+    }
+
+    String database() {
+        return database != null ? database : login.database();
+    }
+
+    /** Logged in (to a database or the admin console) and not yet gone. */
+    boolean loggedIn() {
+        return phase == Phase.READY;
+    }
+
+    boolean isAdmin() {
+        return admin;
+    }
+
+    /** Waiting for a server connection. */
+    boolean waiting() {
+        return server == null && (pauses & PAUSE_ACQUIRE) != 0;
+    }
+
     /** This client as a row of SHOW CLIENTS. */
     List<String> adminRow() {
         String state = admin ? "admin" : server != null ? "active" : (pauses & PAUSE_ACQUIRE) != 0 ? "waiting" : "idle";
-        return List.of(String.valueOf(user), String.valueOf(database), state, server == null ? "" : server.key().server().toString(),
+        return List.of(String.valueOf(user()), String.valueOf(database()), state, server == null ? "" : server.key().server().toString(),
                 Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
     }
 
-    /** Not logged in within the login timeout: a stalled or hostile client gives its slot back. */
-    private void loginTimedOut() {
-        loginTimer = -1;
-        if (phase != Phase.READY && phase != Phase.CLOSED) {
-            router.events.authenticationFailed();
-            fatal(SqlState.PROTOCOL_VIOLATION, "canceling authentication due to timeout");
-        }
-    }
-
     // ------------------------------------------------------------------ client input
+
+    /** What the framer finds in the client's bytes; one instance, so that a read allocates no handler. */
+    private final MessageFramer.Handler clientInput = new MessageFramer.Handler() {
+        @Override
+        public void onMessage(byte type, Buffer message) {
+            if (phase == Phase.READY) {
+                onClientMessage(type, message);
+            } else if (phase == Phase.LOGIN) {
+                login.onMessage(type, message);
+            }
+        }
+
+        @Override
+        public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
+            // long CopyData: relayed as it comes
+            if (phase != Phase.READY) {
+                throw new ProtocolException("unexpected CopyData before authentication");
+            }
+            if (server != null && pending.isEmpty() && copyIn) {
+                server.write(part);
+                midMessage = !last;
+            } else if (first) {
+                throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY FROM STDIN");
+            }
+        }
+    };
 
     private void onData(Buffer chunk) {
         if (phase == Phase.CLOSED) {
             return;
         }
+        stats.receivedBytes += chunk.length();
         try {
-            framer.feed(chunk, new MessageFramer.Handler() {
-                @Override
-                public void onMessage(byte type, Buffer message) {
-                    if (phase == Phase.CLOSED) {
-                        return;
-                    }
-                    if (sslAccepted) {
-                        throw new ProtocolException("received unencrypted data after SSL request");
-                    }
-                    if (type == 0) {
-                        onStartup(StartupPacket.parse(message));
-                    } else if (phase == Phase.READY) {
-                        onClientMessage(type, message);
-                    } else {
-                        onAuthMessage(type, message);
-                    }
-                }
-
-                @Override
-                public void onMessagePart(byte type, Buffer part, boolean first, boolean last) {
-                    // long CopyData: relayed as it comes
-                    if (phase != Phase.READY) {
-                        throw new ProtocolException("unexpected CopyData before authentication");
-                    }
-                    if (server != null && pending.isEmpty() && copyIn) {
-                        server.write(part);
-                        midMessage = !last;
-                    } else if (first) {
-                        throw new ProtocolException(SqlState.PROGRAM_LIMIT_EXCEEDED, "CopyData outside of COPY FROM STDIN");
-                    }
-                }
-            });
+            framer.feed(chunk, clientInput);
         } catch (ProtocolException e) {
             router.events.clientError(e.sqlState());
             fatal(e.sqlState(), e.getMessage());
             return;
         }
-        if (sslAccepted) {
-            // bytes after the SSLRequest in the same read would be taken as if they came over TLS
-            // (CVE-2021-23214): refuse them before answering
-            if (framer.bufferedBytes() > 0) {
-                router.events.clientError(SqlState.PROTOCOL_VIOLATION);
-                fatal(SqlState.PROTOCOL_VIOLATION, "received unencrypted data after SSL request");
-                return;
-            }
-            sslAccepted = false;
-            tlsActive = true;
-            flushAll();
-            socket.write(Buffer.buffer(1).appendByte(PgProtocol.SSL_SUPPORTED));
-            socket.upgradeToSsl().onFailure(e -> close());
+        if (phase == Phase.LOGIN && login.endOfRead(framer.bufferedBytes())) {
             return;
         }
         flushAll();
-    }
-
-    private void onStartup(StartupPacket packet) {
-        if (phase != Phase.STARTUP) {
-            throw new ProtocolException("unexpected startup packet");
-        }
-        if (packet instanceof StartupPacket.SslRequest && router.tls.enabled() && !tlsActive) {
-            // answered 'S' once this read is done, if nothing follows it (the client must wait for the answer)
-            sslAccepted = true;
-        } else if (packet instanceof StartupPacket.SslRequest || packet instanceof StartupPacket.GssEncRequest) {
-            out(PgMessages.sslNotSupported());
-        } else if (packet instanceof StartupPacket.CancelRequest cancel) {
-            router.cancel(cancel.processId(), cancel.secretKey());
-            phase = Phase.CLOSED;
-            socket.close();
-        } else {
-            startup((StartupPacket.Startup) packet);
-        }
-    }
-
-    private void startup(StartupPacket.Startup startup) {
-        framer.expectStartup(false);
-        if (router.tls.required() && !tlsActive) {
-            router.events.authenticationFailed();
-            fatal(SqlState.INVALID_AUTHORIZATION, "the router requires TLS: connect with sslmode=require or stronger");
-            return;
-        }
-        if (!router.admitClient()) {
-            fatal(SqlState.TOO_MANY_CONNECTIONS, "sorry, too many clients already");
-            return;
-        }
-        admitted = true;
-        user = startup.user();
-        database = startup.database();
-        if (startup.parameters().containsKey("replication")) {
-            fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the router");
-            return;
-        }
-        startup.parameters().forEach((k, v) -> {
-            String name = k.toLowerCase(Locale.ROOT);
-            if (TrackedSet.PARAMETERS.contains(name)) {
-                parameters.put(name, TrackedSet.literal(v));
-                startupParameters.put(name, v);
-            }
-        });
-        phase = Phase.SASL_INITIAL;
-        verifier = router.auth.lookup(user);
-        out(PgMessages.authenticationSasl(Scram.MECHANISM));
-    }
-
-    private void onAuthMessage(byte type, Buffer message) {
-        if (type != Frontend.PASSWORD || (phase != Phase.SASL_INITIAL && phase != Phase.SASL_CONTINUE)) {
-            throw new ProtocolException("expected SASL response, got message type '" + (char) type + "'");
-        }
-        MessageReader r = FrontendMessages.password(message);
-        if (phase == Phase.SASL_INITIAL) {
-            String mechanism = r.readCString();
-            int len = r.readInt();
-            String data = r.readBytes(len).toString(StandardCharsets.UTF_8);
-            r.expectEnd();
-            if (!Scram.MECHANISM.equals(mechanism)) {
-                throw new ProtocolException(SqlState.INVALID_AUTHORIZATION, "unsupported SASL mechanism " + mechanism);
-            }
-            pause(PAUSE_AUTH, true);
-            verifier.onComplete(ar -> {
-                if (phase == Phase.CLOSED) {
-                    return;
-                }
-                pause(PAUSE_AUTH, false);
-                if (ar.failed()) {
-                    LOG.warnf("verifier lookup for %s failed: %s", user, ar.cause().getMessage());
-                    fatal(SqlState.CANNOT_CONNECT_NOW, "authentication lookup failed: " + ar.cause().getMessage());
-                    return;
-                }
-                knownUser = ar.result().isPresent();
-                scram = new ScramServerExchange(ar.result().orElseGet(() -> ScramVerifier.decoy(router.decoyKey, user)));
-                try {
-                    out(PgMessages.authenticationSaslContinue(scram.clientFirst(data).getBytes(StandardCharsets.UTF_8)));
-                    phase = Phase.SASL_CONTINUE;
-                } catch (ScramServerExchange.ScramException e) {
-                    fatal(SqlState.PROTOCOL_VIOLATION, e.getMessage());
-                }
-                flushAll();
-            });
-            return;
-        }
-        String data = r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8);
-        ScramServerExchange.Result result;
-        try {
-            result = scram.clientFinal(data);
-        } catch (ScramServerExchange.ScramException e) {
-            throw new ProtocolException(e.getMessage());
-        }
-        if (result == null || !knownUser) {
-            router.auth.invalidate(user);
-            router.events.authenticationFailed();
-            fatal(SqlState.INVALID_PASSWORD, "password authentication failed for user \"" + user + "\"");
-            return;
-        }
-        keys = result.keys();
-        phase = Phase.LOGIN;
-        String serverFinal = result.serverFinal();
-        if (router.isAdminDatabase(database)) {
-            if (!router.isAdmin(user)) {
-                router.events.authenticationFailed();
-                fatal(SqlState.INVALID_AUTHORIZATION, "role \"" + user + "\" may not use the admin console");
-                return;
-            }
-            admin = true;
-            greet(serverFinal, Map.of("server_version", "15.0 (pgha router admin console)", "client_encoding", "UTF8",
-                    "DateStyle", "ISO, MDY", "integer_datetimes", "on", "standard_conforming_strings", "on", "TimeZone", "UTC"));
-            return;
-        }
-        router.pools.rememberKeys(user, keys);
-        pause(PAUSE_AUTH, true);
-        router.classifierFor(database).onComplete(ar -> {
-            if (ar.succeeded()) {
-                classifier = ar.result();
-            }
-            if (phase != Phase.CLOSED) {
-                welcome(serverFinal);
-            }
-        });
-    }
-
-    private void welcome(String serverFinal) {
-        Map<String, String> greeting = router.welcome.get(user + "\0" + database);
-        if (greeting != null) {
-            greet(serverFinal, greeting);
-            return;
-        }
-        // first client of this role and database: log in to a server to learn its parameters (and
-        // to check that the database exists and the server accepts the role)
-        ServerPool p = router.pools.pool(new PoolKey(user, database, router.choose(Route.PRIMARY, true)));
-        p.acquire(startupParameters, ar -> {
-            if (phase == Phase.CLOSED) {
-                if (ar.succeeded()) {
-                    p.release(ar.result());
-                }
-                return;
-            }
-            if (ar.failed()) {
-                loginFailed(ar.cause());
-                return;
-            }
-            Map<String, String> learned = new LinkedHashMap<>(ar.result().reportedParameters());
-            router.welcome.put(user + "\0" + database, learned);
-            p.release(ar.result());
-            greet(serverFinal, learned);
-        });
     }
 
     /**
@@ -416,7 +225,7 @@ final class ClientSession implements ServerConnection.Listener {
         return code != null && (code.startsWith(SqlState.CLASS_OPERATOR_INTERVENTION) || code.startsWith(SqlState.CLASS_INSUFFICIENT_RESOURCES));
     }
 
-    private void loginFailed(Throwable cause) {
+    void loginFailed(Throwable cause) {
         if (cause instanceof ServerConnection.LoginException le && le.errorResponse() != null) {
             out(le.errorResponse());
             flushAll();
@@ -426,22 +235,51 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void greet(String serverFinal, Map<String, String> serverParameters) {
-        out(PgMessages.authenticationSaslFinal(serverFinal.getBytes(StandardCharsets.UTF_8)));
-        out(PgMessages.authenticationOk());
-        serverParameters.forEach((k, v) -> out(PgMessages.parameterStatus(k, startupParameters.getOrDefault(k.toLowerCase(Locale.ROOT), v))));
-        do {
-            processId = CANCEL_KEYS.nextInt(1, Integer.MAX_VALUE);
-            secretKey = CANCEL_KEYS.nextInt();
-        } while (router.cancelKeys.putIfAbsent(Router.key(processId, secretKey), this) != null);
-        out(PgMessages.backendKeyData(processId, secretKey));
-        out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+    /** Logged in: from here on the client's messages go through the message loop. */
+    void loggedIn(ClientLogin.Identity identity) {
+        user = identity.user();
+        database = identity.database();
+        parameters = identity.parameters();
+        startupParameters = identity.startupParameters();
+        processId = identity.processId();
+        secretKey = identity.secretKey();
+        admin = identity.admin();
+        if (admin) {
+            pgbouncerDialect = PgBouncerConsole.DATABASE.equals(database);
+        } else {
+            classifier = identity.classifier();
+            stats = router.statsFor(database);
+        }
         phase = Phase.READY;
-        router.vertx.cancelTimer(loginTimer);
-        loginTimer = -1;
         framer.maxMessageSize(router.settings.maxMessageSize());
         pause(PAUSE_AUTH, false);
         flushAll();
+    }
+
+    // ---- what the login uses of the session
+
+    boolean isReady() {
+        return phase == Phase.READY;
+    }
+
+    boolean isClosed() {
+        return phase == Phase.CLOSED;
+    }
+
+    /** The startup packet has come: messages have type bytes from now on. */
+    void startupDone() {
+        framer.expectStartup(false);
+    }
+
+    /** Takes a client slot (given back when the client leaves); false when the router is full. */
+    boolean admit() {
+        admitted = router.admitClient();
+        return admitted;
+    }
+
+    /** Reads stop while the login waits for a look-up. */
+    void pauseForLogin(boolean on) {
+        pause(PAUSE_AUTH, on);
     }
 
     // ------------------------------------------------------------------ the message loop
@@ -455,8 +293,13 @@ final class ClientSession implements ServerConnection.Listener {
             if (type != Frontend.QUERY) {
                 throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "the admin console takes simple queries only");
             }
+            String sql = FrontendMessages.query(message);
+            if (pgbouncerDialect) {
+                out(PgBouncerConsole.run(router, sql));
+                return;
+            }
             pause(PAUSE_ACQUIRE, true);
-            AdminConsole.run(router, FrontendMessages.query(message)).onComplete(ar -> {
+            AdminConsole.run(router, sql).onComplete(ar -> {
                 if (phase == Phase.CLOSED) {
                     return;
                 }
@@ -472,8 +315,8 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (replay != null) {
-                record(message);
+            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
+                endRetryWindow();
             }
             relay(type, message);
             return;
@@ -516,15 +359,15 @@ final class ClientSession implements ServerConnection.Listener {
      * first Bind or Describe rather than at Parse.
      */
     private boolean parseLocally(Buffer message) {
-        FrontendMessages.Parse parse = FrontendMessages.parse(message);
+        FrontendMessages.Parse parse = decodeParse(message);
         if (parse.statement().isEmpty()) {
             return false;
         }
-        Classification c = classify(message, parse.query());
+        Classification c = classified();
         if (c.sessionState() && TrackedSet.parse(parse.query()) != null) {
             return false;
         }
-        forgetClassified();
+        forgetDecoded();
         note(c);
         statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
                 router.names.nameFor(parse.query(), parse.parameterTypes()), c));
@@ -539,8 +382,14 @@ final class ClientSession implements ServerConnection.Listener {
             return Route.PRIMARY;
         }
         return switch (type) {
-            case Frontend.QUERY -> classify(message, FrontendMessages.query(message)).route();
-            case Frontend.PARSE -> classify(message, FrontendMessages.parse(message).query()).route();
+            case Frontend.QUERY -> {
+                decodeQuery(message);
+                yield classified().route();
+            }
+            case Frontend.PARSE -> {
+                decodeParse(message);
+                yield classified().route();
+            }
             case Frontend.BIND -> {
                 Statement s = statements.get(FrontendMessages.bind(message).statement());
                 yield s == null ? Route.PRIMARY : s.classification().route();
@@ -618,21 +467,18 @@ final class ClientSession implements ServerConnection.Listener {
         });
     }
 
-    private boolean trackedSet(Buffer message, String sql) {
-        return classify(message, sql).sessionState() && TrackedSet.parse(sql) != null;
-    }
-
     /** The transaction starts with a SET of a tracked parameter, which writes nothing (drivers send one at connect). */
     private boolean trackedSetOnly() {
         Buffer first = pending.peek();
         if (first == null) {
             return false;
         }
-        return switch (first.getByte(0)) {
-            case Frontend.QUERY -> trackedSet(first, FrontendMessages.query(first));
-            case Frontend.PARSE -> trackedSet(first, FrontendMessages.parse(first).query());
-            default -> false;
+        String sql = switch (first.getByte(0)) {
+            case Frontend.QUERY -> decodeQuery(first);
+            case Frontend.PARSE -> decodeParse(first).query();
+            default -> null;
         };
+        return sql != null && classified().sessionState() && TrackedSet.parse(sql) != null;
     }
 
     /** After the last write, a position at least as late as its commit (or, unknown, the primary only). */
@@ -684,10 +530,8 @@ final class ClientSession implements ServerConnection.Listener {
         server.listener(this);
         router.events.routed(route, toStandby);
         primaryTransaction = !toStandby && route == Route.PRIMARY && router.readYourWrites() && !primaryOnly && !trackedSetOnly();
-        if (toStandby && !retry && lastStatusIdle) {
-            replay = new ArrayList<>();
-            replayBytes = 0;
-            pending.forEach(this::record);
+        if (toStandby && !retry && lastStatusIdle && !primaryRetry.open(pending)) {
+            endRetryWindow();
         }
         applyParameters();
         try {
@@ -730,14 +574,15 @@ final class ClientSession implements ServerConnection.Listener {
     private void relay(byte type, Buffer message) {
         switch (type) {
             case Frontend.QUERY -> {
-                String sql = FrontendMessages.query(message);
-                Classification c = classify(message, sql);
-                forgetClassified();
+                String sql = decodeQuery(message);
+                Classification c = classified();
+                forgetDecoded();
                 if (!(c.sessionState() && tracked(sql))) {
                     note(c);
                 }
                 server.write(message);
                 expects.add(Expect.QUERY);
+                stats.queries++;
             }
             case Frontend.PARSE -> parse(message);
             case Frontend.BIND -> {
@@ -784,10 +629,12 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.SYNC -> {
                 server.write(message);
                 expects.add(Expect.SYNC);
+                stats.queries++;
             }
             case Frontend.FUNCTION_CALL -> {
                 server.write(message);
                 expects.add(Expect.QUERY);
+                stats.queries++;
             }
             case Frontend.FLUSH -> server.write(message);
             case Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
@@ -800,20 +647,10 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    /** Keeps a request for a possible retry on the primary, up to a limit. */
-    private void record(Buffer message) {
-        replayBytes += message.length();
-        if (replayBytes > MAX_REPLAY_BYTES) {
-            endRetryWindow();
-        } else {
-            replay.add(message);
-        }
-    }
-
     private void parse(Buffer message) {
-        FrontendMessages.Parse parse = FrontendMessages.parse(message);
-        Classification c = classify(message, parse.query());
-        forgetClassified();
+        FrontendMessages.Parse parse = decodeParse(message);
+        Classification c = classified();
+        forgetDecoded();
         if (!(c.sessionState() && tracked(parse.query()))) {
             note(c);
         }
@@ -831,7 +668,7 @@ final class ClientSession implements ServerConnection.Listener {
             makeRoom();
             server.prepared().add(serverName);
             server.write(PgMessages.parse(serverName, parse.query(), parse.parameterTypes()));
-            expects.add(new Expect(Kind.PARSE, serverName, null));
+            expects.addParse(serverName, false);
         }
     }
 
@@ -840,7 +677,7 @@ final class ClientSession implements ServerConnection.Listener {
             makeRoom();
             server.prepared().add(s.serverName());
             server.write(PgMessages.parse(s.serverName(), s.query(), s.parameterTypes()));
-            expects.add(new Expect(Kind.PARSE_SWALLOW, s.serverName(), null));
+            expects.addParse(s.serverName(), true);
         }
     }
 
@@ -859,31 +696,51 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** A reply the router gives itself, placed after the replies to everything sent before. */
     private void synthetic(Buffer reply) {
-        if (expects.isEmpty()) {
+        if (!expects.synthetic(reply)) {
             out(reply);
-        } else {
-            expects.add(new Expect(Kind.SYNTH, null, reply));
         }
     }
 
-    /**
-     * The classification of the statement in {@code message}: a message is classified once, when
-     * it starts a transaction (to choose the server) or when it is relayed, and the result carried
-     * from the one to the other.
+    /*
+     * A Query or Parse is decoded and classified once, when it starts a transaction (to choose the
+     * server) or when it is relayed, and the result carried from the one to the other.
      */
-    private Classification classify(Buffer message, String sql) {
-        if (message == classifiedMessage) {
-            return classified;
+
+    /** The SQL of a Query message. */
+    private String decodeQuery(Buffer message) {
+        if (message != decodedMessage) {
+            decoded(message, FrontendMessages.query(message), null);
         }
-        classifiedMessage = message;
-        classified = classifier.classify(sql);
+        return decodedSql;
+    }
+
+    /** A Parse message's fields. */
+    private FrontendMessages.Parse decodeParse(Buffer message) {
+        if (message != decodedMessage || decodedParse == null) {
+            FrontendMessages.Parse parse = FrontendMessages.parse(message);
+            decoded(message, parse.query(), parse);
+        }
+        return decodedParse;
+    }
+
+    private void decoded(Buffer message, String sql, FrontendMessages.Parse parse) {
+        decodedMessage = message;
+        decodedSql = sql;
+        decodedParse = parse;
+        classified = null;
+    }
+
+    /** The classification of the statement decoded last. */
+    private Classification classified() {
+        if (classified == null) {
+            classified = classifier.classify(decodedSql);
+        }
         return classified;
     }
 
-    /** The message was relayed: its classification is not needed again (nor the message kept alive for it). */
-    private void forgetClassified() {
-        classifiedMessage = null;
-        classified = null;
+    /** The message was relayed: nothing about it is needed again (nor the message kept alive for it). */
+    private void forgetDecoded() {
+        decoded(null, null, null);
     }
 
     /**
@@ -913,19 +770,18 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessage(ServerConnection s, byte type, Buffer message) {
-        if (retrying) {
+        if (primaryRetry.isRefused()) {
             if (type == Backend.READY_FOR_QUERY) {
                 retryOnPrimary();
             }
             return;
         }
-        if (replay != null && (expects.peek() == null || expects.peek().kind != Kind.QUERY_SWALLOW)) {
-            if (type == Backend.ERROR_RESPONSE && retryableOnPrimary(message)) {
-                retrying = true;
-                heldBack = null;
+        if (primaryRetry.isOpen() && (expects.peek() == null || expects.peek().kind() != Kind.QUERY_SWALLOW)) {
+            if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && expects.oneRequest()) {
+                primaryRetry.refuse();
                 return;
             }
-            if (endsRetryWindow(type)) {
+            if (PrimaryRetry.endsWindow(type)) {
                 endRetryWindow();
             }
         }
@@ -935,8 +791,8 @@ final class ClientSession implements ServerConnection.Listener {
         } else if (copyIn && (type == Backend.COMMAND_COMPLETE || type == Backend.ERROR_RESPONSE || type == Backend.READY_FOR_QUERY)) {
             copyIn = false;
         }
-        if (head != null && (head.kind == Kind.QUERY || head.kind == Kind.QUERY_SWALLOW)) {
-            if (head.kind == Kind.QUERY) {
+        if (head != null && (head.kind() == Kind.QUERY || head.kind() == Kind.QUERY_SWALLOW)) {
+            if (head.kind() == Kind.QUERY) {
                 forward(message);
             } else if (type == Backend.ERROR_RESPONSE) {
                 s.parametersUnknown();
@@ -944,50 +800,45 @@ final class ClientSession implements ServerConnection.Listener {
             }
             if (type == Backend.READY_FOR_QUERY) {
                 expects.poll();
-                readyForQuery(message);
+                readyForQuery(message, head.kind() == Kind.QUERY);
             }
             return;
         }
         switch (type) {
             case Backend.PARSE_COMPLETE -> {
-                Expect e = pop(Kind.PARSE, Kind.PARSE_SWALLOW);
-                if (e == null || e.kind == Kind.PARSE) {
+                Expect e = expects.pop(Kind.PARSE, Kind.PARSE_SWALLOW);
+                if (e == null || e.kind() == Kind.PARSE) {
                     forward(message);
                 }
             }
             case Backend.BIND_COMPLETE -> {
-                pop(Kind.BIND);
+                expects.pop(Kind.BIND);
                 forward(message);
             }
             case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> {
-                pop(Kind.DESCRIBE);
+                expects.pop(Kind.DESCRIBE);
                 forward(message);
             }
             case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> {
-                pop(Kind.EXECUTE);
+                expects.pop(Kind.EXECUTE);
                 forward(message);
             }
             case Backend.CLOSE_COMPLETE -> {
-                Expect e = pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
-                if (e == null || e.kind == Kind.CLOSE) {
+                Expect e = expects.pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
+                if (e == null || e.kind() == Kind.CLOSE) {
                     forward(message);
                 }
             }
             case Backend.ERROR_RESPONSE -> {
                 // the server skips everything up to the next Sync: the failed request and every
                 // Parse after it never prepared their statements
-                while (!expects.isEmpty() && expects.peek().kind != Kind.SYNC) {
-                    Expect skipped = expects.poll();
-                    if ((skipped.kind == Kind.PARSE || skipped.kind == Kind.PARSE_SWALLOW) && skipped.statement != null) {
-                        s.prepared().remove(skipped.statement);
-                    }
-                }
+                expects.skipToSync(s.prepared()::remove);
                 forward(message);
             }
             case Backend.READY_FOR_QUERY -> {
-                pop(Kind.SYNC);
+                expects.pop(Kind.SYNC);
                 forward(message);
-                readyForQuery(message);
+                readyForQuery(message, true);
                 return;
             }
             default -> forward(message);
@@ -995,83 +846,27 @@ final class ClientSession implements ServerConnection.Listener {
         drainSynthetic();
     }
 
-    private Expect pop(Kind kind) {
-        Expect e = expects.peek();
-        if (e != null && e.kind == kind) {
-            return expects.poll();
-        }
-        return null;
-    }
-
-    private Expect pop(Kind kind, Kind other) {
-        Expect e = expects.peek();
-        if (e != null && (e.kind == kind || e.kind == other)) {
-            return expects.poll();
-        }
-        return null;
-    }
-
     private void drainSynthetic() {
-        while (!expects.isEmpty() && expects.peek().kind == Kind.SYNTH) {
-            forward(expects.poll().synthetic);
-        }
+        expects.drainSynthetic(this::forward);
     }
 
     // ------------------------------------------------------------------ retrying refused reads on the primary
 
     /** Server output to the client; held back while a standby read may still be retried on the primary. */
     private void forward(Buffer message) {
-        if (replay != null) {
-            if (heldBack == null) {
-                heldBack = Buffer.buffer(256);
-            }
-            heldBack.appendBuffer(message);
-            if (heldBack.length() > MAX_HELD_BACK_BYTES) {
-                endRetryWindow();
-            }
-        } else {
+        if (!primaryRetry.isOpen()) {
             out(message);
+        } else if (!primaryRetry.hold(message)) {
+            endRetryWindow();
         }
     }
 
-    /** Rows, completions, COPY, ReadyForQuery or another error: what the client sees from here on is final. */
-    private static boolean endsRetryWindow(byte type) {
-        return switch (type) {
-            case Backend.PARSE_COMPLETE, Backend.BIND_COMPLETE, Backend.CLOSE_COMPLETE, Backend.PARAMETER_DESCRIPTION,
-                 Backend.ROW_DESCRIPTION, Backend.NO_DATA, Backend.NOTICE_RESPONSE, Backend.PARAMETER_STATUS -> false;
-            default -> true;
-        };
-    }
-
+    /** The client has seen (or now sees) something final of a standby read: no retry any more. */
     private void endRetryWindow() {
-        replay = null;
-        if (heldBack != null) {
-            out(heldBack);
-            heldBack = null;
+        Buffer held = primaryRetry.close();
+        if (held != null) {
+            out(held);
         }
-    }
-
-    /**
-     * A standby refused a read as read-only (25006), cancelled it for a recovery conflict (40001)
-     * or is going away (57P01 shut down, 57P02 another backend crashed) before anything final
-     * reached the client, and the refused requests are all the client sent: the router can run
-     * them again on the primary.
-     */
-    private boolean retryableOnPrimary(Buffer error) {
-        return RETRY_ON_PRIMARY.contains(BackendMessages.errorFields(error).get(PgProtocol.ErrorField.CODE)) && oneRequest();
-    }
-
-    /** What the client sent since the read started is one request (one Sync, or one simple Query). */
-    private boolean oneRequest() {
-        int terminators = 0;
-        for (Expect e : expects) {
-            // a swallowed query is the router's own SET of session parameters, made again on the primary
-            if (e.kind == Kind.SYNC || e.kind == Kind.QUERY) {
-                terminators++;
-            }
-        }
-        Expect last = expects.peekLast();
-        return terminators == 1 && last != null && (last.kind == Kind.SYNC || last.kind == Kind.QUERY);
     }
 
     /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
@@ -1083,19 +878,20 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Sends the kept requests of a standby read to the primary; the client never saw the standby's answer. */
     private void rerunOnPrimary() {
-        List<Buffer> again = replay;
-        replay = null;
-        heldBack = null;
-        retrying = false;
+        List<Buffer> again = primaryRetry.takeRequests();
         expects.clear();
         pending.addAll(again);
         acquire(Route.PRIMARY, true);
     }
 
-    private void readyForQuery(Buffer message) {
+    /** @param clients the client sees this ReadyForQuery (it is not the answer to the router's own SET) */
+    private void readyForQuery(Buffer message, boolean clients) {
         drainSynthetic();
         byte status = BackendMessages.readyForQueryStatus(message);
         lastStatusIdle = status == PgProtocol.TxStatus.IDLE;
+        if (lastStatusIdle && clients) {
+            stats.transactions++;
+        }
         if (discardPending) {
             discardPending = false;
             server.prepared().clear();
@@ -1128,7 +924,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void detach() {
         endRetryWindow();
         flushAll();
-        router.events.transactionFinished(System.nanoTime() - attachedAt);
+        long held = System.nanoTime() - attachedAt;
+        router.events.transactionFinished(held);
+        stats.serverNanos += held;
         releaseServer();
         if (primaryTransaction && !primaryOnly && router.readYourWrites()) {
             // the commit position is asked for only if a read that could go to a standby follows
@@ -1139,7 +937,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerMessagePart(ServerConnection s, byte type, Buffer part, boolean first, boolean last) {
-        if (replay != null) {
+        if (primaryRetry.isOpen()) {
             endRetryWindow();
         }
         out(part);
@@ -1160,7 +958,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             // a closed socket reports its write queue full and never drains: stop waiting for it
             pause(PAUSE_SERVER_FULL, false);
-            if (retrying || replay != null && oneRequest()) {
+            if (primaryRetry.isRefused() || primaryRetry.isOpen() && expects.oneRequest()) {
                 // a standby that died under a read: nothing final reached the client, so the read moves
                 LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
                 router.pools.markDown(s.key().server());
@@ -1173,17 +971,18 @@ final class ClientSession implements ServerConnection.Listener {
 
     // ------------------------------------------------------------------ output, flow control, end
 
-    private void out(Buffer message) {
+    void out(Buffer message) {
         if (out == null) {
             out = Buffer.buffer(Math.max(1024, message.length()));
         }
         out.appendBuffer(message);
     }
 
-    private void flushAll() {
+    void flushAll() {
         if (out != null && phase != Phase.CLOSED) {
             Buffer b = out;
             out = null;
+            stats.sentBytes += b.length();
             socket.write(b);
             if (server != null && socket.writeQueueFull() && pausedServer == null) {
                 pausedServer = server;
@@ -1219,7 +1018,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void fatal(String sqlState, String message) {
+    void fatal(String sqlState, String message) {
         if (phase == Phase.CLOSED) {
             return;
         }
@@ -1228,7 +1027,7 @@ final class ClientSession implements ServerConnection.Listener {
         close();
     }
 
-    private void close() {
+    void close() {
         if (phase != Phase.CLOSED) {
             phase = Phase.CLOSED;
             socket.close();
@@ -1238,7 +1037,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
-        router.vertx.cancelTimer(loginTimer);
+        login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
         if (admitted) {
@@ -1260,6 +1059,7 @@ final class ClientSession implements ServerConnection.Listener {
         server = null;
         pool = null;
         router.detachedServer();
+        stats.serverNanos += System.nanoTime() - attachedAt;
         resumeServer();
         boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle && !copyIn && !midMessage;
         if (!clean) {
@@ -1279,22 +1079,20 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean lastStatusIdle = true;
     /** A session of the admin console: never lent a server connection. */
     private boolean admin;
-    /** Requests of a standby transaction kept for a retry on the primary; null once the client saw a result. */
-    private List<Buffer> replay;
-    private int replayBytes;
-    /** Replies held back while a retry is still possible. */
-    private Buffer heldBack;
-    /** The standby refused; its remaining replies are dropped until ReadyForQuery. */
-    private boolean retrying;
-    /** The message classified last and its classification ({@link #classify}). */
-    private Buffer classifiedMessage;
+    /** The admin session speaks PgBouncer's console dialect ({@link PgBouncerConsole}). */
+    private boolean pgbouncerDialect;
+    /**
+     * Where this client's traffic is counted: its database's counters once it has logged in to
+     * one; before that (and for the admin console) counters of its own that nobody reads.
+     */
+    private DatabaseStats stats = new DatabaseStats();
+    /** A standby read's requests and held-back replies, while it may still run again on the primary. */
+    private final PrimaryRetry primaryRetry = new PrimaryRetry();
+    /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
+    private Buffer decodedMessage;
+    private String decodedSql;
+    private FrontendMessages.Parse decodedParse;
     private Classification classified;
-    /** The client's SSLRequest is to be answered 'S' at the end of this read. */
-    private boolean sslAccepted;
-    /** Closes the connection if the client has not logged in by then; -1 once it has. */
-    private long loginTimer = -1;
-    /** The client asked for TLS and got it. */
-    private boolean tlsActive;
     /** A Parse was answered without a server; a Sync right after it is answered too. */
     private boolean answeredLocally;
     /** The server is in COPY FROM STDIN and takes CopyData from the client. */

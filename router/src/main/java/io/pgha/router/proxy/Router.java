@@ -51,6 +51,7 @@ public final class Router {
     final RouterEvents events;
     final StatementNames names = new StatementNames();
     final Map<Long, ClientSession> cancelKeys = new HashMap<>();
+    private final Map<String, DatabaseStats> databaseStats = new HashMap<>();
     /** This router's secret for the decoy verifiers of unknown roles ({@link io.pgha.router.auth.ScramVerifier#decoy}). */
     final byte[] decoyKey = io.pgha.router.auth.Scram.randomBytes(32);
     /** Parameters to greet clients with, per role and database, learned from a server login. */
@@ -186,8 +187,24 @@ public final class Router {
         return this;
     }
 
+    /** The admin console's database, or PgBouncer's ({@link PgBouncerConsole}) for tools written against PgBouncer. */
     boolean isAdminDatabase(String database) {
-        return adminDatabase.equals(database);
+        return adminDatabase.equals(database) || PgBouncerConsole.DATABASE.equals(database);
+    }
+
+    /** The traffic counters of one database's clients, created at its first login. */
+    DatabaseStats statsFor(String database) {
+        return databaseStats.computeIfAbsent(database, d -> new DatabaseStats());
+    }
+
+    /** Every database's counters; read on the router's loop. */
+    Map<String, DatabaseStats> databaseStats() {
+        return databaseStats;
+    }
+
+    /** Whether new transactions wait for {@link #resume()}. */
+    boolean paused() {
+        return paused;
     }
 
     boolean isAdmin(String user) {

@@ -70,9 +70,14 @@ final class RawClient implements AutoCloseable {
         }
     }
 
-    /** Logs in with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
+    /** Logs in to database postgres with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
     void login(String user, String password) throws IOException {
-        send(PgMessages.startupMessage(Map.of("user", user, "database", "postgres")));
+        login(user, password, "postgres");
+    }
+
+    /** Logs in with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
+    void login(String user, String password, String database) throws IOException {
+        send(PgMessages.startupMessage(Map.of("user", user, "database", database)));
         Message sasl = read();
         if (sasl.type() != PgProtocol.Backend.AUTHENTICATION) {
             throw new IOException("expected SASL, got " + (char) sasl.type() + " " + sasl.text());

@@ -1,0 +1,115 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.protocol.BackendMessages;
+import io.pgha.router.protocol.PgProtocol;
+import io.pgha.router.protocol.PgProtocol.Backend;
+import io.pgha.router.protocol.PgProtocol.SqlState;
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A read sent to a standby can run again on the primary as long as the client has seen nothing
+ * final of it: the standby may refuse it (read-only, a recovery conflict) or go away under it. While
+ * that window is open the requests are kept and the replies held back, both bounded: past a limit
+ * the window closes, the held replies go out and the retry is given up, so a large request or a
+ * flood of notices cannot grow a session without bound. Pure state; the session does the I/O.
+ */
+final class PrimaryRetry {
+    /** Requests kept for a retry, at most. */
+    static final int MAX_REQUEST_BYTES = 64 * 1024;
+    /** Replies held back while a retry is possible, at most. */
+    static final int MAX_HELD_BACK_BYTES = 64 * 1024;
+    /** Standby errors after which a read, not yet answered, runs again on the primary. */
+    private static final Set<String> RETRY_ON_PRIMARY = Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
+            SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
+
+    /** The requests of the read; null while no window is open. */
+    private List<Buffer> requests;
+    private int requestBytes;
+    private Buffer heldBack;
+    /** The standby refused: its remaining replies are dropped until its ReadyForQuery. */
+    private boolean refused;
+
+    /** Opens the window for a standby read that starts with {@code pending}; false if they are already too many bytes. */
+    boolean open(Iterable<Buffer> pending) {
+        requests = new ArrayList<>();
+        requestBytes = 0;
+        heldBack = null;
+        refused = false;
+        boolean kept = true;
+        for (Buffer request : pending) {
+            kept = record(request);
+        }
+        return kept;
+    }
+
+    boolean isOpen() {
+        return requests != null;
+    }
+
+    boolean isRefused() {
+        return refused;
+    }
+
+    /** Keeps one more request of the read; false when they outgrow the limit and the window must close. */
+    boolean record(Buffer request) {
+        requestBytes += request.length();
+        if (requests == null || requestBytes > MAX_REQUEST_BYTES) {
+            return false;
+        }
+        requests.add(request);
+        return true;
+    }
+
+    /** Holds one reply back; false when the held replies outgrow the limit and the window must close. */
+    boolean hold(Buffer reply) {
+        if (heldBack == null) {
+            heldBack = Buffer.buffer(256);
+        }
+        heldBack.appendBuffer(reply);
+        return heldBack.length() <= MAX_HELD_BACK_BYTES;
+    }
+
+    /** Closes the window: what the client sees from here on is final. Returns the replies to forward now, or null. */
+    Buffer close() {
+        Buffer held = heldBack;
+        requests = null;
+        heldBack = null;
+        return held;
+    }
+
+    /** The standby refused the read: the replies held so far are dropped, so are its next ones. */
+    void refuse() {
+        refused = true;
+        heldBack = null;
+    }
+
+    /** The requests to run again on the primary, in order; the window closes. */
+    List<Buffer> takeRequests() {
+        List<Buffer> again = requests;
+        requests = null;
+        heldBack = null;
+        refused = false;
+        return again;
+    }
+
+    /** Rows, completions, COPY, ReadyForQuery or an error: after such a reply the client has seen something final. */
+    static boolean endsWindow(byte type) {
+        return switch (type) {
+            case Backend.PARSE_COMPLETE, Backend.BIND_COMPLETE, Backend.CLOSE_COMPLETE, Backend.PARAMETER_DESCRIPTION,
+                 Backend.ROW_DESCRIPTION, Backend.NO_DATA, Backend.NOTICE_RESPONSE, Backend.PARAMETER_STATUS -> false;
+            default -> true;
+        };
+    }
+
+    /**
+     * The standby refused as read-only (25006), cancelled for a recovery conflict (40001) or is going
+     * away (57P01 shut down, 57P02 another backend crashed): the primary may well answer.
+     */
+    static boolean retryable(Buffer errorResponse) {
+        return RETRY_ON_PRIMARY.contains(BackendMessages.errorFields(errorResponse).get(PgProtocol.ErrorField.CODE));
+    }
+}

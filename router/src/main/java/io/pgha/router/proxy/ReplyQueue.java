@@ -1,0 +1,117 @@
+package io.pgha.router.proxy;
+
+import io.vertx.core.buffer.Buffer;
+
+import java.util.ArrayDeque;
+import java.util.function.Consumer;
+
+/**
+ * The replies a session still expects from its server, in the order its requests went out, with
+ * the replies the router makes up itself ({@link #synthetic}) placed among them. It tells the
+ * session which server replies belong to the client and which answer the router's own requests
+ * (a Parse slipped in before a Bind, a Close that makes room, a SET of session parameters) and are
+ * swallowed. Pure state, on the router's event loop.
+ */
+final class ReplyQueue {
+    enum Kind { QUERY, QUERY_SWALLOW, PARSE, PARSE_SWALLOW, BIND, DESCRIBE, EXECUTE, CLOSE, CLOSE_SWALLOW, SYNC, SYNTH }
+
+    /** A request whose replies are still to come, or a reply the router makes up itself. */
+    record Expect(Kind kind, String statement, Buffer synthetic) {
+        static final Expect QUERY = new Expect(Kind.QUERY, null, null);
+        static final Expect QUERY_SWALLOW = new Expect(Kind.QUERY_SWALLOW, null, null);
+        static final Expect BIND = new Expect(Kind.BIND, null, null);
+        static final Expect DESCRIBE = new Expect(Kind.DESCRIBE, null, null);
+        static final Expect EXECUTE = new Expect(Kind.EXECUTE, null, null);
+        static final Expect CLOSE = new Expect(Kind.CLOSE, null, null);
+        static final Expect CLOSE_SWALLOW = new Expect(Kind.CLOSE_SWALLOW, null, null);
+        static final Expect SYNC = new Expect(Kind.SYNC, null, null);
+        static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
+    }
+
+    private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+
+    void add(Expect e) {
+        expects.add(e);
+    }
+
+    /** A Parse of the named server-side statement, whose ParseComplete the client sees ({@code swallow} false) or not. */
+    void addParse(String serverName, boolean swallow) {
+        expects.add(new Expect(swallow ? Kind.PARSE_SWALLOW : Kind.PARSE, serverName, null));
+    }
+
+    /**
+     * A reply the router gives itself, placed after the replies to everything sent before; returns
+     * false when nothing is outstanding, and the reply can go to the client at once.
+     */
+    boolean synthetic(Buffer reply) {
+        if (expects.isEmpty()) {
+            return false;
+        }
+        expects.add(new Expect(Kind.SYNTH, null, reply));
+        return true;
+    }
+
+    /** The router's own replies now at the head, in order, each given to {@code forward}. */
+    void drainSynthetic(Consumer<Buffer> forward) {
+        while (!expects.isEmpty() && expects.peek().kind() == Kind.SYNTH) {
+            forward.accept(expects.poll().synthetic());
+        }
+    }
+
+    Expect peek() {
+        return expects.peek();
+    }
+
+    Expect poll() {
+        return expects.poll();
+    }
+
+    boolean isEmpty() {
+        return expects.isEmpty();
+    }
+
+    void clear() {
+        expects.clear();
+    }
+
+    /** Takes the head if it is of {@code kind}; null otherwise. */
+    Expect pop(Kind kind) {
+        Expect e = expects.peek();
+        return e != null && e.kind() == kind ? expects.poll() : null;
+    }
+
+    /** Takes the head if it is of either kind; null otherwise. */
+    Expect pop(Kind kind, Kind other) {
+        Expect e = expects.peek();
+        return e != null && (e.kind() == kind || e.kind() == other) ? expects.poll() : null;
+    }
+
+    /**
+     * After an ErrorResponse the server skips everything up to the next Sync: drops what was
+     * expected up to it, naming each server-side statement whose Parse therefore never ran.
+     */
+    void skipToSync(Consumer<String> neverPrepared) {
+        while (!expects.isEmpty() && expects.peek().kind() != Kind.SYNC) {
+            Expect skipped = expects.poll();
+            if ((skipped.kind() == Kind.PARSE || skipped.kind() == Kind.PARSE_SWALLOW) && skipped.statement() != null) {
+                neverPrepared.accept(skipped.statement());
+            }
+        }
+    }
+
+    /**
+     * What is outstanding is one request of the client (one Sync, or one simple Query, possibly
+     * after the router's own requests), so that it can be sent again elsewhere as it is.
+     */
+    boolean oneRequest() {
+        int terminators = 0;
+        for (Expect e : expects) {
+            // a swallowed query is the router's own SET of session parameters, made again elsewhere
+            if (e.kind() == Kind.SYNC || e.kind() == Kind.QUERY) {
+                terminators++;
+            }
+        }
+        Expect last = expects.peekLast();
+        return terminators == 1 && last != null && (last.kind() == Kind.SYNC || last.kind() == Kind.QUERY);
+    }
+}

@@ -1,0 +1,69 @@
+package io.pgha.router.proxy;
+
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol.Backend;
+import io.pgha.router.protocol.PgProtocol.SqlState;
+import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class PrimaryRetryTest {
+    private static final Buffer QUERY = PgMessages.query("select 1");
+
+    @Test
+    void keepsTheRequestsInOrderForTheRetryAndDropsWhatTheStandbyAnswered() {
+        PrimaryRetry retry = new PrimaryRetry();
+        Buffer second = PgMessages.query("select 2");
+        assertTrue(retry.open(List.of(QUERY)));
+        assertTrue(retry.record(second));
+        assertTrue(retry.hold(PgMessages.parseComplete()));
+        retry.refuse();
+        assertTrue(retry.isRefused());
+        assertEquals(List.of(QUERY, second), retry.takeRequests());
+        assertFalse(retry.isOpen());
+        assertFalse(retry.isRefused());
+        assertNull(retry.close(), "the refused standby's replies never reach the client");
+    }
+
+    @Test
+    void requestsBeyondTheLimitCloseTheWindow() {
+        PrimaryRetry retry = new PrimaryRetry();
+        Buffer big = PgMessages.query("x".repeat(PrimaryRetry.MAX_REQUEST_BYTES));
+        assertFalse(retry.open(List.of(QUERY, big)));
+        PrimaryRetry later = new PrimaryRetry();
+        assertTrue(later.open(List.of(QUERY)));
+        assertFalse(later.record(big));
+    }
+
+    @Test
+    void heldRepliesAreBoundedAndGoOutWhenTheWindowCloses() {
+        PrimaryRetry retry = new PrimaryRetry();
+        retry.open(List.of(QUERY));
+        Buffer notice = PgMessages.errorResponse("NOTICE", "00000", "n".repeat(1000));
+        int held = 0;
+        while (retry.hold(notice)) {
+            held++;
+        }
+        assertTrue(held * notice.length() <= PrimaryRetry.MAX_HELD_BACK_BYTES, "held " + held);
+        Buffer out = retry.close();
+        assertEquals((held + 1) * notice.length(), out.length(), "everything held goes out, nothing is lost");
+        assertFalse(retry.isOpen());
+    }
+
+    @Test
+    void onlyFinalRepliesEndTheWindowAndOnlyStandbyRefusalsAreRetried() {
+        assertFalse(PrimaryRetry.endsWindow(Backend.NOTICE_RESPONSE));
+        assertFalse(PrimaryRetry.endsWindow(Backend.ROW_DESCRIPTION));
+        assertTrue(PrimaryRetry.endsWindow(Backend.DATA_ROW));
+        assertTrue(PrimaryRetry.endsWindow(Backend.READY_FOR_QUERY));
+        assertTrue(PrimaryRetry.retryable(PgMessages.errorResponse("ERROR", SqlState.READ_ONLY_SQL_TRANSACTION, "read-only")));
+        assertTrue(PrimaryRetry.retryable(PgMessages.errorResponse("FATAL", SqlState.ADMIN_SHUTDOWN, "shutting down")));
+        assertFalse(PrimaryRetry.retryable(PgMessages.errorResponse("ERROR", "42P01", "no such table")));
+    }
+}
