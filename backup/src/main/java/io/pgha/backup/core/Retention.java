@@ -17,9 +17,10 @@ import java.util.Set;
  *   <li>every backup that ended inside the recovery window,</li>
  *   <li>the newest backup that ended before the window's start, since a restore to the window's
  *   start begins from it,</li>
- *   <li>the newest {@code minBackups}, whatever their age,</li>
- *   <li>every backup a lease names (a restore reading it right now, possibly from another state directory).</li>
+ *   <li>the newest {@code minBackups}, whatever their age.</li>
  * </ul>
+ * A restore in progress holds a lease on the whole prefix ({@link RestoreLease}); retention then
+ * removes nothing at all, so this plan is only made while no lease is held.
  * WAL is needed from the begin segment of the oldest kept backup on, on every timeline (a restore
  * follows timeline switches, and what it follows is decided then, not now); timeline history files
  * are always kept (they are tiny and tell a restore where each timeline forked). Nothing is removed
@@ -48,15 +49,14 @@ public final class Retention {
     public static final Comparator<BackupInfo> BY_END = Comparator.comparing((BackupInfo b) -> Instant.parse(b.finishedAt()))
             .thenComparing(BackupInfo::name);
 
-    public static Plan plan(List<BackupInfo> completed, Duration recoveryWindow, int minBackups, Instant now,
-                            Set<String> leased) {
+    public static Plan plan(List<BackupInfo> completed, Duration recoveryWindow, int minBackups, Instant now) {
         if (minBackups < 1) {
             throw new IllegalArgumentException("minBackups must be at least 1, not " + minBackups);
         }
         List<BackupInfo> byEnd = new ArrayList<>(completed);
         byEnd.sort(BY_END);
         Instant windowStart = now.minus(recoveryWindow);
-        Set<String> keep = new HashSet<>(leased);
+        Set<String> keep = new HashSet<>();
         BackupInfo newestBeforeWindow = null;
         for (BackupInfo b : byEnd) {
             if (Instant.parse(b.finishedAt()).isAfter(windowStart)) {

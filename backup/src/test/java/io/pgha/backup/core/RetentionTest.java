@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Test;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -31,7 +30,7 @@ class RetentionTest {
     void keepsTheWindowAndTheNewestBackupBeforeItAndRemovesOlderOnesWithTheirWal() {
         List<BackupInfo> all = List.of(backup("b1", 1, 10, 0x10), backup("b2", 1, 8, 0x20), backup("b3", 1, 6, 0x30),
                 backup("b4", 1, 2, 0x40));
-        Retention.Plan p = Retention.plan(all, Duration.ofDays(5), 1, NOW, Set.of());
+        Retention.Plan p = Retention.plan(all, Duration.ofDays(5), 1, NOW);
         // b3 ended before the window (5 days) but a restore to its start needs it
         assertEquals(List.of("b3", "b4"), names(p.kept()));
         assertEquals(List.of("b1", "b2"), names(p.expired()));
@@ -46,7 +45,7 @@ class RetentionTest {
     @Test
     void theMinimumCountKeepsOldBackups() {
         List<BackupInfo> all = List.of(backup("b1", 1, 30, 0x10), backup("b2", 1, 20, 0x20), backup("b3", 1, 10, 0x30));
-        Retention.Plan p = Retention.plan(all, Duration.ofDays(1), 2, NOW, Set.of());
+        Retention.Plan p = Retention.plan(all, Duration.ofDays(1), 2, NOW);
         assertEquals(List.of("b2", "b3"), names(p.kept()));
         assertEquals(List.of("b1"), names(p.expired()));
     }
@@ -56,26 +55,17 @@ class RetentionTest {
         // after a failover to timeline 2 and a restore-and-rename back, the newest backup may carry the lower timeline
         List<BackupInfo> all = List.of(backup("old-tl3", 3, 20, 0x10), backup("newer-tl2", 2, 15, 0x50),
                 backup("newest-tl1", 1, 3, 0x90));
-        Retention.Plan p = Retention.plan(all, Duration.ofDays(1), 1, NOW, Set.of());
+        Retention.Plan p = Retention.plan(all, Duration.ofDays(1), 1, NOW);
         assertEquals(List.of("newest-tl1"), names(p.kept()));
         assertFalse(p.walExpired(WalFileName.parse("000000030000000000000090")), "WAL at the kept position on any timeline stays");
         assertTrue(p.walExpired(WalFileName.parse("000000030000000000000050")));
     }
 
     @Test
-    void aLeasedBackupAndItsWalStay() {
-        List<BackupInfo> all = List.of(backup("b1", 1, 30, 0x10), backup("b2", 1, 20, 0x20), backup("b3", 1, 10, 0x30));
-        Retention.Plan p = Retention.plan(all, Duration.ofDays(1), 1, NOW, Set.of("b1"));
-        assertEquals(List.of("b1", "b3"), names(p.kept()));
-        assertEquals(List.of("b2"), names(p.expired()));
-        assertFalse(p.walExpired(WalFileName.parse("000000010000000000000010")));
-    }
-
-    @Test
     void withNoBackupNothingIsRemoved() {
-        Retention.Plan p = Retention.plan(List.of(), Duration.ofDays(1), 1, NOW, Set.of());
+        Retention.Plan p = Retention.plan(List.of(), Duration.ofDays(1), 1, NOW);
         assertTrue(p.expired().isEmpty());
         assertFalse(p.walExpired(WalFileName.parse("000000010000000000000001")));
-        assertThrows(IllegalArgumentException.class, () -> Retention.plan(List.of(), Duration.ofDays(1), 0, NOW, Set.of()));
+        assertThrows(IllegalArgumentException.class, () -> Retention.plan(List.of(), Duration.ofDays(1), 0, NOW));
     }
 }
