@@ -1,6 +1,9 @@
 package io.pgha.backup.service;
 
 import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.RecoverableWindow;
@@ -106,6 +109,14 @@ public class BackupResource {
             out.append(String.format("%nWAL archive: last segment %s at %s%s%n", orDash(a.get("lastArchivedWal")),
                     orDash(a.get("lastArchivedAt")), Boolean.TRUE.equals(a.get("failing")) ? " (FAILING)" : ""));
             out.append(String.format("Recoverable: from %s to %s%n", orDash(r.get("from")), orDash(r.get("to"))));
+            Map<String, Object> sc = (Map<String, Object>) l.get("schedule");
+            if (sc.get("schedule") == null) {
+                out.append("Schedule: none (no spec.backup); retention: none\n");
+            } else {
+                out.append(String.format("Schedule: '%s' (UTC), next run %s%nRetention: window %s, at least %s backups; last: %s%n",
+                        sc.get("schedule"), orDash(sc.get("nextRun")), sc.get("recoveryWindow"), sc.get("minBackups"),
+                        orDash(sc.get("lastRetention"))));
+            }
             return Response.ok(out.toString()).build();
         } catch (IOException | RuntimeException e) {
             return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
@@ -145,8 +156,19 @@ public class BackupResource {
         recoverability.put("from", window.map(w -> w.from().toString()).orElse(null));
         recoverability.put("to", window.map(w -> w.to().toString()).orElse(null));
 
+        Map<String, Object> schedule = new LinkedHashMap<>();
+        Optional<PostgresCluster> pc = backups.local().cluster(cluster);
+        BackupSpec spec = pc.map(c -> c.getSpec().backup).orElse(null);
+        BackupStatus status = pc.map(PostgresCluster::getStatus).map(st -> st.backup).orElse(null);
+        schedule.put("schedule", spec == null ? null : spec.schedule);
+        schedule.put("nextRun", status == null ? null : status.nextScheduledBackup);
+        schedule.put("recoveryWindow", spec == null ? null : spec.retention.window().toString());
+        schedule.put("minBackups", spec == null ? null : spec.retention.minBackups);
+        schedule.put("lastRetention", status == null ? null : status.lastRetention);
+
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("cluster", cluster);
+        result.put("schedule", schedule);
         result.put("backups", list);
         result.put("archive", archive);
         result.put("recoverability", recoverability);
