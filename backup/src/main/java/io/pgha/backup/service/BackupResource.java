@@ -13,6 +13,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -41,6 +42,9 @@ public class BackupResource {
     @Inject
     WalArchives archives;
 
+    @Inject
+    BackupVerifier verifier;
+
     /** Starts a backup; answers its name (202), or why not (404 unknown cluster, 409 one is running). */
     @POST
     @Produces(MediaType.TEXT_PLAIN)
@@ -49,6 +53,36 @@ public class BackupResource {
             return Response.accepted(backups.request(cluster) + "\n").build();
         } catch (BaseBackups.Refused e) {
             return text(e.conflict ? Response.Status.CONFLICT : Response.Status.NOT_FOUND, e.getMessage());
+        }
+    }
+
+    /**
+     * Verifies backup {@code name} (default: the newest completed one): one line per check, then
+     * "verified" (200), or the problem as the last line (422) naming the file or WAL segment.
+     */
+    @POST
+    @Path("verify")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response verify(@PathParam("cluster") String cluster, @QueryParam("name") String name) {
+        if (!backups.known(cluster)) {
+            return text(Response.Status.NOT_FOUND, "no cluster " + cluster);
+        }
+        try {
+            Optional<String> which = name == null || name.isBlank() ? verifier.newest(cluster) : Optional.of(name);
+            if (which.isEmpty()) {
+                return text(Response.Status.NOT_FOUND, "cluster " + cluster + " has no completed backup to verify");
+            }
+            BackupVerifier.Result r = verifier.verify(cluster, which.get());
+            StringBuilder out = new StringBuilder();
+            r.checked().forEach(line -> out.append(line).append('\n'));
+            if (r.problem().isPresent()) {
+                out.append(r.problem().get()).append('\n');
+                return Response.status(422).entity(out.toString()).type(MediaType.TEXT_PLAIN_TYPE).build();
+            }
+            out.append("backup ").append(which.get()).append(" verified\n");
+            return Response.ok(out.toString()).build();
+        } catch (IOException | RuntimeException e) {
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
         }
     }
 

@@ -5,14 +5,8 @@ import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
-import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.core.CronSchedule;
-import io.pgha.backup.core.RepositoryLayout;
-import io.pgha.backup.core.RestoreLease;
-import io.pgha.backup.core.Retention;
-import io.pgha.backup.repository.Repository;
-import io.pgha.backup.restore.RestoreLeases;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
 import io.quarkus.runtime.Startup;
@@ -25,9 +19,6 @@ import org.jboss.logging.Logger;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -43,7 +34,8 @@ import java.util.function.Function;
  * a backup is requested when a slot of {@code spec.backup.schedule} has passed since the cluster's
  * last backup began (so slots missed while this service was down give one backup on its return,
  * not one per slot), and {@code spec.backup.retention} removes expired backups, their
- * PostgresBackup objects and the WAL no kept backup needs, unless a restore holds a lease on the prefix.
+ * PostgresBackup objects and the WAL no kept backup needs, unless a restore holds a lease on the prefix
+ * (see {@link io.pgha.backup.core.Retention}).
  */
 @Startup
 @ApplicationScoped
@@ -131,57 +123,23 @@ public class BackupSchedules {
         writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, next);
     }
 
-    /** Applies spec.backup.retention to one cluster's prefix; see {@link Retention}. */
+    /** Applies spec.backup.retention to one cluster's prefix; see {@link Retention} and {@link RetentionRun}. */
     void retain(String cluster, BackupSpec.Retention retention, Instant now) throws IOException {
         WalArchive archive = archives.of(cluster).archive();
-        Repository repository = archive.repository();
-        RepositoryLayout layout = archive.layout();
-        Retention.Plan plan = Retention.plan(catalog.completed(cluster), retention.window(), retention.minBackups, now);
-        List<String> removed = new ArrayList<>();
-        int walRemoved = 0;
-        String held = holder(repository, layout, now);
-        if (held == null) {
-            for (BackupInfo b : plan.expired()) {
-                // a restore may have started since: from then on nothing more goes
-                if ((held = holder(repository, layout, Instant.now())) != null) {
-                    break;
-                }
-                // backup.json first: a backup without it is not a usable backup for anyone listing meanwhile
-                repository.delete(layout.backupInfoKey(b.name()));
-                for (String key : repository.list(layout.backupPrefix(b.name()))) {
-                    repository.delete(key);
-                }
-                backups.forget(b.name());
-                removed.add(b.name());
-            }
-            if (held == null && (held = holder(repository, layout, Instant.now())) == null) {
-                for (String key : repository.list(layout.walPrefix())) {
-                    if (layout.walFileOf(key).filter(plan::walExpired).isPresent()) {
-                        repository.delete(key);
-                        walRemoved++;
-                    }
-                }
-            }
-            forgetFailedBefore(cluster, plan.windowStart());
+        RetentionRun.Outcome out = RetentionRun.apply(archive.repository(), archive.layout(), catalog.completed(cluster),
+                retention.window(), retention.minBackups, now, backups::forget);
+        if (out.heldBy() == null) {
+            forgetFailedBefore(cluster, out.plan().windowStart());
         }
-        boolean acted = !removed.isEmpty() || walRemoved > 0;
-        // the time only when something was removed, so that a quiet retention does not rewrite the status
-        String report = (acted ? now.truncatedTo(ChronoUnit.SECONDS) + ": " : "") + (held != null
-                ? "removed nothing more: restore " + held + " holds a lease on prefix " + layout.prefix()
-                : "kept " + plan.kept().size() + " backups" + plan.windowStart().map(s -> ", recoverable from " + s).orElse(""))
-                + (removed.isEmpty() ? "" : "; removed backups " + String.join(", ", removed))
-                + (walRemoved == 0 ? "" : "; removed " + walRemoved + " WAL files");
-        if (acted) {
+        String report = out.report(now);
+        if (out.acted()) {
             LOG.infof("retention of cluster %s: %s", cluster, report);
         }
-        if (acted || held != null || !Optional.ofNullable(status(cluster)).map(b -> b.lastRetention).filter(r -> r.contains(": ")).isPresent()) {
+        String previous = Optional.ofNullable(status(cluster)).map(b -> b.lastRetention).orElse(null);
+        // a quiet run does not replace the report of the last one that removed something
+        if (out.acted() || out.heldBy() != null || previous == null || !previous.contains(": ")) {
             writeStatus(cluster, b -> b.lastRetention, (b, v) -> b.lastRetention = v, report);
         }
-    }
-
-    /** The restoring cluster holding a live lease on the prefix, or null when there is none. */
-    private static String holder(Repository repository, RepositoryLayout layout, Instant now) throws IOException {
-        return RestoreLeases.live(repository, layout, now).stream().map(RestoreLease::restoringCluster).findFirst().orElse(null);
     }
 
     /** Failed backups' objects older than every kept backup tell nothing anyone can still use. */
