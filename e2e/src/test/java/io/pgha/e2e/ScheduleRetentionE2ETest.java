@@ -142,6 +142,64 @@ class ScheduleRetentionE2ETest {
         assertEquals(0, fileCount(leases), "the lease is released when the restore ends");
     }
 
+    @Test
+    @Order(4)
+    void verifyPassesOnAGoodBackupAndNamesACorruptFileOrAMissingSegment() throws Exception {
+        // the newest backup: by now retention may have removed the one restored above
+        String name = null;
+        for (JsonNode b : backups().get("backups")) {
+            if (b.get("phase").asText().equals("Completed")) {
+                name = b.get("name").asText();
+            }
+        }
+        Launcher.Result good = pgha.run("backup", "verify", name).ok();
+        assertTrue(good.stdout().contains("backup " + name + " verified"), good.stdout());
+        assertTrue(good.stdout().contains("file base.tar.zst: "), good.stdout());
+
+        Path base = repository.resolve(CLUSTER).resolve("base").resolve(name);
+        Path tar = base.resolve("base.tar.zst");
+        byte[] original = Files.readAllBytes(tar);
+        byte[] corrupt = original.clone();
+        corrupt[corrupt.length / 2] ^= 0x55;
+        Files.write(tar, corrupt);
+        try {
+            Launcher.Result bad = pgha.run("backup", "verify", name);
+            assertEquals(1, bad.exitCode(), bad.stderr());
+            assertTrue(bad.stderr().contains("backup verify failed: file base.tar.zst of backup " + name)
+                    && bad.stderr().contains("checksum mismatch"), bad.stderr());
+        } finally {
+            Files.write(tar, original);
+        }
+
+        // a hole in the WAL after the backup: move a segment away (the archive is checked to its end)
+        try (Connection c = Launcher.connect(pgha.uri("--superuser", "--primary")); Statement st = c.createStatement()) {
+            for (int i = 0; i < 2; i++) {
+                st.execute("SELECT pg_switch_wal(), txid_current()");
+            }
+        }
+        String endWal = JSON.readTree(base.resolve("backup.json").toFile()).get("endWal").asText();
+        Path wal = repository.resolve(CLUSTER).resolve("wal").resolve(endWal.substring(0, 8));
+        Path hole = await().atMost(Duration.ofSeconds(60)).until(() -> {
+            try (Stream<Path> files = Files.list(wal)) {
+                List<Path> after = files.filter(f -> f.getFileName().toString().matches("[0-9A-F]{24}\\.zst"))
+                        .filter(f -> f.getFileName().toString().compareTo(endWal) > 0).sorted().toList();
+                return after.size() >= 2 ? after.get(0) : null;
+            }
+        }, p -> p != null);
+        Path aside = pgha.home.resolve(hole.getFileName());
+        Files.move(hole, aside);
+        try {
+            Launcher.Result gap = pgha.run("backup", "verify", name);
+            assertEquals(1, gap.exitCode(), gap.stderr());
+            String segment = hole.getFileName().toString().replace(".zst", "");
+            assertTrue(gap.stderr().contains("WAL segment " + segment + " after backup") && gap.stderr().contains("is missing"),
+                    gap.stderr());
+        } finally {
+            Files.move(aside, hole);
+        }
+        pgha.run("backup", "verify", name).ok();
+    }
+
     private static long walBefore(Path wal, String walFile) throws IOException {
         try (Stream<Path> files = Files.walk(wal)) {
             return files.map(f -> f.getFileName().toString()).filter(n -> n.matches("[0-9A-F]{24}(\\..*)?"))
