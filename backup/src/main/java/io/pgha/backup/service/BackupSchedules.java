@@ -6,7 +6,7 @@ import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.backup.core.BackupPhase;
-import io.pgha.backup.core.CronSchedule;
+import io.pgha.api.schedule.CronSchedule;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
 import io.quarkus.runtime.Startup;

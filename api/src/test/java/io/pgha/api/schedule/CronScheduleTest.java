@@ -1,4 +1,4 @@
-package io.pgha.backup.core;
+package io.pgha.api.schedule;
 
 import org.junit.jupiter.api.Test;
 

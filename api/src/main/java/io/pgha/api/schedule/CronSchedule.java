@@ -1,4 +1,4 @@
-package io.pgha.backup.core;
+package io.pgha.api.schedule;
 
 import java.time.Instant;
 import java.time.LocalDate;
