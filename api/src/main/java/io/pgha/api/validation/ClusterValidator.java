@@ -1,5 +1,6 @@
 package io.pgha.api.validation;
 
+import io.pgha.api.schedule.CronSchedule;
 import io.fabric8.generator.annotation.Max;
 import io.fabric8.generator.annotation.Min;
 import io.fabric8.generator.annotation.Pattern;
@@ -199,6 +200,21 @@ public final class ClusterValidator {
         if (backup.archiveTimeout != null && backup.archiveTimeout.matches(BackupSpec.DURATION)
                 && BackupSpec.archiveTimeoutSeconds(backup) > MAX_ARCHIVE_TIMEOUT_SECONDS) {
             violations.add(new Violation("spec.backup.archiveTimeout", "must be at most 24h, got " + backup.archiveTimeout));
+        }
+        if (backup.schedule != null) {
+            try {
+                CronSchedule.parse(backup.schedule);
+            } catch (IllegalArgumentException e) {
+                violations.add(new Violation("spec.backup.schedule", e.getMessage()));
+            }
+        }
+        if (backup.retention != null) {
+            try {
+                backup.retention.window();
+            } catch (IllegalArgumentException e) {
+                violations.add(new Violation("spec.backup.retention.recoveryWindow", "expected a duration such as 30m, 12h or 7d, got '"
+                        + backup.retention.recoveryWindow + "'"));
+            }
         }
         if (backup.repository == null) {
             return;

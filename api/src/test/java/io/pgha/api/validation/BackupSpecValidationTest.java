@@ -52,4 +52,16 @@ class BackupSpecValidationTest {
         assertTrue(rejection("spec:\n  parameters:\n    archive_timeout: 10s\n")
                 .contains("spec.parameters.archive_timeout: is managed by pgha"));
     }
+
+    @Test
+    void aScheduleIsFiveFieldCronAndTheWindowADuration() {
+        PostgresCluster c = ManifestParser.parseCluster(HEAD + BACKUP + "    schedule: \"*/15 * * * *\"\n    retention:\n      recoveryWindow: 12h\n");
+        assertEquals(java.time.Duration.ofHours(12), c.getSpec().backup.retention.window());
+        assertEquals(java.time.Duration.ofDays(7), ManifestParser.parseCluster(HEAD + BACKUP).getSpec().backup.retention.window());
+        String six = rejection(BACKUP + "    schedule: \"0 0 7 * * *\"\n");
+        assertTrue(six.contains("spec.backup.schedule") && six.contains("no seconds"), six);
+        String range = rejection(BACKUP + "    schedule: \"0 25 * * *\"\n");
+        assertTrue(range.contains("spec.backup.schedule") && range.contains("hour"), range);
+        assertTrue(rejection(BACKUP + "    retention:\n      recoveryWindow: 3w\n").contains("spec.backup.retention.recoveryWindow"));
+    }
 }

@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
 public final class RepositoryLayout {
     private static final String WAL_DIR = "wal";
     private static final String BASE_DIR = "base";
+    private static final String LEASE_DIR = "leases";
+    private static final String LEASE_SUFFIX = ".json";
     private static final String BASE_TAR = "base.tar";
     private static final String MANIFEST = "backup_manifest";
     /** Uncompressed, so that anything can read what a backup is without a codec. */
@@ -45,6 +47,19 @@ public final class RepositoryLayout {
     /** The common prefix of every base backup (ending in '/'). */
     public String basePrefix() {
         return prefix + "/" + BASE_DIR + "/";
+    }
+
+    /** The common prefix of the leases restores hold on this prefix (ending in '/'). */
+    public String leasePrefix() {
+        return prefix + "/" + LEASE_DIR + "/";
+    }
+
+    /** The lease object of one holder (a DNS label followed by a unique suffix). */
+    public String leaseKey(String holder) {
+        if (holder == null || !PREFIX.matcher(holder).matches()) {
+            throw new IllegalArgumentException("not a lease holder: " + holder);
+        }
+        return leasePrefix() + holder + LEASE_SUFFIX;
     }
 
     /** Where one base backup's objects live (ending in '/'). */

@@ -121,6 +121,14 @@ public final class FilesystemRepository implements Repository {
         return keys;
     }
 
+    @Override
+    public void delete(String key) throws IOException {
+        Path file = pathOf(key);
+        if (Files.deleteIfExists(file)) {
+            fsyncDirectory(file.getParent());
+        }
+    }
+
     /** Keys are relative and may not climb out of the root. */
     private Path pathOf(String key) {
         Path p = root.resolve(key).normalize();

@@ -49,4 +49,10 @@ public interface Repository {
 
     /** Keys that start with {@code prefix}, in no particular order. */
     List<String> list(String prefix) throws IOException;
+
+    /**
+     * Removes the object under {@code key}; nothing when there is none. Only retention deletes
+     * (objects are otherwise create-only), and only what no kept backup and no lease needs.
+     */
+    void delete(String key) throws IOException;
 }

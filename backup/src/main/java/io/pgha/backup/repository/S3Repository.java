@@ -189,6 +189,17 @@ public final class S3Repository implements Repository {
         }
     }
 
+    @Override
+    public void delete(String key) throws IOException {
+        checkKey(key);
+        try {
+            // S3 answers a delete of a missing key with success too
+            s3.deleteObject(b -> b.bucket(bucket).key(key));
+        } catch (SdkException e) {
+            throw failure("delete", key, e);
+        }
+    }
+
     /**
      * Writes and deletes a probe object under {@code prefix}: the only way to learn that the
      * credentials may write there. The probe never holds data, so deleting it does not break

@@ -14,6 +14,8 @@ import io.pgha.backup.repository.Repository;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.PgBinaries;
 
+import org.jboss.logging.Logger;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -37,7 +39,10 @@ public final class RestoreSessions {
     private final Path home;
     private final ExecutorService readers;
     private final int readAhead;
+    private static final Logger LOG = Logger.getLogger(RestoreSessions.class);
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
+    /** The lease each restore holds on its source's prefix, so that retention leaves it alone. */
+    private final Map<String, RestoreLeases.Held> leases = new ConcurrentHashMap<>();
 
     /**
      * @param ownTargets   where a restoring cluster archives once it runs (its spec.backup, else the
@@ -106,6 +111,27 @@ public final class RestoreSessions {
         } catch (IllegalArgumentException e) {
             throw new RefusedException("spec.bootstrap.recovery.sourceCluster: " + e.getMessage());
         }
+        // before anything is read: retention that starts after this removes nothing of the source's
+        release(cluster);
+        try {
+            leases.put(cluster, RestoreLeases.take(source, layout, cluster));
+        } catch (IOException e) {
+            // a source this service may only read (another user's directory, a read-only key) still restores
+            LOG.warnf("restore of %s: cannot take a lease on prefix %s, so retention running there could remove what this"
+                    + " restore reads: %s", cluster, prefix, e.getMessage());
+        }
+        try {
+            Session session = plan(cluster, recovery, source, prefix, layout);
+            sessions.put(cluster, session);
+            return session;
+        } catch (RefusedException | IOException | RuntimeException e) {
+            release(cluster);
+            throw e;
+        }
+    }
+
+    private Session plan(String cluster, BootstrapSpec.Recovery recovery, Repository source, String prefix,
+                         RepositoryLayout layout) throws RefusedException, IOException {
         List<BackupInfo> backups = backups(source, layout);
         WalArchive archive = new WalArchive(source, layout);
         WalSummary scan;
@@ -127,10 +153,8 @@ public final class RestoreSessions {
         } catch (IllegalArgumentException e) {
             throw new RefusedException("backup " + plan.backup().name() + ": " + e.getMessage());
         }
-        Session session = new Session(source, new RepositoryLayout(prefix, codec), plan.backup(), plan.window(),
+        return new Session(source, new RepositoryLayout(prefix, codec), plan.backup(), plan.window(),
                 new WalPrefetcher(source, layout, readAhead, readers));
-        sessions.put(cluster, session);
-        return session;
     }
 
     public Optional<Session> of(String cluster) {
@@ -140,6 +164,20 @@ public final class RestoreSessions {
     /** The restore is over (promoted or failed): nothing more is read for it. */
     public void end(String cluster) {
         sessions.remove(cluster);
+        release(cluster);
+    }
+
+    private void release(String cluster) {
+        RestoreLeases.Held lease = leases.remove(cluster);
+        if (lease == null) {
+            return;
+        }
+        try {
+            lease.release();
+        } catch (IOException e) {
+            // the lease lapses on its own after RestoreLease.TERM; retention only waits longer
+            LOG.warnf("cannot remove the restore lease %s: %s", lease.key(), e.getMessage());
+        }
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.pgha.backup.service;
 
 import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.RecoverableWindow;
@@ -10,6 +13,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -38,6 +42,9 @@ public class BackupResource {
     @Inject
     WalArchives archives;
 
+    @Inject
+    BackupVerifier verifier;
+
     /** Starts a backup; answers its name (202), or why not (404 unknown cluster, 409 one is running). */
     @POST
     @Produces(MediaType.TEXT_PLAIN)
@@ -46,6 +53,36 @@ public class BackupResource {
             return Response.accepted(backups.request(cluster) + "\n").build();
         } catch (BaseBackups.Refused e) {
             return text(e.conflict ? Response.Status.CONFLICT : Response.Status.NOT_FOUND, e.getMessage());
+        }
+    }
+
+    /**
+     * Verifies backup {@code name} (default: the newest completed one): one line per check, then
+     * "verified" (200), or the problem as the last line (422) naming the file or WAL segment.
+     */
+    @POST
+    @Path("verify")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response verify(@PathParam("cluster") String cluster, @QueryParam("name") String name) {
+        if (!backups.known(cluster)) {
+            return text(Response.Status.NOT_FOUND, "no cluster " + cluster);
+        }
+        try {
+            Optional<String> which = name == null || name.isBlank() ? verifier.newest(cluster) : Optional.of(name);
+            if (which.isEmpty()) {
+                return text(Response.Status.NOT_FOUND, "cluster " + cluster + " has no completed backup to verify");
+            }
+            BackupVerifier.Result r = verifier.verify(cluster, which.get());
+            StringBuilder out = new StringBuilder();
+            r.checked().forEach(line -> out.append(line).append('\n'));
+            if (r.problem().isPresent()) {
+                out.append(r.problem().get()).append('\n');
+                return Response.status(422).entity(out.toString()).type(MediaType.TEXT_PLAIN_TYPE).build();
+            }
+            out.append("backup ").append(which.get()).append(" verified\n");
+            return Response.ok(out.toString()).build();
+        } catch (IOException | RuntimeException e) {
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
         }
     }
 
@@ -106,6 +143,14 @@ public class BackupResource {
             out.append(String.format("%nWAL archive: last segment %s at %s%s%n", orDash(a.get("lastArchivedWal")),
                     orDash(a.get("lastArchivedAt")), Boolean.TRUE.equals(a.get("failing")) ? " (FAILING)" : ""));
             out.append(String.format("Recoverable: from %s to %s%n", orDash(r.get("from")), orDash(r.get("to"))));
+            Map<String, Object> sc = (Map<String, Object>) l.get("schedule");
+            if (sc.get("schedule") == null) {
+                out.append("Schedule: none (no spec.backup); retention: none\n");
+            } else {
+                out.append(String.format("Schedule: '%s' (UTC), next run %s%nRetention: window %s, at least %s backups; last: %s%n",
+                        sc.get("schedule"), orDash(sc.get("nextRun")), sc.get("recoveryWindow"), sc.get("minBackups"),
+                        orDash(sc.get("lastRetention"))));
+            }
             return Response.ok(out.toString()).build();
         } catch (IOException | RuntimeException e) {
             return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
@@ -145,8 +190,19 @@ public class BackupResource {
         recoverability.put("from", window.map(w -> w.from().toString()).orElse(null));
         recoverability.put("to", window.map(w -> w.to().toString()).orElse(null));
 
+        Map<String, Object> schedule = new LinkedHashMap<>();
+        Optional<PostgresCluster> pc = backups.local().cluster(cluster);
+        BackupSpec spec = pc.map(c -> c.getSpec().backup).orElse(null);
+        BackupStatus status = pc.map(PostgresCluster::getStatus).map(st -> st.backup).orElse(null);
+        schedule.put("schedule", spec == null ? null : spec.schedule);
+        schedule.put("nextRun", status == null ? null : status.nextScheduledBackup);
+        schedule.put("recoveryWindow", spec == null ? null : spec.retention.window().toString());
+        schedule.put("minBackups", spec == null ? null : spec.retention.minBackups);
+        schedule.put("lastRetention", status == null ? null : status.lastRetention);
+
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("cluster", cluster);
+        result.put("schedule", schedule);
         result.put("backups", list);
         result.put("archive", archive);
         result.put("recoverability", recoverability);

@@ -162,6 +162,25 @@ public class BaseBackups {
                 .map(b -> b.lastArchivedTime).orElse(null);
     }
 
+    /** When the newest backup of {@code cluster} this state directory knows of began (or was asked for). */
+    Optional<Instant> lastStarted(String cluster) {
+        return records.of(cluster).stream().map(b -> {
+            String at = b.getStatus() != null && b.getStatus().startedAt != null ? b.getStatus().startedAt
+                    : b.getMetadata().getCreationTimestamp();
+            return at == null ? null : Instant.parse(at);
+        }).filter(java.util.Objects::nonNull).max(Instant::compareTo);
+    }
+
+    /** Removes the PostgresBackup object of a backup retention removed from the repository. */
+    void forget(String name) {
+        local.store().delete(PostgresBackup.class, LocalLayout.NAMESPACE, name);
+    }
+
+    /** The store's copy of the clusters' status, for the parts of status.backup other classes of this service own. */
+    LocalCluster local() {
+        return local;
+    }
+
     boolean known(String cluster) {
         return local.cluster(cluster).isPresent();
     }
@@ -451,6 +470,9 @@ public class BaseBackups {
                     ArchivingState.Event failure = wal.state().lastFailure().orElse(null);
                     b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
                     b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
+                    // written by BackupSchedules, kept as they are
+                    b.nextScheduledBackup = before.nextScheduledBackup;
+                    b.lastRetention = before.lastRetention;
                     c.getStatus().backup = b;
                     return c;
                 });

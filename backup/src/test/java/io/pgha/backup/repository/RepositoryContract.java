@@ -56,6 +56,19 @@ abstract class RepositoryContract {
     }
 
     @Test
+    void deletesAnObjectAndToleratesAMissingOne() throws Exception {
+        Repository repo = repository();
+        assertTrue(repo.putIfAbsent("c/base/b1/backup.json", bytes("{}")));
+        assertTrue(repo.putIfAbsent("c/base/b2/backup.json", bytes("{}")));
+        repo.delete("c/base/b1/backup.json");
+        assertTrue(repo.get("c/base/b1/backup.json").isEmpty());
+        assertEquals(java.util.List.of("c/base/b2/backup.json"), repo.list("c/base/"));
+        repo.delete("c/base/b1/backup.json");
+        // a deleted key may be written again (retention removes; a new backup never reuses a name, but WAL may come back)
+        assertTrue(repo.putIfAbsent("c/base/b1/backup.json", bytes("{\"again\":1}")));
+    }
+
+    @Test
     void detectsACorruptObjectOnEveryRead() throws Exception {
         Repository repo = repository();
         repo.putIfAbsent("c/x", bytes("some wal bytes"));

@@ -130,7 +130,25 @@ class KustomizeTest {
         JsonNode template = ksvc.path("spec").path("template");
         assertEquals("0", template.path("metadata").path("annotations").path("autoscaling.knative.dev/min-scale").asText());
         assertEquals("pgha-backup", template.path("spec").path("serviceAccountName").asText());
-        assertEquals("ghcr.io/pgha/backup:0.1.0", template.path("spec").path("containers").get(0).path("image").asText());
+        JsonNode container = template.path("spec").path("containers").get(0);
+        assertEquals("ghcr.io/pgha/backup:0.1.0", container.path("image").asText());
+        // it may scale to zero and back: no minimum, and a Secret-fed S3 key pair (no volume to carry state)
+        assertTrue(template.path("metadata").path("annotations").has("autoscaling.knative.dev/scale-to-zero-pod-retention-period"));
+        for (String[] env : new String[][]{{"AWS_ACCESS_KEY_ID", "access-key-id"}, {"AWS_SECRET_ACCESS_KEY", "secret-access-key"}}) {
+            JsonNode ref = java.util.stream.StreamSupport.stream(container.path("env").spliterator(), false)
+                    .filter(e -> e.path("name").asText().equals(env[0])).findFirst().orElseThrow(() -> new AssertionError(env[0]))
+                    .path("valueFrom").path("secretKeyRef");
+            assertEquals("pgha-backup-s3", ref.path("name").asText(), env[0]);
+            assertEquals(env[1], ref.path("key").asText(), env[0]);
+        }
+        assertTrue(template.path("spec").path("volumes").findValues("persistentVolumeClaim").isEmpty(), "no volume repository");
+        // the restricted Pod Security Standard
+        JsonNode sc = container.path("securityContext");
+        assertFalse(sc.path("allowPrivilegeEscalation").asBoolean(true));
+        assertTrue(sc.path("runAsNonRoot").asBoolean());
+        assertTrue(sc.path("readOnlyRootFilesystem").asBoolean());
+        assertEquals("ALL", sc.path("capabilities").path("drop").get(0).asText());
+        assertEquals("RuntimeDefault", sc.path("seccompProfile").path("type").asText());
     }
 
     @Test

@@ -10,6 +10,8 @@ import io.fabric8.generator.annotation.Required;
 import io.fabric8.generator.annotation.Size;
 import io.fabric8.generator.annotation.ValidationRule;
 
+import java.time.Duration;
+
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public class BackupSpec {
     @Required
@@ -109,10 +111,36 @@ public class BackupSpec {
         @JsonPropertyDescription("Days back in time that point-in-time recovery must reach.")
         public int recoveryWindowDays = 7;
 
+        @Pattern(WINDOW)
+        @JsonPropertyDescription("The recovery window as a duration (90s, 30m, 12h, 7d); when set it is used instead of "
+                + "recoveryWindowDays (short windows are for drills and tests).")
+        public String recoveryWindow;
+
         @Default("1")
         @Min(1)
         @Max(1000)
         @JsonPropertyDescription("Base backups kept at least, whatever their age.")
         public int minBackups = 1;
+
+        /** Seconds, minutes, hours or days. */
+        public static final String WINDOW = "^[1-9][0-9]{0,5}(s|m|h|d)$";
+
+        /** The window this retention keeps; IllegalArgumentException when recoveryWindow is not a duration. */
+        public Duration window() {
+            if (recoveryWindow == null) {
+                return Duration.ofDays(recoveryWindowDays);
+            }
+            if (!recoveryWindow.matches(WINDOW)) {
+                throw new IllegalArgumentException("spec.backup.retention.recoveryWindow is not a duration (such as 30m, 12h, 7d): "
+                        + recoveryWindow);
+            }
+            long n = Long.parseLong(recoveryWindow.substring(0, recoveryWindow.length() - 1));
+            return switch (recoveryWindow.charAt(recoveryWindow.length() - 1)) {
+                case 'd' -> Duration.ofDays(n);
+                case 'h' -> Duration.ofHours(n);
+                case 'm' -> Duration.ofMinutes(n);
+                default -> Duration.ofSeconds(n);
+            };
+        }
     }
 }

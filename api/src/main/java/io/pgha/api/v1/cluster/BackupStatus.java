@@ -17,4 +17,8 @@ public class BackupStatus {
     public String lastFailedWal;
     @JsonPropertyDescription("When archiving last failed (RFC 3339).")
     public String lastFailedTime;
+    @JsonPropertyDescription("When the next scheduled base backup is due (RFC 3339), from spec.backup.schedule.")
+    public String nextScheduledBackup;
+    @JsonPropertyDescription("What retention did last: when, how many backups it removed and kept, or why it removed nothing.")
+    public String lastRetention;
 }

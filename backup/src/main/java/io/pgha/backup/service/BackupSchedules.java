@@ -1,0 +1,180 @@
+package io.pgha.backup.service;
+
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.backup.core.BackupPhase;
+import io.pgha.api.schedule.CronSchedule;
+import io.pgha.backup.wal.WalArchive;
+import io.pgha.local.LocalLayout;
+import io.quarkus.runtime.Startup;
+import jakarta.annotation.PostConstruct;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * Scheduled base backups and retention in local mode, for every cluster with a {@code spec.backup}:
+ * a backup is requested when a slot of {@code spec.backup.schedule} has passed since the cluster's
+ * last backup began (so slots missed while this service was down give one backup on its return,
+ * not one per slot), and {@code spec.backup.retention} removes expired backups, their
+ * PostgresBackup objects and the WAL no kept backup needs, unless a restore holds a lease on the prefix
+ * (see {@link io.pgha.backup.core.Retention}).
+ */
+@Startup
+@ApplicationScoped
+public class BackupSchedules {
+    private static final Logger LOG = Logger.getLogger(BackupSchedules.class);
+    /** How often schedules are checked: a scheduled backup starts at most this long after its slot. */
+    private static final Duration TICK = Duration.ofSeconds(5);
+    /** How often retention looks at a repository (it lists every WAL object). */
+    private static final Duration RETAIN_EVERY = Duration.ofSeconds(15);
+
+    @Inject
+    BaseBackups backups;
+
+    @Inject
+    BackupCatalog catalog;
+
+    @Inject
+    WalArchives archives;
+
+    /** When each cluster's last backup began, as this service counts for its schedule. */
+    private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
+    /** The schedules already reported as unusable, so that each is logged once. */
+    private final Map<String, String> badSchedules = new ConcurrentHashMap<>();
+    private final Map<String, Instant> lastRetention = new ConcurrentHashMap<>();
+    private ScheduledExecutorService ticker;
+
+    @PostConstruct
+    void start() {
+        ticker = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pgha-backup-schedule");
+            t.setDaemon(true);
+            return t;
+        });
+        ticker.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @PreDestroy
+    void stop() {
+        ticker.shutdownNow();
+    }
+
+    void tick() {
+        for (String cluster : backups.clusters()) {
+            try {
+                Optional<BackupSpec> spec = backups.local().cluster(cluster).map(c -> c.getSpec().backup);
+                if (spec.isEmpty()) {
+                    continue;
+                }
+                schedule(cluster, spec.get(), Instant.now());
+                Instant last = lastRetention.get(cluster);
+                if (last == null || !Instant.now().isBefore(last.plus(RETAIN_EVERY))) {
+                    lastRetention.put(cluster, Instant.now());
+                    retain(cluster, spec.get().retention, Instant.now());
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.warnf("backup schedule and retention of cluster %s: %s", cluster, e.getMessage());
+            }
+        }
+    }
+
+    private void schedule(String cluster, BackupSpec spec, Instant now) {
+        CronSchedule cron;
+        try {
+            cron = CronSchedule.parse(spec.schedule);
+            badSchedules.remove(cluster);
+        } catch (IllegalArgumentException e) {
+            if (!Objects.equals(badSchedules.put(cluster, spec.schedule), spec.schedule)) {
+                LOG.errorf("cluster %s: spec.backup.schedule: %s; no scheduled backups until it is fixed", cluster, e.getMessage());
+            }
+            writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, null);
+            return;
+        }
+        Instant last = lastRun.computeIfAbsent(cluster, c -> backups.lastStarted(c).orElse(now));
+        if (cron.due(last, now)) {
+            lastRun.put(cluster, now);
+            try {
+                String name = backups.request(cluster);
+                LOG.infof("scheduled backup %s of cluster %s started (schedule '%s')", name, cluster, cron);
+            } catch (BaseBackups.Refused e) {
+                // a backup already running serves this slot as well
+                LOG.warnf("scheduled backup of cluster %s not started: %s", cluster, e.getMessage());
+            }
+        }
+        String next = cron.nextAfter(now).map(Instant::toString).orElse(null);
+        writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, next);
+    }
+
+    /** Applies spec.backup.retention to one cluster's prefix; see {@link Retention} and {@link RetentionRun}. */
+    void retain(String cluster, BackupSpec.Retention retention, Instant now) throws IOException {
+        WalArchive archive = archives.of(cluster).archive();
+        RetentionRun.Outcome out = RetentionRun.apply(archive.repository(), archive.layout(), catalog.completed(cluster),
+                retention.window(), retention.minBackups, now, backups::forget);
+        if (out.heldBy() == null) {
+            forgetFailedBefore(cluster, out.plan().windowStart());
+        }
+        String report = out.report(now);
+        if (out.acted()) {
+            LOG.infof("retention of cluster %s: %s", cluster, report);
+        }
+        String previous = Optional.ofNullable(status(cluster)).map(b -> b.lastRetention).orElse(null);
+        // a quiet run does not replace the report of the last one that removed something
+        if (out.acted() || out.heldBy() != null || previous == null || !previous.contains(": ")) {
+            writeStatus(cluster, b -> b.lastRetention, (b, v) -> b.lastRetention = v, report);
+        }
+    }
+
+    /** Failed backups' objects older than every kept backup tell nothing anyone can still use. */
+    private void forgetFailedBefore(String cluster, Optional<Instant> windowStart) {
+        if (windowStart.isEmpty()) {
+            return;
+        }
+        for (PostgresBackup b : backups.backups(cluster)) {
+            String finished = b.getStatus() == null ? null : b.getStatus().finishedAt;
+            if (finished != null && BackupPhase.of(b.getStatus().phase) == BackupPhase.FAILED
+                    && Instant.parse(finished).isBefore(windowStart.get())) {
+                backups.forget(b.getMetadata().getName());
+            }
+        }
+    }
+
+    private BackupStatus status(String cluster) {
+        return backups.local().cluster(cluster).map(PostgresCluster::getStatus).map(st -> st.backup).orElse(null);
+    }
+
+    /** Sets one field of this service's status.backup, writing only when it changes. */
+    private void writeStatus(String cluster, Function<BackupStatus, String> field, BiConsumer<BackupStatus, String> set, String value) {
+        BackupStatus now = status(cluster);
+        if (now != null && Objects.equals(field.apply(now), value)) {
+            return;
+        }
+        backups.local().store().updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster, c -> {
+            if (c.getStatus() == null) {
+                c.setStatus(new PostgresClusterStatus());
+            }
+            if (c.getStatus().backup == null) {
+                c.getStatus().backup = new BackupStatus();
+            }
+            set.accept(c.getStatus().backup, value);
+            return c;
+        });
+    }
+}
