@@ -28,6 +28,8 @@ import static org.awaitility.Awaitility.await;
 final class Monitors implements AutoCloseable {
     private static final Path JAR = Path.of("..", "monitor", "target", "quarkus-app", "quarkus-run.jar").toAbsolutePath().normalize();
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(
+            Long.parseLong(System.getenv().getOrDefault("PGHA_SERVICE_START_TIMEOUT", "60")));
 
     private final Launcher pgha;
     /** identity to PID, in start order */
@@ -73,7 +75,8 @@ final class Monitors implements AutoCloseable {
         pids.put(identity, p.pid());
         HttpClient http = HttpClient.newHttpClient();
         HttpRequest live = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/q/health/live")).build();
-        await(identity + " live").atMost(Duration.ofSeconds(60)).until(() -> {
+        // as long as pgha up gives a service to answer (PGHA_SERVICE_START_TIMEOUT, 60 s by default)
+        await(identity + " live").atMost(START_TIMEOUT).until(() -> {
             if (!p.isAlive()) {
                 throw new AssertionError(identity + " exited: see " + log(identity));
             }
