@@ -47,18 +47,7 @@ final class Checker {
      * @throws AssertionError when not exactly one instance is writable
      */
     static Verdict check(Map<String, String> superuserUris, List<Ack> acks) throws SQLException {
-        List<String> writable = new ArrayList<>();
-        for (var e : superuserUris.entrySet()) {
-            try (Connection c = open(e.getValue()); Statement s = c.createStatement();
-                 ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    writable.add(e.getKey());
-                }
-            } catch (SQLException down) {
-                // an instance that does not answer acknowledges nothing now
-            }
-        }
+        List<String> writable = writable(superuserUris);
         if (writable.size() != 1) {
             throw new AssertionError("expected exactly one writable instance, found " + writable);
         }
@@ -103,6 +92,23 @@ final class Checker {
             }
             return new Verdict(primary, timeline, forks, acks.size(), lost, pastFork, bytesPastFork, problems);
         }
+    }
+
+    /** The instances that answer as writable (not in recovery) now; one that does not answer acknowledges nothing. */
+    static List<String> writable(Map<String, String> superuserUris) {
+        List<String> writable = new ArrayList<>();
+        for (var e : superuserUris.entrySet()) {
+            try (Connection c = open(e.getValue()); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    writable.add(e.getKey());
+                }
+            } catch (SQLException down) {
+                // an instance that does not answer acknowledges nothing now
+            }
+        }
+        return writable;
     }
 
     private static void note(List<String> problems, String problem) {

@@ -109,6 +109,11 @@ final class FaultHarness implements AutoCloseable {
         }
     }
 
+    /** The instances that answer as writable now, asked directly (not through pgha). */
+    List<String> writable() {
+        return Checker.writable(superuser);
+    }
+
     long lastRouterAck() {
         return writers.acks().stream().filter(a -> a.writer().equals(Writers.ROUTER)).mapToLong(Ack::nanos).max().orElse(0);
     }
