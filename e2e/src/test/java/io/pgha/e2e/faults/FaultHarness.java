@@ -23,6 +23,12 @@ import static org.awaitility.Awaitility.await;
  * series of trials; {@link #finish} hands the writes of a fault's trials to the {@link Checker}.
  */
 final class FaultHarness implements AutoCloseable {
+    /**
+     * The JUnit tag of fault cases that CI leaves out to keep within its time budget (another case
+     * covers the same ground there); monitor/bench/faults.sh runs them.
+     */
+    static final String BENCH_ONLY = "faults-bench";
+
     /** How many trials a fault runs: the system property {@code pgha.faults.trials}, or the test's own count. */
     static int trials(int ci) {
         return Integer.getInteger("pgha.faults.trials", ci);

@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
@@ -52,7 +53,9 @@ class QuorumFaultsE2ETest {
         }
     }
 
+    /** In CI the leader, clock and partition cases kill or cut a primary too; monitor/bench/faults.sh repeats this one. */
     @Test
+    @Tag(FaultHarness.BENCH_ONLY)
     @Order(1)
     void primarySigkill() throws Exception {
         FaultRow row = new FaultRow("quorum: SIGKILL primary");
