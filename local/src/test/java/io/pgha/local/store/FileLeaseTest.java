@@ -114,10 +114,11 @@ class FileLeaseTest {
         }));
         try {
             assertTrue(inside.await(10, TimeUnit.SECONDS), "a started its write");
-            assertTrue(b.tryAcquireOrRenew().isEmpty(), "a still holds the lease");
-            clock.advance(Duration.ofSeconds(5));
-            OptionalLong next = assertTimeoutPreemptively(Duration.ofSeconds(5), b::tryAcquireOrRenew,
-                    "b waited for a lock the frozen holder keeps");
+            OptionalLong next = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+                assertTrue(b.tryAcquireOrRenew().isEmpty(), "a still holds the lease");
+                clock.advance(Duration.ofSeconds(5));
+                return b.tryAcquireOrRenew();
+            }, "b waited for a lock the frozen holder keeps");
             assertTrue(next.isPresent(), "no renewal for the whole duration: b takes the lease while a is frozen");
             assertEquals(Optional.of("b"), b.holder());
             assertTrue(a.tryAcquireOrRenew().isEmpty(), "a, thawed, finds the lease gone");
