@@ -73,7 +73,7 @@ class ControlTokenE2ETest {
             assertTrue(pgha.run("status").ok().stdout().contains("pg-2"));
 
             // a damaged store file is one line from pgha status, and status works again once it is restored
-            Path stored = pgha.home.resolve("store/postgresclusters/default/pg.json");
+            Path stored = latestVersion(pgha.home.resolve("store/postgresclusters/default"), "pg.json");
             byte[] good = Files.readAllBytes(stored);
             Files.writeString(stored, "");
             Launcher.Result damaged = pgha.run("status");
@@ -108,5 +108,14 @@ class ControlTokenE2ETest {
                   parameters:
                     work_mem: %s
                 """.formatted(workMem);
+    }
+
+    /** The file of {@code name}'s latest version in the store, which pgha reads ({@code name} itself is a copy for people). */
+    private static Path latestVersion(Path dir, String name) throws java.io.IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> f.getFileName().toString().matches(java.util.regex.Pattern.quote(name) + "\\.v[0-9]+"))
+                    .max(java.util.Comparator.comparingLong(f -> Long.parseLong(f.getFileName().toString().substring(name.length() + 2))))
+                    .orElseThrow(() -> new AssertionError("no version of " + name + " in " + dir));
+        }
     }
 }

@@ -37,7 +37,8 @@ class StateFileErrorsTest {
         PostgresCluster c = new PostgresCluster();
         c.setMetadata(new ObjectMetaBuilder().withName("pg").withNamespace(LocalLayout.NAMESPACE).build());
         store.apply(c);
-        Path file = home.resolve("store/postgresclusters/default/pg.json");
+        // the version the store reads: its first (pg.json beside it is a copy for people)
+        Path file = home.resolve("store/postgresclusters/default/pg.json.v1");
         for (var damage : DAMAGE.entrySet()) {
             Files.writeString(file, damage.getValue());
             assertOneLine(file, "restore it from a copy", damage.getKey(),
@@ -49,8 +50,9 @@ class StateFileErrorsTest {
 
     @Test
     void aDamagedLeaseFileIsOneLineNamingItAndSayingWhatToDo() throws Exception {
-        Path file = home.resolve("leases/pg-monitor.json");
-        FileLease lease = new FileLease(file, "m1", Duration.ofSeconds(5), Clock.systemUTC());
+        FileLease lease = new FileLease(home.resolve("leases/pg-monitor.json"), "m1", Duration.ofSeconds(5), Clock.systemUTC());
+        // the version the lease reads: its first (pg-monitor.json beside it is a copy for people)
+        Path file = home.resolve("leases/pg-monitor.json.v1");
         lease.tryAcquireOrRenew();
         for (var damage : DAMAGE.entrySet()) {
             Files.writeString(file, damage.getValue());

@@ -15,8 +15,10 @@ import java.util.function.Supplier;
 
 /**
  * A lease in a file, the local stand-in for a Kubernetes Lease: one holder at a time, valid until
- * its last renewal plus the lease duration. Every read-modify-write happens under the file's lock.
- * A holder that stops renewing loses the lease when it expires; there is no other way to take it.
+ * its last renewal plus the lease duration. Every read-modify-write is a compare-and-swap with no
+ * lock held ({@link VersionedFile}): a holder frozen mid-write (SIGSTOP, a paused machine) keeps
+ * nobody from taking the lease once it expires. A holder that stops renewing loses the lease when
+ * it expires; there is no other way to take it.
  *
  * <p>Another identity judges expiry only by what it saw itself: the lease has expired once this
  * object has seen the same renewal for the whole lease duration on its own monotonic clock. The
@@ -25,9 +27,10 @@ import java.util.function.Supplier;
  * taken before a full duration has passed, as client-go's leader election does.
  *
  * <p>Each acquisition starts a new term: {@code leaseTransitions} goes up whenever the lease is
- * taken by an identity that did not hold it (renewals keep it). {@link #underTerm} runs a write
- * only while the lease file still names a given holder and term, under the lease's lock, so a
- * holder that lost the lease cannot write afterwards.
+ * taken by an identity that did not hold it (renewals keep it). {@link #underTerm} starts a write
+ * only while the lease file still names a given holder and term; the lease can change hands while
+ * that write runs, so the write itself must be refused once a newer term wrote (the monitor's
+ * status writes record their term and are compare-and-swaps, as on Kubernetes).
  */
 public final class FileLease {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -72,9 +75,10 @@ public final class FileLease {
      * duration from now; empty when another identity holds it.
      */
     public synchronized OptionalLong tryAcquireOrRenew() {
-        return FileLocks.withLock(lockFile(), () -> {
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
             Instant now = clock.instant();
-            Optional<State> current = read();
+            Optional<State> current = read(version);
             State next;
             if (current.isPresent() && identity.equals(current.get().holderIdentity())) {
                 State c = current.get();
@@ -85,40 +89,43 @@ public final class FileLease {
             } else {
                 return OptionalLong.empty();
             }
-            write(next);
-            return OptionalLong.of(next.leaseTransitions());
-        });
+            if (write(version, next)) {
+                return OptionalLong.of(next.leaseTransitions());
+            }
+        }
     }
 
     /**
-     * Runs {@code write} under the lease's lock if the lease file still names {@code holder} under
-     * term {@code term}; empty, and nothing run, when it does not. The lease cannot change hands
-     * while {@code write} runs, so a write that starts here cannot land after a successor's term
-     * began. Expiry is deliberately not judged here: as long as nobody else took the lease, no
-     * newer term exists that the write could overtake.
+     * Runs {@code write} if the lease file still names {@code holder} under term {@code term};
+     * empty, and nothing run, when it does not. No lock is held while {@code write} runs (a holder
+     * frozen there would hold up every other): a successor may take the lease meanwhile, so the
+     * write must be a compare-and-swap that a successor's first write supersedes. Expiry is
+     * deliberately not judged here: as long as nobody else took the lease, no newer term exists
+     * that the write could overtake.
      */
     public static <T> Optional<T> underTerm(Path file, String holder, long term, Supplier<T> write) {
-        return FileLocks.withLock(lockFile(file), () -> {
-            Optional<State> current = read(file);
-            if (current.isEmpty() || !holder.equals(current.get().holderIdentity()) || current.get().leaseTransitions() != term) {
-                return Optional.empty();
-            }
-            return Optional.of(write.get());
-        });
+        Optional<State> current = read(file, VersionedFile.latest(file));
+        if (current.isEmpty() || !holder.equals(current.get().holderIdentity()) || current.get().leaseTransitions() != term) {
+            return Optional.empty();
+        }
+        return Optional.of(write.get());
     }
 
     /** Gives the lease up at once if this identity holds it, so another can take it without waiting. */
     public synchronized void release() {
-        FileLocks.withLock(lockFile(), () -> {
-            read().filter(s -> identity.equals(s.holderIdentity())).ifPresent(s -> write(
-                    new State(null, s.acquireTimeMillis(), s.renewTimeMillis(), s.leaseDurationMillis(), s.leaseTransitions())));
-            return null;
-        });
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
+            Optional<State> mine = read(version).filter(s -> identity.equals(s.holderIdentity()));
+            if (mine.isEmpty() || write(version, new State(null, mine.get().acquireTimeMillis(), mine.get().renewTimeMillis(),
+                    mine.get().leaseDurationMillis(), mine.get().leaseTransitions()))) {
+                return;
+            }
+        }
     }
 
     /** The current unexpired holder, if any. */
     public synchronized Optional<String> holder() {
-        return read().filter(s -> s.holderIdentity() != null && (identity.equals(s.holderIdentity()) || !expired(s)))
+        return read(VersionedFile.latest(file)).filter(s -> s.holderIdentity() != null && (identity.equals(s.holderIdentity()) || !expired(s)))
                 .map(State::holderIdentity);
     }
 
@@ -135,27 +142,27 @@ public final class FileLease {
         return now - observedAtNanos >= Duration.ofMillis(current.leaseDurationMillis()).toNanos();
     }
 
-    private Optional<State> read() {
-        return read(file);
+    private Optional<State> read(VersionedFile.Version version) {
+        return read(file, version);
     }
 
-    private static Optional<State> read(Path file) {
-        return StateFiles.readJson(JSON, file, State.class, RECOVERY);
-    }
-
-    private void write(State state) {
-        try {
-            StateFiles.replace(file, JSON.writeValueAsBytes(state), StateFiles.READABLE);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a lease state always serializes", e);
+    private static Optional<State> read(Path file, VersionedFile.Version version) {
+        while (true) {
+            Optional<State> state = version.content().flatMap(f -> StateFiles.readJson(JSON, f, State.class, RECOVERY));
+            // empty although the version has content: cleaned up after newer ones since: read the latest
+            if (state.isPresent() || version.content().isEmpty()) {
+                return state;
+            }
+            version = VersionedFile.latest(file);
         }
     }
 
-    private Path lockFile() {
-        return lockFile(file);
-    }
-
-    private static Path lockFile(Path file) {
-        return file.resolveSibling(file.getFileName() + ".lock");
+    /** False when another writer wrote a newer version first. */
+    private boolean write(VersionedFile.Version base, State state) {
+        try {
+            return VersionedFile.write(file, base, JSON.writeValueAsBytes(state));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a lease state always serializes", e);
+        }
     }
 }

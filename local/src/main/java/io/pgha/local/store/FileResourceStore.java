@@ -11,11 +11,7 @@ import io.fabric8.kubernetes.client.CustomResource;
 import io.pgha.local.PghaException;
 import io.pgha.local.StateFiles;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -24,12 +20,12 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
-import java.util.stream.Stream;
 
 /**
  * pgha resources kept as JSON files under one directory, for one machine: the local stand-in for
- * the Kubernetes API. Every write happens under the resource's lock file and is a compare-and-swap
- * on {@code metadata.resourceVersion}; files are replaced atomically. As on Kubernetes, spec and
+ * the Kubernetes API. Every write is a compare-and-swap on the file's version with no lock held
+ * ({@link VersionedFile}), so a writer frozen mid-write holds nobody up; {@code apply} with a
+ * {@code metadata.resourceVersion} also fails when that is no longer current. As on Kubernetes, spec and
  * status are written apart: {@link #apply} never touches the status and {@link #updateStatus}
  * never touches the spec, so the services cannot clobber each other.
  */
@@ -63,36 +59,22 @@ public final class FileResourceStore {
 
     /**
      * A value that differs whenever a resource of {@code type} in {@code namespace} was created,
-     * written or deleted since it was taken: every write replaces its file by a rename, so the file
-     * is a new one (another file key and modification time). A reader that polls compares it
-     * instead of parsing every resource again.
+     * written or deleted since it was taken: every write makes a new version of its file. A
+     * reader that polls compares it instead of parsing every resource again.
      */
     public Object version(Class<?> type, String namespace) {
         List<Object> version = new ArrayList<>();
         for (Path f : files(type, namespace)) {
-            try {
-                BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
-                version.add(List.of(f.getFileName().toString(), String.valueOf(a.fileKey()), a.lastModifiedTime(), a.size()));
-            } catch (NoSuchFileException e) {
-                // replaced or deleted since the listing: a value nobody holds, so the reader reads again
-                return new Object();
-            } catch (IOException e) {
-                throw new PghaException("cannot read " + f + ": " + e.getMessage(), e);
+            VersionedFile.Version latest = VersionedFile.latest(f);
+            if (latest.content().isPresent()) {
+                version.add(List.of(f.getFileName().toString(), latest.number()));
             }
         }
         return version;
     }
 
     private List<Path> files(Class<?> type, String namespace) {
-        Path dir = dir(type, namespace);
-        if (!Files.isDirectory(dir)) {
-            return List.of();
-        }
-        try (Stream<Path> files = Files.list(dir)) {
-            return files.filter(p -> p.getFileName().toString().endsWith(".json")).sorted().toList();
-        } catch (IOException e) {
-            throw new PghaException("cannot list " + dir + ": " + e.getMessage(), e);
-        }
+        return VersionedFile.names(dir(type, namespace), ".json");
     }
 
     /**
@@ -105,8 +87,9 @@ public final class FileResourceStore {
         @SuppressWarnings("unchecked")
         Class<T> type = (Class<T>) resource.getClass();
         Path file = file(type, meta.getNamespace(), meta.getName());
-        return FileLocks.withLock(lockFile(file), () -> {
-            Optional<T> current = read(type, file);
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
+            Optional<T> current = read(type, version);
             T next = copy(resource, type);
             if (current.isEmpty()) {
                 if (meta.getResourceVersion() != null) {
@@ -131,21 +114,27 @@ public final class FileResourceStore {
                     return old;
                 }
             }
-            write(file, next);
-            return next;
-        });
+            if (write(file, version, next)) {
+                return next;
+            }
+        }
     }
 
     /**
-     * Changes only the status: {@code mutate} gets the current resource under the lock and changes
-     * its part of the status in place. Nothing is written when the status did not change, so an
-     * unchanged observation does not wake every watcher. Empty when the resource does not exist.
+     * Changes only the status: {@code mutate} gets the current resource and changes its part of
+     * the status in place; when another write came first, {@code mutate} runs again on the newer
+     * resource. Nothing is written when the status did not change, so an unchanged observation
+     * does not wake every watcher. Empty when the resource does not exist.
      */
     public <T extends CustomResource<?, ?>> Optional<T> updateStatus(Class<T> type, String namespace, String name,
                                                                      UnaryOperator<T> mutate) {
         Path file = file(type, namespace, name);
-        return FileLocks.withLock(lockFile(file), () -> {
-            Optional<T> current = read(type, file);
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
+            Optional<T> current = read(type, version);
+            if (current.isEmpty() && version.content().isPresent()) {
+                continue;
+            }
             if (current.isEmpty()) {
                 return Optional.empty();
             }
@@ -159,16 +148,23 @@ public final class FileResourceStore {
                 return Optional.of(next);
             }
             next.getMetadata().setResourceVersion(nextVersion(next.getMetadata()));
-            write(file, next);
-            return Optional.of(next);
-        });
+            if (write(file, version, next)) {
+                return Optional.of(next);
+            }
+        }
     }
 
     public <T extends CustomResource<?, ?>> boolean delete(Class<T> type, String namespace, String name) {
         Path file = file(type, namespace, name);
-        return FileLocks.withLock(lockFile(file), () -> {
-            return StateFiles.delete(file);
-        });
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
+            if (version.content().isEmpty()) {
+                return false;
+            }
+            if (VersionedFile.write(file, version, null)) {
+                return true;
+            }
+        }
     }
 
     private void checkVersion(CustomResource<?, ?> wanted, CustomResource<?, ?> current) {
@@ -200,17 +196,29 @@ public final class FileResourceStore {
     }
 
     private <T> Optional<T> read(Class<T> type, Path file) {
-        return StateFiles.readJson(JSON, file, type, RECOVERY);
+        while (true) {
+            VersionedFile.Version version = VersionedFile.latest(file);
+            Optional<T> read = read(type, version);
+            // empty although the version has content: cleaned up after newer ones since: read again
+            if (read.isPresent() || version.content().isEmpty()) {
+                return read;
+            }
+        }
     }
 
-    private void write(Path file, Object value) {
+    private <T> Optional<T> read(Class<T> type, VersionedFile.Version version) {
+        return version.content().flatMap(f -> StateFiles.readJson(JSON, f, type, RECOVERY));
+    }
+
+    /** False when another writer wrote a newer version first. */
+    private boolean write(Path file, VersionedFile.Version base, Object value) {
         byte[] content;
         try {
             content = JSON.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a resource always serializes", e);
         }
-        StateFiles.replace(file, content, StateFiles.READABLE);
+        return VersionedFile.write(file, base, content);
     }
 
     private Path dir(Class<?> type, String namespace) {
@@ -219,10 +227,6 @@ public final class FileResourceStore {
 
     private Path file(Class<?> type, String namespace, String name) {
         return dir(type, namespace).resolve(name + ".json");
-    }
-
-    private static Path lockFile(Path file) {
-        return file.resolveSibling(file.getFileName().toString().replace(".json", ".lock"));
     }
 
     private static String describe(CustomResource<?, ?> r) {

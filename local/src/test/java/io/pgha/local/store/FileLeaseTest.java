@@ -6,12 +6,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FileLeaseTest {
@@ -83,5 +87,44 @@ class FileLeaseTest {
         a.release();
         assertEquals(Optional.empty(), b.holder());
         assertEquals(OptionalLong.of(1), b.tryAcquireOrRenew());
+    }
+
+    /**
+     * A holder frozen in the middle of a write under its term (SIGSTOP, a paused machine) holds
+     * nothing that the others wait for: once its renewals stop for the lease duration, another
+     * identity takes the lease, and the frozen holder finds it gone when it thaws.
+     */
+    @Test
+    void aHolderFrozenInsideAWriteDoesNotHoldTheOthersUp() throws Exception {
+        ManualClock clock = new ManualClock(Instant.parse("2026-01-01T00:00:00Z"));
+        Path file = dir.resolve("l");
+        FileLease a = new FileLease(file, "a", Duration.ofSeconds(5), clock, clock::nanos);
+        FileLease b = new FileLease(file, "b", Duration.ofSeconds(5), clock, clock::nanos);
+        long term = a.tryAcquireOrRenew().orElseThrow();
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch thaw = new CountDownLatch(1);
+        CompletableFuture<Optional<String>> frozen = CompletableFuture.supplyAsync(() -> FileLease.underTerm(file, "a", term, () -> {
+            inside.countDown();
+            try {
+                thaw.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return "written";
+        }));
+        try {
+            assertTrue(inside.await(10, TimeUnit.SECONDS), "a started its write");
+            OptionalLong next = assertTimeoutPreemptively(Duration.ofSeconds(5), () -> {
+                assertTrue(b.tryAcquireOrRenew().isEmpty(), "a still holds the lease");
+                clock.advance(Duration.ofSeconds(5));
+                return b.tryAcquireOrRenew();
+            }, "b waited for a lock the frozen holder keeps");
+            assertTrue(next.isPresent(), "no renewal for the whole duration: b takes the lease while a is frozen");
+            assertEquals(Optional.of("b"), b.holder());
+            assertTrue(a.tryAcquireOrRenew().isEmpty(), "a, thawed, finds the lease gone");
+        } finally {
+            thaw.countDown();
+            frozen.get(10, TimeUnit.SECONDS);
+        }
     }
 }

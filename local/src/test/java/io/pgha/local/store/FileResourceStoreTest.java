@@ -10,6 +10,8 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -20,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class FileResourceStoreTest {
@@ -165,5 +168,51 @@ class FileResourceStoreTest {
         assertTrue(store.get(PostgresCluster.class, "default", "pg").isEmpty());
         assertEquals(List.of(), store.list(PostgresCluster.class, "default"));
         assertNull(store.get(PostgresCluster.class, "other", "pg").orElse(null));
+    }
+
+    /**
+     * A status writer frozen in the middle of its write (SIGSTOP, a paused machine) holds no lock
+     * that another writer waits for; when it thaws, its change is made again on what is there
+     * then, so the other writer's change survives.
+     */
+    @Test
+    void aWriterFrozenMidWriteHoldsNobodyUpAndOverwritesNothing() throws Exception {
+        FileResourceStore store = new FileResourceStore(dir);
+        store.apply(cluster(3));
+        CountDownLatch inside = new CountDownLatch(1);
+        CountDownLatch thaw = new CountDownLatch(1);
+        CompletableFuture<?> frozen = CompletableFuture.runAsync(() -> store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+            inside.countDown();
+            try {
+                thaw.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            status(c).topology.fenced.add("frozen");
+            return c;
+        }));
+        try {
+            assertTrue(inside.await(10, TimeUnit.SECONDS), "the first writer started");
+            assertTimeoutPreemptively(java.time.Duration.ofSeconds(5), () -> store.updateStatus(PostgresCluster.class, "default", "pg", c -> {
+                status(c).topology.currentPrimary = "pg-2";
+                return c;
+            }), "the second writer waited for a lock the frozen one keeps");
+        } finally {
+            thaw.countDown();
+            frozen.get(10, TimeUnit.SECONDS);
+        }
+        TopologyStatus t = store.get(PostgresCluster.class, "default", "pg").orElseThrow().getStatus().topology;
+        assertEquals("pg-2", t.currentPrimary, "the thawed writer did not overwrite the other's change");
+        assertEquals(List.of("frozen"), t.fenced);
+    }
+
+    private static PostgresClusterStatus status(PostgresCluster c) {
+        if (c.getStatus() == null) {
+            c.setStatus(new PostgresClusterStatus());
+        }
+        if (c.getStatus().topology == null) {
+            c.getStatus().topology = new TopologyStatus();
+        }
+        return c.getStatus();
     }
 }

@@ -91,7 +91,8 @@ public final class LocalPlatform implements Platform {
         @Override
         public Optional<PostgresCluster> updateStatus(String namespace, String name, LeaseTerm term,
                                                       Consumer<PostgresClusterStatus> change) {
-            // the lease's lock is held across the store's write: the lease cannot change hands in between
+            // no lock is held (a monitor frozen in a write would hold up its successor): the write is a
+            // compare-and-swap that changeUnder refuses once a newer term was recorded, as on Kubernetes
             return FileLease.underTerm(layout.lease(ClusterNames.monitorLease(name)), term.holder(), term.counter(),
                     () -> store.updateStatus(PostgresCluster.class, namespace, name, c -> {
                         if (c.getStatus() == null) {

@@ -62,6 +62,12 @@ public interface MonitorConfig {
         @WithDefault("5s")
         Duration statusRefresh();
 
+        /**
+         * Test hook for fault tests: a file holding milliseconds (may be negative) added to this
+         * monitor's wall clock, read while it runs; the monotonic clock is left alone.
+         */
+        Optional<String> clockOffsetFile();
+
         /** How long POST .../switchover waits for the switchover to finish. */
         @WithDefault("120s")
         Duration switchoverTimeout();

@@ -51,7 +51,10 @@ public class MonitorService {
         ClusterMonitor.Config timing = new ClusterMonitor.Config(m.leaseDuration(), m.freezeTimeout(), m.catchUpTimeout(),
                 m.promoteTimeout(), m.checkpointTimeout(), m.statusRefresh());
         String identity = m.identity().orElseGet(MonitorService::defaultIdentity);
-        Clock clock = Clock.systemUTC();
+        Clock clock = m.clockOffsetFile()
+                .<Clock>map(f -> new OffsetFileClock(Path.of(f), Clock.systemUTC(), System::nanoTime))
+                .orElseGet(Clock::systemUTC);
+        m.clockOffsetFile().ifPresent(f -> LOG.warnf("test hook: this monitor's wall clock is offset by the milliseconds in %s", f));
         Platform platform;
         if (KubernetesPlatform.NAME.equals(config.platform())) {
             platform = new KubernetesPlatform(kubernetes.get(), config.kubernetes().watchNamespace(), clock);
