@@ -18,6 +18,7 @@ import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
 import io.pgha.monitor.core.LeaseBudget;
 import io.pgha.monitor.core.LeaseTerm;
+import io.pgha.monitor.core.MaintenanceHold;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
 import io.pgha.monitor.core.TopologyReport;
@@ -262,8 +263,10 @@ public final class ClusterMonitor implements AutoCloseable {
         health.round(leader, topology.currentPrimary, observed, pool::connectionIfAny);
         Map<String, Integer> failureCounts = new HashMap<>();
         names.forEach(n -> failureCounts.put(n, failures.failures(n)));
+        Map<String, String> holds = new HashMap<>();
+        provisioned.forEach(i -> holds.put(i.name, i.maintenanceUntil));
         Decider.View view = new Decider.View(leader, settings, names, topology.currentPrimary, topology.timeline, fenced,
-                observed, failureCounts);
+                observed, failureCounts, MaintenanceHold.unexpired(holds, clock.instant()));
         Decider.Decision decision = Decider.decide(view);
         lastDecision = describe(decision);
         if (!leader) {
