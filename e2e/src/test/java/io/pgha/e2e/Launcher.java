@@ -129,6 +129,33 @@ public final class Launcher implements AutoCloseable {
         return p;
     }
 
+    /** Runs pgbench against a {@code postgresql://} URI and returns its output; fails the test when it fails. */
+    static String pgbench(String uri, String... args) throws IOException, InterruptedException {
+        java.util.Properties credentials = credentials(uri);
+        java.net.URI u = java.net.URI.create(uri);
+        List<String> cmd = new ArrayList<>(List.of("/usr/lib/postgresql/15/bin/pgbench"));
+        cmd.addAll(List.of(args));
+        cmd.addAll(List.of("-h", u.getHost(), "-p", Integer.toString(u.getPort()), "-U", credentials.getProperty("user"),
+                u.getPath().substring(1)));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().put("PGPASSWORD", credentials.getProperty("password"));
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new AssertionError("pgbench " + String.join(" ", args) + " failed: " + out);
+        }
+        return out;
+    }
+
+    /** The cluster's status as the monitor recorded it in the store (timeline, history, fenced). */
+    JsonNode recordedTopology() {
+        try {
+            return JSON.readTree(home.resolve("store/postgresclusters/default/pg.json").toFile()).path("status").path("topology");
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     public Connection superuser(String instance) throws SQLException {
         return connect(uri("--superuser", "--instance", instance));
     }

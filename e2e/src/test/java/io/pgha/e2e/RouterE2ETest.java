@@ -22,7 +22,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -145,18 +144,7 @@ class RouterE2ETest {
     }
 
     private static String pgbench(String uri, String... args) throws Exception {
-        Properties credentials = Launcher.credentials(uri);
-        URI u = URI.create(uri);
-        List<String> cmd = new ArrayList<>(List.of("/usr/lib/postgresql/15/bin/pgbench"));
-        cmd.addAll(List.of(args));
-        cmd.addAll(List.of("-h", u.getHost(), "-p", Integer.toString(u.getPort()), "-U", credentials.getProperty("user"),
-                u.getPath().substring(1)));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().put("PGPASSWORD", credentials.getProperty("password"));
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, p.waitFor(), String.join(" ", args) + ": " + out);
-        return out;
+        return Launcher.pgbench(uri, args);
     }
 
     private int primaryPort() {

@@ -20,6 +20,8 @@ public final class PgCtl {
 
     private static final Duration SLOW = Duration.ofMinutes(30);
     private static final Duration START = Duration.ofSeconds(120);
+    /** How long a stop waits for a dead postmaster's parent to reap it before giving up. */
+    private static final Duration REAP_WAIT = Duration.ofSeconds(30);
 
     private final PgBinaries bin;
     private final OsUser user;
@@ -74,7 +76,8 @@ public final class PgCtl {
     /**
      * Stops the server. Backends left behind by a postmaster that died are killed: pg_ctl cannot
      * reach them, they may still finish a transaction, and a new postmaster refuses to start while
-     * they hold the shared memory.
+     * they hold the shared memory. On return no process PostgreSQL's lock file check would see is
+     * left: a postmaster that was killed has also been reaped.
      */
     public void stop(Path dataDir, StopMode mode) {
         if (ServerProcesses.postmaster(dataDir).isPresent()) {
@@ -86,6 +89,7 @@ public final class PgCtl {
         if (!ServerProcesses.all(dataDir).isEmpty()) {
             ServerProcesses.kill(dataDir);
         }
+        ServerProcesses.awaitReaped(dataDir, REAP_WAIT);
     }
 
     /**

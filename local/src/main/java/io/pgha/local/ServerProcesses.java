@@ -28,6 +28,10 @@ public final class ServerProcesses {
     /** The program's name as argv[0] shows it: a path ending in it for the postmaster, "postgres: ..." for what it forks. */
     private static final String PROGRAM = "postgres";
     private static final Duration KILL_WAIT = Duration.ofSeconds(5);
+    /** How often a wait on the kernel looks again. */
+    private static final Duration POLL = Duration.ofMillis(20);
+    /** A zombie's state letter in /proc/PID/stat. */
+    private static final char ZOMBIE = 'Z';
 
     private ServerProcesses() {
     }
@@ -88,14 +92,43 @@ public final class ServerProcesses {
                 throw new PghaException("a process of " + dataDir + " survived SIGKILL: "
                         + handles.stream().filter(h -> !gone(h)).map(h -> Long.toString(h.pid())).toList());
             }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new PghaException("interrupted while killing the processes of " + dataDir, e);
-            }
+            pause(dataDir);
         }
         return handles.size();
+    }
+
+    private static void pause(Path dataDir) {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while waiting for the processes of " + dataDir, e);
+        }
+    }
+
+    /**
+     * Waits until the postmaster that postmaster.pid names, if it died, has also been reaped. A
+     * killed postmaster stays a zombie until its parent (init, for a server pg_ctl started) waits
+     * for it, and PostgreSQL refuses a data directory whose lock file names a PID that still exists,
+     * zombie or not: a new postmaster, and pg_rewind's single-user crash recovery, fail with "lock file
+     * postmaster.pid already exists". Init was seen reaping seconds late on a loaded machine, so a
+     * fast failover reached pg_rewind while the zombie was still there. Throws after {@code bound}.
+     */
+    public static void awaitReaped(Path dataDir, Duration bound) {
+        OptionalLong recorded = recordedPid(dataDir);
+        Optional<Owner> owner = Owner.of(dataDir);
+        if (recorded.isEmpty() || owner.isEmpty()) {
+            return;
+        }
+        long pid = recorded.getAsLong();
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (owner.get().ownsZombie(pid)) {
+            if (System.nanoTime() > deadline) {
+                throw new PghaException("the postmaster of " + dataDir + " (PID " + pid + ") died but its parent has not "
+                        + "reaped it within " + bound.toSeconds() + " s; PostgreSQL refuses the data directory until then");
+            }
+            pause(dataDir);
+        }
     }
 
     /** Exited, or exited and not yet reaped by its parent (a zombie runs no code and holds no socket). */
@@ -103,12 +136,29 @@ public final class ServerProcesses {
         if (!p.isAlive()) {
             return true;
         }
+        return state(p.pid()).map(c -> c == ZOMBIE).orElse(!p.isAlive());
+    }
+
+    /** The state letter of /proc/PID/stat (the field after the parenthesised command), if the process exists. */
+    private static Optional<Character> state(long pid) {
         try {
-            String stat = Files.readString(PROC.resolve(Long.toString(p.pid())).resolve("stat"));
+            String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
             int end = stat.lastIndexOf(')');
-            return end > 0 && end + 2 < stat.length() && stat.charAt(end + 2) == 'Z';
+            return end > 0 && end + 2 < stat.length() ? Optional.of(stat.charAt(end + 2)) : Optional.empty();
         } catch (IOException | RuntimeException e) {
-            return !p.isAlive();
+            return Optional.empty();
+        }
+    }
+
+    /** The command name of /proc/PID/stat, which a zombie keeps (its cmdline and cwd are gone). */
+    private static Optional<String> command(long pid) {
+        try {
+            String stat = Files.readString(PROC.resolve(Long.toString(pid)).resolve("stat"));
+            int start = stat.indexOf('(');
+            int end = stat.lastIndexOf(')');
+            return start >= 0 && end > start ? Optional.of(stat.substring(start + 1, end)) : Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -151,6 +201,17 @@ public final class ServerProcesses {
                 return uid.equals(Files.getAttribute(proc, "unix:uid", LinkOption.NOFOLLOW_LINKS))
                         && dir.equals(Files.readSymbolicLink(proc.resolve("cwd")))
                         && runsPostgres(proc);
+            } catch (IOException | RuntimeException e) {
+                return false;
+            }
+        }
+
+        /** A postgres process of this owner that has exited and waits to be reaped. */
+        boolean ownsZombie(long pid) {
+            try {
+                return uid.equals(Files.getAttribute(PROC.resolve(Long.toString(pid)), "unix:uid", LinkOption.NOFOLLOW_LINKS))
+                        && state(pid).map(c -> c == ZOMBIE).orElse(false)
+                        && command(pid).map(PROGRAM::equals).orElse(false);
             } catch (IOException | RuntimeException e) {
                 return false;
             }

@@ -9,8 +9,8 @@ import java.util.TreeSet;
  * Decides, from one round of checks, whether the monitor should act. Pure: the caller applies the
  * decision. The guard rails live here: nothing happens unless this monitor holds the lease; nothing
  * while failover is disabled; no failover when no instance at all answers (then the monitor is
- * the isolated one, not the primary); never a promotion while another instance already runs as
- * primary.
+ * the isolated one, not the primary); none while the primary restarts under a planned-maintenance
+ * hold; never a promotion while another instance already runs as primary.
  */
 public final class Decider {
     private Decider() {
@@ -25,10 +25,11 @@ public final class Decider {
      * @param fenced          instances fenced by an earlier failover that have not rejoined yet
      * @param latest          the latest observation of each instance
      * @param failures        consecutive failed checks of each instance
+     * @param maintenance     instances under an unexpired planned-maintenance hold ({@link MaintenanceHold})
      */
     public record View(boolean leader, MonitorSettings settings, List<String> instances, String currentPrimary,
                        Integer timeline, Set<String> fenced, Map<String, InstanceObservation> latest,
-                       Map<String, Integer> failures) {
+                       Map<String, Integer> failures, Set<String> maintenance) {
         int failuresOf(String instance) {
             return failures.getOrDefault(instance, 0);
         }
@@ -86,6 +87,10 @@ public final class Decider {
         boolean primaryFenced = v.fenced().contains(primary);
         if (failures < v.settings().failureThreshold() && !primaryFenced) {
             return new Idle(failures == 0 ? "primary healthy" : primary + " failed " + failures + " check(s)");
+        }
+        if (!primaryFenced && v.maintenance().contains(primary)) {
+            return new Hold("primary " + primary + " failed " + failures + " check(s) while it restarts for planned "
+                    + "maintenance: no failover until its hold expires");
         }
         boolean anyReachable = v.latest().values().stream().anyMatch(InstanceObservation::reachable);
         if (!anyReachable) {

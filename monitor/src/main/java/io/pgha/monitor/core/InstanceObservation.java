@@ -2,6 +2,7 @@ package io.pgha.monitor.core;
 
 import io.pgha.api.postgres.Lsn;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -17,25 +18,38 @@ import java.util.Optional;
  * @param replicaConninfo   standby only: its primary_conninfo as set now (empty when frozen)
  * @param replicas          primary only: one row of pg_stat_replication per connected standby
  * @param synchronousStandbyNames primary only: its synchronous_standby_names as in effect now
+ * @param walReceiptAgeSeconds standby only: how long ago its WAL receiver last heard from the
+ *                          primary's WAL sender (data or keepalive), on the standby's own clock
+ * @param silence           unreachable only, and only when the check got no answer in time (not
+ *                          when it failed with an error): how long the instance has not answered
+ *                          any check, from the sending of the last check it answered
  */
 public record InstanceObservation(String name, Instant at, boolean reachable, String error, Boolean inRecovery,
                                   Integer timeline, Lsn currentLsn, Lsn receiveLsn, Lsn replayLsn, boolean streaming,
                                   Double replayDelaySeconds, String replicaConninfo, List<Replica> replicas,
-                                  String synchronousStandbyNames) {
+                                  String synchronousStandbyNames, Double walReceiptAgeSeconds, Duration silence) {
 
+    /** The check failed: the instance refused, reset the connection, or answered with an error. */
     public static InstanceObservation unreachable(String name, Instant at, String error) {
-        return new InstanceObservation(name, at, false, error, null, null, null, null, null, false, null, null, List.of(), null);
+        return new InstanceObservation(name, at, false, error, null, null, null, null, null, false, null, null, List.of(),
+                null, null, null);
+    }
+
+    /** The check got no answer in time; the instance has not answered any check for {@code silence}. */
+    public static InstanceObservation silent(String name, Instant at, Duration silence) {
+        return new InstanceObservation(name, at, false, "no answer for " + silence.toMillis() + " ms", null, null, null,
+                null, null, false, null, null, List.of(), null, null, silence);
     }
 
     public static InstanceObservation primary(String name, Instant at, int timeline, Lsn current, List<Replica> replicas) {
         return new InstanceObservation(name, at, true, null, false, timeline, current, null, null, false, null, null,
-                List.copyOf(replicas), null);
+                List.copyOf(replicas), null, null, null);
     }
 
     public static InstanceObservation standby(String name, Instant at, Integer timeline, Lsn receive, Lsn replay,
                                               boolean streaming, String conninfo) {
         return new InstanceObservation(name, at, true, null, true, timeline, null, receive, replay, streaming, null,
-                conninfo, List.of(), null);
+                conninfo, List.of(), null, null, null);
     }
 
     public boolean isPrimary() {
@@ -82,11 +96,16 @@ public record InstanceObservation(String name, Instant at, boolean reachable, St
 
     public InstanceObservation withReplayDelay(Double seconds) {
         return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
-                streaming, seconds, replicaConninfo, replicas, synchronousStandbyNames);
+                streaming, seconds, replicaConninfo, replicas, synchronousStandbyNames, walReceiptAgeSeconds, silence);
     }
 
     public InstanceObservation withSynchronousStandbyNames(String value) {
         return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
-                streaming, replayDelaySeconds, replicaConninfo, replicas, value);
+                streaming, replayDelaySeconds, replicaConninfo, replicas, value, walReceiptAgeSeconds, silence);
+    }
+
+    public InstanceObservation withWalReceiptAge(Double seconds) {
+        return new InstanceObservation(name, at, reachable, error, inRecovery, timeline, currentLsn, receiveLsn, replayLsn,
+                streaming, replayDelaySeconds, replicaConninfo, replicas, synchronousStandbyNames, seconds, silence);
     }
 }

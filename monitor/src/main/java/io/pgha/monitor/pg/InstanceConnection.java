@@ -39,6 +39,8 @@ public final class InstanceConnection implements AutoCloseable {
             + "(SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver_status, "
             + "(SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli, "
             + "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS replay_delay, "
+            + "extract(epoch FROM clock_timestamp() - (SELECT last_msg_receipt_time FROM pg_stat_wal_receiver LIMIT 1))::float8"
+            + " AS receipt_age, "
             + "current_setting('primary_conninfo') AS conninfo, "
             + "current_setting('synchronous_standby_names') AS sync_names";
     /** The primary's view of its standbys, each matched to its slot. */
@@ -47,12 +49,25 @@ public final class InstanceConnection implements AutoCloseable {
             + "extract(epoch FROM r.replay_lag)::float8 AS replay_lag "
             + "FROM pg_stat_replication r LEFT JOIN pg_replication_slots s ON s.active_pid = r.pid";
     private static final Duration POLL = Duration.ofMillis(50);
+    /**
+     * A check in flight this long is given up and its connection dropped: far beyond any
+     * failover decision, so it only frees a connection that no answer will ever come back on.
+     */
+    static final Duration STALLED = Duration.ofSeconds(15);
 
     private final Vertx vertx;
     private final String name;
     private final PgConnectOptions options;
     private final Clock clock;
     private PgConnection connection;
+    /** The check in flight, if any. */
+    private Future<InstanceObservation> inFlight;
+    /** The check in flight that a caller stopped waiting for: its answer goes to {@link #late}. */
+    private Future<InstanceObservation> waitedOut;
+    /** An answer that came after its caller stopped waiting, for the next call. */
+    private InstanceObservation late;
+    /** When the last check that got an answer was sent (System.nanoTime()); creation until then. */
+    private long lastAnsweredSent = System.nanoTime();
 
     public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password,
                               Duration connectTimeout, Clock clock) {
@@ -75,10 +90,65 @@ public final class InstanceConnection implements AutoCloseable {
     }
 
     /**
-     * Checks the instance once, within {@code timeout}. Never fails: an instance that does not
-     * answer is reported unreachable. {@code slotOwners} maps slot names to instance names.
+     * Checks the instance, waiting at most {@code timeout} for the answer. Never fails: an
+     * instance that answers with an error, refuses or resets is reported unreachable, one that
+     * gives no answer in time is reported {@linkplain InstanceObservation#silent silent} for as
+     * long as it has not answered any check. A check that got no answer in time is not abandoned:
+     * it stays in flight on the connection (the next calls wait for the same one rather than pile
+     * more on), and an answer that comes late is handed to the next call and counts as the sign of
+     * life it is. Only a check in flight for {@link #STALLED} is given up, with its connection
+     * (half-open TCP without a reset would otherwise wait for good). {@code slotOwners} maps slot
+     * names to instance names.
      */
     public Future<InstanceObservation> observe(Duration timeout, Map<String, String> slotOwners) {
+        Future<InstanceObservation> check;
+        synchronized (this) {
+            if (late != null) {
+                InstanceObservation answer = late;
+                late = null;
+                return Future.succeededFuture(answer);
+            }
+            if (inFlight == null) {
+                long sent = System.nanoTime();
+                Future<InstanceObservation> started = check(slotOwners).timeout(STALLED.toMillis(), TimeUnit.MILLISECONDS);
+                inFlight = started;
+                check = started;
+                // may run at once, when the check already failed (no connection)
+                started.onComplete(ar -> checked(started, sent, ar.succeeded() ? ar.result() : null));
+            } else {
+                check = inFlight;
+            }
+        }
+        return check.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS).recover(e -> {
+            if (isTimeout(e)) {
+                synchronized (this) {
+                    if (inFlight == check) {
+                        waitedOut = check;
+                        return Future.succeededFuture(InstanceObservation.silent(name, clock.instant(),
+                                Duration.ofNanos(System.nanoTime() - lastAnsweredSent)));
+                    }
+                }
+            }
+            return Future.succeededFuture(InstanceObservation.unreachable(name, clock.instant(), message(e)));
+        });
+    }
+
+    /**
+     * One check of its own, sent now and never shared with {@link #observe}'s: for a failover's
+     * steps, which must see the instance as it is after what they just did. Never fails; no
+     * answer within {@code timeout} reports it unreachable.
+     */
+    public Future<InstanceObservation> observeNow(Duration timeout) {
+        return check(Map.of()).timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .recover(e -> {
+                    if (!isTimeout(e)) {
+                        drop();
+                    }
+                    return Future.succeededFuture(InstanceObservation.unreachable(name, clock.instant(), message(e)));
+                });
+    }
+
+    private Future<InstanceObservation> check(Map<String, String> slotOwners) {
         return connection()
                 .compose(c -> c.query(STATE_SQL).execute().compose(state -> {
                     Row row = state.iterator().next();
@@ -86,12 +156,32 @@ public final class InstanceConnection implements AutoCloseable {
                         return Future.succeededFuture(standby(row));
                     }
                     return c.query(REPLICATION_SQL).execute().map(rs -> primary(row, rs, slotOwners));
-                }))
-                .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-                .recover(e -> {
-                    drop();
-                    return Future.succeededFuture(InstanceObservation.unreachable(name, clock.instant(), message(e)));
-                });
+                }));
+    }
+
+    /**
+     * A check ended: an answer (null when it failed) is a sign of life, kept for the next call if
+     * nobody waits for it any more; a failure drops the connection.
+     */
+    private synchronized void checked(Future<InstanceObservation> check, long sent, InstanceObservation answer) {
+        if (inFlight == check) {
+            inFlight = null;
+        }
+        if (answer != null) {
+            lastAnsweredSent = Math.max(lastAnsweredSent, sent);
+            if (waitedOut == check) {
+                late = answer;
+            }
+        } else {
+            drop();
+        }
+        if (waitedOut == check) {
+            waitedOut = null;
+        }
+    }
+
+    private static boolean isTimeout(Throwable e) {
+        return e instanceof java.util.concurrent.TimeoutException || e instanceof io.vertx.core.impl.NoStackTraceTimeoutException;
     }
 
     private InstanceObservation standby(Row row) {
@@ -101,7 +191,8 @@ public final class InstanceConnection implements AutoCloseable {
         }
         return InstanceObservation.standby(name, clock.instant(), tli, Lsn.parseNullable(row.getString("receive_lsn")),
                 Lsn.parseNullable(row.getString("replay_lsn")), "streaming".equals(row.getString("receiver_status")),
-                row.getString("conninfo")).withReplayDelay(row.getDouble("replay_delay"));
+                row.getString("conninfo")).withReplayDelay(row.getDouble("replay_delay"))
+                .withWalReceiptAge(row.getDouble("receipt_age"));
     }
 
     private InstanceObservation primary(Row row, RowSet<Row> replication, Map<String, String> slotOwners) {
@@ -126,7 +217,7 @@ public final class InstanceConnection implements AutoCloseable {
         return setPrimaryConninfo("")
                 .compose(v -> pollUntil(() -> scalar("SELECT count(*) FROM pg_stat_wal_receiver")
                         .map(n -> ((Number) n).longValue() == 0), deadline, "its WAL receiver to stop"))
-                .compose(v -> observe(remaining(deadline), Map.of()))
+                .compose(v -> observeNow(remaining(deadline)))
                 .compose(o -> o.reachable() ? Future.succeededFuture(o) : Future.failedFuture(o.error()));
     }
 
@@ -162,7 +253,7 @@ public final class InstanceConnection implements AutoCloseable {
     public Future<InstanceObservation> awaitCatchUp(Lsn atLeast, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         InstanceObservation[] last = new InstanceObservation[1];
-        return pollUntil(() -> observe(Duration.ofSeconds(2), Map.of()).map(o -> {
+        return pollUntil(() -> observeNow(Duration.ofSeconds(2)).map(o -> {
             last[0] = o;
             if (!o.isStandby()) {
                 return o.isPrimary();
@@ -248,7 +339,7 @@ public final class InstanceConnection implements AutoCloseable {
     }
 
     static String message(Throwable e) {
-        if (e instanceof java.util.concurrent.TimeoutException || e instanceof io.vertx.core.impl.NoStackTraceTimeoutException) {
+        if (isTimeout(e)) {
             return "no answer in time";
         }
         String m = e.getMessage();

@@ -18,6 +18,7 @@ import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
 import io.pgha.monitor.core.LeaseBudget;
 import io.pgha.monitor.core.LeaseTerm;
+import io.pgha.monitor.core.MaintenanceHold;
 import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.core.Procedure;
 import io.pgha.monitor.core.TopologyReport;
@@ -54,19 +55,8 @@ public final class ClusterMonitor implements AutoCloseable {
      * target is further behind than this, so the write pause stays short.
      */
     static final long MAX_SWITCHOVER_LAG_BYTES = 64L * 1024 * 1024;
-    /**
-     * A check waits for an answer as long as the check interval, and never less than this: on a
-     * loaded machine short deadlines fail healthy servers (seen: 300 ms and then 1 s deadlines
-     * failed over a healthy primary at a load average of 20 on two cores). A dead server refuses
-     * at once regardless; only a hung one costs the full deadline per check.
-     */
-    static final Duration CHECK_TIMEOUT_FLOOR = Duration.ofSeconds(2);
     /** What re-pointing the standbys would like: slots on the new primary and a reload on each standby. */
     static final Duration REPOINT_TIMEOUT = Duration.ofSeconds(5);
-
-    static Duration checkTimeout(MonitorSettings settings) {
-        return settings.checkInterval().compareTo(CHECK_TIMEOUT_FLOOR) < 0 ? CHECK_TIMEOUT_FLOOR : settings.checkInterval();
-    }
 
     /** Timing of the things the spec does not set. */
     public record Config(Duration leaseDuration, Duration freezeTimeout, Duration catchUpTimeout,
@@ -172,9 +162,16 @@ public final class ClusterMonitor implements AutoCloseable {
         return Optional.ofNullable(running);
     }
 
-    public Duration checkInterval() {
+    /**
+     * How long after the start of the last round the next one should start: the check interval,
+     * or less while the recorded primary's last check failed outright ({@link FailureDetector#nextCheck}).
+     */
+    public Duration nextRoundIn() {
         PostgresCluster c = lastSeen;
-        return c == null ? MonitorSettings.defaults().checkInterval() : MonitorSettings.of(c.getSpec()).checkInterval();
+        Duration interval = c == null ? MonitorSettings.defaults().checkInterval() : MonitorSettings.of(c.getSpec()).checkInterval();
+        String primary = c == null || c.getStatus() == null || c.getStatus().topology == null ? null
+                : c.getStatus().topology.currentPrimary;
+        return primary == null ? interval : failures.nextCheck(primary, interval);
     }
 
     /** Called on the lease thread, a few times per lease duration. */
@@ -228,18 +225,22 @@ public final class ClusterMonitor implements AutoCloseable {
             return;
         }
         MonitorSettings settings = MonitorSettings.of(cluster.getSpec());
-        pool.sync(provisioned, superuser.get(), settings);
+        pool.sync(provisioned, superuser.get());
         List<String> names = pool.names();
         TopologyStatus topology = status.topology == null ? new TopologyStatus() : status.topology;
 
-        Map<String, InstanceObservation> observed = pool.observeAll(checkTimeout(settings));
+        // a round waits one interval for answers: a late one is not lost (it comes with the next
+        // round) and no answer is judged by how long the instance has been silent, not per check
+        Map<String, InstanceObservation> observed = pool.observeAll(settings.checkInterval());
         observed.forEach((n, o) -> {
             boolean primary = n.equals(topology.currentPrimary);
-            boolean ready = pool.ready(n);
-            int failed = failures.record(n, FailureDetector.passed(o, primary, ready));
+            int failed = failures.record(o, primary, pool.ready(n), settings.checkInterval(), observed);
             if (primary && failed > 0) {
                 LOG.infof("primary %s failed check %d of %d: %s", n, failed, settings.failureThreshold(),
                         !o.reachable() ? o.error() : o.isStandby() ? "answers from recovery" : "its pod is not ready");
+            } else if (primary && o.silence() != null) {
+                LOG.infof("primary %s does not answer (%s) but its standbys still receive its WAL: slow, not failed", n,
+                        o.error());
             }
         });
         failures.retain(names);
@@ -262,8 +263,10 @@ public final class ClusterMonitor implements AutoCloseable {
         health.round(leader, topology.currentPrimary, observed, pool::connectionIfAny);
         Map<String, Integer> failureCounts = new HashMap<>();
         names.forEach(n -> failureCounts.put(n, failures.failures(n)));
+        Map<String, String> holds = new HashMap<>();
+        provisioned.forEach(i -> holds.put(i.name, i.maintenanceUntil));
         Decider.View view = new Decider.View(leader, settings, names, topology.currentPrimary, topology.timeline, fenced,
-                observed, failureCounts);
+                observed, failureCounts, MaintenanceHold.unexpired(holds, clock.instant()));
         Decider.Decision decision = Decider.decide(view);
         lastDecision = describe(decision);
         if (!leader) {

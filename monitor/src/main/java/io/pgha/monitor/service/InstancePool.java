@@ -3,7 +3,6 @@ package io.pgha.monitor.service;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.monitor.core.InstanceObservation;
-import io.pgha.monitor.core.MonitorSettings;
 import io.pgha.monitor.pg.Await;
 import io.pgha.monitor.pg.InstanceConnection;
 import io.vertx.core.Future;
@@ -26,6 +25,9 @@ import java.util.Objects;
  * unreachable.
  */
 final class InstancePool implements AutoCloseable {
+    /** How long opening a TCP connection to an instance may take. */
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
     private final Vertx vertx;
     private final InstanceDirectory directory;
     private final Clock clock;
@@ -78,7 +80,7 @@ final class InstancePool implements AutoCloseable {
      * Follows the provisioning status and the platform: connections for new instances and for
      * moved ones, none for removed ones.
      */
-    void sync(List<ProvisioningStatus.Instance> provisioned, InstanceDirectory.Credentials superuser, MonitorSettings settings) {
+    void sync(List<ProvisioningStatus.Instance> provisioned, InstanceDirectory.Credentials superuser) {
         String key = superuser.username() + ":" + superuser.password().hashCode();
         if (!key.equals(credentialsKey)) {
             connections.values().forEach(InstanceConnection::close);
@@ -100,13 +102,11 @@ final class InstancePool implements AutoCloseable {
         serials.clear();
         serials.putAll(wanted);
         placements = placed;
-        Duration timeout = ClusterMonitor.checkTimeout(settings);
-        Duration connectTimeout = timeout.compareTo(Duration.ofSeconds(2)) > 0 ? Duration.ofSeconds(2) : timeout;
         wanted.keySet().forEach(n -> {
             InstanceDirectory.Endpoint at = endpoint(n);
             if (at != null) {
                 connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n, at.host(), at.port(),
-                        superuser.username(), superuser.password(), connectTimeout, clock));
+                        superuser.username(), superuser.password(), CONNECT_TIMEOUT, clock));
             }
         });
     }
@@ -139,7 +139,7 @@ final class InstancePool implements AutoCloseable {
             return InstanceObservation.unreachable(instance, clock.instant(), "has no address");
         }
         try {
-            return Await.result(connections.get(instance).observe(Duration.ofSeconds(2), Map.of()), Duration.ofSeconds(3));
+            return Await.result(connections.get(instance).observeNow(Duration.ofSeconds(2)), Duration.ofSeconds(3));
         } catch (Await.FailedException e) {
             return InstanceObservation.unreachable(instance, clock.instant(), e.getMessage());
         }

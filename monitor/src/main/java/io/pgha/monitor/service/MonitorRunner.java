@@ -136,7 +136,7 @@ public final class MonitorRunner implements AutoCloseable {
         }
         long started = System.nanoTime();
         w.monitor().tick();
-        long waited = Math.max(0, w.monitor().checkInterval().toNanos() - (System.nanoTime() - started));
+        long waited = Math.max(0, w.monitor().nextRoundIn().toNanos() - (System.nanoTime() - started));
         if (!stopped && !w.rounds().isShutdown()) {
             w.rounds().schedule(() -> round(w), waited, TimeUnit.NANOSECONDS);
         }

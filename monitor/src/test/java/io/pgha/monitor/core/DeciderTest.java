@@ -23,7 +23,7 @@ class DeciderTest {
 
     private static Decider.View view(boolean leader, MonitorSettings s, Set<String> fenced,
                                      Map<String, InstanceObservation> latest, int primaryFailures) {
-        return new Decider.View(leader, s, ALL, "pg-1", 1, fenced, latest, Map.of("pg-1", primaryFailures));
+        return new Decider.View(leader, s, ALL, "pg-1", 1, fenced, latest, Map.of("pg-1", primaryFailures), Set.of());
     }
 
     private static Map<String, InstanceObservation> primaryDown() {
@@ -37,6 +37,26 @@ class DeciderTest {
                 Decider.decide(view(true, SETTINGS, Set.of(), primaryDown(), 3)));
         assertEquals("pg-1", f.failedPrimary());
         assertTrue(f.reason().contains("3 consecutive"), f.reason());
+    }
+
+    @Test
+    void aPrimaryUnderAPlannedMaintenanceHoldIsNotFailedOverUntilTheHoldExpires() {
+        Decider.View held = new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(), primaryDown(), Map.of("pg-1", 5),
+                Set.of("pg-1"));
+        Decider.Hold h = assertInstanceOf(Decider.Hold.class, Decider.decide(held));
+        assertTrue(h.reason().contains("planned maintenance"), h.reason());
+        // the hold expired (MaintenanceHold no longer lists it): the restart hangs, fail over
+        Decider.View expired = new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(), primaryDown(), Map.of("pg-1", 5),
+                Set.of());
+        assertEquals("pg-1", assertInstanceOf(Decider.Failover.class, Decider.decide(expired)).failedPrimary());
+        // a hold on a standby does not keep a failed primary
+        Decider.View standbyHeld = new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(), primaryDown(), Map.of("pg-1", 5),
+                Set.of("pg-2"));
+        assertInstanceOf(Decider.Failover.class, Decider.decide(standbyHeld));
+        // a fenced primary is already being replaced: a hold cannot stop that half-way
+        Decider.View fenced = new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of("pg-1"), primaryDown(), Map.of("pg-1", 5),
+                Set.of("pg-1"));
+        assertInstanceOf(Decider.Failover.class, Decider.decide(fenced));
     }
 
     @Test
@@ -58,7 +78,7 @@ class DeciderTest {
         // not even re-fencing: disabled means hands off
         Map<String, InstanceObservation> back = byName(primary("pg-1", 1, "0/5"), primary("pg-2", 2, "0/6"));
         assertInstanceOf(Decider.Idle.class, Decider.decide(new Decider.View(true, SETTINGS.withFailoverEnabled(false),
-                ALL, "pg-2", 2, Set.of("pg-1"), back, Map.of())));
+                ALL, "pg-2", 2, Set.of("pg-1"), back, Map.of(), Set.of())));
     }
 
     @Test
@@ -113,7 +133,7 @@ class DeciderTest {
     void fencedFormerPrimaryRunningAgainIsStoppedAgain() {
         Map<String, InstanceObservation> m = byName(primary("pg-1", 1, "0/7"), primary("pg-2", 2, "0/9"),
                 standby("pg-3", 2, "0/9", "0/9"));
-        Decider.Decision d = Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-2", 2, Set.of("pg-1"), m, Map.of()));
+        Decider.Decision d = Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-2", 2, Set.of("pg-1"), m, Map.of(), Set.of()));
         assertEquals("pg-1", assertInstanceOf(Decider.Refence.class, d).instance());
     }
 
@@ -126,7 +146,7 @@ class DeciderTest {
 
     @Test
     void noPrimaryRecordedYetMeansTheProvisionerIsStillBootstrapping() {
-        Decider.View v = new Decider.View(true, SETTINGS, ALL, null, null, Set.of(), primaryDown(), Map.of());
+        Decider.View v = new Decider.View(true, SETTINGS, ALL, null, null, Set.of(), primaryDown(), Map.of(), Set.of());
         assertInstanceOf(Decider.Idle.class, Decider.decide(v));
     }
 
@@ -138,7 +158,7 @@ class DeciderTest {
         InstanceObservation oldTimeline = standby("pg-4", 1, "0/9", "0/9");
         Decider.View v = new Decider.View(true, SETTINGS, List.of("pg-1", "pg-2", "pg-3", "pg-4"), "pg-2", 2,
                 Set.of("pg-1", "pg-3", "pg-4"), byName(streamingOnNewTimeline, primary("pg-2", 2, "0/9"), frozen, oldTimeline),
-                Map.of());
+                Map.of(), Set.of());
         assertEquals(Set.of("pg-1"), Decider.rejoined(v));
     }
 }

@@ -2,7 +2,9 @@ package io.pgha.monitor.core;
 
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -59,5 +61,74 @@ class FailureDetectorTest {
         d.reset("pg-2");
         assertEquals(0, d.failures("pg-2"));
         assertFalse(new FailureDetector().isFailed("x", 0), "a threshold below 1 counts as 1");
+    }
+
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
+    private static InstanceObservation silent(String name, long millis) {
+        return InstanceObservation.silent(name, Obs.NOW, Duration.ofMillis(millis));
+    }
+
+    private static InstanceObservation streamingStandby(String name, Double receiptAgeSeconds) {
+        return Obs.standby(name, 1, "0/5", "0/5").withWalReceiptAge(receiptAgeSeconds);
+    }
+
+    @Test
+    void aSilentInstanceFailsOneCheckPerWholeIntervalOfSilence() {
+        FailureDetector d = new FailureDetector();
+        Map<String, InstanceObservation> none = Map.of();
+        assertEquals(0, d.record(silent("pg-1", 850), true, true, SECOND, none), "not yet one interval silent");
+        assertEquals(1, d.record(silent("pg-1", 1_010), true, true, SECOND, none));
+        // a round that started a few milliseconds early still counts the third interval
+        assertEquals(3, d.record(silent("pg-1", 2_950), true, true, SECOND, none));
+        assertTrue(d.isFailed("pg-1", 3));
+    }
+
+    @Test
+    void aLateAnswerClearsTheSilence() {
+        FailureDetector d = new FailureDetector();
+        d.record(silent("pg-1", 2_100), true, true, SECOND, Map.of());
+        assertEquals(0, d.record(Obs.primary("pg-1", 1, "0/5"), true, true, SECOND, Map.of()));
+        assertEquals(0, d.record(silent("pg-1", 600), true, true, SECOND, Map.of()),
+                "silence counts from the last answered check, not from the first unanswered one");
+    }
+
+    @Test
+    void aPrimaryWhoseStandbysStillReceiveItsWalIsSlowNotFailed() {
+        FailureDetector d = new FailureDetector();
+        InstanceObservation hung = silent("pg-1", 4_000);
+        assertEquals(0, d.record(hung, true, true, SECOND,
+                Obs.byName(hung, streamingStandby("pg-2", 0.2), streamingStandby("pg-3", null))));
+        assertFalse(d.isFailed("pg-1", 1));
+        assertEquals(4, d.record(hung, true, true, SECOND,
+                Obs.byName(hung, streamingStandby("pg-2", 1.4), streamingStandby("pg-3", null))),
+                "nothing from its WAL sender for longer than an interval: no sign of life at all");
+        InstanceObservation notStreaming = InstanceObservation.standby("pg-2", Obs.NOW, 1, null, null, false, "")
+                .withWalReceiptAge(0.1);
+        assertEquals(4, d.record(hung, true, true, SECOND, Obs.byName(hung, notStreaming)),
+                "a standby that does not stream is no witness");
+        assertEquals(4, d.record(silent("pg-2", 4_000), false, true, SECOND,
+                Obs.byName(streamingStandby("pg-3", 0.1))), "only the recorded primary can be vouched for by streaming");
+    }
+
+    @Test
+    void anOutrightFailureCountsOneWhateverTheClock() {
+        FailureDetector d = new FailureDetector();
+        assertEquals(1, d.record(Obs.down("pg-1"), true, true, SECOND, Map.of()));
+        assertEquals(2, d.record(Obs.down("pg-1"), true, true, SECOND, Map.of()));
+    }
+
+    @Test
+    void anInstanceThatFailedOutrightIsCheckedAgainSoonerAndASilentOneIsNot() {
+        FailureDetector d = new FailureDetector();
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND));
+        d.record(Obs.down("pg-1"), true, true, SECOND, Map.of());
+        assertEquals(Duration.ofMillis(200), d.nextCheck("pg-1", SECOND));
+        assertEquals(Duration.ofMillis(100), d.nextCheck("pg-1", Duration.ofMillis(300)), "never more often than every 100 ms");
+        d.record(silent("pg-1", 1_500), true, true, SECOND, Map.of());
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND), "silence is judged in whole intervals");
+        d.record(Obs.down("pg-1"), true, true, SECOND, Map.of());
+        d.record(Obs.primary("pg-1", 1, "0/5"), true, true, SECOND, Map.of());
+        assertEquals(SECOND, d.nextCheck("pg-1", SECOND));
     }
 }

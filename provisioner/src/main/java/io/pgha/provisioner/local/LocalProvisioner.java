@@ -7,6 +7,7 @@ import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.cluster.BootstrapSpec;
+import io.pgha.api.v1.cluster.FailoverSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
@@ -53,6 +54,13 @@ import java.util.stream.Collectors;
  */
 public final class LocalProvisioner {
     private static final Logger LOG = Logger.getLogger(LocalProvisioner.class);
+    /**
+     * How long the monitor holds back a failover of a primary this provisioner restarts in place on
+     * purpose: the restart's settle (a checkpoint and up to 30 s for the archiver) plus a stop and a
+     * start that took up to 8 s each on a saturated machine, with room to spare. Bounded, so that a
+     * restart that hangs still ends in a failover.
+     */
+    private static final Duration MAINTENANCE_HOLD = Duration.ofSeconds(90);
 
     private final LocalLayout layout;
     private final FileResourceStore store;
@@ -208,7 +216,23 @@ public final class LocalProvisioner {
         if (step instanceof RollingRestart.RestartInPlace r) {
             progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, r.reason() + restartWhy(states.get(r.instance())));
             int serial = provisioning.instance(r.instance()).orElseThrow().serial;
-            instances.restart(r.instance(), serial, r.instance().equals(primary) ? null : instances.port(primarySerial), superuser);
+            boolean isPrimary = r.instance().equals(primary);
+            if (isPrimary) {
+                Instant until = clock.instant().plus(MAINTENANCE_HOLD);
+                LOG.infof("holding failover of %s back until %s while it restarts in place", r.instance(), until);
+                maintenanceHold(cluster, r.instance(), until.toString());
+            }
+            try {
+                instances.restart(r.instance(), serial, isPrimary ? null : instances.port(primarySerial), superuser);
+            } finally {
+                if (isPrimary) {
+                    // not lifted at once: the monitor's count of the checks the restart failed clears
+                    // only with a check that passes, so the hold lasts until it has had time for one
+                    FailoverSpec f = cluster.getSpec().failover;
+                    Duration recheck = Duration.ofMillis(f.checkIntervalMillis).multipliedBy(f.failureThreshold + 1L);
+                    maintenanceHold(cluster, r.instance(), clock.instant().plus(recheck).toString());
+                }
+            }
             return new Rollout(true, r.reason());
         }
         RollingRestart.Switchover s = (RollingRestart.Switchover) step;
@@ -219,6 +243,11 @@ public final class LocalProvisioner {
             return new Rollout(false, s.reason() + ": " + refused);
         }
         return new Rollout(true, s.reason());
+    }
+
+    /** Records until when the monitor holds back a failover of {@code instance} (see {@link #MAINTENANCE_HOLD}). */
+    private void maintenanceHold(PostgresCluster cluster, String instance, String until) {
+        record(cluster, p -> p.instance(instance).ifPresent(x -> x.maintenanceUntil = until), null);
     }
 
     private static String restartWhy(InstanceProbe.RestartState state) {

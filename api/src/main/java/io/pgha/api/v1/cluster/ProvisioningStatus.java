@@ -45,6 +45,10 @@ public class ProvisioningStatus {
         @JsonPropertyDescription("Timeline the instance was last started on as a standby.")
         public Integer rejoinedTimeline;
 
+        @JsonPropertyDescription("Until when (an ISO-8601 instant) the instance is being restarted in place on purpose: "
+                + "the monitor does not fail over a primary under an unexpired hold, and does once it expires.")
+        public String maintenanceUntil;
+
         public Instance() {
         }
 
