@@ -58,12 +58,14 @@ pgha="$root/deploy/local/pgha"
 PLAIN_PORT=$((SRC_BASE + 47)) PLAIN_RESTORED_PORT=$((SRC_BASE + 48))
 PLAIN="$work/plain" PLAIN_RESTORED="$work/plain-restored" BR_REPO="$work/pgbackrest-repo" BR_CONF="$work/pgbackrest.conf"
 cleanup() {
-  local d
+  local d purge=--purge
+  # KEEP=1 keeps both clusters' state and logs for a post-mortem
+  [ "${KEEP:-0}" = 1 ] && purge=
   for d in "$PLAIN" "$PLAIN_RESTORED"; do
     [ -f "$d/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
   done
-  PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" down --purge >/dev/null 2>&1 || true
-  PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE" "$pgha" down --purge >/dev/null 2>&1 || true
+  PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" down $purge >/dev/null 2>&1 || true
+  PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE" "$pgha" down $purge >/dev/null 2>&1 || true
   [ "${KEEP:-0}" = 1 ] && { echo "kept $work" >&2; return; }
   rm -rf "$work" 2>/dev/null || { sleep 2; rm -rf "$work"; }
 }

@@ -20,6 +20,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -27,6 +28,7 @@ import java.util.TreeSet;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -35,13 +37,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * around a base backup, noting each batch's commit time, LSN, xid and a restore point; new
  * clusters, each under its own PGHA_HOME and port range, are restored to each kind of target and
  * must hold exactly the batches committed before it, be Ready with every instance streaming, take
- * their own credentials (not the source's) through the router, and take writes.
+ * their own credentials (not the source's) through the router, and take writes. The source runs
+ * with a higher max_connections and max_locks_per_transaction than the restores' manifests ask for
+ * (recovery needs them at least as high: the restores take them from the backup), and has a
+ * standby, so that the last test can kill its primary while segments wait to be archived.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RestoreE2ETest {
     private static final String SOURCE = "src";
     private static final int ROWS_PER_BATCH = 5;
+    /** The source's settings above PostgreSQL's defaults (100 and 64) that recovery needs at least as high. */
+    private static final String SOURCE_MAX_CONNECTIONS = "150";
+    private static final String SOURCE_MAX_LOCKS = "128";
 
     private Launcher source;
     private Path repository;
@@ -57,7 +65,8 @@ class RestoreE2ETest {
         source = new Launcher();
         Path manifest = source.home.resolve("src.yaml");
         Files.writeString(manifest, "apiVersion: pgha.io/v1\nkind: PostgresCluster\nmetadata:\n  name: " + SOURCE
-                + "\nspec:\n  instances: 1\n");
+                + "\nspec:\n  instances: 2\n  parameters:\n    max_connections: \"" + SOURCE_MAX_CONNECTIONS
+                + "\"\n    max_locks_per_transaction: \"" + SOURCE_MAX_LOCKS + "\"\n");
         source.run("up", "-f", manifest.toString()).ok();
         repository = source.home.resolve("backups");
         sourceAppUri = source.uri();
@@ -127,7 +136,16 @@ class RestoreE2ETest {
     @Test
     @Order(6)
     void toTheEndOfTheArchiveWithThreeInstances() throws Exception {
-        restoreAndCheck(null, 3, 6);
+        try (Launcher dst = new Launcher()) {
+            checkRestored(dst, restoreManifest(dst, null, 3), 3, 6, null, sourceAppUri);
+            // the manifest sets neither: every instance, the standbys too, runs with the source's values
+            for (JsonNode i : dst.status().get("instances")) {
+                try (Connection c = dst.superuser(i.get("name").asText()); Statement st = c.createStatement()) {
+                    assertEquals(SOURCE_MAX_CONNECTIONS, value(st, "SHOW max_connections"), i.toString());
+                    assertEquals(SOURCE_MAX_LOCKS, value(st, "SHOW max_locks_per_transaction"), i.toString());
+                }
+            }
+        }
     }
 
     @Test
@@ -184,6 +202,84 @@ class RestoreE2ETest {
         }
     }
 
+    /**
+     * The source's primary is killed with SIGKILL while the segments holding batches 7 and 8 wait
+     * to be archived (the backup service is stopped with SIGSTOP meanwhile); the standby that takes
+     * over archives them itself (archive_mode always), so the archive has no hole, and a restore to
+     * a time after the failover holds batches 1 to 9: 7 and 8 from the old timeline, 9 from the new
+     * one, and not 10, committed after the target.
+     */
+    @Test
+    @Order(10)
+    void toATimeAfterAFailoverWhileSegmentsWaitedToBeArchived() throws Exception {
+        String oldPrimary = source.status().get("currentPrimary").asText();
+        String standby = null;
+        for (JsonNode i : source.status().get("instances")) {
+            if (!i.get("name").asText().equals(oldPrimary)) {
+                standby = i.get("name").asText();
+            }
+        }
+        assertNotNull(standby, "the source has no standby");
+        String newPrimary = standby;
+        // everything the launcher answers is asked before the backup service stops
+        long backupService = Long.parseLong(Files.readString(source.home.resolve("run/backup.pid")).strip());
+        long primaryPid = source.instance(oldPrimary).get("pid").asLong();
+        List<String> waiting = new ArrayList<>();
+        try (Connection app = Launcher.connect(source.uri("--instance", oldPrimary)); Statement ast = app.createStatement();
+             Connection su = source.superuser(oldPrimary); Statement st = su.createStatement();
+             Connection sc = source.superuser(newPrimary); Statement sst = sc.createStatement()) {
+            signal("STOP", backupService);
+            try {
+                String written = null;
+                for (int batch = 7; batch <= 8; batch++) {
+                    insertBatch(ast, batch);
+                    written = value(st, "SELECT pg_current_wal_lsn()");
+                    waiting.add(value(st, "SELECT pg_walfile_name(pg_switch_wal())"));
+                }
+                await().atMost(Duration.ofSeconds(30)).until(() -> waiting.stream().allMatch(seg -> {
+                    try {
+                        return "t".equals(value(st, "SELECT EXISTS (SELECT FROM pg_ls_archive_statusdir() WHERE name = '"
+                                + seg + ".ready')"));
+                    } catch (SQLException e) {
+                        return false;
+                    }
+                }));
+                // no acknowledged batch is lost to the asynchronous standby: the point here is the archive
+                String end = written;
+                await().atMost(Duration.ofSeconds(30)).until(() -> "t".equals(
+                        value(sst, "SELECT pg_last_wal_replay_lsn() >= '" + end + "'::pg_lsn")));
+                assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(primaryPid)).start().waitFor());
+            } finally {
+                signal("CONT", backupService);
+            }
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> newPrimary.equals(source.status().get("currentPrimary").asText()));
+        String afterBatch9Time;
+        try (Connection su = source.superuser(newPrimary); Statement st = su.createStatement()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> "f".equals(value(st, "SELECT pg_is_in_recovery()")));
+            try (Connection app = Launcher.connect(source.uri("--instance", newPrimary)); Statement ast = app.createStatement()) {
+                insertBatch(ast, 9);
+                afterBatch9Time = value(ast, "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+                insertBatch(ast, 10);
+            }
+            String last = value(st, "SELECT pg_walfile_name(pg_switch_wal())");
+            await().atMost(Duration.ofSeconds(60)).until(() ->
+                    last.compareTo(value(st, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) <= 0);
+        }
+        // the old primary never pushed them: its standby did
+        Set<String> archived = new TreeSet<>();
+        try (var files = Files.walk(repository.resolve(SOURCE).resolve("wal"))) {
+            files.map(f -> f.getFileName().toString()).filter(f -> f.matches("[0-9A-F]{24}\\.zst"))
+                    .forEach(f -> archived.add(f.substring(0, 24)));
+        }
+        assertTrue(archived.containsAll(waiting), "segments " + waiting + " missing from the archive " + archived);
+        restoreAndCheck("time: \"" + afterBatch9Time + "\"", 1, 9);
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor());
+    }
+
     private void restoreAndCheck(String target, int instances, int lastBatch) throws Exception {
         try (Launcher dst = new Launcher()) {
             checkRestored(dst, restoreManifest(dst, target, instances), instances, lastBatch, target, sourceAppUri);
@@ -195,8 +291,8 @@ class RestoreE2ETest {
      * instance healthy, exactly batches 1 to {@code lastBatch}, a write taken, and the source's
      * password ({@code sourceAppUri}) refused, as the restored catalog's passwords were replaced.
      */
-    static void checkRestored(Launcher dst, Path manifest, int instances, int lastBatch, String target, String sourceAppUri)
-            throws Exception {
+    static Launcher.Result checkRestored(Launcher dst, Path manifest, int instances, int lastBatch, String target,
+                                         String sourceAppUri) throws Exception {
         Launcher.Result up = dst.run("up", "-f", manifest.toString()).ok();
         // the restore's progress is shown (which steps depends on how fast they go by)
         assertTrue(up.stderr().contains("Restoring: "), up.stderr());
@@ -214,6 +310,7 @@ class RestoreE2ETest {
         String sourceCredentials = sourceAppUri.substring(0, sourceAppUri.indexOf('@'));
         String withSourcePassword = dst.uri().replaceFirst("^[^@]*", sourceCredentials);
         assertThrows(SQLException.class, () -> Launcher.connect(withSourcePassword).close());
+        return up;
     }
 
     private Path restoreManifest(Launcher dst, String target, int instances) throws Exception {

@@ -1,5 +1,6 @@
 package io.pgha.backup.service;
 
+import io.pgha.api.postgres.RecoveryMinimums;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
@@ -33,12 +34,14 @@ import org.jboss.logging.Logger;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.sql.Connection;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -247,10 +250,17 @@ public class BaseBackups {
         long segmentSize;
         int pgVersion;
         long total;
+        Map<String, String> settings = new LinkedHashMap<>();
         try (Connection c = local.connect(cluster, source.instance())) {
             segmentSize = Long.parseLong(Sql.value(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
             pgVersion = Integer.parseInt(Sql.value(c, "SHOW server_version_num"));
             total = Long.parseLong(Sql.value(c, "SELECT sum(pg_database_size(oid)) FROM pg_database"));
+            // a standby's values are at least its primary's, so they are enough for any restore of this backup
+            try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(RecoveryMinimums.SQL)) {
+                while (rs.next()) {
+                    settings.put(rs.getString(1), rs.getString(2));
+                }
+            }
         } catch (SQLException e) {
             throw new BackupFailed("cannot reach instance " + source.instance() + ": " + e.getMessage());
         }
@@ -304,7 +314,8 @@ public class BaseBackups {
         Instant finished = now();
         BackupInfo info = new BackupInfo(name, cluster, (int) last.timeline(), first.start().toString(), last.end().toString(),
                 first.segments(segmentSize).get(0).name(), lastSegments.get(lastSegments.size() - 1).name(),
-                started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, layout.compression().id(), pgVersion);
+                started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, layout.compression().id(), pgVersion,
+                settings);
         // written last: its presence is what makes the backup complete for a restore
         if (!repository.putIfAbsent(layout.backupInfoKey(name), info.toJson())) {
             throw new BackupFailed("the repository already holds " + layout.backupInfoKey(name));

@@ -5,6 +5,7 @@ import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
 import io.quarkus.runtime.Startup;
+import io.vertx.core.Vertx;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
@@ -149,7 +150,7 @@ public class RestoreResource {
         }
         StreamingOutput body = out -> {
             try (in) {
-                in.transferTo(out);
+                PacedCopy.copy(in, out, Vertx.currentContext());
             }
         };
         return Response.ok(body, MediaType.APPLICATION_OCTET_STREAM_TYPE).build();

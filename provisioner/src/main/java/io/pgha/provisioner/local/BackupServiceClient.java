@@ -13,6 +13,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * The provisioner's side of a restore: it asks the backup service (which alone reads repositories)
@@ -33,8 +35,11 @@ final class BackupServiceClient {
         this.base = "http://" + host + ":" + port + "/restores/";
     }
 
-    /** The backup a restore starts from, and the window its target was checked against. */
-    record Planned(String backup, long dataBytes, String window) {
+    /**
+     * The backup a restore starts from, the window its target was checked against, and the source's
+     * settings that recovery needs at least as high (empty for a backup that did not record them).
+     */
+    record Planned(String backup, long dataBytes, String window, Map<String, String> settings) {
     }
 
 
@@ -59,8 +64,10 @@ final class BackupServiceClient {
         }
         try {
             JsonNode plan = JSON.readTree(r.body());
+            Map<String, String> settings = new LinkedHashMap<>();
+            plan.path("backup").path("settings").fields().forEachRemaining(e -> settings.put(e.getKey(), e.getValue().asText()));
             return new Planned(plan.path("backup").path("name").asText(), plan.path("backup").path("dataBytes").asLong(),
-                    plan.path("window").asText());
+                    plan.path("window").asText(), settings);
         } catch (IOException e) {
             throw new PghaException("the backup service answered something else than a plan: " + e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.RouterAuth;
+import io.pgha.api.postgres.RecoveryMinimums;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
@@ -127,7 +128,7 @@ public final class LocalProvisioner {
         if (provisioning.instances.isEmpty()) {
             String primary = ClusterNames.instance(name, 1);
             progress(cluster, ClusterPhase.SETTING_UP_PRIMARY, "creating primary " + primary + " with initdb");
-            instances.createPrimary(primary, 1, initdb.locale, localSharedSettings(name, spec, List.of(primary)),
+            instances.createPrimary(primary, 1, initdb.locale, localSharedSettings(name, spec, List.of(primary), null),
                     superuser, replication, app, routerAuth);
             record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_INITDB)),
                     primary, 1);
@@ -137,7 +138,8 @@ public final class LocalProvisioner {
         String primary = currentPrimary(cluster);
         int primarySerial = provisioning.instance(primary).map(i -> i.serial).orElseThrow();
         List<String> names = provisioning.instances.stream().map(i -> i.name).toList();
-        Map<String, String> shared = localSharedSettings(name, spec, planNames(name, spec, provisioning, primarySerial));
+        Map<String, String> shared = localSharedSettings(name, spec, planNames(name, spec, provisioning, primarySerial),
+                provisioning.carriedSettings);
 
         if (startOrRejoin(cluster, provisioning, primary, primarySerial, shared, superuser, replication)) {
             return true;
@@ -303,11 +305,22 @@ public final class LocalProvisioner {
             progress(cluster, ClusterPhase.RESTORING, "restoring " + primary + " from backup " + plan.backup() + "; " + plan.window());
             Map<String, String> recoverySettings = PostgresConfig.recoverySettings(recovery.target,
                     PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP)));
-            int timeline = instances.restorePrimary(primary, 1, localSharedSettings(name, spec, List.of(primary)), recoverySettings,
+            Map<String, String> shared = localSharedSettings(name, spec, List.of(primary), null);
+            Map<String, String> carried = RecoveryMinimums.raised(shared, plan.settings());
+            if (!carried.isEmpty()) {
+                String note = "using the source's " + RecoveryMinimums.describe(carried) + " from backup " + plan.backup()
+                        + ": recovery needs them at least as high as there (spec.parameters may set them higher)";
+                LOG.info(note);
+                progress(cluster, ClusterPhase.RESTORING, note);
+                shared.putAll(carried);
+            }
+            int timeline = instances.restorePrimary(primary, 1, shared, recoverySettings,
                     source, name, plan, message -> progress(cluster, ClusterPhase.RESTORING, message),
                     superuser, replication, app, routerAuth);
-            record(cluster, p -> p.instances.add(new ProvisioningStatus.Instance(primary, 1,
-                    ProvisioningStatus.Instance.CREATED_BY_RESTORE)), primary, timeline);
+            record(cluster, p -> {
+                p.instances.add(new ProvisioningStatus.Instance(primary, 1, ProvisioningStatus.Instance.CREATED_BY_RESTORE));
+                p.carriedSettings = carried.isEmpty() ? null : carried;
+            }, primary, timeline);
             progress(cluster, ClusterPhase.WAITING_FOR_INSTANCES, primary + " restored from backup " + plan.backup()
                     + " and promoted on timeline " + timeline);
             return true;
@@ -508,8 +521,17 @@ public final class LocalProvisioner {
     }
 
     /** The shared settings, with archive_command pushing to this state directory's backup service. */
-    private Map<String, String> localSharedSettings(String name, PostgresClusterSpec spec, List<String> instanceNames) {
+    /**
+     * The settings every instance shares; {@code carried} (status.provisioning.carriedSettings, null
+     * when none) are the restored source's values that recovery, and so every standby, needs at
+     * least as high: they apply wherever the spec does not set them higher.
+     */
+    private Map<String, String> localSharedSettings(String name, PostgresClusterSpec spec, List<String> instanceNames,
+                                                    Map<String, String> carried) {
         Map<String, String> shared = PostgresConfig.sharedSettings(spec, instanceNames);
+        if (carried != null) {
+            shared.putAll(RecoveryMinimums.raised(shared, carried));
+        }
         shared.put("archive_command", PostgresConfig.localArchiveCommand(name, LocalLayout.HOST,
                 layout.httpPort(LocalLayout.Service.BACKUP)));
         return shared;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -17,6 +18,11 @@ public class ProvisioningStatus {
 
     @JsonPropertyDescription("Ready instances out of the planned ones, for example 2/3 (Kubernetes only).")
     public String ready;
+
+    @JsonPropertyDescription("Settings a restore took from its backup's source, because recovery needs them at least as"
+            + " high there (max_connections, max_worker_processes, max_wal_senders, max_prepared_transactions,"
+            + " max_locks_per_transaction); every instance runs with them unless spec.parameters sets them higher.")
+    public Map<String, String> carriedSettings;
 
     public Optional<Instance> instance(String name) {
         return instances.stream().filter(i -> i.name.equals(name)).findFirst();
