@@ -71,6 +71,10 @@ export PGPASSFILE=$PASSFILE PGCONNECT_TIMEOUT=3
 # Every TCP connection to another instance: TLS, the cluster's CA, and a certificate naming the
 # host we asked for (the -rw Service's name is in every instance's certificate).
 TLS_CONNINFO="sslmode=verify-full sslrootcert=$SERVER_TLS_DIR/ca.crt"
+# A standby's primary_conninfo: the monitor re-points it at the primary's pod IP, which no
+# certificate names (libpq would check the name against the IP), so the streaming connection
+# checks that the server holds a certificate of this cluster's CA.
+STREAM_TLS_CONNINFO="sslmode=verify-ca sslrootcert=$SERVER_TLS_DIR/ca.crt"
 
 log() { echo "pgha-bootstrap[$PGHA_INSTANCE]: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -178,7 +182,7 @@ write_standby_settings() {
   touch "$auto"
   grep -v -e '^primary_conninfo' -e '^primary_slot_name' "$auto" > "$auto.new" || true
   {
-    echo "primary_conninfo = 'host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER passfile=$PASSFILE application_name=$PGHA_INSTANCE $TLS_CONNINFO'"
+    echo "primary_conninfo = 'host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER passfile=$PASSFILE application_name=$PGHA_INSTANCE $STREAM_TLS_CONNINFO'"
     echo "primary_slot_name = '$SLOT'"
   } >> "$auto.new"
   mv "$auto.new" "$auto"
