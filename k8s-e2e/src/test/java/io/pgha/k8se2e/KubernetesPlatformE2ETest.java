@@ -246,8 +246,8 @@ class KubernetesPlatformE2ETest {
         // every connection from another pod to the primary: the monitor's, the router's (pooled, lookup, replay
         // polling) and the standbys' WAL senders; the test's own psql is TLS too
         await("the monitor and the router are connected to the primary").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
-                .until(() -> Integer.parseInt(superuserSql(rwIp, "SELECT count(*) FROM pg_stat_activity WHERE client_addr IS NOT NULL"
-                        + " AND application_name IN ('pgha-monitor', '') AND backend_type = 'client backend'")) >= 2);
+                .until(() -> Integer.parseInt(superuserSql(rwIp, "SELECT count(DISTINCT client_addr) FROM pg_stat_activity"
+                        + " WHERE client_addr IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) >= 2);
         assertEquals("0", superuserSql(rwIp, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
                 + " WHERE a.client_addr IS NOT NULL AND NOT s.ssl"), "no connection from another pod without TLS");
         assertEquals("2", superuserSql(rwIp, "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl"),
