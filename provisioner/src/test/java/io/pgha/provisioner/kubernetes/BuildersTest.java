@@ -215,7 +215,8 @@ class BuildersTest {
         assertEquals("5433", env.get("PGHA_ROUTER_RW_PORT").getValue());
         // no servers (the -rw/-ro services would hide which server answers) and no spec.router settings: read live
         assertEquals(Set.of("PGHA_CLUSTER", "PGHA_NAMESPACE", "PGHA_HTTP_HOST", "PGHA_HTTP_PORT", "PGHA_ROUTER_HOST", "PGHA_ROUTER_PORT",
-                "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD"), env.keySet());
+                "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD",
+                "PGHA_ROUTER_SERVER_CA_FILE"), env.keySet());
         assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
         // liveness waits for the start: the kustomize base's services get five minutes, and so does the router
         assertEquals("/q/health/started", c.getStartupProbe().getHttpGet().getPath());
