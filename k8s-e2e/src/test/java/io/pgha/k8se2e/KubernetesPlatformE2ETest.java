@@ -293,7 +293,8 @@ class KubernetesPlatformE2ETest {
         long t0 = System.nanoTime();
         await("the provisioner rotates " + victim + "'s certificate and the pod serves it").atMost(Duration.ofMinutes(4))
                 .pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
-                .until(() -> servedFingerprint(victimIp).equals(fingerprint(instanceCertificate(victim))));
+                .until(() -> !fingerprint(instanceCertificate(victim)).equals(fingerprint(instanceCertificate(other)))
+                        && servedFingerprint(victimIp).equals(fingerprint(instanceCertificate(victim))));
         String rotated = fingerprint(instanceCertificate(victim));
         assertTrue(!rotated.equals(original) && !rotated.equals(fingerprint(instanceCertificate(other))), "a new certificate");
         assertEquals("t", verifiedSql(victim, victimIp, caFile, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
