@@ -87,6 +87,24 @@ public final class ClusterNames {
         return cluster + "-router-auth";
     }
 
+    /** Secret with the cluster's certificate authority (certificate and key): made once, signs every instance certificate. */
+    public static String certificateAuthoritySecret(String cluster) {
+        return cluster + "-ca";
+    }
+
+    /**
+     * Secret with the CA certificate alone (no key): what the clients of the instances (router,
+     * monitor, backup service) trust, readable by them without exposing the CA's key.
+     */
+    public static String caCertificateSecret(String cluster) {
+        return cluster + "-ca-cert";
+    }
+
+    /** Secret ({@code kubernetes.io/tls}) with one instance's server certificate, its key and the cluster's CA certificate. */
+    public static String instanceTlsSecret(String instanceName) {
+        return instanceName + "-tls";
+    }
+
     /** ConfigMap with postgresql.conf, pg_hba.conf and the bootstrap script. */
     public static String configMap(String cluster) {
         return cluster + "-config";

@@ -8,6 +8,8 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
+import io.pgha.api.tls.InstanceCertificates;
+import io.pgha.api.tls.ServerIdentity;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -215,6 +217,138 @@ class KubernetesPlatformE2ETest {
         assertTrue(!parts[2].equals(primary), "not on the primary " + primary + ": " + answer);
     }
 
+    /**
+     * TLS inside the cluster, from one sequence on the running cluster: every instance serves a
+     * certificate of the cluster's CA naming it, and refuses connections without TLS; the monitor's,
+     * the router's and the standbys' connections are TLS. Then a standby is made to serve another
+     * instance's certificate (valid, same CA, wrong name) while the provisioner is scaled to zero
+     * so that it cannot repair it: the monitor and the router refuse that standby. Scaled back,
+     * the provisioner issues the standby a new certificate, the pod installs it without a
+     * restart, and both accept the standby again.
+     */
+    @Test
+    @Order(6)
+    void instancesServeVerifiedCertificatesAndAWrongNameIsRefusedUntilItIsRotated() throws Exception {
+        Path caFile = runner.directory().resolve("cluster-ca.crt");
+        java.nio.file.Files.writeString(caFile, secret(ClusterNames.caCertificateSecret(CLUSTER), InstanceCertificates.CA_CERT));
+        String primary = primaryName();
+        List<Pod> pods = instancePods();
+        for (Pod p : pods) {
+            String name = p.getMetadata().getName();
+            assertEquals("t", verifiedSql(name, p.getStatus().getPodIP(), caFile, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"),
+                    name + " answers verify-full for its own name at its pod IP");
+            assertEquals(servedFingerprint(p.getStatus().getPodIP()), fingerprint(instanceCertificate(name)), name + " serves its Secret's certificate");
+        }
+        String plain = runner.fromNode(List.of("env", "PGPASSWORD=" + secret(ClusterNames.superuserSecret(CLUSTER), "password"), "psql", "-X",
+                "host=" + pods.get(0).getStatus().getPodIP() + " user=postgres dbname=postgres sslmode=disable", "-c", "SELECT 1"), 30).output();
+        assertTrue(plain.contains("no encryption"), "a connection without TLS is refused: " + plain);
+        String rwIp = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
+        // every connection from another pod to the primary: the monitor's, the router's (pooled, lookup, replay
+        // polling) and the standbys' WAL senders; the test's own psql is TLS too
+        await("the monitor and the router are connected to the primary").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> Integer.parseInt(superuserSql(rwIp, "SELECT count(DISTINCT client_addr) FROM pg_stat_activity"
+                        + " WHERE client_addr IS NOT NULL AND backend_type = 'client backend' AND pid <> pg_backend_pid()")) >= 2);
+        assertEquals("0", superuserSql(rwIp, "SELECT count(*) FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)"
+                + " WHERE a.client_addr IS NOT NULL AND NOT s.ssl"), "no connection from another pod without TLS");
+        assertEquals("2", superuserSql(rwIp, "SELECT count(*) FROM pg_stat_replication r JOIN pg_stat_ssl s USING (pid) WHERE s.ssl"),
+                "both standbys stream over TLS");
+
+        String victim = pods.stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(primary)).sorted().findFirst().orElseThrow();
+        String other = pods.stream().map(p -> p.getMetadata().getName()).filter(n -> !n.equals(primary) && !n.equals(victim)).findFirst().orElseThrow();
+        String victimIp = runner.pod(NAMESPACE, victim).ip();
+        String original = fingerprint(instanceCertificate(victim));
+        scaleProvisioner(0);
+        try {
+            await("the provisioner is gone").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> deploymentPods(SYSTEM_NAMESPACE, "pgha-provisioner").isEmpty());
+            Secret wrong = runner.client().secrets().inNamespace(NAMESPACE).withName(ClusterNames.instanceTlsSecret(other)).get();
+            runner.client().secrets().inNamespace(NAMESPACE).withName(ClusterNames.instanceTlsSecret(victim))
+                    .edit(sec -> { sec.setData(wrong.getData()); return sec; });
+            // kubelet refreshes the volume, the liveness check installs the files and reloads
+            await(victim + " serves " + other + "'s certificate").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                    .until(() -> servedFingerprint(victimIp).equals(fingerprint(instanceCertificate(other))));
+            String refused = verifiedSqlOutput(victim, victimIp, caFile, "SELECT 1");
+            assertTrue(refused.contains("does not match host name"), "libpq's verify-full refuses it too: " + refused);
+            // established connections were verified at their start: end them, so that the clients open new ones
+            superuserSql(victimIp, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE client_addr IS NOT NULL"
+                    + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()");
+            await("the monitor reports " + victim + " unhealthy").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                    .until(() -> Boolean.FALSE.equals(instanceHealthy(victim)));
+            assertEquals("0", superuserSql(victimIp, "SELECT count(*) FROM pg_stat_activity WHERE client_addr IS NOT NULL"
+                    + " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"),
+                    "neither the monitor nor the router logged in to the misnamed instance");
+            String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
+            List<String> readsAt = new ArrayList<>();
+            await("reads through the router").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(500)).ignoreExceptions()
+                    .until(() -> {
+                        readsAt.add(psql(router, 5432, secret(ClusterNames.appSecret(CLUSTER), "username"),
+                                secret(ClusterNames.appSecret(CLUSTER), "password"), secret(ClusterNames.appSecret(CLUSTER), "database"),
+                                "SELECT current_setting('cluster_name')"));
+                        return readsAt.size() >= 10;
+                    });
+            assertTrue(!readsAt.contains(victim), "reads through the router reached the misnamed " + victim + ": " + readsAt);
+        } finally {
+            scaleProvisioner(1);
+        }
+        long t0 = System.nanoTime();
+        await("the provisioner rotates " + victim + "'s certificate and the pod serves it").atMost(Duration.ofMinutes(4))
+                .pollInterval(Duration.ofSeconds(2)).ignoreExceptions()
+                .until(() -> !fingerprint(instanceCertificate(victim)).equals(fingerprint(instanceCertificate(other)))
+                        && servedFingerprint(victimIp).equals(fingerprint(instanceCertificate(victim))));
+        String rotated = fingerprint(instanceCertificate(victim));
+        assertTrue(!rotated.equals(original) && !rotated.equals(fingerprint(instanceCertificate(other))), "a new certificate");
+        assertEquals("t", verifiedSql(victim, victimIp, caFile, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"));
+        await("the monitor accepts " + victim + " again").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(1))
+                .until(() -> Boolean.TRUE.equals(instanceHealthy(victim)));
+        System.out.printf("certificate of %s rotated and served %.1f s after the provisioner was scaled back%n", victim,
+                (System.nanoTime() - t0) / 1e9);
+        await("the provisioner Ready again").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(SYSTEM_NAMESPACE, "pgha-provisioner").stream().anyMatch(DeploymentController::ready));
+    }
+
+    static void scaleProvisioner(int replicas) {
+        runner.client().apps().deployments().inNamespace(SYSTEM_NAMESPACE).withName("pgha-provisioner")
+                .edit(d -> { d.getSpec().setReplicas(replicas); return d; });
+    }
+
+    static Boolean instanceHealthy(String instance) {
+        PostgresCluster c = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+        return c.getStatus().topology.instance(instance).map(i -> i.healthy).orElse(null);
+    }
+
+    static java.security.cert.X509Certificate instanceCertificate(String instance) {
+        return ServerIdentity.certificates(secret(ClusterNames.instanceTlsSecret(instance), InstanceCertificates.CERT)).get(0);
+    }
+
+    static String fingerprint(java.security.cert.X509Certificate cert) throws Exception {
+        return java.util.HexFormat.ofDelimiter(":").withUpperCase()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+    }
+
+    /** The SHA-256 fingerprint of the certificate the server at {@code ip} serves, as openssl reads it after PostgreSQL's SSLRequest. */
+    static String servedFingerprint(String ip) {
+        Sh.Result r = runner.fromNode(List.of("/bin/bash", "-c", "openssl s_client -starttls postgres -connect " + ip + ":5432 </dev/null 2>/dev/null"
+                + " | openssl x509 -noout -fingerprint -sha256"), 30);
+        String out = r.output().strip();
+        return out.contains("=") ? out.substring(out.indexOf('=') + 1) : "none: " + out;
+    }
+
+    /** psql with verify-full: to the pod IP, expecting the certificate to name {@code name} (libpq's host/hostaddr). */
+    static String verifiedSql(String name, String ip, Path caFile, String sql) {
+        String out = verifiedSqlOutput(name, ip, caFile, sql);
+        if (out.startsWith("FAILED")) {
+            throw new IllegalStateException(out);
+        }
+        return out;
+    }
+
+    static String verifiedSqlOutput(String name, String ip, Path caFile, String sql) {
+        Sh.Result r = runner.fromNode(List.of("env", "PGPASSWORD=" + secret(ClusterNames.superuserSecret(CLUSTER), "password"),
+                "PGCONNECT_TIMEOUT=5", "psql", "-X", "-qAt", "host=" + name + " hostaddr=" + ip + " port=5432 user=postgres dbname=postgres"
+                        + " sslmode=verify-full sslrootcert=" + caFile, "-c", sql), 30);
+        return r.ok() ? r.output().strip() : "FAILED " + r.output().strip();
+    }
+
     /** The instance the -rw Service sends a new connection to, asked over that very connection. */
     static String primaryName() {
         return superuserSql(runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER)),
@@ -222,7 +356,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void everyProbePassesInSteadyState() {
         await("every pod Ready").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2)).until(() -> allPods().stream()
                 .allMatch(DeploymentController::ready));
@@ -254,7 +388,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(7)
+    @Order(8)
     void plannedSwitchoverLosesNoAcknowledgedWrite() throws Exception {
         String rw = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
         superuserSql(rw, "CREATE TABLE acked(id int PRIMARY KEY)");
@@ -310,7 +444,7 @@ class KubernetesPlatformE2ETest {
     }
 
     @Test
-    @Order(8)
+    @Order(9)
     void primaryPostgresKilledTheMonitorFailsOverAndTheRwServiceFollows() {
         String old = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, old);
@@ -334,7 +468,7 @@ class KubernetesPlatformE2ETest {
      * does not start as primary is shown by BootstrapScriptTest.)
      */
     @Test
-    @Order(9)
+    @Order(10)
     void aPrimaryCutOffFromTheApiServerStopsTakingWritesWithinTheStatedBound() {
         String primary = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, primary);
@@ -396,7 +530,7 @@ class KubernetesPlatformE2ETest {
 
     static String psql(String host, int port, String user, String password, String database, String sql) {
         Sh.Result r = runner.fromNode(List.of("env", "PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=5", "psql", "-X", "-qAt",
-                "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " sslmode=disable", "-c", sql), 30);
+                "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " sslmode=prefer", "-c", sql), 30);
         if (!r.ok()) {
             throw new IllegalStateException("psql to " + host + ":" + port + " as " + user + ": " + r.output().strip());
         }

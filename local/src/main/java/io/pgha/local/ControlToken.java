@@ -81,15 +81,17 @@ public final class ControlToken {
     }
 
     /**
-     * As {@link #check}, for a service that may run without a token (on Kubernetes, where none is
-     * configured): then only web pages are refused.
+     * As {@link #check}, for a service that may run without a token (on Kubernetes, where none may
+     * be configured): then every call is refused. The API can switch a primary over, so it is off
+     * rather than open to anyone who reaches the service's port.
      */
     public static Decision decide(Optional<ControlToken> token, String authorization, String origin) {
         if (origin != null) {
             return new Decision(403, "requests from web pages (with an Origin header) are refused");
         }
         if (token.isEmpty()) {
-            return Decision.ALLOW;
+            return new Decision(403, "no control token is configured, so this API is off: mount a Secret with one and set "
+                    + "PGHA_CONTROL_TOKEN_FILE to its file (a switchover can be requested with the pgha.io/switchover-to annotation instead)");
         }
         if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             return new Decision(401, "this API needs the token in " + token.get().file + " as '" + HEADER + ": "

@@ -41,8 +41,12 @@ class ControlTokenTest {
     }
 
     @Test
-    void withoutATokenOnlyWebPagesAreRefused() {
-        assertTrue(ControlToken.decide(Optional.empty(), null, null).allowed());
+    void withoutAConfiguredTokenEveryCallIsRefused() {
+        // fail closed: a service on Kubernetes without a token file must not take switchovers from anyone who reaches it
+        ControlToken.Decision anyone = ControlToken.decide(Optional.empty(), null, null);
+        assertEquals(403, anyone.status());
+        assertTrue(anyone.message().contains("no control token is configured"), anyone.message());
+        assertEquals(403, ControlToken.decide(Optional.empty(), "Bearer guess", null).status());
         assertEquals(403, ControlToken.decide(Optional.empty(), null, "https://a.example").status());
     }
 

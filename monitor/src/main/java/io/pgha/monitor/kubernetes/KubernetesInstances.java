@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.InstancePods;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.monitor.core.Conninfo;
 import io.pgha.monitor.service.InstanceDirectory;
 
@@ -32,6 +33,8 @@ final class KubernetesInstances implements InstanceDirectory {
      * replication connection string names it, never a password.
      */
     static final String PASSFILE = "/var/run/postgresql/pgpass";
+    /** Where bootstrap.sh installs the cluster's CA certificate in each instance pod. */
+    static final String CA_FILE = "/var/run/postgresql/tls/ca.crt";
 
     private final KubernetesClient client;
     private final String namespace;
@@ -43,13 +46,22 @@ final class KubernetesInstances implements InstanceDirectory {
         this.cluster = cluster;
     }
 
+    /**
+     * The superuser, and the cluster's CA certificate: the instances accept only TLS from other
+     * pods, and the monitor sends no password to a server it has not verified, so without the CA
+     * there is no login.
+     */
     @Override
     public Optional<Credentials> superuser() {
         Secret s = client.secrets().inNamespace(namespace).withName(ClusterNames.superuserSecret(cluster)).get();
         if (s == null || s.getData() == null || !s.getData().containsKey(USERNAME) || !s.getData().containsKey(PASSWORD)) {
             return Optional.empty();
         }
-        return Optional.of(new Credentials(decode(s, USERNAME), decode(s, PASSWORD)));
+        Secret ca = client.secrets().inNamespace(namespace).withName(ClusterNames.caCertificateSecret(cluster)).get();
+        if (ca == null || ca.getData() == null || !ca.getData().containsKey(InstanceCertificates.CA_CERT)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Credentials(decode(s, USERNAME), decode(s, PASSWORD), decode(ca, InstanceCertificates.CA_CERT)));
     }
 
     private static String decode(Secret s, String key) {
@@ -72,11 +84,15 @@ final class KubernetesInstances implements InstanceDirectory {
         return InstancePods.address(pod).map(a -> new Endpoint(a.host(), a.port())).orElse(null);
     }
 
-    /** As bootstrap.sh writes a standby's primary_conninfo, aimed at the primary's pod. */
+    /**
+     * As bootstrap.sh writes a standby's primary_conninfo, aimed at the primary's pod. Over TLS
+     * with a certificate of the cluster's CA (the copy bootstrap.sh installs): the address is a
+     * pod IP, which no certificate names, so libpq checks the issuer here and not the name.
+     */
     @Override
     public Conninfo replicationConninfo(String standby, Endpoint primary) {
         Objects.requireNonNull(primary);
         return Conninfo.parse("host=" + primary.host() + " port=" + primary.port() + " user=" + ClusterNames.REPLICATION_USER
-                + " passfile=" + PASSFILE + " application_name=" + standby);
+                + " passfile=" + PASSFILE + " application_name=" + standby + " sslmode=verify-ca sslrootcert=" + CA_FILE);
     }
 }

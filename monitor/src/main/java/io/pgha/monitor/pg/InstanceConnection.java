@@ -7,6 +7,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.SslMode;
+import io.vertx.core.net.TrustOptions;
+import io.pgha.api.tls.ServerIdentity;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -55,6 +58,7 @@ public final class InstanceConnection implements AutoCloseable {
      */
     static final Duration STALLED = Duration.ofSeconds(15);
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(InstanceConnection.class);
     private final Vertx vertx;
     private final String name;
     private final PgConnectOptions options;
@@ -69,7 +73,12 @@ public final class InstanceConnection implements AutoCloseable {
     /** When the last check that got an answer was sent (System.nanoTime()); creation until then. */
     private long lastAnsweredSent = System.nanoTime();
 
-    public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password,
+    /**
+     * @param trustedCa the CA certificate (PEM) the server's certificate must be signed by, which
+     *                  must also name {@code name} (the address is a pod IP no certificate names);
+     *                  null: no TLS (local mode, loopback only)
+     */
+    public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password, String trustedCa,
                               Duration connectTimeout, Clock clock) {
         this.vertx = vertx;
         this.name = name;
@@ -79,6 +88,12 @@ public final class InstanceConnection implements AutoCloseable {
                 .setReconnectAttempts(0).setCachePreparedStatements(false)
                 .setTcpKeepAlive(true)
                 .addProperty("application_name", "pgha-monitor");
+        if (trustedCa != null) {
+            // verify-ca with a trust manager that checks the chain and the instance's name itself: verify-full
+            // would check the name against the pod IP
+            options.setSslMode(SslMode.VERIFY_CA).setHostnameVerificationAlgorithm("")
+                    .setTrustOptions(TrustOptions.wrap(ServerIdentity.trustManager(trustedCa, name)));
+        }
     }
 
     public String name() {
@@ -296,11 +311,24 @@ public final class InstanceConnection implements AutoCloseable {
         return Duration.ofNanos(Math.max(Duration.ofMillis(200).toNanos(), deadline - System.nanoTime()));
     }
 
+    /**
+     * A certificate the monitor refused is worth an operator's attention (a wrong Secret, a CA
+     * mismatch), unlike a refused connection, which the instance's health already reports.
+     */
+    private void logRefusedCertificate(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof java.security.cert.CertificateException) {
+                LOG.warnf("%s: refused its TLS certificate: %s", name, t.getMessage());
+                return;
+            }
+        }
+    }
+
     private synchronized Future<PgConnection> connection() {
         if (connection != null) {
             return Future.succeededFuture(connection);
         }
-        return PgConnection.connect(vertx, options).map(c -> {
+        return PgConnection.connect(vertx, options).onFailure(this::logRefusedCertificate).map(c -> {
             synchronized (this) {
                 if (connection != null) {
                     c.close();

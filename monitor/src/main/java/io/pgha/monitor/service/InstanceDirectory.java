@@ -18,14 +18,23 @@ public interface InstanceDirectory {
     record Placement(Endpoint endpoint, boolean ready) {
     }
 
-    record Credentials(String username, String password) {
+    /**
+     * How to log in to the instances: the superuser, and the CA certificate (PEM) an instance's
+     * server certificate must be signed by, its name checked against the instance's name; a null
+     * CA: no TLS (local mode, where every connection stays on the loopback interface).
+     */
+    record Credentials(String username, String password, String trustedCa) {
+        public Credentials(String username, String password) {
+            this(username, password, null);
+        }
+
         @Override
         public String toString() {
-            return "Credentials[" + username + "]";
+            return "Credentials[" + username + (trustedCa == null ? "" : ", TLS verified") + "]";
         }
     }
 
-    /** The superuser the monitor connects as, once it exists. */
+    /** The superuser the monitor connects as and the CA it trusts, once both exist. */
     Optional<Credentials> superuser();
 
     /** Each instance, by name with its serial, as placed now; one lookup for all of them. */

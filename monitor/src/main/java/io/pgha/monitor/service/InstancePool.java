@@ -81,7 +81,7 @@ final class InstancePool implements AutoCloseable {
      * moved ones, none for removed ones.
      */
     void sync(List<ProvisioningStatus.Instance> provisioned, InstanceDirectory.Credentials superuser) {
-        String key = superuser.username() + ":" + superuser.password().hashCode();
+        String key = superuser.username() + ":" + superuser.password().hashCode() + ":" + java.util.Objects.hashCode(superuser.trustedCa());
         if (!key.equals(credentialsKey)) {
             connections.values().forEach(InstanceConnection::close);
             connections.clear();
@@ -106,7 +106,7 @@ final class InstancePool implements AutoCloseable {
             InstanceDirectory.Endpoint at = endpoint(n);
             if (at != null) {
                 connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n, at.host(), at.port(),
-                        superuser.username(), superuser.password(), CONNECT_TIMEOUT, clock));
+                        superuser.username(), superuser.password(), superuser.trustedCa(), CONNECT_TIMEOUT, clock));
             }
         });
     }

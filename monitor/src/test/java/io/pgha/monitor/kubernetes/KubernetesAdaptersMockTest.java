@@ -312,8 +312,12 @@ class KubernetesAdaptersMockTest {
         client.resource(new SecretBuilder().withNewMetadata().withName(ClusterNames.superuserSecret("pg")).withNamespace(ns)
                 .endMetadata().withType("kubernetes.io/basic-auth")
                 .withData(Map.of("username", b64("postgres"), "password", b64("s3cret"))).build()).create();
-        assertEquals(new InstanceDirectory.Credentials("postgres", "s3cret"), d.superuser().orElseThrow());
-        assertEquals("host=10.0.0.2 port=5432 user=streaming_replica passfile=/var/run/postgresql/pgpass application_name=pg-3",
+        assertTrue(d.superuser().isEmpty(), "no CA certificate yet: no password goes to an unverified server");
+        client.resource(new SecretBuilder().withNewMetadata().withName(ClusterNames.caCertificateSecret("pg")).withNamespace(ns)
+                .endMetadata().withData(Map.of("ca.crt", b64("PEM"))).build()).create();
+        assertEquals(new InstanceDirectory.Credentials("postgres", "s3cret", "PEM"), d.superuser().orElseThrow());
+        assertEquals("host=10.0.0.2 port=5432 user=streaming_replica passfile=/var/run/postgresql/pgpass application_name=pg-3"
+                + " sslmode=verify-ca sslrootcert=/var/run/postgresql/tls/ca.crt",
                 d.replicationConninfo("pg-3", new InstanceDirectory.Endpoint("10.0.0.2", 5432)).toString());
     }
 

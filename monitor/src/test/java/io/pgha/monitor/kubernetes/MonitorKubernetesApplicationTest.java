@@ -32,11 +32,27 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @TestProfile(MonitorKubernetesApplicationTest.KubernetesPlatform.class)
 @WithKubernetesTestServer(crud = true)
 class MonitorKubernetesApplicationTest {
+    static final java.nio.file.Path TOKEN_FILE = tokenFile();
+    static final String TOKEN = "k8s-control-token";
+
+    private static java.nio.file.Path tokenFile() {
+        try {
+            java.nio.file.Path f = java.nio.file.Files.createTempFile("pgha-monitor-token", "");
+            java.nio.file.Files.writeString(f, TOKEN + "\n");
+            f.toFile().deleteOnExit();
+            return f;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     public static class KubernetesPlatform implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("pgha.platform", "kubernetes",
                     "pgha.monitor.identity", "quarkus-k8s-monitor",
+                    // as a Secret mounted into the monitor's pod would provide it
+                    "pgha.control-token-file", TOKEN_FILE.toString(),
                     // the mock server logs every request at INFO
                     "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
         }
@@ -57,7 +73,7 @@ class MonitorKubernetesApplicationTest {
         MockApi.installCrd(client);
         cluster("team-a", "pg");
         cluster("team-b", "db");
-        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/clusters").then().statusCode(200)
+        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().header("Authorization", "Bearer " + TOKEN).when().get("/clusters").then().statusCode(200)
                 .body("name", contains("pg", "db"))
                 .body("namespace", contains("team-a", "team-b"))
                 .body("leader", everyItem(equalTo(true)))
@@ -67,9 +83,12 @@ class MonitorKubernetesApplicationTest {
             assertEquals("quarkus-k8s-monitor", lease.getSpec().getHolderIdentity());
         }
         given().when().get("/q/health/ready").then().statusCode(200).body("checks[0].data.leader", equalTo(true));
+        // a switchover only for callers that prove they hold the token
+        given().when().post("/clusters/team-a/pg/switchover").then().statusCode(401);
+        given().header("Authorization", "Bearer wrong").when().post("/clusters/team-a/pg/switchover").then().statusCode(401);
 
         client.resources(PostgresCluster.class).inNamespace("team-b").withName("db").delete();
-        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().when().get("/clusters").then().statusCode(200)
+        await().atMost(30, TimeUnit.SECONDS).untilAsserted(() -> given().header("Authorization", "Bearer " + TOKEN).when().get("/clusters").then().statusCode(200)
                 .body("$", hasSize(1)).body("[0].name", equalTo("pg")));
     }
 }

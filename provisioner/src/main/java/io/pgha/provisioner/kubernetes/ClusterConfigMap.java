@@ -48,8 +48,10 @@ public final class ClusterConfigMap {
     public static ConfigMap desired(PostgresCluster cluster, List<String> instanceNames, String firstPrimary) {
         String name = cluster.getMetadata().getName();
         Map<String, String> data = new LinkedHashMap<>();
-        data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames)));
-        data.put(PG_HBA_CONF, PostgresConfig.renderHba(cluster.getSpec().network.allowedCidrs));
+        Map<String, String> settings = PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames);
+        settings.putAll(PostgresConfig.tlsSettings());
+        data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(settings));
+        data.put(PG_HBA_CONF, PostgresConfig.renderTlsHba(cluster.getSpec().network.allowedCidrs));
         data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
         data.put(ROUTER_AUTH_SQL, RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER));
         data.put(FIRST_PRIMARY, firstPrimary == null ? "" : firstPrimary);

@@ -46,6 +46,10 @@ public final class InstancePod {
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
+    /** The instance's certificate Secret as kubelet keeps it current (files owned by root, so not usable by PostgreSQL as they are). */
+    public static final String TLS_MOUNT = "/etc/pgha/tls";
+    /** Where bootstrap.sh installs the certificate and a 0600 copy of the key that the server reads (postgresql.conf names it). */
+    public static final String SERVER_TLS_DIR = RUN_MOUNT + "/tls";
 
     private InstancePod() {
     }
@@ -136,6 +140,8 @@ public final class InstancePod {
         env.add(new EnvVar("PGHA_SECRETS_DIR", SECRETS_MOUNT, null));
         env.add(new EnvVar("PGHA_LABELS_FILE", PODINFO_MOUNT + "/labels", null));
         env.add(new EnvVar("PGHA_RUN_DIR", RUN_MOUNT, null));
+        env.add(new EnvVar("PGHA_TLS_DIR", TLS_MOUNT, null));
+        env.add(new EnvVar("PGHA_SERVER_TLS_DIR", SERVER_TLS_DIR, null));
         // the isolation check's numbers: PrimaryIsolation derives the bound the monitor waits for from them
         env.add(new EnvVar("PGHA_ISOLATION_SECONDS", Integer.toString(PrimaryIsolation.ISOLATION_SECONDS), null));
         env.add(new EnvVar("PGHA_API_TIMEOUT_SECONDS", Integer.toString(PrimaryIsolation.REQUEST_TIMEOUT_SECONDS), null));
@@ -201,6 +207,7 @@ public final class InstancePod {
                 new VolumeMountBuilder().withName("secrets").withMountPath(SECRETS_MOUNT).withReadOnly(true).build(),
                 new VolumeMountBuilder().withName("podinfo").withMountPath(PODINFO_MOUNT).withReadOnly(true).build(),
                 new VolumeMountBuilder().withName("run").withMountPath(RUN_MOUNT).build(),
+                new VolumeMountBuilder().withName("tls").withMountPath(TLS_MOUNT).withReadOnly(true).build(),
                 PodSecurity.tmpMount());
     }
 
@@ -228,6 +235,8 @@ public final class InstancePod {
                         .addNewItem().withPath("labels").withNewFieldRef().withFieldPath("metadata.labels").endFieldRef().endItem()
                         .endDownwardAPI().build(),
                 new VolumeBuilder().withName("run").withNewEmptyDir().endEmptyDir().build(),
+                new VolumeBuilder().withName("tls").withNewSecret().withSecretName(ClusterNames.instanceTlsSecret(instance))
+                        .withDefaultMode(0400).endSecret().build(),
                 PodSecurity.tmpVolume());
     }
 }

@@ -21,6 +21,7 @@ import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.validation.ClusterValidator;
 import io.pgha.api.validation.Violation;
 import io.pgha.provisioner.model.RestartSettings;
+import io.pgha.provisioner.tls.CertificateIssuer;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
@@ -56,6 +57,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     static final Duration READY_RECHECK = Duration.ofSeconds(60);
 
     private final SecureRandom random = new SecureRandom();
+    private final CertificateIssuer issuer = new CertificateIssuer(random);
     private final Clock clock = Clock.systemUTC();
 
     @ConfigProperty(name = "pgha.kubernetes.router-image")
@@ -104,6 +106,10 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
 
         // the ConfigMap first: new pods mount it, and synchronous_standby_names names the planned instances
         applier.apply(ClusterConfigMap.desired(cluster, layout.plannedNames(), layout.firstPrimary()));
+        // before the pods too: an instance starts only with its certificate mounted
+        ClusterCertificates certificates = new ClusterCertificates(client, cluster, issuer);
+        CertificateIssuer.Issued ca = certificates.authority(applier, clock.instant());
+        layout.plannedNames().forEach(instance -> certificates.ensureInstance(ca, instance, clock.instant()));
         // before the pods: a primary's liveness check and start read its own pod with this account
         applier.apply(InstanceAccess.serviceAccount(cluster));
         applier.apply(InstanceAccess.role(cluster, layout.plannedNames()));
@@ -121,6 +127,7 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
             LOG.infof("%s/%s: removing standby %s and its volume", ns, name, instance);
             client.pods().inNamespace(ns).withName(instance).delete();
             client.persistentVolumeClaims().inNamespace(ns).withName(InstancePvc.name(cluster, instance)).delete();
+            certificates.remove(instance);
             pods.remove(instance);
         }
         List<String> outdated = new ArrayList<>();

@@ -2,6 +2,9 @@ package io.pgha.provisioner.kubernetes;
 
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.pgha.api.tls.InstanceCertificates;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -24,6 +27,10 @@ import java.util.List;
  * ServiceAccount that may only read that cluster and the pods of its namespace.
  */
 public final class RouterDeployment {
+    /** The cluster's CA certificate (public; no key) that the router verifies the instances with. */
+    static final String CA_VOLUME = "ca";
+    static final String CA_MOUNT = "/etc/pgha/ca";
+
     /** The same start-up allowance as the kustomize base gives the other services: five minutes. */
     static final int STARTUP_PROBE_PERIOD_SECONDS = 5;
     static final int STARTUP_PROBE_FAILURES = 60;
@@ -72,9 +79,13 @@ public final class RouterDeployment {
                                 .withNewLivenessProbe().withNewHttpGet().withPath("/q/health/live").withNewPort("http").endHttpGet()
                                     .withPeriodSeconds(10).withFailureThreshold(3).endLivenessProbe()
                                 .withSecurityContext(PodSecurity.container())
-                                .withVolumeMounts(PodSecurity.tmpMount())
+                                .withVolumeMounts(PodSecurity.tmpMount(),
+                                        new VolumeMountBuilder().withName(CA_VOLUME).withMountPath(CA_MOUNT).withReadOnly(true).build())
                             .endContainer()
-                            .withVolumes(PodSecurity.tmpVolume())
+                            .withVolumes(PodSecurity.tmpVolume(),
+                                    new VolumeBuilder().withName(CA_VOLUME).withNewSecret()
+                                            .withSecretName(ClusterNames.caCertificateSecret(cluster.getMetadata().getName()))
+                                            .withDefaultMode(0444).endSecret().build())
                         .endSpec()
                     .endTemplate()
                 .endSpec()
@@ -102,6 +113,8 @@ public final class RouterDeployment {
         env.add(new EnvVar("PGHA_ROUTER_PORT", Integer.toString(POSTGRES_PORT), null));
         env.add(new EnvVar("PGHA_ROUTER_RW_PORT", Integer.toString(RW_PORT), null));
         env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_SOURCE", TOPOLOGY_SOURCE, null));
+        // every server connection verifies the instance's certificate against the cluster's CA and the instance's name
+        env.add(new EnvVar("PGHA_ROUTER_SERVER_CA_FILE", CA_MOUNT + "/" + InstanceCertificates.CA_CERT, null));
         env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), ClusterSecrets.USERNAME));
         env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), ClusterSecrets.PASSWORD));
         return env;

@@ -17,7 +17,8 @@ import java.util.Optional;
  * The secrets of one cluster that the monitor and the backup service read, granted per cluster in
  * its namespace and by name, so that no ClusterRole bound to them reads Secrets anywhere: the
  * monitor gets the superuser secret (it connects to the instances as the superuser); the backup
- * service gets the superuser secret (pg_basebackup) and the S3 credentials secrets the spec names.
+ * service gets the superuser secret (pg_basebackup) and the S3 credentials secrets the spec names;
+ * both get the CA certificate secret, to verify the instances' server certificates.
  * The provisioner may create these Roles because it holds {@code get} on secrets itself (RBAC's
  * escalation rule).
  */
@@ -33,6 +34,8 @@ public final class ServiceAccess {
     static List<String> secrets(PostgresCluster cluster, String service) {
         List<String> names = new ArrayList<>();
         names.add(ClusterNames.superuserSecret(cluster.getMetadata().getName()));
+        // the CA certificate alone (never the CA's key): both verify the instances' certificates
+        names.add(ClusterNames.caCertificateSecret(cluster.getMetadata().getName()));
         if (service.equals(PghaServices.BACKUP)) {
             var spec = cluster.getSpec();
             credentials(Optional.ofNullable(spec.backup).map(b -> b.repository).orElse(null)).ifPresent(names::add);

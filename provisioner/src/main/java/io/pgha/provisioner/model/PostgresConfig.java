@@ -217,14 +217,43 @@ public final class PostgresConfig {
      * the data directory anyway.
      */
     public static String renderHba(List<String> networks, String restoringSuperuser) {
+        return renderHba(networks, restoringSuperuser, HOST);
+    }
+
+    /** pg_hba.conf's connection type for TCP with or without TLS. */
+    private static final String HOST = "host";
+    /** pg_hba.conf's connection type for TCP over TLS only: a connection without TLS matches no line and is refused. */
+    private static final String HOST_SSL = "hostssl";
+
+    /**
+     * As {@link #renderHba(List)}, for instances whose connections leave their host (Kubernetes):
+     * every TCP line is {@code hostssl}, so no password exchange and no data crosses the network in clear.
+     */
+    public static String renderTlsHba(List<String> networks) {
+        return renderHba(networks, null, HOST_SSL);
+    }
+
+    /**
+     * The server's TLS settings in the shared postgresql.conf. The certificate and key files are
+     * the instance's own and go on its command line (bootstrap.sh names its copies of them); a
+     * reload rereads them, so a renewed certificate is served without a restart.
+     */
+    public static Map<String, String> tlsSettings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("ssl", "on");
+        s.put("ssl_min_protocol_version", "TLSv1.2");
+        return s;
+    }
+
+    private static String renderHba(List<String> networks, String restoringSuperuser, String tcpType) {
         StringBuilder out = new StringBuilder("# Written by pgha. SCRAM-SHA-256 everywhere; no trust.\n");
         if (restoringSuperuser != null) {
             out.append(String.format("local   all          %s  peer map=%s%n", restoringSuperuser, RESTORE_IDENT_MAP));
         }
         out.append("local   all          all  scram-sha-256\n");
         for (String net : networks) {
-            out.append(String.format("host    replication  %s  %s  scram-sha-256%n", ClusterNames.REPLICATION_USER, net));
-            out.append(String.format("host    all          all  %s  scram-sha-256%n", net));
+            out.append(String.format("%-7s replication  %s  %s  scram-sha-256%n", tcpType, ClusterNames.REPLICATION_USER, net));
+            out.append(String.format("%-7s all          all  %s  scram-sha-256%n", tcpType, net));
         }
         return out.toString();
     }

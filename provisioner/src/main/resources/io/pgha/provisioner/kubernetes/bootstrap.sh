@@ -29,7 +29,9 @@
 # Environment (the pod sets it; tests set it too): PGDATA, PGHA_INSTANCE, PGHA_PORT,
 # PGHA_PRIMARY_HOST (the -rw service), PGHA_PRIMARY_PORT,
 # PGHA_CONFIG_DIR (postgresql.conf, pg_hba.conf, first-primary), PGHA_SECRETS_DIR (passwords),
-# PGHA_LABELS_FILE (downward API labels), PGHA_RUN_DIR (socket, passfile), PGHA_LOCALE,
+# PGHA_LABELS_FILE (downward API labels), PGHA_RUN_DIR (socket, passfile), PGHA_TLS_DIR (the
+# instance's certificate Secret: tls.crt, tls.key, ca.crt), PGHA_SERVER_TLS_DIR (where the server
+# reads its copy, as postgresql.conf says), PGHA_LOCALE,
 # PGHA_ISOLATION_SECONDS, PGHA_API_TIMEOUT_SECONDS, PGHA_STOP_SECONDS (the provisioner sets these
 # three from PrimaryIsolation), PGHA_WAIT_SECONDS, PGHA_LISTEN, PGHA_PG_BIN; the API server:
 # PGHA_API_HOST/PGHA_API_PORT (default KUBERNETES_SERVICE_HOST/PORT), PGHA_API_TOKEN_FILE,
@@ -45,6 +47,8 @@ CONFIG_DIR=${PGHA_CONFIG_DIR:-/etc/pgha/config}
 SECRETS_DIR=${PGHA_SECRETS_DIR:-/etc/pgha/secrets}
 LABELS_FILE=${PGHA_LABELS_FILE:-/etc/pgha/podinfo/labels}
 RUN_DIR=${PGHA_RUN_DIR:-/var/run/postgresql}
+TLS_DIR=${PGHA_TLS_DIR:-/etc/pgha/tls}
+SERVER_TLS_DIR=${PGHA_SERVER_TLS_DIR:-$RUN_DIR/tls}
 LOCALE=${PGHA_LOCALE:-C.UTF-8}
 LISTEN=${PGHA_LISTEN:-*}
 ISOLATION_SECONDS=${PGHA_ISOLATION_SECONDS:-20}
@@ -64,6 +68,13 @@ PASSFILE=$RUN_DIR/pgpass
 # written by the provisioner from the router's Java contract (RouterAuth): this script only runs it
 ROUTER_AUTH_SQL=$CONFIG_DIR/router-auth.sql
 export PGPASSFILE=$PASSFILE PGCONNECT_TIMEOUT=3
+# Every TCP connection to another instance: TLS, the cluster's CA, and a certificate naming the
+# host we asked for (the -rw Service's name is in every instance's certificate).
+TLS_CONNINFO="sslmode=verify-full sslrootcert=$SERVER_TLS_DIR/ca.crt"
+# A standby's primary_conninfo: the monitor re-points it at the primary's pod IP, which no
+# certificate names (libpq would check the name against the IP), so the streaming connection
+# checks that the server holds a certificate of this cluster's CA.
+STREAM_TLS_CONNINFO="sslmode=verify-ca sslrootcert=$SERVER_TLS_DIR/ca.crt"
 
 log() { echo "pgha-bootstrap[$PGHA_INSTANCE]: $*" >&2; }
 die() { log "$*"; exit 1; }
@@ -79,6 +90,23 @@ write_passfile() {
     echo "*:*:*:$REPLICATION_USER:$(secret replication-password)"
   } > "$PASSFILE"
   chmod 600 "$PASSFILE"
+}
+
+# The Secret's certificate and key, copied to where postgresql.conf points: PostgreSQL refuses a key
+# file that others may read or that another user owns, and kubelet's files belong to root. Each
+# file is replaced whole (rename), so a reload never reads half a key.
+install_tls() {
+  local f
+  for f in tls.crt tls.key ca.crt; do
+    [ -s "$TLS_DIR/$f" ] || die "no $f in $TLS_DIR: the instance's certificate Secret is missing or incomplete"
+  done
+  mkdir -p "$SERVER_TLS_DIR"
+  (
+    umask 077
+    cp "$TLS_DIR/tls.crt" "$SERVER_TLS_DIR/server.crt.new" && mv "$SERVER_TLS_DIR/server.crt.new" "$SERVER_TLS_DIR/server.crt"
+    cp "$TLS_DIR/tls.key" "$SERVER_TLS_DIR/server.key.new" && mv "$SERVER_TLS_DIR/server.key.new" "$SERVER_TLS_DIR/server.key"
+    cp "$TLS_DIR/ca.crt" "$SERVER_TLS_DIR/ca.crt.new" && mv "$SERVER_TLS_DIR/ca.crt.new" "$SERVER_TLS_DIR/ca.crt"
+  )
 }
 
 # The value of our pgha.io/role label, as the operator last set it.
@@ -123,7 +151,7 @@ first_primary() {
 }
 
 primary_sql() {
-  "$PG_BIN/psql" -X -qAt "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres" -c "$1"
+  "$PG_BIN/psql" -X -qAt "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres $TLS_CONNINFO" -c "$1"
 }
 
 # Prints the cluster_name of the server at the primary address when it is a primary (not in recovery).
@@ -154,7 +182,7 @@ write_standby_settings() {
   touch "$auto"
   grep -v -e '^primary_conninfo' -e '^primary_slot_name' "$auto" > "$auto.new" || true
   {
-    echo "primary_conninfo = 'host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER passfile=$PASSFILE application_name=$PGHA_INSTANCE'"
+    echo "primary_conninfo = 'host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER passfile=$PASSFILE application_name=$PGHA_INSTANCE $STREAM_TLS_CONNINFO'"
     echo "primary_slot_name = '$SLOT'"
   } >> "$auto.new"
   mv "$auto.new" "$auto"
@@ -163,7 +191,8 @@ write_standby_settings() {
 
 server_options() {
   echo -c "config_file=$CONFIG_DIR/postgresql.conf" -c "hba_file=$CONFIG_DIR/pg_hba.conf" \
-    -c "port=$PORT" -c "unix_socket_directories=$RUN_DIR" -c "cluster_name=$PGHA_INSTANCE"
+    -c "port=$PORT" -c "unix_socket_directories=$RUN_DIR" -c "cluster_name=$PGHA_INSTANCE" \
+    -c "ssl_cert_file=$SERVER_TLS_DIR/server.crt" -c "ssl_key_file=$SERVER_TLS_DIR/server.key"
 }
 
 do_initdb() {
@@ -205,7 +234,7 @@ do_clone() {
   ensure_slot
   local tmp=$PGDATA.clone
   rm -rf "$tmp"
-  "$PG_BIN/pg_basebackup" -d "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=$PGHA_INSTANCE" \
+  "$PG_BIN/pg_basebackup" -d "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=$PGHA_INSTANCE $TLS_CONNINFO" \
     -D "$tmp" -X stream -S "$SLOT" --checkpoint=fast >&2
   mv "$tmp" "$PGDATA"
   write_standby_settings
@@ -221,7 +250,7 @@ do_rejoin() {
   # (wal_keep_size 0) and may recycle the WAL the rewind needs
   echo "include '$CONFIG_DIR/postgresql.conf'" > "$PGDATA/postgresql.conf"
   if "$PG_BIN/pg_rewind" -D "$PGDATA" \
-      --source-server="host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres" >&2; then
+      --source-server="host=$PRIMARY_HOST port=$PRIMARY_PORT user=$SUPERUSER dbname=postgres $TLS_CONNINFO" >&2; then
     write_standby_settings
     echo pg_rewind > "$PGDATA/pgha-rejoined-by"
   else
@@ -234,6 +263,8 @@ do_rejoin() {
 
 run() {
   write_passfile
+  # before any start: postgresql.conf turns ssl on and names these files
+  install_tls
   local role; role=$(role)
   if [ ! -s "$PGDATA/PG_VERSION" ]; then
     rm -rf "$PGDATA"
@@ -337,11 +368,13 @@ ensure_router_auth() {
   fi
 }
 
-# The ConfigMap volume follows edits; the server rereads its files when their content changed.
+# The ConfigMap and Secret volumes follow edits (a renewed certificate among them); the server
+# rereads its files, its certificate and key included, when their content changed.
 reload_if_changed() {
-  local sum; sum=$(cat "$CONFIG_DIR/postgresql.conf" "$CONFIG_DIR/pg_hba.conf" | md5sum | cut -d' ' -f1)
+  local sum; sum=$(cat "$CONFIG_DIR/postgresql.conf" "$CONFIG_DIR/pg_hba.conf" "$TLS_DIR/tls.crt" "$TLS_DIR/tls.key" | md5sum | cut -d' ' -f1)
   if [ -f "$RUN_DIR/config.md5" ] && [ "$(cat "$RUN_DIR/config.md5")" != "$sum" ]; then
-    local_sql "SELECT pg_reload_conf()" >/dev/null && log "configuration changed: reloaded"
+    install_tls
+    local_sql "SELECT pg_reload_conf()" >/dev/null && log "configuration or certificate changed: reloaded"
   fi
   echo "$sum" > "$RUN_DIR/config.md5"
 }

@@ -2,7 +2,9 @@ package io.pgha.provisioner.kubernetes;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.api.RouterAuth;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.provisioner.tls.CertificateIssuer;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
 import io.pgha.local.PgCtl;
@@ -19,6 +21,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Instant;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -55,6 +59,8 @@ class BootstrapScriptTest {
             "superuser-password", "su-secret-1", "replication-password", "repl-secret-2", "app-password", "app-secret-3",
             "app-username", "app", "app-database", "app", "router-auth-password", "router-secret-4");
 
+    /** The -rw Service's stand-in: a name, so that the instances' verify-full connections to it can check it. */
+    private static final String PRIMARY_HOST = "localhost";
     private static Path root;
     private static Path script;
     private static PgCtl pgCtl;
@@ -90,9 +96,17 @@ class BootstrapScriptTest {
         api = new PodApiEndpoint(root.resolve("api"));
         PORTS.put("pg-1", Ports.freePort());
         PORTS.put("pg-2", Ports.freePort());
+        // each "pod" gets its Secret's files, with the name the test's -rw stand-in (localhost) is reached by
+        CertificateIssuer issuer = new CertificateIssuer(new SecureRandom());
+        CertificateIssuer.Issued ca = issuer.authority("db", Instant.now(), InstanceCertificates.CA_VALIDITY);
         for (String instance : PORTS.keySet()) {
             Files.createDirectories(root.resolve(instance).resolve("run"));
             label(instance, "standby");
+            CertificateIssuer.Issued cert = issuer.server(ca, List.of(instance, PRIMARY_HOST), Instant.now(), InstanceCertificates.SERVER_VALIDITY);
+            Path tls = Files.createDirectories(root.resolve(instance).resolve("tls"));
+            Files.writeString(tls.resolve(InstanceCertificates.CERT), cert.certificatePem());
+            Files.writeString(tls.resolve(InstanceCertificates.KEY), cert.keyPem());
+            Files.writeString(tls.resolve(InstanceCertificates.CA_CERT), ca.certificatePem());
         }
         chownTree(root);
     }
@@ -169,6 +183,14 @@ class BootstrapScriptTest {
         });
         assertTrue(Files.exists(data("pg-2").resolve("standby.signal")));
         await().atMost(Duration.ofSeconds(30)).until(() -> ready("pg-2"));
+        try (Connection p = superuser("pg-1")) {
+            assertEquals("t", value(p, "SELECT bool_and(l.ssl) FROM pg_stat_replication r JOIN pg_stat_ssl l USING (pid)"),
+                    "the standby streams over TLS");
+        }
+        SQLException plain = assertThrows(SQLException.class,
+                () -> DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + PORTS.get("pg-1") + "/postgres?sslmode=disable",
+                        "postgres", "su-secret-1").close());
+        assertTrue(plain.getMessage().contains("no encryption"), "pg_hba has only hostssl lines: " + plain.getMessage());
     }
 
     @Test
@@ -316,13 +338,14 @@ class BootstrapScriptTest {
         env.put("PGDATA", data(instance).toString());
         env.put("PGHA_INSTANCE", instance);
         env.put("PGHA_PORT", PORTS.get(instance).toString());
-        env.put("PGHA_PRIMARY_HOST", "127.0.0.1");
+        env.put("PGHA_PRIMARY_HOST", PRIMARY_HOST);
         // no primary: a port nobody listens on
         env.put("PGHA_PRIMARY_PORT", primary == null ? Integer.toString(Ports.freePort()) : PORTS.get(primary).toString());
         env.put("PGHA_CONFIG_DIR", root.resolve("config").toString());
         env.put("PGHA_SECRETS_DIR", root.resolve("secrets").toString());
         env.put("PGHA_LABELS_FILE", root.resolve(instance).resolve("labels").toString());
         env.put("PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString());
+        env.put("PGHA_TLS_DIR", root.resolve(instance).resolve("tls").toString());
         env.put("PGHA_LISTEN", "127.0.0.1");
         env.put("PGHA_PG_BIN", PgBinaries.locate().dir().toString());
         // as in a pod: the API server answers the pod's service-account token
@@ -345,8 +368,9 @@ class BootstrapScriptTest {
 
     private static int probe(String instance, String mode, Map<String, String> extra) throws IOException, InterruptedException {
         Map<String, String> env = new LinkedHashMap<>(Map.of("PGDATA", data(instance).toString(), "PGHA_INSTANCE", instance,
-                "PGHA_PORT", PORTS.get(instance).toString(), "PGHA_PRIMARY_HOST", "127.0.0.1",
+                "PGHA_PORT", PORTS.get(instance).toString(), "PGHA_PRIMARY_HOST", PRIMARY_HOST,
                 "PGHA_RUN_DIR", root.resolve(instance).resolve("run").toString(),
+                "PGHA_TLS_DIR", root.resolve(instance).resolve("tls").toString(),
                 "PGHA_CONFIG_DIR", root.resolve("config").toString(), "PGHA_SECRETS_DIR", root.resolve("secrets").toString(),
                 "PGHA_PG_BIN", PgBinaries.locate().dir().toString()));
         env.putAll(api.env(api.port()));

@@ -65,8 +65,11 @@ class BuildersTest {
         assertTrue(conf.contains("synchronous_standby_names = 'ANY 1 (\"pg-1\", \"pg-2\", \"pg-3\")'"), conf);
         String hba = cm.getData().get(ClusterConfigMap.PG_HBA_CONF);
         // spec.network.allowedCidrs, by default the private ranges, never 0.0.0.0/0
-        assertTrue(hba.contains("host    replication  streaming_replica  10.0.0.0/8  scram-sha-256"), hba);
-        assertTrue(hba.contains("host    all          all  fc00::/7  scram-sha-256"), hba);
+        // hostssl only: a connection without TLS from another pod matches no line
+        assertTrue(hba.contains("hostssl replication  streaming_replica  10.0.0.0/8  scram-sha-256"), hba);
+        assertTrue(hba.contains("hostssl all          all  fc00::/7  scram-sha-256"), hba);
+        assertTrue(hba.lines().noneMatch(l -> l.startsWith("host ")), hba);
+        assertTrue(conf.contains("ssl = 'on'"), conf);
         assertFalse(hba.contains("0.0.0.0/0") || hba.contains("::/0"), hba);
         cluster.getSpec().network.allowedCidrs = List.of("10.244.0.0/16");
         String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.PG_HBA_CONF);
@@ -212,7 +215,8 @@ class BuildersTest {
         assertEquals("5433", env.get("PGHA_ROUTER_RW_PORT").getValue());
         // no servers (the -rw/-ro services would hide which server answers) and no spec.router settings: read live
         assertEquals(Set.of("PGHA_CLUSTER", "PGHA_NAMESPACE", "PGHA_HTTP_HOST", "PGHA_HTTP_PORT", "PGHA_ROUTER_HOST", "PGHA_ROUTER_PORT",
-                "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD"), env.keySet());
+                "PGHA_ROUTER_RW_PORT", "PGHA_ROUTER_TOPOLOGY_SOURCE", "PGHA_ROUTER_AUTH_USER", "PGHA_ROUTER_AUTH_PASSWORD",
+                "PGHA_ROUTER_SERVER_CA_FILE"), env.keySet());
         assertEquals("/q/health/ready", c.getReadinessProbe().getHttpGet().getPath());
         // liveness waits for the start: the kustomize base's services get five minutes, and so does the router
         assertEquals("/q/health/started", c.getStartupProbe().getHttpGet().getPath());

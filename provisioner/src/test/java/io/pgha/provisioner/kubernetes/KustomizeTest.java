@@ -78,10 +78,10 @@ class KustomizeTest {
                 .filter(d -> d.path("metadata").path("name").asText().equals("pgha-provisioner")).findFirst().orElseThrow();
         assertEquals("ghcr.io/pgha/router:0.1.0", env(provisioner.path("spec").path("template").path("spec").path("containers").get(0),
                 "PGHA_ROUTER_IMAGE").orElseThrow(), "the router image comes from the same images list");
-        // the RBAC grants what the reconciler does, and secrets are never updated or listed
+        // the RBAC grants what the reconciler does: secrets are never listed; update and delete are for the certificates
         JsonNode role = kind(objects, "ClusterRole").stream().filter(r -> r.path("metadata").path("name").asText().equals("pgha-provisioner"))
                 .findFirst().orElseThrow();
-        assertEquals(Set.of("get", "create"), verbs(role, "", "secrets"));
+        assertEquals(Set.of("get", "create", "update", "delete"), verbs(role, "", "secrets"));
         assertTrue(verbs(role, "", "pods").containsAll(Set.of("list", "watch", "create", "patch", "delete")));
         assertEquals(Set.of("get", "patch"), verbs(role, "pgha.io", "postgresclusters/status"));
         // Kubernetes refuses a Role granting what its creator may not do: the provisioner holds all the router's Role grants

@@ -125,8 +125,8 @@ class LockdownTest {
         PolicyRule rule = monitor.getRules().get(0);
         assertEquals(List.of("secrets"), rule.getResources());
         assertEquals(List.of("get"), rule.getVerbs());
-        assertEquals(List.of("pg-superuser"), rule.getResourceNames());
-        assertEquals(List.of("pg-superuser", "s3-keys"), ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
+        assertEquals(List.of("pg-superuser", "pg-ca-cert"), rule.getResourceNames());
+        assertEquals(List.of("pg-superuser", "pg-ca-cert", "s3-keys"), ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
 
         RoleBinding binding = ServiceAccess.roleBinding(cluster, PghaServices.BACKUP, services);
         assertEquals("Role", binding.getRoleRef().getKind());

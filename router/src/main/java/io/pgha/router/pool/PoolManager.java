@@ -5,7 +5,9 @@ import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 
 import java.time.Duration;
 import java.util.HashMap;
@@ -23,6 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class PoolManager {
     private final Vertx vertx;
     private final ServerTls serverTls;
+    /** Whether a server's certificate must name its instance (a CA is configured). */
+    private final boolean verifyNames;
     private final NetClient netClient;
     private int poolSize;
     private final long waitTimeoutMs;
@@ -39,13 +43,27 @@ public final class PoolManager {
     private final PoolStats stats = new PoolStats();
     private final long reaper;
 
+    /**
+     * @param serverCa the CA certificate (PEM) of the servers: TLS is then required, the chain
+     *                 must lead to it and the certificate must name the server's instance
+     *                 ({@link ServerAddress#name}); null: {@code serverTls} without verification
+     */
     public PoolManager(Vertx vertx, int poolSize, Duration waitTimeout, Duration idleTimeout, Duration downAfterFailure, int maxMessageSize,
-                       ServerTls serverTls) {
+                       ServerTls serverTls, String serverCa) {
         this.vertx = vertx;
-        this.serverTls = serverTls;
-        // TLS starts after the SSLRequest exchange; like libpq's sslmode=require, the certificate is not verified
-        this.netClient = vertx.createNetClient(new NetClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
-                .setSsl(false).setTrustAll(serverTls != ServerTls.DISABLE).setHostnameVerificationAlgorithm(""));
+        this.verifyNames = serverCa != null;
+        this.serverTls = verifyNames ? ServerTls.REQUIRE : serverTls;
+        // TLS starts after the SSLRequest exchange. The host name check is off in the TLS layer because the
+        // host is a pod IP: ServerConnection checks the instance's name once the handshake verified the chain.
+        // Without a CA, like libpq's sslmode=require, the certificate is not verified at all.
+        NetClientOptions options = new NetClientOptions().setConnectTimeout(5000).setTcpNoDelay(true)
+                .setSsl(false).setHostnameVerificationAlgorithm("");
+        if (verifyNames) {
+            options.setTrustOptions(new PemTrustOptions().addCertValue(Buffer.buffer(serverCa)));
+        } else {
+            options.setTrustAll(serverTls != ServerTls.DISABLE);
+        }
+        this.netClient = vertx.createNetClient(options);
         this.poolSize = poolSize;
         this.waitTimeoutMs = waitTimeout.toMillis();
         this.idleTimeoutNanos = idleTimeout.toNanos();
@@ -69,7 +87,7 @@ public final class PoolManager {
         ClientKeys k = keys.get(key.user());
         ServerAddress server = key.server();
         int cutOffsBefore = cutOffs.getOrDefault(server, 0);
-        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls)
+        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls, verifyNames)
                 .onFailure(e -> {
                     if (!(e instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
                         downUntil.put(server, System.nanoTime() + downNanos);

@@ -1,5 +1,7 @@
 package io.pgha.router.pool;
 
+import io.pgha.api.tls.ServerIdentity;
+
 import io.pgha.router.auth.ClientKeys;
 import io.pgha.router.auth.Scram;
 import io.pgha.router.auth.ScramClientExchange;
@@ -27,6 +29,7 @@ import java.util.Map;
  * the pool while idle). Everything runs on the router's event loop.
  */
 public final class ServerConnection {
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ServerConnection.class);
     /** Receives what the server sends. */
     public interface Listener {
         void onServerMessage(ServerConnection server, byte type, Buffer message);
@@ -90,13 +93,33 @@ public final class ServerConnection {
      * @param parameters session parameters for the startup packet besides user and database
      */
     public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys, Map<String, String> parameters,
-                                                int maxMessageSize, ServerTls tls) {
+                                                int maxMessageSize, ServerTls tls, boolean verifyName) {
         return client.connect(key.server().port(), key.server().host())
                 .compose(socket -> negotiateTls(socket, key, tls))
+                .compose(socket -> verifyName ? checkName(socket, key) : Future.succeededFuture(socket))
                 .compose(socket -> {
                     ServerConnection conn = new ServerConnection(key, socket, parameters, maxMessageSize);
                     return conn.login(keys);
                 });
+    }
+
+    /**
+     * After a handshake that verified the chain: the certificate must name the instance the
+     * router meant to reach (its pod IP is what it connected to), or no password is sent.
+     */
+    private static Future<NetSocket> checkName(NetSocket socket, PoolKey key) {
+        try {
+            if (key.server().name() == null) {
+                throw new java.security.cert.CertificateException("no instance name to verify the certificate against");
+            }
+            java.security.cert.Certificate peer = socket.peerCertificates().get(0);
+            ServerIdentity.checkName((java.security.cert.X509Certificate) peer, key.server().name());
+            return Future.succeededFuture(socket);
+        } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateException e) {
+            LOG.warnf("refused server %s (instance %s): %s", key.server(), key.server().name(), e.getMessage());
+            socket.close();
+            return Future.failedFuture(new LoginException("TLS with " + key.server() + " refused: " + e.getMessage(), null));
+        }
     }
 
     /** SSLRequest, then the TLS handshake if the server answers 'S'. */

@@ -99,7 +99,7 @@ public final class Router {
         Router r = new Router(vertx, settings, topology, auth, catalogs, events);
         return r.onLoop(() -> {
             r.pools = new PoolManager(vertx, settings.poolSize(), settings.waitTimeout(), settings.idleTimeout(),
-                    settings.serverDownFor(), settings.maxMessageSize(), settings.serverTls());
+                    settings.serverDownFor(), settings.maxMessageSize(), settings.serverTls(), settings.serverCa());
             r.catalogRefresh = vertx.setPeriodic(Math.max(100, settings.functionRefresh().toMillis()), t -> r.refreshCatalogs());
             r.followPrimary();
             r.primaryWatch = vertx.setPeriodic(PRIMARY_WATCH_MS, t -> r.followPrimary());

@@ -31,15 +31,19 @@ import java.time.Duration;
  *        it back, also in transaction pooling (PgBouncer's server_reset_query_always): for
  *        applications that change session state where the router cannot see it (in functions or
  *        {@code DO} blocks)
+ * @param serverCa the CA certificate (PEM) servers must present a certificate of, naming their
+ *        instance ({@link io.pgha.router.topology.ServerAddress#name}); TLS is then required. Null:
+ *        as {@code serverTls} says, unverified
  */
 public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConnections, int maxMessageSize,
                              Duration waitTimeout, Duration idleTimeout, Duration serverDownFor, Duration functionRefresh,
                              long maxReplicaLagBytes, ServerTls serverTls, int maxPreparedStatements,
-                             ReadPolicy readPolicy, boolean readYourWrites, Duration loginTimeout, boolean resetOnRelease) {
+                             ReadPolicy readPolicy, boolean readYourWrites, Duration loginTimeout, boolean resetOnRelease,
+                             String serverCa) {
     public static RouterSettings defaults() {
         return new RouterSettings(PoolMode.TRANSACTION, 20, 1000, 16 * 1024 * 1024,
                 Duration.ofSeconds(30), Duration.ofSeconds(600), Duration.ofSeconds(2), Duration.ofSeconds(30), 16L * 1024 * 1024, ServerTls.PREFER, 200,
-                ReadPolicy.STANDBY, true, Duration.ofSeconds(60), false);
+                ReadPolicy.STANDBY, true, Duration.ofSeconds(60), false, null);
     }
 
     /** The fields as mutable copies: every {@code withX} changes one and builds the record again. */
@@ -59,6 +63,7 @@ public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConne
         boolean readYourWrites;
         Duration loginTimeout;
         boolean resetOnRelease;
+        String serverCa;
 
         Fields(RouterSettings s) {
             poolMode = s.poolMode;
@@ -76,12 +81,13 @@ public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConne
             readYourWrites = s.readYourWrites;
             loginTimeout = s.loginTimeout;
             resetOnRelease = s.resetOnRelease;
+            serverCa = s.serverCa;
         }
 
         RouterSettings build() {
             return new RouterSettings(poolMode, poolSize, maxClientConnections, maxMessageSize, waitTimeout, idleTimeout, serverDownFor,
                     functionRefresh, maxReplicaLagBytes, serverTls, maxPreparedStatements, readPolicy, readYourWrites, loginTimeout,
-                    resetOnRelease);
+                    resetOnRelease, serverCa);
         }
     }
 
@@ -101,6 +107,10 @@ public record RouterSettings(PoolMode poolMode, int poolSize, int maxClientConne
 
     public RouterSettings withServerTls(ServerTls tls) {
         return with(f -> f.serverTls = tls);
+    }
+
+    public RouterSettings withServerCa(String caPem) {
+        return with(f -> f.serverCa = caPem);
     }
 
     public RouterSettings withMaxPreparedStatements(int max) {

@@ -89,9 +89,17 @@ public interface RouterConfig {
     @WithDefault("10ms")
     Duration replayWait();
 
-    /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified. */
+    /** TLS towards the servers: disable, prefer (default) or require; certificates are not verified unless server-ca-file is set. */
     @WithDefault("prefer")
     io.pgha.router.pool.ServerTls serverTls();
+
+    /**
+     * The CA certificate (PEM file) of the servers: when set, every server connection (pooled,
+     * lookup, replay polling) requires TLS with a certificate signed by it that names the
+     * instance (verify-full against the instance's name; the address is its pod IP). Set on
+     * Kubernetes, where the provisioner mounts the cluster's CA certificate.
+     */
+    Optional<String> serverCaFile();
 
     Admin admin();
 

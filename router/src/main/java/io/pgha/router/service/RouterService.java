@@ -50,11 +50,11 @@ public class RouterService {
         configured = new RouterSettings(config.poolMode(), config.poolSize(), config.maxClientConnections(),
                 config.maxMessageSize(), config.waitTimeout(), config.idleTimeout(), config.serverDownFor(), config.functionRefresh(),
                 config.maxReplicaLagBytes(), config.serverTls(), config.maxPreparedStatements(), config.readPolicy(), config.readYourWrites(),
-                config.loginTimeout(), config.serverResetAlways());
+                config.loginTimeout(), config.serverResetAlways(), serverCa());
         RouterSettings settings = wanted();
         Supplier<LookupCredentials> credentials = config.topology().source() == RouterConfig.Source.LOCAL
                 ? new LocalLookupCredentials(LocalLayout.fromEnvironment())
-                : LookupCredentials.fixed(config.auth().user(), config.auth().password().orElse(""));
+                : LookupCredentials.fixed(config.auth().user(), config.auth().password().orElse(""), configured.serverCa());
         QueryAuthLookup auth = new QueryAuthLookup(vertx, () -> topology.current().primary(), config.auth().database(),
                 credentials, config.auth().cacheTtl());
         RouterMetrics metrics = new RouterMetrics(registry);
@@ -70,6 +70,17 @@ public class RouterService {
         rwPort = r.listen(config.host(), config.rwPort(), true).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         router = r;
         follower = vertx.setPeriodic(FOLLOW_EVERY.toMillis(), t -> follow());
+    }
+
+    /** The servers' CA certificate from pgha.router.server-ca-file, read once: pgha does not rotate the CA. */
+    private String serverCa() {
+        return config.serverCaFile().map(file -> {
+            try {
+                return java.nio.file.Files.readString(java.nio.file.Path.of(file));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("pgha.router.server-ca-file: cannot read " + file + ": " + e.getMessage(), e);
+            }
+        }).orElse(null);
     }
 
     /** The settings the cluster's spec.router asks for, or the configured ones without a cluster object. */

@@ -88,7 +88,7 @@ public final class KubernetesTopologySource implements TopologySource, AutoClose
         routerSpec = c.map(x -> x.getSpec() == null ? null : x.getSpec().router);
         Topology next = c.flatMap(x -> ClusterTopology.placed(x, i -> Optional.ofNullable(pods.get(i.name))
                         .flatMap(p -> InstancePods.address(p)
-                                .map(a -> new ClusterTopology.Placement(new ServerAddress(a.host(), a.port()), InstancePods.ready(p))))))
+                                .map(a -> new ClusterTopology.Placement(new ServerAddress(a.host(), a.port(), i.name), InstancePods.ready(p))))))
                 .orElse(ClusterTopology.NONE);
         if (!next.equals(topology)) {
             LOG.infof("%s/%s: primary %s, standbys %s", namespace, cluster, next.primary(), next.standbys());

@@ -35,8 +35,10 @@ class KubernetesTopologySourceMockTest {
     /** A bound for everything else, generous for a loaded machine. */
     private static final Duration SETTLES = Duration.ofSeconds(5);
 
+    /** The address of the instance at {@code ip}, with the instance's name its certificate must carry: pg-N at 10.0.0.N or 10.0.0.1N. */
     private static ServerAddress at(String ip) {
-        return new ServerAddress(ip, 5432);
+        int octet = Integer.parseInt(ip.substring(ip.lastIndexOf('.') + 1));
+        return new ServerAddress(ip, 5432, ClusterNames.instance("pg", octet % 10));
     }
 
     /** A 3-instance cluster pg with pg-1 as primary, Ready pods at 10.0.0.1..3, and the router's source on it. */
