@@ -94,7 +94,9 @@ class PostgresClusterReconcilerMockTest {
         client.persistentVolumeClaims().inNamespace(ns).list().getItems()
                 .forEach(pvc -> assertTrue(pvc.getMetadata().getOwnerReferences() == null || pvc.getMetadata().getOwnerReferences().isEmpty(),
                         "volumes outlive the cluster by default"));
-        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"), Set.copyOf(names(secrets(ns))));
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth",
+                "pg-ca", "pg-ca-cert", "pg-1-tls", "pg-2-tls", "pg-3-tls"), Set.copyOf(names(secrets(ns))),
+                "the four credentials, the CA (with and without its key) and a certificate per instance");
         var configMap = client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get();
         assertOwnedBy(created, configMap);
         assertEquals("pg-1", configMap.getData().get(ClusterConfigMap.FIRST_PRIMARY));
@@ -250,7 +252,7 @@ class PostgresClusterReconcilerMockTest {
     void secretsAreNeverRegeneratedNorOverwritten() {
         String ns = "secrets";
         apply(ns);
-        await().atMost(WAIT).until(() -> secrets(ns).size() == 4);
+        await().atMost(WAIT).until(() -> passwords(ns).size() == 4);
         Map<String, String> passwords = passwords(ns);
         assertEquals(4, Set.copyOf(passwords.values()).size());
 
@@ -443,8 +445,9 @@ class PostgresClusterReconcilerMockTest {
         return client.secrets().inNamespace(ns).list().getItems();
     }
 
+    /** The credential Secrets' passwords (the CA and certificate Secrets hold none). */
     private Map<String, String> passwords(String ns) {
-        return secrets(ns).stream().collect(Collectors.toMap(s -> s.getMetadata().getName(),
+        return secrets(ns).stream().filter(s -> s.getData() != null && s.getData().containsKey(ClusterSecrets.PASSWORD)).collect(Collectors.toMap(s -> s.getMetadata().getName(),
                 s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD), (a, b) -> a, TreeMap::new));
     }
 
