@@ -39,11 +39,13 @@ final class KubernetesInstances implements InstanceDirectory {
     private final KubernetesClient client;
     private final String namespace;
     private final String cluster;
+    private final String instanceCaFile;
 
-    KubernetesInstances(KubernetesClient client, String namespace, String cluster) {
+    KubernetesInstances(KubernetesClient client, String namespace, String cluster, String instanceCaFile) {
         this.client = client;
         this.namespace = namespace;
         this.cluster = cluster;
+        this.instanceCaFile = instanceCaFile;
     }
 
     /**
@@ -93,6 +95,6 @@ final class KubernetesInstances implements InstanceDirectory {
     public Conninfo replicationConninfo(String standby, Endpoint primary) {
         Objects.requireNonNull(primary);
         return Conninfo.parse("host=" + primary.host() + " port=" + primary.port() + " user=" + ClusterNames.REPLICATION_USER
-                + " passfile=" + PASSFILE + " application_name=" + standby + " sslmode=verify-ca sslrootcert=" + CA_FILE);
+                + " passfile=" + PASSFILE + " application_name=" + standby + " sslmode=verify-ca sslrootcert=" + instanceCaFile);
     }
 }

@@ -30,12 +30,23 @@ public final class KubernetesPlatform implements Platform {
     private final Optional<String> namespace;
     private final Clock clock;
     private final ClusterSource clusters;
+    private final String instanceCaFile;
 
     public KubernetesPlatform(KubernetesClient client, Optional<String> namespace, Clock clock) {
+        this(client, namespace, clock, KubernetesInstances.CA_FILE);
+    }
+
+    /**
+     * With {@code instanceCaFile}, where the instances find the cluster's CA certificate for their
+     * replication connections: bootstrap.sh's path in a pod; a test whose instances run as local
+     * processes keeps it elsewhere.
+     */
+    KubernetesPlatform(KubernetesClient client, Optional<String> namespace, Clock clock, String instanceCaFile) {
         this.client = client;
         this.namespace = namespace;
         this.clock = clock;
         this.clusters = new KubernetesClusters(client, namespace);
+        this.instanceCaFile = instanceCaFile;
     }
 
     @Override
@@ -50,7 +61,7 @@ public final class KubernetesPlatform implements Platform {
 
     @Override
     public InstanceDirectory instances(String namespace, String cluster) {
-        return new KubernetesInstances(client, namespace, cluster);
+        return new KubernetesInstances(client, namespace, cluster, instanceCaFile);
     }
 
     @Override

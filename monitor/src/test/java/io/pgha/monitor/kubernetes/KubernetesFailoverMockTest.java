@@ -19,7 +19,9 @@ import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.local.LocalSecrets;
+import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
 import io.pgha.monitor.service.ClusterMonitor;
 import io.pgha.monitor.service.MonitorRunner;
@@ -30,6 +32,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -78,8 +83,12 @@ class KubernetesFailoverMockTest {
         vertx.close().toCompletionStage().toCompletableFuture().join();
     }
 
-    /** The cluster, its superuser secret and its pods, as the provisioner would have made them. */
-    private static void mirror(LocalCluster cluster, String ns) {
+    /**
+     * The cluster, its superuser and CA certificate secrets and its pods, as the provisioner would
+     * have made them, with every instance serving a certificate of that CA naming it (the monitor
+     * logs in to none without). Returns where the instances find the CA certificate.
+     */
+    private static String mirror(LocalCluster cluster, String ns) throws Exception {
         PostgresCluster local = cluster.cluster();
         PostgresCluster k = new PostgresCluster();
         k.getMetadata().setName(LocalCluster.NAME);
@@ -92,10 +101,58 @@ class KubernetesFailoverMockTest {
         client.resource(new SecretBuilder().withNewMetadata().withName(ClusterNames.superuserSecret(LocalCluster.NAME))
                 .withNamespace(ns).endMetadata().withType("kubernetes.io/basic-auth")
                 .withData(Map.of("username", b64(su.username()), "password", b64(su.password()))).build()).create();
+        Path caFile = serveCertificates(cluster);
+        client.resource(new SecretBuilder().withNewMetadata().withName(ClusterNames.caCertificateSecret(LocalCluster.NAME))
+                .withNamespace(ns).endMetadata()
+                .withData(Map.of(InstanceCertificates.CA_CERT, b64(Files.readString(caFile)))).build()).create();
         for (String n : cluster.names()) {
             MockApi.pod(client, ns, n, n.equals("pg-1") ? Labels.ROLE_PRIMARY : Labels.ROLE_STANDBY, "127.0.0.1",
                     cluster.port(n), true, KUBELET);
         }
+        return caFile.toString();
+    }
+
+    /**
+     * A CA (made with openssl, ECDSA P-256 as the provisioner's) and a certificate per instance
+     * naming it, installed as the instance's server.crt/server.key with {@code ssl = on}.
+     */
+    private static Path serveCertificates(LocalCluster cluster) throws Exception {
+        Path dir = Files.createTempDirectory("pgha-monitor-tls");
+        // the instances' OS user reads the CA certificate for their replication connections
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path ca = dir.resolve(InstanceCertificates.CA_CERT);
+        openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "ca.key", "-out", ca.toString(), "-days", "2", "-subj", "/CN=pgha-test-ca");
+        Files.setPosixFilePermissions(ca, PosixFilePermissions.fromString("rw-r--r--"));
+        OsUser postgres = OsUser.forPostgres();
+        for (String n : cluster.names()) {
+            Files.writeString(dir.resolve(n + ".ext"), "subjectAltName=DNS:" + n + "\n");
+            openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", n + ".key", "-out", n + ".csr", "-subj", "/CN=" + n);
+            openssl(dir, "x509", "-req", "-in", n + ".csr", "-CA", ca.toString(), "-CAkey", "ca.key", "-CAcreateserial",
+                    "-days", "2", "-extfile", n + ".ext", "-out", n + ".crt");
+            Path data = cluster.layout().dataDir(n);
+            for (String[] f : new String[][] {{n + ".crt", "server.crt"}, {n + ".key", "server.key"}}) {
+                Path to = data.resolve(f[1]);
+                Files.copy(dir.resolve(f[0]), to);
+                Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
+                postgres.chown(to);
+            }
+            try (Connection c = cluster.connect(n); Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM SET ssl = on");
+                st.execute("SELECT pg_reload_conf()");
+            }
+            await().atMost(10, TimeUnit.SECONDS).until(() -> "on".equals(cluster.query(n, "SHOW ssl")));
+        }
+        return ca;
+    }
+
+    private static void openssl(Path dir, String... args) throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "openssl " + String.join(" ", args) + ": " + out);
     }
 
     private static String b64(String s) {
@@ -151,10 +208,10 @@ class KubernetesFailoverMockTest {
         }
     }
 
-    private static MonitorRunner monitor(String ns) {
+    private static MonitorRunner monitor(String ns, String instanceCaFile) {
         ClusterMonitor.Config config = new ClusterMonitor.Config(Duration.ofSeconds(3), Duration.ofSeconds(5),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), Duration.ofSeconds(5), Duration.ofSeconds(10));
-        return new MonitorRunner(new KubernetesPlatform(client, Optional.of(ns), Clock.systemUTC()), vertx,
+        return new MonitorRunner(new KubernetesPlatform(client, Optional.of(ns), Clock.systemUTC(), instanceCaFile), vertx,
                 new SimpleMeterRegistry(), "monitor-k8s", config, Clock.systemUTC()).start();
     }
 
@@ -178,8 +235,8 @@ class KubernetesFailoverMockTest {
     void aPrimaryWhosePodIsNotReadyIsFailedOverAndTheRoleLabelsAndStatusFollow() throws Exception {
         String ns = "failover";
         try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500)) {
-            mirror(cluster, ns);
-            try (Kubelet kubelet = new Kubelet(cluster, ns); MonitorRunner monitor = monitor(ns)) {
+            String caFile = mirror(cluster, ns);
+            try (Kubelet kubelet = new Kubelet(cluster, ns); MonitorRunner monitor = monitor(ns, caFile)) {
                 awaitHealthy(ns);
 
                 // pg-1 still answers as a primary, but its pod turns not ready
@@ -224,8 +281,8 @@ class KubernetesFailoverMockTest {
     void aSwitchoverStopsTheOldPrimaryCleanlyAndPromotesTheTargetWithAllOfItsWal() throws Exception {
         String ns = "switchover";
         try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500)) {
-            mirror(cluster, ns);
-            try (Kubelet kubelet = new Kubelet(cluster, ns); MonitorRunner monitor = monitor(ns)) {
+            String caFile = mirror(cluster, ns);
+            try (Kubelet kubelet = new Kubelet(cluster, ns); MonitorRunner monitor = monitor(ns, caFile)) {
                 awaitHealthy(ns);
                 try (Connection c = cluster.connect("pg-1"); Statement st = c.createStatement()) {
                     st.execute("CREATE TABLE before_switchover AS SELECT generate_series(1, 10000) AS id");
