@@ -81,7 +81,7 @@ final class InstancePool implements AutoCloseable {
      * moved ones, none for removed ones.
      */
     void sync(List<ProvisioningStatus.Instance> provisioned, InstanceDirectory.Credentials superuser) {
-        String key = superuser.username() + ":" + superuser.password().hashCode() + ":" + java.util.Objects.hashCode(superuser.trustedCa());
+        String key = superuser.username() + ":" + superuser.password().hashCode() + ":" + Objects.hashCode(superuser.trustedCa());
         if (!key.equals(credentialsKey)) {
             connections.values().forEach(InstanceConnection::close);
             connections.clear();

@@ -1,7 +1,6 @@
 package io.pgha.router.pool;
 
 import io.pgha.api.tls.ServerIdentity;
-
 import io.pgha.router.auth.ClientKeys;
 import io.pgha.router.auth.Scram;
 import io.pgha.router.auth.ScramClientExchange;
@@ -17,8 +16,13 @@ import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import org.jboss.logging.Logger;
 
+import javax.net.ssl.SSLPeerUnverifiedException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,7 +33,7 @@ import java.util.Map;
  * the pool while idle). Everything runs on the router's event loop.
  */
 public final class ServerConnection {
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ServerConnection.class);
+    private static final Logger LOG = Logger.getLogger(ServerConnection.class);
     /** Receives what the server sends. */
     public interface Listener {
         void onServerMessage(ServerConnection server, byte type, Buffer message);
@@ -110,12 +114,12 @@ public final class ServerConnection {
     private static Future<NetSocket> checkName(NetSocket socket, PoolKey key) {
         try {
             if (key.server().name() == null) {
-                throw new java.security.cert.CertificateException("no instance name to verify the certificate against");
+                throw new CertificateException("no instance name to verify the certificate against");
             }
-            java.security.cert.Certificate peer = socket.peerCertificates().get(0);
-            ServerIdentity.checkName((java.security.cert.X509Certificate) peer, key.server().name());
+            Certificate peer = socket.peerCertificates().get(0);
+            ServerIdentity.checkName((X509Certificate) peer, key.server().name());
             return Future.succeededFuture(socket);
-        } catch (javax.net.ssl.SSLPeerUnverifiedException | java.security.cert.CertificateException e) {
+        } catch (SSLPeerUnverifiedException | CertificateException e) {
             LOG.warnf("refused server %s (instance %s): %s", key.server(), key.server().name(), e.getMessage());
             socket.close();
             return Future.failedFuture(new LoginException("TLS with " + key.server() + " refused: " + e.getMessage(), null));
