@@ -101,7 +101,13 @@ class QuorumFaultsE2ETest {
             long faultAt = h.now();
             Signals.send("KILL", h.postmaster(old));
             FaultHarness.awaitLine(h.monitors.log(leader), from, l -> l.contains(step[0]), Duration.ofSeconds(60));
-            Signals.send(signal, h.monitors.pid(leader));
+            if (signal.equals("KILL")) {
+                // wait for the reap: until then the killed monitor still counts as alive, and the
+                // harness would not start the second monitor the next trial needs
+                Signals.kill(h.monitors.pid(leader));
+            } else {
+                Signals.send(signal, h.monitors.pid(leader));
+            }
             long signalledAt = h.now();
             String reached = lastStep(leader, from);
             double gap = h.awaitRecovered(old, faultAt);
