@@ -28,17 +28,15 @@ import io.vertx.core.net.NetSocket;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
  * loop that lends it server connections per transaction (or per session) and relays both ways.
  *
- * <p>Prepared statements: a client's named statements are kept here (text, parameter types,
- * classification) under a server-side name shared by all clients ({@link StatementNames}). When a
+ * <p>Prepared statements: a client's named statements are kept in {@link ClientStatements} (text,
+ * parameter types, classification) under a server-side name shared by all clients. When a
  * Bind or Describe needs a statement the lent server connection has not seen, a Parse is slipped in
  * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
  * by the router itself, and so is a Close of a named statement (servers keep them). To put those
@@ -56,10 +54,6 @@ final class ClientSession implements ServerConnection.Listener {
     private static final Logger LOG = Logger.getLogger(ClientSession.class);
 
     private enum Phase { LOGIN, READY, CLOSED }
-
-    /** A named prepared statement of this client. */
-    private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
-    }
 
     /**
      * The largest message a client may send before it has logged in: a startup packet (PostgreSQL
@@ -107,7 +101,7 @@ final class ClientSession implements ServerConnection.Listener {
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
-    private final Map<String, Statement> statements = new HashMap<>();
+    private final ClientStatements statements;
     private boolean pinned;
     private boolean discardPending;
     private int pauses;
@@ -122,6 +116,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.poolMode = router.settings.poolMode();
         this.resetOnRelease = router.settings.resetOnRelease();
         this.login = new ClientLogin(router, this, socket);
+        this.statements = new ClientStatements(router.names);
     }
 
     void start() {
@@ -369,8 +364,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         forgetDecoded();
         note(c);
-        statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
-                router.names.nameFor(parse.query(), parse.parameterTypes()), c));
+        statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
         out(PgMessages.parseComplete());
         answeredLocally = true;
         return true;
@@ -390,14 +384,10 @@ final class ClientSession implements ServerConnection.Listener {
                 decodeParse(message);
                 yield classified().route();
             }
-            case Frontend.BIND -> {
-                Statement s = statements.get(FrontendMessages.bind(message).statement());
-                yield s == null ? Route.PRIMARY : s.classification().route();
-            }
+            case Frontend.BIND -> statements.routeOf(FrontendMessages.bind(message).statement());
             case Frontend.DESCRIBE -> {
                 FrontendMessages.Target t = FrontendMessages.target(message);
-                Statement s = t.isStatement() ? statements.get(t.name()) : null;
-                yield s == null ? Route.PRIMARY : s.classification().route();
+                yield t.isStatement() ? statements.routeOf(t.name()) : Route.PRIMARY;
             }
             case Frontend.SYNC, Frontend.CLOSE -> Route.STANDBY_OK;
             default -> Route.PRIMARY;
@@ -587,22 +577,18 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.PARSE -> parse(message);
             case Frontend.BIND -> {
                 FrontendMessages.Bind bind = FrontendMessages.bind(message);
-                if (bind.statement().isEmpty()) {
+                ClientStatements.Statement s = statements.get(bind.statement());
+                if (s == null) {
                     server.write(message);
                 } else {
-                    Statement s = statements.get(bind.statement());
-                    if (s == null) {
-                        server.write(message);
-                    } else {
-                        ensurePrepared(s);
-                        server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
-                    }
+                    ensurePrepared(s);
+                    server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
                 }
                 expects.add(Expect.BIND);
             }
             case Frontend.DESCRIBE -> {
                 FrontendMessages.Target t = FrontendMessages.target(message);
-                Statement s = t.isStatement() && !t.name().isEmpty() ? statements.get(t.name()) : null;
+                ClientStatements.Statement s = t.isStatement() ? statements.get(t.name()) : null;
                 if (s == null) {
                     server.write(message);
                 } else {
@@ -615,7 +601,7 @@ final class ClientSession implements ServerConnection.Listener {
                 FrontendMessages.Target t = FrontendMessages.target(message);
                 if (t.isStatement() && !t.name().isEmpty()) {
                     // servers keep the statement for other clients; the router answers itself
-                    statements.remove(t.name());
+                    statements.close(t.name());
                     synthetic(PgMessages.closeComplete());
                 } else {
                     server.write(message);
@@ -659,9 +645,8 @@ final class ClientSession implements ServerConnection.Listener {
             expects.add(Expect.PARSE_UNNAMED);
             return;
         }
-        String serverName = router.names.nameFor(parse.query(), parse.parameterTypes());
-        Statement s = new Statement(parse.query(), parse.parameterTypes(), serverName, c);
-        statements.put(parse.statement(), s);
+        ClientStatements.Statement s = statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
+        String serverName = s.serverName();
         if (server.prepared().has(serverName)) {
             synthetic(PgMessages.parseComplete());
         } else {
@@ -672,7 +657,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void ensurePrepared(Statement s) {
+    private void ensurePrepared(ClientStatements.Statement s) {
         if (!server.prepared().has(s.serverName())) {
             makeRoom();
             server.prepared().add(s.serverName());
