@@ -72,7 +72,7 @@ public final class ServerConnection {
     private final Map<String, String> reported = new LinkedHashMap<>();
     private final PreparedStatements prepared = new PreparedStatements();
     private Listener listener;
-    private Buffer out;
+    private final WriteBatch out;
     private int backendPid;
     private int backendSecret;
     private boolean closed;
@@ -85,6 +85,7 @@ public final class ServerConnection {
     private ServerConnection(PoolKey key, NetSocket socket, Map<String, String> startupParameters, int maxMessageSize) {
         this.key = key;
         this.socket = socket;
+        this.out = new WriteBatch(socket);
         this.startupParameters = Map.copyOf(startupParameters);
         this.applied = new HashMap<>();
         parametersReset();
@@ -280,6 +281,7 @@ public final class ServerConnection {
 
     private void onClosed() {
         closed = true;
+        out.discard();
         ended.tryComplete();
         Listener l = listener;
         listener = null;
@@ -290,17 +292,14 @@ public final class ServerConnection {
 
     /** Queues bytes for the server; {@link #flush()} sends them. */
     public void write(Buffer message) {
-        if (out == null) {
-            out = Buffer.buffer(Math.max(256, message.length()));
-        }
-        out.appendBuffer(message);
+        out.add(message);
     }
 
     public void flush() {
-        if (out != null && !closed) {
-            Buffer b = out;
-            out = null;
-            socket.write(b);
+        if (closed) {
+            out.discard();
+        } else {
+            out.flush();
         }
     }
 
@@ -308,6 +307,7 @@ public final class ServerConnection {
     public void close() {
         if (!closed) {
             closed = true;
+            out.discard();
             socket.write(PgMessages.terminate());
             socket.close();
         }

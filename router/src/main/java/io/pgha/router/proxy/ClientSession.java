@@ -8,6 +8,7 @@ import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerConnection;
 import io.pgha.router.pool.ServerPool;
+import io.pgha.router.pool.WriteBatch;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.FrontendMessages;
 import io.pgha.router.protocol.MessageFramer;
@@ -105,7 +106,7 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean pinned;
     private boolean discardPending;
     private int pauses;
-    private Buffer out;
+    private final WriteBatch out;
     private ServerConnection pausedServer;
 
     ClientSession(Router router, NetSocket socket, boolean primaryOnly) {
@@ -116,6 +117,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.poolMode = router.settings.poolMode();
         this.resetOnRelease = router.settings.resetOnRelease();
         this.login = new ClientLogin(router, this, socket);
+        this.out = new WriteBatch(socket);
         this.statements = new ClientStatements(router.names);
     }
 
@@ -957,18 +959,14 @@ final class ClientSession implements ServerConnection.Listener {
     // ------------------------------------------------------------------ output, flow control, end
 
     void out(Buffer message) {
-        if (out == null) {
-            out = Buffer.buffer(Math.max(1024, message.length()));
-        }
-        out.appendBuffer(message);
+        out.add(message);
     }
 
     void flushAll() {
-        if (out != null && phase != Phase.CLOSED) {
-            Buffer b = out;
-            out = null;
-            stats.sentBytes += b.length();
-            socket.write(b);
+        if (phase == Phase.CLOSED) {
+            out.discard();
+        } else {
+            stats.sentBytes += out.flush();
             if (server != null && socket.writeQueueFull() && pausedServer == null) {
                 pausedServer = server;
                 server.socket().pause();
@@ -1022,6 +1020,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
+        out.discard();
         login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
