@@ -969,7 +969,7 @@ final class ClientSession implements ServerConnection.Listener {
             stats.sentBytes += out.flush();
             if (server != null && socket.writeQueueFull() && pausedServer == null) {
                 pausedServer = server;
-                server.socket().pause();
+                server.reading(false);
                 socket.drainHandler(v -> resumeServer());
             }
         }
@@ -986,7 +986,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void resumeServer() {
         if (pausedServer != null) {
-            pausedServer.socket().resume();
+            pausedServer.reading(true);
             pausedServer = null;
         }
     }
