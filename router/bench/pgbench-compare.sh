@@ -14,6 +14,8 @@
 #                     both down, so only the count per transaction means something)
 #   --jfr FILE        afterwards, a 20 s JFR recording of the router under the same load, saved to
 #                     FILE, with its hottest frames printed
+#   --threads SECONDS afterwards, where the CPU of the router and of PgBouncer goes under the same
+#                     load: user and system time per transaction, by thread (from /proc/PID/task)
 # Needs: what `deploy/local/pgha up` needs, pgbench, pgbouncer and (for its rows) pgpool2 (Debian
 # packages). Run as root (PostgreSQL, PgBouncer and Pgpool-II then run as the postgres user) or as an
 # ordinary user. Everything listens on 127.0.0.1 and is removed at exit.
@@ -35,7 +37,7 @@ set -euo pipefail
 SECONDS_PER_RUN=10 SCALE=10 REPEAT=2
 SCRIPTS="select-only tpcb-like" CLIENTS="16 64" MODES="simple extended prepared"
 TARGETS="direct standby pgbouncer pgpool router router-rw"
-STRACE_SECONDS=0 JFR_FILE=""
+STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0
 while [ $# -gt 0 ]; do
   case $1 in
     -T) SECONDS_PER_RUN=$2; shift 2 ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
     --targets) TARGETS=$2; shift 2 ;;
     --strace) STRACE_SECONDS=$2; shift 2 ;;
     --jfr) JFR_FILE=$(realpath -m "$2"); shift 2 ;;
+    --threads) THREAD_SECONDS=$2; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -244,8 +247,10 @@ run() { # target clients mode script seconds -> appends one row, prints it
   }' | tee -a "$rows" | awk -F'\t' '{ printf "%-11s %-9s %4s  %-10s %9s tps %8s ms  proxy %6s us/tx  machine %6s us/tx  idle %3s%%\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 }
 
+# every script once per target, long enough for the router's JIT to compile the relay: otherwise
+# its first measured run also pays for compiling (seen: 70 us/tx in the first run, 38 in the second)
 echo "== warm-up"
-for t in $TARGETS; do run "$t" 4 simple select-only 3 >/dev/null; done
+for t in $TARGETS; do for script in $SCRIPTS; do run "$t" 16 simple "$script" 5 >/dev/null; done; done
 : > "$rows"
 echo "== runs (${SECONDS_PER_RUN}s each, $REPEAT per row, targets alternating)"
 for script in $SCRIPTS; do
@@ -296,6 +301,38 @@ if [ "$STRACE_SECONDS" != 0 ]; then
     awk -v t="$t" -v tx="${tx:-0}" '$NF == "total" { calls = $4 } $1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { per[$NF] = $4 }
       END { printf "%-10s %d transactions, %.2f system calls per transaction:", t, tx, tx ? calls / tx : 0
             for (s in per) if (tx && per[s] / tx >= 0.05) printf " %s %.2f", s, per[s] / tx; printf "\n" }' "$work/strace-$t.txt"
+  done
+fi
+
+# utime and stime in clock ticks of every thread of a process, one "name<TAB>utime<TAB>stime" line each;
+# thread names lose their numbers (vert.x-eventloop-thread-0 and -1 count together) to group them.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ -r "$t/stat" ] || continue
+    awk -v name="$(tr -d '\n' < "$t/comm" | sed -E 's/[-#0-9 ]+$//')" '{ sub(/^.*\) /, ""); printf "%s\t%d\t%d\n", name, $12, $13 }' "$t/stat"
+  done
+}
+
+if [ "$THREAD_SECONDS" != 0 ]; then
+  echo
+  echo "== CPU by thread, microseconds per transaction (select-only -M simple, 16 clients, ${THREAD_SECONDS}s): user + system"
+  for t in router pgbouncer; do
+    pid=$(pids_of "$t" | awk '{print $1}')
+    thread_ticks "$pid" > "$work/threads0"
+    out=$("$BIN/pgbench" -n -h 127.0.0.1 -p "$(port_of "$t")" -U "$APP_USER" -c 16 -j 2 -M simple -S -T "$THREAD_SECONDS" "$APP_DB" 2>&1) || true
+    thread_ticks "$pid" > "$work/threads1"
+    tx=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+    awk -F'\t' -v t="$t" -v tx="${tx:-0}" -v us="$TICK_US" '
+      FNR == NR { u0[$1] += $2; s0[$1] += $3; next }
+      { u1[$1] += $2; s1[$1] += $3 }
+      END {
+        if (tx == 0) { print t ": no transactions"; exit }
+        for (n in u1) { du = u1[n] - u0[n]; ds = s1[n] - s0[n]; U += du; S += ds
+          if (du + ds > 0) line[n] = sprintf("%.3f\t    %-28s %7.1f user %7.1f system", (du + ds) * us / tx, n, du * us / tx, ds * us / tx) }
+        printf "%-10s %d transactions: %.1f user + %.1f system = %.1f us/tx\n", t, tx, U * us / tx, S * us / tx, (U + S) * us / tx
+        for (n in line) print line[n]
+      }' "$work/threads0" "$work/threads1" | { read -r head; echo "$head"; sort -rn | cut -f2- | head -12; }
   done
 fi
 
