@@ -16,8 +16,8 @@ import io.vertx.core.buffer.Buffer;
  * CancelRequest); {@link #expectStartup(boolean)} switches that framing on and off. The buffers
  * handed out are slices of the bytes fed, never copies (a message split across reads is put
  * together in a buffer of the framer's own): they are valid as long as those bytes are. Where the
- * fed bytes go back to a pool after the read (a server connection's), a handler that keeps a
- * message copies it.
+ * fed bytes go back to a pool after the read (the router's client and server connections), a
+ * handler that keeps a message copies it.
  */
 public final class MessageFramer {
     /** Receives complete messages and pieces of streamed ones. */

@@ -26,6 +26,10 @@ import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.ReferenceCountUtil;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
@@ -68,6 +72,8 @@ final class ClientSession implements ServerConnection.Listener {
 
     private final Router router;
     private final NetSocket socket;
+    /** The Netty channel under {@link #socket}: reads are taken from it in place, and stopped on it. */
+    private final Channel channel;
     private final boolean primaryOnly;
     private final MessageFramer framer;
     private Phase phase = Phase.LOGIN;
@@ -102,6 +108,8 @@ final class ClientSession implements ServerConnection.Listener {
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
+    /** Reads that arrived while the session was paused, handled when it resumes. */
+    private final ArrayDeque<ByteBuf> deferred = new ArrayDeque<>();
     private final ClientStatements statements;
     private boolean pinned;
     private boolean discardPending;
@@ -118,13 +126,16 @@ final class ClientSession implements ServerConnection.Listener {
         this.resetOnRelease = router.settings.resetOnRelease();
         this.login = new ClientLogin(router, this, socket);
         this.out = new WriteBatch(socket);
+        this.channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
         this.statements = new ClientStatements(router.names);
     }
 
     void start() {
         router.sessionOpened(this);
         login.start();
-        socket.handler(this::onData);
+        // the client's bytes arrive as Netty read them, in pooled direct memory, and are framed in
+        // place: no copy into a heap buffer first, as a Vert.x data handler would make
+        ((NetSocketInternal) socket).messageHandler(this::onRead);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
     }
@@ -171,7 +182,8 @@ final class ClientSession implements ServerConnection.Listener {
             if (phase == Phase.READY) {
                 onClientMessage(type, message);
             } else if (phase == Phase.LOGIN) {
-                login.onMessage(type, message);
+                // the way in may keep a message while it waits for a look-up
+                login.onMessage(type, kept(message));
             }
         }
 
@@ -189,6 +201,65 @@ final class ClientSession implements ServerConnection.Listener {
             }
         }
     };
+
+    /**
+     * One read of the client. While the session is paused (a login look-up, waiting for a server
+     * connection, a server that cannot keep up) a read is kept whole and the channel stops reading;
+     * the kept reads are handled once the pause ends. Reading stops only when a read arrives in a
+     * pause, as Vert.x's own pause does: most pauses (a server connection lent at once) end before
+     * the next read and cost nothing. The messages framed from a read are valid only while they are
+     * handled: what the session keeps past that (requests waiting for a server connection, the
+     * login's messages) it copies.
+     */
+    private void onRead(Object read) {
+        if (!(read instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(read);
+            return;
+        }
+        if (phase == Phase.CLOSED) {
+            bytes.release();
+            return;
+        }
+        if (pauses != 0 || !deferred.isEmpty()) {
+            deferred.add(bytes);
+            reading(false);
+            return;
+        }
+        handleRead(bytes);
+    }
+
+    private void handleRead(ByteBuf bytes) {
+        try {
+            onData(Buffer.buffer(bytes));
+        } finally {
+            bytes.release();
+        }
+    }
+
+    /** After a pause: the reads kept meanwhile, in order, then reading again (on a later turn of the loop, never inside a handler). */
+    private void resumeReads() {
+        while (pauses == 0 && phase != Phase.CLOSED && !deferred.isEmpty()) {
+            handleRead(deferred.poll());
+        }
+        if (pauses == 0 && phase != Phase.CLOSED && deferred.isEmpty()) {
+            reading(true);
+        }
+    }
+
+    private boolean readingOn() {
+        return channel.config().isAutoRead();
+    }
+
+    private void reading(boolean on) {
+        if (readingOn() != on) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    /** A message kept past the read it came in: a heap copy, since the read's pooled memory goes back. */
+    private static Buffer kept(Buffer message) {
+        return Buffer.buffer(message.getBytes());
+    }
 
     private void onData(Buffer chunk) {
         if (phase == Phase.CLOSED) {
@@ -312,16 +383,18 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
+            if (primaryRetry.isOpen() && !primaryRetry.record(kept(message))) {
                 endRetryWindow();
             }
             relay(type, message);
             return;
         }
         if (!pending.isEmpty()) {
-            pending.add(message);
+            pending.add(kept(message));
             return;
         }
+        // held until a server connection is lent, and decoded (once) from the copy that is held
+        message = kept(message);
         switch (type) {
             case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
                 // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
@@ -994,10 +1067,8 @@ final class ClientSession implements ServerConnection.Listener {
     private void pause(int reason, boolean on) {
         int before = pauses;
         pauses = on ? pauses | reason : pauses & ~reason;
-        if (before == 0 && pauses != 0) {
-            socket.pause();
-        } else if (before != 0 && pauses == 0 && phase != Phase.CLOSED) {
-            socket.resume();
+        if (before != 0 && pauses == 0 && phase != Phase.CLOSED && (!deferred.isEmpty() || !readingOn())) {
+            router.context.runOnContext(v -> resumeReads());
         }
     }
 
@@ -1021,6 +1092,8 @@ final class ClientSession implements ServerConnection.Listener {
     private void onClosed() {
         phase = Phase.CLOSED;
         out.discard();
+        deferred.forEach(ByteBuf::release);
+        deferred.clear();
         login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
