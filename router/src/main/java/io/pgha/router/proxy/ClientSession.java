@@ -1068,6 +1068,7 @@ final class ClientSession implements ServerConnection.Listener {
         int before = pauses;
         pauses = on ? pauses | reason : pauses & ~reason;
         if (before != 0 && pauses == 0 && phase != Phase.CLOSED && (!deferred.isEmpty() || !readingOn())) {
+            // not here: a pause often ends inside a message handler, and the framer is not reentrant
             router.context.runOnContext(v -> resumeReads());
         }
     }
