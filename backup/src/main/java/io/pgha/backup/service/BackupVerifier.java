@@ -150,10 +150,8 @@ public class BackupVerifier {
         keys.sort(Comparator.naturalOrder());
         Optional<String> tarKey = keys.stream().filter(k -> fileOf(k).startsWith(BASE_TAR)).findFirst();
         Optional<String> manifestKey = keys.stream().filter(k -> fileOf(k).startsWith(MANIFEST)).findFirst();
-        for (Optional<String> needed : List.of(tarKey, manifestKey)) {
-            if (needed.isEmpty()) {
-                return Optional.of("file " + (needed == tarKey ? BASE_TAR : MANIFEST) + " of backup " + name + " is missing");
-            }
+        if (tarKey.isEmpty() || manifestKey.isEmpty()) {
+            return Optional.of("file " + (tarKey.isEmpty() ? BASE_TAR : MANIFEST) + " of backup " + name + " is missing");
         }
         byte[] manifest = null;
         for (String key : keys) {
