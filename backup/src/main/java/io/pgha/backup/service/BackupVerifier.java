@@ -229,7 +229,9 @@ public class BackupVerifier {
             InputStream stored = repository.open(tarKey).orElseThrow(() -> new IOException(tarKey + " vanished before it was read"));
             Recorded source = new Recorded(stored);
             long[] lastReport = {System.nanoTime()};
-            try (InputStream tar = Compression.ofFileName(tarFile).decompressing(source)) {
+            InputStream tar = null;
+            try {
+                tar = Compression.ofFileName(tarFile).decompressing(source);
                 copy.extract(tar, bytes -> {
                     if (System.nanoTime() - lastReport[0] >= PROGRESS_EVERY.toNanos()) {
                         lastReport[0] = System.nanoTime();
@@ -240,8 +242,13 @@ public class BackupVerifier {
                 // the decompressor may stop at its frame's end: the checksum is checked only at the stored object's end
                 source.transferTo(OutputStream.nullOutputStream());
             } catch (IOException | PghaException e) {
+                // a decompressor can trip over corrupt bytes before the checksum is reached: read on to the stored
+                // object's end, so that a corrupt object is named as such rather than by the codec's complaint
+                source.drain();
                 return Optional.of("file " + tarFile + " of backup " + name + ": "
                         + (source.failure != null ? source.failure.getMessage() : e.getMessage()));
+            } finally {
+                (tar != null ? tar : source).close();
             }
             report.checked("file " + tarFile + ": " + source.bytes + " bytes, checksum ok, extracted");
 
@@ -295,6 +302,15 @@ public class BackupVerifier {
         public int read() throws IOException {
             byte[] one = new byte[1];
             return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
+        }
+
+        /** Reads to the end, only to have the checksum checked; a failure is recorded, not thrown. */
+        void drain() {
+            try {
+                transferTo(OutputStream.nullOutputStream());
+            } catch (IOException e) {
+                // recorded in failure when it came from the stored object
+            }
         }
 
         @Override
