@@ -201,13 +201,8 @@ public final class ClusterValidator {
                 && BackupSpec.archiveTimeoutSeconds(backup) > MAX_ARCHIVE_TIMEOUT_SECONDS) {
             violations.add(new Violation("spec.backup.archiveTimeout", "must be at most 24h, got " + backup.archiveTimeout));
         }
-        if (backup.schedule != null) {
-            try {
-                CronSchedule.parse(backup.schedule);
-            } catch (IllegalArgumentException e) {
-                violations.add(new Violation("spec.backup.schedule", e.getMessage()));
-            }
-        }
+        checkCron(backup.schedule, "spec.backup.schedule", violations);
+        checkCron(backup.verify, "spec.backup.verify", violations);
         if (backup.retention != null) {
             try {
                 backup.retention.window();
@@ -220,6 +215,17 @@ public final class ClusterValidator {
             return;
         }
         checkRepository(backup.repository, "spec.backup.repository", violations);
+    }
+
+    private static void checkCron(String expression, String field, List<Violation> violations) {
+        if (expression == null) {
+            return;
+        }
+        try {
+            CronSchedule.parse(expression);
+        } catch (IllegalArgumentException e) {
+            violations.add(new Violation(field, e.getMessage()));
+        }
     }
 
     private static void checkRepository(BackupSpec.Repository repository, String field, List<Violation> violations) {

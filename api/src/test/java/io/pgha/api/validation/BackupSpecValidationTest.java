@@ -64,4 +64,14 @@ class BackupSpecValidationTest {
         assertTrue(range.contains("spec.backup.schedule") && range.contains("hour"), range);
         assertTrue(rejection(BACKUP + "    retention:\n      recoveryWindow: 3w\n").contains("spec.backup.retention.recoveryWindow"));
     }
+
+    @Test
+    void aDrillScheduleIsOptionalFiveFieldCron() {
+        assertEquals(null, ManifestParser.parseCluster(HEAD + BACKUP).getSpec().backup.verify);
+        assertEquals("30 3 * * 0", ManifestParser.parseCluster(HEAD + BACKUP + "    verify: \"30 3 * * 0\"\n").getSpec().backup.verify);
+        String six = rejection(BACKUP + "    verify: \"0 30 3 * * 0\"\n");
+        assertTrue(six.contains("spec.backup.verify") && six.contains("no seconds"), six);
+        String range = rejection(BACKUP + "    verify: \"61 * * * *\"\n");
+        assertTrue(range.contains("spec.backup.verify") && range.contains("minute"), range);
+    }
 }

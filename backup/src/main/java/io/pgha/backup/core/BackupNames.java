@@ -32,4 +32,13 @@ public final class BackupNames {
             at = at.plusSeconds(1);
         }
     }
+
+    /**
+     * Who a restore drill of {@code cluster} holds its lease on the prefix as, in the place of a
+     * restoring cluster's name (a cluster name has at most 40 characters, so this fits a lease
+     * holder's DNS label).
+     */
+    public static String drillLeaseHolder(String cluster) {
+        return cluster + "-drill";
+    }
 }

@@ -13,7 +13,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Base backup metrics per cluster, registered at 0 as soon as the cluster is known so that
+ * Base backup and restore drill metrics per cluster, registered at 0 as soon as the cluster is known so that
  * increase() and absent-value alerts see the first failure. Tagged like the WAL archive's.
  */
 @ApplicationScoped
@@ -28,7 +28,9 @@ public class BackupMetrics {
         private final AtomicLong lastFailure = new AtomicLong();
         private final AtomicLong durationMillis = new AtomicLong();
         private final AtomicLong windowStart = new AtomicLong();
+        private final AtomicLong lastVerified = new AtomicLong();
         private Counter failures;
+        private Counter drillFailures;
 
         public void succeeded(Instant finished, Duration took) {
             lastSuccess.set(finished.getEpochSecond());
@@ -43,6 +45,20 @@ public class BackupMetrics {
         /** What the repository says after a restart, until this service takes a backup itself. */
         public void knownSuccess(Instant finished) {
             lastSuccess.compareAndSet(0, finished.getEpochSecond());
+        }
+
+        /** A restore drill passed at {@code at}. */
+        public void verified(Instant at) {
+            lastVerified.set(at.getEpochSecond());
+        }
+
+        public void drillFailed() {
+            drillFailures.increment();
+        }
+
+        /** What status.backup says after a restart, until this service runs a drill itself. */
+        public void knownVerified(Instant at) {
+            lastVerified.compareAndSet(0, at.getEpochSecond());
         }
 
         public void recoveryWindowStart(Instant from) {
@@ -67,6 +83,12 @@ public class BackupMetrics {
                     .register(registry);
             m.failures = Counter.builder("pgha.backup.failures").tag(WalArchives.TAG_CLUSTER, c)
                     .description("Base backups that failed").register(registry);
+            Gauge.builder("pgha.backup.last.verified.timestamp.seconds", m.lastVerified, AtomicLong::get)
+                    .tag(WalArchives.TAG_CLUSTER, c)
+                    .description("When a restore drill last passed: a backup checked and restored to a consistent state (Unix time; 0: never)")
+                    .register(registry);
+            m.drillFailures = Counter.builder("pgha.backup.drill.failures").tag(WalArchives.TAG_CLUSTER, c)
+                    .description("Restore drills that failed (pgha backup verify and spec.backup.verify)").register(registry);
             return m;
         });
     }

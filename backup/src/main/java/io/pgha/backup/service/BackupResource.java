@@ -17,8 +17,12 @@ import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
 
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,6 +49,9 @@ public class BackupResource {
     @Inject
     BackupVerifier verifier;
 
+    @Inject
+    BackupSchedules schedules;
+
     /** Starts a backup; answers its name (202), or why not (404 unknown cluster, 409 one is running). */
     @POST
     @Produces(MediaType.TEXT_PLAIN)
@@ -57,8 +64,11 @@ public class BackupResource {
     }
 
     /**
-     * Verifies backup {@code name} (default: the newest completed one): one line per check, then
-     * "verified" (200), or the problem as the last line (422) naming the file or WAL segment.
+     * Runs a restore drill on backup {@code name} (default: the newest completed one) and streams
+     * its report, one line at a time as it goes: {@code checked <what passed>}, {@code progress
+     * <where it is>}, and last {@code verified <name>} or {@code failed <the problem>}, naming the
+     * file or WAL segment. The outcome goes into status.backup and the metrics like a scheduled
+     * drill's. 404 before anything streams when there is no such cluster or no backup.
      */
     @POST
     @Path("verify")
@@ -67,22 +77,47 @@ public class BackupResource {
         if (!backups.known(cluster)) {
             return text(Response.Status.NOT_FOUND, "no cluster " + cluster);
         }
+        Optional<String> which;
         try {
-            Optional<String> which = name == null || name.isBlank() ? verifier.newest(cluster) : Optional.of(name);
-            if (which.isEmpty()) {
-                return text(Response.Status.NOT_FOUND, "cluster " + cluster + " has no completed backup to verify");
-            }
-            BackupVerifier.Result r = verifier.verify(cluster, which.get());
-            StringBuilder out = new StringBuilder();
-            r.checked().forEach(line -> out.append(line).append('\n'));
-            if (r.problem().isPresent()) {
-                out.append(r.problem().get()).append('\n');
-                return Response.status(422).entity(out.toString()).type(MediaType.TEXT_PLAIN_TYPE).build();
-            }
-            out.append("backup ").append(which.get()).append(" verified\n");
-            return Response.ok(out.toString()).build();
+            which = name == null || name.isBlank() ? verifier.newest(cluster) : Optional.of(name);
         } catch (IOException | RuntimeException e) {
             return text(Response.Status.INTERNAL_SERVER_ERROR, "cannot read the repository of cluster " + cluster + ": " + e.getMessage());
+        }
+        if (which.isEmpty()) {
+            return text(Response.Status.NOT_FOUND, "cluster " + cluster + " has no completed backup to verify");
+        }
+        StreamingOutput body = out -> {
+            Writer w = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            BackupVerifier.Report report = new BackupVerifier.Report() {
+                @Override
+                public void checked(String line) {
+                    send(w, "checked " + line);
+                }
+
+                @Override
+                public void progress(String line) {
+                    send(w, "progress " + line);
+                }
+            };
+            Optional<String> problem;
+            try {
+                problem = verifier.verify(cluster, Optional.of(which.get()), report).orElseThrow().problem();
+            } catch (IOException | RuntimeException e) {
+                problem = Optional.of("cannot read the repository of cluster " + cluster + ": " + e.getMessage());
+            }
+            schedules.recordDrill(cluster, which.get(), problem, Instant.now());
+            send(w, problem.map(p -> "failed " + p).orElse("verified " + which.get()));
+        };
+        return Response.ok(body, MediaType.TEXT_PLAIN_TYPE).build();
+    }
+
+    /** One line of a streamed report, flushed so that the client sees it now; a client gone does not stop the drill. */
+    private static void send(Writer w, String line) {
+        try {
+            w.write(line.replace('\n', ' ') + "\n");
+            w.flush();
+        } catch (IOException e) {
+            // the drill goes on and records its outcome; only its report is lost
         }
     }
 
@@ -150,6 +185,13 @@ public class BackupResource {
                 out.append(String.format("Schedule: '%s' (UTC), next run %s%nRetention: window %s, at least %s backups; last: %s%n",
                         sc.get("schedule"), orDash(sc.get("nextRun")), sc.get("recoveryWindow"), sc.get("minBackups"),
                         orDash(sc.get("lastRetention"))));
+                out.append(String.format("Restore drills: %s; next %s%n", sc.get("verify") == null
+                        ? "not scheduled (no spec.backup.verify)" : "'" + sc.get("verify") + "' (UTC)", orDash(sc.get("nextDrill"))));
+            }
+            out.append(String.format("Last drill passed: %s%n", sc.get("lastVerifiedBackup") == null ? "never"
+                    : sc.get("lastVerifiedBackup") + " at " + sc.get("lastVerifiedAt")));
+            if (sc.get("lastDrillFailure") != null) {
+                out.append(String.format("Last drill failed at %s: %s%n", sc.get("lastDrillFailureAt"), sc.get("lastDrillFailure")));
             }
             return Response.ok(out.toString()).build();
         } catch (IOException | RuntimeException e) {
@@ -199,6 +241,12 @@ public class BackupResource {
         schedule.put("recoveryWindow", spec == null ? null : spec.retention.window().toString());
         schedule.put("minBackups", spec == null ? null : spec.retention.minBackups);
         schedule.put("lastRetention", status == null ? null : status.lastRetention);
+        schedule.put("verify", spec == null ? null : spec.verify);
+        schedule.put("nextDrill", status == null ? null : status.nextScheduledDrill);
+        schedule.put("lastVerifiedBackup", status == null ? null : status.lastVerifiedBackup);
+        schedule.put("lastVerifiedAt", status == null ? null : status.lastVerifiedAt);
+        schedule.put("lastDrillFailure", status == null ? null : status.lastDrillFailure);
+        schedule.put("lastDrillFailureAt", status == null ? null : status.lastDrillFailureAt);
 
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("cluster", cluster);

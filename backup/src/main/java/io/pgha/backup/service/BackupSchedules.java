@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.core.Drills;
 import io.pgha.api.schedule.CronSchedule;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
@@ -22,11 +23,14 @@ import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -35,7 +39,10 @@ import java.util.function.Function;
  * last backup began (so slots missed while this service was down give one backup on its return,
  * not one per slot), and {@code spec.backup.retention} removes expired backups, their
  * PostgresBackup objects and the WAL no kept backup needs, unless a restore holds a lease on the prefix
- * (see {@link io.pgha.backup.core.Retention}).
+ * (see {@link io.pgha.backup.core.Retention}). {@code spec.backup.verify} runs a restore drill of
+ * the newest completed backup ({@link BackupVerifier}) when a slot of it has passed since the last
+ * drill, whose time status.backup keeps (see {@link Drills}); drills run on their own thread, so
+ * that a long one delays no scheduled backup.
  */
 @Startup
 @ApplicationScoped
@@ -55,12 +62,23 @@ public class BackupSchedules {
     @Inject
     WalArchives archives;
 
+    @Inject
+    BackupVerifier verifier;
+
+    @Inject
+    BackupMetrics metrics;
+
     /** When each cluster's last backup began, as this service counts for its schedule. */
     private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
     /** The schedules already reported as unusable, so that each is logged once. */
     private final Map<String, String> badSchedules = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastRetention = new ConcurrentHashMap<>();
+    /** When this service began watching each cluster's drill schedule: a cluster never drilled waits for the next slot after it. */
+    private final Map<String, Instant> drillsWatchedSince = new ConcurrentHashMap<>();
+    /** Clusters whose scheduled drill is queued or running. */
+    private final Set<String> drilling = ConcurrentHashMap.newKeySet();
     private ScheduledExecutorService ticker;
+    private ExecutorService drills;
 
     @PostConstruct
     void start() {
@@ -70,11 +88,17 @@ public class BackupSchedules {
             return t;
         });
         ticker.scheduleWithFixedDelay(this::tick, TICK.toMillis(), TICK.toMillis(), TimeUnit.MILLISECONDS);
+        drills = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pgha-restore-drill");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     @PreDestroy
     void stop() {
         ticker.shutdownNow();
+        drills.shutdownNow();
     }
 
     void tick() {
@@ -85,6 +109,7 @@ public class BackupSchedules {
                     continue;
                 }
                 schedule(cluster, spec.get(), Instant.now());
+                scheduleDrill(cluster, spec.get(), Instant.now());
                 Instant last = lastRetention.get(cluster);
                 if (last == null || !Instant.now().isBefore(last.plus(RETAIN_EVERY))) {
                     lastRetention.put(cluster, Instant.now());
@@ -97,17 +122,12 @@ public class BackupSchedules {
     }
 
     private void schedule(String cluster, BackupSpec spec, Instant now) {
-        CronSchedule cron;
-        try {
-            cron = CronSchedule.parse(spec.schedule);
-            badSchedules.remove(cluster);
-        } catch (IllegalArgumentException e) {
-            if (!Objects.equals(badSchedules.put(cluster, spec.schedule), spec.schedule)) {
-                LOG.errorf("cluster %s: spec.backup.schedule: %s; no scheduled backups until it is fixed", cluster, e.getMessage());
-            }
+        Optional<CronSchedule> parsed = parse(cluster, "spec.backup.schedule", spec.schedule, "scheduled backups");
+        if (parsed.isEmpty()) {
             writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, null);
             return;
         }
+        CronSchedule cron = parsed.get();
         Instant last = lastRun.computeIfAbsent(cluster, c -> backups.lastStarted(c).orElse(now));
         if (cron.due(last, now)) {
             lastRun.put(cluster, now);
@@ -121,6 +141,77 @@ public class BackupSchedules {
         }
         String next = cron.nextAfter(now).map(Instant::toString).orElse(null);
         writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, next);
+    }
+
+    /** The schedule in {@code field}, or empty (logged once per expression) when it cannot be used. */
+    private Optional<CronSchedule> parse(String cluster, String field, String expression, String what) {
+        String key = cluster + " " + field;
+        try {
+            CronSchedule cron = CronSchedule.parse(expression);
+            badSchedules.remove(key);
+            return Optional.of(cron);
+        } catch (IllegalArgumentException e) {
+            if (!Objects.equals(badSchedules.put(key, expression), expression)) {
+                LOG.errorf("cluster %s: %s: %s; no %s until it is fixed", cluster, field, e.getMessage(), what);
+            }
+            return Optional.empty();
+        }
+    }
+
+    /** Queues a restore drill of the newest completed backup when spec.backup.verify says one is due. */
+    private void scheduleDrill(String cluster, BackupSpec spec, Instant now) throws IOException {
+        BackupStatus st = status(cluster);
+        Optional.ofNullable(st).map(b -> b.lastVerifiedAt).map(Instant::parse).ifPresent(metrics.of(cluster)::knownVerified);
+        Optional<CronSchedule> cron = spec.verify == null ? Optional.empty()
+                : parse(cluster, "spec.backup.verify", spec.verify, "scheduled restore drills");
+        if (cron.isEmpty()) {
+            drillsWatchedSince.remove(cluster);
+            writeStatus(cluster, b -> b.nextScheduledDrill, (b, v) -> b.nextScheduledDrill = v, null);
+            return;
+        }
+        Instant watchedSince = drillsWatchedSince.computeIfAbsent(cluster, c -> now);
+        if (!drilling.contains(cluster) && Drills.due(cron.get(), Drills.lastDrill(st), watchedSince, now)) {
+            // the drill picks its backup itself once it holds its lease; here it only has to exist
+            if (Drills.subject(catalog.completed(cluster)).isPresent() && drilling.add(cluster)) {
+                drills.submit(() -> drill(cluster));
+            }
+        }
+        String next = cron.get().nextAfter(now).map(Instant::toString).orElse(null);
+        writeStatus(cluster, b -> b.nextScheduledDrill, (b, v) -> b.nextScheduledDrill = v, next);
+    }
+
+    private void drill(String cluster) {
+        try {
+            LOG.infof("scheduled restore drill of cluster %s started", cluster);
+            Optional<BackupVerifier.Outcome> outcome = verifier.verify(cluster, Optional.empty(), new BackupVerifier.Report() {
+                @Override
+                public void checked(String line) {
+                    LOG.debugf("restore drill of cluster %s: %s", cluster, line);
+                }
+
+                @Override
+                public void progress(String line) {
+                    LOG.debugf("restore drill of cluster %s: %s", cluster, line);
+                }
+            });
+            outcome.ifPresent(o -> recordDrill(cluster, o.backup(), o.problem(), Instant.now()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("scheduled restore drill of cluster %s: cannot read the repository: %s", cluster, e.getMessage());
+        } finally {
+            drilling.remove(cluster);
+        }
+    }
+
+    /** A drill's outcome (scheduled or asked for): status.backup and the metrics. */
+    public void recordDrill(String cluster, String backup, Optional<String> problem, Instant at) {
+        if (problem.isEmpty()) {
+            LOG.infof("restore drill of backup %s of cluster %s passed", backup, cluster);
+            metrics.of(cluster).verified(at);
+        } else {
+            LOG.warnf("restore drill of backup %s of cluster %s failed: %s", backup, cluster, problem.get());
+            metrics.of(cluster).drillFailed();
+        }
+        update(cluster, b -> Drills.record(b, backup, problem, at));
     }
 
     /** Applies spec.backup.retention to one cluster's prefix; see {@link Retention} and {@link RetentionRun}. */
@@ -160,12 +251,30 @@ public class BackupSchedules {
         return backups.local().cluster(cluster).map(PostgresCluster::getStatus).map(st -> st.backup).orElse(null);
     }
 
+    /**
+     * Copies the fields of status.backup this class writes from {@code from} to {@code to}, for a
+     * writer that rebuilds the rest of status.backup.
+     */
+    static void keepOwnFields(BackupStatus from, BackupStatus to) {
+        to.nextScheduledBackup = from.nextScheduledBackup;
+        to.lastRetention = from.lastRetention;
+        to.nextScheduledDrill = from.nextScheduledDrill;
+        to.lastVerifiedBackup = from.lastVerifiedBackup;
+        to.lastVerifiedAt = from.lastVerifiedAt;
+        to.lastDrillFailure = from.lastDrillFailure;
+        to.lastDrillFailureAt = from.lastDrillFailureAt;
+    }
+
     /** Sets one field of this service's status.backup, writing only when it changes. */
     private void writeStatus(String cluster, Function<BackupStatus, String> field, BiConsumer<BackupStatus, String> set, String value) {
         BackupStatus now = status(cluster);
         if (now != null && Objects.equals(field.apply(now), value)) {
             return;
         }
+        update(cluster, b -> set.accept(b, value));
+    }
+
+    private void update(String cluster, Consumer<BackupStatus> change) {
         backups.local().store().updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster, c -> {
             if (c.getStatus() == null) {
                 c.setStatus(new PostgresClusterStatus());
@@ -173,7 +282,7 @@ public class BackupSchedules {
             if (c.getStatus().backup == null) {
                 c.getStatus().backup = new BackupStatus();
             }
-            set.accept(c.getStatus().backup, value);
+            change.accept(c.getStatus().backup);
             return c;
         });
     }

@@ -481,9 +481,7 @@ public class BaseBackups {
                     ArchivingState.Event failure = wal.state().lastFailure().orElse(null);
                     b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
                     b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
-                    // written by BackupSchedules, kept as they are
-                    b.nextScheduledBackup = before.nextScheduledBackup;
-                    b.lastRetention = before.lastRetention;
+                    BackupSchedules.keepOwnFields(before, b);
                     c.getStatus().backup = b;
                     return c;
                 });

@@ -35,7 +35,7 @@ final class RetentionRun {
         /** One line for status.backup.lastRetention; the time only when something was removed. */
         String report(Instant now) {
             return (acted() ? now.truncatedTo(ChronoUnit.SECONDS) + ": " : "")
-                    + (heldBy != null ? "removed nothing more: restore of " + heldBy + " holds a lease"
+                    + (heldBy != null ? "removed nothing more: " + heldBy + " holds a lease"
                     : "kept " + plan.kept().size() + " backups" + plan.windowStart().map(s -> ", recoverable from " + s).orElse(""))
                     + (removed.isEmpty() ? "" : "; removed backups " + String.join(", ", removed))
                     + (walRemoved == 0 ? "" : "; removed " + walRemoved + " WAL files");

@@ -19,9 +19,15 @@ public class BackupSpec {
     public Repository repository;
 
     @Default("0 2 * * *")
-    @Pattern("^(\\S+\\s+){4}\\S+$")
+    @Pattern(CRON)
     @JsonPropertyDescription("When to take base backups, as a five-field cron expression (UTC).")
     public String schedule = "0 2 * * *";
+
+    @Pattern(CRON)
+    @JsonPropertyDescription("When to run a restore drill, as a five-field cron expression (UTC): the newest completed "
+            + "backup is checked against its manifest and its WAL, restored into a scratch directory up to a consistent "
+            + "state, and removed again. Absent: no scheduled drills (pgha backup verify runs one on demand).")
+    public String verify;
 
     @JsonPropertyDescription("What to keep.")
     public Retention retention = new Retention();
@@ -43,6 +49,8 @@ public class BackupSpec {
             + "with the primary when little is written. A duration such as 30s, 5m or 1h (at most 24h).")
     public String archiveTimeout = DEFAULT_ARCHIVE_TIMEOUT;
 
+    /** Five whitespace-separated fields; CronSchedule checks each field's content. */
+    public static final String CRON = "^(\\S+\\s+){4}\\S+$";
     public static final String DEFAULT_COMPRESSION = "zstd";
     public static final String DEFAULT_ARCHIVE_TIMEOUT = "60s";
     /** Whole seconds, minutes or hours. */

@@ -21,4 +21,14 @@ public class BackupStatus {
     public String nextScheduledBackup;
     @JsonPropertyDescription("What retention did last: when, how many backups it removed and kept, or why it removed nothing.")
     public String lastRetention;
+    @JsonPropertyDescription("The last backup a restore drill verified and restored to a consistent state.")
+    public String lastVerifiedBackup;
+    @JsonPropertyDescription("When that drill finished (RFC 3339).")
+    public String lastVerifiedAt;
+    @JsonPropertyDescription("What the last failed restore drill found: the backup and the file or WAL segment at fault.")
+    public String lastDrillFailure;
+    @JsonPropertyDescription("When a restore drill last failed (RFC 3339).")
+    public String lastDrillFailureAt;
+    @JsonPropertyDescription("When the next scheduled restore drill is due (RFC 3339), from spec.backup.verify.")
+    public String nextScheduledDrill;
 }
