@@ -61,7 +61,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The backup service with {@code pgha.platform=kubernetes} against the fabric8 mock API server
  * (CRUD mode), with one real PostgreSQL 15 behind the instance pods: it serves TLS with a
  * certificate of a test CA (openssl), as pgha's instances on Kubernetes do, and its
- * archive_command pushes to this service. The test plays the provisioner (cluster, secrets, pods)
+ * archive_command is the one instances run on Kubernetes (wal-push.sh: HTTP over bash's /dev/tcp),
+ * pushing to this service. The test plays the provisioner (cluster, secrets, pods)
  * and the monitor (status.topology). The adapter's periodic round is turned off (once an hour);
  * the test runs rounds itself, at the times it chooses for the schedules.
  */
@@ -73,6 +74,7 @@ class KubernetesBackupMockTest {
     private static final Path REPOSITORY = tempDirectory("pgha-k8s-repo");
     private static TestPostgres pg;
     private static Path caFile;
+    private static Path walPush;
 
     public static class Profile implements QuarkusTestProfile {
         @Override
@@ -119,7 +121,14 @@ class KubernetesBackupMockTest {
             client.resource(client.getKubernetesSerialization().unmarshal(Files.readString(repo().resolve("kustomize/base/crds/" + crd)),
                     CustomResourceDefinition.class)).create();
         }
-        String archiveCommand = "curl -sf --max-time 60 -T %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f";
+        // what the provisioner sets on Kubernetes (PostgresConfig.kubernetesArchiveCommand, with the ConfigMap's
+        // wal-push.sh; the provisioner is not a dependency of this module): plain bash, no curl
+        Path script = Files.createTempDirectory(Path.of("/tmp"), "pgha-wal-push").resolve("wal-push.sh");
+        walPush = script;
+        Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/wal-push.sh"), script);
+        Files.setPosixFilePermissions(script.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f";
         pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
         caFile = serveCertificate(pg);
         try (Connection c = pg.connect(); Statement st = c.createStatement()) {
@@ -375,6 +384,24 @@ class KubernetesBackupMockTest {
         assertEquals(2, backups(ns).size(), backups(ns).toString());
         adapter().round(minute.plusSeconds(6 * 60 + 20));
         assertEquals(2, backups(ns).size(), backups(ns).toString());
+    }
+
+    @Test
+    void walPushSucceedsOnlyWhenTheServiceAnswers2xx() throws Exception {
+        instance();
+        Path segment = Files.createTempFile("pgha-not-wal", "");
+        Files.write(segment, new byte[] {1, 2, 3});
+        // a name that is no WAL file: the service answers 400, and the push must fail so PostgreSQL keeps the file
+        Process p = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + RestAssured.port + "/wal/pg/not-a-wal-file").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), out);
+        assertTrue(out.contains("answered 'HTTP/1.1 400"), out);
+        // nothing listens there: fails too
+        Process refused = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + io.pgha.local.Ports.freePort() + "/wal/pg/000000010000000000000001").redirectErrorStream(true).start();
+        String refusedOut = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(refused.waitFor() != 0, refusedOut);
     }
 
     private List<String> backups(String ns) {
