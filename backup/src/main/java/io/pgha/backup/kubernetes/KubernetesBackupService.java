@@ -34,9 +34,6 @@ public class KubernetesBackupService {
     @ConfigProperty(name = "pgha.kubernetes.watch-namespace")
     Optional<String> watchNamespace;
 
-    @ConfigProperty(name = "pgha.backup.repository-root")
-    Path repositoryRoot;
-
     /** How often schedules, status.backup and new PostgresBackups a watch event missed are looked at. */
     @ConfigProperty(name = "pgha.backup.kubernetes.round", defaultValue = "5s")
     Duration round;
@@ -63,7 +60,7 @@ public class KubernetesBackupService {
             throw new UncheckedIOException("cannot create the backup service's work directory: " + e.getMessage(), e);
         }
         KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups,
-                Clock.systemUTC(), work, repositoryRoot);
+                Clock.systemUTC(), work);
         archives.useSpecs(a.targets());
         adapter = a.start(round);
     }

@@ -55,11 +55,9 @@ final class KubernetesBackups implements AutoCloseable {
     private SharedIndexInformer<PostgresBackup> backupInformer;
 
     /**
-     * @param workDirectory  a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
-     * @param defaultRoot    the repository of clusters without spec.backup (unused: those archive nothing)
+     * @param workDirectory a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
      */
-    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory,
-                      Path defaultRoot) {
+    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory) {
         this.client = client;
         this.namespace = namespace;
         this.backups = backups;
@@ -68,7 +66,7 @@ final class KubernetesBackups implements AutoCloseable {
         try {
             this.caDirectory = Files.createDirectories(workDirectory.resolve("ca"));
             Path credentials = Files.createDirectories(workDirectory.resolve("s3"));
-            this.targets = new KubernetesTargets(client, this::clusters, defaultRoot, credentials);
+            this.targets = new KubernetesTargets(client, this::clusters, this::listClusters, credentials);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the backup service's work directory " + workDirectory + ": " + e.getMessage(), e);
         }
@@ -116,6 +114,12 @@ final class KubernetesBackups implements AutoCloseable {
 
     List<PostgresCluster> clusters() {
         return clusterInformer == null ? List.of() : clusterInformer.getStore().list();
+    }
+
+    /** The watched PostgresClusters as the API server has them now. */
+    private List<PostgresCluster> listClusters() {
+        var all = client.resources(PostgresCluster.class);
+        return (namespace.isPresent() ? all.inNamespace(namespace.get()).list() : all.inAnyNamespace().list()).getItems();
     }
 
     /**
@@ -181,10 +185,7 @@ final class KubernetesBackups implements AutoCloseable {
             if (pc == null) {
                 throw new IllegalArgumentException("spec.cluster: no PostgresCluster " + cluster + " in namespace " + ns);
             }
-            if (pc.getSpec() == null || pc.getSpec().backup == null) {
-                throw new IllegalArgumentException("cluster " + cluster + " has no spec.backup, so nothing archives its WAL and no backup of it can complete");
-            }
-            // the name is unambiguous and the repository (and its credentials Secret) usable
+            // the name is unambiguous, the cluster has spec.backup, and its repository (and credentials Secret) is usable
             targets.target(cluster);
             record.move(BackupPhase.PENDING, s -> { });
             backups.start(new BackupJob(cluster, name, new PodInstances(client, ns, cluster, caDirectory), record));

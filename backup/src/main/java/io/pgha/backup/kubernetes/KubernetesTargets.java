@@ -34,25 +34,30 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
     static final String SECRET_ACCESS_KEY = "secret-access-key";
 
     private final KubernetesClient client;
-    private final Supplier<List<PostgresCluster>> clusters;
-    private final Path defaultRoot;
+    private final Supplier<List<PostgresCluster>> cached;
+    private final Supplier<List<PostgresCluster>> live;
     private final Path credentialsDirectory;
 
     /**
-     * @param clusters             the PostgresClusters this service watches (an informer's cache)
-     * @param defaultRoot          the repository of a cluster without spec.backup (a volume of this service's pod)
+     * @param cached               the PostgresClusters this service watches, as an informer's cache has them
+     * @param live                 the same, read from the API server now: for a name the cache does not know yet
      * @param credentialsDirectory a directory only this service reads
      */
-    KubernetesTargets(KubernetesClient client, Supplier<List<PostgresCluster>> clusters, Path defaultRoot, Path credentialsDirectory) {
+    KubernetesTargets(KubernetesClient client, Supplier<List<PostgresCluster>> cached, Supplier<List<PostgresCluster>> live,
+                      Path credentialsDirectory) {
         this.client = client;
-        this.clusters = clusters;
-        this.defaultRoot = defaultRoot;
+        this.cached = cached;
+        this.live = live;
         this.credentialsDirectory = credentialsDirectory;
     }
 
     @Override
     public Optional<PostgresCluster> cluster(String cluster) {
-        List<PostgresCluster> named = clusters.get().stream().filter(c -> cluster.equals(c.getMetadata().getName())).toList();
+        List<PostgresCluster> named = named(cached.get(), cluster);
+        if (named.isEmpty()) {
+            // created a moment ago: the first push or backup may come before the informer's event
+            named = named(live.get(), cluster);
+        }
         if (named.size() > 1) {
             throw new IllegalArgumentException("cluster name " + cluster + " is used in namespaces "
                     + named.stream().map(c -> c.getMetadata().getNamespace()).sorted().toList()
@@ -61,14 +66,28 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
         return named.stream().findFirst();
     }
 
+    /**
+     * The target of a watched cluster with spec.backup. Unlike local mode there is no default
+     * repository: WAL of a cluster this service does not (yet) see, or of one without spec.backup,
+     * is refused, and PostgreSQL pushes it again later, rather than stored where no restore looks.
+     */
+    private static List<PostgresCluster> named(List<PostgresCluster> clusters, String name) {
+        return clusters.stream().filter(c -> name.equals(c.getMetadata().getName())).toList();
+    }
+
     @Override
     public RepositoryTarget target(String cluster) {
-        Optional<PostgresCluster> pc = cluster(cluster);
-        BackupSpec spec = pc.map(c -> c.getSpec().backup).orElse(null);
-        RepositoryTarget target = RepositoryTarget.of(cluster, spec, defaultRoot, credentialsDirectory);
+        PostgresCluster pc = cluster(cluster).orElseThrow(() -> new IllegalArgumentException("no PostgresCluster named " + cluster
+                + " in the namespaces this backup service watches"));
+        BackupSpec spec = pc.getSpec().backup;
+        if (spec == null) {
+            throw new IllegalArgumentException("cluster " + cluster + " has no spec.backup, so it has no repository");
+        }
+        // spec.backup names the repository: no default root is needed
+        RepositoryTarget target = RepositoryTarget.of(cluster, spec, null, credentialsDirectory);
         if (target.location() instanceof RepositoryTarget.S3 s3 && spec.repository.s3.credentialsSecret != null
                 && !spec.repository.s3.credentialsSecret.isBlank()) {
-            Path file = credentialsFile(pc.get().getMetadata().getNamespace(), spec.repository.s3.credentialsSecret);
+            Path file = credentialsFile(pc.getMetadata().getNamespace(), spec.repository.s3.credentialsSecret);
             return new RepositoryTarget(new RepositoryTarget.S3(s3.bucket(), s3.endpoint(), s3.region(), Optional.of(file)),
                     target.prefix(), target.compression());
         }

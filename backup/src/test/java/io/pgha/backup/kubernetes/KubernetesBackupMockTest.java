@@ -397,6 +397,12 @@ class KubernetesBackupMockTest {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(1, p.waitFor(), out);
         assertTrue(out.contains("answered 'HTTP/1.1 400"), out);
+        // WAL of a cluster this service does not watch is refused, never stored in some default place
+        Process unknown = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + RestAssured.port + "/wal/ghost/000000010000000000000001").redirectErrorStream(true).start();
+        String unknownOut = new String(unknown.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, unknown.waitFor(), unknownOut);
+        assertTrue(unknownOut.contains("answered 'HTTP/1.1 500"), unknownOut);
         // nothing listens there: fails too
         Process refused = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
                 "http://127.0.0.1:" + io.pgha.local.Ports.freePort() + "/wal/pg/000000010000000000000001").redirectErrorStream(true).start();
