@@ -24,7 +24,7 @@ import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import java.sql.Driver;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Base64;
@@ -43,6 +43,11 @@ final class PodInstances implements BackupJob.Instances {
     static final String USERNAME = "username";
     static final String PASSWORD = "password";
     private static final String DATABASE = "postgres";
+    /**
+     * The driver itself rather than DriverManager, which binds drivers to the class loader that
+     * first used it: an application restarted in the same JVM (tests, dev mode) has another one.
+     */
+    private static final Driver DRIVER = new org.postgresql.Driver();
 
     private final KubernetesClient client;
     private final String namespace;
@@ -76,7 +81,7 @@ final class PodInstances implements BackupJob.Instances {
         p.setProperty("sslmode", "verify-ca");
         p.setProperty("sslrootcert", caFile().toString());
         p.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection("jdbc:postgresql://" + at.host() + ":" + at.port() + "/" + DATABASE, p);
+        return DRIVER.connect("jdbc:postgresql://" + at.host() + ":" + at.port() + "/" + DATABASE, p);
     }
 
     @Override

@@ -131,9 +131,21 @@ class KubernetesBackupMockTest {
         String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f";
         pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
         caFile = serveCertificate(pg);
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = connect(pg); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
         }
+    }
+
+    /**
+     * A superuser connection through the driver itself: DriverManager would bind the driver to this
+     * application's class loader, and the module's next Quarkus application (another profile) could
+     * no longer find it.
+     */
+    private static Connection connect(TestPostgres pg) throws java.sql.SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", pg.superuserPassword());
+        return new org.postgresql.Driver().connect(pg.jdbcUrl("postgres"), p);
     }
 
     private static Path repo() {
@@ -161,7 +173,7 @@ class KubernetesBackupMockTest {
             Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
             postgres.chown(to);
         }
-        try (Connection c = pg.connect(); Statement st = c.createStatement()) {
+        try (Connection c = connect(pg); Statement st = c.createStatement()) {
             st.execute("ALTER SYSTEM SET ssl = on");
             st.execute("SELECT pg_reload_conf()");
         }
