@@ -11,6 +11,8 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -26,6 +28,10 @@ import java.util.List;
 public final class ReplicationConnection implements AutoCloseable {
     /** Protocol 3.0 in a startup message. */
     private static final int PROTOCOL_3_0 = 196608;
+    /** The request code of an SSLRequest, in place of a protocol version. */
+    private static final int SSL_REQUEST_CODE = 80877103;
+    /** The server's one-byte answer to an SSLRequest when it will do TLS. */
+    private static final byte SSL_ACCEPTED = 'S';
     private static final int SOCKET_BUFFER = 1 << 17;
 
     // backend message types
@@ -67,23 +73,70 @@ public final class ReplicationConnection implements AutoCloseable {
     /** Connects and authenticates as {@code user}; IOException with the server's message when refused. */
     public static ReplicationConnection open(String host, int port, LocalSecrets.Credentials user, String applicationName,
                                              Duration connectTimeout) throws IOException {
-        Socket socket = new Socket();
-        socket.setReceiveBufferSize(SOCKET_BUFFER);
-        socket.setTcpNoDelay(true);
-        socket.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
-        ReplicationConnection c = new ReplicationConnection(socket);
+        return open(host, port, user, applicationName, connectTimeout, null);
+    }
+
+    /**
+     * As {@link #open(String, int, LocalSecrets.Credentials, String, Duration)}, over TLS when
+     * {@code tls} is given: the server must accept the SSLRequest and present a certificate {@code tls}
+     * trusts before any password is exchanged (what libpq's sslmode=verify-ca does: the issuer is
+     * checked, not the host name, since instances are reached at pod IPs no certificate names).
+     */
+    public static ReplicationConnection open(String host, int port, LocalSecrets.Credentials user, String applicationName,
+                                             Duration connectTimeout, SSLContext tls) throws IOException {
+        Socket plain = new Socket();
+        plain.setReceiveBufferSize(SOCKET_BUFFER);
+        plain.setTcpNoDelay(true);
+        plain.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
+        Socket socket = plain;
+        ReplicationConnection c = null;
         try {
-            socket.setSoTimeout((int) connectTimeout.toMillis());
+            plain.setSoTimeout((int) connectTimeout.toMillis());
+            if (tls != null) {
+                socket = startTls(plain, host, port, tls);
+            }
+            c = new ReplicationConnection(socket);
             c.startup(user, applicationName);
             socket.setSoTimeout(0);
             return c;
         } catch (IllegalArgumentException e) {
-            c.close();
+            closeQuietly(c, socket);
             throw new IOException(e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
-            c.close();
+            closeQuietly(c, socket);
             throw e;
         }
+    }
+
+    private static void closeQuietly(ReplicationConnection c, Socket socket) {
+        if (c != null) {
+            c.close();
+            return;
+        }
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // nothing left to release
+        }
+    }
+
+    /** SSLRequest, then the TLS handshake on the same socket; IOException when the server refuses TLS or is not trusted. */
+    private static Socket startTls(Socket plain, String host, int port, SSLContext tls) throws IOException {
+        DataOutputStream request = new DataOutputStream(plain.getOutputStream());
+        request.writeInt(8);
+        request.writeInt(SSL_REQUEST_CODE);
+        request.flush();
+        int answer = plain.getInputStream().read();
+        if (answer != SSL_ACCEPTED) {
+            throw new IOException("the server at " + host + ":" + port + " does not accept TLS connections");
+        }
+        SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, host, port, true);
+        try {
+            socket.startHandshake();
+        } catch (IOException e) {
+            throw new IOException("TLS with the server at " + host + ":" + port + " failed: " + e.getMessage(), e);
+        }
+        return socket;
     }
 
     private void startup(LocalSecrets.Credentials user, String applicationName) throws IOException {

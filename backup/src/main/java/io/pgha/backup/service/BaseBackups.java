@@ -5,6 +5,7 @@ import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.BackupManifest;
 import io.pgha.backup.core.BackupNames;
@@ -53,6 +54,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * Takes base backups in local mode, one per cluster at a time: the chosen instance runs
@@ -195,11 +197,7 @@ public class BaseBackups {
         }
         String name;
         synchronized (running) {
-            String current = running.get(cluster);
-            if (current != null) {
-                throw new Refused("a backup of cluster " + cluster + " is already running: " + current
-                        + " (one backup per cluster at a time)", true);
-            }
+            refuseWhileRunning(cluster);
             Set<String> taken = new HashSet<>();
             records.all().forEach(b -> taken.add(b.getMetadata().getName()));
             try {
@@ -209,24 +207,67 @@ public class BaseBackups {
             }
             name = BackupNames.next(cluster, Instant.now(), taken);
             records.create(name, cluster);
-            running.put(cluster, name);
+            start(new BackupJob(cluster, name, localInstances(cluster), (next, change) -> records.move(name, next, change)));
         }
-        metrics.of(cluster);
-        workers.submit(() -> run(cluster, name));
         return name;
     }
 
-    private void run(String cluster, String name) {
+    /**
+     * Starts {@code job}, whose record exists and is Pending; it runs on in the background. Refused
+     * (a conflict) while another backup of the same cluster runs: one backup per cluster at a time.
+     */
+    public void start(BackupJob job) throws Refused {
+        synchronized (running) {
+            refuseWhileRunning(job.cluster());
+            running.put(job.cluster(), job.name());
+        }
+        metrics.of(job.cluster());
+        workers.submit(() -> run(job));
+    }
+
+    private void refuseWhileRunning(String cluster) throws Refused {
+        String current = running.get(cluster);
+        if (current != null) {
+            throw new Refused("a backup of cluster " + cluster + " is already running: " + current
+                    + " (one backup per cluster at a time)", true);
+        }
+    }
+
+    /** Local mode: the instances on loopback, with the secrets the provisioner generated in the state directory. */
+    private BackupJob.Instances localInstances(String cluster) {
+        return new BackupJob.Instances() {
+            @Override
+            public TopologyStatus topology() {
+                PostgresCluster pc = local.cluster(cluster).orElseThrow(() -> new IllegalStateException("cluster " + cluster + " was deleted"));
+                return pc.getStatus() == null ? null : pc.getStatus().topology;
+            }
+
+            @Override
+            public Connection sql(String instance) throws SQLException {
+                return local.connect(cluster, instance);
+            }
+
+            @Override
+            public ReplicationConnection replication(String instance, String applicationName, Duration connectTimeout) throws IOException {
+                return ReplicationConnection.open(local.host(), local.port(cluster, instance), local.replication(cluster),
+                        applicationName, connectTimeout);
+            }
+        };
+    }
+
+    private void run(BackupJob job) {
+        String cluster = job.cluster();
+        String name = job.name();
         Instant started = now();
         BackupMetrics.Meters meters = metrics.of(cluster);
         try {
-            take(cluster, name, started);
+            take(job, started);
             writeClusterStatus();
         } catch (BackupFailed | IOException | SQLException | RuntimeException e) {
             String reason = e instanceof SQLException ? "cannot query the instance: " + e.getMessage() : e.getMessage();
             LOG.errorf("backup %s of cluster %s failed: %s", name, cluster, reason);
             Instant at = now();
-            records.move(name, BackupPhase.FAILED, s -> {
+            job.record().move(BackupPhase.FAILED, s -> {
                 s.error = reason;
                 s.finishedAt = at.toString();
             });
@@ -236,13 +277,16 @@ public class BaseBackups {
         }
     }
 
-    private void take(String cluster, String name, Instant started) throws BackupFailed, IOException, SQLException {
-        BackupSource source = chooseSource(cluster);
+    private void take(BackupJob job, Instant started) throws BackupFailed, IOException, SQLException {
+        String cluster = job.cluster();
+        String name = job.name();
+        BackupJob.Instances instances = job.instances();
+        BackupSource source = chooseSource(instances);
         WalArchive archive = archives.of(cluster).archive();
         Repository repository = archive.repository();
         RepositoryLayout layout = archive.layout();
         RepositoryTarget target = archives.target(cluster);
-        records.move(name, BackupPhase.RUNNING, s -> {
+        job.record().move(BackupPhase.RUNNING, s -> {
             s.startedAt = started.toString();
             s.instance = source.instance();
             s.location = target.locate(layout.backupPrefix(name));
@@ -251,7 +295,7 @@ public class BaseBackups {
         int pgVersion;
         long total;
         Map<String, String> settings = new LinkedHashMap<>();
-        try (Connection c = local.connect(cluster, source.instance())) {
+        try (Connection c = instances.sql(source.instance())) {
             segmentSize = Long.parseLong(Sql.value(c, "SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'"));
             pgVersion = Integer.parseInt(Sql.value(c, "SHOW server_version_num"));
             total = Long.parseLong(Sql.value(c, "SELECT sum(pg_database_size(oid)) FROM pg_database"));
@@ -264,7 +308,7 @@ public class BaseBackups {
         } catch (SQLException e) {
             throw new BackupFailed("cannot reach instance " + source.instance() + ": " + e.getMessage());
         }
-        records.move(name, BackupPhase.RUNNING, s -> {
+        job.record().move(BackupPhase.RUNNING, s -> {
             s.bytesDone = 0L;
             s.bytesTotal = total;
         });
@@ -272,8 +316,8 @@ public class BaseBackups {
         ServerBaseBackup backup;
         long storedTar;
         AtomicReference<String> gaveUp = new AtomicReference<>();
-        try (ReplicationConnection connection = connect(cluster, source.instance());
-             Watcher watcher = new Watcher(cluster, name, source, connection, gaveUp)) {
+        try (ReplicationConnection connection = connect(instances, source.instance());
+             Watcher watcher = new Watcher(job, source, connection, gaveUp)) {
             try {
                 backup = ServerBaseBackup.start(connection, name, layout.compression(), SERVER_COMPRESSION_WORKERS);
                 watcher.watch(backup, total);
@@ -295,7 +339,7 @@ public class BaseBackups {
         } catch (IllegalArgumentException e) {
             throw new BackupFailed(e.getMessage());
         }
-        records.move(name, BackupPhase.RUNNING, s -> {
+        job.record().move(BackupPhase.RUNNING, s -> {
             s.bytesDone = dataBytes;
             s.bytesTotal = Math.max(dataBytes, total);
             s.beginLsn = ranges.get(0).start().toString();
@@ -304,9 +348,9 @@ public class BaseBackups {
         });
         if (source.fromStandby()) {
             // the standby's end segment is archived only once the primary moves on to the next one
-            switchWal(cluster, source.primary());
+            switchWal(instances, source.primary());
         }
-        awaitWal(cluster, ranges, segmentSize, source);
+        awaitWal(cluster, instances, ranges, segmentSize, source);
 
         WalRange first = ranges.get(0);
         WalRange last = ranges.get(ranges.size() - 1);
@@ -320,7 +364,7 @@ public class BaseBackups {
         if (!repository.putIfAbsent(layout.backupInfoKey(name), info.toJson())) {
             throw new BackupFailed("the repository already holds " + layout.backupInfoKey(name));
         }
-        records.move(name, BackupPhase.COMPLETED, s -> {
+        job.record().move(BackupPhase.COMPLETED, s -> {
             s.finishedAt = finished.toString();
             s.size = info.sizeBytes();
             s.error = null;
@@ -330,17 +374,16 @@ public class BaseBackups {
                 name, cluster, source.instance(), info.sizeBytes(), dataBytes, info.beginWal(), info.endWal());
     }
 
-    private ReplicationConnection connect(String cluster, String instance) throws BackupFailed {
+    private static ReplicationConnection connect(BackupJob.Instances instances, String instance) throws BackupFailed {
         try {
-            return ReplicationConnection.open(local.host(), local.port(cluster, instance), local.replication(cluster),
-                    APPLICATION_NAME, CONNECT_TIMEOUT);
+            return instances.replication(instance, APPLICATION_NAME, CONNECT_TIMEOUT);
         } catch (IOException e) {
             throw new BackupFailed("cannot open a replication connection to instance " + instance + ": " + e.getMessage());
         }
     }
 
     /** Waits until the archive holds every segment of {@code ranges}; fails naming the first one missing. */
-    private void awaitWal(String cluster, List<WalRange> ranges, long segmentSize, BackupSource source)
+    private void awaitWal(String cluster, BackupJob.Instances instances, List<WalRange> ranges, long segmentSize, BackupSource source)
             throws BackupFailed, IOException {
         Instant deadline = Instant.now().plus(walTimeout);
         Instant nextSwitch = Instant.now().plus(SWITCH_EVERY);
@@ -351,10 +394,10 @@ public class BaseBackups {
             }
             if (Instant.now().isAfter(deadline)) {
                 throw new BackupFailed("WAL segment " + missing.get().name() + " of the backup's range did not reach the archive within "
-                        + walTimeout.toSeconds() + " s" + archiverFailure(cluster, source.primary()));
+                        + walTimeout.toSeconds() + " s" + archiverFailure(instances, source.primary()));
             }
             if (source.fromStandby() && Instant.now().isAfter(nextSwitch)) {
-                switchWal(cluster, source.primary());
+                switchWal(instances, source.primary());
                 nextSwitch = Instant.now().plus(SWITCH_EVERY);
             }
             sleep(WAL_POLL);
@@ -362,8 +405,8 @@ public class BaseBackups {
     }
 
     /** What the primary's archiver last reported as failed, to put in a failure's reason. */
-    private String archiverFailure(String cluster, String primary) {
-        try (Connection c = local.connect(cluster, primary)) {
+    private static String archiverFailure(BackupJob.Instances instances, String primary) {
+        try (Connection c = instances.sql(primary)) {
             String failed = Sql.value(c, "SELECT last_failed_wal || ' at ' || last_failed_time FROM pg_stat_archiver "
                     + "WHERE last_failed_time IS NOT NULL AND (last_archived_time IS NULL OR last_failed_time > last_archived_time)");
             return failed == null ? "" : " (the primary " + primary + " fails to archive: last failure " + failed + ")";
@@ -372,8 +415,8 @@ public class BaseBackups {
         }
     }
 
-    private void switchWal(String cluster, String primary) throws BackupFailed {
-        try (Connection c = local.connect(cluster, primary); Statement st = c.createStatement()) {
+    private static void switchWal(BackupJob.Instances instances, String primary) throws BackupFailed {
+        try (Connection c = instances.sql(primary); Statement st = c.createStatement()) {
             st.execute("SELECT pg_switch_wal()");
         } catch (SQLException e) {
             throw new BackupFailed("cannot switch WAL on the primary " + primary + ": " + e.getMessage());
@@ -386,8 +429,7 @@ public class BaseBackups {
      * once the primary switches) and gives up after the WAL timeout, closing the replication connection.
      */
     private final class Watcher implements AutoCloseable {
-        private final String cluster;
-        private final String name;
+        private final BackupJob job;
         private final BackupSource source;
         private final ReplicationConnection stream;
         private final AtomicReference<String> gaveUp;
@@ -396,9 +438,8 @@ public class BaseBackups {
         private Instant waitingSince;
         private Instant lastSwitch = Instant.EPOCH;
 
-        Watcher(String cluster, String name, BackupSource source, ReplicationConnection stream, AtomicReference<String> gaveUp) {
-            this.cluster = cluster;
-            this.name = name;
+        Watcher(BackupJob job, BackupSource source, ReplicationConnection stream, AtomicReference<String> gaveUp) {
+            this.job = job;
             this.source = source;
             this.stream = stream;
             this.gaveUp = gaveUp;
@@ -412,12 +453,12 @@ public class BaseBackups {
         private void tick(ServerBaseBackup backup, long total) {
             try {
                 long done = backup.bytesDone();
-                records.move(name, BackupPhase.RUNNING, s -> {
+                job.record().move(BackupPhase.RUNNING, s -> {
                     s.bytesDone = done;
                     s.bytesTotal = Math.max(done, total);
                 });
                 if (connection == null || connection.isClosed()) {
-                    connection = local.connect(cluster, source.instance());
+                    connection = job.instances().sql(source.instance());
                 }
                 String phase = Sql.value(connection, "SELECT phase FROM pg_stat_progress_basebackup LIMIT 1");
                 if (!PHASE_WAITING_FOR_ARCHIVE.equals(phase)) {
@@ -427,17 +468,17 @@ public class BaseBackups {
                 Instant now = Instant.now();
                 waitingSince = waitingSince == null ? now : waitingSince;
                 if (source.fromStandby() && now.isAfter(lastSwitch.plus(SWITCH_EVERY))) {
-                    switchWal(cluster, source.primary());
+                    switchWal(job.instances(), source.primary());
                     lastSwitch = now;
                 }
                 if (now.isAfter(waitingSince.plus(walTimeout))) {
                     gaveUp.set("the server waited more than " + walTimeout.toSeconds() + " s for WAL archiving at the end of the backup"
-                            + archiverFailure(cluster, source.primary()));
+                            + archiverFailure(job.instances(), source.primary()));
                     stream.close();
                 }
             } catch (SQLException | BackupFailed | RuntimeException e) {
                 // progress is best effort; the server's own outcome decides the backup
-                LOG.debugf("backup %s: progress check failed: %s", name, e.getMessage());
+                LOG.debugf("backup %s: progress check failed: %s", job.name(), e.getMessage());
             }
         }
 
@@ -463,34 +504,46 @@ public class BaseBackups {
     void writeClusterStatus() {
         try {
             for (String cluster : clusters()) {
-                BackupMetrics.Meters meters = metrics.of(cluster);
-                WalArchives.Entry wal = archives.of(cluster);
-                List<BackupInfo> completed = catalog.completed(cluster);
-                Optional<WalFileName> newest = catalog.newestSegment(cluster);
+                UnaryOperator<BackupStatus> status = clusterStatus(cluster);
                 local.store().updateStatus(PostgresCluster.class, LocalLayout.NAMESPACE, cluster, c -> {
                     if (c.getStatus() == null) {
                         c.setStatus(new PostgresClusterStatus());
                     }
-                    BackupStatus before = c.getStatus().backup == null ? new BackupStatus() : c.getStatus().backup;
-                    BackupStatus b = new BackupStatus();
-                    completed.stream().map(BackupInfo::finishedAt).max(String::compareTo).ifPresent(t -> b.lastSuccessfulBackup = t);
-                    BackupInfo.recoverableFrom(completed).ifPresent(t -> b.firstRecoverabilityPoint = t.toString());
-                    b.lastArchivedWal = newest.map(WalFileName::name).orElse(null);
-                    long lastArchived = wal.lastSuccessEpochSeconds().get();
-                    b.lastArchivedTime = lastArchived > 0 ? Instant.ofEpochSecond(lastArchived).toString() : before.lastArchivedTime;
-                    ArchivingState.Event failure = wal.state().lastFailure().orElse(null);
-                    b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
-                    b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
-                    BackupSchedules.keepOwnFields(before, b);
-                    c.getStatus().backup = b;
+                    c.getStatus().backup = status.apply(c.getStatus().backup == null ? new BackupStatus() : c.getStatus().backup);
                     return c;
                 });
-                completed.stream().map(b -> Instant.parse(b.finishedAt())).max(Instant::compareTo).ifPresent(meters::knownSuccess);
-                BackupInfo.recoverableFrom(completed).ifPresent(meters::recoveryWindowStart);
             }
         } catch (IOException | RuntimeException e) {
             LOG.warnf("cannot update the clusters' backup status: %s", e.getMessage());
         }
+    }
+
+    /**
+     * This service's part of {@code cluster}'s status.backup, on either platform: read from the
+     * repository and the pushes seen now, it turns the status as it is into the status to write,
+     * keeping the fields other parts of the service write. The metrics follow the same facts.
+     */
+    public UnaryOperator<BackupStatus> clusterStatus(String cluster) throws IOException {
+        BackupMetrics.Meters meters = metrics.of(cluster);
+        WalArchives.Entry wal = archives.of(cluster);
+        List<BackupInfo> completed = catalog.completed(cluster);
+        Optional<WalFileName> newest = catalog.newestSegment(cluster);
+        completed.stream().map(b -> Instant.parse(b.finishedAt())).max(Instant::compareTo).ifPresent(meters::knownSuccess);
+        BackupInfo.recoverableFrom(completed).ifPresent(meters::recoveryWindowStart);
+        return before -> {
+            BackupStatus b = new BackupStatus();
+            completed.stream().map(BackupInfo::finishedAt).max(String::compareTo).ifPresent(t -> b.lastSuccessfulBackup = t);
+            BackupInfo.recoverableFrom(completed).ifPresent(t -> b.firstRecoverabilityPoint = t.toString());
+            b.lastArchivedWal = newest.map(WalFileName::name).orElse(null);
+            long lastArchived = wal.lastSuccessEpochSeconds().get();
+            b.lastArchivedTime = lastArchived > 0 ? Instant.ofEpochSecond(lastArchived).toString() : before.lastArchivedTime;
+            ArchivingState.Event failure = wal.state().lastFailure().orElse(null);
+            b.lastFailedWal = failure != null ? failure.file() : before.lastFailedWal;
+            b.lastFailedTime = failure != null ? failure.at().truncatedTo(ChronoUnit.SECONDS).toString() : before.lastFailedTime;
+            // written by the schedules and drills, kept as they are
+            BackupSchedules.keepOwnFields(before, b);
+            return b;
+        };
     }
 
     /** Microseconds, the precision PostgreSQL's recovery_target_time takes. */
@@ -503,12 +556,11 @@ public class BaseBackups {
      * moment after the instances start (a starting monitor first waits out the lease), so a backup
      * asked for right after `pgha up` waits for that report, up to {@link #SOURCE_WAIT}.
      */
-    private BackupSource chooseSource(String cluster) throws BackupFailed {
+    private BackupSource chooseSource(BackupJob.Instances instances) throws BackupFailed {
         Instant deadline = now().plus(SOURCE_WAIT);
         while (true) {
-            PostgresCluster pc = local.cluster(cluster).orElseThrow(() -> new BackupFailed("cluster " + cluster + " was deleted"));
             try {
-                return BackupSource.choose(pc.getStatus() == null ? null : pc.getStatus().topology);
+                return BackupSource.choose(instances.topology());
             } catch (IllegalStateException e) {
                 if (now().isAfter(deadline)) {
                     throw new BackupFailed("no instance to back up: " + e.getMessage());

@@ -51,6 +51,25 @@ public class WalArchives {
     Repositories repositories;
 
     private final Map<String, Entry> clusters = new ConcurrentHashMap<>();
+    /** Where specs come from on Kubernetes; null in local mode, where the state directory's store has them. */
+    private volatile ClusterSpecs platformSpecs;
+
+    /**
+     * The clusters' specs and repository targets on a platform other than the local store (the
+     * Kubernetes adapter), by the cluster name WAL is pushed under.
+     */
+    public interface ClusterSpecs {
+        /** The cluster named {@code cluster}; IllegalArgumentException with one line when the name is ambiguous. */
+        Optional<PostgresCluster> cluster(String cluster);
+
+        /** As {@link WalArchives#target}, with the repository credentials the platform keeps. */
+        RepositoryTarget target(String cluster);
+    }
+
+    /** Takes specs and targets from {@code specs} from now on, not from the local store. */
+    public void useSpecs(ClusterSpecs specs) {
+        this.platformSpecs = specs;
+    }
 
     /** A cluster's archive, its meters and what the service saw of its pushes. */
     public final class Entry {
@@ -154,12 +173,20 @@ public class WalArchives {
 
     /** Where {@code cluster}'s WAL goes now; IllegalArgumentException naming the field when its spec cannot be used. */
     public RepositoryTarget target(String cluster) {
+        ClusterSpecs specs = platformSpecs;
+        if (specs != null) {
+            return specs.target(cluster);
+        }
         BackupSpec backup = cluster(cluster).map(c -> c.getSpec().backup).orElse(null);
         return RepositoryTarget.of(cluster, backup, repositoryRoot, home);
     }
 
     /** The cluster's resource in the local store, empty when the store does not hold it. */
     public Optional<PostgresCluster> cluster(String cluster) {
+        ClusterSpecs specs = platformSpecs;
+        if (specs != null) {
+            return specs.cluster(cluster);
+        }
         return store().flatMap(s -> s.get(PostgresCluster.class, LocalLayout.NAMESPACE, cluster));
     }
 

@@ -24,6 +24,8 @@ public final class ClusterConfigMap {
     public static final String POSTGRESQL_CONF = "postgresql.conf";
     public static final String PG_HBA_CONF = "pg_hba.conf";
     public static final String BOOTSTRAP_SCRIPT = "bootstrap.sh";
+    /** archive_command's script when the cluster has spec.backup ({@link PostgresConfig#kubernetesArchiveCommand}). */
+    public static final String WAL_PUSH_SCRIPT = "wal-push.sh";
     /**
      * The router's SCRAM lookup function and its grant ({@link RouterAuth#setupSql}): the script
      * runs this file on the primary, at initdb and whenever the primary lacks it, so the SQL has
@@ -36,6 +38,7 @@ public final class ClusterConfigMap {
      */
     public static final String FIRST_PRIMARY = "first-primary";
     private static final String SCRIPT_RESOURCE = "/io/pgha/provisioner/kubernetes/bootstrap.sh";
+    private static final String WAL_PUSH_RESOURCE = "/io/pgha/provisioner/kubernetes/wal-push.sh";
 
     private ClusterConfigMap() {
     }
@@ -44,12 +47,18 @@ public final class ClusterConfigMap {
      * @param instanceNames the instances the cluster will have once the current plan is carried out
      *                      (synchronous_standby_names lists them)
      * @param firstPrimary  the instance that may initdb, or null once the cluster is bootstrapped
+     * @param services      where pgha's services run: with spec.backup, archive_command pushes to the backup service
      */
-    public static ConfigMap desired(PostgresCluster cluster, List<String> instanceNames, String firstPrimary) {
+    public static ConfigMap desired(PostgresCluster cluster, List<String> instanceNames, String firstPrimary, PghaServices services) {
         String name = cluster.getMetadata().getName();
         Map<String, String> data = new LinkedHashMap<>();
         Map<String, String> settings = PostgresConfig.sharedSettings(cluster.getSpec(), instanceNames);
         settings.putAll(PostgresConfig.tlsSettings());
+        if (cluster.getSpec().backup != null) {
+            settings.put("archive_command", PostgresConfig.kubernetesArchiveCommand(name, InstancePod.CONFIG_MOUNT + "/" + WAL_PUSH_SCRIPT,
+                    services.backupHost(), PghaServices.BACKUP_SERVICE_PORT));
+            data.put(WAL_PUSH_SCRIPT, resource(WAL_PUSH_RESOURCE));
+        }
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(settings));
         data.put(PG_HBA_CONF, PostgresConfig.renderTlsHba(cluster.getSpec().network.allowedCidrs));
         data.put(BOOTSTRAP_SCRIPT, bootstrapScript());
@@ -63,9 +72,13 @@ public final class ClusterConfigMap {
 
     /** The instance bootstrap script, shipped in this jar. */
     public static String bootstrapScript() {
-        try (InputStream in = ClusterConfigMap.class.getResourceAsStream(SCRIPT_RESOURCE)) {
+        return resource(SCRIPT_RESOURCE);
+    }
+
+    private static String resource(String path) {
+        try (InputStream in = ClusterConfigMap.class.getResourceAsStream(path)) {
             if (in == null) {
-                throw new IllegalStateException(SCRIPT_RESOURCE + " is missing from the provisioner jar");
+                throw new IllegalStateException(path + " is missing from the provisioner jar");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

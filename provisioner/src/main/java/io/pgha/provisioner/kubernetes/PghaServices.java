@@ -16,6 +16,14 @@ public record PghaServices(String namespace) {
     /** The label Kubernetes (1.22 and later) puts on every namespace: its name. */
     public static final String NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
+    /** The port of the backup service's Service (kustomize/base/backup.yaml), where archive_command pushes WAL. */
+    public static final int BACKUP_SERVICE_PORT = 80;
+
+    /** The backup service's Service as the instances' pods resolve it. */
+    public String backupHost() {
+        return BACKUP + "." + namespace + ".svc";
+    }
+
     /** The pod selector of one service. */
     public static Map<String, String> podSelector(String service) {
         return Map.of(NAME_LABEL, service);

@@ -105,7 +105,8 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         InstanceLayout layout = InstanceLayout.of(cluster, existing);
 
         // the ConfigMap first: new pods mount it, and synchronous_standby_names names the planned instances
-        applier.apply(ClusterConfigMap.desired(cluster, layout.plannedNames(), layout.firstPrimary()));
+        PghaServices services = new PghaServices(servicesNamespace);
+        applier.apply(ClusterConfigMap.desired(cluster, layout.plannedNames(), layout.firstPrimary(), services));
         // before the pods too: an instance starts only with its certificate mounted
         ClusterCertificates certificates = new ClusterCertificates(client, cluster, issuer);
         CertificateIssuer.Issued ca = certificates.authority(applier, clock.instant());
@@ -114,7 +115,6 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         applier.apply(InstanceAccess.serviceAccount(cluster));
         applier.apply(InstanceAccess.role(cluster, layout.plannedNames()));
         applier.apply(InstanceAccess.roleBinding(cluster));
-        PghaServices services = new PghaServices(servicesNamespace);
         for (String service : List.of(PghaServices.MONITOR, PghaServices.BACKUP)) {
             applier.apply(ServiceAccess.role(cluster, service));
             applier.apply(ServiceAccess.roleBinding(cluster, service, services));

@@ -17,7 +17,8 @@ import java.util.Optional;
  * The secrets of one cluster that the monitor and the backup service read, granted per cluster in
  * its namespace and by name, so that no ClusterRole bound to them reads Secrets anywhere: the
  * monitor gets the superuser secret (it connects to the instances as the superuser); the backup
- * service gets the superuser secret (pg_basebackup) and the S3 credentials secrets the spec names;
+ * service gets the superuser secret (the SQL around a base backup), the replication secret (the
+ * base backup itself) and the S3 credentials secrets the spec names;
  * both get the CA certificate secret, to verify the instances' server certificates.
  * The provisioner may create these Roles because it holds {@code get} on secrets itself (RBAC's
  * escalation rule).
@@ -37,6 +38,8 @@ public final class ServiceAccess {
         // the CA certificate alone (never the CA's key): both verify the instances' certificates
         names.add(ClusterNames.caCertificateSecret(cluster.getMetadata().getName()));
         if (service.equals(PghaServices.BACKUP)) {
+            // base backups run BASE_BACKUP, which pg_hba.conf allows the replication role alone
+            names.add(ClusterNames.replicationSecret(cluster.getMetadata().getName()));
             var spec = cluster.getSpec();
             credentials(Optional.ofNullable(spec.backup).map(b -> b.repository).orElse(null)).ifPresent(names::add);
             credentials(Optional.ofNullable(spec.bootstrap.recovery).map(r -> r.repository).orElse(null))

@@ -27,7 +27,7 @@ public final class PostgresConfig {
      * repeated pushes are safe because a push of content already stored succeeds without a copy.
      */
     public static final String ARCHIVE_MODE = "always";
-    /** The archive_command where no backup service takes WAL (Kubernetes until it gets one): it succeeds and keeps nothing. */
+    /** The archive_command where no backup service takes WAL (a cluster without spec.backup on Kubernetes): it succeeds and keeps nothing. */
     public static final String ARCHIVE_COMMAND_WITHOUT_BACKUP = "/bin/true";
     /**
      * How long one push of a segment may take before archive_command fails and PostgreSQL retries
@@ -51,6 +51,21 @@ public final class PostgresConfig {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
         return "curl -sf --max-time " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort
+                + "/wal/" + cluster + "/%f";
+    }
+
+    /**
+     * archive_command on Kubernetes: {@code script} (wal-push.sh from the cluster's ConfigMap) PUTs
+     * the segment to the backup service's Service over plain bash, since the postgres:15 image has no
+     * curl, and succeeds only once the service answers 2xx (the repository holds it durably);
+     * {@code timeout} bounds one push as curl's --max-time does locally. As in local mode, every part
+     * is a path, a host name, a port, a cluster name or a placeholder: no shell quoting is needed.
+     */
+    public static String kubernetesArchiveCommand(String cluster, String script, String backupHost, int backupPort) {
+        if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
+            throw new IllegalArgumentException("not a cluster name: " + cluster);
+        }
+        return "timeout " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " bash " + script + " %p http://" + backupHost + ":" + backupPort
                 + "/wal/" + cluster + "/%f";
     }
 

@@ -57,7 +57,7 @@ class BuildersTest {
     @Test
     void configMapCarriesTheSharedConfigurationTheHbaAndTheScript() {
         cluster.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
-        ConfigMap cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2", "pg-3"), "pg-1");
+        ConfigMap cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2", "pg-3"), "pg-1", new PghaServices("pgha-system"));
         assertEquals(ClusterNames.configMap("pg"), cm.getMetadata().getName());
         String conf = cm.getData().get(ClusterConfigMap.POSTGRESQL_CONF);
         assertTrue(conf.contains("max_connections = '200'"), conf);
@@ -72,15 +72,30 @@ class BuildersTest {
         assertTrue(conf.contains("ssl = 'on'"), conf);
         assertFalse(hba.contains("0.0.0.0/0") || hba.contains("::/0"), hba);
         cluster.getSpec().network.allowedCidrs = List.of("10.244.0.0/16");
-        String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.PG_HBA_CONF);
+        String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system")).getData().get(ClusterConfigMap.PG_HBA_CONF);
         assertEquals(2, narrowed.lines().filter(l -> l.startsWith("host")).count(), narrowed);
         assertTrue(narrowed.lines().filter(l -> l.startsWith("host")).allMatch(l -> l.contains(" 10.244.0.0/16 ")), narrowed);
         assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
         assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
         assertEquals(io.pgha.api.RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER), cm.getData().get(ClusterConfigMap.ROUTER_AUTH_SQL));
         assertEquals("pg-1", cm.getData().get(ClusterConfigMap.FIRST_PRIMARY));
-        assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null).getData().get(ClusterConfigMap.FIRST_PRIMARY));
+        assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system")).getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertOwnedAndLabelled(cm.getMetadata());
+    }
+
+    @Test
+    void withSpecBackupArchiveCommandPushesToTheBackupServiceWithTheScriptInTheConfigMap() {
+        cluster.getSpec().backup = null;
+        ConfigMap without = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system"));
+        assertTrue(without.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("archive_command = '/bin/true'"));
+        assertFalse(without.getData().containsKey(ClusterConfigMap.WAL_PUSH_SCRIPT));
+
+        cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
+        ConfigMap with = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system"));
+        assertTrue(with.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("archive_command = 'timeout 60 bash "
+                + "/etc/pgha/config/wal-push.sh %p http://pgha-backup.pgha-system.svc:80/wal/pg/%f'"),
+                with.getData().get(ClusterConfigMap.POSTGRESQL_CONF));
+        assertTrue(with.getData().get(ClusterConfigMap.WAL_PUSH_SCRIPT).startsWith("#!/bin/bash"));
     }
 
     @Test

@@ -126,13 +126,42 @@ class LockdownTest {
         assertEquals(List.of("secrets"), rule.getResources());
         assertEquals(List.of("get"), rule.getVerbs());
         assertEquals(List.of("pg-superuser", "pg-ca-cert"), rule.getResourceNames());
-        assertEquals(List.of("pg-superuser", "pg-ca-cert", "s3-keys"), ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
+        // the backup service also reads the replication role's secret: pg_hba.conf lets only that role replicate (BASE_BACKUP)
+        assertEquals(List.of("pg-superuser", "pg-ca-cert", "pg-replication", "s3-keys"),
+                ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
 
         RoleBinding binding = ServiceAccess.roleBinding(cluster, PghaServices.BACKUP, services);
         assertEquals("Role", binding.getRoleRef().getKind());
         assertEquals("pg-pgha-backup", binding.getRoleRef().getName());
         assertEquals("pgha-backup", binding.getSubjects().get(0).getName());
         assertEquals("pgha-system", binding.getSubjects().get(0).getNamespace());
+    }
+
+    /**
+     * The backup service's ClusterRole grants what its Kubernetes adapter calls and nothing more:
+     * informers (list, watch) and reads (get) of clusters and backups, PostgresBackups created on a
+     * schedule, JSON patches of both statuses, and the instance pods' addresses.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/knative"})
+    void theBackupServicesClusterRoleGrantsOnlyWhatItsKubernetesAdapterUses(String dir) throws Exception {
+        JsonNode backup = KustomizeTest.kind(KustomizeTest.build(dir), "ClusterRole").stream()
+                .filter(r -> r.path("metadata").path("name").asText().equals(PghaServices.BACKUP)).findFirst().orElseThrow();
+        Map<String, Set<String>> granted = new java.util.TreeMap<>();
+        for (JsonNode rule : backup.path("rules")) {
+            for (JsonNode group : rule.path("apiGroups")) {
+                for (JsonNode resource : rule.path("resources")) {
+                    Set<String> verbs = granted.computeIfAbsent(group.asText() + "/" + resource.asText(), k -> new java.util.TreeSet<>());
+                    rule.path("verbs").forEach(v -> verbs.add(v.asText()));
+                }
+            }
+        }
+        assertEquals(Map.of(
+                "pgha.io/postgresclusters", Set.of("get", "list", "watch"),
+                "pgha.io/postgresclusters/status", Set.of("patch"),
+                "pgha.io/postgresbackups", Set.of("get", "list", "watch", "create"),
+                "pgha.io/postgresbackups/status", Set.of("patch"),
+                "/pods", Set.of("get")), granted);
     }
 
     @Test

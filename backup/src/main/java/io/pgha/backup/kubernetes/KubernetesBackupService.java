@@ -1,0 +1,80 @@
+package io.pgha.backup.kubernetes;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgha.backup.service.BaseBackups;
+import io.pgha.backup.service.WalArchives;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Starts the Kubernetes adapter when {@code pgha.platform=kubernetes} (a Kubernetes client is
+ * created only then) and points the WAL archive at the clusters' specs in the API server.
+ */
+@ApplicationScoped
+public class KubernetesBackupService {
+    /** The value of {@code pgha.platform} that selects it. */
+    public static final String PLATFORM = "kubernetes";
+
+    @ConfigProperty(name = "pgha.platform", defaultValue = "local")
+    String platform;
+
+    @ConfigProperty(name = "pgha.kubernetes.watch-namespace")
+    Optional<String> watchNamespace;
+
+    /** How often schedules, status.backup and new PostgresBackups a watch event missed are looked at. */
+    @ConfigProperty(name = "pgha.backup.kubernetes.round", defaultValue = "5s")
+    Duration round;
+
+    @Inject
+    Instance<KubernetesClient> kubernetes;
+
+    @Inject
+    BaseBackups backups;
+
+    @Inject
+    WalArchives archives;
+
+    private volatile KubernetesBackups adapter;
+
+    void onStart(@Observes StartupEvent event) {
+        if (!PLATFORM.equals(platform)) {
+            return;
+        }
+        Path work;
+        try {
+            work = Files.createTempDirectory("pgha-backup");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the backup service's work directory: " + e.getMessage(), e);
+        }
+        KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups,
+                Clock.systemUTC(), work);
+        archives.useSpecs(a.targets());
+        adapter = a.start(round);
+    }
+
+    void onStop(@Observes ShutdownEvent event) {
+        KubernetesBackups a = adapter;
+        adapter = null;
+        if (a != null) {
+            a.close();
+        }
+    }
+
+    /** The running adapter; empty in local mode. */
+    Optional<KubernetesBackups> adapter() {
+        return Optional.ofNullable(adapter);
+    }
+}

@@ -1,0 +1,217 @@
+package io.pgha.backup.kubernetes;
+
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.service.BackupJob;
+import io.pgha.backup.service.BaseBackups;
+import io.pgha.backup.service.WalArchives;
+import org.jboss.logging.Logger;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The backup service on Kubernetes ({@code pgha.platform=kubernetes}): it watches PostgresBackups
+ * and PostgresClusters in one namespace or in every namespace it may read, takes a base backup for
+ * each new PostgresBackup (from this service, over a replication connection to the chosen
+ * instance's pod, exactly as local mode does: see {@link BaseBackups}), owns each PostgresBackup's
+ * status and each cluster's {@code status.backup}, and runs {@code spec.backup.schedule}
+ * ({@link KubernetesSchedules}). Everything that changes objects runs on one thread, so its
+ * writes never race each other; the backups themselves run on {@link BaseBackups}' workers.
+ */
+final class KubernetesBackups implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(KubernetesBackups.class);
+
+    private final KubernetesClient client;
+    private final Optional<String> namespace;
+    private final BaseBackups backups;
+    private final Clock clock;
+    private final StatusWrites writes;
+    private final Path caDirectory;
+    private final ScheduledExecutorService loop;
+    private final KubernetesTargets targets;
+    private final KubernetesSchedules schedules;
+    /** The backups this process admitted (namespace/name): a Pending or Running one not among them was left by a predecessor. */
+    private final Set<String> admitted = ConcurrentHashMap.newKeySet();
+    private SharedIndexInformer<PostgresCluster> clusterInformer;
+    private SharedIndexInformer<PostgresBackup> backupInformer;
+
+    /**
+     * @param workDirectory a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
+     */
+    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory) {
+        this.client = client;
+        this.namespace = namespace;
+        this.backups = backups;
+        this.clock = clock;
+        this.writes = new StatusWrites(client);
+        try {
+            this.caDirectory = Files.createDirectories(workDirectory.resolve("ca"));
+            Path credentials = Files.createDirectories(workDirectory.resolve("s3"));
+            this.targets = new KubernetesTargets(client, this::clusters, this::listClusters, credentials);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the backup service's work directory " + workDirectory + ": " + e.getMessage(), e);
+        }
+        this.schedules = new KubernetesSchedules(client, this::clusters, writes);
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "pgha-backup-kubernetes");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    WalArchives.ClusterSpecs targets() {
+        return targets;
+    }
+
+    /** Starts the informers and, every {@code every}, the schedules, status.backup and a look for backups a watch event missed. */
+    KubernetesBackups start(Duration every) {
+        var clusterResources = client.resources(PostgresCluster.class);
+        var backupResources = client.resources(PostgresBackup.class);
+        clusterInformer = namespace.isPresent() ? clusterResources.inNamespace(namespace.get()).inform()
+                : clusterResources.inAnyNamespace().inform();
+        ResourceEventHandler<PostgresBackup> onBackup = new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(PostgresBackup b) {
+                loop.execute(() -> admit(b.getMetadata().getNamespace(), b.getMetadata().getName()));
+            }
+
+            @Override
+            public void onUpdate(PostgresBackup before, PostgresBackup after) {
+                // only this service writes a backup's status; a new object is all that needs an answer
+            }
+
+            @Override
+            public void onDelete(PostgresBackup b, boolean unknownFinalState) {
+                // the repository keeps a deleted object's backup; retention decides about it
+            }
+        };
+        backupInformer = namespace.isPresent() ? backupResources.inNamespace(namespace.get()).inform(onBackup)
+                : backupResources.inAnyNamespace().inform(onBackup);
+        loop.scheduleWithFixedDelay(() -> roundNow(clock.instant()), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        LOG.infof("pgha backup service watching PostgresBackups in %s at %s", namespace.map(n -> "namespace " + n).orElse("every namespace"),
+                client.getMasterUrl());
+        return this;
+    }
+
+    List<PostgresCluster> clusters() {
+        return clusterInformer == null ? List.of() : clusterInformer.getStore().list();
+    }
+
+    /** The watched PostgresClusters as the API server has them now. */
+    private List<PostgresCluster> listClusters() {
+        var all = client.resources(PostgresCluster.class);
+        return (namespace.isPresent() ? all.inNamespace(namespace.get()).list() : all.inAnyNamespace().list()).getItems();
+    }
+
+    /**
+     * One round at {@code now} (the schedules' clock; tests pass their own), on the adapter's thread:
+     * backups a watch event missed, the schedules, and status.backup.
+     */
+    void round(Instant now) {
+        try {
+            loop.submit(() -> roundNow(now)).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            LOG.warnf("backup service round failed: %s", e.getCause().getMessage());
+        }
+    }
+
+    private void roundNow(Instant now) {
+        try {
+            backupInformer.getStore().list().stream().filter(b -> b.getStatus() == null)
+                    .forEach(b -> admit(b.getMetadata().getNamespace(), b.getMetadata().getName()));
+            schedules.tick(now);
+            for (PostgresCluster c : clusters()) {
+                if (c.getSpec() != null && c.getSpec().backup != null) {
+                    writeClusterStatus(c);
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.warnf("backup service round failed: %s", e.getMessage());
+        }
+    }
+
+    private void writeClusterStatus(PostgresCluster c) {
+        try {
+            writes.clusterBackup(c.getMetadata().getNamespace(), c.getMetadata().getName(), backups.clusterStatus(c.getMetadata().getName()));
+        } catch (IOException | RuntimeException e) {
+            LOG.warnf("cannot update status.backup of cluster %s/%s: %s", c.getMetadata().getNamespace(), c.getMetadata().getName(),
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Answers PostgresBackup {@code ns/name}: a new one starts (or fails at once with the reason);
+     * one found Pending or Running that this process never started was left by a predecessor and
+     * is failed, since nothing will finish it.
+     */
+    private void admit(String ns, String name) {
+        PostgresBackup b = client.resources(PostgresBackup.class).inNamespace(ns).withName(name).get();
+        if (b == null || admitted.contains(ns + "/" + name)) {
+            return;
+        }
+        BackupJob.Record record = writes.record(ns, name);
+        if (b.getStatus() != null && b.getStatus().phase != null) {
+            BackupPhase phase = BackupPhase.of(b.getStatus().phase);
+            if (phase.afterRestart() != phase) {
+                fail(record, "the backup service stopped while this backup ran");
+            }
+            return;
+        }
+        admitted.add(ns + "/" + name);
+        String cluster = b.getSpec() == null ? null : b.getSpec().cluster;
+        try {
+            PostgresCluster pc = cluster == null ? null : client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get();
+            if (pc == null) {
+                throw new IllegalArgumentException("spec.cluster: no PostgresCluster " + cluster + " in namespace " + ns);
+            }
+            // the name is unambiguous, the cluster has spec.backup, and its repository (and credentials Secret) is usable
+            targets.target(cluster);
+            record.move(BackupPhase.PENDING, s -> { });
+            backups.start(new BackupJob(cluster, name, new PodInstances(client, ns, cluster, caDirectory), record));
+            LOG.infof("backup %s/%s of cluster %s started", ns, name, cluster);
+        } catch (BaseBackups.Refused | IllegalArgumentException | IllegalStateException | UncheckedIOException e) {
+            LOG.warnf("backup %s/%s of cluster %s refused: %s", ns, name, cluster, e.getMessage());
+            fail(record, e.getMessage());
+        }
+    }
+
+    private void fail(BackupJob.Record record, String reason) {
+        String at = clock.instant().truncatedTo(ChronoUnit.MICROS).toString();
+        record.move(BackupPhase.FAILED, s -> {
+            s.error = reason;
+            s.finishedAt = at;
+        });
+    }
+
+    @Override
+    public void close() {
+        loop.shutdownNow();
+        if (backupInformer != null) {
+            backupInformer.close();
+        }
+        if (clusterInformer != null) {
+            clusterInformer.close();
+        }
+    }
+}

@@ -1,0 +1,434 @@
+package io.pgha.backup.kubernetes;
+
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.apiextensions.v1.CustomResourceDefinition;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watch;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.pgha.api.ClusterNames;
+import io.pgha.api.Labels;
+import io.pgha.api.tls.InstanceCertificates;
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.backup.PostgresBackupStatus;
+import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
+import io.pgha.api.v1.cluster.TopologyStatus;
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.local.OsUser;
+import io.pgha.local.testing.TestPostgres;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
+import io.restassured.RestAssured;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The backup service with {@code pgha.platform=kubernetes} against the fabric8 mock API server
+ * (CRUD mode), with one real PostgreSQL 15 behind the instance pods: it serves TLS with a
+ * certificate of a test CA (openssl), as pgha's instances on Kubernetes do, and its
+ * archive_command is the one instances run on Kubernetes (wal-push.sh: HTTP over bash's /dev/tcp),
+ * pushing to this service. The test plays the provisioner (cluster, secrets, pods)
+ * and the monitor (status.topology). The adapter's periodic round is turned off (once an hour);
+ * the test runs rounds itself, at the times it chooses for the schedules.
+ */
+@QuarkusTest
+@TestProfile(KubernetesBackupMockTest.Profile.class)
+@WithKubernetesTestServer(crud = true)
+class KubernetesBackupMockTest {
+    private static final String NS = "db";
+    private static final Path REPOSITORY = tempDirectory("pgha-k8s-repo");
+    private static TestPostgres pg;
+    private static Path caFile;
+    private static Path walPush;
+
+    public static class Profile implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("pgha.platform", "kubernetes",
+                    "pgha.backup.kubernetes.round", "1h",
+                    "pgha.backup.home", tempDirectory("pgha-k8s-home").toString(),
+                    "pgha.backup.repository-root", tempDirectory("pgha-k8s-default-repo").toString(),
+                    "pgha.backup.wal-timeout", "60s",
+                    // the mock server logs every request at INFO
+                    "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
+        }
+    }
+
+    @Inject
+    KubernetesClient client;
+
+    @Inject
+    KubernetesBackupService service;
+
+    @AfterAll
+    static void stopPostgres() throws IOException {
+        if (pg != null) {
+            pg.close();
+        }
+    }
+
+    private static Path tempDirectory(String prefix) {
+        try {
+            Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
+            // the repository is written by this service (maybe root) and read by nobody else here
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The instance, its CRDs, cluster, secrets and pod, made once for the class. */
+    private synchronized void instance() throws Exception {
+        if (pg != null) {
+            return;
+        }
+        for (String crd : List.of("postgresclusters.pgha.io-v1.yml", "postgresbackups.pgha.io-v1.yml")) {
+            client.resource(client.getKubernetesSerialization().unmarshal(Files.readString(repo().resolve("kustomize/base/crds/" + crd)),
+                    CustomResourceDefinition.class)).create();
+        }
+        // what the provisioner sets on Kubernetes (PostgresConfig.kubernetesArchiveCommand, with the ConfigMap's
+        // wal-push.sh; the provisioner is not a dependency of this module): plain bash, no curl
+        Path script = Files.createTempDirectory(Path.of("/tmp"), "pgha-wal-push").resolve("wal-push.sh");
+        walPush = script;
+        Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/wal-push.sh"), script);
+        Files.setPosixFilePermissions(script.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f";
+        pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
+        caFile = serveCertificate(pg);
+        try (Connection c = connect(pg); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
+        }
+    }
+
+    /**
+     * A superuser connection through the driver itself: DriverManager would bind the driver to this
+     * application's class loader, and the module's next Quarkus application (another profile) could
+     * no longer find it.
+     */
+    private static Connection connect(TestPostgres pg) throws java.sql.SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", TestPostgres.SUPERUSER);
+        p.setProperty("password", pg.superuserPassword());
+        return new org.postgresql.Driver().connect(pg.jdbcUrl("postgres"), p);
+    }
+
+    private static Path repo() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (!Files.exists(dir.resolve("kustomize"))) {
+            dir = dir.getParent();
+        }
+        return dir;
+    }
+
+    /** A CA and a server certificate (ECDSA P-256, as the provisioner's), served by {@code pg} with ssl = on. */
+    private static Path serveCertificate(TestPostgres pg) throws Exception {
+        Path dir = Files.createTempDirectory("pgha-k8s-tls");
+        Path ca = dir.resolve(InstanceCertificates.CA_CERT);
+        openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "ca.key", "-out", ca.toString(), "-days", "2", "-subj", "/CN=pgha-test-ca");
+        openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=pg-1");
+        openssl(dir, "x509", "-req", "-in", "server.csr", "-CA", ca.toString(), "-CAkey", "ca.key", "-CAcreateserial",
+                "-days", "2", "-out", "server.crt");
+        OsUser postgres = OsUser.forPostgres();
+        for (String f : List.of("server.crt", "server.key")) {
+            Path to = pg.dataDir().resolve(f);
+            Files.copy(dir.resolve(f), to);
+            Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-------"));
+            postgres.chown(to);
+        }
+        try (Connection c = connect(pg); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET ssl = on");
+            st.execute("SELECT pg_reload_conf()");
+        }
+        return ca;
+    }
+
+    private static void openssl(Path dir, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of("openssl"));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.waitFor(), "openssl " + String.join(" ", args) + ": " + out);
+    }
+
+    /**
+     * Cluster {@code name} in {@code ns} as the provisioner and the monitor leave it: spec.backup
+     * into {@code backup}, instance {@code name}-1 primary and healthy; with {@code pod}, its pod at
+     * the test instance and the superuser, replication (with {@code replicationPassword}) and CA secrets.
+     */
+    private void cluster(String ns, String name, BackupSpec backup, boolean pod, String replicationPassword) throws IOException {
+        PostgresCluster c = new PostgresCluster();
+        c.getMetadata().setName(name);
+        c.getMetadata().setNamespace(ns);
+        c.getSpec().backup = backup;
+        client.resource(c).create();
+        String primary = ClusterNames.instance(name, 1);
+        PostgresClusterStatus status = new PostgresClusterStatus();
+        status.topology = new TopologyStatus();
+        status.topology.currentPrimary = primary;
+        status.topology.timeline = 1;
+        TopologyStatus.Instance i = new TopologyStatus.Instance();
+        i.name = primary;
+        i.role = TopologyStatus.ROLE_PRIMARY;
+        i.healthy = true;
+        i.timeline = 1;
+        status.topology.instances.add(i);
+        client.resources(PostgresCluster.class).inNamespace(ns).withName(name).subresource("status")
+                .patch(PatchContext.of(PatchType.JSON_MERGE), StatusWrites.JSON.asJson(Map.of("status", status)));
+        if (!pod) {
+            return;
+        }
+        secret(ns, ClusterNames.superuserSecret(name), Map.of("username", TestPostgres.SUPERUSER, "password", pg.superuserPassword()));
+        // the test instance's pg_hba.conf (initdb's) lets every role replicate
+        secret(ns, ClusterNames.replicationSecret(name), Map.of("username", TestPostgres.SUPERUSER, "password", replicationPassword));
+        secret(ns, ClusterNames.caCertificateSecret(name), Map.of(InstanceCertificates.CA_CERT, Files.readString(caFile)));
+        client.resource(new PodBuilder().withNewMetadata().withName(primary).withNamespace(ns)
+                .withLabels(Map.of(Labels.CLUSTER, name, Labels.COMPONENT, Labels.COMPONENT_INSTANCE, Labels.INSTANCE, primary,
+                        Labels.ROLE, Labels.ROLE_PRIMARY)).endMetadata()
+                .withNewSpec().addNewContainer().withName(ClusterNames.INSTANCE_CONTAINER).withImage("postgres:15")
+                .addNewPort().withName(ClusterNames.INSTANCE_PORT_NAME).withContainerPort(pg.port()).endPort().endContainer().endSpec()
+                .withNewStatus().withPodIP("127.0.0.1").addNewCondition().withType("Ready").withStatus("True").endCondition().endStatus()
+                .build()).create();
+    }
+
+    private void secret(String ns, String name, Map<String, String> data) {
+        Map<String, String> encoded = new java.util.LinkedHashMap<>();
+        data.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
+        client.resource(new SecretBuilder().withNewMetadata().withName(name).withNamespace(ns).endMetadata().withData(encoded).build())
+                .create();
+    }
+
+    /**
+     * spec.backup into a directory, scheduled daily at an hour twelve hours from now (spec.backup
+     * has a daily schedule by default): the schedule test's rounds, minutes ahead, start nothing here.
+     */
+    private static BackupSpec filesystem(Path root) {
+        BackupSpec b = new BackupSpec();
+        b.schedule = "0 " + (Instant.now().atZone(ZoneOffset.UTC).getHour() + 12) % 24 + " * * *";
+        b.repository = new BackupSpec.Repository();
+        b.repository.filesystem = new BackupSpec.Filesystem();
+        b.repository.filesystem.path = root.toString();
+        return b;
+    }
+
+    private void backup(String ns, String name, String cluster) {
+        PostgresBackup b = new PostgresBackup();
+        b.getMetadata().setName(name);
+        b.getMetadata().setNamespace(ns);
+        b.getSpec().cluster = cluster;
+        client.resource(b).create();
+    }
+
+    private PostgresBackupStatus status(String ns, String name) {
+        PostgresBackup b = client.resources(PostgresBackup.class).inNamespace(ns).withName(name).get();
+        return b == null || b.getStatus() == null ? new PostgresBackupStatus() : b.getStatus();
+    }
+
+    private PostgresBackupStatus awaitPhase(String ns, String name, String phase) {
+        await().atMost(90, TimeUnit.SECONDS).until(() -> phase.equals(status(ns, name).phase)
+                || PostgresBackupStatus.PHASE_FAILED.equals(status(ns, name).phase));
+        PostgresBackupStatus s = status(ns, name);
+        assertEquals(phase, s.phase, "backup " + name + ": " + s.error);
+        return s;
+    }
+
+    private KubernetesBackups adapter() {
+        return service.adapter().orElseThrow();
+    }
+
+    @Test
+    void aBackupRunsWithProgressToCompletedWithItsLsnsAndSizeAndASecondOneMeanwhileIsRefused() throws Exception {
+        instance();
+        cluster(NS, "pg", filesystem(REPOSITORY), true, pg.superuserPassword());
+        List<PostgresBackupStatus> seen = new CopyOnWriteArrayList<>();
+        try (Watch watch = client.resources(PostgresBackup.class).inNamespace(NS).withName("pg-first").watch(new Watcher<>() {
+            @Override
+            public void eventReceived(Action action, PostgresBackup b) {
+                if (b.getStatus() != null) {
+                    seen.add(b.getStatus());
+                }
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+            }
+        })) {
+            Instant before = Instant.now();
+            backup(NS, "pg-first", "pg");
+            backup(NS, "pg-second", "pg");
+
+            PostgresBackupStatus second = awaitPhase(NS, "pg-second", PostgresBackupStatus.PHASE_FAILED);
+            assertTrue(second.error.contains("already running: pg-first (one backup per cluster at a time)"), second.error);
+
+            PostgresBackupStatus done = awaitPhase(NS, "pg-first", PostgresBackupStatus.PHASE_COMPLETED);
+            assertEquals("pg-1", done.instance);
+            assertEquals(1, done.timeline);
+            assertNotNull(done.beginLsn);
+            assertNotNull(done.endLsn);
+            assertTrue(io.pgha.api.postgres.Lsn.parse(done.beginLsn).compareTo(io.pgha.api.postgres.Lsn.parse(done.endLsn)) <= 0,
+                    done.beginLsn + " .. " + done.endLsn);
+            assertTrue(done.size > 0, "bytes stored: " + done.size);
+            assertTrue(!Instant.parse(done.startedAt).isBefore(before.minusSeconds(1)), done.startedAt);
+            assertTrue(!Instant.parse(done.finishedAt).isBefore(Instant.parse(done.startedAt)), done.finishedAt);
+            assertTrue(done.location.startsWith(REPOSITORY.toString()), done.location);
+            // the order of phases the watch saw: Pending, Running with the size to read, Completed
+            await().atMost(10, TimeUnit.SECONDS).until(() -> seen.stream().anyMatch(s -> PostgresBackupStatus.PHASE_COMPLETED.equals(s.phase)));
+            List<String> phases = seen.stream().map(s -> s.phase).distinct().toList();
+            assertEquals(List.of(PostgresBackupStatus.PHASE_PENDING, PostgresBackupStatus.PHASE_RUNNING, PostgresBackupStatus.PHASE_COMPLETED),
+                    phases);
+            assertTrue(seen.stream().anyMatch(s -> PostgresBackupStatus.PHASE_RUNNING.equals(s.phase) && s.bytesTotal != null
+                    && s.bytesTotal > 0 && s.bytesDone != null), "progress while running: " + seen.size() + " statuses");
+
+            // the repository holds the completed backup as a restore reads it
+            RepositoryLayout layout = new RepositoryLayout("pg", Compression.ZSTD);
+            BackupInfo info = BackupInfo.fromJson("pg-first",
+                    new FilesystemRepository(REPOSITORY).get(layout.backupInfoKey("pg-first")).orElseThrow());
+            assertEquals(done.endLsn, info.endLsn());
+
+            // the cluster's status.backup, this service's part of the status
+            adapter().round(Instant.now());
+            BackupStatus b = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().backup;
+            assertEquals(done.finishedAt, b.lastSuccessfulBackup);
+            assertEquals(done.finishedAt, b.firstRecoverabilityPoint);
+            assertNotNull(b.lastArchivedWal);
+            assertNotNull(b.lastArchivedTime);
+            TopologyStatus t = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().topology;
+            assertEquals("pg-1", t.currentPrimary, "the monitor's part of the status is untouched");
+        }
+    }
+
+    @Test
+    void backupsThatCannotRunFailWithTheReason() throws Exception {
+        instance();
+        // no such cluster
+        backup(NS, "ghost-1", "ghost");
+        assertEquals("spec.cluster: no PostgresCluster ghost in namespace " + NS,
+                awaitPhase(NS, "ghost-1", PostgresBackupStatus.PHASE_FAILED).error);
+
+        // an S3 repository whose credentials Secret does not exist
+        BackupSpec s3 = new BackupSpec();
+        s3.repository = new BackupSpec.Repository();
+        s3.repository.s3 = new BackupSpec.S3();
+        s3.repository.s3.bucket = "backups";
+        s3.repository.s3.credentialsSecret = "missing-keys";
+        s3.schedule = filesystem(REPOSITORY).schedule;
+        cluster(NS, "s3pg", s3, false, null);
+        backup(NS, "s3pg-1", "s3pg");
+        String error = awaitPhase(NS, "s3pg-1", PostgresBackupStatus.PHASE_FAILED).error;
+        assertTrue(error.contains("the Secret " + NS + "/missing-keys does not exist"), error);
+
+        // the replication password is wrong: it fails once it runs, with the server's reason
+        cluster(NS, "badrepl", filesystem(REPOSITORY), true, "not-the-password");
+        backup(NS, "badrepl-1", "badrepl");
+        PostgresBackupStatus failed = awaitPhase(NS, "badrepl-1", PostgresBackupStatus.PHASE_FAILED);
+        assertTrue(failed.error.startsWith("cannot open a replication connection to instance badrepl-1: ")
+                && failed.error.contains("password authentication failed"), failed.error);
+        assertEquals("badrepl-1", failed.instance);
+        assertNotNull(failed.finishedAt);
+    }
+
+    @Test
+    void theScheduleCreatesOneBackupPerSlotAndOneOnReturnAfterMissedSlots() throws Exception {
+        instance();
+        String ns = "sched";
+        BackupSpec spec = filesystem(REPOSITORY);
+        spec.schedule = "* * * * *";
+        // no pod: the scheduled backups fail at once, which is all this test needs of them
+        cluster(ns, "minutely", spec, false, null);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> adapter().clusters().stream().anyMatch(c -> c.getMetadata().getName().equals("minutely")));
+        // rounds at times of the test's choosing, minutes ahead of the real clock
+        Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).plus(10, ChronoUnit.MINUTES);
+
+        adapter().round(minute.plusSeconds(30));
+        assertEquals(List.of(), backups(ns), "no slot has passed since the cluster was first seen");
+        assertEquals(minute.plusSeconds(60).toString(), nextScheduled(ns, "minutely"));
+
+        adapter().round(minute.plusSeconds(65));
+        List<String> first = backups(ns);
+        assertEquals(1, first.size(), first.toString());
+        assertEquals("minutely", client.resources(PostgresBackup.class).inNamespace(ns).withName(first.get(0)).get().getSpec().cluster);
+        assertEquals(minute.plusSeconds(120).toString(), nextScheduled(ns, "minutely"));
+        String error = awaitPhase(ns, first.get(0), PostgresBackupStatus.PHASE_FAILED).error;
+        assertTrue(error.contains("minutely-1 has no pod"), error);
+
+        adapter().round(minute.plusSeconds(100));
+        assertEquals(first, backups(ns), "a slot is served once");
+
+        // four slots missed while the service was away: one backup on its return
+        adapter().round(minute.plusSeconds(6 * 60 + 5));
+        assertEquals(2, backups(ns).size(), backups(ns).toString());
+        adapter().round(minute.plusSeconds(6 * 60 + 20));
+        assertEquals(2, backups(ns).size(), backups(ns).toString());
+    }
+
+    @Test
+    void walPushSucceedsOnlyWhenTheServiceAnswers2xx() throws Exception {
+        instance();
+        Path segment = Files.createTempFile("pgha-not-wal", "");
+        Files.write(segment, new byte[] {1, 2, 3});
+        // a name that is no WAL file: the service answers 400, and the push must fail so PostgreSQL keeps the file
+        Process p = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + RestAssured.port + "/wal/pg/not-a-wal-file").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), out);
+        assertTrue(out.contains("answered 'HTTP/1.1 400"), out);
+        // WAL of a cluster this service does not watch is refused, never stored in some default place
+        Process unknown = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + RestAssured.port + "/wal/ghost/000000010000000000000001").redirectErrorStream(true).start();
+        String unknownOut = new String(unknown.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, unknown.waitFor(), unknownOut);
+        assertTrue(unknownOut.contains("answered 'HTTP/1.1 500"), unknownOut);
+        // nothing listens there: fails too
+        Process refused = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
+                "http://127.0.0.1:" + io.pgha.local.Ports.freePort() + "/wal/pg/000000010000000000000001").redirectErrorStream(true).start();
+        String refusedOut = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(refused.waitFor() != 0, refusedOut);
+    }
+
+    private List<String> backups(String ns) {
+        return client.resources(PostgresBackup.class).inNamespace(ns).list().getItems().stream()
+                .map(b -> b.getMetadata().getName()).sorted().toList();
+    }
+
+    private String nextScheduled(String ns, String cluster) {
+        PostgresClusterStatus s = client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get().getStatus();
+        return s == null || s.backup == null ? null : s.backup.nextScheduledBackup;
+    }
+}
