@@ -55,6 +55,8 @@ class WalScannerTest {
 
     @BeforeAll
     void archiveOfOneCommitPerSegment() throws Exception {
+        // after a @QuarkusTest in the same JVM, DriverManager knows only the driver its class loader registered
+        Class.forName("org.postgresql.Driver");
         root = Files.createTempDirectory(Path.of("/tmp"), "pgha-test-walscan",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         Path copies = Files.createDirectory(root.resolve("copies"));
