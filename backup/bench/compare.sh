@@ -237,6 +237,11 @@ t=$(now)
 PGHA_HOME="$DST_HOME" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$work/restore.log" 2>&1 \
   || { cat "$work/restore.log" >&2; exit 1; }
 T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
+# where the restore's time went: pgha up's progress lines carry the seconds since its start
+# (of the lines that repeat with progress, the first and the last)
+awk 'function flush() { if (run != "" && run != first) print run; run = "" }
+     /fetching base backup .*MiB|replaying WAL: at/ { if (run == "") { print; first = $0 } run = $0; next }
+     { flush(); print } END { flush() }' "$work/restore.log" >&2
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$(PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" uri --superuser --primary)")" = "$ROWS_PGHA" ] \
   || { echo "the pgha restore does not hold the data written before it" >&2; exit 1; }
 fi

@@ -59,6 +59,7 @@ class RestoreE2ETest {
     private static final String RESTORE_POINT = "after-batch-4";
     private long batch5Xid;
     private String sourceAppUri;
+    private Launcher refused;
 
     @BeforeAll
     void sourceWithBatchesAroundABackup() throws Exception {
@@ -98,6 +99,9 @@ class RestoreE2ETest {
 
     @AfterAll
     void stopSource() throws Exception {
+        if (refused != null) {
+            refused.close();
+        }
         if (source != null) {
             source.close();
         }
@@ -151,14 +155,24 @@ class RestoreE2ETest {
     @Test
     @Order(7)
     void aTargetOutsideTheWindowIsRefusedUpFront() throws Exception {
-        try (Launcher dst = new Launcher()) {
-            Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, "time: \"2020-01-01T00:00:00Z\"", 1).toString());
-            assertNotEquals(0, r.exitCode(), r.stderr());
-            assertTrue(r.stderr().contains("target time 2020-01-01T00:00:00Z is before the end of the first backup"), r.stderr());
-            assertTrue(r.stderr().contains("prefix '" + SOURCE + "' can be recovered from " + backup.finishedAt()), r.stderr());
-            // nothing was started
-            assertTrue(dst.status().get("instances").isEmpty(), dst.status().toString());
+        Launcher dst = refused();
+        Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, "time: \"2020-01-01T00:00:00Z\"", 1).toString());
+        assertNotEquals(0, r.exitCode(), r.stderr());
+        assertTrue(r.stderr().contains("target time 2020-01-01T00:00:00Z is before the end of the first backup"), r.stderr());
+        assertTrue(r.stderr().contains("prefix '" + SOURCE + "' can be recovered from " + backup.finishedAt()), r.stderr());
+        // nothing was started
+        assertTrue(dst.status().get("instances").isEmpty(), dst.status().toString());
+    }
+
+    /**
+     * The state directory (and services) of the restores that fail: a restore refused up front
+     * leaves nothing behind, and a changed manifest is a new attempt, so one serves them in turn.
+     */
+    private Launcher refused() throws Exception {
+        if (refused == null) {
+            refused = new Launcher();
         }
+        return refused;
     }
 
     @Test
@@ -192,7 +206,8 @@ class RestoreE2ETest {
         corrupt[corrupt.length - 1] ^= 0x55;
         Files.write(segment, corrupt);
         String name = segment.getFileName().toString().replace(".zst", "");
-        try (Launcher dst = new Launcher()) {
+        try {
+            Launcher dst = refused();
             Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, null, 1).toString());
             assertNotEquals(0, r.exitCode(), r.stderr());
             assertTrue(r.stderr().contains("the cluster failed:") && r.stderr().contains(name), r.stderr());

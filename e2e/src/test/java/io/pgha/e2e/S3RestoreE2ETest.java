@@ -199,7 +199,7 @@ class S3RestoreE2ETest {
         try (Launcher dst = new Launcher()) {
             Path manifest = restoreManifest(dst, null);
             CompletableFuture<Launcher.Result> up = CompletableFuture.supplyAsync(() -> dst.run("up", "-f", manifest.toString()));
-            // the restore is planned (the whole archive was read for it): from now on the repository is gone
+            // the restore is planned (its backup chosen from the bucket): from now on the repository is gone
             Path log = dst.home.resolve("logs/backup.log");
             await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(50)).until(() ->
                     Files.exists(log) && Files.readString(log).contains("restore of dst from " + SOURCE + ": backup"));

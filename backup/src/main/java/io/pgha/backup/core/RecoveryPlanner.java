@@ -35,10 +35,44 @@ public final class RecoveryPlanner {
     }
 
     /**
+     * Whether planning a restore to {@code target} needs the archived WAL read at all: the end of
+     * the archive (null) and the end of a backup ({@code immediate}) are reached by any archive
+     * that holds the backup's WAL, which restore_command checks segment by segment as it fetches.
+     */
+    public static boolean needsWal(BootstrapSpec.Target target) {
+        return target != null && !Boolean.TRUE.equals(target.immediate)
+                && (target.time != null || target.lsn != null || target.xid != null || target.name != null);
+    }
+
+    /**
+     * Whether the newest part of the archive, read backwards from its end, is enough to plan a
+     * restore to {@code target}: it holds the last commit or abort (where the window ends, and
+     * what a time target must come before), the last record (an LSN target's limit) and, for a
+     * restore point or an xid, the newest record naming it (the one {@link #plan} stops at). The
+     * archive is read no further, so a restore to a recent point reads its tail, not all of it;
+     * only a name or xid that is not there at all makes it read everything, to refuse.
+     */
+    public static boolean enough(BootstrapSpec.Target target, WalSummary newest) {
+        if (newest.lastTransactionEnd().isEmpty()) {
+            return false;
+        }
+        if (target.xid != null) {
+            long xid = target.xid & XID_MASK;
+            return newest.transactionEnds().stream().anyMatch(e -> e.xid() == xid);
+        }
+        if (target.name != null) {
+            return newest.restorePoints().stream().anyMatch(r -> r.name().equals(target.name));
+        }
+        return true;
+    }
+
+    /**
      * @param backups complete backups (any order)
      * @param requested the backup the spec names, or null
      * @param target the spec's target, or null for the end of the archive
-     * @param wal the archived WAL from the first backup's begin on, as far as it is contiguous
+     * @param wal the archived WAL up to where it stops being contiguous after the first backup's
+     *            begin: all of it, or its newest part as far as {@link #enough} needed; empty when
+     *            the target does not {@link #needsWal}
      */
     public static Outcome plan(String prefix, List<BackupInfo> backups, String requested, BootstrapSpec.Target target,
                                WalSummary wal) {
@@ -120,10 +154,14 @@ public final class RecoveryPlanner {
     /** "prefix 'pg' can be recovered from ... to ...", the words every refusal ends with. */
     static String window(String prefix, BackupInfo first, WalSummary wal) {
         // the same rule as pgha backups' window (RecoverableWindow): a last commit older than the backup's end is no later point
+        String from = "prefix '" + prefix + "' can be recovered from " + first.finishedAt() + " (end of backup " + first.name()
+                + ", LSN " + first.endLsn() + ") to ";
+        if (wal.lastRecordLsn() == 0) {
+            return from + "the end of its archive";
+        }
         Instant firstEnd = Instant.parse(first.finishedAt());
         String to = wal.lastTransactionEnd().filter(e -> e.time().isAfter(firstEnd)).map(e -> e.time() + " (the last commit or abort, LSN " + new Lsn(e.lsn()) + ")")
                 .orElse("the end of backup " + first.name() + " (no commit or abort archived after it)");
-        return "prefix '" + prefix + "' can be recovered from " + first.finishedAt() + " (end of backup " + first.name()
-                + ", LSN " + first.endLsn() + ") to " + to + ", or to LSN " + new Lsn(wal.lastRecordLsn());
+        return from + to + ", or to LSN " + new Lsn(wal.lastRecordLsn());
     }
 }

@@ -65,6 +65,19 @@ public final class WalSummary {
         }
     }
 
+    /**
+     * Adds what {@code later} read of the WAL after this summary's: a stretch read in parts (newest
+     * part first, overlapping by a segment so that no record crossing a part's first segment
+     * boundary is lost) is put back together oldest part first. Records {@code later} shares with
+     * this one (at or before this one's last record) are taken once.
+     */
+    public void append(WalSummary later) {
+        long seen = lastRecordLsn;
+        later.transactionEnds.stream().filter(e -> e.lsn() > seen).forEach(transactionEnds::add);
+        later.restorePoints.stream().filter(r -> r.lsn() > seen).forEach(restorePoints::add);
+        lastRecordLsn = Math.max(lastRecordLsn, later.lastRecordLsn);
+    }
+
     public List<TransactionEnd> transactionEnds() {
         return transactionEnds;
     }

@@ -134,15 +134,18 @@ public final class RestoreSessions {
                          RepositoryLayout layout) throws RefusedException, IOException {
         List<BackupInfo> backups = backups(source, layout);
         WalArchive archive = new WalArchive(source, layout);
-        WalSummary scan;
+        WalSummary scan = new WalSummary();
         Optional<BackupInfo> first = backups.stream().min(BackupInfo.OLDEST_FIRST);
-        try {
-            scan = first.isEmpty() ? null : new WalScanner(archive, PgBinaries.locate()).scan(WalFileName.parse(first.get().beginWal()));
-        } catch (WalScanner.ScanException e) {
-            throw new RefusedException(e.getMessage());
+        BootstrapSpec.Target target = recovery.target;
+        if (first.isPresent() && RecoveryPlanner.needsWal(target)) {
+            try {
+                scan = new WalScanner(archive, PgBinaries.locate()).scan(WalFileName.parse(first.get().beginWal()),
+                        read -> RecoveryPlanner.enough(target, read));
+            } catch (WalScanner.ScanException e) {
+                throw new RefusedException(e.getMessage());
+            }
         }
-        RecoveryPlanner.Outcome outcome = RecoveryPlanner.plan(prefix, backups, recovery.backup, recovery.target,
-                scan == null ? new WalSummary() : scan);
+        RecoveryPlanner.Outcome outcome = RecoveryPlanner.plan(prefix, backups, recovery.backup, target, scan);
         if (outcome instanceof RecoveryPlanner.Refusal refusal) {
             throw new RefusedException(refusal.message());
         }

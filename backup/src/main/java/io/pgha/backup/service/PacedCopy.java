@@ -25,8 +25,12 @@ import java.util.concurrent.TimeoutException;
  */
 final class PacedCopy {
     /** Bytes written between two waits: a few event-loop tasks' worth, small beside the memory. */
-    static final int WINDOW = 4 << 20;
-    private static final int CHUNK = 1 << 16;
+    static final int WINDOW = 16 << 20;
+    /**
+     * Bytes per write, each an event-loop task: with 64 KiB writes a loaded machine served a
+     * restore's base backup at 36 MB/s while decompressing it alone ran at 400 MB/s and more.
+     */
+    private static final int CHUNK = 1 << 20;
     /** An event loop that runs nothing for this long is gone, not late. */
     private static final Duration EVENT_LOOP_TIMEOUT = Duration.ofMinutes(2);
 

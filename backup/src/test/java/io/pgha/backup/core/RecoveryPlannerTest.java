@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -116,5 +117,56 @@ class RecoveryPlannerTest {
         assertTrue(assertInstanceOf(RecoveryPlanner.Refusal.class, missing).message().contains("backup 'other' is not in prefix 'pg'"));
         RecoveryPlanner.Outcome none = RecoveryPlanner.plan("pg", List.of(), null, null, new WalSummary());
         assertTrue(assertInstanceOf(RecoveryPlanner.Refusal.class, none).message().contains("no complete backup"));
+    }
+
+    @Test
+    void onlyTargetsThatNeedTheArchiveReadIt() {
+        assertFalse(RecoveryPlanner.needsWal(null));
+        BootstrapSpec.Target immediate = target();
+        immediate.immediate = true;
+        assertFalse(RecoveryPlanner.needsWal(immediate));
+        RecoveryPlanner.Plan end = assertInstanceOf(RecoveryPlanner.Plan.class,
+                RecoveryPlanner.plan("pg", List.of(FIRST, SECOND), null, null, new WalSummary()));
+        assertEquals(SECOND.name(), end.backup().name());
+        assertTrue(end.window().endsWith("to the end of its archive"), end.window());
+        BootstrapSpec.Target time = target();
+        time.time = "2026-12-04T22:07:00Z";
+        assertTrue(RecoveryPlanner.needsWal(time));
+    }
+
+    @Test
+    void readingBackwardsStopsOnceTheTargetsRecordAndTheLastCommitAreRead() {
+        WalSummary noCommit = new WalSummary();
+        noCommit.accept("rmgr: XLOG        len (rec/tot):     24/    24, tx:          0, lsn: 0/07000100, prev 0/07000028, desc: SWITCH ");
+        BootstrapSpec.Target lsn = target();
+        lsn.lsn = "0/4000000";
+        assertFalse(RecoveryPlanner.enough(lsn, noCommit), "the window's end (the last commit) is not read yet");
+        assertTrue(RecoveryPlanner.enough(lsn, wal()));
+        BootstrapSpec.Target xid = target();
+        xid.xid = 741L;
+        assertTrue(RecoveryPlanner.enough(xid, wal()));
+        xid.xid = 739L;
+        assertFalse(RecoveryPlanner.enough(xid, wal()));
+        BootstrapSpec.Target name = target();
+        name.name = "rp";
+        assertTrue(RecoveryPlanner.enough(name, wal()));
+        name.name = "other";
+        assertFalse(RecoveryPlanner.enough(name, wal()));
+    }
+
+    @Test
+    void partsReadNewestFirstJoinInWalOrderWithTheirOverlapOnce() {
+        WalSummary older = new WalSummary();
+        older.accept("rmgr: Transaction len (rec/tot):     34/    34, tx:        740, lsn: 0/03000028, prev 0/03000000, desc: COMMIT 2026-12-04 22:05:00.5 UTC");
+        older.accept("rmgr: Transaction len (rec/tot):     34/    34, tx:        741, lsn: 0/05800028, prev 0/05800000, desc: COMMIT 2026-12-04 22:12:00 UTC");
+        WalSummary newer = new WalSummary();
+        // the segment both parts read: its commit comes once
+        newer.accept("rmgr: Transaction len (rec/tot):     34/    34, tx:        741, lsn: 0/05800028, prev 0/05800000, desc: COMMIT 2026-12-04 22:12:00 UTC");
+        newer.accept("rmgr: XLOG        len (rec/tot):     98/    98, tx:          0, lsn: 0/06000000, prev 0/05FFFF00, desc: RESTORE_POINT rp");
+        newer.accept("rmgr: Transaction len (rec/tot):     34/    34, tx:        742, lsn: 0/07000028, prev 0/07000000, desc: COMMIT 2026-12-04 22:20:00 UTC");
+        older.append(newer);
+        assertEquals(List.of(740L, 741L, 742L), older.transactionEnds().stream().map(WalSummary.TransactionEnd::xid).toList());
+        assertEquals(1, older.restorePoints().size());
+        assertEquals(0x07000028L, older.lastRecordLsn());
     }
 }
