@@ -13,9 +13,17 @@ import java.util.Set;
  * and the caller reports each step's outcome back. The order is fixed:
  *
  * <pre>
- * failover:   freeze all standbys -> choose -> fence old primary -> await replay -> promote -> re-point
- * switchover: freeze the others -> stop old primary cleanly -> await target at its last WAL -> promote -> re-point
+ * failover:   freeze all standbys -> choose -> fence old primary -> re-point -> await replay -> promote
+ * switchover: freeze the others -> stop old primary cleanly -> re-point -> await target at its last WAL -> promote
  * </pre>
+ *
+ * The other standbys that answered the freeze are pointed at the candidate before it is promoted,
+ * as cascading standbys of it: once the old primary is fenced nothing can reach them but what the
+ * candidate has, and they follow its promotion onto the new timeline over the connection they
+ * already have. So a synchronous quorum is there from the new primary's first commit instead of
+ * only after a re-point and a reconnect once it is recorded. Standbys that did not answer the
+ * freeze are left to the monitor's repair once the new primary is recorded: waiting for them here
+ * would hold the promotion back.
  *
  * Before the old primary is fenced, any failure unfreezes the standbys (back to the old primary)
  * and aborts. Once it is fenced, nothing goes back to it: a failure aborts and leaves the cluster
@@ -30,7 +38,7 @@ public final class Procedure {
         }
     }
 
-    public enum Phase { FREEZING, FENCING, CATCHING_UP, PROMOTING, REPOINTING, UNFREEZING, DONE, ABORTED }
+    public enum Phase { FREEZING, FENCING, REPOINTING, CATCHING_UP, PROMOTING, UNFREEZING, DONE, ABORTED }
 
     public sealed interface Step permits Freeze, Fence, AwaitCatchUp, Promote, Repoint, Unfreeze, Done, Abort {
     }
@@ -56,7 +64,7 @@ public final class Procedure {
     public record Promote(String candidate) implements Step {
     }
 
-    /** Point these standbys at the new primary (slots there first). */
+    /** Point these standbys at the candidate, the primary to be (slots there first). */
     public record Repoint(String newPrimary, List<String> standbys) implements Step {
     }
 
@@ -82,9 +90,15 @@ public final class Procedure {
     private Phase phase = Phase.FREEZING;
     private String candidate;
     private String abortReason;
+    /** Why the candidate choice refused to fail over (a loss bound, quorum safety); null otherwise. */
+    private String veto;
     private Step step;
     private int timeline;
     private List<String> frozen = List.of();
+    /** The frozen standbys that answered the freeze. */
+    private List<String> answered = List.of();
+    /** What the candidate must have replayed before its promotion; null: all it received. */
+    private Lsn catchUpTarget;
     /** Failover: where the chosen candidate's WAL ended once frozen. */
     private Lsn candidateEnd;
 
@@ -187,6 +201,7 @@ public final class Procedure {
     public Step frozen(Map<String, InstanceObservation> positions) {
         expect(Phase.FREEZING);
         frozen = ((Freeze) step).standbys();
+        answered = frozen.stream().filter(s -> positions.containsKey(s) && positions.get(s).isStandby()).toList();
         if (kind == Kind.SWITCHOVER) {
             phase = Phase.FENCING;
             return step = new Fence(from, true);
@@ -203,9 +218,11 @@ public final class Procedure {
             phase = Phase.FENCING;
             return step = new Fence(from, false);
         }
-        String reason = choice instanceof CandidateSelector.Vetoed v ? "vetoed: " + v.reason()
-                : ((CandidateSelector.NoCandidate) choice).reason();
-        return unfreeze(reason);
+        if (choice instanceof CandidateSelector.Vetoed v) {
+            veto = v.reason();
+            return unfreeze("vetoed: " + v.reason());
+        }
+        return unfreeze(((CandidateSelector.NoCandidate) choice).reason());
     }
 
     /**
@@ -218,11 +235,19 @@ public final class Procedure {
             return unfreeze("could not fence " + from + ": " + detail);
         }
         fencedDone = true;
-        phase = Phase.CATCHING_UP;
         if (kind == Kind.SWITCHOVER && finalLsn == null) {
             return abort("the end of " + from + "'s WAL is unknown, so the switchover cannot prove it loses nothing");
         }
-        return step = new AwaitCatchUp(candidate, finalLsn);
+        catchUpTarget = finalLsn;
+        phase = Phase.REPOINTING;
+        return step = new Repoint(candidate, answered.stream().filter(s -> !s.equals(candidate)).toList());
+    }
+
+    /** The other standbys were pointed at the candidate (those that failed are repaired later). */
+    public Step repointed() {
+        expect(Phase.REPOINTING);
+        phase = Phase.CATCHING_UP;
+        return step = new AwaitCatchUp(candidate, catchUpTarget);
     }
 
     /** The catch-up wait is over: {@code reached} tells whether the candidate got there in time. */
@@ -242,13 +267,6 @@ public final class Procedure {
             return abort("promotion of " + candidate + " failed: " + detail);
         }
         timeline = newTimeline;
-        phase = Phase.REPOINTING;
-        List<String> rest = new ArrayList<>(standbys.stream().filter(s -> !s.equals(candidate)).toList());
-        return step = new Repoint(candidate, rest);
-    }
-
-    public Step repointed() {
-        expect(Phase.REPOINTING);
         phase = Phase.DONE;
         return step = new Done(candidate, timeline);
     }
@@ -269,6 +287,11 @@ public final class Procedure {
 
     public String abortReason() {
         return abortReason;
+    }
+
+    /** Why the candidate choice vetoed this failover, if it did. */
+    public java.util.Optional<String> veto() {
+        return java.util.Optional.ofNullable(veto);
     }
 
     private Step unfreeze(String reason) {

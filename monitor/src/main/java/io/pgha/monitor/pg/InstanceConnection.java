@@ -63,6 +63,8 @@ public final class InstanceConnection implements AutoCloseable {
     private final String name;
     private final PgConnectOptions options;
     private final Clock clock;
+    /** Told when the server closed the connection or it broke (not when this side dropped it). */
+    private final Runnable lost;
     private PgConnection connection;
     /** The check in flight, if any. */
     private Future<InstanceObservation> inFlight;
@@ -77,12 +79,15 @@ public final class InstanceConnection implements AutoCloseable {
      * @param trustedCa the CA certificate (PEM) the server's certificate must be signed by, which
      *                  must also name {@code name} (the address is a pod IP no certificate names);
      *                  null: no TLS (local mode, loopback only)
+     * @param lost      called (on an event loop) when the server closed the kept connection or it
+     *                  broke: a killed server does so at once, long before the next check is due
      */
     public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password, String trustedCa,
-                              Duration connectTimeout, Clock clock) {
+                              Duration connectTimeout, Clock clock, Runnable lost) {
         this.vertx = vertx;
         this.name = name;
         this.clock = clock;
+        this.lost = lost;
         this.options = new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
                 .setDatabase("postgres").setConnectTimeout((int) connectTimeout.toMillis())
                 .setReconnectAttempts(0).setCachePreparedStatements(false)
@@ -343,10 +348,14 @@ public final class InstanceConnection implements AutoCloseable {
         });
     }
 
-    private synchronized void forget(PgConnection c) {
-        if (connection == c) {
+    private void forget(PgConnection c) {
+        synchronized (this) {
+            if (connection != c) {
+                return;
+            }
             connection = null;
         }
+        lost.run();
     }
 
     /** Closes the connection (a timed-out check leaves it in an unknown state). */
