@@ -97,6 +97,8 @@ public final class ClusterMonitor implements AutoCloseable {
     private volatile PostgresCluster lastSeen;
     private volatile Procedure running;
     private volatile String lastDecision = "";
+    /** The running procedure's FailingOver condition, until its first status write (the fence's) carries it. */
+    private Condition startCondition;
     /** Runs the next round now; the runner sets it. */
     private volatile Runnable wakeUp = () -> { };
     private Lsn lastPrimaryLsn;
@@ -551,8 +553,10 @@ public final class ClusterMonitor implements AutoCloseable {
         Instant started = clock.instant();
         running = p;
         LOG.infof("%s from %s: %s", p.kind().label(), p.from(), reason);
-        updateStatus(t -> { }, new Condition(ConditionTypes.FAILING_OVER, Condition.TRUE,
-                p.kind() == Procedure.Kind.FAILOVER ? "FailingOver" : "SwitchingOver", reason));
+        // written with the fence, the procedure's first write: a status write of its own here cost the
+        // failover a write's time (hundreds of ms on a loaded machine) before its first step
+        startCondition = new Condition(ConditionTypes.FAILING_OVER, Condition.TRUE,
+                p.kind() == Procedure.Kind.FAILOVER ? "FailingOver" : "SwitchingOver", reason);
         try {
             Procedure.Step step = p.step();
             while (!p.finished()) {
@@ -603,6 +607,7 @@ public final class ClusterMonitor implements AutoCloseable {
             return false;
         } finally {
             running = null;
+            startCondition = null;
             lastWritten = null;
         }
     }
@@ -628,7 +633,7 @@ public final class ClusterMonitor implements AutoCloseable {
      * does first too (see the README); both only need the lease to start.
      */
     private Duration wanted(Procedure.Step step) {
-        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze) {
+        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze || step instanceof Procedure.Recheck) {
             return config.freezeTimeout();
         }
         if (step instanceof Procedure.Promote) {
@@ -642,7 +647,15 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started, Duration budget) {
         if (step instanceof Procedure.Freeze f) {
-            return p.frozen(wiring.freeze(f.standbys(), budget));
+            StandbyWiring.Frozen frozen = wiring.freeze(f.standbys(), budget);
+            return p.frozen(frozen.positions(), frozen.stillReceiving());
+        }
+        if (step instanceof Procedure.Recheck r) {
+            Map<String, InstanceObservation> now = new java.util.LinkedHashMap<>();
+            r.standbys().forEach(s -> now.put(s, pool.observe(s)));
+            LOG.infof("after the fence: %s", now.values().stream()
+                    .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : o.error())).toList());
+            return p.rechecked(now);
         }
         if (step instanceof Procedure.Fence f) {
             return fence(p, f);
@@ -667,12 +680,14 @@ public final class ClusterMonitor implements AutoCloseable {
     private Procedure.Step fence(Procedure p, Procedure.Fence f) {
         String candidate = p.candidate();
         // recorded before the stop: from here on nothing may treat it as the primary
+        Condition[] started = startCondition == null ? new Condition[0] : new Condition[]{startCondition};
         updateStatus(t -> {
             if (!t.fenced.contains(f.instance())) {
                 t.fenced.add(f.instance());
             }
             t.targetPrimary = candidate;
-        });
+        }, started);
+        startCondition = null;
         InstanceObservation last = latest.get(f.instance());
         InstanceDirectory.Endpoint at = candidate != null && pool.contains(candidate) ? pool.endpoint(candidate) : null;
         Fencer.Demotion demotion = f.clean() && at != null
