@@ -13,17 +13,15 @@ import java.util.Set;
  * and the caller reports each step's outcome back. The order is fixed:
  *
  * <pre>
- * failover:   freeze all standbys -> choose -> fence old primary [-> recheck] -> re-point -> await replay -> promote
- * switchover: freeze the others -> stop old primary cleanly -> re-point -> await target at its last WAL -> promote
+ * failover:   freeze all standbys -> choose -> fence old primary [-> recheck] -> await replay -> promote -> re-point
+ * switchover: freeze the others -> stop old primary cleanly -> await target at its last WAL -> promote -> re-point
  * </pre>
  *
- * The other standbys that answered the freeze are pointed at the candidate before it is promoted,
- * as cascading standbys of it: once the old primary is fenced nothing can reach them but what the
- * candidate has, and they follow its promotion onto the new timeline over the connection they
- * already have. So a synchronous quorum is there from the new primary's first commit instead of
- * only after a re-point and a reconnect once it is recorded. Standbys that did not answer the
- * freeze are left to the monitor's repair once the new primary is recorded: waiting for them here
- * would hold the promotion back.
+ * Only the standbys that answered the freeze are re-pointed; the others are left to the
+ * monitor's repair once they answer. (Pointing them at the candidate before its promotion, as
+ * cascading standbys, was tried: they then follow the promotion through the startup process's
+ * timeline rescan, which took about 2 s longer here than a re-point that restarts the WAL
+ * receiver straight at the new primary.)
  *
  * <p>A standby that answers but whose WAL receiver does not stop (a hung or frozen receiver
  * process) does not stop the failover: its position is compared, so that it counts towards the
@@ -44,7 +42,7 @@ public final class Procedure {
         }
     }
 
-    public enum Phase { FREEZING, FENCING, RECHECKING, REPOINTING, CATCHING_UP, PROMOTING, UNFREEZING, DONE, ABORTED }
+    public enum Phase { FREEZING, FENCING, RECHECKING, CATCHING_UP, PROMOTING, REPOINTING, UNFREEZING, DONE, ABORTED }
 
     public sealed interface Step permits Freeze, Fence, Recheck, AwaitCatchUp, Promote, Repoint, Unfreeze, Done, Abort {
     }
@@ -74,7 +72,7 @@ public final class Procedure {
     public record Promote(String candidate) implements Step {
     }
 
-    /** Point these standbys at the candidate, the primary to be (slots there first). */
+    /** Point these standbys at the new primary (slots there first). */
     public record Repoint(String newPrimary, List<String> standbys) implements Step {
     }
 
@@ -269,12 +267,12 @@ public final class Procedure {
             phase = Phase.RECHECKING;
             return step = new Recheck(stillReceiving.stream().sorted().toList());
         }
-        return repoint();
+        return awaitCatchUp();
     }
 
-    private Step repoint() {
-        phase = Phase.REPOINTING;
-        return step = new Repoint(candidate, answered.stream().filter(s -> !s.equals(candidate)).toList());
+    private Step awaitCatchUp() {
+        phase = Phase.CATCHING_UP;
+        return step = new AwaitCatchUp(candidate, catchUpTarget);
     }
 
     /**
@@ -299,14 +297,14 @@ public final class Procedure {
                         + " on timeline " + o.timeline() + ", further than " + candidate + " (" + candidateEnd + ")");
             }
         }
-        return repoint();
+        return awaitCatchUp();
     }
 
-    /** The other standbys were pointed at the candidate (those that failed are repaired later). */
+    /** The other standbys were pointed at the new primary (those that failed are repaired later). */
     public Step repointed() {
         expect(Phase.REPOINTING);
-        phase = Phase.CATCHING_UP;
-        return step = new AwaitCatchUp(candidate, catchUpTarget);
+        phase = Phase.DONE;
+        return step = new Done(candidate, timeline);
     }
 
     /** The catch-up wait is over: {@code reached} tells whether the candidate got there in time. */
@@ -326,8 +324,8 @@ public final class Procedure {
             return abort("promotion of " + candidate + " failed: " + detail);
         }
         timeline = newTimeline;
-        phase = Phase.DONE;
-        return step = new Done(candidate, timeline);
+        phase = Phase.REPOINTING;
+        return step = new Repoint(candidate, answered.stream().filter(s -> !s.equals(candidate)).toList());
     }
 
     /** The unfreeze step is done; the procedure ends aborted. */

@@ -25,7 +25,7 @@ class ProcedureTest {
     }
 
     @Test
-    void failoverFreezesChoosesFencesRepointsWaitsAndPromotesInThatOrder() {
+    void failoverFreezesChoosesFencesWaitsPromotesAndRepointsInThatOrder() {
         Procedure p = failover();
         Procedure.Freeze freeze = assertInstanceOf(Procedure.Freeze.class, p.step());
         assertEquals(List.of("pg-2", "pg-3"), freeze.standbys());
@@ -37,14 +37,13 @@ class ProcedureTest {
         assertFalse(fence.clean());
         assertEquals("pg-3", p.candidate());
 
-        // the others follow the candidate before its promotion, so a quorum is there from its first commit
-        assertEquals(new Procedure.Repoint("pg-3", List.of("pg-2")), p.fenced(true, null, "stopped"));
-        assertTrue(p.pastFencing());
-        Procedure.AwaitCatchUp wait = assertInstanceOf(Procedure.AwaitCatchUp.class, p.repointed());
+        Procedure.AwaitCatchUp wait = assertInstanceOf(Procedure.AwaitCatchUp.class, p.fenced(true, null, "stopped"));
         assertEquals("pg-3", wait.candidate());
+        assertTrue(p.pastFencing());
 
         assertEquals(new Procedure.Promote("pg-3"), p.caughtUp(true, ""));
-        assertEquals(new Procedure.Done("pg-3", 2), p.promoted(true, 2, ""));
+        assertEquals(new Procedure.Repoint("pg-3", List.of("pg-2")), p.promoted(true, 2, ""));
+        assertEquals(new Procedure.Done("pg-3", 2), p.repointed());
         assertTrue(p.finished());
         assertEquals(Procedure.Phase.DONE, p.phase());
     }
@@ -67,7 +66,6 @@ class ProcedureTest {
         Procedure p = failover();
         p.frozen(byName(standby("pg-2", 1, "0/5", "0/5"), standby("pg-3", 1, "0/5", "0/5")));
         p.fenced(true, null, "");
-        p.repointed();
         assertInstanceOf(Procedure.Promote.class, p.caughtUp(false, "still replaying"));
     }
 
@@ -108,8 +106,10 @@ class ProcedureTest {
         assertEquals("pg-1", fence.instance());
         assertEquals("pg-2", p.candidate(), "pg-3 ties but may still be receiving: never the candidate");
         assertEquals(new Procedure.Recheck(List.of("pg-3")), p.fenced(true, null, "killed"));
-        assertEquals(new Procedure.Repoint("pg-2", List.of()), p.rechecked(byName(standby("pg-3", 1, "0/6000000", "0/6000000"))),
-                "nothing further after the fence: go on, without re-pointing the hung receiver");
+        assertEquals(new Procedure.AwaitCatchUp("pg-2", null), p.rechecked(byName(standby("pg-3", 1, "0/6000000", "0/6000000"))),
+                "nothing further after the fence: go on");
+        p.caughtUp(true, "");
+        assertEquals(new Procedure.Repoint("pg-2", List.of()), p.promoted(true, 2, ""), "the hung receiver is left to the repair");
 
         Procedure moved = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), quorum, members, null);
         moved.frozen(byName(standby("pg-2", 1, "0/6000000", "0/6000000"), standby("pg-3", 1, "0/5000000", "0/5000000")),
@@ -133,12 +133,14 @@ class ProcedureTest {
     }
 
     @Test
-    void onlyStandbysThatAnsweredTheFreezeAreRepointedBeforeThePromotion() {
+    void onlyStandbysThatAnsweredTheFreezeAreRepointedAtOnce() {
         Procedure p = Procedure.failover("pg-1", List.of("pg-1", "pg-2", "pg-3", "pg-4"), Set.of(), Set.of(), SETTINGS,
                 Set.of("pg-2", "pg-3", "pg-4"), null);
         p.frozen(byName(standby("pg-2", 1, "0/6", "0/6"), standby("pg-3", 1, "0/5", "0/5"), down("pg-4")));
-        assertEquals(new Procedure.Repoint("pg-2", List.of("pg-3")), p.fenced(true, null, ""),
-                "waiting for pg-4, which did not answer, would hold the promotion back");
+        p.fenced(true, null, "");
+        p.caughtUp(true, "");
+        assertEquals(new Procedure.Repoint("pg-2", List.of("pg-3")), p.promoted(true, 2, ""),
+                "pg-4 did not answer: the repair points it at the new primary once it does");
     }
 
     @Test
@@ -162,7 +164,6 @@ class ProcedureTest {
         Procedure p = failover();
         p.frozen(byName(standby("pg-2", 1, "0/5", "0/5"), standby("pg-3", 1, "0/5", "0/5")));
         p.fenced(true, null, "");
-        p.repointed();
         p.caughtUp(true, "");
         Procedure.Abort a = assertInstanceOf(Procedure.Abort.class, p.promoted(false, 0, "timeout"));
         assertTrue(a.reason().contains("promotion of pg-2 failed"));
@@ -191,10 +192,9 @@ class ProcedureTest {
         assertEquals(new Procedure.Freeze(List.of("pg-3")), p.step(), "the target keeps streaming to get the last WAL");
         assertEquals(new Procedure.Fence("pg-1", true), p.frozen(byName(standby("pg-3", 1, "0/5", "0/5"))));
         Lsn end = Lsn.parse("0/7000028");
-        assertEquals(new Procedure.Repoint("pg-2", List.of("pg-3")), p.fenced(true, end, "stopped"));
-        assertEquals(new Procedure.AwaitCatchUp("pg-2", end), p.repointed());
+        assertEquals(new Procedure.AwaitCatchUp("pg-2", end), p.fenced(true, end, "stopped"));
         assertEquals(new Procedure.Promote("pg-2"), p.caughtUp(true, ""));
-        assertEquals(new Procedure.Done("pg-2", 2), p.promoted(true, 2, ""));
+        assertEquals(new Procedure.Repoint("pg-2", List.of("pg-3")), p.promoted(true, 2, ""));
         assertEquals(Procedure.Kind.SWITCHOVER, p.kind());
     }
 
@@ -206,7 +206,6 @@ class ProcedureTest {
         Procedure q = Procedure.switchover("pg-1", "pg-2", ALL, Set.of());
         q.frozen(byName());
         q.fenced(true, Lsn.parse("0/9"), "");
-        q.repointed();
         Procedure.Abort a = assertInstanceOf(Procedure.Abort.class, q.caughtUp(false, "at 0/8"));
         assertTrue(a.reason().contains("did not receive"), a.reason());
     }
