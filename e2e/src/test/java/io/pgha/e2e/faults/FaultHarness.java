@@ -107,7 +107,7 @@ final class FaultHarness implements AutoCloseable {
     /** The PID of {@code standby}'s WAL receiver, a child of its postmaster. */
     long walReceiver(String standby) {
         return ProcessHandle.of(postmaster(standby)).stream().flatMap(ProcessHandle::children)
-                .filter(c -> argv0(c.pid()).startsWith("postgres: walreceiver")).mapToLong(ProcessHandle::pid)
+                .filter(c -> argv0(c.pid()).contains("walreceiver")).mapToLong(ProcessHandle::pid)
                 .findFirst().orElseThrow(() -> new AssertionError(standby + " runs no WAL receiver"));
     }
 

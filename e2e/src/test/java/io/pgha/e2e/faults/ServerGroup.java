@@ -58,18 +58,25 @@ final class ServerGroup implements AutoCloseable {
         return "socket cgroupv2 level 1 \"" + nftPath + "\"";
     }
 
+    /** Moves every process back, again while the server forks new ones (backends for clients), then removes the group. */
     @Override
     public void close() {
-        try {
-            for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
-                if (!pid.isBlank()) {
-                    move(Long.parseLong(pid.strip()), home);
+        IOException last = null;
+        for (int attempt = 0; attempt < 100; attempt++) {
+            try {
+                for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                    if (!pid.isBlank()) {
+                        move(Long.parseLong(pid.strip()), home);
+                    }
                 }
+                Files.delete(dir);
+                return;
+            } catch (IOException e) {
+                // a process forked into the group since it was read: the group is busy, move it too
+                last = e;
             }
-            Files.delete(dir);
-        } catch (IOException e) {
-            throw new AssertionError("cannot remove the cgroup " + dir + ": " + e.getMessage());
         }
+        throw new AssertionError("cannot remove the cgroup " + dir + ": " + last.getMessage());
     }
 
     private void move(long pid, Path to) {
