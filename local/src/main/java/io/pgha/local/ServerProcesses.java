@@ -46,6 +46,17 @@ public final class ServerProcesses {
         return recorded;
     }
 
+    /**
+     * True when postmaster.pid names a process that has exited (or is a zombie): the server was
+     * killed, or crashed, without removing its lock file. False when there is no readable
+     * postmaster.pid (stopped cleanly, starting, or not readable by this user) or its PID is alive,
+     * even as some other process by now: only a positive sign of death counts.
+     */
+    public static boolean postmasterDied(Path dataDir) {
+        OptionalLong recorded = recordedPid(dataDir);
+        return recorded.isPresent() && ProcessHandle.of(recorded.getAsLong()).map(ServerProcesses::gone).orElse(true);
+    }
+
     /** True when a postmaster of {@code dataDir} or any process it left behind is alive. */
     public static boolean running(Path dataDir) {
         return postmaster(dataDir).isPresent() || !all(dataDir).isEmpty();

@@ -43,8 +43,11 @@ class KilledPostmasterTest {
                     }
                 });
                 long postmaster = ServerProcesses.postmaster(data).orElseThrow();
+                assertFalse(ServerProcesses.postmasterDied(data), "a running postmaster did not die");
                 assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(postmaster)).start().waitFor());
                 await().atMost(Duration.ofSeconds(10)).until(() -> ServerProcesses.postmaster(data).isEmpty());
+                // what the monitor asks after a refused check: a zombie runs no code and listens on nothing
+                assertTrue(ServerProcesses.postmasterDied(data), "the killed postmaster, a zombie now, died");
 
                 // while the zombie lives, a bounded wait gives up with one line naming it
                 PghaException e = assertThrows(PghaException.class,
@@ -61,10 +64,14 @@ class KilledPostmasterTest {
                         (System.nanoTime() - started) / 1_000_000);
                 assertFalse(ProcessHandle.of(postmaster).isPresent(), "the killed postmaster is reaped when stop returns");
                 // the same lock file check pg_rewind's single-user run and a new postmaster make
+                assertTrue(ServerProcesses.postmasterDied(data), "reaped, its lock file still names it");
                 pg.pgCtl().start(data, settings, data.getParent().resolve("server.log"));
                 try (Connection c = pg.connect()) {
                     assertTrue(c.isValid(5));
                 }
+                assertFalse(ServerProcesses.postmasterDied(data), "started again");
+                pg.pgCtl().stop(data, PgCtl.StopMode.FAST);
+                assertFalse(ServerProcesses.postmasterDied(data), "a clean stop removes the lock file: nothing says it died");
             } finally {
                 parent.descendants().forEach(ProcessHandle::destroyForcibly);
                 parent.destroyForcibly();

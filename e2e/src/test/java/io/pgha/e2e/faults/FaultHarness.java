@@ -95,6 +95,48 @@ final class FaultHarness implements AutoCloseable {
         return pgha.instance(instance).get("port").asInt();
     }
 
+    /** Ends {@code primary}'s WAL sender to {@code standby}, as wal_sender_timeout would end it. */
+    void endWalSender(String primary, String standby) throws Exception {
+        try (Connection c = Launcher.connect(superuser.get(primary)); java.sql.PreparedStatement s = c.prepareStatement(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_replication WHERE application_name = ?")) {
+            s.setString(1, standby);
+            s.executeQuery().close();
+        }
+    }
+
+    /** The PID of {@code standby}'s WAL receiver, a child of its postmaster. */
+    long walReceiver(String standby) {
+        return ProcessHandle.of(postmaster(standby)).stream().flatMap(ProcessHandle::children)
+                .filter(c -> argv0(c.pid()).contains("walreceiver")).mapToLong(ProcessHandle::pid)
+                .findFirst().orElseThrow(() -> new AssertionError(standby + " runs no WAL receiver"));
+    }
+
+    private static String argv0(long pid) {
+        try {
+            String cmdline = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/cmdline"));
+            int end = cmdline.indexOf('\0');
+            return end < 0 ? cmdline : cmdline.substring(0, end);
+        } catch (java.io.IOException e) {
+            return "";
+        }
+    }
+
+    /**
+     * Whether {@code standby}'s WAL receiver heard from a primary within {@code within}, asked on
+     * the standby itself: a cut that really holds leaves it hearing nothing, whatever connection
+     * it opens.
+     */
+    boolean hears(String standby, Duration within) throws Exception {
+        try (Connection c = Launcher.connect(superuser.get(standby)); java.sql.PreparedStatement s = c.prepareStatement(
+                "SELECT count(*) FROM pg_stat_wal_receiver WHERE last_msg_receipt_time > clock_timestamp() - ?::interval")) {
+            s.setString(1, within.toMillis() + " milliseconds");
+            try (java.sql.ResultSet rs = s.executeQuery()) {
+                rs.next();
+                return rs.getLong(1) > 0;
+            }
+        }
+    }
+
     /** The client port of {@code standby}'s replication connection, as the primary sees it. */
     int replicationClientPort(String primary, String standby) throws Exception {
         return Integer.parseInt(replicationColumn(primary, standby, "client_port"));

@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
  * locally sent packet still carries its socket's owner: {@code meta skuid} tells PostgreSQL's own
  * connections (standbys' WAL receivers run as the postgres OS user) from clients, and
  * {@code meta skgid} tells the monitors (started under their own group, {@link #MONITOR_GID}) from
- * everything else. Dropping every packet one side sends stalls established connections too, as a
- * real partition does. {@link #heal} deletes the table.
+ * everything else; a {@link ServerGroup} (a cgroup) tells one server's sockets from another's.
+ * Dropping every packet one side sends stalls established connections too, as a real partition
+ * does. {@link #heal} deletes the table.
  */
 final class Partition implements AutoCloseable {
     /** The group the harness runs its monitors under; no group entry is needed for a numeric id. */
@@ -31,6 +32,12 @@ final class Partition implements AutoCloseable {
     /** Drops what sockets of the OS user {@code user} (PostgreSQL's own connections) send to {@code port}. */
     Partition userTo(String user, int port) {
         rules.add("oif lo meta skuid " + user + " tcp dport " + port + " drop");
+        return this;
+    }
+
+    /** Drops what sockets of the processes in {@code group} send to {@code port}, connections made later included. */
+    Partition groupTo(ServerGroup group, int port) {
+        rules.add("oif lo " + group.match() + " tcp dport " + port + " drop");
         return this;
     }
 

@@ -100,8 +100,13 @@ public final class CandidateSelector {
 
     /** Whether {@code a}'s WAL goes further than {@code b}'s: a later timeline, or more WAL on the same one. */
     private static boolean ahead(InstanceObservation a, InstanceObservation b) {
+        return ahead(a, b.timeline(), b.position());
+    }
+
+    /** Whether {@code a}'s WAL goes further than {@code position} on {@code timeline}. */
+    static boolean ahead(InstanceObservation a, Integer timeline, Lsn position) {
         int ta = Objects.requireNonNullElse(a.timeline(), 0);
-        int tb = Objects.requireNonNullElse(b.timeline(), 0);
-        return ta != tb ? ta > tb : a.position().compareTo(b.position()) > 0;
+        int tb = Objects.requireNonNullElse(timeline, 0);
+        return ta != tb ? ta > tb : a.position().compareTo(position) > 0;
     }
 }

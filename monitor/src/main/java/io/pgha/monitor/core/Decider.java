@@ -10,7 +10,8 @@ import java.util.TreeSet;
  * decision. The guard rails live here: nothing happens unless this monitor holds the lease; nothing
  * while failover is disabled; no failover when no instance at all answers (then the monitor is
  * the isolated one, not the primary); none while the primary restarts under a planned-maintenance
- * hold; never a promotion while another instance already runs as primary.
+ * hold; never a promotion while another instance already runs as primary; no failover away from
+ * a primary that only stopped answering in time while no standby has ever streamed from it.
  */
 public final class Decider {
     private Decider() {
@@ -26,10 +27,20 @@ public final class Decider {
      * @param latest          the latest observation of each instance
      * @param failures        consecutive failed checks of each instance
      * @param maintenance     instances under an unexpired planned-maintenance hold ({@link MaintenanceHold})
+     * @param streamedFrom    standbys this monitor saw streaming from the recorded primary since it
+     *                        became the primary (its replication view); the decision adds those whose
+     *                        WAL receiver is connected now and those a failover froze
      */
     public record View(boolean leader, MonitorSettings settings, List<String> instances, String currentPrimary,
                        Integer timeline, Set<String> fenced, Map<String, InstanceObservation> latest,
-                       Map<String, Integer> failures, Set<String> maintenance) {
+                       Map<String, Integer> failures, Set<String> maintenance, Set<String> streamedFrom) {
+        /** A view without replication evidence: for a primary that failed by silence, no failover. */
+        public View(boolean leader, MonitorSettings settings, List<String> instances, String currentPrimary,
+                    Integer timeline, Set<String> fenced, Map<String, InstanceObservation> latest,
+                    Map<String, Integer> failures, Set<String> maintenance) {
+            this(leader, settings, instances, currentPrimary, timeline, fenced, latest, failures, maintenance, Set.of());
+        }
+
         int failuresOf(String instance) {
             return failures.getOrDefault(instance, 0);
         }
@@ -118,9 +129,29 @@ public final class Decider {
         if (!standbyReachable) {
             return new Hold("primary " + primary + " failed and no standby answers");
         }
+        InstanceObservation primaryObs = v.observation(primary);
+        if (!primaryFenced && primaryObs != null && primaryObs.silence() != null && !anyStreamedFrom(v, primary)) {
+            return new Hold("primary " + primary + " does not answer in time, but no standby has streamed from it yet "
+                    + "(a cluster still bootstrapping): a slow primary cannot be told from a dead one, so no failover");
+        }
         String why = primaryFenced ? "primary " + primary + " is fenced"
                 : "primary " + primary + " failed " + failures + " consecutive checks";
         return new Failover(primary, why);
+    }
+
+    /**
+     * Whether some standby other than {@code primary} has streamed from it: this monitor saw it in
+     * the primary's replication view, or its WAL receiver is connected now (it connects to nothing
+     * else), or it is frozen (primary_conninfo emptied), which only a failover does once a leader
+     * judged this primary failed. A standby that was cloned but never streamed (a cluster still
+     * bootstrapping) is none of these.
+     */
+    static boolean anyStreamedFrom(View v, String primary) {
+        return v.instances().stream().filter(n -> !n.equals(primary)).anyMatch(n -> {
+            InstanceObservation o = v.observation(n);
+            boolean frozen = o != null && o.isStandby() && o.replicaConninfo() != null && o.replicaConninfo().isBlank();
+            return v.streamedFrom().contains(n) || o != null && o.isStandby() && (o.streaming() || frozen);
+        });
     }
 
     /**

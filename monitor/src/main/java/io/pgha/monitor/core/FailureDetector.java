@@ -23,6 +23,12 @@ import java.util.Set;
  * ({@link #nextCheck}): such a failure (nothing listens, the connection was reset) is nothing that
  * waiting for an answer would cure, so its threshold is reached in a fraction of a second, where
  * silence, which a slow server also shows, has to last whole intervals.
+ *
+ * <p>A check that failed outright while the platform shows that the instance's server process is
+ * gone (a killed postmaster: its port refuses and no process of it is left to answer) fails the
+ * instance at once, threshold reached: no later check could see anything else until something
+ * restarts it, so counting more checks only delays the failover. Platforms that cannot tell
+ * (Kubernetes, where a container restart looks the same) never report it.
  */
 public final class FailureDetector {
     /**
@@ -59,8 +65,24 @@ public final class FailureDetector {
      */
     public int record(InstanceObservation o, boolean recordedPrimary, boolean platformReady, Duration interval,
                       Map<String, InstanceObservation> observed) {
+        return record(o, recordedPrimary, platformReady, false, 1, interval, observed);
+    }
+
+    /**
+     * As {@link #record(InstanceObservation, boolean, boolean, Duration, Map)}, and
+     * {@code serverGone}: the platform saw no server process of the instance after the check
+     * failed outright, which fails it at once ({@code threshold} failures).
+     */
+    public int record(InstanceObservation o, boolean recordedPrimary, boolean platformReady, boolean serverGone,
+                      int threshold, Duration interval, Map<String, InstanceObservation> observed) {
         if (o.silence() == null) {
-            return record(o.name(), passed(o, recordedPrimary, platformReady));
+            boolean ok = passed(o, recordedPrimary, platformReady);
+            int counted = record(o.name(), ok);
+            if (!ok && !o.reachable() && serverGone && counted < threshold) {
+                failures.put(o.name(), threshold);
+                return threshold;
+            }
+            return counted;
         }
         outright.remove(o.name());
         if (recordedPrimary && streamedWithin(o.name(), observed, interval)) {

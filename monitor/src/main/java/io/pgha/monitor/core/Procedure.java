@@ -13,9 +13,21 @@ import java.util.Set;
  * and the caller reports each step's outcome back. The order is fixed:
  *
  * <pre>
- * failover:   freeze all standbys -> choose -> fence old primary -> await replay -> promote -> re-point
+ * failover:   freeze all standbys -> choose -> fence old primary [-> recheck] -> await replay -> promote -> re-point
  * switchover: freeze the others -> stop old primary cleanly -> await target at its last WAL -> promote -> re-point
  * </pre>
+ *
+ * Only the standbys that answered the freeze are re-pointed; the others are left to the
+ * monitor's repair once they answer. (Pointing them at the candidate before its promotion, as
+ * cascading standbys, was tried: they then follow the promotion through the startup process's
+ * timeline rescan, which took about 2 s longer here than a re-point that restarts the WAL
+ * receiver straight at the new primary.)
+ *
+ * <p>A standby that answers but whose WAL receiver does not stop (a hung or frozen receiver
+ * process) does not stop the failover: its position is compared, so that it counts towards the
+ * quorum, but it is never the candidate nor re-pointed, and because it may still write WAL it is
+ * sent until the old primary is fenced, its position is read again after the fence (nothing can
+ * be acknowledged after that) and the failover aborts if it then holds WAL the candidate lacks.
  *
  * Before the old primary is fenced, any failure unfreezes the standbys (back to the old primary)
  * and aborts. Once it is fenced, nothing goes back to it: a failure aborts and leaves the cluster
@@ -30,9 +42,13 @@ public final class Procedure {
         }
     }
 
-    public enum Phase { FREEZING, FENCING, CATCHING_UP, PROMOTING, REPOINTING, UNFREEZING, DONE, ABORTED }
+    public enum Phase { FREEZING, FENCING, RECHECKING, CATCHING_UP, PROMOTING, REPOINTING, UNFREEZING, DONE, ABORTED }
 
-    public sealed interface Step permits Freeze, Fence, AwaitCatchUp, Promote, Repoint, Unfreeze, Done, Abort {
+    public sealed interface Step permits Freeze, Fence, Recheck, AwaitCatchUp, Promote, Repoint, Unfreeze, Done, Abort {
+    }
+
+    /** Read again where these standbys, whose WAL receivers did not stop, stand now that the old primary is fenced. */
+    public record Recheck(List<String> standbys) implements Step {
     }
 
     /** Detach these standbys' WAL receivers and report where each one stands. */
@@ -82,11 +98,20 @@ public final class Procedure {
     private Phase phase = Phase.FREEZING;
     private String candidate;
     private String abortReason;
+    /** Why the candidate choice refused to fail over (a loss bound, quorum safety); null otherwise. */
+    private String veto;
     private Step step;
     private int timeline;
     private List<String> frozen = List.of();
-    /** Failover: where the chosen candidate's WAL ended once frozen. */
+    /** The frozen standbys that answered the freeze with their WAL receiver stopped. */
+    private List<String> answered = List.of();
+    /** Standbys that answered the freeze but whose WAL receiver did not stop. */
+    private Set<String> stillReceiving = Set.of();
+    /** What the candidate must have replayed before its promotion; null: all it received. */
+    private Lsn catchUpTarget;
+    /** Failover: where the chosen candidate's WAL ended once frozen, and on which timeline. */
     private Lsn candidateEnd;
+    private Integer candidateTimeline;
 
     private Procedure(Kind kind, String from, String target, List<String> standbys, Set<String> synchronous,
                       Set<String> excluded, MonitorSettings settings, Set<String> members, Lsn lastPrimaryLsn) {
@@ -185,8 +210,19 @@ public final class Procedure {
      * taken after its WAL receiver stopped (unreachable ones as unreachable).
      */
     public Step frozen(Map<String, InstanceObservation> positions) {
+        return frozen(positions, Set.of());
+    }
+
+    /**
+     * As {@link #frozen(Map)}; {@code stillReceiving}: standbys among them that answered but
+     * whose WAL receiver did not stop.
+     */
+    public Step frozen(Map<String, InstanceObservation> positions, Set<String> stillReceiving) {
         expect(Phase.FREEZING);
         frozen = ((Freeze) step).standbys();
+        this.stillReceiving = Set.copyOf(stillReceiving);
+        answered = frozen.stream().filter(s -> positions.containsKey(s) && positions.get(s).isStandby()
+                && !stillReceiving.contains(s)).toList();
         if (kind == Kind.SWITCHOVER) {
             phase = Phase.FENCING;
             return step = new Fence(from, true);
@@ -195,17 +231,22 @@ public final class Procedure {
         for (String s : standbys) {
             observed.add(positions.getOrDefault(s, InstanceObservation.unreachable(s, java.time.Instant.EPOCH, "not frozen")));
         }
-        CandidateSelector.Choice choice = CandidateSelector.choose(observed, synchronous, excluded, settings,
+        Set<String> notCandidates = new java.util.HashSet<>(excluded);
+        notCandidates.addAll(stillReceiving);
+        CandidateSelector.Choice choice = CandidateSelector.choose(observed, synchronous, notCandidates, settings,
                 members, lastPrimaryLsn, true);
         if (choice instanceof CandidateSelector.Chosen chosen) {
             candidate = chosen.name();
             candidateEnd = positions.containsKey(candidate) ? positions.get(candidate).position() : null;
+            candidateTimeline = positions.containsKey(candidate) ? positions.get(candidate).timeline() : null;
             phase = Phase.FENCING;
             return step = new Fence(from, false);
         }
-        String reason = choice instanceof CandidateSelector.Vetoed v ? "vetoed: " + v.reason()
-                : ((CandidateSelector.NoCandidate) choice).reason();
-        return unfreeze(reason);
+        if (choice instanceof CandidateSelector.Vetoed v) {
+            veto = v.reason();
+            return unfreeze("vetoed: " + v.reason());
+        }
+        return unfreeze(((CandidateSelector.NoCandidate) choice).reason());
     }
 
     /**
@@ -218,11 +259,52 @@ public final class Procedure {
             return unfreeze("could not fence " + from + ": " + detail);
         }
         fencedDone = true;
-        phase = Phase.CATCHING_UP;
         if (kind == Kind.SWITCHOVER && finalLsn == null) {
             return abort("the end of " + from + "'s WAL is unknown, so the switchover cannot prove it loses nothing");
         }
-        return step = new AwaitCatchUp(candidate, finalLsn);
+        catchUpTarget = finalLsn;
+        if (!stillReceiving.isEmpty()) {
+            phase = Phase.RECHECKING;
+            return step = new Recheck(stillReceiving.stream().sorted().toList());
+        }
+        return awaitCatchUp();
+    }
+
+    private Step awaitCatchUp() {
+        phase = Phase.CATCHING_UP;
+        return step = new AwaitCatchUp(candidate, catchUpTarget);
+    }
+
+    /**
+     * The standbys whose WAL receivers did not stop, read after the fence: {@code positions} holds
+     * each one's observation now (unreachable ones as unreachable). One that can acknowledge a
+     * commit and holds WAL beyond the candidate's, or cannot be read, may hold acknowledged
+     * commits the candidate lacks: the failover aborts (the old primary stays fenced).
+     */
+    public Step rechecked(Map<String, InstanceObservation> positions) {
+        expect(Phase.RECHECKING);
+        for (String s : ((Recheck) step).standbys()) {
+            if (settings.quorum() && !members.contains(s)) {
+                continue;
+            }
+            InstanceObservation o = positions.get(s);
+            if (o == null || !o.isStandby() || o.position() == null) {
+                return abort(s + "'s WAL receiver did not stop and it cannot be read after the fence: it may hold "
+                        + "commits " + candidate + " lacks");
+            }
+            if (candidateEnd != null && CandidateSelector.ahead(o, candidateTimeline, candidateEnd)) {
+                return abort(s + "'s WAL receiver did not stop and after the fence it holds WAL up to " + o.position()
+                        + " on timeline " + o.timeline() + ", further than " + candidate + " (" + candidateEnd + ")");
+            }
+        }
+        return awaitCatchUp();
+    }
+
+    /** The other standbys were pointed at the new primary (those that failed are repaired later). */
+    public Step repointed() {
+        expect(Phase.REPOINTING);
+        phase = Phase.DONE;
+        return step = new Done(candidate, timeline);
     }
 
     /** The catch-up wait is over: {@code reached} tells whether the candidate got there in time. */
@@ -243,14 +325,7 @@ public final class Procedure {
         }
         timeline = newTimeline;
         phase = Phase.REPOINTING;
-        List<String> rest = new ArrayList<>(standbys.stream().filter(s -> !s.equals(candidate)).toList());
-        return step = new Repoint(candidate, rest);
-    }
-
-    public Step repointed() {
-        expect(Phase.REPOINTING);
-        phase = Phase.DONE;
-        return step = new Done(candidate, timeline);
+        return step = new Repoint(candidate, answered.stream().filter(s -> !s.equals(candidate)).toList());
     }
 
     /** The unfreeze step is done; the procedure ends aborted. */
@@ -269,6 +344,11 @@ public final class Procedure {
 
     public String abortReason() {
         return abortReason;
+    }
+
+    /** Why the candidate choice vetoed this failover, if it did. */
+    public java.util.Optional<String> veto() {
+        return java.util.Optional.ofNullable(veto);
     }
 
     private Step unfreeze(String reason) {

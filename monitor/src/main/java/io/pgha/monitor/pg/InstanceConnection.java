@@ -41,6 +41,7 @@ public final class InstanceConnection implements AutoCloseable {
             + "(SELECT received_tli FROM pg_stat_wal_receiver LIMIT 1) AS receiver_tli, "
             + "(SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver_status, "
             + "(SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli, "
+            + WalSql.HIGHEST_HISTORY_TIMELINE + " AS history_tli, "
             + "extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8 AS replay_delay, "
             + "extract(epoch FROM clock_timestamp() - (SELECT last_msg_receipt_time FROM pg_stat_wal_receiver LIMIT 1))::float8"
             + " AS receipt_age, "
@@ -63,6 +64,8 @@ public final class InstanceConnection implements AutoCloseable {
     private final String name;
     private final PgConnectOptions options;
     private final Clock clock;
+    /** Told when the server closed the connection or it broke (not when this side dropped it). */
+    private final Runnable lost;
     private PgConnection connection;
     /** The check in flight, if any. */
     private Future<InstanceObservation> inFlight;
@@ -77,12 +80,15 @@ public final class InstanceConnection implements AutoCloseable {
      * @param trustedCa the CA certificate (PEM) the server's certificate must be signed by, which
      *                  must also name {@code name} (the address is a pod IP no certificate names);
      *                  null: no TLS (local mode, loopback only)
+     * @param lost      called (on an event loop) when the server closed the kept connection or it
+     *                  broke: a killed server does so at once, long before the next check is due
      */
     public InstanceConnection(Vertx vertx, String name, String host, int port, String user, String password, String trustedCa,
-                              Duration connectTimeout, Clock clock) {
+                              Duration connectTimeout, Clock clock, Runnable lost) {
         this.vertx = vertx;
         this.name = name;
         this.clock = clock;
+        this.lost = lost;
         this.options = new PgConnectOptions().setHost(host).setPort(port).setUser(user).setPassword(password)
                 .setDatabase("postgres").setConnectTimeout((int) connectTimeout.toMillis())
                 .setReconnectAttempts(0).setCachePreparedStatements(false)
@@ -202,7 +208,11 @@ public final class InstanceConnection implements AutoCloseable {
     private InstanceObservation standby(Row row) {
         Integer tli = row.getInteger("receiver_tli");
         if (tli == null) {
-            tli = row.getInteger("checkpoint_tli");
+            // no WAL receiver (a failed primary, a freeze): the last restartpoint's timeline can be
+            // several failovers old, which would rank a standby with more WAL below one without it
+            Integer history = row.getInteger("history_tli");
+            Integer checkpoint = row.getInteger("checkpoint_tli");
+            tli = history == null ? checkpoint : checkpoint == null ? history : Math.max(history, checkpoint);
         }
         return InstanceObservation.standby(name, clock.instant(), tli, Lsn.parseNullable(row.getString("receive_lsn")),
                 Lsn.parseNullable(row.getString("replay_lsn")), "streaming".equals(row.getString("receiver_status")),
@@ -224,16 +234,27 @@ public final class InstanceConnection implements AutoCloseable {
     }
 
     /**
-     * Detaches the WAL receiver ({@code primary_conninfo = ''}), waits until it is gone, and
-     * reports where the standby stands then.
+     * Where a standby stood once its WAL receiver was detached. {@code receiverStopped} false: the
+     * standby answered but its WAL receiver did not exit in time (a hung or frozen process), so
+     * it may still write WAL it is sent.
      */
-    public Future<InstanceObservation> freeze(Duration timeout) {
+    public record Frozen(InstanceObservation standby, boolean receiverStopped) {
+    }
+
+    /**
+     * Detaches the WAL receiver ({@code primary_conninfo = ''}), waits until it is gone (for at
+     * most three quarters of {@code timeout}, leaving the rest to read the position), and reports
+     * where the standby stands then. Fails when the standby itself does not answer.
+     */
+    public Future<Frozen> freeze(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        long stopDeadline = System.nanoTime() + timeout.toNanos() * 3 / 4;
         return setPrimaryConninfo("")
                 .compose(v -> pollUntil(() -> scalar("SELECT count(*) FROM pg_stat_wal_receiver")
-                        .map(n -> ((Number) n).longValue() == 0), deadline, "its WAL receiver to stop"))
-                .compose(v -> observeNow(remaining(deadline)))
-                .compose(o -> o.reachable() ? Future.succeededFuture(o) : Future.failedFuture(o.error()));
+                        .map(n -> ((Number) n).longValue() == 0), stopDeadline, "its WAL receiver to stop")
+                        .map(true).otherwise(false))
+                .compose(stopped -> observeNow(remaining(deadline)).compose(o -> o.reachable()
+                        ? Future.succeededFuture(new Frozen(o, stopped)) : Future.failedFuture(o.error())));
     }
 
     /** ALTER SYSTEM SET primary_conninfo and reload: re-points (or detaches) a standby's WAL receiver. */
@@ -343,10 +364,14 @@ public final class InstanceConnection implements AutoCloseable {
         });
     }
 
-    private synchronized void forget(PgConnection c) {
-        if (connection == c) {
+    private void forget(PgConnection c) {
+        synchronized (this) {
+            if (connection != c) {
+                return;
+            }
             connection = null;
         }
+        lost.run();
     }
 
     /** Closes the connection (a timed-out check leaves it in an unknown state). */

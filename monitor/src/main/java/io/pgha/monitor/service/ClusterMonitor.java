@@ -14,6 +14,7 @@ import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.monitor.core.Acknowledgers;
 import io.pgha.monitor.core.Decider;
+import io.pgha.monitor.core.DegradedCondition;
 import io.pgha.monitor.core.FailureDetector;
 import io.pgha.monitor.core.InstanceObservation;
 import io.pgha.monitor.core.LeaseBudget;
@@ -96,6 +97,10 @@ public final class ClusterMonitor implements AutoCloseable {
     private volatile PostgresCluster lastSeen;
     private volatile Procedure running;
     private volatile String lastDecision = "";
+    /** The running procedure's FailingOver condition, until its first status write (the fence's) carries it. */
+    private Condition startCondition;
+    /** Runs the next round now; the runner sets it. */
+    private volatile Runnable wakeUp = () -> { };
     private Lsn lastPrimaryLsn;
     private Set<String> synchronous = Set.of();
     /** The recorded primary's synchronous_standby_names as last read from it; empty when asynchronous or never read. */
@@ -104,6 +109,9 @@ public final class ClusterMonitor implements AutoCloseable {
     private final Set<String> seenStreaming = new TreeSet<>();
     private String streamingFor;
     private List<TopologyStatus.Instance> lastWritten;
+    /** Why the last failover away from {@link #vetoFor}, the still failed primary, was vetoed. */
+    private String veto;
+    private String vetoFor;
     private Instant lastWrite = Instant.EPOCH;
 
     public ClusterMonitor(String namespace, String name, Platform platform, Vertx vertx, MeterRegistry registry,
@@ -118,7 +126,7 @@ public final class ClusterMonitor implements AutoCloseable {
         this.clock = clock;
         this.metrics = new MonitorMetrics(registry, namespace, name, clock);
         this.health = new PgHealthCollector(registry, namespace, name);
-        this.pool = new InstancePool(vertx, directory, clock);
+        this.pool = new InstancePool(vertx, directory, clock, this::connectionLost);
         this.wiring = new StandbyWiring(pool, directory, () -> latest, clock);
         this.elector = new LeaderElector(platform.lease(namespace, name, identity, config.leaseDuration()), identity,
                 config.leaseDuration(), System::nanoTime);
@@ -172,6 +180,24 @@ public final class ClusterMonitor implements AutoCloseable {
         String primary = c == null || c.getStatus() == null || c.getStatus().topology == null ? null
                 : c.getStatus().topology.currentPrimary;
         return primary == null ? interval : failures.nextCheck(primary, interval);
+    }
+
+    /** {@code wakeUp} runs the next round at once instead of at its time. */
+    public void onWakeUp(Runnable wakeUp) {
+        this.wakeUp = wakeUp;
+    }
+
+    /**
+     * The recorded primary closed the monitor's connection: a killed server does that at once,
+     * so the next round runs now instead of up to a check interval later. Other instances wait for
+     * their round; a restart of the primary under a maintenance hold only gets an early round.
+     */
+    private void connectionLost(String instance) {
+        PostgresCluster c = lastSeen;
+        TopologyStatus t = c == null || c.getStatus() == null ? null : c.getStatus().topology;
+        if (t != null && instance.equals(t.currentPrimary)) {
+            wakeUp.run();
+        }
     }
 
     /** Called on the lease thread, a few times per lease duration. */
@@ -234,10 +260,14 @@ public final class ClusterMonitor implements AutoCloseable {
         Map<String, InstanceObservation> observed = pool.observeAll(settings.checkInterval());
         observed.forEach((n, o) -> {
             boolean primary = n.equals(topology.currentPrimary);
-            int failed = failures.record(o, primary, pool.ready(n), settings.checkInterval(), observed);
+            // the platform is asked only about a recorded primary that refused: the one failure it can speed up
+            boolean gone = primary && !o.reachable() && o.silence() == null && directory.serverGone(n);
+            int failed = failures.record(o, primary, pool.ready(n), gone, settings.failureThreshold(),
+                    settings.checkInterval(), observed);
             if (primary && failed > 0) {
-                LOG.infof("primary %s failed check %d of %d: %s", n, failed, settings.failureThreshold(),
-                        !o.reachable() ? o.error() : o.isStandby() ? "answers from recovery" : "its pod is not ready");
+                LOG.infof("primary %s failed check %d of %d: %s%s", n, failed, settings.failureThreshold(),
+                        !o.reachable() ? o.error() : o.isStandby() ? "answers from recovery" : "its pod is not ready",
+                        gone ? " and its server process is gone" : "");
             } else if (primary && o.silence() != null) {
                 LOG.infof("primary %s does not answer (%s) but its standbys still receive its WAL: slow, not failed", n,
                         o.error());
@@ -266,7 +296,8 @@ public final class ClusterMonitor implements AutoCloseable {
         Map<String, String> holds = new HashMap<>();
         provisioned.forEach(i -> holds.put(i.name, i.maintenanceUntil));
         Decider.View view = new Decider.View(leader, settings, names, topology.currentPrimary, topology.timeline, fenced,
-                observed, failureCounts, MaintenanceHold.unexpired(holds, clock.instant()));
+                observed, failureCounts, MaintenanceHold.unexpired(holds, clock.instant()),
+                topology.currentPrimary != null && topology.currentPrimary.equals(streamingFor) ? Set.copyOf(seenStreaming) : Set.of());
         Decider.Decision decision = Decider.decide(view);
         lastDecision = describe(decision);
         if (!leader) {
@@ -280,6 +311,10 @@ public final class ClusterMonitor implements AutoCloseable {
             LOG.infof("%s/%s: status now written under lease term %s", namespace, name, elector.term().orElse(null));
         }
         Set<String> rejoined = Decider.rejoined(view);
+        if (!(decision instanceof Decider.Failover f && f.failedPrimary().equals(vetoFor))) {
+            veto = null;
+            vetoFor = null;
+        }
         writeTopology(report, rejoined, decision);
         markRoles(names);
 
@@ -347,7 +382,7 @@ public final class ClusterMonitor implements AutoCloseable {
         boolean meaningful = lastWritten == null || TopologyReport.meaningfullyDifferent(lastWritten, report)
                 || !rejoined.isEmpty();
         boolean due = !clock.instant().isBefore(lastWrite.plus(config.statusRefresh()));
-        Condition degraded = degraded(report, decision);
+        Condition degraded = DegradedCondition.of(report, decision, veto);
         PostgresCluster seen = lastSeen;
         boolean conditionChanged = seen == null || seen.getStatus() == null
                 || !Conditions.find(seen.getStatus().conditions, ConditionTypes.DEGRADED).map(c -> c.sameAs(degraded)).orElse(false);
@@ -363,18 +398,6 @@ public final class ClusterMonitor implements AutoCloseable {
         }
         lastWritten = report;
         lastWrite = clock.instant();
-    }
-
-    private static Condition degraded(List<TopologyStatus.Instance> report, Decider.Decision decision) {
-        if (decision instanceof Decider.Hold h) {
-            return new Condition(ConditionTypes.DEGRADED, Condition.TRUE, "FailoverHeld", h.reason());
-        }
-        List<String> unhealthy = report.stream().filter(i -> !Boolean.TRUE.equals(i.healthy)).map(i -> i.name).toList();
-        if (!unhealthy.isEmpty()) {
-            return new Condition(ConditionTypes.DEGRADED, Condition.TRUE, "InstancesUnhealthy",
-                    "not healthy: " + String.join(", ", unhealthy));
-        }
-        return new Condition(ConditionTypes.DEGRADED, Condition.FALSE, "AllHealthy", "every instance answers and streams");
     }
 
     /**
@@ -530,8 +553,10 @@ public final class ClusterMonitor implements AutoCloseable {
         Instant started = clock.instant();
         running = p;
         LOG.infof("%s from %s: %s", p.kind().label(), p.from(), reason);
-        updateStatus(t -> { }, new Condition(ConditionTypes.FAILING_OVER, Condition.TRUE,
-                p.kind() == Procedure.Kind.FAILOVER ? "FailingOver" : "SwitchingOver", reason));
+        // written with the fence, the procedure's first write: a status write of its own here cost the
+        // failover a write's time (hundreds of ms on a loaded machine) before its first step
+        startCondition = new Condition(ConditionTypes.FAILING_OVER, Condition.TRUE,
+                p.kind() == Procedure.Kind.FAILOVER ? "FailingOver" : "SwitchingOver", reason);
         try {
             Procedure.Step step = p.step();
             while (!p.finished()) {
@@ -552,9 +577,17 @@ public final class ClusterMonitor implements AutoCloseable {
                 LOG.warnf("%s from %s aborted: %s", p.kind().label(), p.from(), p.abortReason());
             }
             metrics.procedureFinished(p.kind().label(), done, took);
-            updateStatus(t -> t.targetPrimary = null, new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE,
+            Condition finished = new Condition(ConditionTypes.FAILING_OVER, Condition.FALSE,
                     done ? "Completed" : "Aborted", done ? p.kind().label() + " from " + p.from() + " to " + p.candidate()
-                    + " done in " + took.toMillis() + " ms" : p.abortReason()));
+                    + " done in " + took.toMillis() + " ms" : p.abortReason());
+            if (p.veto().isPresent()) {
+                veto = p.veto().get();
+                vetoFor = p.from();
+                updateStatus(t -> t.targetPrimary = null, finished, DegradedCondition.of(List.of(),
+                        new Decider.Failover(p.from(), reason), veto));
+            } else {
+                updateStatus(t -> t.targetPrimary = null, finished);
+            }
             return done;
         } catch (ClusterSource.LeaseLostException e) {
             // nothing more may be written: the successor sees the procedure's state from the instances
@@ -574,6 +607,7 @@ public final class ClusterMonitor implements AutoCloseable {
             return false;
         } finally {
             running = null;
+            startCondition = null;
             lastWritten = null;
         }
     }
@@ -599,7 +633,7 @@ public final class ClusterMonitor implements AutoCloseable {
      * does first too (see the README); both only need the lease to start.
      */
     private Duration wanted(Procedure.Step step) {
-        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze) {
+        if (step instanceof Procedure.Freeze || step instanceof Procedure.Unfreeze || step instanceof Procedure.Recheck) {
             return config.freezeTimeout();
         }
         if (step instanceof Procedure.Promote) {
@@ -613,7 +647,15 @@ public final class ClusterMonitor implements AutoCloseable {
 
     private Procedure.Step perform(Procedure p, Procedure.Step step, String reason, Instant started, Duration budget) {
         if (step instanceof Procedure.Freeze f) {
-            return p.frozen(wiring.freeze(f.standbys(), budget));
+            StandbyWiring.Frozen frozen = wiring.freeze(f.standbys(), budget);
+            return p.frozen(frozen.positions(), frozen.stillReceiving());
+        }
+        if (step instanceof Procedure.Recheck r) {
+            Map<String, InstanceObservation> now = new java.util.LinkedHashMap<>();
+            r.standbys().forEach(s -> now.put(s, pool.observe(s)));
+            LOG.infof("after the fence: %s", now.values().stream()
+                    .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : o.error())).toList());
+            return p.rechecked(now);
         }
         if (step instanceof Procedure.Fence f) {
             return fence(p, f);
@@ -638,12 +680,14 @@ public final class ClusterMonitor implements AutoCloseable {
     private Procedure.Step fence(Procedure p, Procedure.Fence f) {
         String candidate = p.candidate();
         // recorded before the stop: from here on nothing may treat it as the primary
+        Condition[] started = startCondition == null ? new Condition[0] : new Condition[]{startCondition};
         updateStatus(t -> {
             if (!t.fenced.contains(f.instance())) {
                 t.fenced.add(f.instance());
             }
             t.targetPrimary = candidate;
-        });
+        }, started);
+        startCondition = null;
         InstanceObservation last = latest.get(f.instance());
         InstanceDirectory.Endpoint at = candidate != null && pool.contains(candidate) ? pool.endpoint(candidate) : null;
         Fencer.Demotion demotion = f.clean() && at != null

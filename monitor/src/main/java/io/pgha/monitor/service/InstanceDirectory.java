@@ -45,4 +45,12 @@ public interface InstanceDirectory {
      * used when the standby's current one is not at hand.
      */
     Conninfo replicationConninfo(String standby, Endpoint primary);
+
+    /**
+     * Whether the platform is sure that no server process of {@code instance} runs (its postmaster
+     * was killed, say), asked after a check of it was refused. False whenever it cannot tell.
+     */
+    default boolean serverGone(String instance) {
+        return false;
+    }
 }

@@ -31,15 +31,18 @@ final class InstancePool implements AutoCloseable {
     private final Vertx vertx;
     private final InstanceDirectory directory;
     private final Clock clock;
+    private final java.util.function.Consumer<String> lost;
     private final Map<String, InstanceConnection> connections = new HashMap<>();
     private final Map<String, Integer> serials = new LinkedHashMap<>();
     private Map<String, InstanceDirectory.Placement> placements = Map.of();
     private String credentialsKey;
 
-    InstancePool(Vertx vertx, InstanceDirectory directory, Clock clock) {
+    /** @param lost told the name of an instance whose server closed the monitor's connection ({@link InstanceConnection}) */
+    InstancePool(Vertx vertx, InstanceDirectory directory, Clock clock, java.util.function.Consumer<String> lost) {
         this.vertx = vertx;
         this.directory = directory;
         this.clock = clock;
+        this.lost = lost;
     }
 
     /** Instance names in serial order. */
@@ -106,7 +109,8 @@ final class InstancePool implements AutoCloseable {
             InstanceDirectory.Endpoint at = endpoint(n);
             if (at != null) {
                 connections.computeIfAbsent(n, k -> new InstanceConnection(vertx, n, at.host(), at.port(),
-                        superuser.username(), superuser.password(), superuser.trustedCa(), CONNECT_TIMEOUT, clock));
+                        superuser.username(), superuser.password(), superuser.trustedCa(), CONNECT_TIMEOUT, clock,
+                        () -> lost.accept(n)));
             }
         });
     }

@@ -17,7 +17,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Runs one {@link ClusterMonitor} per cluster the platform lists: finds the clusters (polling,
@@ -41,8 +43,12 @@ public final class MonitorRunner implements AutoCloseable {
     private final Map<String, Watched> watched = new ConcurrentHashMap<>();
     private volatile boolean stopped;
 
-    /** A cluster's monitor, the thread its rounds run on and the one that renews its lease. */
-    private record Watched(ClusterMonitor monitor, ScheduledExecutorService rounds, ScheduledExecutorService lease) {
+    /**
+     * A cluster's monitor, the thread its rounds run on and the one that renews its lease;
+     * {@code next} is the next round as scheduled.
+     */
+    private record Watched(ClusterMonitor monitor, ScheduledExecutorService rounds, ScheduledExecutorService lease,
+                           AtomicReference<ScheduledFuture<?>> next) {
         void shutdownNow() {
             rounds.shutdownNow();
             lease.shutdownNow();
@@ -121,7 +127,8 @@ public final class MonitorRunner implements AutoCloseable {
         monitor.renewLease();
         String key = key(namespace, name);
         Watched w = new Watched(monitor, Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-rounds-" + key)),
-                Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease-" + key)));
+                Executors.newSingleThreadScheduledExecutor(r -> thread(r, "pgha-monitor-lease-" + key)), new AtomicReference<>());
+        monitor.onWakeUp(() -> wakeUp(w));
         w.rounds().execute(() -> round(w));
         // the leader renews, the others try, every twentieth of the lease: a takeover comes at most
         // that much after the lease expired
@@ -138,7 +145,22 @@ public final class MonitorRunner implements AutoCloseable {
         w.monitor().tick();
         long waited = Math.max(0, w.monitor().nextRoundIn().toNanos() - (System.nanoTime() - started));
         if (!stopped && !w.rounds().isShutdown()) {
-            w.rounds().schedule(() -> round(w), waited, TimeUnit.NANOSECONDS);
+            w.next().set(w.rounds().schedule(() -> round(w), waited, TimeUnit.NANOSECONDS));
+        }
+    }
+
+    /**
+     * Runs the next round now rather than at its time. Only a round still waiting is moved: one
+     * that runs already sees what woke it, or schedules the next one itself.
+     */
+    private void wakeUp(Watched w) {
+        ScheduledFuture<?> pending = w.next().get();
+        if (pending != null && !stopped && pending.cancel(false)) {
+            try {
+                w.rounds().execute(() -> round(w));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debugf("not waking %s/%s: its rounds have stopped", w.monitor().namespace(), w.monitor().name());
+            }
         }
     }
 

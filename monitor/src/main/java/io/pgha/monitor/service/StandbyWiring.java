@@ -42,11 +42,18 @@ final class StandbyWiring {
     }
 
     /**
-     * Detaches the standbys' WAL receivers, remembering each one's primary_conninfo, and returns
-     * where each stands then (unreachable ones as unreachable).
+     * Where the standbys stood once frozen (unreachable ones as unreachable), and those among them
+     * that answered but whose WAL receiver did not stop.
      */
-    Map<String, InstanceObservation> freeze(List<String> standbys, Duration freezeTimeout) {
-        Map<String, Future<InstanceObservation>> futures = new LinkedHashMap<>();
+    record Frozen(Map<String, InstanceObservation> positions, java.util.Set<String> stillReceiving) {
+    }
+
+    /**
+     * Detaches the standbys' WAL receivers, remembering each one's primary_conninfo, and returns
+     * where each stands then.
+     */
+    Frozen freeze(List<String> standbys, Duration freezeTimeout) {
+        Map<String, Future<InstanceConnection.Frozen>> futures = new LinkedHashMap<>();
         for (String s : standbys) {
             InstanceObservation before = latest.get().get(s);
             if (before != null && before.replicaConninfo() != null && !before.replicaConninfo().isBlank()) {
@@ -55,10 +62,16 @@ final class StandbyWiring {
             futures.put(s, pool.connection(s).freeze(freezeTimeout));
         }
         Map<String, InstanceObservation> positions = new LinkedHashMap<>();
+        java.util.Set<String> stillReceiving = new java.util.TreeSet<>();
         futures.forEach((s, f) -> {
             InstanceObservation o;
             try {
-                o = Await.result(f, freezeTimeout.plus(Await.SLACK));
+                InstanceConnection.Frozen frozen = Await.result(f, freezeTimeout.plus(Await.SLACK));
+                o = frozen.standby();
+                if (!frozen.receiverStopped()) {
+                    LOG.warnf("%s answers but its WAL receiver did not stop in time: compared, never promoted", s);
+                    stillReceiving.add(s);
+                }
                 InstanceObservation before = latest.get().get(s);
                 // a stopped WAL receiver no longer tells its timeline; timelines only grow, so the one seen streaming stands
                 if (before != null && before.timeline() != null && (o.timeline() == null || o.timeline() < before.timeline())) {
@@ -72,8 +85,9 @@ final class StandbyWiring {
             positions.put(s, o);
         });
         LOG.infof("frozen positions: %s", positions.values().stream()
-                .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : "unreachable")).toList());
-        return positions;
+                .map(o -> o.name() + "=" + (o.reachable() ? "tli " + o.timeline() + " " + o.position() : "unreachable")
+                        + (stillReceiving.contains(o.name()) ? " (WAL receiver still running)" : "")).toList());
+        return new Frozen(positions, stillReceiving);
     }
 
     /**

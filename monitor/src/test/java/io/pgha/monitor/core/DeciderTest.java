@@ -39,6 +39,41 @@ class DeciderTest {
         assertTrue(f.reason().contains("3 consecutive"), f.reason());
     }
 
+    /**
+     * At bootstrap under heavy load the primary did not answer in time before any standby had
+     * streamed from it, so no standby's WAL receiver could vouch for it, and it was failed over.
+     */
+    @Test
+    void aSilentPrimaryNoStandbyEverStreamedFromIsNotFailedOver() {
+        InstanceObservation silent = InstanceObservation.silent("pg-1", Obs.NOW, java.time.Duration.ofSeconds(4));
+        InstanceObservation cloned2 = InstanceObservation.standby("pg-2", Obs.NOW, 1, Lsn.parse("0/3000000"),
+                Lsn.parse("0/3000000"), false, "host=127.0.0.1 port=1");
+        InstanceObservation cloned3 = InstanceObservation.standby("pg-3", Obs.NOW, 1, Lsn.parse("0/3000000"),
+                Lsn.parse("0/3000000"), false, "host=127.0.0.1 port=1");
+        Map<String, InstanceObservation> bootstrapping = byName(silent, cloned2, cloned3);
+        Decider.Hold h = assertInstanceOf(Decider.Hold.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1",
+                1, Set.of(), bootstrapping, Map.of("pg-1", 4), Set.of(), Set.of())));
+        assertTrue(h.reason().contains("no standby has streamed from it"), h.reason());
+
+        // the same silence once the monitor saw pg-2 streaming from it: a hung primary, fail over
+        assertInstanceOf(Decider.Failover.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(),
+                bootstrapping, Map.of("pg-1", 4), Set.of(), Set.of("pg-2"))));
+        // a monitor that just took over saw nothing yet, but a WAL receiver connected now streamed from it
+        assertInstanceOf(Decider.Failover.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(),
+                byName(silent, cloned2, standby("pg-3", 1, "0/3000000", "0/3000000")), Map.of("pg-1", 4), Set.of(), Set.of())));
+        // ... and so did a standby a failover froze (an earlier leader judged this primary failed)
+        InstanceObservation frozen = InstanceObservation.standby("pg-3", Obs.NOW, 1, Lsn.parse("0/3000000"),
+                Lsn.parse("0/3000000"), false, "");
+        assertInstanceOf(Decider.Failover.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(),
+                byName(silent, cloned2, frozen), Map.of("pg-1", 4), Set.of(), Set.of())));
+        // a refused connection is no slowness: the rule is about silence only
+        assertInstanceOf(Decider.Failover.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(),
+                byName(down("pg-1"), cloned2, cloned3), Map.of("pg-1", 3), Set.of(), Set.of())));
+        // a fenced primary is being replaced already
+        assertInstanceOf(Decider.Failover.class, Decider.decide(new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of("pg-1"),
+                bootstrapping, Map.of("pg-1", 4), Set.of(), Set.of())));
+    }
+
     @Test
     void aPrimaryUnderAPlannedMaintenanceHoldIsNotFailedOverUntilTheHoldExpires() {
         Decider.View held = new Decider.View(true, SETTINGS, ALL, "pg-1", 1, Set.of(), primaryDown(), Map.of("pg-1", 5),

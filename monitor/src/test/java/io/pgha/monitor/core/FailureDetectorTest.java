@@ -119,6 +119,23 @@ class FailureDetectorTest {
     }
 
     @Test
+    void aRefusedCheckOfAServerWhoseProcessIsGoneFailsItAtOnce() {
+        FailureDetector d = new FailureDetector();
+        assertEquals(3, d.record(Obs.down("pg-1"), true, true, true, 3, SECOND, Map.of()),
+                "a killed postmaster: no later check can see anything else");
+        assertTrue(d.isFailed("pg-1", 3));
+        assertEquals(0, d.record(Obs.primary("pg-1", 1, "0/5"), true, true, true, 3, SECOND, Map.of()),
+                "an answer clears it, whatever the platform said");
+        assertEquals(1, d.record(Obs.down("pg-1"), true, true, false, 3, SECOND, Map.of()),
+                "refused while its process may still be there (a restart): one failure, as before");
+        assertEquals(2, d.record(silent("pg-1", 2_000), true, true, true, 3, SECOND, Map.of()),
+                "silence is judged by the clock alone: a frozen process is not a gone one");
+        FailureDetector answering = new FailureDetector();
+        assertEquals(1, answering.record(Obs.primary("pg-1", 1, "0/5"), true, false, true, 3, SECOND, Map.of()),
+                "it answered: only a check that reached nothing is sped up");
+    }
+
+    @Test
     void anInstanceThatFailedOutrightIsCheckedAgainSoonerAndASilentOneIsNot() {
         FailureDetector d = new FailureDetector();
         assertEquals(SECOND, d.nextCheck("pg-1", SECOND));

@@ -79,7 +79,68 @@ class ProcedureTest {
         assertEquals("pg-1", u.primary());
         Procedure.Abort a = assertInstanceOf(Procedure.Abort.class, p.unfrozen());
         assertTrue(a.reason().startsWith("vetoed"), a.reason());
+        assertTrue(p.veto().orElseThrow().contains("more than maxDataLossBytes 0"), p.veto().toString());
         assertFalse(p.pastFencing());
+    }
+
+    @Test
+    void aFailoverWithoutAVetoHasNone() {
+        Procedure p = failover();
+        p.frozen(byName(down("pg-2"), down("pg-3")));
+        assertTrue(p.veto().isEmpty(), "no candidate at all is not a veto");
+    }
+
+    /**
+     * pg-3's WAL receiver is frozen (SIGSTOP), so the freeze step times out on it while pg-3 still
+     * answers. Quorum ANY 1 of pg-2, pg-3: before, pg-3 counted as unreachable and the failover
+     * was vetoed (2 of 2 needed reachable); now its position is compared, it is never the
+     * candidate, and it is read again once the old primary is fenced.
+     */
+    @Test
+    void aStandbyWhoseWalReceiverDoesNotStopIsComparedThenReadAgainAfterTheFence() {
+        MonitorSettings quorum = SETTINGS.withQuorum(1);
+        Set<String> members = Set.of("pg-2", "pg-3");
+        Procedure p = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), quorum, members, null);
+        Procedure.Fence fence = assertInstanceOf(Procedure.Fence.class, p.frozen(byName(standby("pg-2", 1, "0/6000000",
+                "0/6000000"), standby("pg-3", 1, "0/6000000", "0/6000000")), Set.of("pg-3")));
+        assertEquals("pg-1", fence.instance());
+        assertEquals("pg-2", p.candidate(), "pg-3 ties but may still be receiving: never the candidate");
+        assertEquals(new Procedure.Recheck(List.of("pg-3")), p.fenced(true, null, "killed"));
+        assertEquals(new Procedure.AwaitCatchUp("pg-2", null), p.rechecked(byName(standby("pg-3", 1, "0/6000000", "0/6000000"))),
+                "nothing further after the fence: go on");
+        p.caughtUp(true, "");
+        assertEquals(new Procedure.Repoint("pg-2", List.of()), p.promoted(true, 2, ""), "the hung receiver is left to the repair");
+
+        Procedure moved = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), quorum, members, null);
+        moved.frozen(byName(standby("pg-2", 1, "0/6000000", "0/6000000"), standby("pg-3", 1, "0/5000000", "0/5000000")),
+                Set.of("pg-3"));
+        moved.fenced(true, null, "killed");
+        Procedure.Abort a = assertInstanceOf(Procedure.Abort.class,
+                moved.rechecked(byName(standby("pg-3", 1, "0/7000000", "0/6000000"))));
+        assertTrue(a.reason().contains("further than pg-2"), a.reason());
+        assertTrue(moved.pastFencing());
+
+        Procedure gone = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), quorum, members, null);
+        gone.frozen(byName(standby("pg-2", 1, "0/6000000", "0/6000000"), standby("pg-3", 1, "0/5000000", "0/5000000")),
+                Set.of("pg-3"));
+        gone.fenced(true, null, "killed");
+        assertInstanceOf(Procedure.Abort.class, gone.rechecked(byName(down("pg-3"))), "unreadable after the fence: unsafe");
+
+        Procedure ahead = Procedure.failover("pg-1", ALL, Set.of(), Set.of(), quorum, members, null);
+        assertInstanceOf(Procedure.Unfreeze.class, ahead.frozen(byName(standby("pg-2", 1, "0/6000000", "0/6000000"),
+                standby("pg-3", 1, "0/7000000", "0/7000000")), Set.of("pg-3")), "further than every candidate: vetoed");
+        assertTrue(ahead.veto().isPresent());
+    }
+
+    @Test
+    void onlyStandbysThatAnsweredTheFreezeAreRepointedAtOnce() {
+        Procedure p = Procedure.failover("pg-1", List.of("pg-1", "pg-2", "pg-3", "pg-4"), Set.of(), Set.of(), SETTINGS,
+                Set.of("pg-2", "pg-3", "pg-4"), null);
+        p.frozen(byName(standby("pg-2", 1, "0/6", "0/6"), standby("pg-3", 1, "0/5", "0/5"), down("pg-4")));
+        p.fenced(true, null, "");
+        p.caughtUp(true, "");
+        assertEquals(new Procedure.Repoint("pg-2", List.of("pg-3")), p.promoted(true, 2, ""),
+                "pg-4 did not answer: the repair points it at the new primary once it does");
     }
 
     @Test
