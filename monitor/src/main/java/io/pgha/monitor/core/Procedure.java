@@ -223,6 +223,12 @@ public final class Procedure {
         this.stillReceiving = Set.copyOf(stillReceiving);
         answered = frozen.stream().filter(s -> positions.containsKey(s) && positions.get(s).isStandby()
                 && !stillReceiving.contains(s)).toList();
+        List<String> outOfRecovery = frozen.stream().filter(s -> positions.containsKey(s) && positions.get(s).isPrimary()).toList();
+        if (!outOfRecovery.isEmpty()) {
+            // only a monitor promotes, and this one has not: a former leader did, before its session was ended;
+            // promoting another now would leave two primaries, so stop and let the next round adopt it
+            return unfreeze(String.join(", ", outOfRecovery) + " left recovery during the failover, promoted by another monitor");
+        }
         if (kind == Kind.SWITCHOVER) {
             phase = Phase.FENCING;
             return step = new Fence(from, true);

@@ -17,6 +17,7 @@ import io.vertx.sqlclient.Tuple;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.function.BooleanSupplier;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -93,7 +94,7 @@ public final class InstanceConnection implements AutoCloseable {
                 .setDatabase("postgres").setConnectTimeout((int) connectTimeout.toMillis())
                 .setReconnectAttempts(0).setCachePreparedStatements(false)
                 .setTcpKeepAlive(true)
-                .addProperty("application_name", "pgha-monitor");
+                .addProperty("application_name", APPLICATION_NAME);
         if (trustedCa != null) {
             // verify-ca with a trust manager that checks the chain and the instance's name itself: verify-full
             // would check the name against the pod IP
@@ -241,6 +242,17 @@ public final class InstanceConnection implements AutoCloseable {
     public record Frozen(InstanceObservation standby, boolean receiverStopped) {
     }
 
+    /** Every connection of the monitors carries this name, so that a new leader can tell them apart. */
+    static final String APPLICATION_NAME = "pgha-monitor";
+
+    /**
+     * Ends the sessions other monitors hold on this instance, waiting (up to 5 s each) until they
+     * are gone. A former leader that was frozen while it promoted could otherwise thaw and send
+     * its pg_promote on a session it already had, after this monitor chose another candidate.
+     */
+    static final String END_OTHER_MONITORS_SESSIONS = "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
+            + "WHERE application_name = '" + APPLICATION_NAME + "' AND pid <> pg_backend_pid()";
+
     /**
      * Detaches the WAL receiver ({@code primary_conninfo = ''}), waits until it is gone (for at
      * most three quarters of {@code timeout}, leaving the rest to read the position), and reports
@@ -249,7 +261,8 @@ public final class InstanceConnection implements AutoCloseable {
     public Future<Frozen> freeze(Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         long stopDeadline = System.nanoTime() + timeout.toNanos() * 3 / 4;
-        return setPrimaryConninfo("")
+        return scalar(END_OTHER_MONITORS_SESSIONS)
+                .compose(v -> setPrimaryConninfo(""))
                 .compose(v -> pollUntil(() -> scalar("SELECT count(*) FROM pg_stat_wal_receiver")
                         .map(n -> ((Number) n).longValue() == 0), stopDeadline, "its WAL receiver to stop")
                         .map(true).otherwise(false))
@@ -274,9 +287,13 @@ public final class InstanceConnection implements AutoCloseable {
      * pg_promote(wait => true): true once the instance left recovery. Fails after {@code timeout}
      * at the latest (the server waits in whole seconds, at most the whole seconds of it).
      */
-    public Future<Boolean> promote(Duration timeout) {
+    public Future<Boolean> promote(Duration timeout, BooleanSupplier stillLeads) {
         int seconds = (int) Math.max(1, timeout.toSeconds());
-        return connection().compose(c -> c.preparedQuery("SELECT pg_promote(true, $1)").execute(Tuple.of(seconds)))
+        // asked again just before the request is written: a monitor frozen since it decided to promote
+        // (SIGSTOP, a long pause) must not send it once it thaws; its lease has run out meanwhile
+        return connection().compose(c -> stillLeads.getAsBoolean()
+                        ? c.preparedQuery("SELECT pg_promote(true, $1)").execute(Tuple.of(seconds))
+                        : Future.<RowSet<Row>>failedFuture("no longer leads: not promoting " + name))
                 .map(rs -> rs.iterator().next().getBoolean(0))
                 .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                 .onFailure(e -> drop());

@@ -734,7 +734,8 @@ public final class ClusterMonitor implements AutoCloseable {
         InstanceConnection c = pool.connection(pr.candidate());
         try {
             // the future fails at the budget; Await's own limit only guards against a future that never completes
-            boolean ok = Await.result(c.promote(budget), budget.plus(Await.SLACK));
+            boolean ok = Await.result(c.promote(budget, () -> elector.remaining().compareTo(LeaseBudget.MINIMUM_STEP) >= 0),
+                    budget.plus(Await.SLACK));
             InstanceObservation after = pool.observe(pr.candidate());
             if (!ok || !after.isPrimary() || after.timeline() == null) {
                 return p.promoted(false, 0, ok ? "not out of recovery: " + after.error() : "pg_promote returned false");

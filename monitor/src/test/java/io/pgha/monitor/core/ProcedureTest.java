@@ -83,6 +83,22 @@ class ProcedureTest {
         assertFalse(p.pastFencing());
     }
 
+    /**
+     * A former leader frozen while it promoted pg-3 thawed and sent its pg_promote before this
+     * monitor ended its session: pg-3 answers the freeze as a primary. Promoting pg-2 too would
+     * leave two primaries (seen in a 20-trial run of faults.sh before this rule).
+     */
+    @Test
+    void aStandbyThatLeftRecoveryDuringTheFreezeStopsTheFailoverBeforeTheFence() {
+        Procedure p = failover();
+        Procedure.Step s = p.frozen(byName(standby("pg-2", 1, "0/5000000", "0/5000000"), Obs.primary("pg-3", 2, "0/5000100")));
+        Procedure.Unfreeze u = assertInstanceOf(Procedure.Unfreeze.class, s);
+        assertEquals("pg-1", u.primary());
+        Procedure.Abort a = assertInstanceOf(Procedure.Abort.class, p.unfrozen());
+        assertTrue(a.reason().contains("pg-3 left recovery during the failover"), a.reason());
+        assertFalse(p.pastFencing());
+    }
+
     @Test
     void aFailoverWithoutAVetoHasNone() {
         Procedure p = failover();
