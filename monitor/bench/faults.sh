@@ -7,6 +7,8 @@
 # instance itself and reads the timeline history from it.
 #
 #   monitor/bench/faults.sh [N]        (default 20 trials per fault)
+#   FAULTS_TESTS='QuorumFaultsE2ETest#monitorLeaderFrozenDuringFailover' monitor/bench/faults.sh 20
+#                                      (some faults only: a surefire -Dtest selection)
 #
 # It also runs the cases CI leaves out (JUnit tag faults-bench: the asynchronous cluster and the
 # plain SIGKILL of the primary). Needs root (monitors run in an OS group of their own; partitions
@@ -26,7 +28,7 @@ REPORT=$(mktemp)
 trap 'rm -f "$REPORT"' EXIT
 echo "faults.sh: $TRIALS trials per fault; progress in $LOG" >&2
 status=0
-(cd "$ROOT" && ./mvnw -B -pl e2e -am -Dtest='*FaultsE2ETest' -Dsurefire.failIfNoSpecifiedTests=false \
+(cd "$ROOT" && ./mvnw -B -pl e2e -am -Dtest="${FAULTS_TESTS:-*FaultsE2ETest}" -Dsurefire.failIfNoSpecifiedTests=false \
   -Dpgha.e2e.excludedGroups= -Dpgha.faults.trials="$TRIALS" -Dpgha.faults.report="$REPORT" verify) >"$LOG" 2>&1 || status=$?
 
 printf '%-44s %6s %8s %5s %9s %10s %9s\n' fault trials acked lost pastFork medianGap worstGap
