@@ -1,12 +1,17 @@
 package io.pgha.e2e.faults;
 
+import org.awaitility.core.ConditionTimeoutException;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * One PostgreSQL server's processes in a cgroup (v2) of their own, so that nftables can tell the
@@ -58,25 +63,32 @@ final class ServerGroup implements AutoCloseable {
         return "socket cgroupv2 level 1 \"" + nftPath + "\"";
     }
 
-    /** Moves every process back, again while the server forks new ones (backends for clients), then removes the group. */
+    /**
+     * Moves every process back, again while the server forks new ones (backends for clients), then
+     * removes the group. A process that is still exiting keeps the group populated for a moment
+     * after it left cgroup.procs, so removal is tried until it works, for at most 30 s.
+     */
     @Override
     public void close() {
-        IOException last = null;
-        for (int attempt = 0; attempt < 100; attempt++) {
-            try {
-                for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
-                    if (!pid.isBlank()) {
-                        move(Long.parseLong(pid.strip()), home);
+        IOException[] last = new IOException[1];
+        try {
+            await("the cgroup " + dir + " removed").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+                try {
+                    for (String pid : Files.readAllLines(dir.resolve("cgroup.procs"))) {
+                        if (!pid.isBlank()) {
+                            move(Long.parseLong(pid.strip()), home);
+                        }
                     }
+                    Files.delete(dir);
+                    return true;
+                } catch (IOException e) {
+                    last[0] = e;
+                    return false;
                 }
-                Files.delete(dir);
-                return;
-            } catch (IOException e) {
-                // a process forked into the group since it was read: the group is busy, move it too
-                last = e;
-            }
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("cannot remove the cgroup " + dir + ": " + (last[0] == null ? e.getMessage() : last[0].getMessage()));
         }
-        throw new AssertionError("cannot remove the cgroup " + dir + ": " + last.getMessage());
     }
 
     private void move(long pid, Path to) {
