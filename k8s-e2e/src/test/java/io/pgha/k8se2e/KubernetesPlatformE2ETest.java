@@ -484,16 +484,20 @@ class KubernetesPlatformE2ETest {
         double seconds = (System.nanoTime() - t0) / 1e9;
         System.out.printf("isolated primary %s stopped taking writes %.1f s after losing the API server (bound %d s)%n",
                 primary, seconds, bound.toSeconds());
-        await("no write reaches the cut-off primary again").during(Duration.ofSeconds(20)).atMost(Duration.ofSeconds(30))
+        await("no write reaches the cut-off primary again").during(Duration.ofSeconds(20)).atMost(Duration.ofSeconds(60))
                 .pollInterval(Duration.ofSeconds(1)).until(() -> !writes(ip));
     }
 
     static final Duration SCHEDULING_SLACK = Duration.ofSeconds(15);
+    static final int PROBE_TIMEOUT_SECONDS = 8;
 
     /** Whether an INSERT as the superuser commits at this address. */
     static boolean writes(String host) {
         try {
-            superuserSql(host, "INSERT INTO isolation_probe VALUES (1)");
+            // bounded: once the monitor has failed over, the cut-off pod is deleted and a probe sent to its address
+            // while the pod's network goes away can hang; an INSERT that got no answer was not acknowledged
+            psql(host, 5432, ClusterNames.SUPERUSER, secret(ClusterNames.superuserSecret(CLUSTER), "password"), "postgres",
+                    "INSERT INTO isolation_probe VALUES (1)", PROBE_TIMEOUT_SECONDS);
             return true;
         } catch (IllegalStateException e) {
             return false;
@@ -529,8 +533,12 @@ class KubernetesPlatformE2ETest {
     }
 
     static String psql(String host, int port, String user, String password, String database, String sql) {
+        return psql(host, port, user, password, database, sql, 30);
+    }
+
+    static String psql(String host, int port, String user, String password, String database, String sql, int timeoutSeconds) {
         Sh.Result r = runner.fromNode(List.of("env", "PGPASSWORD=" + password, "PGCONNECT_TIMEOUT=5", "psql", "-X", "-qAt",
-                "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " sslmode=prefer", "-c", sql), 30);
+                "host=" + host + " port=" + port + " user=" + user + " dbname=" + database + " sslmode=prefer", "-c", sql), timeoutSeconds);
         if (!r.ok()) {
             throw new IllegalStateException("psql to " + host + ":" + port + " as " + user + ": " + r.output().strip());
         }
