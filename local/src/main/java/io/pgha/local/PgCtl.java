@@ -132,6 +132,9 @@ public final class PgCtl {
         }
     }
 
+    /** The file whose presence starts a targeted archive recovery (PostgreSQL 12+), beside standby.signal. */
+    public static final String RECOVERY_SIGNAL = "recovery.signal";
+
     /**
      * Makes a restored data directory start as an archive recovery rather than as a copy of its
      * source's role: recovery.signal, no standby.signal, and no primary connection left over from

@@ -38,7 +38,6 @@ import java.util.stream.Stream;
  */
 public final class RestoreDrill implements AutoCloseable {
     /** PostgreSQL's file that makes a start an archive recovery. */
-    private static final String RECOVERY_SIGNAL = "recovery.signal";
     private static final String COMMAND_LOG = "commands.log";
     private static final Duration POLL = Duration.ofMillis(300);
 
@@ -126,7 +125,7 @@ public final class RestoreDrill implements AutoCloseable {
         } catch (IOException e) {
             throw new PghaException("cannot prepare the drill's copy in " + data + ": " + e.getMessage(), e);
         }
-        pgCtl.configureRecovery(data, RECOVERY_SIGNAL);
+        pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
         List<String> command = new ArrayList<>(List.of(bin.path("postgres"), "-D", data.toString()));
         Map<String, String> settings = DrillSettings.of(Ports.freePort(), scratch.toString(),
                 DrillSettings.restoreCommand(walEndpoint));

@@ -143,7 +143,7 @@ final class LocalInstances {
         } catch (IOException e) {
             throw new PghaException("cannot create pg_wal in " + data + ": " + e.getMessage(), e);
         }
-        pgCtl.configureRecovery(data, PostgresConfig.RECOVERY_SIGNAL);
+        pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
         writeConfig(instance, shared);
         writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK, superuser.username()));
         writeOwned(data.resolve("pg_ident.conf"), PostgresConfig.renderRestoreIdent(user.toString(), superuser.username()));

@@ -69,8 +69,6 @@ public final class PostgresConfig {
                 + "/wal/" + cluster + "/%f";
     }
 
-    /** The file whose presence starts a targeted archive recovery (PostgreSQL 12+), beside standby.signal. */
-    public static final String RECOVERY_SIGNAL = "recovery.signal";
     /** How long one restore_command fetch may take, retries included, before recovery stops. */
     public static final int RESTORE_FETCH_TIMEOUT_SECONDS = 300;
     /**
