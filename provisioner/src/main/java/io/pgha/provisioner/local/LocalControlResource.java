@@ -1,6 +1,7 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
@@ -82,24 +83,41 @@ public class LocalControlResource {
     }
 
     /**
-     * One line for the launcher to follow progress: phase, observed generation, ready (true or
-     * false), the router's readiness, and what the provisioner is doing, tab-separated.
+     * One line for the launcher to follow progress: phase, ready (true or false) and what the
+     * provisioner is doing, tab-separated.
      */
     @GET
     @Path("/progress")
     @Produces(MediaType.TEXT_PLAIN)
     public Response progress() {
-        return cluster().map(c -> {
-            var s = c.getStatus();
-            boolean ready = s != null && Conditions.isTrue(s.conditions, ConditionTypes.READY)
-                    && c.getMetadata().getGeneration().equals(s.observedGeneration);
-            String message = s == null || s.provisioning == null || s.provisioning.message == null ? "waiting to start"
-                    : s.provisioning.message;
-            if (runtime.lastError() != null) {
-                message = "error: " + runtime.lastError();
-            }
-            return Response.ok((s == null ? "Pending" : s.phase) + "\t" + ready + "\t" + message.replace('\t', ' ') + "\n").build();
-        }).orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+        return cluster().map(c -> Response.ok(progressLine(c, runtime.lastError())).build())
+                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
+    /**
+     * The progress of the spec as last applied. Failed ends the launcher's wait, so it counts only
+     * for the generation that failed: a bootstrap that failed before a corrected manifest was
+     * applied must not read as the new manifest's failure, and until the provisioner takes the new
+     * generation up the phase is Pending.
+     */
+    static String progressLine(PostgresCluster c, String lastError) {
+        var s = c.getStatus();
+        Long generation = c.getMetadata().getGeneration();
+        boolean current = s != null && generation != null && generation.equals(s.observedGeneration);
+        boolean ready = current && Conditions.isTrue(s.conditions, ConditionTypes.READY);
+        boolean staleFailure = s != null && ClusterPhase.FAILED.equals(s.phase) && !current;
+        String phase = s == null || staleFailure ? "Pending" : s.phase;
+        String message;
+        if (lastError != null) {
+            message = "error: " + lastError;
+        } else if (staleFailure) {
+            message = "the provisioner has not yet taken up generation " + generation + " of the spec";
+        } else if (s == null || s.provisioning == null || s.provisioning.message == null) {
+            message = "waiting to start";
+        } else {
+            message = s.provisioning.message;
+        }
+        return phase + "\t" + ready + "\t" + message.replace('\t', ' ') + "\n";
     }
 
     /** The status for people: one line per instance. */
