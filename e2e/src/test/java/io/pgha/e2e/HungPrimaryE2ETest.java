@@ -180,9 +180,8 @@ class HungPrimaryE2ETest {
         await().atMost(Duration.ofSeconds(30)).until(() -> routed.size() >= 20);
         await().atMost(Duration.ofSeconds(10)).until(() -> acks.stream().anyMatch(a -> a.instance().equals(old)));
         long postmaster = pgha.instance(old).get("pid").asLong();
-        List<Long> frozen = new ArrayList<>(List.of(postmaster));
-        ProcessHandle.of(postmaster).orElseThrow().children().forEach(child -> frozen.add(child.pid()));
-        signal("-STOP", frozen);
+        List<Long> frozen = Signals.server(postmaster);
+        Signals.send("STOP", frozen);
         long frozenAt = System.nanoTime();
         java.time.Instant frozenWall = java.time.Instant.now();
 
@@ -213,7 +212,7 @@ class HungPrimaryE2ETest {
                 + " ms after the freeze, more than " + MAX_DETECTION.toMillis() + " ms");
 
         // resume whatever is left of the old processes; fencing should have killed them already
-        signal("-CONT", frozen.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList());
+        Signals.send("CONT", Signals.alive(frozen));
         long resumedAt = System.nanoTime();
         await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(pgha.status().get("phase").asText())
                 && "standby".equals(pgha.instance(old).path("role").asText()));
@@ -226,14 +225,5 @@ class HungPrimaryE2ETest {
         assertEquals(0, lateFromOld, "the frozen primary acknowledged writes");
         assertTrue(acks.stream().noneMatch(a -> !a.instance().equals(next) && !a.instance().equals(old)),
                 "only a primary acknowledges writes");
-    }
-
-    private static void signal(String signal, List<Long> pids) throws Exception {
-        if (pids.isEmpty()) {
-            return;
-        }
-        List<String> cmd = new ArrayList<>(List.of("kill", signal));
-        pids.forEach(pid -> cmd.add(Long.toString(pid)));
-        new ProcessBuilder(cmd).start().waitFor();
     }
 }

@@ -243,7 +243,7 @@ class RestoreE2ETest {
         try (Connection app = Launcher.connect(source.uri("--instance", oldPrimary)); Statement ast = app.createStatement();
              Connection su = source.superuser(oldPrimary); Statement st = su.createStatement();
              Connection sc = source.superuser(newPrimary); Statement sst = sc.createStatement()) {
-            signal("STOP", backupService);
+            Signals.send("STOP", backupService);
             try {
                 String written = null;
                 for (int batch = 7; batch <= 8; batch++) {
@@ -265,7 +265,7 @@ class RestoreE2ETest {
                         value(sst, "SELECT pg_last_wal_replay_lsn() >= '" + end + "'::pg_lsn")));
                 assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(primaryPid)).start().waitFor());
             } finally {
-                signal("CONT", backupService);
+                Signals.send("CONT", backupService);
             }
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> newPrimary.equals(source.status().get("currentPrimary").asText()));
@@ -289,10 +289,6 @@ class RestoreE2ETest {
         }
         assertTrue(archived.containsAll(waiting), "segments " + waiting + " missing from the archive " + archived);
         restoreAndCheck("time: \"" + afterBatch9Time + "\"", 1, 9);
-    }
-
-    private static void signal(String signal, long pid) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor());
     }
 
     private void restoreAndCheck(String target, int instances, int lastBatch) throws Exception {

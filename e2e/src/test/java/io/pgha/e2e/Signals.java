@@ -1,18 +1,20 @@
-package io.pgha.e2e.faults;
+package io.pgha.e2e;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.awaitility.Awaitility.await;
 
 /** Signals to processes by PID, through kill(1). */
-final class Signals {
+public final class Signals {
     private Signals() {
     }
 
-    static void send(String signal, long... pids) {
+    public static void send(String signal, long... pids) {
         String[] cmd = new String[pids.length + 2];
         cmd[0] = "kill";
         cmd[1] = "-" + signal;
@@ -31,8 +33,30 @@ final class Signals {
         }
     }
 
+    public static void send(String signal, List<Long> pids) {
+        if (!pids.isEmpty()) {
+            send(signal, pids.stream().mapToLong(Long::longValue).toArray());
+        }
+    }
+
+    /**
+     * A PostgreSQL server's postmaster and its children: SIGSTOP to all of them hangs the server
+     * (the postmaster alone would leave open sessions answering).
+     */
+    public static List<Long> server(long postmaster) {
+        List<Long> pids = new ArrayList<>(List.of(postmaster));
+        ProcessHandle.of(postmaster).orElseThrow(() -> new AssertionError("no process " + postmaster))
+                .children().forEach(child -> pids.add(child.pid()));
+        return pids;
+    }
+
+    /** Those of PIDS still running (a thaw skips what died meanwhile). */
+    public static List<Long> alive(List<Long> pids) {
+        return pids.stream().filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).toList();
+    }
+
     /** SIGKILL, then wait until the process is gone from /proc (reaped by its parent). */
-    static void kill(long pid) {
+    public static void kill(long pid) {
         send("KILL", pid);
         await("PID " + pid + " reaped").atMost(Duration.ofSeconds(30)).until(() -> !Files.exists(Path.of("/proc/" + pid)));
     }

@@ -1,5 +1,6 @@
 package io.pgha.e2e.faults;
 
+import io.pgha.e2e.Signals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.e2e.Launcher;
 import io.pgha.local.Ports;

@@ -1,5 +1,6 @@
 package io.pgha.e2e.faults;
 
+import io.pgha.e2e.Signals;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
