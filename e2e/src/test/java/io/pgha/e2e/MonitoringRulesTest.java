@@ -25,7 +25,7 @@ class MonitoringRulesTest {
     /** The alert names the issue fixes; scripts and runbooks rely on them. */
     static final Set<String> ALERTS = Set.of("PghaPrimaryDown", "PghaNoMonitorLeader", "PghaFailover", "PghaStandbyDown",
             "PghaReplicationLagHigh", "PghaQuorumDegraded", "PghaReplicationSlotRetainingWal", "PghaWalArchiveFailing",
-            "PghaBackupTooOld", "PghaRouterClientsWaiting", "PghaLongRunningTransaction", "PghaXidWraparoundRisk");
+            "PghaBackupTooOld", "PghaRestoreDrillFailed", "PghaRouterClientsWaiting", "PghaLongRunningTransaction", "PghaXidWraparoundRisk");
 
     @Test
     void promtoolChecksTheRules() throws Exception {

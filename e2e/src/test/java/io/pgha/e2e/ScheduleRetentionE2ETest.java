@@ -300,12 +300,21 @@ class ScheduleRetentionE2ETest {
         JsonNode sc = backups().get("schedule");
         assertTrue(sc.get("lastDrillFailure").asText().contains(name), sc.toString());
         assertFalse(Instant.parse(sc.get("lastDrillFailureAt").asText()).isBefore(started), sc.toString());
-        assertTrue(metric(metrics(), "pgha_backup_drill_failures_total") >= 4, "four drills above failed");
+        String failed = metrics();
+        assertTrue(metric(failed, "pgha_backup_drill_failures_total") >= 4, "four drills above failed");
+        // what PghaRestoreDrillFailed compares: the newest drill failed
+        assertEquals(Instant.parse(sc.get("lastDrillFailureAt").asText()).getEpochSecond(),
+                (long) metric(failed, "pgha_backup_last_drill_failure_timestamp_seconds"), failed);
+        assertTrue(metric(failed, "pgha_backup_last_drill_failure_timestamp_seconds")
+                > metric(failed, "pgha_backup_last_verified_timestamp_seconds"), failed);
 
         pgha.run("backup", "verify", name).ok();
         sc = backups().get("schedule");
         assertEquals(name, sc.get("lastVerifiedBackup").asText(), sc.toString());
         assertFalse(Instant.parse(sc.get("lastVerifiedAt").asText()).isBefore(started), sc.toString());
+        String passed = metrics();
+        assertTrue(metric(passed, "pgha_backup_last_verified_timestamp_seconds")
+                >= metric(passed, "pgha_backup_last_drill_failure_timestamp_seconds"), "a drill that passes ends the alert: " + passed);
         assertEquals(0, drillCopies(), "failed drills leave no scratch copy behind either");
     }
 

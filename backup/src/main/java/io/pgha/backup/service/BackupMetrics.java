@@ -29,6 +29,7 @@ public class BackupMetrics {
         private final AtomicLong durationMillis = new AtomicLong();
         private final AtomicLong windowStart = new AtomicLong();
         private final AtomicLong lastVerified = new AtomicLong();
+        private final AtomicLong lastDrillFailure = new AtomicLong();
         private Counter failures;
         private Counter drillFailures;
 
@@ -52,13 +53,20 @@ public class BackupMetrics {
             lastVerified.set(at.getEpochSecond());
         }
 
-        public void drillFailed() {
+        /** A restore drill failed at {@code at}. */
+        public void drillFailed(Instant at) {
+            lastDrillFailure.set(at.getEpochSecond());
             drillFailures.increment();
         }
 
         /** What status.backup says after a restart, until this service runs a drill itself. */
         public void knownVerified(Instant at) {
             lastVerified.compareAndSet(0, at.getEpochSecond());
+        }
+
+        /** Likewise for the last failed drill, so that its alert outlives a restart of the service. */
+        public void knownDrillFailure(Instant at) {
+            lastDrillFailure.compareAndSet(0, at.getEpochSecond());
         }
 
         public void recoveryWindowStart(Instant from) {
@@ -86,6 +94,10 @@ public class BackupMetrics {
             Gauge.builder("pgha.backup.last.verified.timestamp.seconds", m.lastVerified, AtomicLong::get)
                     .tag(WalArchives.TAG_CLUSTER, c)
                     .description("When a restore drill last passed: a backup checked and restored to a consistent state (Unix time; 0: never)")
+                    .register(registry);
+            Gauge.builder("pgha.backup.last.drill.failure.timestamp.seconds", m.lastDrillFailure, AtomicLong::get)
+                    .tag(WalArchives.TAG_CLUSTER, c)
+                    .description("When a restore drill last failed (Unix time; 0: never); later than the last pass: the newest drill failed")
                     .register(registry);
             m.drillFailures = Counter.builder("pgha.backup.drill.failures").tag(WalArchives.TAG_CLUSTER, c)
                     .description("Restore drills that failed (pgha backup verify and spec.backup.verify)").register(registry);

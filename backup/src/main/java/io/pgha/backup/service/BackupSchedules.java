@@ -162,6 +162,7 @@ public class BackupSchedules {
     private void scheduleDrill(String cluster, BackupSpec spec, Instant now) throws IOException {
         BackupStatus st = status(cluster);
         Optional.ofNullable(st).map(b -> b.lastVerifiedAt).map(Instant::parse).ifPresent(metrics.of(cluster)::knownVerified);
+        Optional.ofNullable(st).map(b -> b.lastDrillFailureAt).map(Instant::parse).ifPresent(metrics.of(cluster)::knownDrillFailure);
         Optional<CronSchedule> cron = spec.verify == null ? Optional.empty()
                 : parse(cluster, "spec.backup.verify", spec.verify, "scheduled restore drills");
         if (cron.isEmpty()) {
@@ -209,7 +210,7 @@ public class BackupSchedules {
             metrics.of(cluster).verified(at);
         } else {
             LOG.warnf("restore drill of backup %s of cluster %s failed: %s", backup, cluster, problem.get());
-            metrics.of(cluster).drillFailed();
+            metrics.of(cluster).drillFailed(at);
         }
         update(cluster, b -> Drills.record(b, backup, problem, at));
     }
