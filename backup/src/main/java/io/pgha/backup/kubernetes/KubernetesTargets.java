@@ -2,6 +2,7 @@ package io.pgha.backup.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.RepositoryTarget;
@@ -27,7 +28,8 @@ import java.util.function.Supplier;
  * cluster's namespace (keys {@value #ACCESS_KEY_ID} and {@value #SECRET_ACCESS_KEY}, as the Knative
  * overlay's Secret has them), written to a private file in the AWS credentials format that the
  * repository client reads; the file is named by the content's digest, so a changed Secret opens a
- * new client.
+ * new client. Requests for a cluster's WAL must carry the token of its Secret
+ * {@link ClusterNames#walPushSecret}, read by {@link #walToken} at each request.
  */
 final class KubernetesTargets implements WalArchives.ClusterSpecs {
     static final String ACCESS_KEY_ID = "access-key-id";
@@ -92,6 +94,30 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
                     target.prefix(), target.compression());
         }
         return target;
+    }
+
+    /**
+     * The cluster's WAL token from its Secret {@link ClusterNames#walPushSecret} (the provisioner
+     * makes it; this service reads it by name through the cluster's Role), read at every request:
+     * a token rotated in the Secret is the one required from the next push on.
+     */
+    @Override
+    public String walToken(String cluster) {
+        PostgresCluster pc = cluster(cluster).orElseThrow(() -> new IllegalArgumentException("no PostgresCluster named " + cluster
+                + " in the namespaces this backup service watches"));
+        String namespace = pc.getMetadata().getNamespace();
+        String name = ClusterNames.walPushSecret(cluster);
+        Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+        if (secret == null) {
+            throw new IllegalArgumentException("the Secret " + namespace + "/" + name
+                    + " with the cluster's WAL token does not exist (or this service may not read it)");
+        }
+        String token = value(secret, ClusterNames.WAL_PUSH_TOKEN_KEY);
+        if (token == null || token.isBlank()) {
+            throw new IllegalArgumentException("the Secret " + namespace + "/" + name + " has no " + ClusterNames.WAL_PUSH_TOKEN_KEY);
+        }
+        // a token written with a final newline (kubectl create secret --from-file) is the line wal-push.sh reads
+        return token.strip();
     }
 
     /** The Secret's key pair as an AWS credentials file; IllegalArgumentException naming the Secret when it cannot be used. */

@@ -127,7 +127,8 @@ class LockdownTest {
         assertEquals(List.of("get"), rule.getVerbs());
         assertEquals(List.of("pg-superuser", "pg-ca-cert"), rule.getResourceNames());
         // the backup service also reads the replication role's secret: pg_hba.conf lets only that role replicate (BASE_BACKUP)
-        assertEquals(List.of("pg-superuser", "pg-ca-cert", "pg-replication", "s3-keys"),
+        // and the WAL push token, which it checks every push against
+        assertEquals(List.of("pg-superuser", "pg-ca-cert", "pg-replication", "pg-wal-push", "s3-keys"),
                 ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
 
         RoleBinding binding = ServiceAccess.roleBinding(cluster, PghaServices.BACKUP, services);
