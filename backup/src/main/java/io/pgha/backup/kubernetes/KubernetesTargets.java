@@ -39,18 +39,21 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
     private final Supplier<List<PostgresCluster>> cached;
     private final Supplier<List<PostgresCluster>> live;
     private final Path credentialsDirectory;
+    private final Optional<String> knativeService;
 
     /**
      * @param cached               the PostgresClusters this service watches, as an informer's cache has them
      * @param live                 the same, read from the API server now: for a name the cache does not know yet
      * @param credentialsDirectory a directory only this service reads
+     * @param knativeService       the Knative Service this process runs as, if it does: then a filesystem repository is refused
      */
     KubernetesTargets(KubernetesClient client, Supplier<List<PostgresCluster>> cached, Supplier<List<PostgresCluster>> live,
-                      Path credentialsDirectory) {
+                      Path credentialsDirectory, Optional<String> knativeService) {
         this.client = client;
         this.cached = cached;
         this.live = live;
         this.credentialsDirectory = credentialsDirectory;
+        this.knativeService = knativeService;
     }
 
     @Override
@@ -87,6 +90,12 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
         }
         // spec.backup names the repository: no default root is needed
         RepositoryTarget target = RepositoryTarget.of(cluster, spec, null, credentialsDirectory);
+        if (knativeService.isPresent() && target.location() instanceof RepositoryTarget.Filesystem) {
+            // replicas come and go, none of them lasts, and a ReadWriteOnce volume cannot back several of them
+            throw new IllegalArgumentException("spec.backup.repository.filesystem of cluster " + cluster + ": the backup service runs as "
+                    + "the Knative Service " + knativeService.get() + ", which scales to zero and to several replicas; "
+                    + "only an S3 repository works there");
+        }
         if (target.location() instanceof RepositoryTarget.S3 s3 && spec.repository.s3.credentialsSecret != null
                 && !spec.repository.s3.credentialsSecret.isBlank()) {
             Path file = credentialsFile(pc.getMetadata().getNamespace(), spec.repository.s3.credentialsSecret);
