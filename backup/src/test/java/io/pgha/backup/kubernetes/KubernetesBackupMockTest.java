@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.tls.InstanceCertificates;
@@ -52,6 +53,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -99,6 +103,9 @@ class KubernetesBackupMockTest {
 
     @Inject
     KubernetesBackupService service;
+
+    @Inject
+    MeterRegistry registry;
 
     @AfterAll
     static void stopPostgres() throws IOException {
@@ -449,10 +456,10 @@ class KubernetesBackupMockTest {
     @Test
     void walRequestsNeedTheClustersTokenFromItsSecretAndRefusalsStoreNothing() throws Exception {
         instance();
-        List<java.util.logging.LogRecord> logged = new CopyOnWriteArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
+        List<LogRecord> logged = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
             @Override
-            public void publish(java.util.logging.LogRecord r) {
+            public void publish(LogRecord r) {
                 logged.add(r);
             }
 
@@ -514,7 +521,7 @@ class KubernetesBackupMockTest {
             assertEquals(2.0, refusals("authpg", "wrong"));
             assertEquals(1.0, refusals("pg", "missing"));
             assertEquals(1.0, refusals("pg", "wrong"));
-            List<String> warnings = logged.stream().filter(r -> r.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue())
+            List<String> warnings = logged.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
                     .map(r -> java.text.MessageFormat.format(r.getMessage(), r.getParameters() == null ? new Object[0] : r.getParameters()))
                     .toList();
             assertTrue(warnings.stream().anyMatch(w -> w.startsWith("refused a WAL push of " + forged + " for cluster authpg: wrong token (from 127.0.0.1)")),
@@ -524,9 +531,6 @@ class KubernetesBackupMockTest {
             walLog.removeHandler(capture);
         }
     }
-
-    @Inject
-    io.micrometer.core.instrument.MeterRegistry registry;
 
     private double refusals(String cluster, String reason) {
         var counter = registry.find("pgha.wal.unauthorized.requests").tag(io.pgha.api.MetricLabels.CLUSTER, cluster).tag("reason", reason).counter();
