@@ -87,6 +87,18 @@ public final class ClusterNames {
         return cluster + "-router-auth";
     }
 
+    /**
+     * Secret with the cluster's WAL push token: the instances' archive_command sends it with every
+     * push and the backup service refuses a push without it, so that nobody else who reaches the
+     * service can store WAL under the cluster's name.
+     */
+    public static String walPushSecret(String cluster) {
+        return cluster + "-wal-push";
+    }
+
+    /** The key of {@link #walPushSecret}'s data that holds the token. */
+    public static final String WAL_PUSH_TOKEN_KEY = "token";
+
     /** Secret with the cluster's certificate authority (certificate and key): made once, signs every instance certificate. */
     public static String certificateAuthoritySecret(String cluster) {
         return cluster + "-ca";

@@ -31,6 +31,7 @@ class ClusterNamesTest {
         assertEquals("pg-router", ClusterNames.routerService("pg"));
         assertEquals("pg-superuser", ClusterNames.superuserSecret("pg"));
         assertEquals("pg-app", ClusterNames.appSecret("pg"));
+        assertEquals("pg-wal-push", ClusterNames.walPushSecret("pg"));
         assertEquals("pg-config", ClusterNames.configMap("pg"));
         assertEquals("pg-monitor", ClusterNames.monitorLease("pg"));
         assertEquals("pg-instance", ClusterNames.instanceServiceAccount("pg"));

@@ -34,6 +34,10 @@ public class KubernetesBackupService {
     @ConfigProperty(name = "pgha.kubernetes.watch-namespace")
     Optional<String> watchNamespace;
 
+    /** The Knative Service this process runs as (Knative sets K_SERVICE in its containers); empty under a Deployment. */
+    @ConfigProperty(name = "pgha.backup.knative-service")
+    Optional<String> knativeService;
+
     /** How often schedules, status.backup and new PostgresBackups a watch event missed are looked at. */
     @ConfigProperty(name = "pgha.backup.kubernetes.round", defaultValue = "5s")
     Duration round;
@@ -60,7 +64,7 @@ public class KubernetesBackupService {
             throw new UncheckedIOException("cannot create the backup service's work directory: " + e.getMessage(), e);
         }
         KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups,
-                Clock.systemUTC(), work);
+                Clock.systemUTC(), work, knativeService.filter(n -> !n.isBlank()));
         archives.useSpecs(a.targets());
         adapter = a.start(round);
     }

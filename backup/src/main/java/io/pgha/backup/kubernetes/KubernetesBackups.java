@@ -55,9 +55,11 @@ final class KubernetesBackups implements AutoCloseable {
     private SharedIndexInformer<PostgresBackup> backupInformer;
 
     /**
-     * @param workDirectory a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
+     * @param workDirectory  a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
+     * @param knativeService the Knative Service this process runs as, if it does (Knative sets {@code K_SERVICE})
      */
-    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory) {
+    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory,
+                      Optional<String> knativeService) {
         this.client = client;
         this.namespace = namespace;
         this.backups = backups;
@@ -66,7 +68,7 @@ final class KubernetesBackups implements AutoCloseable {
         try {
             this.caDirectory = Files.createDirectories(workDirectory.resolve("ca"));
             Path credentials = Files.createDirectories(workDirectory.resolve("s3"));
-            this.targets = new KubernetesTargets(client, this::clusters, this::listClusters, credentials);
+            this.targets = new KubernetesTargets(client, this::clusters, this::listClusters, credentials, knativeService);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the backup service's work directory " + workDirectory + ": " + e.getMessage(), e);
         }

@@ -2,6 +2,7 @@ package io.pgha.backup.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.RepositoryTarget;
@@ -27,7 +28,8 @@ import java.util.function.Supplier;
  * cluster's namespace (keys {@value #ACCESS_KEY_ID} and {@value #SECRET_ACCESS_KEY}, as the Knative
  * overlay's Secret has them), written to a private file in the AWS credentials format that the
  * repository client reads; the file is named by the content's digest, so a changed Secret opens a
- * new client.
+ * new client. Requests for a cluster's WAL must carry the token of its Secret
+ * {@link ClusterNames#walPushSecret}, read by {@link #walToken} at each request.
  */
 final class KubernetesTargets implements WalArchives.ClusterSpecs {
     static final String ACCESS_KEY_ID = "access-key-id";
@@ -37,18 +39,21 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
     private final Supplier<List<PostgresCluster>> cached;
     private final Supplier<List<PostgresCluster>> live;
     private final Path credentialsDirectory;
+    private final Optional<String> knativeService;
 
     /**
      * @param cached               the PostgresClusters this service watches, as an informer's cache has them
      * @param live                 the same, read from the API server now: for a name the cache does not know yet
      * @param credentialsDirectory a directory only this service reads
+     * @param knativeService       the Knative Service this process runs as, if it does: then a filesystem repository is refused
      */
     KubernetesTargets(KubernetesClient client, Supplier<List<PostgresCluster>> cached, Supplier<List<PostgresCluster>> live,
-                      Path credentialsDirectory) {
+                      Path credentialsDirectory, Optional<String> knativeService) {
         this.client = client;
         this.cached = cached;
         this.live = live;
         this.credentialsDirectory = credentialsDirectory;
+        this.knativeService = knativeService;
     }
 
     @Override
@@ -85,6 +90,12 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
         }
         // spec.backup names the repository: no default root is needed
         RepositoryTarget target = RepositoryTarget.of(cluster, spec, null, credentialsDirectory);
+        if (knativeService.isPresent() && target.location() instanceof RepositoryTarget.Filesystem) {
+            // replicas come and go, none of them lasts, and a ReadWriteOnce volume cannot back several of them
+            throw new IllegalArgumentException("spec.backup.repository.filesystem of cluster " + cluster + ": the backup service runs as "
+                    + "the Knative Service " + knativeService.get() + ", which scales to zero and to several replicas; "
+                    + "only an S3 repository works there");
+        }
         if (target.location() instanceof RepositoryTarget.S3 s3 && spec.repository.s3.credentialsSecret != null
                 && !spec.repository.s3.credentialsSecret.isBlank()) {
             Path file = credentialsFile(pc.getMetadata().getNamespace(), spec.repository.s3.credentialsSecret);
@@ -92,6 +103,30 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
                     target.prefix(), target.compression());
         }
         return target;
+    }
+
+    /**
+     * The cluster's WAL token from its Secret {@link ClusterNames#walPushSecret} (the provisioner
+     * makes it; this service reads it by name through the cluster's Role), read at every request:
+     * a token rotated in the Secret is the one required from the next push on.
+     */
+    @Override
+    public String walToken(String cluster) {
+        PostgresCluster pc = cluster(cluster).orElseThrow(() -> new IllegalArgumentException("no PostgresCluster named " + cluster
+                + " in the namespaces this backup service watches"));
+        String namespace = pc.getMetadata().getNamespace();
+        String name = ClusterNames.walPushSecret(cluster);
+        Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
+        if (secret == null) {
+            throw new IllegalArgumentException("the Secret " + namespace + "/" + name
+                    + " with the cluster's WAL token does not exist (or this service may not read it)");
+        }
+        String token = value(secret, ClusterNames.WAL_PUSH_TOKEN_KEY);
+        if (token == null || token.isBlank()) {
+            throw new IllegalArgumentException("the Secret " + namespace + "/" + name + " has no " + ClusterNames.WAL_PUSH_TOKEN_KEY);
+        }
+        // a token written with a final newline (kubectl create secret --from-file) is the line wal-push.sh reads
+        return token.strip();
     }
 
     /** The Secret's key pair as an AWS credentials file; IllegalArgumentException naming the Secret when it cannot be used. */

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.ArchivingState;
+import io.pgha.backup.core.BearerToken;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.RepositoryTarget;
@@ -64,6 +65,27 @@ public class WalArchives {
 
         /** As {@link WalArchives#target}, with the repository credentials the platform keeps. */
         RepositoryTarget target(String cluster);
+
+        /**
+         * The token every request for the cluster's WAL must carry, as the platform keeps it now;
+         * IllegalArgumentException with one line when there is no such cluster or its token cannot be read.
+         */
+        String walToken(String cluster);
+    }
+
+    /**
+     * Whether a request for {@code cluster}'s WAL with this {@code Authorization} header may go on.
+     * On Kubernetes it must carry the cluster's token (IllegalArgumentException with one line when
+     * the token cannot be read). Local mode checks nothing: the service listens on loopback only,
+     * and the instances are processes of the same machine, as they have always been.
+     */
+    public BearerToken.Verdict authorize(String cluster, String authorization) {
+        ClusterSpecs specs = platformSpecs;
+        if (specs == null) {
+            return BearerToken.Verdict.ACCEPTED;
+        }
+        requireClusterName(cluster);
+        return BearerToken.check(authorization, specs.walToken(cluster));
     }
 
     /** Takes specs and targets from {@code specs} from now on, not from the local store. */
@@ -120,6 +142,16 @@ public class WalArchives {
             state = state.archived(file, now);
         }
 
+        /**
+         * A request refused for its credential: counted apart from failed pushes, and not recorded
+         * as the cluster's archiving state, which only the cluster's own pushes may change.
+         */
+        public void refused(BearerToken.Verdict verdict) {
+            Counter.builder("pgha.wal.unauthorized.requests").tag(TAG_CLUSTER, cluster).tag("reason", verdict.tag())
+                    .description("Requests for a cluster's WAL refused for a missing or wrong token (Kubernetes)")
+                    .register(registry).increment();
+        }
+
         public synchronized void failed(String file, String message) {
             failures.increment();
             state = state.failed(file, Instant.now(), message);
@@ -156,10 +188,15 @@ public class WalArchives {
 
     /** Throws IllegalArgumentException when {@code cluster} is not a cluster name. */
     public Entry of(String cluster) {
+        requireClusterName(cluster);
+        return clusters.computeIfAbsent(cluster, Entry::new);
+    }
+
+    /** Throws IllegalArgumentException when {@code cluster} is not a cluster name. */
+    public static void requireClusterName(String cluster) {
         if (!isClusterName(cluster)) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
-        return clusters.computeIfAbsent(cluster, Entry::new);
     }
 
     /** Cluster names are prefixes of one label: nothing in them can leave the repository root. */

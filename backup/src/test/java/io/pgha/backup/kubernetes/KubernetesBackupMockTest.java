@@ -9,6 +9,7 @@ import io.fabric8.kubernetes.client.Watcher;
 import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.tls.InstanceCertificates;
@@ -23,6 +24,7 @@ import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.backup.service.WalResource;
 import io.pgha.local.OsUser;
 import io.pgha.local.testing.TestPostgres;
 import io.quarkus.test.junit.QuarkusTest;
@@ -51,6 +53,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -62,7 +67,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (CRUD mode), with one real PostgreSQL 15 behind the instance pods: it serves TLS with a
  * certificate of a test CA (openssl), as pgha's instances on Kubernetes do, and its
  * archive_command is the one instances run on Kubernetes (wal-push.sh: HTTP over bash's /dev/tcp),
- * pushing to this service. The test plays the provisioner (cluster, secrets, pods)
+ * pushing to this service with the cluster's WAL token from a file, as the instance pods have it
+ * mounted. The test plays the provisioner (cluster, secrets, pods)
  * and the monitor (status.topology). The adapter's periodic round is turned off (once an hour);
  * the test runs rounds itself, at the times it chooses for the schedules.
  */
@@ -75,6 +81,9 @@ class KubernetesBackupMockTest {
     private static TestPostgres pg;
     private static Path caFile;
     private static Path walPush;
+    /** The WAL token of every cluster the test makes, in the Secret the provisioner would make, and as the instance's file. */
+    private static final String TOKEN = "k3Jx9PqWm2Zt7RvYb4NcHd8LsEf6GaUu";
+    private static Path tokenFile;
 
     public static class Profile implements QuarkusTestProfile {
         @Override
@@ -94,6 +103,9 @@ class KubernetesBackupMockTest {
 
     @Inject
     KubernetesBackupService service;
+
+    @Inject
+    MeterRegistry registry;
 
     @AfterAll
     static void stopPostgres() throws IOException {
@@ -128,12 +140,23 @@ class KubernetesBackupMockTest {
         Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/wal-push.sh"), script);
         Files.setPosixFilePermissions(script.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
-        String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f";
+        // the token as kubelet mounts it from the Secret: read-only, readable by the postgres user alone
+        tokenFile = tokenFile(script.getParent(), TOKEN);
+        String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f " + tokenFile;
         pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
         caFile = serveCertificate(pg);
         try (Connection c = connect(pg); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
         }
+        cluster(NS, "pg", filesystem(REPOSITORY), true, pg.superuserPassword());
+    }
+
+    private static Path tokenFile(Path dir, String token) throws IOException {
+        Path file = Files.createTempFile(dir, "wal-push-token", "");
+        Files.writeString(file, token);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("r--------"));
+        OsUser.forPostgres().chown(file);
+        return file;
     }
 
     /**
@@ -192,6 +215,7 @@ class KubernetesBackupMockTest {
      * Cluster {@code name} in {@code ns} as the provisioner and the monitor leave it: spec.backup
      * into {@code backup}, instance {@code name}-1 primary and healthy; with {@code pod}, its pod at
      * the test instance and the superuser, replication (with {@code replicationPassword}) and CA secrets.
+     * Every cluster gets its WAL token Secret.
      */
     private void cluster(String ns, String name, BackupSpec backup, boolean pod, String replicationPassword) throws IOException {
         PostgresCluster c = new PostgresCluster();
@@ -212,6 +236,7 @@ class KubernetesBackupMockTest {
         status.topology.instances.add(i);
         client.resources(PostgresCluster.class).inNamespace(ns).withName(name).subresource("status")
                 .patch(PatchContext.of(PatchType.JSON_MERGE), StatusWrites.JSON.asJson(Map.of("status", status)));
+        secret(ns, ClusterNames.walPushSecret(name), Map.of(ClusterNames.WAL_PUSH_TOKEN_KEY, TOKEN));
         if (!pod) {
             return;
         }
@@ -276,7 +301,6 @@ class KubernetesBackupMockTest {
     @Test
     void aBackupRunsWithProgressToCompletedWithItsLsnsAndSizeAndASecondOneMeanwhileIsRefused() throws Exception {
         instance();
-        cluster(NS, "pg", filesystem(REPOSITORY), true, pg.superuserPassword());
         List<PostgresBackupStatus> seen = new CopyOnWriteArrayList<>();
         try (Watch watch = client.resources(PostgresBackup.class).inNamespace(NS).withName("pg-first").watch(new Watcher<>() {
             @Override
@@ -405,21 +429,138 @@ class KubernetesBackupMockTest {
         Files.write(segment, new byte[] {1, 2, 3});
         // a name that is no WAL file: the service answers 400, and the push must fail so PostgreSQL keeps the file
         Process p = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
-                "http://127.0.0.1:" + RestAssured.port + "/wal/pg/not-a-wal-file").redirectErrorStream(true).start();
+                "http://127.0.0.1:" + RestAssured.port + "/wal/pg/not-a-wal-file", tokenFile.toString()).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(1, p.waitFor(), out);
         assertTrue(out.contains("answered 'HTTP/1.1 400"), out);
         // WAL of a cluster this service does not watch is refused, never stored in some default place
         Process unknown = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
-                "http://127.0.0.1:" + RestAssured.port + "/wal/ghost/000000010000000000000001").redirectErrorStream(true).start();
+                "http://127.0.0.1:" + RestAssured.port + "/wal/ghost/000000010000000000000001", tokenFile.toString()).redirectErrorStream(true).start();
         String unknownOut = new String(unknown.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(1, unknown.waitFor(), unknownOut);
         assertTrue(unknownOut.contains("answered 'HTTP/1.1 500"), unknownOut);
         // nothing listens there: fails too
         Process refused = new ProcessBuilder("bash", walPush.toString(), segment.toString(),
-                "http://127.0.0.1:" + io.pgha.local.Ports.freePort() + "/wal/pg/000000010000000000000001").redirectErrorStream(true).start();
+                "http://127.0.0.1:" + io.pgha.local.Ports.freePort() + "/wal/pg/000000010000000000000001", tokenFile.toString())
+                .redirectErrorStream(true).start();
         String refusedOut = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(refused.waitFor() != 0, refusedOut);
+    }
+
+    /**
+     * The attack the token closes: a stranger who reaches the service stores a segment the cluster
+     * has not pushed yet, so that the real push is refused as different content and a restore
+     * replays the stranger's WAL. Only a request with the cluster's token (from its Secret, read at
+     * each request) gets in; the real instance archives through wal-push.sh with its token file.
+     */
+    @Test
+    void walRequestsNeedTheClustersTokenFromItsSecretAndRefusalsStoreNothing() throws Exception {
+        instance();
+        List<LogRecord> logged = new CopyOnWriteArrayList<>();
+        Handler capture = new Handler() {
+            @Override
+            public void publish(LogRecord r) {
+                logged.add(r);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        java.util.logging.Logger walLog = java.util.logging.Logger.getLogger(WalResource.class.getName());
+        walLog.addHandler(capture);
+        try {
+            // the real instance: a switched segment reaches the repository, pushed by wal-push.sh with the mounted token
+            String switched;
+            try (Connection c = connect(pg); Statement st = c.createStatement()) {
+                st.execute("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(20001, 20100) g");
+                try (var rs = st.executeQuery("SELECT pg_walfile_name(pg_switch_wal())")) {
+                    rs.next();
+                    switched = rs.getString(1);
+                }
+            }
+            await().atMost(30, TimeUnit.SECONDS).until(() -> fetch("pg", switched, "Bearer " + TOKEN) == 200);
+
+            String ns = "auth";
+            cluster(ns, "authpg", filesystem(REPOSITORY), false, null);
+            String forged = "0000000100000000000000F0";
+            Path segment = Files.createTempFile(walPush.getParent(), "forged", "");
+            Files.write(segment, new byte[] {6, 6, 6});
+            String url = "http://127.0.0.1:" + RestAssured.port + "/wal/authpg/" + forged;
+
+            // no token: 401 with the challenge, nothing stored
+            var none = RestAssured.given().body(new byte[] {6, 6, 6}).contentType("application/octet-stream").put("/wal/authpg/" + forged);
+            assertEquals(401, none.statusCode(), none.asString());
+            assertEquals("Bearer realm=\"pgha-wal\"", none.header("WWW-Authenticate"));
+            assertEquals("refused a WAL push of " + forged + " for cluster authpg: no bearer token", none.asString().strip());
+            // a wrong token through wal-push.sh, as a stranger with the script would send it: 403, and the push fails
+            String wrong = "not-the-token-of-this-cluster-00";
+            String[] refused = walPush(segment, url, tokenFile(walPush.getParent(), wrong));
+            assertEquals("1", refused[0], refused[1]);
+            assertTrue(refused[1].contains("answered 'HTTP/1.1 403"), refused[1]);
+            // another cluster's token is as wrong as any other
+            secretData(ns, ClusterNames.walPushSecret("authpg"), "rotated-token-of-authpg-00000001");
+            assertEquals("1", walPush(segment, url, tokenFile)[0], "pg's token does not open authpg");
+            assertEquals(List.of(), walKeys("authpg"), "a refused push stores nothing");
+            // reading WAL needs the token too: it holds every row the cluster wrote
+            assertEquals(401, fetch("pg", switched, null));
+            assertEquals(403, fetch("pg", switched, "Bearer " + wrong));
+
+            // the token rotated in the Secret is the one required from the next push on
+            String[] stored = walPush(segment, url, tokenFile(walPush.getParent(), "rotated-token-of-authpg-00000001"));
+            assertEquals("0", stored[0], stored[1]);
+            assertEquals(1, walKeys("authpg").size(), walKeys("authpg").toString());
+            assertEquals(200, fetch("authpg", forged, "Bearer rotated-token-of-authpg-00000001"));
+
+            // each refusal is counted and logged with the cluster and the file, never with the token
+            assertEquals(1.0, refusals("authpg", "missing"));
+            assertEquals(2.0, refusals("authpg", "wrong"));
+            assertEquals(1.0, refusals("pg", "missing"));
+            assertEquals(1.0, refusals("pg", "wrong"));
+            List<String> warnings = logged.stream().filter(r -> r.getLevel().intValue() >= Level.WARNING.intValue())
+                    .map(r -> java.text.MessageFormat.format(r.getMessage(), r.getParameters() == null ? new Object[0] : r.getParameters()))
+                    .toList();
+            assertTrue(warnings.stream().anyMatch(w -> w.startsWith("refused a WAL push of " + forged + " for cluster authpg: wrong token (from 127.0.0.1)")),
+                    warnings.toString());
+            assertTrue(warnings.stream().noneMatch(w -> w.contains(wrong) || w.contains(TOKEN) || w.contains("rotated-token")), warnings.toString());
+        } finally {
+            walLog.removeHandler(capture);
+        }
+    }
+
+    private double refusals(String cluster, String reason) {
+        var counter = registry.find("pgha.wal.unauthorized.requests").tag(io.pgha.api.MetricLabels.CLUSTER, cluster).tag("reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static int fetch(String cluster, String file, String authorization) {
+        var request = RestAssured.given();
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return request.get("/wal/" + cluster + "/" + file).statusCode();
+    }
+
+    /** wal-push.sh as archive_command runs it: its exit code and what it printed. */
+    private static String[] walPush(Path file, String url, Path token) throws Exception {
+        Process p = new ProcessBuilder("bash", walPush.toString(), file.toString(), url, token.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new String[] {Integer.toString(p.waitFor()), out};
+    }
+
+    private static List<String> walKeys(String cluster) throws IOException {
+        return new FilesystemRepository(REPOSITORY).list(new RepositoryLayout(cluster, Compression.ZSTD).walPrefix());
+    }
+
+    private void secretData(String ns, String name, String token) {
+        client.secrets().inNamespace(ns).withName(name).edit(s -> {
+            s.getData().put(ClusterNames.WAL_PUSH_TOKEN_KEY, Base64.getEncoder().encodeToString(token.getBytes(StandardCharsets.UTF_8)));
+            return s;
+        });
     }
 
     private List<String> backups(String ns) {

@@ -56,7 +56,7 @@ public final class ClusterConfigMap {
         settings.putAll(PostgresConfig.tlsSettings());
         if (cluster.getSpec().backup != null) {
             settings.put("archive_command", PostgresConfig.kubernetesArchiveCommand(name, InstancePod.CONFIG_MOUNT + "/" + WAL_PUSH_SCRIPT,
-                    services.backupHost(), PghaServices.BACKUP_SERVICE_PORT));
+                    InstancePod.WAL_PUSH_TOKEN_FILE, services.backupHost(), PghaServices.BACKUP_SERVICE_PORT));
             data.put(WAL_PUSH_SCRIPT, resource(WAL_PUSH_RESOURCE));
         }
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(settings));

@@ -14,9 +14,10 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * The cluster's credentials: superuser, replication, application and router lookup role. Each
- * password is random; the reconciler creates a secret only when it is absent and never updates
- * one, so a password is made once.
+ * The cluster's credentials: superuser, replication, application and router lookup role, and the
+ * token its instances push WAL to the backup service with. Each password and the token are
+ * random; the reconciler creates a secret only when it is absent and never updates one, so each is
+ * made once (and a token a user rotates by editing the Secret stays as the user set it).
  */
 public final class ClusterSecrets {
     public static final String USERNAME = "username";
@@ -28,7 +29,7 @@ public final class ClusterSecrets {
     private ClusterSecrets() {
     }
 
-    /** The four secrets, with passwords drawn from {@code random} (a SecureRandom in production). */
+    /** The five secrets, with passwords and the token drawn from {@code random} (a SecureRandom in production). */
     public static List<Secret> desired(PostgresCluster cluster, RandomGenerator random) {
         String name = cluster.getMetadata().getName();
         BootstrapSpec.Initdb initdb = cluster.getSpec().bootstrap.effectiveInitdb();
@@ -36,7 +37,21 @@ public final class ClusterSecrets {
                 secret(cluster, ClusterNames.superuserSecret(name), ClusterNames.SUPERUSER, "postgres", random),
                 secret(cluster, ClusterNames.replicationSecret(name), ClusterNames.REPLICATION_USER, null, random),
                 secret(cluster, ClusterNames.appSecret(name), initdb.owner, initdb.database, random),
-                secret(cluster, ClusterNames.routerAuthSecret(name), ClusterNames.ROUTER_AUTH_USER, null, random));
+                secret(cluster, ClusterNames.routerAuthSecret(name), ClusterNames.ROUTER_AUTH_USER, null, random),
+                walPushToken(cluster, random));
+    }
+
+    /**
+     * The WAL push token ({@link ClusterNames#walPushSecret}): as long and from the same alphabet
+     * and generator as the passwords. The instances read it from their secrets volume; the backup
+     * service, through its per-cluster Role, from the Secret.
+     */
+    static Secret walPushToken(PostgresCluster cluster, RandomGenerator random) {
+        return new SecretBuilder()
+                .withMetadata(Meta.owned(cluster, ClusterNames.walPushSecret(cluster.getMetadata().getName()), Meta.clusterLabels(cluster)))
+                .withType("Opaque")
+                .withData(encode(Map.of(ClusterNames.WAL_PUSH_TOKEN_KEY, password(random))))
+                .build();
     }
 
     private static Secret secret(PostgresCluster cluster, String secretName, String user, String database,

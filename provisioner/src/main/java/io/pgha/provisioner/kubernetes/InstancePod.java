@@ -44,6 +44,8 @@ public final class InstancePod {
     public static final String PGDATA = DATA_MOUNT + "/pgdata";
     public static final String CONFIG_MOUNT = "/etc/pgha/config";
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
+    /** The cluster's WAL push token in the secrets volume: wal-push.sh reads it for every push, so a rotated token is used once kubelet refreshes the file. */
+    public static final String WAL_PUSH_TOKEN_FILE = SECRETS_MOUNT + "/wal-push-token";
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
     /** The instance's certificate Secret as kubelet keeps it current (files owned by root, so not usable by PostgreSQL as they are). */
@@ -229,6 +231,9 @@ public final class InstancePod {
                             .addNewItem().withKey(ClusterSecrets.DATABASE).withPath("app-database").endItem().endSecret().endSource()
                         .addNewSource().withNewSecret().withName(ClusterNames.routerAuthSecret(name))
                             .addNewItem().withKey(ClusterSecrets.PASSWORD).withPath("router-auth-password").endItem().endSecret().endSource()
+                        .addNewSource().withNewSecret().withName(ClusterNames.walPushSecret(name))
+                            .addNewItem().withKey(ClusterNames.WAL_PUSH_TOKEN_KEY)
+                            .withPath(WAL_PUSH_TOKEN_FILE.substring(SECRETS_MOUNT.length() + 1)).endItem().endSecret().endSource()
                         .endProjected().build(),
                 // the labels as a file kubelet keeps current: the bootstrap script reads the role the operator assigned
                 new VolumeBuilder().withName("podinfo").withNewDownwardAPI()

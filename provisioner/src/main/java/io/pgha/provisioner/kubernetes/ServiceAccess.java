@@ -18,7 +18,8 @@ import java.util.Optional;
  * its namespace and by name, so that no ClusterRole bound to them reads Secrets anywhere: the
  * monitor gets the superuser secret (it connects to the instances as the superuser); the backup
  * service gets the superuser secret (the SQL around a base backup), the replication secret (the
- * base backup itself) and the S3 credentials secrets the spec names;
+ * base backup itself), the WAL push token (it refuses pushes without it) and the S3 credentials
+ * secrets the spec names;
  * both get the CA certificate secret, to verify the instances' server certificates.
  * The provisioner may create these Roles because it holds {@code get} on secrets itself (RBAC's
  * escalation rule).
@@ -40,6 +41,8 @@ public final class ServiceAccess {
         if (service.equals(PghaServices.BACKUP)) {
             // base backups run BASE_BACKUP, which pg_hba.conf allows the replication role alone
             names.add(ClusterNames.replicationSecret(cluster.getMetadata().getName()));
+            // the token every WAL push must carry: read at each push, so a rotated token counts from the next one
+            names.add(ClusterNames.walPushSecret(cluster.getMetadata().getName()));
             var spec = cluster.getSpec();
             credentials(Optional.ofNullable(spec.backup).map(b -> b.repository).orElse(null)).ifPresent(names::add);
             credentials(Optional.ofNullable(spec.bootstrap.recovery).map(r -> r.repository).orElse(null))

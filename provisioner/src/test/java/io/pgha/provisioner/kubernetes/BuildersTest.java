@@ -39,9 +39,10 @@ class BuildersTest {
 
     @Test
     void secretsHaveTheDerivedNamesTheRolesAndDistinctRandomPasswords() {
-        List<Secret> secrets = ClusterSecrets.desired(cluster, new Random(1));
-        assertEquals(List.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"),
-                secrets.stream().map(s -> s.getMetadata().getName()).toList());
+        List<Secret> all = ClusterSecrets.desired(cluster, new Random(1));
+        assertEquals(List.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth", "pg-wal-push"),
+                all.stream().map(s -> s.getMetadata().getName()).toList());
+        List<Secret> secrets = all.subList(0, 4);
         assertEquals(List.of(ClusterNames.SUPERUSER, ClusterNames.REPLICATION_USER, "app", ClusterNames.ROUTER_AUTH_USER),
                 secrets.stream().map(s -> ClusterSecrets.decode(s, ClusterSecrets.USERNAME)).toList());
         assertEquals("app", ClusterSecrets.decode(secrets.get(2), ClusterSecrets.DATABASE));
@@ -49,9 +50,16 @@ class BuildersTest {
         assertEquals(4, passwords.size());
         passwords.forEach(p -> assertEquals(ClusterSecrets.PASSWORD_LENGTH, p.length()));
         // a second call draws new passwords: only createIfAbsent keeps the first ones
-        assertNotEquals(passwords, ClusterSecrets.desired(cluster, new Random(2)).stream()
+        assertNotEquals(passwords, ClusterSecrets.desired(cluster, new Random(2)).subList(0, 4).stream()
                 .map(s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD)).collect(Collectors.toSet()));
-        secrets.forEach(s -> assertOwnedAndLabelled(s.getMetadata()));
+        all.forEach(s -> assertOwnedAndLabelled(s.getMetadata()));
+        // the WAL push token: one random value under its key, like no password
+        Secret token = all.get(4);
+        assertEquals(Set.of(ClusterNames.WAL_PUSH_TOKEN_KEY), token.getData().keySet());
+        String value = ClusterSecrets.decode(token, ClusterNames.WAL_PUSH_TOKEN_KEY);
+        assertEquals(ClusterSecrets.PASSWORD_LENGTH, value.length());
+        assertFalse(passwords.contains(value));
+        assertNotEquals(value, ClusterSecrets.decode(ClusterSecrets.desired(cluster, new Random(2)).get(4), ClusterNames.WAL_PUSH_TOKEN_KEY));
     }
 
     @Test
@@ -93,7 +101,7 @@ class BuildersTest {
         cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
         ConfigMap with = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system"));
         assertTrue(with.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("archive_command = 'timeout 60 bash "
-                + "/etc/pgha/config/wal-push.sh %p http://pgha-backup.pgha-system.svc:80/wal/pg/%f'"),
+                + "/etc/pgha/config/wal-push.sh %p http://pgha-backup.pgha-system.svc:80/wal/pg/%f /etc/pgha/secrets/wal-push-token'"),
                 with.getData().get(ClusterConfigMap.POSTGRESQL_CONF));
         assertTrue(with.getData().get(ClusterConfigMap.WAL_PUSH_SCRIPT).startsWith("#!/bin/bash"));
     }
@@ -143,8 +151,19 @@ class BuildersTest {
         Map<String, Volume> volumes = pod.getSpec().getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
         assertEquals("pg-2", volumes.get("data").getPersistentVolumeClaim().getClaimName());
         assertEquals("pg-config", volumes.get("config").getConfigMap().getName());
-        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth"),
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth", "pg-wal-push"),
                 volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret().getName()).collect(Collectors.toSet()));
+        // the WAL push token, at the path archive_command names, in the read-only secrets mount (kubelet keeps it current)
+        var token = volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret())
+                .filter(s -> s.getName().equals("pg-wal-push")).findFirst().orElseThrow();
+        assertEquals(1, token.getItems().size());
+        assertEquals(ClusterNames.WAL_PUSH_TOKEN_KEY, token.getItems().get(0).getKey());
+        assertEquals(InstancePod.WAL_PUSH_TOKEN_FILE, InstancePod.SECRETS_MOUNT + "/" + token.getItems().get(0).getPath());
+        assertEquals(0400, volumes.get("secrets").getProjected().getDefaultMode());
+        var secretsMount = c.getVolumeMounts().stream().filter(m -> m.getName().equals("secrets")).findFirst().orElseThrow();
+        assertEquals(InstancePod.SECRETS_MOUNT, secretsMount.getMountPath());
+        assertTrue(secretsMount.getReadOnly());
+        assertEquals(null, secretsMount.getSubPath(), "a subPath mount would never see a rotated token");
         assertEquals("metadata.labels", volumes.get("podinfo").getDownwardAPI().getItems().get(0).getFieldRef().getFieldPath());
         assertEquals(999L, pod.getSpec().getSecurityContext().getRunAsUser());
 

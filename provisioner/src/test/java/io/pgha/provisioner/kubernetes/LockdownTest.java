@@ -127,7 +127,8 @@ class LockdownTest {
         assertEquals(List.of("get"), rule.getVerbs());
         assertEquals(List.of("pg-superuser", "pg-ca-cert"), rule.getResourceNames());
         // the backup service also reads the replication role's secret: pg_hba.conf lets only that role replicate (BASE_BACKUP)
-        assertEquals(List.of("pg-superuser", "pg-ca-cert", "pg-replication", "s3-keys"),
+        // and the WAL push token, which it checks every push against
+        assertEquals(List.of("pg-superuser", "pg-ca-cert", "pg-replication", "pg-wal-push", "s3-keys"),
                 ServiceAccess.role(cluster, PghaServices.BACKUP).getRules().get(0).getResourceNames());
 
         RoleBinding binding = ServiceAccess.roleBinding(cluster, PghaServices.BACKUP, services);
@@ -212,6 +213,47 @@ class LockdownTest {
                 .containsAll(from.get(1).getPodSelector().getMatchLabels().entrySet()));
         assertFalse(RouterDeployment.desired(cluster, "pgha/router").getSpec().getTemplate().getMetadata().getLabels().entrySet()
                 .containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()), "the router is not an instance");
+    }
+
+    /**
+     * The backup service's HTTP port admits the instance pods (their WAL pushes) and Prometheus,
+     * from any namespace, and nobody else; on Knative the policy is gone, since Knative's gateway
+     * and activator carry the requests there.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/dev", "overlays/production", "overlays/knative"})
+    void onlyInstancesAndPrometheusReachTheBackupService(String dir) throws Exception {
+        List<JsonNode> objects = KustomizeTest.build(dir);
+        List<JsonNode> policies = KustomizeTest.kind(objects, "NetworkPolicy");
+        if (dir.equals("overlays/knative")) {
+            assertEquals(List.of(), policies);
+            return;
+        }
+        assertEquals(1, policies.size());
+        NetworkPolicy policy = K8S.unmarshal(policies.get(0).toString(), NetworkPolicy.class);
+        assertEquals("pgha-system", policy.getMetadata().getNamespace());
+        JsonNode backup = KustomizeTest.kind(objects, "Deployment").stream()
+                .filter(d -> d.path("metadata").path("name").asText().equals(PghaServices.BACKUP)).findFirst().orElseThrow();
+        @SuppressWarnings("unchecked") Map<String, String> podLabels = JSON.convertValue(backup.at("/spec/template/metadata/labels"), Map.class);
+        assertTrue(podLabels.entrySet().containsAll(policy.getSpec().getPodSelector().getMatchLabels().entrySet()),
+                "it selects the backup pods: " + podLabels);
+        assertEquals(List.of("Ingress"), policy.getSpec().getPolicyTypes());
+        assertEquals(1, policy.getSpec().getIngress().size());
+        var ingress = policy.getSpec().getIngress().get(0);
+        assertEquals(List.of(backup.at("/spec/template/spec/containers/0/ports/0/containerPort").asInt()),
+                ingress.getPorts().stream().map(p -> p.getPort().getIntVal()).toList(), "the port the WAL is pushed to");
+        assertEquals(2, ingress.getFrom().size());
+        for (NetworkPolicyPeer peer : ingress.getFrom()) {
+            assertEquals(Map.of(), peer.getNamespaceSelector().getMatchLabels(), "every namespace");
+            assertEquals(null, peer.getIpBlock());
+        }
+        Map<String, String> instances = ingress.getFrom().get(0).getPodSelector().getMatchLabels();
+        assertEquals(Map.of(Labels.COMPONENT, Labels.COMPONENT_INSTANCE), instances);
+        assertTrue(InstancePod.desired(cluster, 1, Labels.ROLE_PRIMARY).getMetadata().getLabels().entrySet().containsAll(instances.entrySet()),
+                "the labels the provisioner gives instance pods");
+        assertFalse(RouterDeployment.desired(cluster, "pgha/router").getSpec().getTemplate().getMetadata().getLabels().entrySet()
+                .containsAll(instances.entrySet()), "a router is no instance");
+        assertEquals(Map.of(PghaServices.NAME_LABEL, "prometheus"), ingress.getFrom().get(1).getPodSelector().getMatchLabels());
     }
 
     /** The plugin's help needs no cluster; a command against an unreachable one fails with one line. */

@@ -94,9 +94,9 @@ class PostgresClusterReconcilerMockTest {
         client.persistentVolumeClaims().inNamespace(ns).list().getItems()
                 .forEach(pvc -> assertTrue(pvc.getMetadata().getOwnerReferences() == null || pvc.getMetadata().getOwnerReferences().isEmpty(),
                         "volumes outlive the cluster by default"));
-        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth",
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth", "pg-wal-push",
                 "pg-ca", "pg-ca-cert", "pg-1-tls", "pg-2-tls", "pg-3-tls"), Set.copyOf(names(secrets(ns))),
-                "the four credentials, the CA (with and without its key) and a certificate per instance");
+                "the four credentials, the WAL push token, the CA (with and without its key) and a certificate per instance");
         var configMap = client.configMaps().inNamespace(ns).withName(ClusterNames.configMap("pg")).get();
         assertOwnedBy(created, configMap);
         assertEquals("pg-1", configMap.getData().get(ClusterConfigMap.FIRST_PRIMARY));
