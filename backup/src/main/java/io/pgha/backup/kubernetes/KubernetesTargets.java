@@ -3,6 +3,7 @@ package io.pgha.backup.kubernetes;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.SecretData;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.RepositoryTarget;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -121,7 +121,7 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
             throw new IllegalArgumentException("the Secret " + namespace + "/" + name
                     + " with the cluster's WAL token does not exist (or this service may not read it)");
         }
-        String token = value(secret, ClusterNames.WAL_PUSH_TOKEN_KEY);
+        String token = SecretData.value(secret, ClusterNames.WAL_PUSH_TOKEN_KEY);
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("the Secret " + namespace + "/" + name + " has no " + ClusterNames.WAL_PUSH_TOKEN_KEY);
         }
@@ -136,8 +136,8 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
         if (secret == null) {
             throw new IllegalArgumentException(where + " does not exist (or this service may not read it)");
         }
-        String key = value(secret, ACCESS_KEY_ID);
-        String secretKey = value(secret, SECRET_ACCESS_KEY);
+        String key = SecretData.value(secret, ACCESS_KEY_ID);
+        String secretKey = SecretData.value(secret, SECRET_ACCESS_KEY);
         if (key == null || secretKey == null) {
             throw new IllegalArgumentException(where + " needs the keys " + ACCESS_KEY_ID + " and " + SECRET_ACCESS_KEY);
         }
@@ -157,12 +157,5 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static String value(Secret s, String key) {
-        if (s.getData() != null && s.getData().containsKey(key)) {
-            return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
-        }
-        return s.getStringData() == null ? null : s.getStringData().get(key);
     }
 }

@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.InstancePods;
+import io.pgha.api.SecretData;
 import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.TopologyStatus;
@@ -27,7 +28,6 @@ import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.Properties;
 
 /**
@@ -39,9 +39,6 @@ import java.util.Properties;
  * so a rotated password is used from the next one on.
  */
 final class PodInstances implements BackupJob.Instances {
-    /** The keys of a {@code kubernetes.io/basic-auth} Secret, the type the provisioner creates. */
-    static final String USERNAME = "username";
-    static final String PASSWORD = "password";
     private static final String DATABASE = "postgres";
     /**
      * The driver itself rather than DriverManager, which binds drivers to the class loader that
@@ -102,19 +99,21 @@ final class PodInstances implements BackupJob.Instances {
 
     private LocalSecrets.Credentials credentials(String secret) {
         Secret s = secret(secret);
-        if (s.getData() == null || !s.getData().containsKey(USERNAME) || !s.getData().containsKey(PASSWORD)) {
-            throw new IllegalStateException("the Secret " + namespace + "/" + secret + " has no " + USERNAME + " and " + PASSWORD);
+        if (!SecretData.has(s, SecretData.USERNAME, SecretData.PASSWORD)) {
+            throw new IllegalStateException("the Secret " + namespace + "/" + secret + " has no " + SecretData.USERNAME + " and "
+                    + SecretData.PASSWORD);
         }
-        return new LocalSecrets.Credentials(decode(s, USERNAME), decode(s, PASSWORD), DATABASE);
+        return new LocalSecrets.Credentials(SecretData.value(s, SecretData.USERNAME), SecretData.value(s, SecretData.PASSWORD),
+                DATABASE);
     }
 
     private String caCertificate() {
         String name = ClusterNames.caCertificateSecret(cluster);
         Secret s = secret(name);
-        if (s.getData() == null || !s.getData().containsKey(InstanceCertificates.CA_CERT)) {
+        if (!SecretData.has(s, InstanceCertificates.CA_CERT)) {
             throw new IllegalStateException("the Secret " + namespace + "/" + name + " has no " + InstanceCertificates.CA_CERT);
         }
-        return decode(s, InstanceCertificates.CA_CERT);
+        return SecretData.value(s, InstanceCertificates.CA_CERT);
     }
 
     private Secret secret(String name) {
@@ -159,9 +158,5 @@ final class PodInstances implements BackupJob.Instances {
         } catch (GeneralSecurityException e) {
             throw new IOException("the CA certificate of cluster " + cluster + " cannot be used: " + e.getMessage(), e);
         }
-    }
-
-    private static String decode(Secret s, String key) {
-        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
     }
 }

@@ -5,12 +5,11 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.InstancePods;
+import io.pgha.api.SecretData;
 import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.monitor.core.Conninfo;
 import io.pgha.monitor.service.InstanceDirectory;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -25,9 +24,6 @@ import java.util.Optional;
  * superuser comes from the provisioner's generated Secret.
  */
 final class KubernetesInstances implements InstanceDirectory {
-    /** The keys of a {@code kubernetes.io/basic-auth} Secret, the type the provisioner creates. */
-    static final String USERNAME = "username";
-    static final String PASSWORD = "password";
     /**
      * Where bootstrap.sh writes each instance's passfile (the pod's run directory): the
      * replication connection string names it, never a password.
@@ -56,18 +52,15 @@ final class KubernetesInstances implements InstanceDirectory {
     @Override
     public Optional<Credentials> superuser() {
         Secret s = client.secrets().inNamespace(namespace).withName(ClusterNames.superuserSecret(cluster)).get();
-        if (s == null || s.getData() == null || !s.getData().containsKey(USERNAME) || !s.getData().containsKey(PASSWORD)) {
+        if (s == null || !SecretData.has(s, SecretData.USERNAME, SecretData.PASSWORD)) {
             return Optional.empty();
         }
         Secret ca = client.secrets().inNamespace(namespace).withName(ClusterNames.caCertificateSecret(cluster)).get();
-        if (ca == null || ca.getData() == null || !ca.getData().containsKey(InstanceCertificates.CA_CERT)) {
+        if (ca == null || !SecretData.has(ca, InstanceCertificates.CA_CERT)) {
             return Optional.empty();
         }
-        return Optional.of(new Credentials(decode(s, USERNAME), decode(s, PASSWORD), decode(ca, InstanceCertificates.CA_CERT)));
-    }
-
-    private static String decode(Secret s, String key) {
-        return new String(Base64.getDecoder().decode(s.getData().get(key)), StandardCharsets.UTF_8);
+        return Optional.of(new Credentials(SecretData.value(s, SecretData.USERNAME), SecretData.value(s, SecretData.PASSWORD),
+                SecretData.value(ca, InstanceCertificates.CA_CERT)));
     }
 
     @Override

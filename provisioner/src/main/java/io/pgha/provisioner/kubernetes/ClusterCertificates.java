@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.SecretData;
 import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.tls.ServerIdentity;
 import io.pgha.api.v1.cluster.PostgresCluster;
@@ -105,6 +106,6 @@ final class ClusterCertificates {
     }
 
     private static String decode(Secret secret, String key) {
-        return ClusterSecrets.decode(secret, key);
+        return SecretData.value(secret, key);
     }
 }

@@ -3,6 +3,7 @@ package io.pgha.provisioner.kubernetes;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.SecretData;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 
@@ -20,8 +21,7 @@ import java.util.random.RandomGenerator;
  * made once (and a token a user rotates by editing the Secret stays as the user set it).
  */
 public final class ClusterSecrets {
-    public static final String USERNAME = "username";
-    public static final String PASSWORD = "password";
+    /** Beside {@link SecretData#USERNAME} and {@link SecretData#PASSWORD} in the application's Secret. */
     public static final String DATABASE = "database";
     static final int PASSWORD_LENGTH = 32;
     private static final String ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
@@ -57,8 +57,8 @@ public final class ClusterSecrets {
     private static Secret secret(PostgresCluster cluster, String secretName, String user, String database,
                                  RandomGenerator random) {
         Map<String, String> data = new LinkedHashMap<>();
-        data.put(USERNAME, user);
-        data.put(PASSWORD, password(random));
+        data.put(SecretData.USERNAME, user);
+        data.put(SecretData.PASSWORD, password(random));
         if (database != null) {
             data.put(DATABASE, database);
         }
@@ -73,11 +73,6 @@ public final class ClusterSecrets {
         Map<String, String> encoded = new LinkedHashMap<>();
         data.forEach((k, v) -> encoded.put(k, Base64.getEncoder().encodeToString(v.getBytes(StandardCharsets.UTF_8))));
         return encoded;
-    }
-
-    /** A value of a secret's data, decoded. */
-    public static String decode(Secret secret, String key) {
-        return new String(Base64.getDecoder().decode(secret.getData().get(key)), StandardCharsets.UTF_8);
     }
 
     static String password(RandomGenerator random) {

@@ -18,6 +18,7 @@ import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
+import io.pgha.api.SecretData;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ResourcesSpec;
 import io.pgha.provisioner.model.PostgresConfig;
@@ -222,15 +223,15 @@ public final class InstancePod {
                         .withDefaultMode(0444).endConfigMap().build(),
                 new VolumeBuilder().withName("secrets").withNewProjected().withDefaultMode(0400)
                         .addNewSource().withNewSecret().withName(ClusterNames.superuserSecret(name))
-                            .addNewItem().withKey(ClusterSecrets.PASSWORD).withPath("superuser-password").endItem().endSecret().endSource()
+                            .addNewItem().withKey(SecretData.PASSWORD).withPath("superuser-password").endItem().endSecret().endSource()
                         .addNewSource().withNewSecret().withName(ClusterNames.replicationSecret(name))
-                            .addNewItem().withKey(ClusterSecrets.PASSWORD).withPath("replication-password").endItem().endSecret().endSource()
+                            .addNewItem().withKey(SecretData.PASSWORD).withPath("replication-password").endItem().endSecret().endSource()
                         .addNewSource().withNewSecret().withName(ClusterNames.appSecret(name))
-                            .addNewItem().withKey(ClusterSecrets.PASSWORD).withPath("app-password").endItem()
-                            .addNewItem().withKey(ClusterSecrets.USERNAME).withPath("app-username").endItem()
+                            .addNewItem().withKey(SecretData.PASSWORD).withPath("app-password").endItem()
+                            .addNewItem().withKey(SecretData.USERNAME).withPath("app-username").endItem()
                             .addNewItem().withKey(ClusterSecrets.DATABASE).withPath("app-database").endItem().endSecret().endSource()
                         .addNewSource().withNewSecret().withName(ClusterNames.routerAuthSecret(name))
-                            .addNewItem().withKey(ClusterSecrets.PASSWORD).withPath("router-auth-password").endItem().endSecret().endSource()
+                            .addNewItem().withKey(SecretData.PASSWORD).withPath("router-auth-password").endItem().endSecret().endSource()
                         .addNewSource().withNewSecret().withName(ClusterNames.walPushSecret(name))
                             .addNewItem().withKey(ClusterNames.WAL_PUSH_TOKEN_KEY)
                             .withPath(WAL_PUSH_TOKEN_FILE.substring(SECRETS_MOUNT.length() + 1)).endItem().endSecret().endSource()

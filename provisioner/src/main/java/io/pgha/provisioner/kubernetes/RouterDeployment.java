@@ -4,6 +4,7 @@ import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarBuilder;
 import io.fabric8.kubernetes.api.model.VolumeBuilder;
 import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
+import io.pgha.api.SecretData;
 import io.pgha.api.tls.InstanceCertificates;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.ServiceAccountBuilder;
@@ -115,8 +116,8 @@ public final class RouterDeployment {
         env.add(new EnvVar("PGHA_ROUTER_TOPOLOGY_SOURCE", TOPOLOGY_SOURCE, null));
         // every server connection verifies the instance's certificate against the cluster's CA and the instance's name
         env.add(new EnvVar("PGHA_ROUTER_SERVER_CA_FILE", CA_MOUNT + "/" + InstanceCertificates.CA_CERT, null));
-        env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), ClusterSecrets.USERNAME));
-        env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), ClusterSecrets.PASSWORD));
+        env.add(secretEnv("PGHA_ROUTER_AUTH_USER", ClusterNames.routerAuthSecret(name), SecretData.USERNAME));
+        env.add(secretEnv("PGHA_ROUTER_AUTH_PASSWORD", ClusterNames.routerAuthSecret(name), SecretData.PASSWORD));
         return env;
     }
 

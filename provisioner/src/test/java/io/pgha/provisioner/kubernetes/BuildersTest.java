@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.rbac.Role;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
+import io.pgha.api.SecretData;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import io.pgha.api.v1.cluster.ResourcesSpec;
@@ -44,22 +45,22 @@ class BuildersTest {
                 all.stream().map(s -> s.getMetadata().getName()).toList());
         List<Secret> secrets = all.subList(0, 4);
         assertEquals(List.of(ClusterNames.SUPERUSER, ClusterNames.REPLICATION_USER, "app", ClusterNames.ROUTER_AUTH_USER),
-                secrets.stream().map(s -> ClusterSecrets.decode(s, ClusterSecrets.USERNAME)).toList());
-        assertEquals("app", ClusterSecrets.decode(secrets.get(2), ClusterSecrets.DATABASE));
-        Set<String> passwords = secrets.stream().map(s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD)).collect(Collectors.toSet());
+                secrets.stream().map(s -> SecretData.value(s, SecretData.USERNAME)).toList());
+        assertEquals("app", SecretData.value(secrets.get(2), ClusterSecrets.DATABASE));
+        Set<String> passwords = secrets.stream().map(s -> SecretData.value(s, SecretData.PASSWORD)).collect(Collectors.toSet());
         assertEquals(4, passwords.size());
         passwords.forEach(p -> assertEquals(ClusterSecrets.PASSWORD_LENGTH, p.length()));
         // a second call draws new passwords: only createIfAbsent keeps the first ones
         assertNotEquals(passwords, ClusterSecrets.desired(cluster, new Random(2)).subList(0, 4).stream()
-                .map(s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD)).collect(Collectors.toSet()));
+                .map(s -> SecretData.value(s, SecretData.PASSWORD)).collect(Collectors.toSet()));
         all.forEach(s -> assertOwnedAndLabelled(s.getMetadata()));
         // the WAL push token: one random value under its key, like no password
         Secret token = all.get(4);
         assertEquals(Set.of(ClusterNames.WAL_PUSH_TOKEN_KEY), token.getData().keySet());
-        String value = ClusterSecrets.decode(token, ClusterNames.WAL_PUSH_TOKEN_KEY);
+        String value = SecretData.value(token, ClusterNames.WAL_PUSH_TOKEN_KEY);
         assertEquals(ClusterSecrets.PASSWORD_LENGTH, value.length());
         assertFalse(passwords.contains(value));
-        assertNotEquals(value, ClusterSecrets.decode(ClusterSecrets.desired(cluster, new Random(2)).get(4), ClusterNames.WAL_PUSH_TOKEN_KEY));
+        assertNotEquals(value, SecretData.value(ClusterSecrets.desired(cluster, new Random(2)).get(4), ClusterNames.WAL_PUSH_TOKEN_KEY));
     }
 
     @Test

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.InstancePods;
 import io.pgha.api.Labels;
+import io.pgha.api.SecretData;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
@@ -258,7 +259,7 @@ class PostgresClusterReconcilerMockTest {
 
         // an administrator rotates the application password; a spec change and more passes follow
         Secret app = client.secrets().inNamespace(ns).withName("pg-app").get();
-        app.getData().put(ClusterSecrets.PASSWORD, java.util.Base64.getEncoder().encodeToString("rotated".getBytes()));
+        app.getData().put(SecretData.PASSWORD, java.util.Base64.getEncoder().encodeToString("rotated".getBytes()));
         client.resource(app).update();
         scale(ns, 4);
         await().atMost(WAIT).until(() -> pods(ns).size() == 4);
@@ -447,8 +448,8 @@ class PostgresClusterReconcilerMockTest {
 
     /** The credential Secrets' passwords (the CA and certificate Secrets hold none). */
     private Map<String, String> passwords(String ns) {
-        return secrets(ns).stream().filter(s -> s.getData() != null && s.getData().containsKey(ClusterSecrets.PASSWORD)).collect(Collectors.toMap(s -> s.getMetadata().getName(),
-                s -> ClusterSecrets.decode(s, ClusterSecrets.PASSWORD), (a, b) -> a, TreeMap::new));
+        return secrets(ns).stream().filter(s -> s.getData() != null && s.getData().containsKey(SecretData.PASSWORD)).collect(Collectors.toMap(s -> s.getMetadata().getName(),
+                s -> SecretData.value(s, SecretData.PASSWORD), (a, b) -> a, TreeMap::new));
     }
 
     private Map<String, String> roles(String ns) {
