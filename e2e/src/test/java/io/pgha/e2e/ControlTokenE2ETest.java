@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Issue 12, point 5, on the real services: every pgha command works through the control token
- * (up, status, uri, apply, switchover, down), while the same HTTP calls without it, with a wrong
+ * (up, status, uri, apply, switchover, backups, down), while the same HTTP calls without it, with a wrong
  * one or from a web page are refused; the token is owner-only and shows in no log; a damaged state
  * file reaches the user as one line.
  */
@@ -54,6 +54,12 @@ class ControlTokenE2ETest {
                     .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString(cluster("1MB")))));
             assertEquals(401, send(HttpRequest.newBuilder(URI.create(monitor + "/clusters/default/pg/switchover"))
                     .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("{}"))));
+            // the backup service: a restore planned by a stranger would stream the whole database to them
+            String backup = "http://127.0.0.1:" + (pgha.portBase + 43);
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"sourceCluster\":\"pg\"}"))));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief/base.tar")).GET()));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/backups/pg")).POST(HttpRequest.BodyPublishers.noBody())));
             assertEquals(200, send(HttpRequest.newBuilder(URI.create(provisioner + "/q/health/live")).GET()));
             assertEquals(200, send(HttpRequest.newBuilder(URI.create(monitor + "/q/metrics")).GET()));
             assertEquals("pg-1", pgha.status().get("currentPrimary").asText(), "nothing was switched over");
@@ -71,6 +77,7 @@ class ControlTokenE2ETest {
             assertTrue(switched.stderr().contains("switchover done"), switched.stderr());
             assertEquals("pg-2", pgha.status().get("currentPrimary").asText());
             assertTrue(pgha.run("status").ok().stdout().contains("pg-2"));
+            assertTrue(pgha.run("backups").ok().stdout().contains("WAL archive: last segment"), "pgha backups carries the token");
 
             // a damaged store file is one line from pgha status, and status works again once it is restored
             Path stored = latestVersion(pgha.home.resolve("store/postgresclusters/default"), "pg.json");

@@ -10,8 +10,9 @@ import java.util.Optional;
 
 /**
  * The secret that every call to a control API must carry ({@code Authorization: Bearer TOKEN}):
- * the provisioner's {@code /local/*} (which hands out the superuser password and deletes clusters)
- * and the monitor's {@code /clusters/*} (switchover). Loopback alone lets every local user and
+ * the provisioner's {@code /local/*} (which hands out the superuser password and deletes clusters),
+ * the monitor's {@code /clusters/*} (switchover) and the backup service's backups and restores
+ * (a restore streams a whole copy of a cluster's data). Loopback alone lets every local user and
  * every web page in a local browser reach those ports; the token lives in a file only the user
  * running pgha can read, so only that user (and root) can call them. A request with an
  * {@code Origin} header comes from a web page and is refused even with the token: a page cannot
@@ -82,16 +83,21 @@ public final class ControlToken {
 
     /**
      * As {@link #check}, for a service that may run without a token (on Kubernetes, where none may
-     * be configured): then every call is refused. The API can switch a primary over, so it is off
-     * rather than open to anyone who reaches the service's port.
+     * be configured): then every call is refused. A control API can switch a primary over or hand
+     * out a copy of the data, so it is off rather than open to anyone who reaches the service's port.
      */
     public static Decision decide(Optional<ControlToken> token, String authorization, String origin) {
+        return decide(token, authorization, origin, "");
+    }
+
+    /** As {@link #decide(Optional, String, String)}; {@code whenOff} ends the refusal without a token (what to do instead). */
+    public static Decision decide(Optional<ControlToken> token, String authorization, String origin, String whenOff) {
         if (origin != null) {
             return new Decision(403, "requests from web pages (with an Origin header) are refused");
         }
         if (token.isEmpty()) {
             return new Decision(403, "no control token is configured, so this API is off: mount a Secret with one and set "
-                    + "PGHA_CONTROL_TOKEN_FILE to its file (a switchover can be requested with the pgha.io/switchover-to annotation instead)");
+                    + "PGHA_CONTROL_TOKEN_FILE to its file" + whenOff);
         }
         if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
             return new Decision(401, "this API needs the token in " + token.get().file + " as '" + HEADER + ": "

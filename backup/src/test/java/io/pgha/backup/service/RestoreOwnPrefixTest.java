@@ -7,6 +7,7 @@ import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.backup.wal.WalArchive;
+import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileResourceStore;
 import io.quarkus.test.junit.QuarkusTest;
@@ -30,13 +31,14 @@ import static org.hamcrest.Matchers.containsString;
 @QuarkusTest
 @TestProfile(RestoreOwnPrefixTest.Restoring.class)
 class RestoreOwnPrefixTest {
+    static Path home;
     static Path shared;
 
     public static class Restoring implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                Path home = Files.createTempDirectory("pgha-restore-prefix");
+                home = Files.createTempDirectory("pgha-restore-prefix");
                 shared = home.resolve("shared-repo");
                 // the source "src" archived here; the restore is also named "src" and points its own backups here
                 new WalArchive(new FilesystemRepository(shared), new RepositoryLayout("src", Compression.ZSTD))
@@ -56,9 +58,14 @@ class RestoreOwnPrefixTest {
 
     @Test
     void aRestoreWhoseOwnRepositoryPrefixHoldsAnArchiveIsRefused() {
-        given().contentType("application/json").body("{\"sourceCluster\": \"src\"}")
+        given().header(ControlToken.HEADER, token().authorization()).contentType("application/json").body("{\"sourceCluster\": \"src\"}")
                 .post("/restores/src").then().statusCode(422)
                 .body(containsString("prefix 'src' of the repository (directory " + shared + ") already holds a WAL archive"))
                 .body(containsString("a restored cluster must archive into an empty prefix"));
+    }
+
+    /** The state directory's control token, which the service made at its start. */
+    static ControlToken token() {
+        return ControlToken.read(new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).controlToken());
     }
 }

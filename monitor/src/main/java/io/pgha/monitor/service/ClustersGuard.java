@@ -28,7 +28,7 @@ public class ClustersGuard {
             return Optional.empty();
         }
         ControlToken.Decision d = ControlToken.decide(service.controlToken(), request.getHeaderString(ControlToken.HEADER),
-                request.getHeaderString(ControlToken.ORIGIN));
+                request.getHeaderString(ControlToken.ORIGIN), " (a switchover can be requested with the pgha.io/switchover-to annotation instead)");
         if (d.allowed()) {
             return Optional.empty();
         }

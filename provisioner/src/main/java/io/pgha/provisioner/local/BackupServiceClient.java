@@ -3,6 +3,8 @@ package io.pgha.provisioner.local;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.v1.cluster.BootstrapSpec;
+import io.pgha.local.ControlToken;
+import io.pgha.local.LocalLayout;
 import io.pgha.local.PghaException;
 
 import java.io.IOException;
@@ -21,6 +23,7 @@ import java.util.Map;
  * to check the target and pick the backup, then streams the backup from it. The same calls work
  * from a pod on Kubernetes, where the provisioner has no access to the repository's volume or
  * credentials; locally they keep one reader of the repository, with its checksums and codecs.
+ * Every call carries the control token: the base backup is a whole copy of the source's data.
  */
 final class BackupServiceClient {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,10 +32,18 @@ final class BackupServiceClient {
     private static final int CONFLICT = 409;
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final LocalLayout layout;
     private final String base;
 
-    BackupServiceClient(String host, int port) {
-        this.base = "http://" + host + ":" + port + "/restores/";
+    BackupServiceClient(LocalLayout layout) {
+        this.layout = layout;
+        this.base = "http://" + LocalLayout.HOST + ":" + layout.httpPort(LocalLayout.Service.BACKUP) + "/restores/";
+    }
+
+    /** A request to {@code path} under the restore's root, with the token the services share (read when needed). */
+    private HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path))
+                .header(ControlToken.HEADER, ControlToken.getOrCreate(layout.controlToken()).authorization());
     }
 
     /**
@@ -46,7 +57,7 @@ final class BackupServiceClient {
     Planned start(String cluster, BootstrapSpec.Recovery recovery) {
         HttpResponse<String> r;
         try {
-            r = http.send(HttpRequest.newBuilder(URI.create(base + cluster)).timeout(PLAN_TIMEOUT)
+            r = http.send(request(cluster).timeout(PLAN_TIMEOUT)
                     .header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(recovery))).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -76,7 +87,7 @@ final class BackupServiceClient {
     /** A file of the chosen backup (base.tar, backup_manifest), decompressed; the caller closes it. */
     InputStream open(String cluster, String file) {
         try {
-            HttpResponse<InputStream> r = http.send(HttpRequest.newBuilder(URI.create(base + cluster + "/" + file)).GET().build(),
+            HttpResponse<InputStream> r = http.send(request(cluster + "/" + file).GET().build(),
                     HttpResponse.BodyHandlers.ofInputStream());
             if (r.statusCode() != 200) {
                 try (InputStream body = r.body()) {
@@ -96,7 +107,7 @@ final class BackupServiceClient {
     /** The restore is over: the service drops its read-ahead. Best effort. */
     void end(String cluster) {
         try {
-            http.send(HttpRequest.newBuilder(URI.create(base + cluster)).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+            http.send(request(cluster).DELETE().build(), HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
             // the session only holds a little memory until the service restarts
         } catch (InterruptedException e) {

@@ -298,7 +298,7 @@ public final class LocalProvisioner {
         }
         BootstrapSpec.Recovery recovery = effectiveRecovery(spec);
         String primary = ClusterNames.instance(name, 1);
-        BackupServiceClient source = new BackupServiceClient(LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP));
+        BackupServiceClient source = new BackupServiceClient(layout);
         try {
             progress(cluster, ClusterPhase.RESTORING, "checking the target against the archive of " + recovery.sourceCluster);
             BackupServiceClient.Planned plan = source.start(name, recovery);
