@@ -841,7 +841,7 @@ final class ClientSession implements ServerConnection.Listener {
                 primaryRetry.refuse();
                 return;
             }
-            if (PrimaryRetry.endsWindow(type)) {
+            if (PrimaryRetry.endsWindow(type, expects.oneRequest())) {
                 endRetryWindow();
             }
         }
