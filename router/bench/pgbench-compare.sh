@@ -12,8 +12,13 @@
 #   --strace SECONDS  afterwards, system calls per transaction of the router and of PgBouncer
 #                     (strace -c -f over a select-only -M simple run at 16 clients; strace slows
 #                     both down, so only the count per transaction means something)
+#   --router-b DIR    a second router, built elsewhere (DIR is its quarkus-app directory: another
+#                     commit), on the same cluster as target "router-b" (its split port), with the
+#                     same JVM options: the two builds run side by side under the same load
 #   --jfr FILE        afterwards, a 20 s JFR recording of the router under the same load, saved to
 #                     FILE, with its hottest frames printed
+#   --threads SECONDS afterwards, where the CPU of the router and of PgBouncer goes under the same
+#                     load: user and system time per transaction, by thread (from /proc/PID/task)
 # Needs: what `deploy/local/pgha up` needs, pgbench, pgbouncer and (for its rows) pgpool2 (Debian
 # packages). Run as root (PostgreSQL, PgBouncer and Pgpool-II then run as the postgres user) or as an
 # ordinary user. Everything listens on 127.0.0.1 and is removed at exit.
@@ -35,7 +40,7 @@ set -euo pipefail
 SECONDS_PER_RUN=10 SCALE=10 REPEAT=2
 SCRIPTS="select-only tpcb-like" CLIENTS="16 64" MODES="simple extended prepared"
 TARGETS="direct standby pgbouncer pgpool router router-rw"
-STRACE_SECONDS=0 JFR_FILE=""
+STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0 ROUTER_B=""
 while [ $# -gt 0 ]; do
   case $1 in
     -T) SECONDS_PER_RUN=$2; shift 2 ;;
@@ -47,6 +52,8 @@ while [ $# -gt 0 ]; do
     --targets) TARGETS=$2; shift 2 ;;
     --strace) STRACE_SECONDS=$2; shift 2 ;;
     --jfr) JFR_FILE=$(realpath -m "$2"); shift 2 ;;
+    --threads) THREAD_SECONDS=$2; shift 2 ;;
+    --router-b) ROUTER_B=$(realpath "$2"); TARGETS="$TARGETS router-b"; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -79,6 +86,7 @@ pgha="$root/deploy/local/pgha"
 cleanup() {
   [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
   [ -f "$work/pgpool/pgpool.pid" ] && kill "$(cat "$work/pgpool/pgpool.pid")" 2>/dev/null || true
+  [ -f "$work/router-b.pid" ] && kill "$(cat "$work/router-b.pid")" 2>/dev/null || true
   "$pgha" down --purge >/dev/null 2>&1 || true
   rm -rf "$work"
 }
@@ -106,6 +114,17 @@ done
 STANDBY_PORT=$(echo $STANDBY_PORTS | awk '{print $1}')
 echo "== primary on $PRIMARY_PORT, standbys on$STANDBY_PORTS"
 ROUTER_PID=$(cat "$PGHA_HOME/run/router.pid")
+ROUTER_B_PORT=$((PGHA_PORT_BASE + 2)) ROUTER_B_HTTP=$((PGHA_PORT_BASE + 45))   # unused by pgha
+if [ -n "$ROUTER_B" ]; then
+  # the environment the launcher gives its router, on ports of its own
+  QUARKUS_HTTP_HOST=127.0.0.1 PGHA_HTTP_PORT=$ROUTER_B_HTTP PGHA_ROUTER_PORT=$ROUTER_B_PORT \
+    PGHA_ROUTER_RW_PORT=$((PGHA_PORT_BASE + 3)) PGHA_ROUTER_TOPOLOGY_SOURCE=local \
+    java ${PGHA_ROUTER_JVM:--Xmx512m} -jar "$ROUTER_B/quarkus-run.jar" >"$work/router-b.log" 2>&1 </dev/null &
+  echo $! > "$work/router-b.pid"
+  for _ in $(seq 600); do curl -sf -o /dev/null "http://127.0.0.1:$ROUTER_B_HTTP/q/health/ready" && break; sleep 0.2; done
+  curl -sf -o /dev/null "http://127.0.0.1:$ROUTER_B_HTTP/q/health/ready" || { tail -5 "$work/router-b.log" >&2; exit 1; }
+  echo "== second router ($ROUTER_B) on $ROUTER_B_PORT"
+fi
 
 secret=$("$pgha" psql -- -Atc "SELECT rolpassword FROM pg_authid WHERE rolname = '$APP_USER'")
 echo "== PgBouncer $(pgbouncer --version | head -1 | awk '{print $2}') on $BOUNCER_PORT (transaction pooling, pool size $POOL_SIZE)"
@@ -193,12 +212,14 @@ port_of() {
   case $1 in
     direct) echo "$PRIMARY_PORT" ;; standby) echo "$STANDBY_PORT" ;; pgbouncer) echo "$BOUNCER_PORT" ;;
     pgpool) echo "$PGPOOL_PORT" ;; router) echo "$ROUTER_PORT" ;; router-rw) echo "$ROUTER_RW_PORT" ;;
+    router-b) echo "$ROUTER_B_PORT" ;;
   esac
 }
 # The proxy's processes: the router's JVM, PgBouncer, Pgpool-II's parent and children.
 pids_of() {
   case $1 in
     router|router-rw) echo "$ROUTER_PID" ;;
+    router-b) cat "$work/router-b.pid" ;;
     pgbouncer) cat "$work/pgbouncer.pid" ;;
     pgpool) local p; p=$(tr -d '\0' < "$work/pgpool/pgpool.pid"); echo "$p $(pgrep -P "$p" | tr '\n' ' ')" ;;
   esac
@@ -244,8 +265,10 @@ run() { # target clients mode script seconds -> appends one row, prints it
   }' | tee -a "$rows" | awk -F'\t' '{ printf "%-11s %-9s %4s  %-10s %9s tps %8s ms  proxy %6s us/tx  machine %6s us/tx  idle %3s%%\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 }
 
+# every script once per target, long enough for the router's JIT to compile the relay: otherwise
+# its first measured run also pays for compiling (seen: 70 us/tx in the first run, 38 in the second)
 echo "== warm-up"
-for t in $TARGETS; do run "$t" 4 simple select-only 3 >/dev/null; done
+for t in $TARGETS; do for script in $SCRIPTS; do run "$t" 16 simple "$script" 5 >/dev/null; done; done
 : > "$rows"
 echo "== runs (${SECONDS_PER_RUN}s each, $REPEAT per row, targets alternating)"
 for script in $SCRIPTS; do
@@ -271,14 +294,14 @@ awk -F'\t' -v targets="$TARGETS" '
   END {
     nt = split(targets, T, " ")
     printf "%-11s %-9s %4s", "script", "mode", "cl"; for (i = 1; i <= nt; i++) printf " %10s", T[i]
-    printf " | %6s %6s %6s %6s %6s | %s\n", "r/pgb", "rw/pgb", "r/pgp", "r/dir", "rw/dir", "us/tx proxy (machine): router, router-rw, pgbouncer, pgpool"
+    printf " | %6s %6s %6s %6s %6s | %s\n", "r/pgb", "rw/pgb", "r/pgp", "r/dir", "rw/dir", "us/tx proxy (machine): router, router-rw, pgbouncer, pgpool, router-b"
     for (j = 1; j <= n; j++) {
       k = keys[j]; split(k, f, "\t"); printf "%-11s %-9s %4s", f[1], f[2], f[3]
       for (i = 1; i <= nt; i++) printf " %10s", cnt[k, T[i]] ? sprintf("%.0f", mean(k, T[i])) : "-"
       printf " | %6s %6s %6s %6s %6s |", ratio(mean(k, "router"), mean(k, "pgbouncer")), ratio(mean(k, "router-rw"), mean(k, "pgbouncer")),
         ratio(mean(k, "router"), mean(k, "pgpool")), ratio(mean(k, "router"), mean(k, "direct")), ratio(mean(k, "router-rw"), mean(k, "direct"))
-      split("router router-rw pgbouncer pgpool", P, " ")
-      for (i = 1; i <= 4; i++) printf " %s (%s)", cpu(pc, k, P[i]), cpu(mc, k, P[i])
+      split("router router-rw pgbouncer pgpool router-b", P, " ")
+      for (i = 1; i <= 5; i++) printf " %s (%s)", cpu(pc, k, P[i]), cpu(mc, k, P[i])
       printf "\n"
     }
   }' "$rows"
@@ -296,6 +319,38 @@ if [ "$STRACE_SECONDS" != 0 ]; then
     awk -v t="$t" -v tx="${tx:-0}" '$NF == "total" { calls = $4 } $1 ~ /^[0-9.]+$/ && NF >= 5 && $NF != "total" { per[$NF] = $4 }
       END { printf "%-10s %d transactions, %.2f system calls per transaction:", t, tx, tx ? calls / tx : 0
             for (s in per) if (tx && per[s] / tx >= 0.05) printf " %s %.2f", s, per[s] / tx; printf "\n" }' "$work/strace-$t.txt"
+  done
+fi
+
+# utime and stime in clock ticks of every thread of a process, one "name<TAB>utime<TAB>stime" line each;
+# thread names lose their numbers (vert.x-eventloop-thread-0 and -1 count together) to group them.
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    [ -r "$t/stat" ] || continue
+    awk -v name="$(tr -d '\n' < "$t/comm" | sed -E 's/[-#0-9 ]+$//')" '{ sub(/^.*\) /, ""); printf "%s\t%d\t%d\n", name, $12, $13 }' "$t/stat"
+  done
+}
+
+if [ "$THREAD_SECONDS" != 0 ]; then
+  echo
+  echo "== CPU by thread, microseconds per transaction (select-only -M simple, 16 clients, ${THREAD_SECONDS}s): user + system"
+  for t in router pgbouncer $([ -n "$ROUTER_B" ] && echo router-b); do
+    pid=$(pids_of "$t" | awk '{print $1}')
+    thread_ticks "$pid" > "$work/threads0"
+    out=$("$BIN/pgbench" -n -h 127.0.0.1 -p "$(port_of "$t")" -U "$APP_USER" -c 16 -j 2 -M simple -S -T "$THREAD_SECONDS" "$APP_DB" 2>&1) || true
+    thread_ticks "$pid" > "$work/threads1"
+    tx=$(echo "$out" | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p')
+    awk -F'\t' -v t="$t" -v tx="${tx:-0}" -v us="$TICK_US" '
+      FNR == NR { u0[$1] += $2; s0[$1] += $3; next }
+      { u1[$1] += $2; s1[$1] += $3 }
+      END {
+        if (tx == 0) { print t ": no transactions"; exit }
+        for (n in u1) { du = u1[n] - u0[n]; ds = s1[n] - s0[n]; U += du; S += ds
+          if (du + ds > 0) line[n] = sprintf("%.3f\t    %-28s %7.1f user %7.1f system", (du + ds) * us / tx, n, du * us / tx, ds * us / tx) }
+        printf "%-10s %d transactions: %.1f user + %.1f system = %.1f us/tx\n", t, tx, U * us / tx, S * us / tx, (U + S) * us / tx
+        for (n in line) print line[n]
+      }' "$work/threads0" "$work/threads1" | { read -r head; echo "$head"; sort -rn | cut -f2- | head -12; }
   done
 fi
 

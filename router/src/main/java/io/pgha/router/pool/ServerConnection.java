@@ -11,11 +11,14 @@ import io.pgha.router.protocol.MessageReader;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.ProtocolException;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
 import org.jboss.logging.Logger;
 
 import javax.net.ssl.SSLPeerUnverifiedException;
@@ -34,7 +37,10 @@ import java.util.Map;
  */
 public final class ServerConnection {
     private static final Logger LOG = Logger.getLogger(ServerConnection.class);
-    /** Receives what the server sends. */
+    /**
+     * Receives what the server sends. The buffers are valid only during the call (they lie in the
+     * read's pooled memory): a listener that keeps one keeps a copy.
+     */
     public interface Listener {
         void onServerMessage(ServerConnection server, byte type, Buffer message);
 
@@ -65,14 +71,14 @@ public final class ServerConnection {
 
     private final int id = ++nextId;
     private final PoolKey key;
-    private final NetSocket socket;
+    private final NetSocketInternal socket;
     private final MessageFramer framer;
     private final Map<String, String> startupParameters;
     private final Map<String, String> applied;
     private final Map<String, String> reported = new LinkedHashMap<>();
     private final PreparedStatements prepared = new PreparedStatements();
     private Listener listener;
-    private Buffer out;
+    private final WriteBatch out;
     private int backendPid;
     private int backendSecret;
     private boolean closed;
@@ -84,7 +90,8 @@ public final class ServerConnection {
 
     private ServerConnection(PoolKey key, NetSocket socket, Map<String, String> startupParameters, int maxMessageSize) {
         this.key = key;
-        this.socket = socket;
+        this.socket = (NetSocketInternal) socket;
+        this.out = new WriteBatch(socket);
         this.startupParameters = Map.copyOf(startupParameters);
         this.applied = new HashMap<>();
         parametersReset();
@@ -180,7 +187,9 @@ public final class ServerConnection {
                         }
                         case PgProtocol.Backend.ERROR_RESPONSE -> {
                             String msg = BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE);
-                            promise.tryFail(new LoginException("server " + key.server() + " refused the login: " + msg, message));
+                            // kept beyond this read, whose buffer goes back to the pool: a copy of its own
+                            promise.tryFail(new LoginException("server " + key.server() + " refused the login: " + msg,
+                                    Buffer.buffer(message.getBytes())));
                             close();
                         }
                         default -> {
@@ -209,7 +218,9 @@ public final class ServerConnection {
                 promise.tryFail(new LoginException("server " + key.server() + " closed the connection during login", null));
             }
         };
-        socket.handler(this::onData);
+        // the server's bytes arrive as Netty read them, in pooled direct memory, and are framed
+        // in place: no copy into a heap buffer first, as a Vert.x data handler would make
+        ((NetSocketInternal) socket).messageHandler(this::onRead);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> close());
         Map<String, String> params = new LinkedHashMap<>();
@@ -263,6 +274,23 @@ public final class ServerConnection {
         }
     };
 
+    /**
+     * One read of the server. The messages framed from it are valid only while the listener is
+     * called: whatever keeps one copies it (a client's output batch, the replies held back for a
+     * retry); the framer copies a partial message it must keep.
+     */
+    private void onRead(Object read) {
+        if (!(read instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(read);
+            return;
+        }
+        try {
+            onData(Buffer.buffer(bytes));
+        } finally {
+            bytes.release();
+        }
+    }
+
     private void onData(Buffer chunk) {
         if (closed) {
             return;
@@ -280,6 +308,7 @@ public final class ServerConnection {
 
     private void onClosed() {
         closed = true;
+        out.discard();
         ended.tryComplete();
         Listener l = listener;
         listener = null;
@@ -290,24 +319,31 @@ public final class ServerConnection {
 
     /** Queues bytes for the server; {@link #flush()} sends them. */
     public void write(Buffer message) {
-        if (out == null) {
-            out = Buffer.buffer(Math.max(256, message.length()));
-        }
-        out.appendBuffer(message);
+        out.add(message);
     }
 
     public void flush() {
-        if (out != null && !closed) {
-            Buffer b = out;
-            out = null;
-            socket.write(b);
+        if (closed) {
+            out.discard();
+        } else {
+            out.flush();
         }
+    }
+
+    /**
+     * Stops (or starts again) reading from the server, so that a client that cannot keep up holds
+     * back the server instead of gathering its output in memory. What the read under way still
+     * brings is delivered; nothing more is read until reading is on again.
+     */
+    public void reading(boolean on) {
+        socket.channelHandlerContext().channel().config().setAutoRead(on);
     }
 
     /** Closes the connection (politely with Terminate when it is usable). */
     public void close() {
         if (!closed) {
             closed = true;
+            out.discard();
             socket.write(PgMessages.terminate());
             socket.close();
         }

@@ -14,7 +14,10 @@ import io.vertx.core.buffer.Buffer;
  *
  * <p>The first message of a client connection has no type byte (StartupMessage, SSLRequest,
  * CancelRequest); {@link #expectStartup(boolean)} switches that framing on and off. The buffers
- * handed out are never written to again, so a handler may keep them.
+ * handed out are slices of the bytes fed, never copies (a message split across reads is put
+ * together in a buffer of the framer's own): they are valid as long as those bytes are. Where the
+ * fed bytes go back to a pool after the read (the router's client and server connections), a
+ * handler that keeps a message copies it.
  */
 public final class MessageFramer {
     /** Receives complete messages and pieces of streamed ones. */

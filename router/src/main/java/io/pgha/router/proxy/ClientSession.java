@@ -8,6 +8,7 @@ import io.pgha.router.pool.PoolKey;
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerConnection;
 import io.pgha.router.pool.ServerPool;
+import io.pgha.router.pool.WriteBatch;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.FrontendMessages;
 import io.pgha.router.protocol.MessageFramer;
@@ -25,20 +26,22 @@ import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.impl.NetSocketInternal;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.util.ReferenceCountUtil;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
  * loop that lends it server connections per transaction (or per session) and relays both ways.
  *
- * <p>Prepared statements: a client's named statements are kept here (text, parameter types,
- * classification) under a server-side name shared by all clients ({@link StatementNames}). When a
+ * <p>Prepared statements: a client's named statements are kept in {@link ClientStatements} (text,
+ * parameter types, classification) under a server-side name shared by all clients. When a
  * Bind or Describe needs a statement the lent server connection has not seen, a Parse is slipped in
  * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
  * by the router itself, and so is a Close of a named statement (servers keep them). To put those
@@ -57,10 +60,6 @@ final class ClientSession implements ServerConnection.Listener {
 
     private enum Phase { LOGIN, READY, CLOSED }
 
-    /** A named prepared statement of this client. */
-    private record Statement(String query, int[] parameterTypes, String serverName, Classification classification) {
-    }
-
     /**
      * The largest message a client may send before it has logged in: a startup packet (PostgreSQL
      * allows 10,000 bytes) or a SASL message (a few hundred bytes for SCRAM). An unauthenticated
@@ -73,6 +72,8 @@ final class ClientSession implements ServerConnection.Listener {
 
     private final Router router;
     private final NetSocket socket;
+    /** The Netty channel under {@link #socket}: reads are taken from it in place, and stopped on it. */
+    private final Channel channel;
     private final boolean primaryOnly;
     private final MessageFramer framer;
     private Phase phase = Phase.LOGIN;
@@ -107,11 +108,13 @@ final class ClientSession implements ServerConnection.Listener {
     private io.vertx.core.Future<Long> commitPosition;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
-    private final Map<String, Statement> statements = new HashMap<>();
+    /** Reads that arrived while the session was paused, handled when it resumes. */
+    private final ArrayDeque<ByteBuf> deferred = new ArrayDeque<>();
+    private final ClientStatements statements;
     private boolean pinned;
     private boolean discardPending;
     private int pauses;
-    private Buffer out;
+    private final WriteBatch out;
     private ServerConnection pausedServer;
 
     ClientSession(Router router, NetSocket socket, boolean primaryOnly) {
@@ -122,12 +125,17 @@ final class ClientSession implements ServerConnection.Listener {
         this.poolMode = router.settings.poolMode();
         this.resetOnRelease = router.settings.resetOnRelease();
         this.login = new ClientLogin(router, this, socket);
+        this.out = new WriteBatch(socket);
+        this.channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+        this.statements = new ClientStatements(router.names);
     }
 
     void start() {
         router.sessionOpened(this);
         login.start();
-        socket.handler(this::onData);
+        // the client's bytes arrive as Netty read them, in pooled direct memory, and are framed in
+        // place: no copy into a heap buffer first, as a Vert.x data handler would make
+        ((NetSocketInternal) socket).messageHandler(this::onRead);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
     }
@@ -174,7 +182,8 @@ final class ClientSession implements ServerConnection.Listener {
             if (phase == Phase.READY) {
                 onClientMessage(type, message);
             } else if (phase == Phase.LOGIN) {
-                login.onMessage(type, message);
+                // the way in may keep a message while it waits for a look-up
+                login.onMessage(type, kept(message));
             }
         }
 
@@ -192,6 +201,65 @@ final class ClientSession implements ServerConnection.Listener {
             }
         }
     };
+
+    /**
+     * One read of the client. While the session is paused (a login look-up, waiting for a server
+     * connection, a server that cannot keep up) a read is kept whole and the channel stops reading;
+     * the kept reads are handled once the pause ends. Reading stops only when a read arrives in a
+     * pause, as Vert.x's own pause does: most pauses (a server connection lent at once) end before
+     * the next read and cost nothing. The messages framed from a read are valid only while they are
+     * handled: what the session keeps past that (requests waiting for a server connection, the
+     * login's messages) it copies.
+     */
+    private void onRead(Object read) {
+        if (!(read instanceof ByteBuf bytes)) {
+            ReferenceCountUtil.release(read);
+            return;
+        }
+        if (phase == Phase.CLOSED) {
+            bytes.release();
+            return;
+        }
+        if (pauses != 0 || !deferred.isEmpty()) {
+            deferred.add(bytes);
+            reading(false);
+            return;
+        }
+        handleRead(bytes);
+    }
+
+    private void handleRead(ByteBuf bytes) {
+        try {
+            onData(Buffer.buffer(bytes));
+        } finally {
+            bytes.release();
+        }
+    }
+
+    /** After a pause: the reads kept meanwhile, in order, then reading again (on a later turn of the loop, never inside a handler). */
+    private void resumeReads() {
+        while (pauses == 0 && phase != Phase.CLOSED && !deferred.isEmpty()) {
+            handleRead(deferred.poll());
+        }
+        if (pauses == 0 && phase != Phase.CLOSED && deferred.isEmpty()) {
+            reading(true);
+        }
+    }
+
+    private boolean readingOn() {
+        return channel.config().isAutoRead();
+    }
+
+    private void reading(boolean on) {
+        if (readingOn() != on) {
+            channel.config().setAutoRead(on);
+        }
+    }
+
+    /** A message kept past the read it came in: a heap copy, since the read's pooled memory goes back. */
+    private static Buffer kept(Buffer message) {
+        return Buffer.buffer(message.getBytes());
+    }
 
     private void onData(Buffer chunk) {
         if (phase == Phase.CLOSED) {
@@ -315,16 +383,18 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
+            if (primaryRetry.isOpen() && !primaryRetry.record(kept(message))) {
                 endRetryWindow();
             }
             relay(type, message);
             return;
         }
         if (!pending.isEmpty()) {
-            pending.add(message);
+            pending.add(kept(message));
             return;
         }
+        // held until a server connection is lent, and decoded (once) from the copy that is held
+        message = kept(message);
         switch (type) {
             case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
                 // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
@@ -369,8 +439,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         forgetDecoded();
         note(c);
-        statements.put(parse.statement(), new Statement(parse.query(), parse.parameterTypes(),
-                router.names.nameFor(parse.query(), parse.parameterTypes()), c));
+        statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
         out(PgMessages.parseComplete());
         answeredLocally = true;
         return true;
@@ -390,14 +459,10 @@ final class ClientSession implements ServerConnection.Listener {
                 decodeParse(message);
                 yield classified().route();
             }
-            case Frontend.BIND -> {
-                Statement s = statements.get(FrontendMessages.bind(message).statement());
-                yield s == null ? Route.PRIMARY : s.classification().route();
-            }
+            case Frontend.BIND -> statements.routeOf(FrontendMessages.bind(message).statement());
             case Frontend.DESCRIBE -> {
                 FrontendMessages.Target t = FrontendMessages.target(message);
-                Statement s = t.isStatement() ? statements.get(t.name()) : null;
-                yield s == null ? Route.PRIMARY : s.classification().route();
+                yield t.isStatement() ? statements.routeOf(t.name()) : Route.PRIMARY;
             }
             case Frontend.SYNC, Frontend.CLOSE -> Route.STANDBY_OK;
             default -> Route.PRIMARY;
@@ -587,22 +652,18 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.PARSE -> parse(message);
             case Frontend.BIND -> {
                 FrontendMessages.Bind bind = FrontendMessages.bind(message);
-                if (bind.statement().isEmpty()) {
+                ClientStatements.Statement s = statements.get(bind.statement());
+                if (s == null) {
                     server.write(message);
                 } else {
-                    Statement s = statements.get(bind.statement());
-                    if (s == null) {
-                        server.write(message);
-                    } else {
-                        ensurePrepared(s);
-                        server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
-                    }
+                    ensurePrepared(s);
+                    server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
                 }
                 expects.add(Expect.BIND);
             }
             case Frontend.DESCRIBE -> {
                 FrontendMessages.Target t = FrontendMessages.target(message);
-                Statement s = t.isStatement() && !t.name().isEmpty() ? statements.get(t.name()) : null;
+                ClientStatements.Statement s = t.isStatement() ? statements.get(t.name()) : null;
                 if (s == null) {
                     server.write(message);
                 } else {
@@ -615,7 +676,7 @@ final class ClientSession implements ServerConnection.Listener {
                 FrontendMessages.Target t = FrontendMessages.target(message);
                 if (t.isStatement() && !t.name().isEmpty()) {
                     // servers keep the statement for other clients; the router answers itself
-                    statements.remove(t.name());
+                    statements.close(t.name());
                     synthetic(PgMessages.closeComplete());
                 } else {
                     server.write(message);
@@ -659,9 +720,8 @@ final class ClientSession implements ServerConnection.Listener {
             expects.add(Expect.PARSE_UNNAMED);
             return;
         }
-        String serverName = router.names.nameFor(parse.query(), parse.parameterTypes());
-        Statement s = new Statement(parse.query(), parse.parameterTypes(), serverName, c);
-        statements.put(parse.statement(), s);
+        ClientStatements.Statement s = statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
+        String serverName = s.serverName();
         if (server.prepared().has(serverName)) {
             synthetic(PgMessages.parseComplete());
         } else {
@@ -672,7 +732,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
     }
 
-    private void ensurePrepared(Statement s) {
+    private void ensurePrepared(ClientStatements.Statement s) {
         if (!server.prepared().has(s.serverName())) {
             makeRoom();
             server.prepared().add(s.serverName());
@@ -781,7 +841,7 @@ final class ClientSession implements ServerConnection.Listener {
                 primaryRetry.refuse();
                 return;
             }
-            if (PrimaryRetry.endsWindow(type)) {
+            if (PrimaryRetry.endsWindow(type, expects.oneRequest())) {
                 endRetryWindow();
             }
         }
@@ -972,21 +1032,17 @@ final class ClientSession implements ServerConnection.Listener {
     // ------------------------------------------------------------------ output, flow control, end
 
     void out(Buffer message) {
-        if (out == null) {
-            out = Buffer.buffer(Math.max(1024, message.length()));
-        }
-        out.appendBuffer(message);
+        out.add(message);
     }
 
     void flushAll() {
-        if (out != null && phase != Phase.CLOSED) {
-            Buffer b = out;
-            out = null;
-            stats.sentBytes += b.length();
-            socket.write(b);
+        if (phase == Phase.CLOSED) {
+            out.discard();
+        } else {
+            stats.sentBytes += out.flush();
             if (server != null && socket.writeQueueFull() && pausedServer == null) {
                 pausedServer = server;
-                server.socket().pause();
+                server.reading(false);
                 socket.drainHandler(v -> resumeServer());
             }
         }
@@ -1003,7 +1059,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void resumeServer() {
         if (pausedServer != null) {
-            pausedServer.socket().resume();
+            pausedServer.reading(true);
             pausedServer = null;
         }
     }
@@ -1011,10 +1067,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void pause(int reason, boolean on) {
         int before = pauses;
         pauses = on ? pauses | reason : pauses & ~reason;
-        if (before == 0 && pauses != 0) {
-            socket.pause();
-        } else if (before != 0 && pauses == 0 && phase != Phase.CLOSED) {
-            socket.resume();
+        if (before != 0 && pauses == 0 && phase != Phase.CLOSED && (!deferred.isEmpty() || !readingOn())) {
+            // not here: a pause often ends inside a message handler, and the framer is not reentrant
+            router.context.runOnContext(v -> resumeReads());
         }
     }
 
@@ -1037,6 +1092,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void onClosed() {
         phase = Phase.CLOSED;
+        out.discard();
+        deferred.forEach(ByteBuf::release);
+        deferred.clear();
         login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();

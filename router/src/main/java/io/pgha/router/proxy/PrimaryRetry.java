@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * A read sent to a standby can run again on the primary as long as the client has seen nothing
  * final of it: the standby may refuse it (read-only, a recovery conflict) or go away under it. While
- * that window is open the requests are kept and the replies held back, both bounded: past a limit
+ * that window is open (up to the standby's ReadyForQuery, see {@link #endsWindow}) the requests are
+ * kept and the replies held back, both bounded: past a limit
  * the window closes, the held replies go out and the retry is given up, so a large request or a
  * flood of notices cannot grow a session without bound. Pure state; the session does the I/O.
  */
@@ -96,12 +97,23 @@ final class PrimaryRetry {
         return again;
     }
 
-    /** Rows, completions, COPY, ReadyForQuery or an error: after such a reply the client has seen something final. */
-    static boolean endsWindow(byte type) {
+    /**
+     * Whether the replies held back must go out before a reply of {@code type}. Always at the
+     * ReadyForQuery that ends the read, and at a COPY response (the client has its part to play).
+     * While what is outstanding is one whole request of the client ({@code wholeRequest}: it ends
+     * with a Sync or is a simple Query, so the server goes on to its ReadyForQuery unasked) rows,
+     * completions and errors are held too: the standby can still go away before it finishes, and
+     * a PostgreSQL backend that is terminated or stopped sends what it had buffered (rows of a
+     * statement that already ran, say) with its last message. Otherwise (a client that sent Flush
+     * waits for these very replies, and such a read is not run again anyway) the first of them
+     * ends the window.
+     */
+    static boolean endsWindow(byte type, boolean wholeRequest) {
         return switch (type) {
+            case Backend.READY_FOR_QUERY, Backend.COPY_IN_RESPONSE, Backend.COPY_OUT_RESPONSE, Backend.COPY_BOTH_RESPONSE -> true;
             case Backend.PARSE_COMPLETE, Backend.BIND_COMPLETE, Backend.CLOSE_COMPLETE, Backend.PARAMETER_DESCRIPTION,
                  Backend.ROW_DESCRIPTION, Backend.NO_DATA, Backend.NOTICE_RESPONSE, Backend.PARAMETER_STATUS -> false;
-            default -> true;
+            default -> !wholeRequest;
         };
     }
 

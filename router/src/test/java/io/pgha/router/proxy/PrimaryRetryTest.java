@@ -58,12 +58,23 @@ class PrimaryRetryTest {
 
     @Test
     void onlyFinalRepliesEndTheWindowAndOnlyStandbyRefusalsAreRetried() {
-        assertFalse(PrimaryRetry.endsWindow(Backend.NOTICE_RESPONSE));
-        assertFalse(PrimaryRetry.endsWindow(Backend.ROW_DESCRIPTION));
-        assertTrue(PrimaryRetry.endsWindow(Backend.DATA_ROW));
-        assertTrue(PrimaryRetry.endsWindow(Backend.READY_FOR_QUERY));
+        assertFalse(PrimaryRetry.endsWindow(Backend.NOTICE_RESPONSE, false));
+        assertFalse(PrimaryRetry.endsWindow(Backend.ROW_DESCRIPTION, false));
+        assertTrue(PrimaryRetry.endsWindow(Backend.DATA_ROW, false));
+        assertTrue(PrimaryRetry.endsWindow(Backend.READY_FOR_QUERY, false));
         assertTrue(PrimaryRetry.retryable(PgMessages.errorResponse("ERROR", SqlState.READ_ONLY_SQL_TRANSACTION, "read-only")));
         assertTrue(PrimaryRetry.retryable(PgMessages.errorResponse("FATAL", SqlState.ADMIN_SHUTDOWN, "shutting down")));
         assertFalse(PrimaryRetry.retryable(PgMessages.errorResponse("ERROR", "42P01", "no such table")));
+    }
+
+    @Test
+    void withAWholeRequestOutstandingOnlyItsReadyForQueryOrACopyEndsTheWindow() {
+        for (byte held : new byte[]{Backend.DATA_ROW, Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE,
+                Backend.PORTAL_SUSPENDED, Backend.ERROR_RESPONSE, Backend.NOTICE_RESPONSE}) {
+            assertFalse(PrimaryRetry.endsWindow(held, true), "'" + (char) held + "' is held until the standby's ReadyForQuery");
+        }
+        for (byte ends : new byte[]{Backend.READY_FOR_QUERY, Backend.COPY_IN_RESPONSE, Backend.COPY_OUT_RESPONSE, Backend.COPY_BOTH_RESPONSE}) {
+            assertTrue(PrimaryRetry.endsWindow(ends, true), "'" + (char) ends + "' goes out with what was held");
+        }
     }
 }

@@ -14,11 +14,15 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -177,6 +181,79 @@ class StandbyHealthProxyTest {
             try (Connection c = router.connect()) {
                 await().atMost(Duration.ofSeconds(30)).until(() -> serverPort(c) == pair.standbyPort);
             }
+        }
+    }
+
+    /**
+     * A standby that goes away while a read runs, after part of its answer was produced: a server
+     * told to go sends what it had buffered (here the first statement's row) with its last words,
+     * a FATAL 57P01 when its backend is terminated (as in a fast shutdown), a WARNING when the
+     * server is stopped in immediate mode, and then the connection ends. None of that may reach
+     * the client: the whole read runs again on the primary and the client sees only its answer.
+     */
+    @Test
+    void aStandbyThatGoesAwayAfterPartOfItsAnswerHasTheWholeReadRunOnThePrimary() throws Exception {
+        try (ReplicatedPair.Proxy router = pair.router(RouterSettings.defaults(), Duration.ofMillis(10))) {
+            awaitReadsOnTheStandby(router);
+            assertEquals(pair.primary.port(), readWhileTheStandbyGoes(router, pid -> {
+                try (Connection su = pair.standby(); Statement s = su.createStatement()) {
+                    s.execute("SELECT pg_terminate_backend(" + pid + ")");
+                }
+            }), "the read after its standby backend was terminated");
+
+            // the standby that went away under a read gets none for a while (server-down-for)
+            awaitReadsOnTheStandby(router);
+            AtomicBoolean crashed = new AtomicBoolean();
+            try {
+                assertEquals(pair.primary.port(), readWhileTheStandbyGoes(router, pid -> {
+                    crashed.set(true);
+                    pair.crashStandby();
+                }), "the read after its standby crashed");
+            } finally {
+                if (crashed.get()) {
+                    pair.startStandby();
+                }
+            }
+        }
+    }
+
+    private static void awaitReadsOnTheStandby(ReplicatedPair.Proxy router) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try (Connection c = router.connect()) {
+                return serverPort(c) == pair.standbyPort;
+            }
+        });
+    }
+
+    /** Something done to the standby backend (by its pid) that runs the read. */
+    private interface StandbyAction {
+        void run(String pid) throws Exception;
+    }
+
+    /**
+     * Runs a read of two statements through {@code router}; once its second one sleeps on the
+     * standby (only there), does {@code action}. Returns the port the first statement reported.
+     */
+    private static int readWhileTheStandbyGoes(ReplicatedPair.Proxy router, StandbyAction action) throws Exception {
+        try (Connection c = router.connect()) {
+            CompletableFuture<Integer> read = CompletableFuture.supplyAsync(() -> {
+                try (Statement s = c.createStatement()) {
+                    s.execute("SELECT inet_server_port(); SELECT pg_sleep(CASE WHEN pg_is_in_recovery() THEN 60 ELSE 0 END)");
+                    try (ResultSet rs = s.getResultSet()) {
+                        rs.next();
+                        int port = rs.getInt(1);
+                        assertTrue(s.getMoreResults(), "the second statement's result");
+                        return port;
+                    }
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            });
+            String sleeping = "SELECT pid::text FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND usename = '" + TestCluster.APP_USER + "'";
+            await().atMost(Duration.ofSeconds(30)).until(() -> read.isDone() || pair.standbyScalar(sleeping) != null);
+            assertFalse(read.isDone(), "the read was sent to the standby and sleeps there");
+            action.run(pair.standbyScalar(sleeping));
+            return read.get(30, TimeUnit.SECONDS);
         }
     }
 
