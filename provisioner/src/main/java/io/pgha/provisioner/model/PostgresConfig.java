@@ -109,6 +109,11 @@ public final class PostgresConfig {
         s.put("restore_command", restoreCommand);
         s.put("recovery_target_timeline", "latest");
         s.put("recovery_target_action", "promote");
+        // the base backup was extracted without an fsync per file, and PostgreSQL syncs the whole
+        // data directory before it recovers one that was not shut down cleanly: one syncfs of the
+        // file system instead of an fsync of every file (start to replay of a 630 MB restore here:
+        // 3.5 s before, 0.7 s with it)
+        s.put("recovery_init_sync_method", "syncfs");
         if (target == null) {
             return s;
         }

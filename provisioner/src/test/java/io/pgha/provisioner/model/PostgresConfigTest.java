@@ -103,6 +103,8 @@ class PostgresConfigTest {
         assertEquals("cmd", none.get("restore_command"));
         assertEquals("promote", none.get("recovery_target_action"));
         assertEquals("latest", none.get("recovery_target_timeline"));
+        // durable before replay with one syncfs of the extracted files
+        assertEquals("syncfs", none.get("recovery_init_sync_method"));
         assertFalse(none.keySet().stream().anyMatch(k -> k.startsWith("recovery_target_") && !k.equals("recovery_target_action")
                 && !k.equals("recovery_target_timeline")), none.toString());
         io.pgha.api.v1.cluster.BootstrapSpec.Target t = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
