@@ -1,6 +1,7 @@
 package io.pgha.provisioner.local;
 
 import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
@@ -95,10 +96,17 @@ public class LocalControlResource {
                     && c.getMetadata().getGeneration().equals(s.observedGeneration);
             String message = s == null || s.provisioning == null || s.provisioning.message == null ? "waiting to start"
                     : s.provisioning.message;
+            String phase = s == null ? ClusterPhase.PENDING : s.phase;
+            if (ClusterPhase.FAILED.equals(phase) && !c.getMetadata().getGeneration().equals(s.observedGeneration)) {
+                // an earlier manifest's failure: the one applied since has not been tried yet, and the
+                // launcher, which polls right after applying, must not take it for this one's outcome
+                phase = ClusterPhase.PENDING;
+                message = "waiting to start";
+            }
             if (runtime.lastError() != null) {
                 message = "error: " + runtime.lastError();
             }
-            return Response.ok((s == null ? "Pending" : s.phase) + "\t" + ready + "\t" + message.replace('\t', ' ') + "\n").build();
+            return Response.ok(phase + "\t" + ready + "\t" + message.replace('\t', ' ') + "\n").build();
         }).orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
     }
 
