@@ -106,7 +106,7 @@ public class LocalControlResource {
         boolean current = s != null && generation != null && generation.equals(s.observedGeneration);
         boolean ready = current && Conditions.isTrue(s.conditions, ConditionTypes.READY);
         boolean staleFailure = s != null && ClusterPhase.FAILED.equals(s.phase) && !current;
-        String phase = s == null || staleFailure ? "Pending" : s.phase;
+        String phase = s == null || staleFailure ? ClusterPhase.PENDING : s.phase;
         String message;
         if (lastError != null) {
             message = "error: " + lastError;

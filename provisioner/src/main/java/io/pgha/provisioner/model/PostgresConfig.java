@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
+import io.pgha.local.PgCtl;
 
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -45,13 +46,21 @@ public final class PostgresConfig {
      * once it is durably in the repository (curl -f turns anything else into a failure PostgreSQL
      * retries). Every part is a cluster name, a port or a PostgreSQL placeholder, so the command
      * needs no shell quoting.
+     * <p>
+     * While a restore replays (recovery.signal in the data directory, where the command runs; a
+     * standby has standby.signal), archive_mode = always hands over every segment restored from the
+     * source's archive: those are the source's WAL, which this cluster's archive does not need (its
+     * window starts at its own first backup), and pushing them compressed and fsynced every segment
+     * again on the cores that replay. So a segment is marked archived without a push then; file
+     * names with a dot (the new timeline's history file, a .partial) are always pushed. PostgreSQL
+     * removes recovery.signal before it writes the new timeline's history file.
      */
     public static String localArchiveCommand(String cluster, String backupHost, int backupHttpPort) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
-        return "curl -sf --max-time " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort
-                + "/wal/" + cluster + "/%f";
+        return "case %f in *.*) ;; *) [ -f " + PgCtl.RECOVERY_SIGNAL + " ] && exit 0 ;; esac; curl -sf --max-time "
+                + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort + "/wal/" + cluster + "/%f";
     }
 
     /**
@@ -111,6 +120,11 @@ public final class PostgresConfig {
         s.put("restore_command", restoreCommand);
         s.put("recovery_target_timeline", "latest");
         s.put("recovery_target_action", "promote");
+        // the base backup was extracted without an fsync per file, and PostgreSQL syncs the whole
+        // data directory before it recovers one that was not shut down cleanly: one syncfs of the
+        // file system instead of an fsync of every file (start to replay of a 630 MB restore here:
+        // 3.5 s before, 0.7 s with it)
+        s.put("recovery_init_sync_method", "syncfs");
         if (target == null) {
             return s;
         }

@@ -3,12 +3,16 @@ package io.pgha.provisioner.model;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,9 +82,39 @@ class PostgresConfigTest {
 
     @Test
     void localArchiveCommandPushesToTheBackupServiceAndFailsOnAnyHttpError() {
-        assertEquals("curl -sf --max-time 60 -T %p http://127.0.0.1:6475/wal/shop/%f",
-                PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475));
+        assertTrue(PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475)
+                .endsWith("; curl -sf --max-time 60 -T %p http://127.0.0.1:6475/wal/shop/%f"));
         assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localArchiveCommand("a b;rm", "127.0.0.1", 1));
+    }
+
+    @Test
+    void localArchiveCommandSkipsOnlyTheSegmentsARestoreReplays(@TempDir Path data) throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        // nothing listens there: an attempted push fails, a skipped one succeeds
+        String command = PostgresConfig.localArchiveCommand("shop", "127.0.0.1", closed);
+        String segment = "000000010000000000000003";
+        assertNotEquals(0, archive(command, data, segment), "a primary's or a standby's segment is pushed");
+        Files.createFile(data.resolve("recovery.signal"));
+        assertEquals(0, archive(command, data, segment), "a segment restored from the source's archive is not pushed");
+        assertNotEquals(0, archive(command, data, "00000002.history"), "the new timeline's history is pushed");
+        assertNotEquals(0, archive(command, data, segment + ".partial"));
+    }
+
+    /** Runs archive_command as PostgreSQL does: through the shell, in the data directory. */
+    private static int archive(String command, Path data, String file) throws Exception {
+        Files.createDirectories(data.resolve("pg_wal"));
+        Path wal = data.resolve("pg_wal").resolve(file);
+        if (!Files.exists(wal)) {
+            Files.write(wal, new byte[1024]);
+        }
+        Process p = new ProcessBuilder("sh", "-c", command.replace("%p", "pg_wal/" + file).replace("%f", file))
+                .directory(data.toFile()).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        return p.exitValue();
     }
 
     @Test
@@ -103,6 +137,8 @@ class PostgresConfigTest {
         assertEquals("cmd", none.get("restore_command"));
         assertEquals("promote", none.get("recovery_target_action"));
         assertEquals("latest", none.get("recovery_target_timeline"));
+        // durable before replay with one syncfs of the extracted files
+        assertEquals("syncfs", none.get("recovery_init_sync_method"));
         assertFalse(none.keySet().stream().anyMatch(k -> k.startsWith("recovery_target_") && !k.equals("recovery_target_action")
                 && !k.equals("recovery_target_timeline")), none.toString());
         io.pgha.api.v1.cluster.BootstrapSpec.Target t = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
