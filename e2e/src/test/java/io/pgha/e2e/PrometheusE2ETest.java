@@ -169,9 +169,9 @@ class PrometheusE2ETest {
                 standbys.addAll(Signals.server(i.get("pid").asLong()));
             }
         }
-        Signals.send("STOP", standbys);
+        Signals.send("STOP", standbys); // a child may have exited since it was listed
         try {
-            Signals.send("KILL", pid);
+            assertTrue(Signals.send("KILL", pid), "SIGKILL to the primary");
             await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> assertEquals(1, firing("PghaPrimaryDown").size(),
                     "PghaPrimaryDown did not fire"));
             assertEquals(primary, pgha.status().get("currentPrimary").asText(), "a frozen standby was promoted");

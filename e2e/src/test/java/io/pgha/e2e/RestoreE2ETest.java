@@ -243,7 +243,7 @@ class RestoreE2ETest {
         try (Connection app = Launcher.connect(source.uri("--instance", oldPrimary)); Statement ast = app.createStatement();
              Connection su = source.superuser(oldPrimary); Statement st = su.createStatement();
              Connection sc = source.superuser(newPrimary); Statement sst = sc.createStatement()) {
-            Signals.send("STOP", backupService);
+            assertTrue(Signals.send("STOP", backupService), "SIGSTOP to the backup service");
             try {
                 String written = null;
                 for (int batch = 7; batch <= 8; batch++) {
@@ -265,7 +265,7 @@ class RestoreE2ETest {
                         value(sst, "SELECT pg_last_wal_replay_lsn() >= '" + end + "'::pg_lsn")));
                 assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(primaryPid)).start().waitFor());
             } finally {
-                Signals.send("CONT", backupService);
+                assertTrue(Signals.send("CONT", backupService), "SIGCONT to the backup service");
             }
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> newPrimary.equals(source.status().get("currentPrimary").asText()));

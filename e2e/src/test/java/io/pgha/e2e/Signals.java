@@ -14,7 +14,8 @@ public final class Signals {
     private Signals() {
     }
 
-    public static void send(String signal, long... pids) {
+    /** Sends {@code signal} to every PID; true when kill(1) reached them all (false: some PID was gone). */
+    public static boolean send(String signal, long... pids) {
         String[] cmd = new String[pids.length + 2];
         cmd[0] = "kill";
         cmd[1] = "-" + signal;
@@ -24,7 +25,7 @@ public final class Signals {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             p.getInputStream().readAllBytes();
-            p.waitFor();
+            return p.waitFor() == 0;
         } catch (IOException e) {
             throw new AssertionError("kill -" + signal + ": " + e.getMessage());
         } catch (InterruptedException e) {
@@ -33,10 +34,8 @@ public final class Signals {
         }
     }
 
-    public static void send(String signal, List<Long> pids) {
-        if (!pids.isEmpty()) {
-            send(signal, pids.stream().mapToLong(Long::longValue).toArray());
-        }
+    public static boolean send(String signal, List<Long> pids) {
+        return pids.isEmpty() || send(signal, pids.stream().mapToLong(Long::longValue).toArray());
     }
 
     /**

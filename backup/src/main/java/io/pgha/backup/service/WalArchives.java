@@ -76,8 +76,9 @@ public class WalArchives {
     /**
      * Whether a request for {@code cluster}'s WAL with this {@code Authorization} header may go on.
      * On Kubernetes it must carry the cluster's token (IllegalArgumentException with one line when
-     * the token cannot be read). Local mode checks nothing: the service listens on loopback only,
-     * and the instances are processes of the same machine, as they have always been.
+     * the token cannot be read). Local mode checks nothing yet: archive_command runs as the
+     * PostgreSQL OS user, which cannot read the control token, and no per-cluster token is kept
+     * there; the README ("Not guarded locally") says what that leaves open to other local users.
      */
     public BearerToken.Verdict authorize(String cluster, String authorization) {
         ClusterSpecs specs = platformSpecs;
