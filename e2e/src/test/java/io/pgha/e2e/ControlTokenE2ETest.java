@@ -80,10 +80,16 @@ class ControlTokenE2ETest {
             assertTrue(pgha.run("backups").ok().stdout().contains("WAL archive: last segment"), "pgha backups carries the token");
 
             // a damaged store file is one line from pgha status, and status works again once it is restored
-            Path stored = latestVersion(pgha.home.resolve("store/postgresclusters/default"), "pg.json");
-            byte[] good = Files.readAllBytes(stored);
-            Files.writeString(stored, "");
-            Launcher.Result damaged = pgha.run("status");
+            // (a status write begun before the damage may still land a newer version: then damage that one)
+            Path store = pgha.home.resolve("store/postgresclusters/default");
+            Path stored;
+            Launcher.Result damaged;
+            int attempts = 0;
+            do {
+                stored = damageLatestVersion(store, "pg.json");
+                damaged = pgha.run("status");
+            } while (damaged.exitCode() == 0 && !stored.equals(latestVersion(store, "pg.json")) && ++attempts < 5);
+            byte[] good = Files.readAllBytes(stored.resolveSibling(stored.getFileName() + ".good"));
             assertTrue(damaged.exitCode() != 0, "pgha status fails");
             assertEquals(1, damaged.stderr().strip().lines().count(), damaged.stderr());
             assertTrue(damaged.stderr().contains(stored + " is empty") && damaged.stderr().contains("restore it from a copy"),
@@ -115,6 +121,25 @@ class ControlTokenE2ETest {
                   parameters:
                     work_mem: %s
                 """.formatted(workMem);
+    }
+
+    /**
+     * Empties the latest version of {@code name} and returns its file, keeping the good content
+     * beside it as {@code FILE.good}. The services still write status after a switchover: a version
+     * written between finding the latest and emptying it would leave the damaged one unread, so
+     * this damages again until the damaged version is the latest (a writer that reads from then on
+     * fails; only one that had read before may still land a version).
+     */
+    private static Path damageLatestVersion(Path dir, String name) throws java.io.IOException {
+        while (true) {
+            Path stored = latestVersion(dir, name);
+            Path good = stored.resolveSibling(stored.getFileName() + ".good");
+            Files.copy(stored, good, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.writeString(stored, "");
+            if (stored.equals(latestVersion(dir, name))) {
+                return stored;
+            }
+        }
     }
 
     /** The file of {@code name}'s latest version in the store, which pgha reads ({@code name} itself is a copy for people). */
