@@ -117,11 +117,29 @@ public final class ClusterStatusView {
         rebased.provisioning = next.provisioning;
         List<Condition> conditions = new ArrayList<>(current == null ? List.of() : current.conditions);
         conditions.removeIf(c -> OWNED_CONDITIONS.contains(c.type));
-        next.conditions.stream().filter(c -> OWNED_CONDITIONS.contains(c.type)).forEach(conditions::add);
+        List<Condition> stored = current == null ? List.of() : current.conditions;
+        next.conditions.stream().filter(c -> OWNED_CONDITIONS.contains(c.type)).map(c -> sinceStored(stored, c)).forEach(conditions::add);
         conditions.sort((a, b) -> a.type.compareTo(b.type));
         rebased.conditions = conditions;
         rebased.topology = InstanceLayout.bootstrapped(current) ? null : next.topology;
         return rebased;
+    }
+
+    /**
+     * {@code condition} with the stored condition's transition time when the stored one has the
+     * same status: a pass computes its conditions on the informer's copy, which may predate the
+     * last write, and would otherwise stamp a transition that already happened (a second write
+     * that only moved lastTransitionTime).
+     */
+    private static Condition sinceStored(List<Condition> stored, Condition condition) {
+        return Conditions.find(stored, condition.type)
+                .filter(s -> s.status.equals(condition.status))
+                .map(s -> {
+                    Condition kept = new Condition(condition.type, condition.status, condition.reason, condition.message);
+                    kept.lastTransitionTime = s.lastTransitionTime;
+                    return kept;
+                })
+                .orElse(condition);
     }
 
     /** True when {@code next} would change anything the provisioner owns in {@code current}. */

@@ -91,6 +91,23 @@ class ClusterStatusViewTest {
     }
 
     @Test
+    void aPassOnAStaleCopyKeepsTheStoredTransitionTimes() {
+        InstanceLayout layout = InstanceLayout.of(cluster, Set.of(1, 2, 3));
+        Map<String, Boolean> allReady = Map.of("pg-1", true, "pg-2", true, "pg-3", true);
+        // the previous pass found the cluster Ready at t0 and wrote that
+        PostgresClusterStatus stored = ClusterStatusView.valid(cluster, layout, allReady, null, t0);
+        // the next pass runs on the informer's copy from before that write (not Ready yet), an hour later
+        cluster.setStatus(ClusterStatusView.valid(cluster, layout, Map.of("pg-1", true, "pg-2", true, "pg-3", false), null, t0));
+        PostgresClusterStatus stale = ClusterStatusView.valid(cluster, layout, allReady, null, t1);
+        assertEquals(t1.instant().toString(), Conditions.find(stale.conditions, ConditionTypes.READY).orElseThrow().lastTransitionTime);
+
+        PostgresClusterStatus rebased = ClusterStatusView.onto(stored, stale);
+        assertEquals(t0.instant().toString(), Conditions.find(rebased.conditions, ConditionTypes.READY).orElseThrow().lastTransitionTime,
+                "Ready has been True since t0: the stale copy must not move that");
+        assertFalse(ClusterStatusView.differs(stored, rebased), "nothing to write");
+    }
+
+    @Test
     void aTopologyTheMonitorWroteBeforeAnyPrimaryGetsOnlyThePrimaryAdded() {
         InstanceLayout layout = InstanceLayout.of(cluster, Set.of());
         PostgresClusterStatus next = ClusterStatusView.valid(cluster, layout, Map.of("pg-1", true), null, t0);
