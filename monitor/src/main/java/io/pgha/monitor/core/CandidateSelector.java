@@ -11,8 +11,8 @@ import java.util.TreeSet;
 
 /**
  * Chooses the standby to promote. The ranking is by timeline, then by how far its WAL goes (the
- * greater of received and replayed), then synchronous standbys before asynchronous ones, then by
- * name so that the choice is stable. A synchronous standby never beats one with more WAL: that
+ * greater of received and replayed), then undelayed standbys before delayed ones, then synchronous
+ * standbys before asynchronous ones, then by name so that the choice is stable. A synchronous standby never beats one with more WAL: that
  * could throw away commits.
  *
  * <p>Two vetoes stop an automatic failover. In asynchronous mode, the best standby may be no more
@@ -42,13 +42,18 @@ public final class CandidateSelector {
     public record Vetoed(String candidate, String reason) implements Choice {
     }
 
-    /** Highest timeline first, then most WAL, then synchronous, then name. */
+    /**
+     * Highest timeline first, then most WAL, then a standby that replays as it receives before a
+     * delayed one (it is the quicker to promote, and a delayed standby is usually kept to undo
+     * mistakes, not to serve), then synchronous, then name.
+     */
     public static Comparator<InstanceObservation> ranking(Set<String> synchronous) {
         Comparator<InstanceObservation> byTimeline = Comparator.comparing(o -> Objects.requireNonNullElse(o.timeline(), 0));
         Comparator<InstanceObservation> byPosition = Comparator.comparing(o -> Objects.requireNonNullElse(o.position(), Lsn.ZERO));
+        Comparator<InstanceObservation> byPromptness = Comparator.comparing(InstanceObservation::applyDelayed);
         Comparator<InstanceObservation> bySync = Comparator.comparing(o -> synchronous.contains(o.name()));
-        return byTimeline.reversed().thenComparing(byPosition.reversed()).thenComparing(bySync.reversed())
-                .thenComparing(InstanceObservation::name);
+        return byTimeline.reversed().thenComparing(byPosition.reversed()).thenComparing(byPromptness)
+                .thenComparing(bySync.reversed()).thenComparing(InstanceObservation::name);
     }
 
     /**

@@ -47,7 +47,8 @@ public final class InstanceConnection implements AutoCloseable {
             + "extract(epoch FROM clock_timestamp() - (SELECT last_msg_receipt_time FROM pg_stat_wal_receiver LIMIT 1))::float8"
             + " AS receipt_age, "
             + "current_setting('primary_conninfo') AS conninfo, "
-            + "current_setting('synchronous_standby_names') AS sync_names";
+            + "current_setting('synchronous_standby_names') AS sync_names, "
+            + "(SELECT setting::bigint > 0 FROM pg_settings WHERE name = 'recovery_min_apply_delay') AS apply_delayed";
     /** The primary's view of its standbys, each matched to its slot. */
     static final String REPLICATION_SQL = "SELECT s.slot_name, r.application_name, r.state, r.sync_state, "
             + "r.sent_lsn::text AS sent_lsn, r.flush_lsn::text AS flush_lsn, r.replay_lsn::text AS replay_lsn, "
@@ -218,7 +219,7 @@ public final class InstanceConnection implements AutoCloseable {
         return InstanceObservation.standby(name, clock.instant(), tli, Lsn.parseNullable(row.getString("receive_lsn")),
                 Lsn.parseNullable(row.getString("replay_lsn")), "streaming".equals(row.getString("receiver_status")),
                 row.getString("conninfo")).withReplayDelay(row.getDouble("replay_delay"))
-                .withWalReceiptAge(row.getDouble("receipt_age"));
+                .withWalReceiptAge(row.getDouble("receipt_age")).withApplyDelayed(Boolean.TRUE.equals(row.getBoolean("apply_delayed")));
     }
 
     private InstanceObservation primary(Row row, RowSet<Row> replication, Map<String, String> slotOwners) {
@@ -308,11 +309,7 @@ public final class InstanceConnection implements AutoCloseable {
         InstanceObservation[] last = new InstanceObservation[1];
         return pollUntil(() -> observeNow(Duration.ofSeconds(2)).map(o -> {
             last[0] = o;
-            if (!o.isStandby()) {
-                return o.isPrimary();
-            }
-            boolean replayed = o.replayLsn() != null && (o.receiveLsn() == null || o.replayLsn().isAtLeast(o.receiveLsn()));
-            return replayed && (atLeast == null || o.replayLsn().isAtLeast(atLeast));
+            return o.caughtUp(atLeast);
         }), deadline, "replay to reach " + (atLeast == null ? "the received WAL" : atLeast))
                 .map(v -> last[0]);
     }

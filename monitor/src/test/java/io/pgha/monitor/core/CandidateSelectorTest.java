@@ -50,6 +50,20 @@ class CandidateSelectorTest {
     }
 
     @Test
+    void aDelayedStandbyComesAfterAnUndelayedOneWithTheSameWal() {
+        // pg-2 replays an hour late (recovery_min_apply_delay): promoting it would wait on that replay
+        assertEquals("pg-3", chosen(auto(list(standby("pg-2", 1, "0/5000000", "0/4000000").withApplyDelayed(true),
+                standby("pg-3", 1, "0/5000000", "0/5000000")), Set.of("pg-2"))));
+    }
+
+    @Test
+    void aDelayedStandbyWithMoreWalIsStillChosen() {
+        // what only it received would be lost otherwise
+        assertEquals("pg-2", chosen(auto(list(standby("pg-2", 1, "0/5000001", "0/4000000").withApplyDelayed(true),
+                standby("pg-3", 1, "0/5000000", "0/5000000")), Set.of())));
+    }
+
+    @Test
     void nameBreaksFullTiesSoTheChoiceIsStable() {
         assertEquals("pg-2", chosen(auto(list(standby("pg-3", 1, "0/5000000", "0/5000000"),
                 standby("pg-2", 1, "0/5000000", "0/5000000")), Set.of())));

@@ -2,6 +2,7 @@ package io.pgha.monitor.service;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgha.api.MetricLabels;
+import io.pgha.api.postgres.Lsn;
 import io.pgha.api.v1.ConditionTypes;
 import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.TopologyStatus;
@@ -17,6 +18,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.sql.Connection;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -157,9 +160,19 @@ class LocalFailoverTest {
         try (LocalCluster cluster = LocalCluster.start(3, true, 3, 500);
              MonitorRunner monitor = runner(cluster, "monitor-a", new SimpleMeterRegistry())) {
             awaitHealthy(cluster, "pg-1");
+            // the target replays an hour late (a delayed standby, set by hand): what it received is
+            // all a switchover needs, since promotion ends the delay (the wait for its replay
+            // timed out and aborted the switchover before)
+            try (Connection c = cluster.connect("pg-3"); Statement s = c.createStatement()) {
+                s.execute("ALTER SYSTEM SET recovery_min_apply_delay = '1h'");
+                s.execute("SELECT pg_reload_conf()");
+            }
+            await().atMost(10, TimeUnit.SECONDS).until(() -> "1h".equals(cluster.query("pg-3", "SHOW recovery_min_apply_delay")));
             ClusterMonitor.SwitchoverResult result;
             try (Writer writer = Writer.start(cluster, "pg-1")) {
                 await().atMost(20, TimeUnit.SECONDS).until(() -> writer.acknowledged().size() >= 200);
+                assertTrue(Lsn.parse(cluster.query("pg-3", "SELECT pg_last_wal_replay_lsn()"))
+                        .compareTo(Lsn.parse(cluster.query("pg-3", "SELECT pg_last_wal_receive_lsn()"))) < 0, "pg-3's replay trails");
                 long started = System.nanoTime();
                 result = monitor.monitor().orElseThrow().requestSwitchover("pg-3").get(60, TimeUnit.SECONDS);
                 System.out.printf("switchover pg-1 -> pg-3: %s in %d ms, %d acknowledged ids%n", result.message(),
