@@ -85,7 +85,8 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         registry.counter(PASSES_METRIC, "namespace", cluster.getMetadata().getNamespace(),
                 "cluster", cluster.getMetadata().getName()).increment();
         KubernetesClient client = context.getClient();
-        List<Violation> violations = ClusterValidator.validate(cluster);
+        List<Violation> violations = new ArrayList<>(ClusterValidator.validate(cluster));
+        violations.addAll(KubernetesScope.violations(cluster));
         if (!violations.isEmpty()) {
             LOG.warnf("%s/%s: invalid spec, nothing changed: %s", cluster.getMetadata().getNamespace(),
                     cluster.getMetadata().getName(), violations);

@@ -250,6 +250,31 @@ class PostgresClusterReconcilerMockTest {
     }
 
     @Test
+    void aRestoreIsRefusedOnKubernetesAndNothingIsCreated() {
+        String ns = "restore";
+        client.namespaces().resource(new io.fabric8.kubernetes.api.model.NamespaceBuilder().withNewMetadata().withName(ns)
+                .endMetadata().build()).create();
+        PostgresCluster cluster = Clusters.example(ns);
+        cluster.getMetadata().setUid(null);
+        cluster.getMetadata().setGeneration(null);
+        cluster.getSpec().bootstrap.recovery = new io.pgha.api.v1.cluster.BootstrapSpec.Recovery();
+        cluster.getSpec().bootstrap.recovery.sourceCluster = "old";
+        client.resource(cluster).create();
+
+        // before, the pods ran initdb: an empty cluster where the user asked for their data back
+        PostgresCluster refused = awaitStatus(ns, c -> Conditions.find(c.getStatus().conditions, ConditionTypes.SPEC_VALID)
+                .map(x -> Condition.FALSE.equals(x.status)).orElse(false));
+        Condition specValid = Conditions.find(refused.getStatus().conditions, ConditionTypes.SPEC_VALID).orElseThrow();
+        assertTrue(specValid.message.contains("spec.bootstrap.recovery") && specValid.message.contains("local mode only"),
+                specValid.message);
+        triggerPassAndWait(ns);
+        assertEquals(List.of(), pods(ns));
+        assertEquals(List.of(), secrets(ns));
+        assertEquals(List.of(), client.configMaps().inNamespace(ns).list().getItems().stream()
+                .filter(m -> m.getMetadata().getName().startsWith("pg")).toList());
+    }
+
+    @Test
     void secretsAreNeverRegeneratedNorOverwritten() {
         String ns = "secrets";
         apply(ns);
