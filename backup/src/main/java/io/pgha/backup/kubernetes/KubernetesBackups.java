@@ -153,6 +153,15 @@ final class KubernetesBackups implements AutoCloseable {
         }
     }
 
+    /** {@code name}, when it is a PostgresBackup of cluster {@code ns/cluster}; IllegalArgumentException with one line otherwise. */
+    String backupOf(String ns, String cluster, String name) {
+        PostgresBackup b = client.resources(PostgresBackup.class).inNamespace(ns).withName(name).get();
+        if (b == null || b.getSpec() == null || !cluster.equals(b.getSpec().cluster)) {
+            throw new IllegalArgumentException("no PostgresBackup " + name + " of cluster " + cluster + " in namespace " + ns);
+        }
+        return name;
+    }
+
     /**
      * Completes with backup {@code ns/name}'s status once it is Completed or Failed (at once when it
      * already is); exceptionally when it is deleted first. Calls waiting for one backup share the

@@ -12,6 +12,7 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.Context;
 import jakarta.ws.rs.core.HttpHeaders;
@@ -38,11 +39,15 @@ import java.util.regex.Pattern;
  * backup serving the slot has ended, so that the request in flight keeps Knative from scaling the
  * pod away in the middle of it: 200 once it completed or when nothing was due, 500 naming the
  * reason when it failed, and 202 when it still runs after {@code pgha.backup.trigger.wait} (shorter
- * than the Knative Service's {@code timeoutSeconds}), on which the caller calls again and waits on.
+ * than the Knative Service's {@code timeoutSeconds}), naming it in {@value #BACKUP_HEADER}; the caller
+ * then calls again with {@code ?backup=<name>} and waits on that backup alone, so that its end, and a
+ * failure, is still what the last answer reports (a plain call would find nothing due and succeed).
  */
 @Path(ClusterNames.SCHEDULE_TRIGGER_ROOT + "/{namespace}/{cluster}")
 public class ScheduleTriggerResource {
     private static final Logger LOG = Logger.getLogger(ScheduleTriggerResource.class);
+    /** The header of a 202 answer that names the backup still running, for the next call's {@code ?backup=}. */
+    public static final String BACKUP_HEADER = "Pgha-Backup";
     private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
 
     @Inject
@@ -56,6 +61,7 @@ public class ScheduleTriggerResource {
     @Blocking
     @Produces(MediaType.TEXT_PLAIN)
     public CompletionStage<Response> trigger(@PathParam("namespace") String namespace, @PathParam("cluster") String cluster,
+                                             @QueryParam("backup") String waitFor,
                                              @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                              @Context HttpServerRequest request) {
         Optional<KubernetesBackups> adapter = service.adapter();
@@ -87,7 +93,8 @@ public class ScheduleTriggerResource {
         }
         Optional<String> backup;
         try {
-            backup = adapter.get().runSchedule(namespace, cluster);
+            // a call that waits on: the slot was served by that backup, the schedule is not looked at again
+            backup = waitFor == null ? adapter.get().runSchedule(namespace, cluster) : Optional.of(adapter.get().backupOf(namespace, cluster, waitFor));
         } catch (IllegalArgumentException e) {
             return done(Response.Status.NOT_FOUND, "schedule trigger of cluster " + key + ": " + e.getMessage());
         } catch (IllegalStateException e) {
@@ -110,7 +117,8 @@ public class ScheduleTriggerResource {
             return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + ": " + cause.getMessage());
         }
         if (status == null) {
-            return text(Response.Status.ACCEPTED, "backup " + name + " of cluster " + cluster + " still runs; call again to wait on");
+            return Response.fromResponse(text(Response.Status.ACCEPTED, "backup " + name + " of cluster " + cluster
+                    + " still runs; call again to wait on")).header(BACKUP_HEADER, name).build();
         }
         if (BackupPhase.of(status.phase) == BackupPhase.COMPLETED) {
             return text(Response.Status.OK, "backup " + name + " of cluster " + cluster + " completed");

@@ -93,6 +93,8 @@ class KubernetesBackupMockTest {
                     "pgha.backup.home", tempDirectory("pgha-k8s-home").toString(),
                     "pgha.backup.repository-root", tempDirectory("pgha-k8s-default-repo").toString(),
                     "pgha.backup.wal-timeout", "60s",
+                    // a schedule trigger's call answers 202 at once while its backup runs: the caller's loop is exercised
+                    "pgha.backup.trigger.wait", "0s",
                     // the mock server logs every request at INFO
                     "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
         }
@@ -431,7 +433,9 @@ class KubernetesBackupMockTest {
      * starts the backup the schedule says is due and answers once that backup has ended, here
      * failed (the cluster has no pod: a real backup would need WAL archived under its name, which
      * the one test instance pushes as pg's), which fails the Job; a second call in the same slot
-     * starts nothing. {@link ScheduleTriggerResourceTest} has the other answers.
+     * starts nothing. The profile's wait of 0 s makes the service answer 202 while the backup has
+     * not ended, and the script then waits on that backup ({@code ?backup=}), whose failure is what
+     * its last call reports. {@link ScheduleTriggerResourceTest} has the other answers.
      */
     @Test
     void theScheduleTriggerNeedsTheClustersTokenAndRunsTheDueBackupOnceAnsweringWhenItEnded() throws Exception {
@@ -470,8 +474,11 @@ class KubernetesBackupMockTest {
             List<String> taken = backups(ns).stream().filter(b -> !b.equals("trig-old")).toList();
             assertEquals(1, taken.size(), backups(ns).toString());
             assertEquals("1", first[0], "a failed backup fails the Job: " + first[1]);
-            assertEquals("backup-trigger: " + url + " answered 'HTTP/1.1 500 Internal Server Error': backup " + taken.get(0)
-                    + " of cluster knative/trig failed: instance trig-1 has no pod in namespace knative", first[1].strip());
+            List<String> lines = first[1].strip().lines().toList();
+            String last = lines.get(lines.size() - 1);
+            // the URL of the last call: with ?backup= when it came after a 202, which the wait of 0 s all but always gives
+            assertTrue(last.startsWith("backup-trigger: " + url) && last.endsWith(" answered 'HTTP/1.1 500 Internal Server Error': backup "
+                    + taken.get(0) + " of cluster knative/trig failed: instance trig-1 has no pod in namespace knative"), first[1]);
             // the call returned once the backup had ended, not before
             assertEquals(PostgresBackupStatus.PHASE_FAILED, status(ns, taken.get(0)).phase);
 
@@ -479,6 +486,13 @@ class KubernetesBackupMockTest {
             assertEquals("0", again[0], again[1]);
             assertEquals("backup-trigger: nothing due for cluster knative/trig and none of its backups running", again[1].strip());
             assertEquals(2, backups(ns).size(), "the same slot starts nothing: " + backups(ns));
+            // waiting on a backup names one of the cluster's own
+            var ended = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "trig-old").post(path);
+            assertEquals(500, ended.statusCode(), ended.asString());
+            assertEquals("backup trig-old of cluster knative/trig failed: spec.cluster: no PostgresCluster trig in namespace knative",
+                    ended.asString().strip());
+            var others = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "pg-first").post(path);
+            assertEquals(404, others.statusCode(), others.asString());
         } finally {
             // later rounds of other tests would otherwise take this cluster's backups
             client.resources(PostgresCluster.class).inNamespace(ns).withName("trig").delete();
