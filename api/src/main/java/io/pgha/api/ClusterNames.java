@@ -99,6 +99,26 @@ public final class ClusterNames {
     /** The key of {@link #walPushSecret}'s data that holds the token. */
     public static final String WAL_PUSH_TOKEN_KEY = "token";
 
+    /**
+     * CronJob that calls the backup service at each slot of {@code spec.backup.schedule} when the
+     * service runs as a Knative Service that scales to zero (its own clock stops with it). At most
+     * 49 characters for a 40-character cluster name: within the 52 a CronJob name may have.
+     */
+    public static String backupScheduleCronJob(String cluster) {
+        return cluster + "-schedule";
+    }
+
+    /**
+     * The backup service's endpoint that {@link #backupScheduleCronJob} calls:
+     * {@code POST /schedules/<namespace>/<cluster>} runs what is due for the cluster.
+     */
+    public static final String SCHEDULE_TRIGGER_ROOT = "/schedules";
+
+    /** The path of {@link #SCHEDULE_TRIGGER_ROOT} for one cluster. */
+    public static String scheduleTriggerPath(String namespace, String cluster) {
+        return SCHEDULE_TRIGGER_ROOT + "/" + namespace + "/" + cluster;
+    }
+
     /** Secret with the cluster's certificate authority (certificate and key): made once, signs every instance certificate. */
     public static String certificateAuthoritySecret(String cluster) {
         return cluster + "-ca";

@@ -4,11 +4,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.service.BackupJob;
 import io.pgha.backup.service.BaseBackups;
-import io.pgha.backup.service.WalArchives;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -20,8 +20,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -51,6 +53,8 @@ final class KubernetesBackups implements AutoCloseable {
     private final KubernetesSchedules schedules;
     /** The backups this process admitted (namespace/name): a Pending or Running one not among them was left by a predecessor. */
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
+    /** Who waits for which backup (namespace/name) to end: the schedule triggers' calls. */
+    private final Map<String, CompletableFuture<PostgresBackupStatus>> waiting = new ConcurrentHashMap<>();
     private SharedIndexInformer<PostgresCluster> clusterInformer;
     private SharedIndexInformer<PostgresBackup> backupInformer;
 
@@ -80,7 +84,7 @@ final class KubernetesBackups implements AutoCloseable {
         });
     }
 
-    WalArchives.ClusterSpecs targets() {
+    KubernetesTargets targets() {
         return targets;
     }
 
@@ -98,12 +102,18 @@ final class KubernetesBackups implements AutoCloseable {
 
             @Override
             public void onUpdate(PostgresBackup before, PostgresBackup after) {
-                // only this service writes a backup's status; a new object is all that needs an answer
+                // only this service writes a backup's status; a new object is all that needs an answer,
+                // beyond telling a trigger's call that the backup it waits for has ended
+                if (KubernetesSchedules.finished(after)) {
+                    Optional.ofNullable(waiting.remove(key(after))).ifPresent(f -> f.complete(after.getStatus()));
+                }
             }
 
             @Override
             public void onDelete(PostgresBackup b, boolean unknownFinalState) {
                 // the repository keeps a deleted object's backup; retention decides about it
+                Optional.ofNullable(waiting.remove(key(b))).ifPresent(f -> f.completeExceptionally(
+                        new IllegalStateException("PostgresBackup " + key(b) + " was deleted before it ended")));
             }
         };
         backupInformer = namespace.isPresent() ? backupResources.inNamespace(namespace.get()).inform(onBackup)
@@ -112,6 +122,67 @@ final class KubernetesBackups implements AutoCloseable {
         LOG.infof("pgha backup service watching PostgresBackups in %s at %s", namespace.map(n -> "namespace " + n).orElse("every namespace"),
                 client.getMasterUrl());
         return this;
+    }
+
+    /**
+     * What a call of cluster {@code ns/cluster}'s schedule trigger asks: its schedule, looked at now
+     * on the adapter's thread exactly as a round does (so a slot is served once, whoever comes
+     * first). Returns the cluster's backup that has not ended, the one just created or one that
+     * serves the slot, if any. IllegalArgumentException with one line when this service does not
+     * watch the namespace, there is no such cluster, or it has no schedule.
+     */
+    Optional<String> runSchedule(String ns, String cluster) {
+        if (namespace.isPresent() && !namespace.get().equals(ns)) {
+            throw new IllegalArgumentException("this backup service watches namespace " + namespace.get() + " only, not " + ns);
+        }
+        // read now, not from the informer: the call may be what just woke this process
+        PostgresCluster c = client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get();
+        if (c == null) {
+            throw new IllegalArgumentException("no PostgresCluster " + cluster + " in namespace " + ns);
+        }
+        if (c.getSpec() == null || c.getSpec().backup == null || c.getSpec().backup.schedule == null) {
+            throw new IllegalArgumentException("cluster " + ns + "/" + cluster + " has no spec.backup.schedule");
+        }
+        try {
+            return loop.submit(() -> schedules.schedule(c, clock.instant())).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while looking at the schedule of " + ns + "/" + cluster, e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the schedule of " + ns + "/" + cluster + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /** {@code name}, when it is a PostgresBackup of cluster {@code ns/cluster}; IllegalArgumentException with one line otherwise. */
+    String backupOf(String ns, String cluster, String name) {
+        PostgresBackup b = client.resources(PostgresBackup.class).inNamespace(ns).withName(name).get();
+        if (b == null || b.getSpec() == null || !cluster.equals(b.getSpec().cluster)) {
+            throw new IllegalArgumentException("no PostgresBackup " + name + " of cluster " + cluster + " in namespace " + ns);
+        }
+        return name;
+    }
+
+    /**
+     * Completes with backup {@code ns/name}'s status once it is Completed or Failed (at once when it
+     * already is); exceptionally when it is deleted first. Calls waiting for one backup share the
+     * future: copy it before bounding the wait.
+     */
+    CompletableFuture<PostgresBackupStatus> ended(String ns, String name) {
+        CompletableFuture<PostgresBackupStatus> f = waiting.computeIfAbsent(ns + "/" + name, k -> new CompletableFuture<>());
+        // it may have ended before the future was there, with no update to come
+        PostgresBackup now = client.resources(PostgresBackup.class).inNamespace(ns).withName(name).get();
+        if (now == null) {
+            waiting.remove(ns + "/" + name, f);
+            f.completeExceptionally(new IllegalStateException("PostgresBackup " + ns + "/" + name + " no longer exists"));
+        } else if (KubernetesSchedules.finished(now)) {
+            waiting.remove(ns + "/" + name, f);
+            f.complete(now.getStatus());
+        }
+        return f;
+    }
+
+    private static String key(PostgresBackup b) {
+        return b.getMetadata().getNamespace() + "/" + b.getMetadata().getName();
     }
 
     List<PostgresCluster> clusters() {

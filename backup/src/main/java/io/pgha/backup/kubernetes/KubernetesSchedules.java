@@ -24,10 +24,13 @@ import java.util.stream.Collectors;
  * {@code spec.backup.schedule} on Kubernetes: when a slot of the cluster's cron schedule
  * ({@link CronSchedule}, the same five-field UTC cron local mode runs) has passed since its last
  * backup began, a PostgresBackup object is created, which then runs like one a person created.
- * The last backup is the newest PostgresBackup of the cluster, so a restarted service neither
- * repeats a slot nor makes up every slot it missed (one backup on its return); a slot that comes
- * while a backup of the cluster still runs is served by that one. {@code status.backup.nextScheduledBackup}
- * says when the next slot is. Retention is not run here (see the README).
+ * The last backup is the newest PostgresBackup of the cluster, or the cluster's creation when it
+ * has none, so a restarted service neither repeats a slot nor makes up every slot it missed (one
+ * backup on its return); a slot that comes while a backup of the cluster still runs is served by
+ * that one. Counting from the creation matters on Knative, where every wake-up is a new process
+ * that saw no earlier slot: a cluster without backups would otherwise never get its first one.
+ * {@code status.backup.nextScheduledBackup} says when the next slot is. Retention is not run here
+ * (see the README).
  */
 final class KubernetesSchedules {
     private static final Logger LOG = Logger.getLogger(KubernetesSchedules.class);
@@ -60,7 +63,12 @@ final class KubernetesSchedules {
         }
     }
 
-    private void schedule(PostgresCluster c, Instant now) {
+    /**
+     * One look at cluster {@code c}'s schedule at {@code now}: creates the PostgresBackup of a slot
+     * that has passed since its last backup. Returns the cluster's backup that is not finished yet
+     * (the one just created, or one still running that serves the slot), if any.
+     */
+    Optional<String> schedule(PostgresCluster c, Instant now) {
         String ns = c.getMetadata().getNamespace();
         String name = c.getMetadata().getName();
         String key = ns + "/" + name;
@@ -77,14 +85,14 @@ final class KubernetesSchedules {
                 b.nextScheduledBackup = null;
                 return b;
             });
-            return;
+            return Optional.empty();
         }
         List<PostgresBackup> backups = client.resources(PostgresBackup.class).inNamespace(ns).list().getItems();
         List<PostgresBackup> ofCluster = backups.stream().filter(b -> b.getSpec() != null && name.equals(b.getSpec().cluster)).toList();
-        Instant last = lastRun.computeIfAbsent(key, k -> lastStarted(ofCluster).orElse(now));
+        Instant last = lastRun.computeIfAbsent(key, k -> lastStarted(ofCluster).or(() -> created(c)).orElse(now));
+        Optional<String> running = ofCluster.stream().filter(b -> !finished(b)).map(b -> b.getMetadata().getName()).findFirst();
         if (cron.due(last, now)) {
             lastRun.put(key, now);
-            Optional<String> running = ofCluster.stream().filter(b -> !finished(b)).map(b -> b.getMetadata().getName()).findFirst();
             if (running.isPresent()) {
                 LOG.warnf("scheduled backup of cluster %s not started: %s is still running and serves this slot", key, running.get());
             } else {
@@ -95,6 +103,7 @@ final class KubernetesSchedules {
                 b.getSpec().cluster = name;
                 client.resource(b).create();
                 LOG.infof("scheduled backup %s of cluster %s created (schedule '%s')", backup, key, cron);
+                running = Optional.of(backup);
             }
         }
         String next = cron.nextAfter(now).map(Instant::toString).orElse(null);
@@ -102,9 +111,15 @@ final class KubernetesSchedules {
             b.nextScheduledBackup = next;
             return b;
         });
+        return running;
     }
 
-    private static boolean finished(PostgresBackup b) {
+    private static Optional<Instant> created(PostgresCluster c) {
+        return Optional.ofNullable(c.getMetadata().getCreationTimestamp()).map(Instant::parse);
+    }
+
+    /** Whether backup {@code b} has ended, Completed or Failed. */
+    static boolean finished(PostgresBackup b) {
         return b.getStatus() != null && b.getStatus().phase != null && BackupPhase.of(b.getStatus().phase).isFinal();
     }
 

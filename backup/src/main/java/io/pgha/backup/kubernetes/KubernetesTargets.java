@@ -114,7 +114,14 @@ final class KubernetesTargets implements WalArchives.ClusterSpecs {
     public String walToken(String cluster) {
         PostgresCluster pc = cluster(cluster).orElseThrow(() -> new IllegalArgumentException("no PostgresCluster named " + cluster
                 + " in the namespaces this backup service watches"));
-        String namespace = pc.getMetadata().getNamespace();
+        return walToken(pc.getMetadata().getNamespace(), cluster);
+    }
+
+    /**
+     * The WAL token of cluster {@code cluster} in {@code namespace}, read now: what the schedule
+     * trigger of that cluster ({@link ScheduleTriggerResource}) must carry, as its pushes do.
+     */
+    String walToken(String namespace, String cluster) {
         String name = ClusterNames.walPushSecret(cluster);
         Secret secret = client.secrets().inNamespace(namespace).withName(name).get();
         if (secret == null) {

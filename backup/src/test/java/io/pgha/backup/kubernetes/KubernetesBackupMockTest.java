@@ -93,6 +93,8 @@ class KubernetesBackupMockTest {
                     "pgha.backup.home", tempDirectory("pgha-k8s-home").toString(),
                     "pgha.backup.repository-root", tempDirectory("pgha-k8s-default-repo").toString(),
                     "pgha.backup.wal-timeout", "60s",
+                    // a schedule trigger's call answers 202 at once while its backup runs: the caller's loop is exercised
+                    "pgha.backup.trigger.wait", "0s",
                     // the mock server logs every request at INFO
                     "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
         }
@@ -400,26 +402,101 @@ class KubernetesBackupMockTest {
         // rounds at times of the test's choosing, minutes ahead of the real clock
         Instant minute = Instant.now().truncatedTo(ChronoUnit.MINUTES).plus(10, ChronoUnit.MINUTES);
 
+        // ten slots have passed since the cluster was created and it has no backup: one, not ten
         adapter().round(minute.plusSeconds(30));
-        assertEquals(List.of(), backups(ns), "no slot has passed since the cluster was first seen");
-        assertEquals(minute.plusSeconds(60).toString(), nextScheduled(ns, "minutely"));
-
-        adapter().round(minute.plusSeconds(65));
         List<String> first = backups(ns);
         assertEquals(1, first.size(), first.toString());
         assertEquals("minutely", client.resources(PostgresBackup.class).inNamespace(ns).withName(first.get(0)).get().getSpec().cluster);
-        assertEquals(minute.plusSeconds(120).toString(), nextScheduled(ns, "minutely"));
+        assertEquals(minute.plusSeconds(60).toString(), nextScheduled(ns, "minutely"));
         String error = awaitPhase(ns, first.get(0), PostgresBackupStatus.PHASE_FAILED).error;
         assertTrue(error.contains("minutely-1 has no pod"), error);
 
-        adapter().round(minute.plusSeconds(100));
+        adapter().round(minute.plusSeconds(50));
         assertEquals(first, backups(ns), "a slot is served once");
+
+        adapter().round(minute.plusSeconds(65));
+        assertEquals(2, backups(ns).size(), backups(ns).toString());
+        assertEquals(minute.plusSeconds(120).toString(), nextScheduled(ns, "minutely"));
+        adapter().round(minute.plusSeconds(100));
+        assertEquals(2, backups(ns).size(), "a slot is served once: " + backups(ns));
 
         // four slots missed while the service was away: one backup on its return
         adapter().round(minute.plusSeconds(6 * 60 + 5));
-        assertEquals(2, backups(ns).size(), backups(ns).toString());
+        assertEquals(3, backups(ns).size(), backups(ns).toString());
         adapter().round(minute.plusSeconds(6 * 60 + 20));
-        assertEquals(2, backups(ns).size(), backups(ns).toString());
+        assertEquals(3, backups(ns).size(), backups(ns).toString());
+    }
+
+    /**
+     * Knative: the schedule's CronJob runs backup-trigger.sh (from the provisioner's resources, as
+     * the CronJob has it) against the schedule trigger. Only the cluster's WAL token opens it; it
+     * starts the backup the schedule says is due and answers once that backup has ended, here
+     * failed (the cluster has no pod: a real backup would need WAL archived under its name, which
+     * the one test instance pushes as pg's), which fails the Job; a second call in the same slot
+     * starts nothing. The profile's wait of 0 s makes the service answer 202 while the backup has
+     * not ended, and the script then waits on that backup ({@code ?backup=}), whose failure is what
+     * its last call reports. {@link ScheduleTriggerResourceTest} has the other answers.
+     */
+    @Test
+    void theScheduleTriggerNeedsTheClustersTokenAndRunsTheDueBackupOnceAnsweringWhenItEnded() throws Exception {
+        instance();
+        String ns = "knative";
+        // the cluster's last backup began two hours ago (one that failed, asked for before the cluster existed)
+        backup(ns, "trig-old", "trig");
+        awaitPhase(ns, "trig-old", PostgresBackupStatus.PHASE_FAILED);
+        String twoHoursAgo = Instant.now().minus(2, ChronoUnit.HOURS).toString();
+        client.resources(PostgresBackup.class).inNamespace(ns).withName("trig-old").editStatus(b -> {
+            b.getStatus().startedAt = twoHoursAgo;
+            return b;
+        });
+        BackupSpec spec = filesystem(REPOSITORY);
+        // daily, at an hour ago: one slot since the last backup, and none again for a day
+        var hourAgo = Instant.now().minus(1, ChronoUnit.HOURS).atZone(ZoneOffset.UTC);
+        spec.schedule = hourAgo.getMinute() + " " + hourAgo.getHour() + " * * *";
+        cluster(ns, "trig", spec, false, null);
+        try {
+            String path = ClusterNames.scheduleTriggerPath(ns, "trig");
+            var none = RestAssured.given().post(path);
+            assertEquals(401, none.statusCode(), none.asString());
+            assertEquals("Bearer realm=\"pgha-wal\"", none.header("WWW-Authenticate"));
+            var wrong = RestAssured.given().header("Authorization", "Bearer not-the-token-of-this-cluster-00").post(path);
+            assertEquals(403, wrong.statusCode(), wrong.asString());
+            assertEquals("refused the schedule trigger of cluster knative/trig: wrong token", wrong.asString().strip());
+            var unknown = RestAssured.given().header("Authorization", "Bearer " + TOKEN).post(ClusterNames.scheduleTriggerPath(ns, "ghost"));
+            assertEquals(404, unknown.statusCode(), unknown.asString());
+            assertEquals(List.of("trig-old"), backups(ns), "a refused call starts nothing");
+
+            Path script = walPush.getParent().resolve("backup-trigger.sh");
+            Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/backup-trigger.sh"), script,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            String url = "http://127.0.0.1:" + RestAssured.port + path;
+            String[] first = run("bash", script.toString(), url, tokenFile.toString());
+            List<String> taken = backups(ns).stream().filter(b -> !b.equals("trig-old")).toList();
+            assertEquals(1, taken.size(), backups(ns).toString());
+            assertEquals("1", first[0], "a failed backup fails the Job: " + first[1]);
+            List<String> lines = first[1].strip().lines().toList();
+            String last = lines.get(lines.size() - 1);
+            // the URL of the last call: with ?backup= when it came after a 202, which the wait of 0 s all but always gives
+            assertTrue(last.startsWith("backup-trigger: " + url) && last.endsWith(" answered 'HTTP/1.1 500 Internal Server Error': backup "
+                    + taken.get(0) + " of cluster knative/trig failed: instance trig-1 has no pod in namespace knative"), first[1]);
+            // the call returned once the backup had ended, not before
+            assertEquals(PostgresBackupStatus.PHASE_FAILED, status(ns, taken.get(0)).phase);
+
+            String[] again = run("bash", script.toString(), url, tokenFile.toString());
+            assertEquals("0", again[0], again[1]);
+            assertEquals("backup-trigger: nothing due for cluster knative/trig and none of its backups running", again[1].strip());
+            assertEquals(2, backups(ns).size(), "the same slot starts nothing: " + backups(ns));
+            // waiting on a backup names one of the cluster's own
+            var ended = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "trig-old").post(path);
+            assertEquals(500, ended.statusCode(), ended.asString());
+            assertEquals("backup trig-old of cluster knative/trig failed: spec.cluster: no PostgresCluster trig in namespace knative",
+                    ended.asString().strip());
+            var others = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "pg-first").post(path);
+            assertEquals(404, others.statusCode(), others.asString());
+        } finally {
+            // later rounds of other tests would otherwise take this cluster's backups
+            client.resources(PostgresCluster.class).inNamespace(ns).withName("trig").delete();
+        }
     }
 
     @Test
@@ -547,7 +624,12 @@ class KubernetesBackupMockTest {
 
     /** wal-push.sh as archive_command runs it: its exit code and what it printed. */
     private static String[] walPush(Path file, String url, Path token) throws Exception {
-        Process p = new ProcessBuilder("bash", walPush.toString(), file.toString(), url, token.toString()).redirectErrorStream(true).start();
+        return run("bash", walPush.toString(), file.toString(), url, token.toString());
+    }
+
+    /** A command's exit code and what it printed. */
+    private static String[] run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         return new String[] {Integer.toString(p.waitFor()), out};
     }

@@ -75,7 +75,7 @@ public final class ClusterConfigMap {
         return resource(SCRIPT_RESOURCE);
     }
 
-    private static String resource(String path) {
+    static String resource(String path) {
         try (InputStream in = ClusterConfigMap.class.getResourceAsStream(path)) {
             if (in == null) {
                 throw new IllegalStateException(path + " is missing from the provisioner jar");

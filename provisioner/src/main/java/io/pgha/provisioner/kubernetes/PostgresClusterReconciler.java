@@ -67,6 +67,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     @ConfigProperty(name = "pgha.kubernetes.services-namespace")
     String servicesNamespace;
 
+    /**
+     * {@code cronjob} (the knative overlay sets it): each cluster with spec.backup.schedule gets a
+     * CronJob that wakes the scaled-to-zero backup service at its slots ({@link BackupScheduleCronJob}).
+     */
+    @ConfigProperty(name = "pgha.backup.trigger")
+    Optional<String> backupTrigger;
+
     @Inject
     MeterRegistry registry;
 
@@ -177,6 +184,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
             applier.apply(RouterDeployment.desired(cluster, routerImage));
         } else {
             client.apps().deployments().inNamespace(ns).withName(RouterDeployment.name(cluster)).delete();
+        }
+        switch (BackupScheduleCronJob.step(backupTrigger, cluster)) {
+            case APPLY -> applier.apply(BackupScheduleCronJob.desired(cluster, services));
+            case DELETE -> client.batch().v1().cronjobs().inNamespace(ns).withName(BackupScheduleCronJob.name(cluster)).delete();
+            case LEAVE -> {
+                // no CronJobs outside the knative overlay: its ClusterRole alone may touch them
+            }
         }
 
         Map<String, Boolean> ready = new TreeMap<>();

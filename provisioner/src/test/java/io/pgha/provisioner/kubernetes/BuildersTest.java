@@ -300,6 +300,57 @@ class BuildersTest {
         return a;
     }
 
+    @Test
+    void theBackupScheduleCronJobCallsTheServiceAtTheClustersSlotsWithTheTokenFromItsSecret() {
+        cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
+        cluster.getSpec().backup.schedule = "15 3 * * 1-7";
+        var cronJob = BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system"));
+        assertEquals("pg-schedule", cronJob.getMetadata().getName());
+        assertOwnedAndLabelled(cronJob.getMetadata());
+        var spec = cronJob.getSpec();
+        assertEquals("15 3 * * 1-6,0", spec.getSchedule(), "Kubernetes' cron takes day of week 0-6 only");
+        assertEquals("Etc/UTC", spec.getTimeZone());
+        assertEquals("Forbid", spec.getConcurrencyPolicy());
+        assertEquals(0, spec.getJobTemplate().getSpec().getBackoffLimit(), "a retry would hide a failed backup");
+        var pod = spec.getJobTemplate().getSpec().getTemplate().getSpec();
+        assertEquals("Never", pod.getRestartPolicy());
+        assertFalse(pod.getAutomountServiceAccountToken(), "the job never talks to the API server");
+        Container c = pod.getContainers().get(0);
+        assertEquals("postgres:15", c.getImage(), "the cluster's own image: bash with /dev/tcp, nothing new to pull");
+        // bash -c SCRIPT $0 URL TOKEN_FILE: the token file's path is on the command line, never the token
+        assertEquals(List.of("bash", "-c"), c.getCommand().subList(0, 2));
+        assertTrue(c.getCommand().get(2).startsWith("#!/bin/bash"));
+        assertEquals(List.of("backup-trigger", "http://pgha-backup.pgha-system.svc:80/schedules/db/pg", "/etc/pgha/secrets/token"),
+                c.getCommand().subList(3, 6));
+        assertTrue(c.getEnv() == null || c.getEnv().isEmpty(), "no token in the environment either: " + c.getEnv());
+        var mount = c.getVolumeMounts().get(0);
+        assertEquals("/etc/pgha/secrets", mount.getMountPath());
+        assertTrue(mount.getReadOnly());
+        Volume token = pod.getVolumes().stream().filter(v -> v.getName().equals(mount.getName())).findFirst().orElseThrow();
+        assertEquals("pg-wal-push", token.getSecret().getSecretName());
+        assertEquals(ClusterNames.WAL_PUSH_TOKEN_KEY, token.getSecret().getItems().get(0).getKey());
+        assertEquals(0400, token.getSecret().getDefaultMode());
+        assertEquals(InstancePod.POSTGRES_UID, pod.getSecurityContext().getRunAsUser());
+        assertTrue(c.getSecurityContext().getReadOnlyRootFilesystem());
+    }
+
+    @Test
+    void theCronJobIsTheCronjobModesAloneAndGoesWithTheSchedule() {
+        cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
+        assertEquals(BackupScheduleCronJob.Step.LEAVE, BackupScheduleCronJob.step(java.util.Optional.empty(), cluster),
+                "without the knative overlay's PGHA_BACKUP_TRIGGER the provisioner never touches CronJobs");
+        assertEquals(BackupScheduleCronJob.Step.LEAVE, BackupScheduleCronJob.step(java.util.Optional.of(""), cluster));
+        assertEquals(BackupScheduleCronJob.Step.APPLY, BackupScheduleCronJob.step(java.util.Optional.of("cronjob"), cluster));
+        cluster.getSpec().backup = null;
+        assertEquals(BackupScheduleCronJob.Step.DELETE, BackupScheduleCronJob.step(java.util.Optional.of("cronjob"), cluster));
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> BackupScheduleCronJob.step(java.util.Optional.of("pingsource"), cluster));
+        assertEquals("PGHA_BACKUP_TRIGGER: unknown value 'pingsource'; the only one is 'cronjob' (the knative overlay's), or leave it unset",
+                e.getMessage());
+        assertEquals("0 2 * * 0,1-6,0", BackupScheduleCronJob.forKubernetes("0 2 * * 0,1-7"));
+        assertEquals("*/15 * * * *", BackupScheduleCronJob.forKubernetes("*/15 * * * *"));
+    }
+
     private static void assertOwnedAndLabelled(io.fabric8.kubernetes.api.model.ObjectMeta meta) {
         assertEquals("db", meta.getNamespace());
         assertEquals("pg", meta.getLabels().get(Labels.CLUSTER));

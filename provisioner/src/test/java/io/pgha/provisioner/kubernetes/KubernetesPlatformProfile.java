@@ -4,13 +4,18 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 
 import java.util.Map;
 
-/** The provisioner on the kubernetes platform, against the fabric8 mock API server (no server-side apply there). */
+/**
+ * The provisioner on the kubernetes platform, against the fabric8 mock API server (no server-side
+ * apply there), with the knative overlay's schedule CronJobs on.
+ */
 public class KubernetesPlatformProfile implements QuarkusTestProfile {
     @Override
     public Map<String, String> getConfigOverrides() {
         return Map.of("pgha.platform", "kubernetes",
                 "quarkus.operator-sdk.enable-ssa", "false",
                 "pgha.kubernetes.router-image", "registry.test/pgha/router:test",
+                // as the knative overlay runs it: schedules wake the backup service through CronJobs
+                "pgha.backup.trigger", BackupScheduleCronJob.MODE,
                 // the mock server logs every request at INFO
                 "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
     }

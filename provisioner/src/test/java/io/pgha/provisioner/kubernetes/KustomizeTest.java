@@ -84,6 +84,11 @@ class KustomizeTest {
         assertEquals(Set.of("get", "create", "update", "delete"), verbs(role, "", "secrets"));
         assertTrue(verbs(role, "", "pods").containsAll(Set.of("list", "watch", "create", "patch", "delete")));
         assertEquals(Set.of("get", "patch"), verbs(role, "pgha.io", "postgresclusters/status"));
+        // the schedule CronJobs exist in the knative overlay only, and so do the rights on them; never on Jobs
+        assertEquals(dir.equals("overlays/knative") ? Set.of("get", "create", "update", "delete") : Set.of(), verbs(role, "batch", "cronjobs"));
+        assertEquals(Set.of(), verbs(role, "batch", "jobs"));
+        assertEquals(dir.equals("overlays/knative") ? Optional.of(BackupScheduleCronJob.MODE) : Optional.empty(),
+                env(provisioner.path("spec").path("template").path("spec").path("containers").get(0), "PGHA_BACKUP_TRIGGER"));
         // Kubernetes refuses a Role granting what its creator may not do: the provisioner holds all the router's Role grants
         for (var rule : RouterDeployment.role(Clusters.example("db")).getRules()) {
             for (String resource : rule.getResources()) {
@@ -149,6 +154,12 @@ class KustomizeTest {
         assertTrue(sc.path("readOnlyRootFilesystem").asBoolean());
         assertEquals("ALL", sc.path("capabilities").path("drop").get(0).asText());
         assertEquals("RuntimeDefault", sc.path("seccompProfile").path("type").asText());
+        // a schedule trigger's call answers (202 at the latest) within the request limit, which Knative's default
+        // max-revision-timeout-seconds caps at 600 s
+        int timeout = template.path("spec").path("timeoutSeconds").asInt();
+        assertTrue(timeout > 0 && timeout <= 600, "timeoutSeconds " + timeout);
+        java.time.Duration wait = java.time.Duration.parse("PT" + env(container, "PGHA_BACKUP_TRIGGER_WAIT").orElseThrow().toUpperCase());
+        assertTrue(wait.toSeconds() < timeout, "the trigger's wait " + wait + " ends before the request limit " + timeout + " s");
     }
 
     @Test

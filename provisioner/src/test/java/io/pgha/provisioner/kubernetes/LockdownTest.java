@@ -107,6 +107,9 @@ class LockdownTest {
         }
         violations.addAll(RestrictedPodSecurity.violations("router Deployment",
                 json(RouterDeployment.desired(cluster, "pgha/router").getSpec().getTemplate().getSpec())));
+        cluster.getSpec().backup = new BackupSpec();
+        violations.addAll(RestrictedPodSecurity.violations("backup schedule CronJob",
+                json(BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system")).getSpec().getJobTemplate().getSpec().getTemplate().getSpec())));
         assertTrue(violations.isEmpty(), String.join("\n", violations));
     }
 

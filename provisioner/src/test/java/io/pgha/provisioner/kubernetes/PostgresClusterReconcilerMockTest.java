@@ -139,6 +139,35 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(before, resourceVersions(ns), "a pass over an unchanged cluster writes nothing");
     }
 
+    /** PGHA_BACKUP_TRIGGER=cronjob (the knative overlay): the schedule's CronJob follows spec.backup.schedule. */
+    @Test
+    void theBackupScheduleCronJobFollowsTheScheduleAndGoesWithIt() {
+        String ns = "backup-schedule";
+        apply(ns);
+        var cronJobs = client.batch().v1().cronjobs().inNamespace(ns);
+        await().atMost(WAIT).until(() -> pods(ns).size() == 3);
+        assertEquals(List.of(), cronJobs.list().getItems(), "no schedule without spec.backup");
+
+        edit(ns, c -> {
+            c.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
+            c.getSpec().backup.repository = new io.pgha.api.v1.cluster.BackupSpec.Repository();
+            c.getSpec().backup.repository.s3 = new io.pgha.api.v1.cluster.BackupSpec.S3();
+            c.getSpec().backup.repository.s3.bucket = "backups";
+            c.getSpec().backup.schedule = "30 4 * * 7";
+        });
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-schedule").get() != null);
+        var created = cronJobs.withName("pg-schedule").get();
+        assertOwnedBy(get(ns), created);
+        assertEquals("30 4 * * 0", created.getSpec().getSchedule(), "Sunday as Kubernetes spells it");
+        assertEquals("Etc/UTC", created.getSpec().getTimeZone());
+
+        edit(ns, c -> c.getSpec().backup.schedule = "*/15 * * * *");
+        await().atMost(WAIT).until(() -> "*/15 * * * *".equals(cronJobs.withName("pg-schedule").get().getSpec().getSchedule()));
+
+        edit(ns, c -> c.getSpec().backup = null);
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-schedule").get() == null);
+    }
+
     @Test
     void aRouterSpecChangeLeavesTheRouterDeploymentAloneOnlyReplicasChangeIt() {
         String ns = "router-reload";

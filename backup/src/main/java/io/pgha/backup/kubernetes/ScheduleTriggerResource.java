@@ -1,0 +1,136 @@
+package io.pgha.backup.kubernetes;
+
+import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.backup.PostgresBackupStatus;
+import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.core.BearerToken;
+import io.pgha.backup.service.WalArchives;
+import io.smallrye.common.annotation.Blocking;
+import io.vertx.core.http.HttpServerRequest;
+import jakarta.inject.Inject;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+
+/**
+ * What the schedule's CronJob ({@link ClusterNames#backupScheduleCronJob}) calls at each slot of a
+ * cluster's {@code spec.backup.schedule} when the backup service runs as a Knative Service, whose
+ * clock stops while it is scaled to zero: the call wakes it, and it looks at the cluster's schedule
+ * as a round would ({@link KubernetesSchedules}). The caller proves it speaks for the cluster with
+ * the cluster's WAL token (the Secret {@link ClusterNames#walPushSecret}); the holder can only make
+ * the service run what the schedule says is due, never an extra backup. The answer comes when the
+ * backup serving the slot has ended, so that the request in flight keeps Knative from scaling the
+ * pod away in the middle of it: 200 once it completed or when nothing was due, 500 naming the
+ * reason when it failed, and 202 when it still runs after {@code pgha.backup.trigger.wait} (shorter
+ * than the Knative Service's {@code timeoutSeconds}), naming it in {@value #BACKUP_HEADER}; the caller
+ * then calls again with {@code ?backup=<name>} and waits on that backup alone, so that its end, and a
+ * failure, is still what the last answer reports (a plain call would find nothing due and succeed).
+ */
+@Path(ClusterNames.SCHEDULE_TRIGGER_ROOT + "/{namespace}/{cluster}")
+public class ScheduleTriggerResource {
+    private static final Logger LOG = Logger.getLogger(ScheduleTriggerResource.class);
+    /** The header of a 202 answer that names the backup still running, for the next call's {@code ?backup=}. */
+    public static final String BACKUP_HEADER = "Pgha-Backup";
+    private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
+
+    @Inject
+    KubernetesBackupService service;
+
+    /** How long one call waits for the backup it serves before answering 202 (the caller then calls again). */
+    @ConfigProperty(name = "pgha.backup.trigger.wait", defaultValue = "9m")
+    Duration wait;
+
+    @POST
+    @Blocking
+    @Produces(MediaType.TEXT_PLAIN)
+    public CompletionStage<Response> trigger(@PathParam("namespace") String namespace, @PathParam("cluster") String cluster,
+                                             @QueryParam("backup") String waitFor,
+                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
+                                             @Context HttpServerRequest request) {
+        Optional<KubernetesBackups> adapter = service.adapter();
+        if (adapter.isEmpty()) {
+            return done(Response.Status.NOT_FOUND, "schedule triggers are served on Kubernetes only (pgha.platform=kubernetes)");
+        }
+        if (!NAMESPACE.matcher(namespace).matches()) {
+            return done(Response.Status.BAD_REQUEST, "not a namespace name: " + namespace);
+        }
+        String key = namespace + "/" + cluster;
+        try {
+            WalArchives.requireClusterName(cluster);
+            BearerToken.Verdict verdict = BearerToken.check(authorization, adapter.get().targets().walToken(namespace, cluster));
+            if (verdict != BearerToken.Verdict.ACCEPTED) {
+                String message = "refused the schedule trigger of cluster " + key + ": "
+                        + (verdict == BearerToken.Verdict.MISSING ? "no bearer token" : "wrong token");
+                // who asked, never the token
+                LOG.warn(message + " (from " + (request == null || request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress()) + ")");
+                Response.ResponseBuilder refusal = Response.status(verdict == BearerToken.Verdict.MISSING
+                        ? Response.Status.UNAUTHORIZED : Response.Status.FORBIDDEN).entity(message + "\n");
+                if (verdict == BearerToken.Verdict.MISSING) {
+                    refusal.header(HttpHeaders.WWW_AUTHENTICATE, BearerToken.CHALLENGE);
+                }
+                return CompletableFuture.completedFuture(refusal.build());
+            }
+        } catch (IllegalArgumentException e) {
+            // no such cluster name, no token Secret: nothing to check the caller against
+            return done(Response.Status.NOT_FOUND, "schedule trigger of cluster " + key + ": " + e.getMessage());
+        }
+        Optional<String> backup;
+        try {
+            // a call that waits on: the slot was served by that backup, the schedule is not looked at again
+            backup = waitFor == null ? adapter.get().runSchedule(namespace, cluster) : Optional.of(adapter.get().backupOf(namespace, cluster, waitFor));
+        } catch (IllegalArgumentException e) {
+            return done(Response.Status.NOT_FOUND, "schedule trigger of cluster " + key + ": " + e.getMessage());
+        } catch (IllegalStateException e) {
+            return done(Response.Status.INTERNAL_SERVER_ERROR, "schedule trigger of cluster " + key + ": " + e.getMessage());
+        }
+        if (backup.isEmpty()) {
+            return done(Response.Status.OK, "nothing due for cluster " + key + " and none of its backups running");
+        }
+        String name = backup.get();
+        // a copy: the timeout must not end the wait of other calls for the same backup
+        return adapter.get().ended(namespace, name).copy()
+                .completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
+                .handle((status, failure) -> answer(key, name, status, failure));
+    }
+
+    /** The answer once the wait for backup {@code name} is over: ended, timed out (null status), or gone. */
+    static Response answer(String cluster, String name, PostgresBackupStatus status, Throwable failure) {
+        if (failure != null) {
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + ": " + cause.getMessage());
+        }
+        if (status == null) {
+            return Response.fromResponse(text(Response.Status.ACCEPTED, "backup " + name + " of cluster " + cluster
+                    + " still runs; call again to wait on")).header(BACKUP_HEADER, name).build();
+        }
+        if (BackupPhase.of(status.phase) == BackupPhase.COMPLETED) {
+            return text(Response.Status.OK, "backup " + name + " of cluster " + cluster + " completed");
+        }
+        return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + " failed: " + status.error);
+    }
+
+    private static CompletionStage<Response> done(Response.Status status, String message) {
+        return CompletableFuture.completedFuture(text(status, message));
+    }
+
+    private static Response text(Response.Status status, String message) {
+        return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN).build();
+    }
+}
