@@ -35,6 +35,7 @@ import org.jboss.logging.Logger;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
@@ -907,7 +908,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void drainSynthetic() {
-        expects.drainSynthetic(this::forward);
+        expects.drainSynthetic(forwarding);
     }
 
     // ------------------------------------------------------------------ retrying refused reads on the primary
@@ -923,10 +924,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** The client has seen (or now sees) something final of a standby read: no retry any more. */
     private void endRetryWindow() {
-        Buffer held = primaryRetry.close();
-        if (held != null) {
-            out(held);
-        }
+        primaryRetry.close(toClient);
     }
 
     /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
@@ -1005,6 +1003,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerReadComplete(ServerConnection s) {
+        if (primaryRetry.isOpen()) {
+            primaryRetry.endOfRead();
+        }
         flushAll();
     }
 
@@ -1146,6 +1147,9 @@ final class ClientSession implements ServerConnection.Listener {
     private DatabaseStats stats = new DatabaseStats();
     /** A standby read's requests and held-back replies, while it may still run again on the primary. */
     private final PrimaryRetry primaryRetry = new PrimaryRetry();
+    /** {@link #out} and {@link #forward} as handlers, made once rather than on every server reply. */
+    private final Consumer<Buffer> toClient = this::out;
+    private final Consumer<Buffer> forwarding = this::forward;
     /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
     private Buffer decodedMessage;
     private String decodedSql;
