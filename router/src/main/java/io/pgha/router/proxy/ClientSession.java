@@ -558,11 +558,13 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquireAdmitted(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
-        if (!router.admitTransaction(() -> {
-            if (phase != Phase.CLOSED) {
-                acquire(route, retry);
-            }
-        })) {
+        if (!router.admitting()) {
+            // asked first, so that the handler is made only when it must wait
+            router.admitLater(() -> {
+                if (phase != Phase.CLOSED) {
+                    acquire(route, retry);
+                }
+            });
             return;
         }
         ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readAfter);

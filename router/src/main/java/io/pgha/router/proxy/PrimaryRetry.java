@@ -33,8 +33,9 @@ final class PrimaryRetry {
     private static final Set<String> RETRY_ON_PRIMARY = Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
             SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
-    /** The requests of the read; null while no window is open. */
-    private List<Buffer> requests;
+    /** The requests of the read, kept from one window to the next. */
+    private final List<Buffer> requests = new ArrayList<>();
+    private boolean open;
     private int requestBytes;
     /** Replies held from earlier reads, copied out of them. */
     private Buffer heldBack;
@@ -46,7 +47,8 @@ final class PrimaryRetry {
 
     /** Opens the window for a standby read that starts with {@code pending}; false if they are already too many bytes. */
     boolean open(Iterable<Buffer> pending) {
-        requests = new ArrayList<>();
+        open = true;
+        requests.clear();
         requestBytes = 0;
         dropHeld();
         refused = false;
@@ -58,7 +60,7 @@ final class PrimaryRetry {
     }
 
     boolean isOpen() {
-        return requests != null;
+        return open;
     }
 
     boolean isRefused() {
@@ -68,7 +70,7 @@ final class PrimaryRetry {
     /** Keeps one more request of the read; false when they outgrow the limit and the window must close. */
     boolean record(Buffer request) {
         requestBytes += request.length();
-        if (requests == null || requestBytes > MAX_REQUEST_BYTES) {
+        if (!open || requestBytes > MAX_REQUEST_BYTES) {
             return false;
         }
         requests.add(request);
@@ -104,7 +106,8 @@ final class PrimaryRetry {
      * {@code out} in order (those of the read under way as the slices they are).
      */
     void close(Consumer<Buffer> out) {
-        requests = null;
+        open = false;
+        requests.clear();
         if (heldBack != null) {
             out.accept(heldBack);
         }
@@ -128,8 +131,9 @@ final class PrimaryRetry {
 
     /** The requests to run again on the primary, in order; the window closes. */
     List<Buffer> takeRequests() {
-        List<Buffer> again = requests;
-        requests = null;
+        List<Buffer> again = List.copyOf(requests);
+        open = false;
+        requests.clear();
         dropHeld();
         refused = false;
         return again;
