@@ -184,7 +184,7 @@ final class ClientSession implements ServerConnection.Listener {
                 onClientMessage(type, message);
             } else if (phase == Phase.LOGIN) {
                 // the way in may keep a message while it waits for a look-up
-                login.onMessage(type, kept(message));
+                login.onMessage(type, MessageFramer.kept(message));
             }
         }
 
@@ -255,11 +255,6 @@ final class ClientSession implements ServerConnection.Listener {
         if (readingOn() != on) {
             channel.config().setAutoRead(on);
         }
-    }
-
-    /** A message kept past the read it came in: a heap copy, since the read's pooled memory goes back. */
-    private static Buffer kept(Buffer message) {
-        return Buffer.buffer(message.getBytes());
     }
 
     private void onData(Buffer chunk) {
@@ -384,18 +379,17 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (primaryRetry.isOpen() && !primaryRetry.record(kept(message))) {
+            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
                 endRetryWindow();
             }
             relay(type, message);
             return;
         }
         if (!pending.isEmpty()) {
-            pending.add(kept(message));
+            pending.add(MessageFramer.kept(message));
             return;
         }
-        // held until a server connection is lent, and decoded (once) from the copy that is held
-        message = kept(message);
+        // decoded (once) as it lies in the read; copied only if no server connection is lent at once
         switch (type) {
             case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
                 // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
@@ -419,6 +413,23 @@ final class ClientSession implements ServerConnection.Listener {
         answeredLocally = false;
         pending.add(message);
         acquire(routeOf(type, message), false);
+        keepPending(message);
+    }
+
+    /**
+     * After {@link #acquire}: a request still waiting (no server connection was lent at once) outlives
+     * the read it came in, so it is copied, its decoding carried over. Most transactions get a
+     * connection at once and are relayed from the read itself.
+     */
+    private void keepPending(Buffer message) {
+        // pending was empty before: the request is at its head or already relayed
+        if (pending.peekFirst() == message) {
+            Buffer copy = MessageFramer.kept(pending.pollFirst());
+            pending.addFirst(copy);
+            if (decodedMessage == message) {
+                decodedMessage = copy;
+            }
+        }
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.protocol.BackendMessages;
+import io.pgha.router.protocol.MessageFramer;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.protocol.PgProtocol.SqlState;
@@ -67,13 +68,14 @@ final class PrimaryRetry {
         return refused;
     }
 
-    /** Keeps one more request of the read; false when they outgrow the limit and the window must close. */
+    /** Keeps (a copy of) one more request of the read; false when they outgrow the limit and the window must close. */
     boolean record(Buffer request) {
         requestBytes += request.length();
         if (!open || requestBytes > MAX_REQUEST_BYTES) {
             return false;
         }
-        requests.add(request);
+        // kept past the read it came in, until the standby's ReadyForQuery
+        requests.add(MessageFramer.kept(request));
         return true;
     }
 
