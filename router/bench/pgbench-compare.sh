@@ -17,6 +17,9 @@
 #                     same JVM options: the two builds run side by side under the same load
 #   --jfr FILE        afterwards, a 20 s JFR recording of the router under the same load, saved to
 #                     FILE, with its hottest frames printed
+#   --perf SECONDS    afterwards, a perf sample of the router's process under the same load (select-only
+#                     -M simple, 16 clients): the hottest functions, kernel and JIT-compiled Java alike
+#                     (the JIT's symbols come from `jcmd PID Compiler.perfmap`); needs perf
 #   --threads SECONDS afterwards, where the CPU of the router and of PgBouncer goes under the same
 #                     load: user and system time per transaction, by thread (from /proc/PID/task)
 # Needs: what `deploy/local/pgha up` needs, pgbench, pgbouncer and (for its rows) pgpool2 (Debian
@@ -40,7 +43,7 @@ set -euo pipefail
 SECONDS_PER_RUN=10 SCALE=10 REPEAT=2
 SCRIPTS="select-only tpcb-like" CLIENTS="16 64" MODES="simple extended prepared"
 TARGETS="direct standby pgbouncer pgpool router router-rw"
-STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0 ROUTER_B=""
+STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0 ROUTER_B="" PERF_SECONDS=0
 while [ $# -gt 0 ]; do
   case $1 in
     -T) SECONDS_PER_RUN=$2; shift 2 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
     --strace) STRACE_SECONDS=$2; shift 2 ;;
     --jfr) JFR_FILE=$(realpath -m "$2"); shift 2 ;;
     --threads) THREAD_SECONDS=$2; shift 2 ;;
+    --perf) PERF_SECONDS=$2; shift 2 ;;
     --router-b) ROUTER_B=$(realpath "$2"); TARGETS="$TARGETS router-b"; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -352,6 +356,18 @@ if [ "$THREAD_SECONDS" != 0 ]; then
         for (n in line) print line[n]
       }' "$work/threads0" "$work/threads1" | { read -r head; echo "$head"; sort -rn | cut -f2- | head -12; }
   done
+fi
+
+if [ "$PERF_SECONDS" != 0 ]; then
+  echo
+  echo "== perf sample of the router (select-only -M simple, 16 clients, ${PERF_SECONDS}s): share of samples by function"
+  perf record -q -F 997 -p "$ROUTER_PID" -o "$work/perf.data" -- sleep "$PERF_SECONDS" 2>/dev/null & ppid=$!
+  "$BIN/pgbench" -n -h 127.0.0.1 -p "$ROUTER_PORT" -U "$APP_USER" -c 16 -j 2 -M simple -S -T "$PERF_SECONDS" "$APP_DB" >/dev/null 2>&1 || true
+  wait "$ppid" || true
+  # after the recording, so that the map names the code that ran during it
+  jcmd "$ROUTER_PID" Compiler.perfmap >/dev/null
+  perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+  rm -f "/tmp/perf-$ROUTER_PID.map"
 fi
 
 if [ -n "$JFR_FILE" ]; then

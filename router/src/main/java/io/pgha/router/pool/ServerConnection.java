@@ -187,9 +187,8 @@ public final class ServerConnection {
                         }
                         case PgProtocol.Backend.ERROR_RESPONSE -> {
                             String msg = BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE);
-                            // kept beyond this read, whose buffer goes back to the pool: a copy of its own
                             promise.tryFail(new LoginException("server " + key.server() + " refused the login: " + msg,
-                                    Buffer.buffer(message.getBytes())));
+                                    MessageFramer.kept(message)));
                             close();
                         }
                         default -> {

@@ -3,6 +3,7 @@ package io.pgha.router.pool;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.buffer.impl.BufferImpl;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.impl.NetSocketInternal;
 
@@ -29,11 +30,13 @@ public final class WriteBatch {
 
     /** Appends a message (or a piece of one); nothing is sent before {@link #flush()}. */
     public void add(Buffer message) {
-        ByteBuf bytes = message.getByteBuf();
+        int length = message.length();
         if (batch == null) {
-            batch = ctx.alloc().directBuffer(Math.max(INITIAL_CAPACITY, bytes.readableBytes()));
+            batch = ctx.alloc().directBuffer(Math.max(INITIAL_CAPACITY, length));
         }
-        batch.writeBytes(bytes);
+        // the buffer's own bytes (it indexes them from 0): Buffer.getByteBuf() would wrap them in two
+        // new objects for every message
+        batch.writeBytes(((BufferImpl) message).byteBuf(), 0, length);
     }
 
     /** Sends what was gathered; returns how many bytes (0 when there was nothing, or the socket is closed). */

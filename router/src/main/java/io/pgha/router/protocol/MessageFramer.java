@@ -148,6 +148,14 @@ public final class MessageFramer {
         }
     }
 
+    /**
+     * A copy of a framed message (or any buffer) on the heap, for a handler that keeps it past the
+     * read it came in: that read's pooled memory goes back once the read is handled.
+     */
+    public static Buffer kept(Buffer message) {
+        return Buffer.buffer(message.getBytes());
+    }
+
     static String printable(byte type) {
         return type >= 0x20 && type < 0x7f ? Character.toString((char) type) : "\\x" + Integer.toHexString(type & 0xff);
     }

@@ -1,6 +1,8 @@
 package io.pgha.router.protocol;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.buffer.impl.BufferImpl;
 
 import java.nio.charset.StandardCharsets;
 
@@ -56,17 +58,14 @@ public final class MessageReader {
 
     /** A NUL-terminated UTF-8 string. */
     public String readCString() {
-        int nul = -1;
-        for (int i = pos; i < end; i++) {
-            if (message.getByte(i) == 0) {
-                nul = i;
-                break;
-            }
-        }
+        // on the buffer's own bytes (indexed from 0 like the Buffer): a search Netty vectorizes and
+        // one decoding, instead of a call per byte and a copy of the bytes before decoding them
+        ByteBuf bytes = ((BufferImpl) message).byteBuf();
+        int nul = bytes.indexOf(pos, end, (byte) 0);
         if (nul < 0) {
             throw new ProtocolException("unterminated string in message");
         }
-        String s = message.getString(pos, nul, StandardCharsets.UTF_8.name());
+        String s = bytes.toString(pos, nul - pos, StandardCharsets.UTF_8);
         pos = nul + 1;
         return s;
     }

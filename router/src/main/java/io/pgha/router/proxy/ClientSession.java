@@ -35,6 +35,7 @@ import org.jboss.logging.Logger;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * One client connection: its way in ({@link ClientLogin}: TLS, startup, SCRAM), then the message
@@ -183,7 +184,7 @@ final class ClientSession implements ServerConnection.Listener {
                 onClientMessage(type, message);
             } else if (phase == Phase.LOGIN) {
                 // the way in may keep a message while it waits for a look-up
-                login.onMessage(type, kept(message));
+                login.onMessage(type, MessageFramer.kept(message));
             }
         }
 
@@ -254,11 +255,6 @@ final class ClientSession implements ServerConnection.Listener {
         if (readingOn() != on) {
             channel.config().setAutoRead(on);
         }
-    }
-
-    /** A message kept past the read it came in: a heap copy, since the read's pooled memory goes back. */
-    private static Buffer kept(Buffer message) {
-        return Buffer.buffer(message.getBytes());
     }
 
     private void onData(Buffer chunk) {
@@ -383,18 +379,17 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (server != null && pending.isEmpty()) {
-            if (primaryRetry.isOpen() && !primaryRetry.record(kept(message))) {
+            if (primaryRetry.isOpen() && !primaryRetry.record(message)) {
                 endRetryWindow();
             }
             relay(type, message);
             return;
         }
         if (!pending.isEmpty()) {
-            pending.add(kept(message));
+            pending.add(MessageFramer.kept(message));
             return;
         }
-        // held until a server connection is lent, and decoded (once) from the copy that is held
-        message = kept(message);
+        // decoded (once) as it lies in the read; copied only if no server connection is lent at once
         switch (type) {
             case Frontend.FLUSH, Frontend.COPY_DATA, Frontend.COPY_DONE, Frontend.COPY_FAIL -> {
                 // nothing outstanding to flush; COPY messages after a failed COPY are ignored, as by PostgreSQL
@@ -418,6 +413,23 @@ final class ClientSession implements ServerConnection.Listener {
         answeredLocally = false;
         pending.add(message);
         acquire(routeOf(type, message), false);
+        keepPending(message);
+    }
+
+    /**
+     * After {@link #acquire}: a request still waiting (no server connection was lent at once) outlives
+     * the read it came in, so it is copied, its decoding carried over. Most transactions get a
+     * connection at once and are relayed from the read itself.
+     */
+    private void keepPending(Buffer message) {
+        // pending was empty before: the request is at its head or already relayed
+        if (pending.peekFirst() == message) {
+            Buffer copy = MessageFramer.kept(pending.pollFirst());
+            pending.addFirst(copy);
+            if (decodedMessage == message) {
+                decodedMessage = copy;
+            }
+        }
     }
 
     /**
@@ -557,11 +569,13 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquireAdmitted(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
-        if (!router.admitTransaction(() -> {
-            if (phase != Phase.CLOSED) {
-                acquire(route, retry);
-            }
-        })) {
+        if (!router.admitting()) {
+            // asked first, so that the handler is made only when it must wait
+            router.admitLater(() -> {
+                if (phase != Phase.CLOSED) {
+                    acquire(route, retry);
+                }
+            });
             return;
         }
         ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readAfter);
@@ -907,7 +921,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void drainSynthetic() {
-        expects.drainSynthetic(this::forward);
+        expects.drainSynthetic(forwarding);
     }
 
     // ------------------------------------------------------------------ retrying refused reads on the primary
@@ -923,10 +937,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** The client has seen (or now sees) something final of a standby read: no retry any more. */
     private void endRetryWindow() {
-        Buffer held = primaryRetry.close();
-        if (held != null) {
-            out(held);
-        }
+        primaryRetry.close(toClient);
     }
 
     /** The standby's ReadyForQuery after a refused read: give it back and replay the requests on the primary. */
@@ -1005,6 +1016,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     @Override
     public void onServerReadComplete(ServerConnection s) {
+        if (primaryRetry.isOpen()) {
+            primaryRetry.endOfRead();
+        }
         flushAll();
     }
 
@@ -1146,6 +1160,9 @@ final class ClientSession implements ServerConnection.Listener {
     private DatabaseStats stats = new DatabaseStats();
     /** A standby read's requests and held-back replies, while it may still run again on the primary. */
     private final PrimaryRetry primaryRetry = new PrimaryRetry();
+    /** {@link #out} and {@link #forward} as handlers, made once rather than on every server reply. */
+    private final Consumer<Buffer> toClient = this::out;
+    private final Consumer<Buffer> forwarding = this::forward;
     /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
     private Buffer decodedMessage;
     private String decodedSql;

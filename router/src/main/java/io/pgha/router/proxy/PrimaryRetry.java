@@ -1,6 +1,7 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.protocol.BackendMessages;
+import io.pgha.router.protocol.MessageFramer;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.protocol.PgProtocol.SqlState;
@@ -9,6 +10,7 @@ import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * A read sent to a standby can run again on the primary as long as the client has seen nothing
@@ -17,6 +19,11 @@ import java.util.Set;
  * kept and the replies held back, both bounded: past a limit
  * the window closes, the held replies go out and the retry is given up, so a large request or a
  * flood of notices cannot grow a session without bound. Pure state; the session does the I/O.
+ *
+ * <p>Replies are held as the slices of the server's read they came in, which are valid only until
+ * that read ends: most standby reads are answered whole in one read, up to the ReadyForQuery that
+ * closes the window, and then go out without a copy of their own. Only replies still held when a
+ * read ends ({@link #endOfRead()}) are copied.
  */
 final class PrimaryRetry {
     /** Requests kept for a retry, at most. */
@@ -27,18 +34,24 @@ final class PrimaryRetry {
     private static final Set<String> RETRY_ON_PRIMARY = Set.of(SqlState.READ_ONLY_SQL_TRANSACTION,
             SqlState.SERIALIZATION_FAILURE, SqlState.ADMIN_SHUTDOWN, SqlState.CRASH_SHUTDOWN);
 
-    /** The requests of the read; null while no window is open. */
-    private List<Buffer> requests;
+    /** The requests of the read, kept from one window to the next. */
+    private final List<Buffer> requests = new ArrayList<>();
+    private boolean open;
     private int requestBytes;
+    /** Replies held from earlier reads, copied out of them. */
     private Buffer heldBack;
+    /** Replies held from the read under way: slices of it. */
+    private final List<Buffer> heldInRead = new ArrayList<>();
+    private int heldBytes;
     /** The standby refused: its remaining replies are dropped until its ReadyForQuery. */
     private boolean refused;
 
     /** Opens the window for a standby read that starts with {@code pending}; false if they are already too many bytes. */
     boolean open(Iterable<Buffer> pending) {
-        requests = new ArrayList<>();
+        open = true;
+        requests.clear();
         requestBytes = 0;
-        heldBack = null;
+        dropHeld();
         refused = false;
         boolean kept = true;
         for (Buffer request : pending) {
@@ -48,51 +61,82 @@ final class PrimaryRetry {
     }
 
     boolean isOpen() {
-        return requests != null;
+        return open;
     }
 
     boolean isRefused() {
         return refused;
     }
 
-    /** Keeps one more request of the read; false when they outgrow the limit and the window must close. */
+    /** Keeps (a copy of) one more request of the read; false when they outgrow the limit and the window must close. */
     boolean record(Buffer request) {
         requestBytes += request.length();
-        if (requests == null || requestBytes > MAX_REQUEST_BYTES) {
+        if (!open || requestBytes > MAX_REQUEST_BYTES) {
             return false;
         }
-        requests.add(request);
+        // kept past the read it came in, until the standby's ReadyForQuery
+        requests.add(MessageFramer.kept(request));
         return true;
     }
 
-    /** Holds one reply back; false when the held replies outgrow the limit and the window must close. */
+    /**
+     * Holds one reply back, as it is (valid until the end of the read it came in); false when the
+     * held replies outgrow the limit and the window must close.
+     */
     boolean hold(Buffer reply) {
-        if (heldBack == null) {
-            heldBack = Buffer.buffer(256);
-        }
-        heldBack.appendBuffer(reply);
-        return heldBack.length() <= MAX_HELD_BACK_BYTES;
+        heldInRead.add(reply);
+        heldBytes += reply.length();
+        return heldBytes <= MAX_HELD_BACK_BYTES;
     }
 
-    /** Closes the window: what the client sees from here on is final. Returns the replies to forward now, or null. */
-    Buffer close() {
-        Buffer held = heldBack;
-        requests = null;
+    /** The server's read ends and takes its memory along: what is still held is copied. */
+    void endOfRead() {
+        if (heldInRead.isEmpty()) {
+            return;
+        }
+        if (heldBack == null) {
+            heldBack = Buffer.buffer(Math.max(256, heldBytes));
+        }
+        for (Buffer reply : heldInRead) {
+            heldBack.appendBuffer(reply);
+        }
+        heldInRead.clear();
+    }
+
+    /**
+     * Closes the window: what the client sees from here on is final. The replies held go to
+     * {@code out} in order (those of the read under way as the slices they are).
+     */
+    void close(Consumer<Buffer> out) {
+        open = false;
+        requests.clear();
+        if (heldBack != null) {
+            out.accept(heldBack);
+        }
+        for (Buffer reply : heldInRead) {
+            out.accept(reply);
+        }
+        dropHeld();
+    }
+
+    private void dropHeld() {
         heldBack = null;
-        return held;
+        heldInRead.clear();
+        heldBytes = 0;
     }
 
     /** The standby refused the read: the replies held so far are dropped, so are its next ones. */
     void refuse() {
         refused = true;
-        heldBack = null;
+        dropHeld();
     }
 
     /** The requests to run again on the primary, in order; the window closes. */
     List<Buffer> takeRequests() {
-        List<Buffer> again = requests;
-        requests = null;
-        heldBack = null;
+        List<Buffer> again = List.copyOf(requests);
+        open = false;
+        requests.clear();
+        dropHeld();
         refused = false;
         return again;
     }

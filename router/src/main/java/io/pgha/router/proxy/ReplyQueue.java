@@ -29,9 +29,32 @@ final class ReplyQueue {
     }
 
     private final ArrayDeque<Expect> expects = new ArrayDeque<>();
+    /**
+     * How many client requests that end in a ReadyForQuery (a Sync, a simple Query) are
+     * outstanding; kept as requests come and go, since {@link #oneRequest()} is asked for every
+     * server reply while a standby read may still be retried.
+     */
+    private int terminators;
 
     void add(Expect e) {
         expects.add(e);
+        if (endsRequest(e)) {
+            terminators++;
+        }
+    }
+
+    /** A swallowed query is the router's own SET of session parameters, made again elsewhere: no client request. */
+    private static boolean endsRequest(Expect e) {
+        return e.kind() == Kind.SYNC || e.kind() == Kind.QUERY;
+    }
+
+    /** Takes the head (which must be there). */
+    private Expect take() {
+        Expect e = expects.poll();
+        if (endsRequest(e)) {
+            terminators--;
+        }
+        return e;
     }
 
     /** A Parse of the named server-side statement, whose ParseComplete the client sees ({@code swallow} false) or not. */
@@ -54,7 +77,7 @@ final class ReplyQueue {
     /** The router's own replies now at the head, in order, each given to {@code forward}. */
     void drainSynthetic(Consumer<Buffer> forward) {
         while (!expects.isEmpty() && expects.peek().kind() == Kind.SYNTH) {
-            forward.accept(expects.poll().synthetic());
+            forward.accept(take().synthetic());
         }
     }
 
@@ -63,7 +86,7 @@ final class ReplyQueue {
     }
 
     Expect poll() {
-        return expects.poll();
+        return expects.isEmpty() ? null : take();
     }
 
     boolean isEmpty() {
@@ -72,18 +95,19 @@ final class ReplyQueue {
 
     void clear() {
         expects.clear();
+        terminators = 0;
     }
 
     /** Takes the head if it is of {@code kind}; null otherwise. */
     Expect pop(Kind kind) {
         Expect e = expects.peek();
-        return e != null && e.kind() == kind ? expects.poll() : null;
+        return e != null && e.kind() == kind ? take() : null;
     }
 
     /** Takes the head if it is of either kind; null otherwise. */
     Expect pop(Kind kind, Kind other) {
         Expect e = expects.peek();
-        return e != null && (e.kind() == kind || e.kind() == other) ? expects.poll() : null;
+        return e != null && (e.kind() == kind || e.kind() == other) ? take() : null;
     }
 
     /**
@@ -92,7 +116,7 @@ final class ReplyQueue {
      */
     void skipToSync(Consumer<String> neverPrepared) {
         while (!expects.isEmpty() && expects.peek().kind() != Kind.SYNC) {
-            Expect skipped = expects.poll();
+            Expect skipped = take();
             if ((skipped.kind() == Kind.PARSE || skipped.kind() == Kind.PARSE_SWALLOW) && skipped.statement() != null) {
                 neverPrepared.accept(skipped.statement());
             }
@@ -104,14 +128,7 @@ final class ReplyQueue {
      * after the router's own requests), so that it can be sent again elsewhere as it is.
      */
     boolean oneRequest() {
-        int terminators = 0;
-        for (Expect e : expects) {
-            // a swallowed query is the router's own SET of session parameters, made again elsewhere
-            if (e.kind() == Kind.SYNC || e.kind() == Kind.QUERY) {
-                terminators++;
-            }
-        }
         Expect last = expects.peekLast();
-        return terminators == 1 && last != null && (last.kind() == Kind.SYNC || last.kind() == Kind.QUERY);
+        return terminators == 1 && last != null && endsRequest(last);
     }
 }

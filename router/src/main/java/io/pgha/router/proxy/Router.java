@@ -345,13 +345,14 @@ public final class Router {
         });
     }
 
-    /** Runs {@code acquire} now, or after {@link #resume()} while paused; false when it was queued. */
-    boolean admitTransaction(Runnable acquire) {
-        if (paused) {
-            pausedAcquires.add(acquire);
-            return false;
-        }
-        return true;
+    /** Whether a transaction may start now; while paused it waits ({@link #admitLater}). */
+    boolean admitting() {
+        return !paused;
+    }
+
+    /** Runs {@code acquire} after {@link #resume()}, in arrival order. */
+    void admitLater(Runnable acquire) {
+        pausedAcquires.add(acquire);
     }
 
     /** Transactions waiting for {@link #resume()}; read on the router's loop. */

@@ -35,21 +35,6 @@ final class SqlLexer {
         return kind == Kind.WORD && end - start == keyword.length() && sql.regionMatches(true, start, keyword, 0, keyword.length());
     }
 
-    /** The current word or quoted identifier as an identifier: lower-cased unless quoted. */
-    String identifier() {
-        if (kind == Kind.QUOTED_IDENT) {
-            return sql.substring(start + 1, end - 1).replace("\"\"", "\"");
-        }
-        String s = sql.substring(start, end);
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= 'A' && c <= 'Z') {
-                return s.toLowerCase(java.util.Locale.ROOT);
-            }
-        }
-        return s;
-    }
-
     Kind next() {
         skipSpaceAndComments();
         start = pos;

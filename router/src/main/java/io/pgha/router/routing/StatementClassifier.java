@@ -2,6 +2,8 @@ package io.pgha.router.routing;
 
 import io.pgha.router.routing.SqlLexer.Kind;
 
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Set;
 import java.util.function.Supplier;
 
@@ -130,83 +132,77 @@ public final class StatementClassifier {
         if (lx.kind != Kind.WORD) {
             return UNKNOWN;
         }
-        String kw = lx.identifier();
-        switch (kw) {
-            case "select":
-            case "values":
-            case "table":
-                return query(lx, functions, false);
-            case "with":
-                return query(lx, functions, true);
-            case "show":
-                return READ;
-            case "explain":
-                return explain(lx, functions);
-            case "begin":
-            case "start":
-                return begin(lx);
-            case "commit":
-            case "end":
-            case "rollback":
-            case "abort": {
+        Leading kw = Leading.of(lx);
+        if (kw == null) {
+            return UNKNOWN;
+        }
+        return switch (kw) {
+            case SELECT, VALUES, TABLE -> query(lx, functions, false);
+            case WITH -> query(lx, functions, true);
+            case SHOW -> READ;
+            case EXPLAIN -> explain(lx, functions);
+            case BEGIN, START -> begin(lx);
+            case COMMIT, END, ROLLBACK, ABORT -> {
                 lx.next();
-                return lx.is("prepared") ? WRITE : TX_CONTROL;
+                yield lx.is("prepared") ? WRITE : TX_CONTROL;
             }
-            case "savepoint":
-            case "release":
-            case "fetch":
-            case "move":
-            case "close":
-                return TX_CONTROL;
-            case "set":
-                return set(lx);
-            case "reset":
-            case "listen":
-            case "unlisten":
-            case "load":
-                return SESSION;
-            case "prepare": {
+            case SAVEPOINT, RELEASE, FETCH, MOVE, CLOSE -> TX_CONTROL;
+            case SET -> set(lx);
+            case RESET, LISTEN, UNLISTEN, LOAD -> SESSION;
+            case PREPARE -> {
                 lx.next();
-                return lx.is("transaction") ? WRITE : SESSION;
+                yield lx.is("transaction") ? WRITE : SESSION;
             }
-            case "deallocate":
-                return DEALLOCATE;
-            case "discard":
-                return DISCARD;
-            case "declare":
-                return declare(lx, functions);
-            case "lock":
-                return LOCK;
-            case "create":
-                return create(lx);
-            case "copy":
-                return copy(lx, functions);
-            case "insert":
-            case "update":
-            case "delete":
-            case "merge":
-            case "truncate":
-            case "alter":
-            case "drop":
-            case "grant":
-            case "revoke":
-            case "comment":
-            case "security":
-            case "vacuum":
-            case "analyze":
-            case "analyse":
-            case "cluster":
-            case "reindex":
-            case "refresh":
-            case "import":
-            case "call":
-            case "do":
-            case "checkpoint":
-            case "reassign":
-            case "notify":
-                return WRITE;
-            default:
-                return UNKNOWN;
+            case DEALLOCATE -> DEALLOCATE;
+            case DISCARD -> DISCARD;
+            case DECLARE -> declare(lx, functions);
+            case LOCK -> LOCK;
+            case CREATE -> create(lx);
+            case COPY -> copy(lx, functions);
+            case INSERT, UPDATE, DELETE, MERGE, TRUNCATE, ALTER, DROP, GRANT, REVOKE, COMMENT, SECURITY, VACUUM,
+                 ANALYZE, ANALYSE, CLUSTER, REINDEX, REFRESH, IMPORT, CALL, DO, CHECKPOINT, REASSIGN, NOTIFY -> WRITE;
+        };
+    }
+
+    /**
+     * The words a statement can start with that the classifier knows. Found in place, ignoring case
+     * (no lower-cased copy of every statement's first word), and switched over exhaustively.
+     */
+    private enum Leading {
+        SELECT, VALUES, TABLE, WITH, SHOW, EXPLAIN, BEGIN, START, COMMIT, END, ROLLBACK, ABORT,
+        SAVEPOINT, RELEASE, FETCH, MOVE, CLOSE, SET, RESET, LISTEN, UNLISTEN, LOAD, PREPARE, DEALLOCATE,
+        DISCARD, DECLARE, LOCK, CREATE, COPY, INSERT, UPDATE, DELETE, MERGE, TRUNCATE, ALTER, DROP, GRANT,
+        REVOKE, COMMENT, SECURITY, VACUUM, ANALYZE, ANALYSE, CLUSTER, REINDEX, REFRESH, IMPORT, CALL, DO,
+        CHECKPOINT, REASSIGN, NOTIFY;
+
+        private final String word = name().toLowerCase(Locale.ROOT);
+        /** The keywords by their length, so that a word is compared only with those as long as it. */
+        private static final Leading[][] BY_LENGTH;
+
+        static {
+            int longest = 0;
+            for (Leading l : values()) {
+                longest = Math.max(longest, l.word.length());
+            }
+            BY_LENGTH = new Leading[longest + 1][];
+            for (int n = 0; n <= longest; n++) {
+                final int length = n;
+                BY_LENGTH[n] = Arrays.stream(values()).filter(l -> l.word.length() == length).toArray(Leading[]::new);
+            }
+        }
+
+        /** The keyword the current word is, or null. */
+        static Leading of(SqlLexer lx) {
+            int length = lx.end - lx.start;
+            if (length >= BY_LENGTH.length) {
+                return null;
+            }
+            for (Leading l : BY_LENGTH[length]) {
+                if (lx.is(l.word)) {
+                    return l;
+                }
+            }
+            return null;
         }
     }
 

@@ -10,7 +10,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PrimaryRetryTest {
@@ -28,7 +27,7 @@ class PrimaryRetryTest {
         assertEquals(List.of(QUERY, second), retry.takeRequests());
         assertFalse(retry.isOpen());
         assertFalse(retry.isRefused());
-        assertNull(retry.close(), "the refused standby's replies never reach the client");
+        assertEquals(0, closed(retry).length(), "the refused standby's replies never reach the client");
     }
 
     @Test
@@ -51,7 +50,7 @@ class PrimaryRetryTest {
             held++;
         }
         assertTrue(held * notice.length() <= PrimaryRetry.MAX_HELD_BACK_BYTES, "held " + held);
-        Buffer out = retry.close();
+        Buffer out = closed(retry);
         assertEquals((held + 1) * notice.length(), out.length(), "everything held goes out, nothing is lost");
         assertFalse(retry.isOpen());
     }
@@ -76,5 +75,26 @@ class PrimaryRetryTest {
         for (byte ends : new byte[]{Backend.READY_FOR_QUERY, Backend.COPY_IN_RESPONSE, Backend.COPY_OUT_RESPONSE, Backend.COPY_BOTH_RESPONSE}) {
             assertTrue(PrimaryRetry.endsWindow(ends, true), "'" + (char) ends + "' goes out with what was held");
         }
+    }
+
+    @Test
+    void repliesStillHeldWhenTheServersReadEndsAreCopiedAndGoOutInOrder() {
+        PrimaryRetry retry = new PrimaryRetry();
+        retry.open(List.of(QUERY));
+        Buffer read = Buffer.buffer().appendBuffer(PgMessages.parseComplete()).appendBuffer(PgMessages.closeComplete());
+        Buffer first = read.slice(0, PgMessages.parseComplete().length());
+        assertTrue(retry.hold(first));
+        retry.endOfRead();
+        // the read's memory is reused for the next one: what was held must not change with it
+        read.setByte(0, (byte) 'x');
+        assertTrue(retry.hold(PgMessages.closeComplete()));
+        assertEquals(Buffer.buffer().appendBuffer(PgMessages.parseComplete()).appendBuffer(PgMessages.closeComplete()), closed(retry));
+    }
+
+    /** Closes the window and returns what it forwards, concatenated. */
+    private static Buffer closed(PrimaryRetry retry) {
+        Buffer out = Buffer.buffer();
+        retry.close(out::appendBuffer);
+        return out;
     }
 }

@@ -61,4 +61,22 @@ class ReplyQueueTest {
         q.add(Expect.SYNC);
         assertTrue(q.oneRequest());
     }
+
+    @Test
+    void oneRequestFollowsTheRepliesAsTheyAreTaken() {
+        ReplyQueue q = new ReplyQueue();
+        q.add(Expect.QUERY);
+        q.add(Expect.BIND);
+        q.add(Expect.SYNC);
+        assertFalse(q.oneRequest(), "a Query and a Sync");
+        assertEquals(Expect.QUERY, q.poll());
+        assertTrue(q.oneRequest(), "the Query is answered, the Sync is left");
+        q.add(Expect.QUERY);
+        q.skipToSync(s -> { });
+        assertEquals(Expect.SYNC, q.pop(Kind.SYNC));
+        assertTrue(q.oneRequest(), "only the last Query is left");
+        assertEquals(Expect.QUERY, q.pop(Kind.QUERY));
+        assertFalse(q.oneRequest(), "nothing is left");
+        assertNull(q.poll());
+    }
 }
