@@ -6,7 +6,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.ArchivingState;
-import io.pgha.backup.core.BearerToken;
+import io.pgha.api.BearerToken;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.RepositoryTarget;

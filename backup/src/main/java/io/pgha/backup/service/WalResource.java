@@ -1,6 +1,6 @@
 package io.pgha.backup.service;
 
-import io.pgha.backup.core.BearerToken;
+import io.pgha.api.BearerToken;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.wal.WalArchive;
