@@ -45,6 +45,10 @@ public final class WalToken {
      * {@code user} when there is none; its directory must exist or be creatable.
      */
     public static String create(Path file, OsUser user) {
+        if (Files.isRegularFile(file)) {
+            // every provisioner pass asks: no write, no fsync once it is there
+            return read(file);
+        }
         StateFiles.createDirectories(file.getParent(), StateFiles.PRIVATE_DIR);
         try {
             user.chown(file.getParent());
@@ -54,6 +58,16 @@ public final class WalToken {
         byte[] line = (LINE_START + LocalSecrets.randomToken() + "\n").getBytes(StandardCharsets.UTF_8);
         StateFiles.createOnce(file, line, StateFiles.PRIVATE, user::chown);
         return read(file);
+    }
+
+    /**
+     * The curl option that sends the header file {@code file}, for archive_command or
+     * restore_command: the path shell-quoted and each '%' doubled, since PostgreSQL replaces
+     * %-placeholders in both commands.
+     */
+    public static String curlOption(Path file) {
+        String path = file.toString().replace("%", "%%");
+        return "-H @'" + path.replace("'", "'\\''") + "'";
     }
 
     /** The token in the header file {@code file}: a PghaException of one line naming it when it is missing or damaged. */
