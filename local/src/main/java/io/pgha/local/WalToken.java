@@ -11,8 +11,8 @@ import java.nio.file.Path;
 
 /**
  * A cluster's WAL token in local mode: what every request for the cluster's WAL at the backup
- * service must carry, archive_command's push and fetch and restore_command's fetch during a
- * restore. Without it any local user could read the archived WAL (every row written) or store a
+ * service must carry, a push or fetch under {@code /wal/CLUSTER/} (archive_command pushes) and
+ * restore_command's fetch while the cluster is being restored. Without it any local user could read the archived WAL (every row written) or store a
  * forged segment under a name not archived yet, which the real push then cannot replace.
  *
  * <p>archive_command and restore_command run as the PostgreSQL OS user, which cannot read the
@@ -31,8 +31,8 @@ public final class WalToken {
     }
 
     /**
-     * Makes sure {@code cluster}'s header file exists (a new random token when it does not) and
-     * belongs to {@code user}; returns its path, which archive_command and restore_command name.
+     * Makes sure {@code cluster}'s header file exists (a new random token, handed to {@code user},
+     * when it does not); returns its path, which archive_command and restore_command name.
      */
     public static Path ensure(LocalLayout layout, String cluster, OsUser user) {
         Path file = layout.walToken(cluster);
