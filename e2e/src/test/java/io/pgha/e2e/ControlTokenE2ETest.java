@@ -24,7 +24,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 12, point 5, on the real services: every pgha command works through the control token
  * (up, status, uri, apply, switchover, backups, down), while the same HTTP calls without it, with a wrong
  * one or from a web page are refused; the token is owner-only and shows in no log; a damaged state
- * file reaches the user as one line.
+ * file reaches the user as one line. Issue 10: the WAL endpoints PostgreSQL calls refuse a push or a
+ * fetch without the cluster's WAL token (the control token is not it), and the cluster archives
+ * through it (pgha backups below shows a segment archived).
  */
 class ControlTokenE2ETest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -60,6 +62,37 @@ class ControlTokenE2ETest {
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"sourceCluster\":\"pg\"}"))));
             assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief/base.tar")).GET()));
             assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/backups/pg")).POST(HttpRequest.BodyPublishers.noBody())));
+            // the WAL endpoints PostgreSQL calls: only with the cluster's WAL token, which the control token is not
+            Path walToken = pgha.home.resolve("wal-auth/pg.header");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(walToken)));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(walToken.getParent())));
+            assertEquals(Files.getOwner(pgha.home.resolve("instances/pg-1/data")), Files.getOwner(walToken),
+                    "the PostgreSQL OS user's, which runs archive_command");
+            String walSecret = Files.readString(walToken).strip().substring("Authorization: Bearer ".length());
+            String future = "0000000100000000000000F0";
+            for (String authorization : new String[] {null, "Bearer not-" + walSecret, "Bearer " + secret}) {
+                int expected = authorization == null ? 401 : 403;
+                HttpRequest.Builder forge = HttpRequest.newBuilder(URI.create(backup + "/wal/pg/" + future))
+                        .PUT(HttpRequest.BodyPublishers.ofString("a forged segment"));
+                HttpRequest.Builder read = HttpRequest.newBuilder(URI.create(backup + "/wal/pg/000000010000000000000001")).GET();
+                HttpRequest.Builder restoring = HttpRequest.newBuilder(URI.create(backup + "/restores/pg/wal/000000010000000000000001")).GET();
+                for (HttpRequest.Builder r : new HttpRequest.Builder[] {forge, read, restoring}) {
+                    if (authorization != null) {
+                        r.header("Authorization", authorization);
+                    }
+                    assertEquals(expected, send(r), authorization == null ? "no token" : "a wrong token");
+                }
+            }
+            assertEquals(404, send(HttpRequest.newBuilder(URI.create(backup + "/wal/pg/" + future))
+                    .header("Authorization", "Bearer " + walSecret).GET()), "the forged segment was not stored");
+            try (Connection c = pgha.superuser("pg-1"); Statement s = c.createStatement()) {
+                String archiveCommand = value(s, "SHOW archive_command");
+                assertTrue(archiveCommand.contains("-H @'" + walToken + "'") && !archiveCommand.contains(walSecret), archiveCommand);
+            }
+            String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(backup + "/q/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            assertTrue(metrics.contains("pgha_wal_unauthorized_requests_total{pgha_cluster=\"pg\",reason=\"missing\"} 3.0"), metrics);
+            assertTrue(metrics.contains("pgha_wal_unauthorized_requests_total{pgha_cluster=\"pg\",reason=\"wrong\"} 6.0"), metrics);
             assertEquals(200, send(HttpRequest.newBuilder(URI.create(provisioner + "/q/health/live")).GET()));
             assertEquals(200, send(HttpRequest.newBuilder(URI.create(monitor + "/q/metrics")).GET()));
             assertEquals("pg-1", pgha.status().get("currentPrimary").asText(), "nothing was switched over");
@@ -100,6 +133,7 @@ class ControlTokenE2ETest {
             try (Stream<Path> logs = Files.list(pgha.home.resolve("logs"))) {
                 for (Path log : logs.toList()) {
                     assertFalse(Files.readString(log).contains(secret), "the token is in " + log);
+                    assertFalse(Files.readString(log).contains(walSecret), "the WAL token is in " + log);
                 }
             }
             pgha.run("down").ok();

@@ -1,11 +1,10 @@
 package io.pgha.local;
 
+import io.pgha.api.BearerToken;
+
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.Optional;
 
 /**
@@ -22,10 +21,9 @@ import java.util.Optional;
 public final class ControlToken {
     /** The request header that carries the token, and its scheme. */
     public static final String HEADER = "Authorization";
-    public static final String SCHEME = "Bearer ";
+    public static final String SCHEME = BearerToken.SCHEME + " ";
     /** Browsers set it on cross-origin requests and on every POST; no pgha client sends it. */
     public static final String ORIGIN = "Origin";
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     /** The answer to one request: allowed, or an HTTP status and one line saying why not. */
     public record Decision(int status, String message) {
@@ -36,18 +34,18 @@ public final class ControlToken {
         }
     }
 
-    private final byte[] token;
+    private final String token;
     private final Path file;
 
     private ControlToken(Path file, String token) {
         this.file = file;
-        this.token = token.getBytes(StandardCharsets.UTF_8);
+        this.token = token;
     }
 
     /** The token in {@code file}, created (owner-only, in an owner-only directory) when there is none. */
     public static ControlToken getOrCreate(Path file) {
         StateFiles.createDirectories(file.getParent(), StateFiles.PRIVATE_DIR);
-        StateFiles.createOnce(file, (random() + "\n").getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE);
+        StateFiles.createOnce(file, (LocalSecrets.randomToken() + "\n").getBytes(StandardCharsets.UTF_8), StateFiles.PRIVATE);
         return read(file);
     }
 
@@ -68,7 +66,7 @@ public final class ControlToken {
 
     /** The {@code Authorization} header value that carries this token, for a service calling another's control API. */
     public String authorization() {
-        return SCHEME + new String(token, StandardCharsets.UTF_8);
+        return SCHEME + token;
     }
 
     /** Where the token is kept, for messages. */
@@ -99,16 +97,13 @@ public final class ControlToken {
             return new Decision(403, "no control token is configured, so this API is off: mount a Secret with one and set "
                     + "PGHA_CONTROL_TOKEN_FILE to its file" + whenOff);
         }
-        if (authorization == null || !authorization.regionMatches(true, 0, SCHEME, 0, SCHEME.length())) {
-            return new Decision(401, "this API needs the token in " + token.get().file + " as '" + HEADER + ": "
+        return switch (BearerToken.check(authorization, token.get().token)) {
+            case ACCEPTED -> Decision.ALLOW;
+            case MISSING -> new Decision(401, "this API needs the token in " + token.get().file + " as '" + HEADER + ": "
                     + SCHEME + "TOKEN'");
-        }
-        byte[] given = authorization.substring(SCHEME.length()).strip().getBytes(StandardCharsets.UTF_8);
-        // compared in constant time, so that the time to refuse tells nothing about the token
-        if (!MessageDigest.isEqual(given, token.get().token)) {
-            return new Decision(401, "wrong token: the token is in " + token.get().file);
-        }
-        return Decision.ALLOW;
+            // 401 as without one (RFC 6750 would allow 403): pgha's clients read either as "give the right token"
+            case WRONG -> new Decision(401, "wrong token: the token is in " + token.get().file);
+        };
     }
 
     /**
@@ -123,13 +118,6 @@ public final class ControlToken {
             start++;
         }
         return path.startsWith(root, start);
-    }
-
-    /** 32 random bytes, URL-safe base64 without padding: 256 bits, nothing to quote in a header or a shell. */
-    private static String random() {
-        byte[] bytes = new byte[32];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     @Override

@@ -137,6 +137,15 @@ public final class LocalLayout {
         return secretsDir().resolve("control-token");
     }
 
+    /**
+     * The curl header file that carries {@code cluster}'s WAL token (see {@link WalToken}), in a
+     * directory of its own that the PostgreSQL OS user owns: archive_command and restore_command
+     * run as that user and must read it, and {@link #secretsDir()} is closed to it.
+     */
+    public Path walToken(String cluster) {
+        return home.resolve("wal-auth").resolve(cluster + ".header");
+    }
+
     public Path lease(String name) {
         return home.resolve("leases").resolve(name + ".json");
     }

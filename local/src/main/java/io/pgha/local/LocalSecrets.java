@@ -65,8 +65,17 @@ public final class LocalSecrets {
 
     /** 24 random bytes, URL-safe base64: 192 bits, no characters that need quoting in a conninfo. */
     static String randomPassword() {
-        byte[] bytes = new byte[24];
-        RANDOM.nextBytes(bytes);
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+        return random(24);
+    }
+
+    /** 32 random bytes, URL-safe base64 without padding: 256 bits, nothing to quote in a header or a shell. */
+    static String randomToken() {
+        return random(32);
+    }
+
+    private static String random(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
     }
 }

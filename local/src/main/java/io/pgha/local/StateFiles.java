@@ -75,9 +75,15 @@ public final class StateFiles {
      * Returns false when the file existed already.
      */
     public static boolean createOnce(Path target, byte[] content, Set<PosixFilePermission> permissions) {
+        return createOnce(target, content, permissions, tmp -> { });
+    }
+
+    /** As {@link #createOnce(Path, byte[], Set)}, running {@code prepare} on the temporary file before it is linked into place. */
+    public static boolean createOnce(Path target, byte[] content, Set<PosixFilePermission> permissions, Prepare prepare) {
         Path tmp = tmpFor(target);
         try {
             writeNew(tmp, content, permissions);
+            prepare.accept(tmp);
             try {
                 Files.createLink(target, tmp);
             } catch (FileAlreadyExistsException e) {

@@ -1,6 +1,9 @@
 package io.pgha.backup.core;
 
+import io.pgha.local.WalToken;
+
 import java.net.URI;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -20,16 +23,17 @@ public final class DrillSettings {
 
     /**
      * restore_command for {@code walEndpoint} (the archive's {@code /wal/<cluster>/} URI, ending in
-     * '/'): 200 is the file; anything else prints the service's one-line reason into the server log
+     * '/'), sending the drill's own WAL token from the header file {@code tokenFile}: 200 is the file; anything else prints the service's one-line reason into the server log
      * and answers "no such file". A drill never promotes, so "no such file" before consistency can
      * only end it with a FATAL, which is the failure it reports. {@code %%} is PostgreSQL's escape for '%'.
      */
-    public static String restoreCommand(URI walEndpoint) {
+    public static String restoreCommand(URI walEndpoint, Path tokenFile) {
         String url = walEndpoint.toString();
         if (!url.endsWith("/") || !url.matches("http://[-A-Za-z0-9.:\\[\\]/]+")) {
             throw new IllegalArgumentException("not a WAL endpoint for restore_command: " + url);
         }
-        return "curl -sS --fail-with-body --max-time " + FETCH_TIMEOUT_SECONDS + " -o %p " + url + "%f"
+        return "curl -sS --fail-with-body --max-time " + FETCH_TIMEOUT_SECONDS + " " + WalToken.curlOption(tokenFile)
+                + " -o %p " + url + "%f"
                 + " || { cat %p >&2; rm -f %p; exit 1; }";
     }
 

@@ -10,6 +10,7 @@ import io.pgha.local.PghaException;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.StateFiles;
+import io.pgha.local.WalToken;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -46,6 +47,8 @@ public final class RestoreDrill implements AutoCloseable {
     private final PgBinaries bin;
     private final Path scratch;
     private final Path data;
+    /** The drill's own WAL token, which its restore_command sends (see {@link #walToken}). */
+    private final Path tokenFile;
     private Process server;
 
     private RestoreDrill(PgBinaries bin, OsUser user, Path drills, Path scratch) {
@@ -54,6 +57,7 @@ public final class RestoreDrill implements AutoCloseable {
         this.pgCtl = new PgCtl(bin, user, drills.resolve(COMMAND_LOG));
         this.scratch = scratch;
         this.data = scratch.resolve("data");
+        this.tokenFile = scratch.resolve("wal-token.header");
     }
 
     /** A fresh scratch directory under {@code drills} (which the PostgreSQL OS user must be able to traverse). */
@@ -88,6 +92,14 @@ public final class RestoreDrill implements AutoCloseable {
 
     public Path scratch() {
         return scratch;
+    }
+
+    /**
+     * A new random token, kept in the copy's own header file (the PostgreSQL OS user's, deleted
+     * with the copy) for its restore_command: the service must accept it for this drill's fetches.
+     */
+    public String walToken() {
+        return WalToken.create(tokenFile, user);
     }
 
     /** Extracts the (decompressed) base tar into the data directory; PghaException when tar fails or the stream does. */
@@ -128,7 +140,7 @@ public final class RestoreDrill implements AutoCloseable {
         pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
         List<String> command = new ArrayList<>(List.of(bin.path("postgres"), "-D", data.toString()));
         Map<String, String> settings = DrillSettings.of(Ports.freePort(), scratch.toString(),
-                DrillSettings.restoreCommand(walEndpoint));
+                DrillSettings.restoreCommand(walEndpoint, tokenFile));
         settings.forEach((k, v) -> command.addAll(List.of("-c", k + "=" + v)));
         try {
             server = new ProcessBuilder(user.command(command)).redirectErrorStream(true)

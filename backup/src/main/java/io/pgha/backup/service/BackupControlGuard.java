@@ -24,10 +24,11 @@ import java.util.Optional;
  * provisioner's {@code /local/} and the monitor's {@code /clusters/}: {@code /backups/} takes,
  * lists and verifies backups, and {@code /restores/} plans a restore and then streams the chosen
  * base backup, a whole copy of the source's data, to whoever asked. Loopback alone lets every
- * local user reach the port. Left open: what PostgreSQL itself calls as its OS user, which cannot
- * read the token: archive_command's {@code /wal/} (which checks each cluster's own token on
- * Kubernetes) and restore_command's {@code /restores/CLUSTER/wal/FILE} (answered only while a
- * restore, planned with the token, is in progress); and health and metrics. Local mode uses the
+ * local user reach the port. Left to their resources: what PostgreSQL itself calls as its OS user,
+ * which cannot read the control token: archive_command's {@code /wal/} and restore_command's
+ * {@code /restores/CLUSTER/wal/FILE} (answered only while a restore, planned with the control
+ * token, is in progress), which check the cluster's own WAL token instead ({@link WalArchives#authorize});
+ * and health and metrics, which need none. Local mode uses the
  * state directory's token; on Kubernetes, where nothing calls these endpoints yet, the API is off
  * unless {@code PGHA_CONTROL_TOKEN_FILE} names a token.
  */

@@ -262,7 +262,11 @@ public class BackupVerifier {
             report.progress("restoring backup " + name + " to a consistent state in " + copy.scratch());
             Instant start = Instant.now();
             Lsn end = Lsn.parse(info.endLsn());
-            RecoveryLog.Verdict verdict = copy.recover(end, walEndpoint(cluster), drillTimeout, report::progress);
+            RecoveryLog.Verdict verdict;
+            // the drill's restore_command fetches with a token of its own, good for this cluster's WAL while the drill runs
+            try (WalArchives.Grant fetches = archives.allowFetches(cluster, copy.walToken())) {
+                verdict = copy.recover(end, walEndpoint(cluster), drillTimeout, report::progress);
+            }
             if (verdict instanceof RecoveryLog.Consistent consistent) {
                 report.checked("restored to a consistent state at " + consistent.at() + " (the backup ends at " + end + ") in "
                         + Duration.between(start, Instant.now()).toSeconds() + " s; the scratch copy is removed");

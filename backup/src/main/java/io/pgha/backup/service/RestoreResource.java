@@ -6,6 +6,7 @@ import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerRequest;
 import jakarta.annotation.PostConstruct;
 import jakarta.annotation.PreDestroy;
 import jakarta.inject.Inject;
@@ -15,7 +16,10 @@ import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
+import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.Context;
+import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -114,10 +118,19 @@ public class RestoreResource {
         return stream(cluster, s -> s.layout().manifestKey(s.backup().name()));
     }
 
-    /** restore_command: 200 with the file, 404 only where the archive really ends, 5xx naming the file otherwise. */
+    /**
+     * restore_command: 200 with the file, 404 only where the archive really ends, 5xx naming the
+     * file otherwise; only with the restoring cluster's own WAL token, since the source's WAL holds
+     * every row it wrote.
+     */
     @GET
     @Path("/wal/{file}")
-    public Response wal(@PathParam("cluster") String cluster, @PathParam("file") String file) {
+    public Response wal(@PathParam("cluster") String cluster, @PathParam("file") String file,
+                        @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context HttpServerRequest request) {
+        Response refusal = WalAnswers.refusal(archives, cluster, file, WalArchives.Access.FETCH, authorization, request);
+        if (refusal != null) {
+            return refusal;
+        }
         Optional<RestoreSessions.Session> session = sessions.of(cluster);
         if (session.isEmpty()) {
             // never 404: that would let PostgreSQL end recovery early

@@ -6,12 +6,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.ArchivingState;
-import io.pgha.backup.core.BearerToken;
+import io.pgha.api.BearerToken;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.RepositoryTarget;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.LocalLayout;
+import io.pgha.local.PghaException;
+import io.pgha.local.WalToken;
 import io.pgha.local.store.FileResourceStore;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -73,20 +75,57 @@ public class WalArchives {
         String walToken(String cluster);
     }
 
+    /** What a WAL request does; a restore drill's token may only fetch. */
+    public enum Access { PUSH, FETCH }
+
+    /** What {@link #allowFetches} hands out: closing it withdraws the token. */
+    public interface Grant extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /** Tokens of the restore drills running now, by cluster: each lets its drill's restore_command fetch that cluster's WAL. */
+    private final Map<String, Set<String>> drillTokens = new ConcurrentHashMap<>();
+
     /**
-     * Whether a request for {@code cluster}'s WAL with this {@code Authorization} header may go on.
-     * On Kubernetes it must carry the cluster's token (IllegalArgumentException with one line when
-     * the token cannot be read). Local mode checks nothing yet: archive_command runs as the
-     * PostgreSQL OS user, which cannot read the control token, and no per-cluster token is kept
-     * there; the README ("Not guarded locally") says what that leaves open to other local users.
+     * Whether a request for {@code cluster}'s WAL with this {@code Authorization} header may go on:
+     * it must carry the cluster's WAL token, which the platform keeps (a Secret on Kubernetes, the
+     * state directory's {@link WalToken} header file locally, read at every request), or for a
+     * fetch the token of a restore drill of that cluster. IllegalArgumentException with one line
+     * when the cluster's token cannot be read.
      */
-    public BearerToken.Verdict authorize(String cluster, String authorization) {
-        ClusterSpecs specs = platformSpecs;
-        if (specs == null) {
-            return BearerToken.Verdict.ACCEPTED;
-        }
+    public BearerToken.Verdict authorize(String cluster, String authorization, Access access) {
         requireClusterName(cluster);
-        return BearerToken.check(authorization, specs.walToken(cluster));
+        if (access == Access.FETCH) {
+            for (String drill : drillTokens.getOrDefault(cluster, Set.of())) {
+                if (BearerToken.check(authorization, drill) == BearerToken.Verdict.ACCEPTED) {
+                    return BearerToken.Verdict.ACCEPTED;
+                }
+            }
+        }
+        return BearerToken.check(authorization, walToken(cluster));
+    }
+
+    private String walToken(String cluster) {
+        ClusterSpecs specs = platformSpecs;
+        if (specs != null) {
+            return specs.walToken(cluster);
+        }
+        try {
+            return WalToken.read(new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).walToken(cluster));
+        } catch (PghaException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    /** Lets {@code token} fetch {@code cluster}'s WAL until the grant is closed: a restore drill's restore_command. */
+    public Grant allowFetches(String cluster, String token) {
+        requireClusterName(cluster);
+        drillTokens.computeIfAbsent(cluster, c -> ConcurrentHashMap.newKeySet()).add(token);
+        return () -> drillTokens.computeIfPresent(cluster, (c, tokens) -> {
+            tokens.remove(token);
+            return tokens.isEmpty() ? null : tokens;
+        });
     }
 
     /** Takes specs and targets from {@code specs} from now on, not from the local store. */
@@ -149,7 +188,7 @@ public class WalArchives {
          */
         public void refused(BearerToken.Verdict verdict) {
             Counter.builder("pgha.wal.unauthorized.requests").tag(TAG_CLUSTER, cluster).tag("reason", verdict.tag())
-                    .description("Requests for a cluster's WAL refused for a missing or wrong token (Kubernetes)")
+                    .description("Requests for a cluster's WAL refused for a missing or wrong token")
                     .register(registry).increment();
         }
 

@@ -1,6 +1,5 @@
 package io.pgha.backup.service;
 
-import io.pgha.backup.core.BearerToken;
 import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.wal.WalArchive;
@@ -22,10 +21,10 @@ import java.io.IOException;
 
 /**
  * What archive_command and restore_command talk to. A PUT answers 2xx only once the file is
- * durably in the repository; errors come back as one line of text naming the file. On Kubernetes
- * every request must carry the cluster's WAL token ({@link WalArchives#authorize}), checked before
- * anything is read from or written to the repository: without one the answer is 401, with a wrong
- * one 403, and the refusal is logged (never the token) and counted.
+ * durably in the repository; errors come back as one line of text naming the file. Every request
+ * must carry the cluster's WAL token ({@link WalArchives#authorize}), checked before anything is
+ * read from or written to the repository: without one the answer is 401, with a wrong one 403,
+ * and the refusal is logged (never the token) and counted ({@link WalAnswers#refusal}).
  */
 @Path("/wal/{cluster}/{file}")
 public class WalResource {
@@ -46,7 +45,7 @@ public class WalResource {
         } catch (IllegalArgumentException e) {
             return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
         }
-        Response refusal = refusal(cluster, file, "push", authorization, request);
+        Response refusal = WalAnswers.refusal(archives, cluster, file, WalArchives.Access.PUSH, authorization, request);
         if (refusal != null) {
             return refusal;
         }
@@ -74,41 +73,13 @@ public class WalResource {
         }
     }
 
-    /**
-     * Null when the request may go on; else the answer that refuses it: 401 (with the challenge)
-     * without a bearer token, 403 with a wrong one, 500 when the cluster's token cannot be read
-     * (no such cluster, no Secret, no read access), each one line naming the cluster and the file.
-     */
-    private Response refusal(String cluster, String file, String action, String authorization, HttpServerRequest request) {
-        BearerToken.Verdict verdict;
-        try {
-            verdict = archives.authorize(cluster, authorization);
-        } catch (IllegalArgumentException e) {
-            return WalAnswers.failed("could not check the token of a WAL " + action + " of " + file + " for cluster " + cluster
-                    + ": " + e.getMessage());
-        }
-        if (verdict == BearerToken.Verdict.ACCEPTED) {
-            return null;
-        }
-        archives.of(cluster).refused(verdict);
-        String message = "refused a WAL " + action + " of " + file + " for cluster " + cluster + ": "
-                + (verdict == BearerToken.Verdict.MISSING ? "no bearer token" : "wrong token");
-        // who asked, so that a stranger can be found; the token itself is never logged
-        LOG.warn(message + " (from " + (request == null || request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress()) + ")");
-        if (verdict == BearerToken.Verdict.MISSING) {
-            return Response.fromResponse(WalAnswers.text(Response.Status.UNAUTHORIZED, message))
-                    .header(HttpHeaders.WWW_AUTHENTICATE, BearerToken.CHALLENGE).build();
-        }
-        return WalAnswers.text(Response.Status.FORBIDDEN, message);
-    }
-
     private static Response failed(WalArchives.Entry entry, String file, Response.Status status, String message) {
         entry.failed(file, message);
         LOG.error(message);
         return WalAnswers.text(status, message);
     }
 
-    /** The archived file; on Kubernetes only with the cluster's token, since WAL holds every row the cluster wrote. */
+    /** The archived file, only with the cluster's token (or a drill's): WAL holds every row the cluster wrote. */
     @GET
     public Response fetch(@PathParam("cluster") String cluster, @PathParam("file") String file,
                           @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context HttpServerRequest request) {
@@ -120,7 +91,7 @@ public class WalResource {
         } catch (IllegalArgumentException e) {
             return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
         }
-        Response refusal = refusal(cluster, file, "fetch", authorization, request);
+        Response refusal = WalAnswers.refusal(archives, cluster, file, WalArchives.Access.FETCH, authorization, request);
         if (refusal != null) {
             return refusal;
         }

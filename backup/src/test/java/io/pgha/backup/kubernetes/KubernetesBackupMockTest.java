@@ -24,7 +24,6 @@ import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.repository.FilesystemRepository;
-import io.pgha.backup.service.WalResource;
 import io.pgha.local.OsUser;
 import io.pgha.local.testing.TestPostgres;
 import io.quarkus.test.junit.QuarkusTest;
@@ -548,7 +547,8 @@ class KubernetesBackupMockTest {
             public void close() {
             }
         };
-        java.util.logging.Logger walLog = java.util.logging.Logger.getLogger(WalResource.class.getName());
+        // WalAnswers (package-private) logs the refusals of both WAL endpoints
+        java.util.logging.Logger walLog = java.util.logging.Logger.getLogger("io.pgha.backup.service.WalAnswers");
         walLog.addHandler(capture);
         try {
             // the real instance: a switched segment reaches the repository, pushed by wal-push.sh with the mounted token

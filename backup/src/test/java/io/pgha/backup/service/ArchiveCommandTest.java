@@ -6,6 +6,8 @@ import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.testing.TestPostgres;
+import io.pgha.backup.testing.WalTokens;
+import io.pgha.local.WalToken;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
@@ -36,10 +38,14 @@ class ArchiveCommandTest {
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;
 
+    @ConfigProperty(name = "pgha.backup.home")
+    Path home;
+
     @Test
     void switchedSegmentsLandInTheRepositoryIntact() throws Exception {
         // the form PostgresConfig.localArchiveCommand builds (the provisioner is not a dependency of this module)
-        String archiveCommand = "curl -sf --max-time 60 -T %p http://127.0.0.1:" + RestAssured.port + "/wal/" + CLUSTER + "/%f";
+        String archiveCommand = "curl -sf --max-time 60 " + WalToken.curlOption(WalTokens.file(home, CLUSTER)) + " -T %p http://127.0.0.1:"
+                + RestAssured.port + "/wal/" + CLUSTER + "/%f";
         try (TestPostgres pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
              Connection c = pg.connect(); Statement st = c.createStatement()) {
             st.execute("create table t (i int)");

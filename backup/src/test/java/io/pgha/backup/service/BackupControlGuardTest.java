@@ -2,6 +2,7 @@ package io.pgha.backup.service;
 
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import io.pgha.backup.testing.WalTokens;
 import io.pgha.local.ControlToken;
 import org.junit.jupiter.api.Test;
 
@@ -47,11 +48,17 @@ class BackupControlGuardTest {
     }
 
     @Test
-    void whatPostgresqlCallsAndMetricsNeedNoToken() {
+    void whatPostgresqlCallsNeedsTheClustersWalTokenNotTheControlToken() {
+        String walToken = WalTokens.authorization(RestoreOwnPrefixTest.home, "src");
         // restore_command: no restore is in progress, which is the resource's answer, not the guard's
-        given().get("/restores/src/wal/000000010000000000000001").then().statusCode(409)
+        given().header(ControlToken.HEADER, walToken).get("/restores/src/wal/000000010000000000000001").then().statusCode(409)
                 .body(containsString("no restore of src is in progress"));
-        given().get("/wal/src/000000010000000000000001").then().statusCode(200);
+        given().get("/restores/src/wal/000000010000000000000001").then().statusCode(401)
+                .body(containsString("no bearer token"));
+        given().header(ControlToken.HEADER, RestoreOwnPrefixTest.token().authorization())
+                .get("/restores/src/wal/000000010000000000000001").then().statusCode(403);
+        given().header(ControlToken.HEADER, walToken).get("/wal/src/000000010000000000000001").then().statusCode(200);
+        given().get("/wal/src/000000010000000000000001").then().statusCode(401);
         given().get("/q/metrics").then().statusCode(200);
     }
 

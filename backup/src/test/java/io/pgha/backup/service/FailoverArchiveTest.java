@@ -12,6 +12,8 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
+import io.pgha.backup.testing.WalTokens;
+import io.pgha.local.WalToken;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.RestAssured;
@@ -58,8 +60,13 @@ class FailoverArchiveTest {
     @ConfigProperty(name = "pgha.backup.repository-root")
     Path repositoryRoot;
 
-    private static String archiveCommand(int port) {
-        return "curl -sf --max-time 60 -T %p http://127.0.0.1:" + port + "/wal/" + CLUSTER + "/%f";
+    @ConfigProperty(name = "pgha.backup.home")
+    Path home;
+
+    /** archive_command as pgha builds it locally, with the cluster's WAL token (the provisioner is not a dependency of this module). */
+    private String archiveCommand(int port) {
+        return "curl -sf --max-time 60 " + WalToken.curlOption(WalTokens.file(home, CLUSTER)) + " -T %p http://127.0.0.1:" + port
+                + "/wal/" + CLUSTER + "/%f";
     }
 
     private long afterFailoverXid;
@@ -79,7 +86,7 @@ class FailoverArchiveTest {
                 String conninfo = "host=127.0.0.1 port=" + primary.port() + " user=" + TestPostgres.SUPERUSER
                         + " password=" + primary.superuserPassword();
                 try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-                    st.execute("alter system set archive_command = '" + archiving + "'");
+                    st.execute("alter system set archive_command = '" + archiving.replace("'", "''") + "'");
                     st.execute("select pg_reload_conf()");
                     st.execute("select pg_create_physical_replication_slot('" + SLOT + "')");
                     st.execute("create table t (i int)");
@@ -100,7 +107,7 @@ class FailoverArchiveTest {
                 Set<String> waitingOnPrimary;
                 try (Connection c = primary.connect(); Statement st = c.createStatement()) {
                     // from here on the primary cannot archive: its archive_command meets a closed port
-                    st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()) + "'");
+                    st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()).replace("'", "''") + "'");
                     st.execute("select pg_reload_conf()");
                     // the archiver reads the new command on its own time: go on once it has failed with it
                     st.execute("insert into t values (0)");

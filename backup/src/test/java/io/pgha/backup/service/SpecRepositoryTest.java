@@ -8,9 +8,11 @@ import io.pgha.api.validation.ManifestParser;
 import io.pgha.backup.testing.S3Proxy;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.backup.testing.WalTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
+import jakarta.ws.rs.core.HttpHeaders;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
@@ -94,13 +96,15 @@ class SpecRepositoryTest {
         assertTrue(problems.contains("not-a-directory/repo") && problems.contains("cannot be written"), problems);
 
         byte[] segment = "a segment".repeat(100).getBytes();
-        given().body(segment).put("/wal/fs/" + SEGMENT).then().statusCode(201);
+        given().header(HttpHeaders.AUTHORIZATION, WalTokens.authorization(home, "fs")).body(segment).put("/wal/fs/" + SEGMENT).then().statusCode(201);
         assertTrue(Files.exists(home.resolve("fs-repo/fs/wal/00000001/" + SEGMENT + ".lz4")));
-        given().body(segment).put("/wal/objects/" + SEGMENT).then().statusCode(201);
+        given().header(HttpHeaders.AUTHORIZATION, WalTokens.authorization(home, "objects")).body(segment).put("/wal/objects/" + SEGMENT).then().statusCode(201);
         assertEquals(List.of("team/objects/wal/00000001/" + SEGMENT + ".zst"),
-                s3.client().listObjectsV2(b -> b.bucket("archive").prefix("team/")).contents().stream().map(o -> o.key()).toList());
-        given().body(segment).put("/wal/broken/" + SEGMENT).then().statusCode(500).body(containsString(SEGMENT));
-        assertArrayEquals(segment, given().get("/wal/objects/" + SEGMENT).then().statusCode(200).extract().asByteArray());
+                // the service's writability probe (written and deleted every watch interval) may be there for a moment
+                s3.client().listObjectsV2(b -> b.bucket("archive").prefix("team/")).contents().stream().map(o -> o.key())
+                        .filter(k -> !k.contains("/.pgha-write-probe")).toList());
+        given().header(HttpHeaders.AUTHORIZATION, WalTokens.authorization(home, "broken")).body(segment).put("/wal/broken/" + SEGMENT).then().statusCode(500).body(containsString(SEGMENT));
+        assertArrayEquals(segment, given().header(HttpHeaders.AUTHORIZATION, WalTokens.authorization(home, "objects")).get("/wal/objects/" + SEGMENT).then().statusCode(200).extract().asByteArray());
 
         FileResourceStore store = new FileResourceStore(new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).store());
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {

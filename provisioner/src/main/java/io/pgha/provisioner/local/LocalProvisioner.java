@@ -17,7 +17,9 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.LocalSecrets.Credentials;
+import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
+import io.pgha.local.WalToken;
 import io.pgha.provisioner.model.Divergence;
 import io.pgha.provisioner.model.InstanceFacts;
 import io.pgha.provisioner.model.InstancePlan;
@@ -88,6 +90,8 @@ public final class LocalProvisioner {
      */
     private final Map<String, Instant> restartRequested = new ConcurrentHashMap<>();
     private final MonitorClient monitor;
+    /** The PostgreSQL OS user, which must read the cluster's WAL token (archive_command and restore_command run as it). */
+    private final OsUser pgUser;
 
     public LocalProvisioner(LocalLayout layout, FileResourceStore store, PgCtl pgCtl, Duration restartDelay,
                             Duration divergedGrace, Clock clock) {
@@ -99,6 +103,7 @@ public final class LocalProvisioner {
         this.instances = new LocalInstances(layout, pgCtl);
         this.clock = clock;
         this.monitor = new MonitorClient(layout);
+        this.pgUser = pgCtl.user();
     }
 
     /** One pass. Returns true when it changed something, so the caller can go again at once. */
@@ -304,7 +309,8 @@ public final class LocalProvisioner {
             BackupServiceClient.Planned plan = source.start(name, recovery);
             progress(cluster, ClusterPhase.RESTORING, "restoring " + primary + " from backup " + plan.backup() + "; " + plan.window());
             Map<String, String> recoverySettings = PostgresConfig.recoverySettings(recovery.target,
-                    PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP)));
+                    PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP),
+                            WalToken.ensure(layout, name, pgUser)));
             Map<String, String> shared = localSharedSettings(name, spec, List.of(primary), null);
             Map<String, String> carried = RecoveryMinimums.raised(shared, plan.settings());
             if (!carried.isEmpty()) {
@@ -532,8 +538,9 @@ public final class LocalProvisioner {
         if (carried != null) {
             shared.putAll(RecoveryMinimums.raised(shared, carried));
         }
+        // made here, before any instance can archive, and for a state directory from before WAL tokens on its next pass
         shared.put("archive_command", PostgresConfig.localArchiveCommand(name, LocalLayout.HOST,
-                layout.httpPort(LocalLayout.Service.BACKUP)));
+                layout.httpPort(LocalLayout.Service.BACKUP), WalToken.ensure(layout, name, pgUser)));
         return shared;
     }
 

@@ -7,7 +7,9 @@ import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.validation.PostgresParameters;
 import io.pgha.local.PgCtl;
+import io.pgha.local.WalToken;
 
+import java.nio.file.Path;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -44,8 +46,9 @@ public final class PostgresConfig {
     /**
      * archive_command in local mode: hand the segment to the backup service, which answers 2xx only
      * once it is durably in the repository (curl -f turns anything else into a failure PostgreSQL
-     * retries). Every part is a cluster name, a port or a PostgreSQL placeholder, so the command
-     * needs no shell quoting.
+     * retries). It sends the cluster's WAL token from {@code tokenFile} ({@link WalToken}), so the
+     * token shows neither in ps nor in pg_settings. Every other part is a cluster name, a port or a
+     * PostgreSQL placeholder, so only the file's path needs shell quoting.
      * <p>
      * While a restore replays (recovery.signal in the data directory, where the command runs; a
      * standby has standby.signal), archive_mode = always hands over every segment restored from the
@@ -55,12 +58,13 @@ public final class PostgresConfig {
      * names with a dot (the new timeline's history file, a .partial) are always pushed. PostgreSQL
      * removes recovery.signal before it writes the new timeline's history file.
      */
-    public static String localArchiveCommand(String cluster, String backupHost, int backupHttpPort) {
+    public static String localArchiveCommand(String cluster, String backupHost, int backupHttpPort, Path tokenFile) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
         return "case %f in *.*) ;; *) [ -f " + PgCtl.RECOVERY_SIGNAL + " ] && exit 0 ;; esac; curl -sf --max-time "
-                + ARCHIVE_PUSH_TIMEOUT_SECONDS + " -T %p http://" + backupHost + ":" + backupHttpPort + "/wal/" + cluster + "/%f";
+                + ARCHIVE_PUSH_TIMEOUT_SECONDS + " " + WalToken.curlOption(tokenFile) + " -T %p http://" + backupHost + ":"
+                + backupHttpPort + "/wal/" + cluster + "/%f";
     }
 
     /**
@@ -95,14 +99,15 @@ public final class PostgresConfig {
      * is the file; 404, which the service answers only beyond the archive's end, is "no such
      * file"; anything else (a hole, a corrupt segment, the service unreachable after curl's
      * retries) prints the service's reason to the server log and stops recovery. {@code %%} is
-     * PostgreSQL's escape for a literal '%'.
+     * PostgreSQL's escape for a literal '%'. It sends the restoring cluster's own WAL token from
+     * {@code tokenFile}, as archive_command does.
      */
-    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort) {
+    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort, Path tokenFile) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
         return "c=$(curl -s --retry 3 --retry-connrefused --retry-delay 1 --max-time " + RESTORE_FETCH_TIMEOUT_SECONDS
-                + " -o %p -w '%%{http_code}' http://" + backupHost + ":" + backupHttpPort + "/restores/" + cluster + "/wal/%f);"
+                + " " + WalToken.curlOption(tokenFile) + " -o %p -w '%%{http_code}' http://" + backupHost + ":" + backupHttpPort + "/restores/" + cluster + "/wal/%f);"
                 + " [ \"$c\" = 200 ] && exit 0;"
                 + " [ \"$c\" = 404 ] && { rm -f %p; exit 1; };"
                 + " cat %p >&2 2>/dev/null; rm -f %p;"

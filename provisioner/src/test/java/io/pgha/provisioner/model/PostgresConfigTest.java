@@ -17,6 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PostgresConfigTest {
+    /** A header file path for commands whose token is never sent in the test. */
+    private static final Path TOKEN = Path.of("/h/wal-auth/shop.header");
+
     private static PostgresClusterSpec spec() {
         return new PostgresClusterSpec();
     }
@@ -81,10 +84,10 @@ class PostgresConfigTest {
     }
 
     @Test
-    void localArchiveCommandPushesToTheBackupServiceAndFailsOnAnyHttpError() {
-        assertTrue(PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475)
-                .endsWith("; curl -sf --max-time 60 -T %p http://127.0.0.1:6475/wal/shop/%f"));
-        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localArchiveCommand("a b;rm", "127.0.0.1", 1));
+    void localArchiveCommandPushesToTheBackupServiceWithTheTokenAndFailsOnAnyHttpError() {
+        assertTrue(PostgresConfig.localArchiveCommand("shop", "127.0.0.1", 6475, Path.of("/h/wal-auth/shop.header"))
+                .endsWith("; curl -sf --max-time 60 -H @'/h/wal-auth/shop.header' -T %p http://127.0.0.1:6475/wal/shop/%f"));
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localArchiveCommand("a b;rm", "127.0.0.1", 1, TOKEN));
     }
 
     @Test
@@ -94,7 +97,7 @@ class PostgresConfigTest {
             closed = s.getLocalPort();
         }
         // nothing listens there: an attempted push fails, a skipped one succeeds
-        String command = PostgresConfig.localArchiveCommand("shop", "127.0.0.1", closed);
+        String command = PostgresConfig.localArchiveCommand("shop", "127.0.0.1", closed, TOKEN);
         String segment = "000000010000000000000003";
         assertNotEquals(0, archive(command, data, segment), "a primary's or a standby's segment is pushed");
         Files.createFile(data.resolve("recovery.signal"));
@@ -158,11 +161,12 @@ class PostgresConfigTest {
 
     @Test
     void restoreCommandAbortsOnAnythingButTheFileOrTheArchivesEnd() {
-        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475);
+        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475, Path.of("/h/wal-auth/pg.header"));
+        assertTrue(cmd.contains(" -H @'/h/wal-auth/pg.header' "), cmd);
         assertTrue(cmd.contains("http://127.0.0.1:6475/restores/pg/wal/%f"), cmd);
         assertTrue(cmd.contains("'%%{http_code}'"), cmd);
         assertTrue(cmd.contains("exit " + PostgresConfig.RESTORE_ABORT_EXIT), cmd);
         assertTrue(PostgresConfig.RESTORE_ABORT_EXIT > 125, "PostgreSQL stops recovery only above 125");
-        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1));
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1, TOKEN));
     }
 }

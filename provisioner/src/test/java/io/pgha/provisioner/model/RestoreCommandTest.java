@@ -1,10 +1,12 @@
 package io.pgha.provisioner.model;
 
 import com.sun.net.httpserver.HttpServer;
+import io.pgha.api.BearerToken;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
+import io.pgha.local.WalToken;
 import io.pgha.local.testing.TestPostgres;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * PostgreSQL 15 recovering a base backup: the backup service's answers (played here by a small
  * HTTP server serving the source's real archived segments) must map to PostgreSQL's behaviour:
  * 200 is the file, 404 ends recovery (only beyond the archive's end), and an error answer or an
- * unreachable service stops recovery with FATAL naming the segment, never a promotion.
+ * unreachable service stops recovery with FATAL naming the segment, never a promotion. The
+ * stand-in serves nothing without the cluster's WAL token, which the command sends from its header
+ * file (in a directory whose name needs shell quoting and holds a '%').
  */
 class RestoreCommandTest {
     private static final String CLUSTER = "restored";
@@ -47,6 +51,8 @@ class RestoreCommandTest {
     private static Path backup;
     private static List<String> afterBackup;
     private static HttpServer server;
+    private static Path tokenFile;
+    private static String token;
     /** What the stand-in answers for a file instead of serving it. */
     private static final Map<String, Integer> answers = new ConcurrentHashMap<>();
 
@@ -78,10 +84,14 @@ class RestoreCommandTest {
             String last = afterBackup.get(afterBackup.size() - 1);
             await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(archive.resolve(last)));
         }
+        tokenFile = root.resolve("wal 'auth' 100%f").resolve(CLUSTER + ".header");
+        token = WalToken.create(tokenFile, user);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/restores/" + CLUSTER + "/wal/", exchange -> {
             String file = exchange.getRequestURI().getPath().substring(exchange.getRequestURI().getPath().lastIndexOf('/') + 1);
-            Integer status = answers.get(file);
+            boolean authorized = BearerToken.check(exchange.getRequestHeaders().getFirst("Authorization"), token)
+                    == BearerToken.Verdict.ACCEPTED;
+            Integer status = authorized ? answers.get(file) : Integer.valueOf(401);
             byte[] body;
             if (status == null && Files.exists(archive.resolve(file))) {
                 status = 200;
@@ -188,7 +198,7 @@ class RestoreCommandTest {
         settings.put("listen_addresses", "127.0.0.1");
         settings.put("unix_socket_directories", dir.toString());
         settings.put("archive_mode", "off");
-        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port)));
+        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port, tokenFile)));
         Path log = dir.resolve("server.log");
         try {
             pgCtl.start(data, settings, log);

@@ -1,10 +1,10 @@
-package io.pgha.backup.core;
+package io.pgha.api;
 
 import org.junit.jupiter.api.Test;
 
-import static io.pgha.backup.core.BearerToken.Verdict.ACCEPTED;
-import static io.pgha.backup.core.BearerToken.Verdict.MISSING;
-import static io.pgha.backup.core.BearerToken.Verdict.WRONG;
+import static io.pgha.api.BearerToken.Verdict.ACCEPTED;
+import static io.pgha.api.BearerToken.Verdict.MISSING;
+import static io.pgha.api.BearerToken.Verdict.WRONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 

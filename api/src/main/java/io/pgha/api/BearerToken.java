@@ -1,4 +1,4 @@
-package io.pgha.backup.core;
+package io.pgha.api;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -7,8 +7,9 @@ import java.util.Locale;
 
 /**
  * Whether a request's {@code Authorization} header carries the expected bearer token (RFC 6750):
- * the WAL endpoint's check on Kubernetes, where anyone who reaches the backup service could
- * otherwise store a segment under a cluster's name before the cluster pushes it.
+ * the one check behind every token pgha demands (the control APIs' token, each cluster's WAL
+ * token locally and on Kubernetes), so that the header is parsed and the token compared in one
+ * way everywhere.
  */
 public final class BearerToken {
     /** The authentication scheme, compared case-insensitively as HTTP says. */
