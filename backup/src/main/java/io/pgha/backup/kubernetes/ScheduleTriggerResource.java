@@ -3,7 +3,7 @@ package io.pgha.backup.kubernetes;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupPhase;
-import io.pgha.backup.core.BearerToken;
+import io.pgha.api.BearerToken;
 import io.pgha.backup.service.WalArchives;
 import io.smallrye.common.annotation.Blocking;
 import io.vertx.core.http.HttpServerRequest;
