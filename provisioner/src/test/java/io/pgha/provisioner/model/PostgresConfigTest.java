@@ -158,11 +158,13 @@ class PostgresConfigTest {
 
     @Test
     void restoreCommandAbortsOnAnythingButTheFileOrTheArchivesEnd() {
-        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475);
+        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475, java.nio.file.Path.of("/h/run/restore-spool"));
+        assertTrue(cmd.startsWith("[ -f '/h/run/restore-spool'/%f ] && mv -f '/h/run/restore-spool'/%f %p && exit 0;"), cmd);
         assertTrue(cmd.contains("http://127.0.0.1:6475/restores/pg/wal/%f"), cmd);
         assertTrue(cmd.contains("'%%{http_code}'"), cmd);
         assertTrue(cmd.contains("exit " + PostgresConfig.RESTORE_ABORT_EXIT), cmd);
         assertTrue(PostgresConfig.RESTORE_ABORT_EXIT > 125, "PostgreSQL stops recovery only above 125");
-        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1));
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1,
+                java.nio.file.Path.of("/h")));
     }
 }
