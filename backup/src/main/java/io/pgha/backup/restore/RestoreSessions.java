@@ -131,6 +131,8 @@ public final class RestoreSessions {
             if (before != null) {
                 before.wal().close();
             }
+            // replay starts after the base backup's fetch: its first segments are ready by then
+            session.wal().startAt(WalFileName.parse(session.backup().beginWal()));
             return session;
         } catch (RefusedException | IOException | RuntimeException e) {
             release(cluster);

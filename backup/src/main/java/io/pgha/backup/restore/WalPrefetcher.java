@@ -34,6 +34,8 @@ public final class WalPrefetcher {
     private final Executor executor;
     private final Map<WalFileName, CompletableFuture<Optional<byte[]>>> pending = new ConcurrentHashMap<>();
     private final Optional<WalSpool> spool;
+    /** The archive's segment size, once a segment was read (0 before): what the spool reads ahead by. */
+    private volatile long segmentBytes;
 
     public WalPrefetcher(Repository repository, RepositoryLayout layout, int ahead, Executor executor) {
         this(repository, layout, ahead, executor, Optional.empty());
@@ -46,6 +48,14 @@ public final class WalPrefetcher {
         this.ahead = ahead;
         this.executor = executor;
         this.spool = spoolDir.map(dir -> new WalSpool(dir, ahead, this::take));
+    }
+
+    /**
+     * Starts spooling at {@code first} (the backup's first segment) before restore_command asks
+     * for anything, so that the first segments are ready when replay starts; no-op without a spool.
+     */
+    public void startAt(WalFileName first) {
+        spool.ifPresent(s -> s.restartAt(first));
     }
 
     /** Nothing more is read ahead or spooled for this restore. */
@@ -77,20 +87,29 @@ public final class WalPrefetcher {
         WalArchive.Fetched fetched = found.isPresent() ? archive.resolve(file, found)
                 : withRetries(file, () -> archive.fetch(file));
         fetched.content().ifPresent(content -> {
+            segmentBytes = content.length;
             readAhead(file, content.length);
-            spool.ifPresent(s -> s.restartAfter(file, content.length));
+            spool.ifPresent(s -> s.restartAt(file.next(content.length)));
         });
         return fetched;
     }
 
     /**
      * The spool's read of {@code file}: the read started ahead for it (or a new one), with the
-     * segments after it read ahead in turn.
+     * segments after it read ahead in turn once the segment size is known.
      */
-    private CompletableFuture<Optional<byte[]>> take(WalFileName file, long segmentBytes) {
+    private CompletableFuture<Optional<byte[]>> take(WalFileName file) {
         CompletableFuture<Optional<byte[]>> read = pending.remove(file);
-        readAhead(file, segmentBytes);
-        return read != null ? read : readLater(file);
+        long size = segmentBytes;
+        if (size > 0) {
+            readAhead(file, size);
+        }
+        return (read != null ? read : readLater(file))
+                .whenComplete((content, e) -> {
+                    if (content != null) {
+                        content.ifPresent(c -> segmentBytes = c.length);
+                    }
+                });
     }
 
     private void readAhead(WalFileName from, long segmentBytes) {

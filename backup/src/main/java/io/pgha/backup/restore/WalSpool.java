@@ -22,7 +22,8 @@ import java.util.concurrent.ExecutionException;
  * same). Only segments that are stored and intact are spooled, in order; anything else (the
  * archive's end, a hole, a corrupt object, a segment of another timeline) is not, so
  * restore_command asks the service, whose answer decides as before ("no such file" only at the
- * true end). Each segment the service serves restarts the spool just after it.
+ * true end). Filling starts at the backup's first segment and again after each segment the
+ * service serves.
  * <p>
  * The files are written as the spool directory's owner (the PostgreSQL OS user, when the service
  * runs as root): PostgreSQL keeps a restored segment under its own name and may later recycle it
@@ -41,7 +42,7 @@ final class WalSpool {
          * The stored, decompressed content of {@code file} (empty when it is not stored); it fails
          * when the segment is corrupt or cannot be read.
          */
-        CompletableFuture<Optional<byte[]>> take(WalFileName file, long segmentBytes);
+        CompletableFuture<Optional<byte[]>> take(WalFileName file);
     }
 
     private final Path dir;
@@ -64,20 +65,20 @@ final class WalSpool {
     }
 
     /**
-     * The service just served {@code served} ({@code segmentBytes} long): PostgreSQL asks in order
-     * and asked the service because the spool did not have it, so what the spool holds is stale (an
-     * earlier segment, another timeline) or was written meanwhile; it is emptied and filled again
-     * from the next segment.
+     * Fills the spool from {@code first} on: when the restore starts, its backup's first segment
+     * (so replay's first segments wait while the base backup is fetched), and after each segment the
+     * service serves, the next one. PostgreSQL asks in order, and asked the service because the
+     * spool did not have that segment, so what the spool holds then is stale (an earlier segment,
+     * another timeline) or was written meanwhile: it is emptied first.
      */
-    void restartAfter(WalFileName served, long segmentBytes) {
+    void restartAt(WalFileName first) {
         synchronized (lock) {
             long gen = ++generation;
             if (filler != null) {
                 filler.interrupt();
             }
             clear();
-            WalFileName first = served.next(segmentBytes);
-            filler = new Thread(() -> fill(gen, first, segmentBytes), "pgha-restore-spool");
+            filler = new Thread(() -> fill(gen, first), "pgha-restore-spool");
             filler.setDaemon(true);
             filler.start();
         }
@@ -95,7 +96,7 @@ final class WalSpool {
         }
     }
 
-    private void fill(long gen, WalFileName first, long segmentBytes) {
+    private void fill(long gen, WalFileName first) {
         WalFileName next = first;
         try {
             while (current(gen)) {
@@ -103,13 +104,13 @@ final class WalSpool {
                     Thread.sleep(FULL_POLL.toMillis());
                     continue;
                 }
-                Optional<byte[]> content = read.take(next, segmentBytes).get();
+                Optional<byte[]> content = read.take(next).get();
                 if (content.isEmpty()) {
                     // the archive's end or a hole: restore_command asks the service, which tells them apart
                     return;
                 }
                 write(gen, next, content.get());
-                next = next.next(segmentBytes);
+                next = next.next(content.get().length);
             }
         } catch (ExecutionException e) {
             // a corrupt or unreadable segment is not spooled: the service's own fetch retries and names it

@@ -103,7 +103,7 @@ class WalPrefetcherTest {
     }
 
     @Test
-    void segmentsReadAheadAreSpooledInOrderAndRefilledAsTheyAreTaken() throws Exception {
+    void segmentsAreSpooledInOrderFromTheStartAndRefilledAsTheyAreTaken() throws Exception {
         FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
         RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
         WalArchive archive = new WalArchive(repository, layout);
@@ -114,6 +114,10 @@ class WalPrefetcherTest {
         ExecutorService readers = Executors.newFixedThreadPool(2);
         WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool));
         try {
+            // the restore starts: the backup's first segment on, before restore_command asks for anything
+            prefetcher.startAt(seg(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(1).name(), seg(2).name())));
+            assertArrayEquals(segment(1), Files.readAllBytes(spool.resolve(seg(1).name())));
             assertArrayEquals(segment(1), prefetcher.fetch(seg(1)).content().orElseThrow());
             // two segments may wait: 2 and 3, decompressed, under their own names
             await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(2).name(), seg(3).name())));
