@@ -109,6 +109,15 @@ public final class LocalLayout {
         return home.resolve("run");
     }
 
+    /**
+     * Where the backup service writes the segments a restoring instance will ask for next, and its
+     * restore_command takes them from (by a rename: on the instances' file system, owned by the
+     * PostgreSQL OS user).
+     */
+    public Path restoreSpool() {
+        return runDir().resolve("restore-spool");
+    }
+
     public Path logs() {
         return home.resolve("logs");
     }

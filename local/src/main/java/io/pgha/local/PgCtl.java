@@ -282,7 +282,8 @@ public final class PgCtl {
         }
     }
 
-    static String shellQuote(String s) {
+    /** One word for sh, whatever it holds. */
+    public static String shellQuote(String s) {
         return "'" + s.replace("'", "'\\''") + "'";
     }
 }

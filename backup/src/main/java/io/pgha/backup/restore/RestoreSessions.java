@@ -18,6 +18,7 @@ import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,6 +40,7 @@ public final class RestoreSessions {
     private final Path home;
     private final ExecutorService readers;
     private final int readAhead;
+    private final Optional<Path> spool;
     private static final Logger LOG = Logger.getLogger(RestoreSessions.class);
     private final Map<String, Session> sessions = new ConcurrentHashMap<>();
     /** The lease each restore holds on its source's prefix, so that retention leaves it alone. */
@@ -49,15 +51,18 @@ public final class RestoreSessions {
      *                     default directory); IllegalArgumentException naming the field when it cannot be used
      * @param repositories opens a repository's location
      * @param home         resolves relative credentials files of a source repository
+     * @param spool        where restore_command looks for segments before it asks (local mode), used
+     *                     for a restore that starts while the directory exists
      */
     public RestoreSessions(Function<String, RepositoryTarget> ownTargets,
                            Function<RepositoryTarget.Location, Repository> repositories, Path home,
-                           ExecutorService readers, int readAhead) {
+                           ExecutorService readers, int readAhead, Optional<Path> spool) {
         this.ownTargets = ownTargets;
         this.repositories = repositories;
         this.home = home;
         this.readers = readers;
         this.readAhead = readAhead;
+        this.spool = spool;
     }
 
     /**
@@ -122,7 +127,12 @@ public final class RestoreSessions {
         }
         try {
             Session session = plan(cluster, recovery, source, prefix, layout);
-            sessions.put(cluster, session);
+            Session before = sessions.put(cluster, session);
+            if (before != null) {
+                before.wal().close();
+            }
+            // replay starts after the base backup's fetch: its first segments are ready by then
+            session.wal().startAt(WalFileName.parse(session.backup().beginWal()));
             return session;
         } catch (RefusedException | IOException | RuntimeException e) {
             release(cluster);
@@ -157,7 +167,7 @@ public final class RestoreSessions {
             throw new RefusedException("backup " + plan.backup().name() + ": " + e.getMessage());
         }
         return new Session(source, new RepositoryLayout(prefix, codec), plan.backup(), plan.window(),
-                new WalPrefetcher(source, layout, readAhead, readers));
+                new WalPrefetcher(source, layout, readAhead, readers, spool.filter(Files::isDirectory)));
     }
 
     public Optional<Session> of(String cluster) {
@@ -166,7 +176,10 @@ public final class RestoreSessions {
 
     /** The restore is over (promoted or failed): nothing more is read for it. */
     public void end(String cluster) {
-        sessions.remove(cluster);
+        Session ended = sessions.remove(cluster);
+        if (ended != null) {
+            ended.wal().close();
+        }
         release(cluster);
     }
 

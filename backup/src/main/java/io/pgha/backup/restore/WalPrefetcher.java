@@ -6,6 +6,7 @@ import io.pgha.backup.repository.Repository;
 import io.pgha.backup.wal.WalArchive;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -19,7 +20,9 @@ import java.util.concurrent.Executor;
  * already being read from the repository in the background, so replay never waits on one fetch at
  * a time. Only objects that were found are kept (compressed, checksum checked); an absent or
  * failed read ahead is asked again when PostgreSQL wants that segment, because the archive may
- * have grown since, and only the archive decides whether an absence ends recovery.
+ * have grown since, and only the archive decides whether an absence ends recovery. With a spool
+ * directory (local mode), what is read ahead is also written there for restore_command to take
+ * without asking (see {@link WalSpool}).
  */
 public final class WalPrefetcher {
     /** How often a repository read that failed with an I/O error is tried before the fetch fails. */
@@ -30,11 +33,35 @@ public final class WalPrefetcher {
     private final int ahead;
     private final Executor executor;
     private final Map<WalFileName, CompletableFuture<Optional<byte[]>>> pending = new ConcurrentHashMap<>();
+    private final Optional<WalSpool> spool;
+    /** The archive's segment size, once a segment was read (0 before): what the spool reads ahead by. */
+    private volatile long segmentBytes;
 
     public WalPrefetcher(Repository repository, RepositoryLayout layout, int ahead, Executor executor) {
+        this(repository, layout, ahead, executor, Optional.empty());
+    }
+
+    /** @param spoolDir where restore_command looks before it asks the service, when it does */
+    public WalPrefetcher(Repository repository, RepositoryLayout layout, int ahead, Executor executor,
+                         Optional<Path> spoolDir) {
         this.archive = new WalArchive(repository, layout);
         this.ahead = ahead;
         this.executor = executor;
+        this.spool = spoolDir.map(dir -> new WalSpool(dir, ahead, this::take));
+    }
+
+    /**
+     * Starts spooling at {@code first} (the backup's first segment) before restore_command asks
+     * for anything, so that the first segments are ready when replay starts; no-op without a spool.
+     */
+    public void startAt(WalFileName first) {
+        spool.ifPresent(s -> s.restartAt(first));
+    }
+
+    /** Nothing more is read ahead or spooled for this restore. */
+    public void close() {
+        spool.ifPresent(WalSpool::close);
+        pending.clear();
     }
 
     /** The file for restore_command, or what its absence means; I/O errors only after {@link #ATTEMPTS} tries. */
@@ -59,8 +86,30 @@ public final class WalPrefetcher {
         Optional<byte[]> found = stored;
         WalArchive.Fetched fetched = found.isPresent() ? archive.resolve(file, found)
                 : withRetries(file, () -> archive.fetch(file));
-        fetched.content().ifPresent(content -> readAhead(file, content.length));
+        fetched.content().ifPresent(content -> {
+            segmentBytes = content.length;
+            readAhead(file, content.length);
+            spool.ifPresent(s -> s.restartAt(file.next(content.length)));
+        });
         return fetched;
+    }
+
+    /**
+     * The spool's read of {@code file}: the read started ahead for it (or a new one), with the
+     * segments after it read ahead in turn once the segment size is known.
+     */
+    private CompletableFuture<Optional<byte[]>> take(WalFileName file) {
+        CompletableFuture<Optional<byte[]>> read = pending.remove(file);
+        long size = segmentBytes;
+        if (size > 0) {
+            readAhead(file, size);
+        }
+        return (read != null ? read : readLater(file))
+                .whenComplete((content, e) -> {
+                    if (content != null) {
+                        content.ifPresent(c -> segmentBytes = c.length);
+                    }
+                });
     }
 
     private void readAhead(WalFileName from, long segmentBytes) {
@@ -68,14 +117,23 @@ public final class WalPrefetcher {
         for (int i = 0; i < ahead; i++) {
             next = next.next(segmentBytes);
             WalFileName n = next;
-            pending.computeIfAbsent(n, k -> CompletableFuture.supplyAsync(() -> {
-                try {
-                    return archive.stored(n);
-                } catch (IOException e) {
-                    throw new java.util.concurrent.CompletionException(e);
-                }
-            }, executor));
+            // a read that found nothing or failed is started again: the archive may have grown since
+            pending.compute(n, (k, read) -> read == null || foundNothing(read) ? readLater(k) : read);
         }
+    }
+
+    private static boolean foundNothing(CompletableFuture<Optional<byte[]>> read) {
+        return read.isDone() && (read.isCompletedExceptionally() || read.join().isEmpty());
+    }
+
+    private CompletableFuture<Optional<byte[]>> readLater(WalFileName file) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return archive.stored(file);
+            } catch (IOException e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        }, executor);
     }
 
     private interface Read {

@@ -387,7 +387,9 @@ public class BaseBackups {
             throws BackupFailed, IOException {
         Instant deadline = Instant.now().plus(walTimeout);
         Instant nextSwitch = Instant.now().plus(SWITCH_EVERY);
+        WalArchives.Entry pushes = archives.of(cluster);
         while (true) {
+            long seen = pushes.pushes();
             Optional<WalFileName> missing = WalRange.firstMissing(ranges, segmentSize, catalog.archivedSegments(cluster));
             if (missing.isEmpty()) {
                 return;
@@ -400,7 +402,13 @@ public class BaseBackups {
                 switchWal(instances, source.primary());
                 nextSwitch = Instant.now().plus(SWITCH_EVERY);
             }
-            sleep(WAL_POLL);
+            try {
+                // woken by the next push: the end segment usually arrives a moment after the backup's end
+                pushes.awaitPushAfter(seen, WAL_POLL);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackupFailed("the backup service is stopping");
+            }
         }
     }
 

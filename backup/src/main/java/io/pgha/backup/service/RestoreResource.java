@@ -4,6 +4,7 @@ import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
+import io.pgha.local.LocalLayout;
 import io.quarkus.runtime.Startup;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
@@ -72,7 +73,10 @@ public class RestoreResource {
             t.setDaemon(true);
             return t;
         });
-        sessions = new RestoreSessions(archives::target, repositories::of, archives.home(), readers, readAhead);
+        // local mode: the provisioner makes the spool directory for a restore's restore_command
+        java.nio.file.Path spool = new LocalLayout(archives.home(), LocalLayout.DEFAULT_PORT_BASE).restoreSpool();
+        sessions = new RestoreSessions(archives::target, repositories::of, archives.home(), readers, readAhead,
+                Optional.of(spool));
     }
 
     @PreDestroy

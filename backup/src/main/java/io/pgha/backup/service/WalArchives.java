@@ -22,6 +22,7 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
@@ -142,6 +143,8 @@ public class WalArchives {
         private final AtomicLong pendingSegments = new AtomicLong();
         private volatile ArchivingState state = ArchivingState.NONE;
         private volatile Current current;
+        /** Successful pushes, guarded by this entry. */
+        private long pushes;
 
         private Entry(String cluster) {
             this.cluster = cluster;
@@ -180,6 +183,22 @@ public class WalArchives {
             Instant now = Instant.now();
             lastSuccessEpochSeconds.set(now.getEpochSecond());
             state = state.archived(file, now);
+            pushes++;
+            // a backup waiting for its end segment looks again now
+            notifyAll();
+        }
+
+        /** How many pushes succeeded so far: what {@link #awaitPushAfter} compares with. */
+        public synchronized long pushes() {
+            return pushes;
+        }
+
+        /** Returns once more than {@code seen} pushes succeeded, or after {@code atMost}. */
+        public synchronized void awaitPushAfter(long seen, Duration atMost) throws InterruptedException {
+            long deadline = System.nanoTime() + atMost.toNanos();
+            for (long left = atMost.toMillis(); pushes == seen && left > 0; left = (deadline - System.nanoTime()) / 1_000_000) {
+                wait(left);
+            }
         }
 
         /**

@@ -14,8 +14,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -95,5 +100,53 @@ class WalPrefetcherTest {
         assertTrue(assertInstanceOf(WalDecisions.Hole.class, hole).message().contains(seg(2).name()));
         // beyond the newest: the archive's end
         assertInstanceOf(WalDecisions.NotFound.class, prefetcher.fetch(seg(4)).missing().orElseThrow());
+    }
+
+    @Test
+    void segmentsAreSpooledInOrderFromTheStartAndRefilledAsTheyAreTaken() throws Exception {
+        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
+        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
+        WalArchive archive = new WalArchive(repository, layout);
+        for (int n = 1; n <= 5; n++) {
+            archive.push(seg(n), segment(n));
+        }
+        Path spool = Files.createDirectory(root.resolve("spool"));
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool));
+        try {
+            // the restore starts: the backup's first segment on, before restore_command asks for anything
+            prefetcher.startAt(seg(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(1).name(), seg(2).name())));
+            assertArrayEquals(segment(1), Files.readAllBytes(spool.resolve(seg(1).name())));
+            assertArrayEquals(segment(1), prefetcher.fetch(seg(1)).content().orElseThrow());
+            // two segments may wait: 2 and 3, decompressed, under their own names
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(2).name(), seg(3).name())));
+            assertArrayEquals(segment(2), Files.readAllBytes(spool.resolve(seg(2).name())));
+            // restore_command took 2: 4 follows, and 5, the archive's last, once 3 is taken
+            Files.delete(spool.resolve(seg(2).name()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(3).name(), seg(4).name())));
+            Files.delete(spool.resolve(seg(3).name()));
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(4).name(), seg(5).name())));
+            assertArrayEquals(segment(5), Files.readAllBytes(spool.resolve(seg(5).name())));
+            // the spool fell behind and restore_command asked the service: filling starts again after it
+            Files.delete(spool.resolve(seg(4).name()));
+            Files.delete(spool.resolve(seg(5).name()));
+            archive.push(seg(6), segment(6));
+            assertArrayEquals(segment(5), prefetcher.fetch(seg(5)).content().orElseThrow());
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(6).name())));
+            // the restore is over: nothing waits any more
+            prefetcher.close();
+            assertEquals(List.of(), spooled(spool));
+        } finally {
+            prefetcher.close();
+            readers.shutdownNow();
+        }
+    }
+
+    /** The names in the spool, partial files included, sorted. */
+    private static List<String> spooled(Path spool) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(spool)) {
+            return files.map(f -> f.getFileName().toString()).sorted().toList();
+        }
     }
 }

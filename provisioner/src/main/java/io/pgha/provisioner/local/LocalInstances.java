@@ -352,6 +352,22 @@ final class LocalInstances {
         return ProvisioningStatus.Instance.REJOINED_BY_CLONE;
     }
 
+    /**
+     * An empty spool directory for a restore (see {@link LocalLayout#restoreSpool}), owned by the
+     * PostgreSQL OS user, who renames segments out of it; the backup service fills it as the
+     * directory's owner.
+     */
+    Path emptyRestoreSpool() {
+        Path spool = layout.restoreSpool();
+        deleteTree(spool);
+        try {
+            user.createPrivateDirectory(spool);
+        } catch (IOException e) {
+            throw new PghaException("cannot create " + spool + ": " + e.getMessage(), e);
+        }
+        return spool;
+    }
+
     private void discardUnrecorded(String instance) {
         stop(instance, PgCtl.StopMode.IMMEDIATE);
         deleteTree(layout.instanceDir(instance));

@@ -31,6 +31,7 @@ import io.pgha.api.postgres.TimelineHistory;
 import io.pgha.local.store.FileResourceStore;
 import org.jboss.logging.Logger;
 
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
@@ -306,10 +307,12 @@ public final class LocalProvisioner {
         BackupServiceClient source = new BackupServiceClient(layout);
         try {
             progress(cluster, ClusterPhase.RESTORING, "checking the target against the archive of " + recovery.sourceCluster);
+            // before the start: the service spools WAL ahead for a restore whose spool directory exists then
+            Path spool = instances.emptyRestoreSpool();
             BackupServiceClient.Planned plan = source.start(name, recovery);
             progress(cluster, ClusterPhase.RESTORING, "restoring " + primary + " from backup " + plan.backup() + "; " + plan.window());
             Map<String, String> recoverySettings = PostgresConfig.recoverySettings(recovery.target,
-                    PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP),
+                    PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP), spool,
                             WalToken.ensure(layout, name, pgUser)));
             Map<String, String> shared = localSharedSettings(name, spec, List.of(primary), null);
             Map<String, String> carried = RecoveryMinimums.raised(shared, plan.settings());

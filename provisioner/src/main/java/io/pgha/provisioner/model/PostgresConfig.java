@@ -94,19 +94,24 @@ public final class PostgresConfig {
     public static final int RESTORE_ABORT_EXIT = 200;
 
     /**
-     * restore_command in local mode: fetch the file from this state directory's backup service,
-     * which reads it (and the segments after it, in parallel) from the source repository. HTTP 200
-     * is the file; 404, which the service answers only beyond the archive's end, is "no such
-     * file"; anything else (a hole, a corrupt segment, the service unreachable after curl's
-     * retries) prints the service's reason to the server log and stops recovery. {@code %%} is
-     * PostgreSQL's escape for a literal '%'. It sends the restoring cluster's own WAL token from
-     * {@code tokenFile}, as archive_command does.
+     * restore_command in local mode: take the file from the spool directory when the backup
+     * service has written it there ahead (a rename: replay does not wait on a process start and an
+     * HTTP round trip per segment), else fetch it from this state directory's backup service,
+     * which reads it (and the segments after it, in parallel) from the source repository. The
+     * spool holds only segments the service found stored and intact. HTTP 200 is the file; 404,
+     * which the service answers only beyond the archive's end, is "no such file"; anything else (a
+     * hole, a corrupt segment, the service unreachable after curl's retries) prints the service's
+     * reason to the server log and stops recovery. {@code %%} is PostgreSQL's escape for a literal
+     * '%'. A fetch sends the restoring cluster's own WAL token from {@code tokenFile}, as
+     * archive_command does.
      */
-    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort, Path tokenFile) {
+    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort, Path spool, Path tokenFile) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
-        return "c=$(curl -s --retry 3 --retry-connrefused --retry-delay 1 --max-time " + RESTORE_FETCH_TIMEOUT_SECONDS
+        String spooled = PgCtl.shellQuote(spool.toString().replace("%", "%%")) + "/%f";
+        return "[ -f " + spooled + " ] && mv -f " + spooled + " %p && exit 0;"
+                + " c=$(curl -s --retry 3 --retry-connrefused --retry-delay 1 --max-time " + RESTORE_FETCH_TIMEOUT_SECONDS
                 + " " + WalToken.curlOption(tokenFile) + " -o %p -w '%%{http_code}' http://" + backupHost + ":" + backupHttpPort + "/restores/" + cluster + "/wal/%f);"
                 + " [ \"$c\" = 200 ] && exit 0;"
                 + " [ \"$c\" = 404 ] && { rm -f %p; exit 1; };"

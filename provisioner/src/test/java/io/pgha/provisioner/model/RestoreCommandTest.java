@@ -165,7 +165,22 @@ class RestoreCommandTest {
         assertFalse(log.contains("selected new timeline"), log);
     }
 
-    private record Recovery(Path data, Path logFile, PgCtl pgCtl) {
+    @Test
+    void aSegmentInTheSpoolIsTakenFromThereWithoutAskingTheService() throws Exception {
+        answers.clear();
+        String spooled = afterBackup.get(1);
+        // were it asked for, the service's answer would stop recovery
+        answers.put(spooled, 500);
+        Recovery r = recover(server.getAddress().getPort(), null, List.of(spooled));
+        await().atMost(Duration.ofSeconds(60)).until(() -> r.log().contains("archive recovery complete"));
+        String log = r.log();
+        assertTrue(log.contains("restored log file \"" + spooled + "\" from archive"), log);
+        assertTrue(log.contains("restored log file \"" + afterBackup.get(2) + "\" from archive"), log);
+        assertFalse(Files.exists(r.spool().resolve(spooled)), "moved out of the spool");
+        r.stop();
+    }
+
+    private record Recovery(Path data, Path logFile, PgCtl pgCtl, Path spool) {
         String log() throws IOException {
             return Files.exists(logFile) ? Files.readString(logFile) : "";
         }
@@ -181,11 +196,23 @@ class RestoreCommandTest {
     }
 
     private static Recovery recover(int port, io.pgha.api.v1.cluster.BootstrapSpec.Target target) throws Exception {
+        return recover(port, target, List.of());
+    }
+
+    /** As above, with {@code spooled} (segments of the source's archive) waiting in the spool directory. */
+    private static Recovery recover(int port, io.pgha.api.v1.cluster.BootstrapSpec.Target target, List<String> spooled)
+            throws Exception {
         OsUser user = OsUser.forPostgres();
         Path dir = Files.createTempDirectory(root, "recovery");
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         user.chown(dir);
         Path data = dir.resolve("data");
+        Path spool = dir.resolve("spool");
+        user.createPrivateDirectory(spool);
+        for (String segment : spooled) {
+            Files.copy(archive.resolve(segment), spool.resolve(segment));
+            user.chown(spool.resolve(segment));
+        }
         Process cp = new ProcessBuilder(user.command(List.of("cp", "-a", backup.toString(), data.toString()))).inheritIO().start();
         assertTrue(cp.waitFor() == 0);
         // the backup's own pg_wal would let recovery skip the archive for those segments
@@ -198,13 +225,13 @@ class RestoreCommandTest {
         settings.put("listen_addresses", "127.0.0.1");
         settings.put("unix_socket_directories", dir.toString());
         settings.put("archive_mode", "off");
-        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port, tokenFile)));
+        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port, spool, tokenFile)));
         Path log = dir.resolve("server.log");
         try {
             pgCtl.start(data, settings, log);
         } catch (RuntimeException e) {
             // recovery may stop before the server accepts connections: the log says why
         }
-        return new Recovery(data, log, pgCtl);
+        return new Recovery(data, log, pgCtl, spool);
     }
 }
