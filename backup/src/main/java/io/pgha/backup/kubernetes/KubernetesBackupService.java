@@ -1,6 +1,7 @@
 package io.pgha.backup.kubernetes;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.pgha.backup.service.BackupCatalog;
 import io.pgha.backup.service.BaseBackups;
 import io.pgha.backup.service.WalArchives;
 import io.quarkus.runtime.ShutdownEvent;
@@ -51,6 +52,9 @@ public class KubernetesBackupService {
     @Inject
     WalArchives archives;
 
+    @Inject
+    BackupCatalog catalog;
+
     private volatile KubernetesBackups adapter;
 
     void onStart(@Observes StartupEvent event) {
@@ -63,8 +67,8 @@ public class KubernetesBackupService {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the backup service's work directory: " + e.getMessage(), e);
         }
-        KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups,
-                Clock.systemUTC(), work, knativeService.filter(n -> !n.isBlank()));
+        KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups, archives,
+                catalog, Clock.systemUTC(), work, knativeService.filter(n -> !n.isBlank()));
         archives.useSpecs(a.targets());
         adapter = a.start(round);
     }

@@ -7,8 +7,10 @@ import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.service.BackupCatalog;
 import io.pgha.backup.service.BackupJob;
 import io.pgha.backup.service.BaseBackups;
+import io.pgha.backup.service.WalArchives;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -51,6 +53,7 @@ final class KubernetesBackups implements AutoCloseable {
     private final ScheduledExecutorService loop;
     private final KubernetesTargets targets;
     private final KubernetesSchedules schedules;
+    private final KubernetesRetention retention;
     /** The backups this process admitted (namespace/name): a Pending or Running one not among them was left by a predecessor. */
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     /** Who waits for which backup (namespace/name) to end: the schedule triggers' calls. */
@@ -62,8 +65,8 @@ final class KubernetesBackups implements AutoCloseable {
      * @param workDirectory  a directory only this service reads: the CA certificates and S3 key pairs it writes for its clients
      * @param knativeService the Knative Service this process runs as, if it does (Knative sets {@code K_SERVICE})
      */
-    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, Clock clock, Path workDirectory,
-                      Optional<String> knativeService) {
+    KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, WalArchives archives,
+                      BackupCatalog catalog, Clock clock, Path workDirectory, Optional<String> knativeService) {
         this.client = client;
         this.namespace = namespace;
         this.backups = backups;
@@ -77,6 +80,7 @@ final class KubernetesBackups implements AutoCloseable {
             throw new UncheckedIOException("cannot create the backup service's work directory " + workDirectory + ": " + e.getMessage(), e);
         }
         this.schedules = new KubernetesSchedules(client, this::clusters, writes);
+        this.retention = new KubernetesRetention(client, this::clusters, writes, archives, catalog);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pgha-backup-kubernetes");
             t.setDaemon(true);
@@ -214,6 +218,9 @@ final class KubernetesBackups implements AutoCloseable {
             backupInformer.getStore().list().stream().filter(b -> b.getStatus() == null)
                     .forEach(b -> admit(b.getMetadata().getNamespace(), b.getMetadata().getName()));
             schedules.tick(now);
+            // on the real clock: a round's time is the schedules' (tests move it), what retention
+            // removes must follow the time that really passed
+            retention.tick(clock.instant());
             for (PostgresCluster c : clusters()) {
                 if (c.getSpec() != null && c.getSpec().backup != null) {
                     writeClusterStatus(c);

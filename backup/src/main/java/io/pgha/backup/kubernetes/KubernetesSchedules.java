@@ -29,8 +29,7 @@ import java.util.stream.Collectors;
  * backup on its return); a slot that comes while a backup of the cluster still runs is served by
  * that one. Counting from the creation matters on Knative, where every wake-up is a new process
  * that saw no earlier slot: a cluster without backups would otherwise never get its first one.
- * {@code status.backup.nextScheduledBackup} says when the next slot is. Retention is not run here
- * (see the README).
+ * {@code status.backup.nextScheduledBackup} says when the next slot is. Retention is {@link KubernetesRetention}'s.
  */
 final class KubernetesSchedules {
     private static final Logger LOG = Logger.getLogger(KubernetesSchedules.class);

@@ -50,8 +50,6 @@ public class BackupSchedules {
     private static final Logger LOG = Logger.getLogger(BackupSchedules.class);
     /** How often schedules are checked: a scheduled backup starts at most this long after its slot. */
     private static final Duration TICK = Duration.ofSeconds(5);
-    /** How often retention looks at a repository (it lists every WAL object). */
-    private static final Duration RETAIN_EVERY = Duration.ofSeconds(15);
 
     @Inject
     BaseBackups backups;
@@ -111,7 +109,7 @@ public class BackupSchedules {
                 schedule(cluster, spec.get(), Instant.now());
                 scheduleDrill(cluster, spec.get(), Instant.now());
                 Instant last = lastRetention.get(cluster);
-                if (last == null || !Instant.now().isBefore(last.plus(RETAIN_EVERY))) {
+                if (last == null || !Instant.now().isBefore(last.plus(RetentionRun.EVERY))) {
                     lastRetention.put(cluster, Instant.now());
                     retain(cluster, spec.get().retention, Instant.now());
                 }
@@ -223,15 +221,11 @@ public class BackupSchedules {
         if (out.heldBy() == null) {
             forgetFailedBefore(cluster, out.plan().windowStart());
         }
-        String report = out.report(now);
         if (out.acted()) {
-            LOG.infof("retention of cluster %s: %s", cluster, report);
+            LOG.infof("retention of cluster %s: %s", cluster, out.report(now));
         }
         String previous = Optional.ofNullable(status(cluster)).map(b -> b.lastRetention).orElse(null);
-        // a quiet run does not replace the report of the last one that removed something
-        if (out.acted() || out.heldBy() != null || previous == null || !previous.contains(": ")) {
-            writeStatus(cluster, b -> b.lastRetention, (b, v) -> b.lastRetention = v, report);
-        }
+        out.statusLine(now, previous).ifPresent(line -> writeStatus(cluster, b -> b.lastRetention, (b, v) -> b.lastRetention = v, line));
     }
 
     /** Failed backups' objects older than every kept backup tell nothing anyone can still use. */

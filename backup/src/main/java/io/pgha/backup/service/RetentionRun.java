@@ -22,18 +22,31 @@ import java.util.function.Consumer;
  * pass (what can still go is the one object being deleted when its lease appeared, which belongs
  * to an expired backup the restore has not yet listed, or to WAL only such a backup needs).
  */
-final class RetentionRun {
+public final class RetentionRun {
+    /** How often retention looks at a repository (it lists every WAL object). */
+    public static final java.time.Duration EVERY = java.time.Duration.ofSeconds(15);
+
     private RetentionRun() {
     }
 
     /** What the pass did: the plan, the backups and WAL files removed, and the restore that stopped it (or null). */
-    record Outcome(Retention.Plan plan, List<String> removed, int walRemoved, String heldBy) {
-        boolean acted() {
+    public record Outcome(Retention.Plan plan, List<String> removed, int walRemoved, String heldBy) {
+        public boolean acted() {
             return !removed.isEmpty() || walRemoved > 0;
         }
 
+        /**
+         * The line to write into status.backup.lastRetention, whose value is {@code previous}: a
+         * quiet pass does not replace the report of the last one that removed something.
+         */
+        public java.util.Optional<String> statusLine(Instant now, String previous) {
+            String report = report(now);
+            boolean replaces = acted() || heldBy != null || previous == null || !previous.contains(": ");
+            return replaces && !report.equals(previous) ? java.util.Optional.of(report) : java.util.Optional.empty();
+        }
+
         /** One line for status.backup.lastRetention; the time only when something was removed. */
-        String report(Instant now) {
+        public String report(Instant now) {
             return (acted() ? now.truncatedTo(ChronoUnit.SECONDS) + ": " : "")
                     + (heldBy != null ? "removed nothing more: " + heldBy + " holds a lease"
                     : "kept " + plan.kept().size() + " backups" + plan.windowStart().map(s -> ", recoverable from " + s).orElse(""))
@@ -46,7 +59,7 @@ final class RetentionRun {
      * @param forget called with the name of each backup removed from the repository (its
      *               PostgresBackup object goes too)
      */
-    static Outcome apply(Repository repository, RepositoryLayout layout, List<BackupInfo> completed, Duration window,
+    public static Outcome apply(Repository repository, RepositoryLayout layout, List<BackupInfo> completed, Duration window,
                          int minBackups, Instant now, Consumer<String> forget) throws IOException {
         Retention.Plan plan = Retention.plan(completed, window, minBackups, now);
         List<String> removed = new ArrayList<>();

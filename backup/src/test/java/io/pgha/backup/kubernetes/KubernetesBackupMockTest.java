@@ -23,6 +23,7 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.OsUser;
 import io.pgha.local.testing.TestPostgres;
@@ -49,6 +50,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +61,7 @@ import java.util.logging.LogRecord;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -357,6 +360,65 @@ class KubernetesBackupMockTest {
             TopologyStatus t = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().topology;
             assertEquals("pg-1", t.currentPrimary, "the monitor's part of the status is untouched");
         }
+    }
+
+    @Test
+    void retentionRemovesExpiredBackupsTheirObjectsAndTheWalOnlyTheyNeeded() throws Exception {
+        instance();
+        backup(NS, "pg-kept-before", "pg");
+        awaitPhase(NS, "pg-kept-before", PostgresBackupStatus.PHASE_COMPLETED);
+        try (Connection c = connect(pg); Statement st = c.createStatement()) {
+            for (int i = 0; i < 3; i++) {
+                st.execute("INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g");
+                st.execute("SELECT pg_switch_wal()");
+            }
+        }
+        backup(NS, "pg-kept", "pg");
+        PostgresBackupStatus kept = awaitPhase(NS, "pg-kept", PostgresBackupStatus.PHASE_COMPLETED);
+        RepositoryLayout layout = new RepositoryLayout("pg", Compression.ZSTD);
+        FilesystemRepository repository = new FilesystemRepository(REPOSITORY);
+        WalFileName keptBegins = WalFileName.segmentOf(kept.timeline, io.pgha.api.postgres.Lsn.parse(kept.beginLsn), 16L * 1024 * 1024);
+        assertTrue(segments(repository, layout).stream().anyMatch(w -> w.compareTo(keptBegins) < 0), "WAL from before pg-kept is archived");
+
+        // one backup (the default minimum) and no window to speak of: everything before pg-kept goes,
+        // on Kubernetes as locally
+        setRetention("pg", "1s");
+        try {
+            await().atMost(60, TimeUnit.SECONDS).untilAsserted(() -> {
+                adapter().round(Instant.now());
+                assertNull(client.resources(PostgresBackup.class).inNamespace(NS).withName("pg-kept-before").get(), "object deleted");
+                assertEquals(List.of(), segments(repository, layout).stream().filter(w -> w.compareTo(keptBegins) < 0).toList(),
+                        "WAL before " + keptBegins);
+            });
+            assertTrue(repository.get(layout.backupInfoKey("pg-kept-before")).isEmpty(), "the backup left the repository");
+            assertTrue(repository.get(layout.backupInfoKey("pg-kept")).isPresent());
+            assertEquals(PostgresBackupStatus.PHASE_COMPLETED, status(NS, "pg-kept").phase);
+            assertTrue(segments(repository, layout).contains(keptBegins), "the kept backup's WAL stays");
+            String report = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().backup.lastRetention;
+            assertTrue(report != null && report.contains("removed backups") && report.contains("pg-kept-before"), report);
+        } finally {
+            setRetention("pg", null);
+        }
+    }
+
+    /** spec.backup.retention with this recovery window, or the default retention (7 days) with null. */
+    private void setRetention(String cluster, String window) {
+        await().atMost(30, TimeUnit.SECONDS).ignoreExceptionsInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
+                .until(() -> {
+                    PostgresCluster c = client.resources(PostgresCluster.class).inNamespace(NS).withName(cluster).get();
+                    c.getSpec().backup.retention = new BackupSpec.Retention();
+                    c.getSpec().backup.retention.recoveryWindow = window;
+                    client.resource(c).update();
+                    return true;
+                });
+        // the adapter's rounds read the clusters from its informer
+        await().atMost(30, TimeUnit.SECONDS).until(() -> adapter().clusters().stream().anyMatch(c -> cluster.equals(c.getMetadata().getName())
+                && java.util.Objects.equals(window, c.getSpec().backup.retention.recoveryWindow)));
+    }
+
+    private static List<WalFileName> segments(FilesystemRepository repository, RepositoryLayout layout) throws IOException {
+        return repository.list(layout.walPrefix()).stream().map(layout::walFileOf).flatMap(Optional::stream)
+                .filter(w -> w.kind() == WalFileName.Kind.SEGMENT).toList();
     }
 
     @Test

@@ -82,6 +82,17 @@ class RetentionRunTest {
     }
 
     @Test
+    void aQuietPassKeepsTheReportOfTheLastOneThatRemovedSomething() throws Exception {
+        RetentionRun.Outcome removing = RetentionRun.apply(repository, layout, backups, Duration.ofDays(1), 1, now, n -> { });
+        String report = removing.statusLine(now, null).orElseThrow();
+        assertEquals(java.util.Optional.empty(), removing.statusLine(now, report), "the same line is not written again");
+        RetentionRun.Outcome quiet = RetentionRun.apply(repository, layout, backups.subList(2, 3), Duration.ofDays(1), 1,
+                now.plusSeconds(15), n -> { });
+        assertEquals(java.util.Optional.empty(), quiet.statusLine(now.plusSeconds(15), report));
+        assertTrue(quiet.statusLine(now.plusSeconds(15), null).orElseThrow().startsWith("kept 1 backups"), "a first pass says what it kept");
+    }
+
+    @Test
     void aRestoresLeaseStopsRetentionUntilItIsReleased() throws Exception {
         RestoreLeases.Held lease = RestoreLeases.take(repository, layout, "restored");
         RetentionRun.Outcome held = RetentionRun.apply(repository, layout, backups, Duration.ofDays(1), 1, now, n -> { });

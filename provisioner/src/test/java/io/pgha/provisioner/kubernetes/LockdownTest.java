@@ -163,7 +163,7 @@ class LockdownTest {
         assertEquals(Map.of(
                 "pgha.io/postgresclusters", Set.of("get", "list", "watch"),
                 "pgha.io/postgresclusters/status", Set.of("patch"),
-                "pgha.io/postgresbackups", Set.of("get", "list", "watch", "create"),
+                "pgha.io/postgresbackups", Set.of("get", "list", "watch", "create", "delete"),
                 "pgha.io/postgresbackups/status", Set.of("patch"),
                 "/pods", Set.of("get")), granted);
     }
