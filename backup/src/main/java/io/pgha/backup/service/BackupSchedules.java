@@ -126,7 +126,10 @@ public class BackupSchedules {
             return;
         }
         CronSchedule cron = parsed.get();
-        Instant last = lastRun.computeIfAbsent(cluster, c -> backups.lastStarted(c).orElse(now));
+        Instant seen = lastRun.computeIfAbsent(cluster, c -> backups.lastStarted(c).orElse(now));
+        // the newest backup, scheduled or asked for (pgha backup), serves the slots before its start,
+        // as on Kubernetes: a slot just before an on-demand backup does not start another right after it
+        Instant last = backups.lastStarted(cluster).filter(started -> started.isAfter(seen)).orElse(seen);
         if (cron.due(last, now)) {
             lastRun.put(cluster, now);
             try {
