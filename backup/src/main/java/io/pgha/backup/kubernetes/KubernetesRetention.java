@@ -4,7 +4,6 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
-import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.service.BackupCatalog;
 import io.pgha.backup.service.RetentionRun;
 import io.pgha.backup.service.WalArchives;
@@ -98,12 +97,10 @@ final class KubernetesRetention {
         client.resources(PostgresBackup.class).inNamespace(ns).withName(backup).delete();
     }
 
-    /** Failed backups' objects that ended before the window's start tell nothing anyone can still use. */
+    /** The cluster's Failed backups' objects that {@link RetentionRun#failedBefore} lets go. */
     private void deleteFailedBefore(String ns, String cluster, Instant windowStart) {
         for (PostgresBackup b : client.resources(PostgresBackup.class).inNamespace(ns).list().getItems()) {
-            String finished = b.getStatus() == null ? null : b.getStatus().finishedAt;
-            if (b.getSpec() != null && cluster.equals(b.getSpec().cluster) && finished != null && b.getStatus().phase != null
-                    && BackupPhase.of(b.getStatus().phase) == BackupPhase.FAILED && Instant.parse(finished).isBefore(windowStart)) {
+            if (b.getSpec() != null && cluster.equals(b.getSpec().cluster) && RetentionRun.failedBefore(b, windowStart)) {
                 delete(ns, b.getMetadata().getName());
             }
         }

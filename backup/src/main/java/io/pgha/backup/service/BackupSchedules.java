@@ -5,7 +5,6 @@ import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
-import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.core.Drills;
 import io.pgha.api.schedule.CronSchedule;
 import io.pgha.backup.wal.WalArchive;
@@ -237,9 +236,7 @@ public class BackupSchedules {
             return;
         }
         for (PostgresBackup b : backups.backups(cluster)) {
-            String finished = b.getStatus() == null ? null : b.getStatus().finishedAt;
-            if (finished != null && BackupPhase.of(b.getStatus().phase) == BackupPhase.FAILED
-                    && Instant.parse(finished).isBefore(windowStart.get())) {
+            if (RetentionRun.failedBefore(b, windowStart.get())) {
                 backups.forget(b.getMetadata().getName());
             }
         }

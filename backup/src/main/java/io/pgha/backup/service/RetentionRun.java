@@ -1,6 +1,8 @@
 package io.pgha.backup.service;
 
+import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.RestoreLease;
 import io.pgha.backup.core.Retention;
@@ -13,6 +15,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 
 /**
@@ -24,7 +27,7 @@ import java.util.function.Consumer;
  */
 public final class RetentionRun {
     /** How often retention looks at a repository (it lists every WAL object). */
-    public static final java.time.Duration EVERY = java.time.Duration.ofSeconds(15);
+    public static final Duration EVERY = Duration.ofSeconds(15);
 
     private RetentionRun() {
     }
@@ -39,10 +42,10 @@ public final class RetentionRun {
          * The line to write into status.backup.lastRetention, whose value is {@code previous}: a
          * quiet pass does not replace the report of the last one that removed something.
          */
-        public java.util.Optional<String> statusLine(Instant now, String previous) {
+        public Optional<String> statusLine(Instant now, String previous) {
             String report = report(now);
             boolean replaces = acted() || heldBy != null || previous == null || !previous.contains(": ");
-            return replaces && !report.equals(previous) ? java.util.Optional.of(report) : java.util.Optional.empty();
+            return replaces && !report.equals(previous) ? Optional.of(report) : Optional.empty();
         }
 
         /** One line for status.backup.lastRetention; the time only when something was removed. */
@@ -86,6 +89,18 @@ public final class RetentionRun {
             }
         }
         return new Outcome(plan, removed, wal, held);
+    }
+
+    /**
+     * Whether backup {@code b}'s object goes with a pass whose recovery window starts at
+     * {@code windowStart}: a Failed backup that ended before every kept one tells nothing anyone
+     * can still use.
+     */
+    public static boolean failedBefore(PostgresBackup b, Instant windowStart) {
+        String finished = b.getStatus() == null ? null : b.getStatus().finishedAt;
+        return finished != null && b.getStatus().phase != null
+                && BackupPhase.of(b.getStatus().phase) == BackupPhase.FAILED
+                && Instant.parse(finished).isBefore(windowStart);
     }
 
     /** The restoring cluster holding a live lease on the prefix, or null when there is none. */
