@@ -66,8 +66,7 @@ public final class WalToken {
      * %-placeholders in both commands.
      */
     public static String curlOption(Path file) {
-        String path = file.toString().replace("%", "%%");
-        return "-H @'" + path.replace("'", "'\\''") + "'";
+        return "-H @" + PgCtl.shellQuote(file.toString().replace("%", "%%"));
     }
 
     /** The token in the header file {@code file}: a PghaException of one line naming it when it is missing or damaged. */
