@@ -103,19 +103,24 @@ class OperatorCommandsE2ETest {
         Launcher.Result history = pgha.run("history").ok();
         assertEquals("no failover or switchover yet", history.stdout().strip());
 
-        // the monitor reports each standby's sync state once it has looked
-        await().atMost(Duration.ofSeconds(30)).until(() -> pgha.run("status").ok().stdout().contains("streaming from pg-1 (quorum)"));
-        String status = pgha.run("status").ok().stdout();
-        Map<String, List<String>> rows = rows(status);
-        assertEquals(List.of("pg-1", "primary"), rows.get("pg-1").subList(0, 2), status);
-        assertEquals("1", rows.get("pg-1").get(5), "timeline column: " + status);
-        for (String standby : List.of("pg-2", "pg-3")) {
-            List<String> row = rows.get(standby);
-            assertEquals("1", row.get(5), status);
-            assertEquals(List.of("streaming", "from", "pg-1"), row.subList(6, 9), status);
-            assertTrue(row.get(10).matches("\\d+") && row.get(11).equals("B"), "lag in bytes: " + status);
-            assertTrue(row.get(12).matches("\\d+\\.\\d"), "lag in seconds: " + status);
-        }
+        // the monitor reports each standby's sync state once it has looked, and its lag in seconds
+        // once the standby replayed a transaction since it started (the writer's, within a round)
+        String[] seen = new String[1];
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            String status = pgha.run("status").ok().stdout();
+            seen[0] = status;
+            Map<String, List<String>> rows = rows(status);
+            assertEquals(List.of("pg-1", "primary"), rows.get("pg-1").subList(0, 2), status);
+            assertEquals("1", rows.get("pg-1").get(5), "timeline column: " + status);
+            for (String standby : List.of("pg-2", "pg-3")) {
+                List<String> row = rows.get(standby);
+                assertEquals("1", row.get(5), status);
+                assertEquals(List.of("streaming", "from", "pg-1", "(quorum)"), row.subList(6, 10), status);
+                assertTrue(row.get(10).matches("\\d+") && row.get(11).equals("B"), "lag in bytes: " + status);
+                assertTrue(row.get(12).matches("\\d+\\.\\d"), "lag in seconds: " + status);
+            }
+        });
+        String status = seen[0];
         assertTrue(status.matches("(?s).*\nmonitor leader: \\S+ \\(term \\d+\\)\n.*"), status);
         assertTrue(status.contains("\nlast failover or switchover: none\n"), status);
         assertTrue(!status.contains("restart pending") && !status.contains("fenced"), status);
