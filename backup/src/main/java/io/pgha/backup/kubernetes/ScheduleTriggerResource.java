@@ -1,9 +1,10 @@
 package io.pgha.backup.kubernetes;
 
+import io.pgha.api.BearerToken;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupPhase;
-import io.pgha.api.BearerToken;
+import io.pgha.backup.service.WalAnswers;
 import io.pgha.backup.service.WalArchives;
 import io.smallrye.common.annotation.Blocking;
 import io.vertx.core.http.HttpServerRequest;
@@ -19,7 +20,6 @@ import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
-import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.Optional;
@@ -28,6 +28,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+
+import static io.pgha.backup.service.WalAnswers.text;
 
 /**
  * What the schedule's CronJob ({@link ClusterNames#backupScheduleCronJob}) calls at each slot of a
@@ -45,7 +47,6 @@ import java.util.regex.Pattern;
  */
 @Path(ClusterNames.SCHEDULE_TRIGGER_ROOT + "/{namespace}/{cluster}")
 public class ScheduleTriggerResource {
-    private static final Logger LOG = Logger.getLogger(ScheduleTriggerResource.class);
     /** The header of a 202 answer that names the backup still running, for the next call's {@code ?backup=}. */
     public static final String BACKUP_HEADER = "Pgha-Backup";
     private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
@@ -76,16 +77,7 @@ public class ScheduleTriggerResource {
             WalArchives.requireClusterName(cluster);
             BearerToken.Verdict verdict = BearerToken.check(authorization, adapter.get().targets().walToken(namespace, cluster));
             if (verdict != BearerToken.Verdict.ACCEPTED) {
-                String message = "refused the schedule trigger of cluster " + key + ": "
-                        + (verdict == BearerToken.Verdict.MISSING ? "no bearer token" : "wrong token");
-                // who asked, never the token
-                LOG.warn(message + " (from " + (request == null || request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress()) + ")");
-                Response.ResponseBuilder refusal = Response.status(verdict == BearerToken.Verdict.MISSING
-                        ? Response.Status.UNAUTHORIZED : Response.Status.FORBIDDEN).entity(message + "\n");
-                if (verdict == BearerToken.Verdict.MISSING) {
-                    refusal.header(HttpHeaders.WWW_AUTHENTICATE, BearerToken.CHALLENGE);
-                }
-                return CompletableFuture.completedFuture(refusal.build());
+                return CompletableFuture.completedFuture(WalAnswers.refused(verdict, "refused the schedule trigger of cluster " + key, request));
             }
         } catch (IllegalArgumentException e) {
             // no such cluster name, no token Secret: nothing to check the caller against
@@ -128,9 +120,5 @@ public class ScheduleTriggerResource {
 
     private static CompletionStage<Response> done(Response.Status status, String message) {
         return CompletableFuture.completedFuture(text(status, message));
-    }
-
-    private static Response text(Response.Status status, String message) {
-        return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN).build();
     }
 }

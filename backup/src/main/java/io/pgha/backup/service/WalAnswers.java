@@ -18,7 +18,7 @@ import java.util.Locale;
  * anything else, which the command turns into an exit code that stops recovery instead. And the
  * refusal of a request without the cluster's WAL token, for pushes too.
  */
-final class WalAnswers {
+public final class WalAnswers {
     private static final Logger LOG = Logger.getLogger(WalAnswers.class);
 
     private WalAnswers() {
@@ -53,9 +53,16 @@ final class WalAnswers {
             return null;
         }
         archives.of(cluster).refused(verdict);
-        String message = "refused a WAL " + action + " of " + file + " for cluster " + cluster + ": "
-                + (verdict == BearerToken.Verdict.MISSING ? "no bearer token" : "wrong token");
-        // who asked, so that a stranger can be found; the token itself is never logged
+        return refused(verdict, "refused a WAL " + action + " of " + file + " for cluster " + cluster, request);
+    }
+
+    /**
+     * The refusal of a request whose bearer token was missing (401, with the challenge) or wrong
+     * (403): {@code what} and the reason in one line, logged with who asked, so that a stranger can
+     * be found; the token itself is never logged.
+     */
+    public static Response refused(BearerToken.Verdict verdict, String what, HttpServerRequest request) {
+        String message = what + ": " + (verdict == BearerToken.Verdict.MISSING ? "no bearer token" : "wrong token");
         LOG.warn(message + " (from " + (request == null || request.remoteAddress() == null ? "?" : request.remoteAddress().hostAddress()) + ")");
         if (verdict == BearerToken.Verdict.MISSING) {
             return Response.fromResponse(text(Response.Status.UNAUTHORIZED, message))
@@ -70,7 +77,8 @@ final class WalAnswers {
         return text(Response.Status.INTERNAL_SERVER_ERROR, message);
     }
 
-    static Response text(Response.Status status, String message) {
+    /** A plain-text answer of one line. */
+    public static Response text(Response.Status status, String message) {
         return Response.status(status).entity(message + "\n").type(MediaType.TEXT_PLAIN_TYPE).build();
     }
 }
