@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
@@ -26,14 +27,18 @@ import java.util.UUID;
  * payload, then the payload, so object and checksum appear together or not at all. A put streams
  * into a temporary file behind a reserved header, writes the header once the checksum is known, fsyncs it, links it to its name (a link, unlike a rename, never replaces an
  * existing object) and fsyncs the directory; only then does it return.
- * Files are 0644 and directories 0755: the backup service may run as root while PostgreSQL's
- * restore_command path reads as the postgres user, and either must read what the other wrote.
+ * Files are 0640 and directories 0750: archived WAL and base backups hold every row, and only
+ * backup services read them (PostgreSQL's own commands go through a service's HTTP endpoints), so
+ * other local users get nothing; the group may read, so that services run by different users of
+ * one group (or a volume's fsGroup on Kubernetes) share a repository.
  */
 public final class FilesystemRepository implements Repository {
     private static final int COPY_BUFFER = 1 << 16;
     private static final String TEMP_SUFFIX = ".tmp";
-    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r--r--");
-    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-xr-x");
+    private static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-r-----");
+    private static final Set<PosixFilePermission> DIR_MODE = PosixFilePermissions.fromString("rwxr-x---");
+    /** The mode of the repository's directories, for whoever creates one before the first object. */
+    public static final FileAttribute<Set<PosixFilePermission>> DIRECTORY_MODE = PosixFilePermissions.asFileAttribute(DIR_MODE);
 
     private final Path root;
 

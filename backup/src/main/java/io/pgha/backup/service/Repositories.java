@@ -46,8 +46,8 @@ public class Repositories {
 
     /**
      * Why {@code target} cannot be written now, empty when it can: writes and removes a probe under
-     * the cluster's prefix (a directory's probe is a temporary file, so a repository written as
-     * root is checked for root, and its modes let the postgres user read, see FilesystemRepository).
+     * the cluster's prefix (a directory's probe is a temporary file, so a repository is checked for
+     * the user this service runs as).
      */
     public Optional<String> writeProblem(RepositoryTarget target) {
         String where = target.location().describe() + ", prefix " + target.prefix();
@@ -56,7 +56,7 @@ public class Repositories {
             if (repository instanceof S3Repository s3) {
                 s3.checkWritable(target.prefix() + "/");
             } else if (target.location() instanceof RepositoryTarget.Filesystem f) {
-                Path dir = Files.createDirectories(f.root().resolve(target.prefix()));
+                Path dir = Files.createDirectories(f.root().resolve(target.prefix()), FilesystemRepository.DIRECTORY_MODE);
                 Files.delete(Files.createFile(dir.resolve(".pgha-write-probe-" + UUID.randomUUID())));
             }
             return Optional.empty();

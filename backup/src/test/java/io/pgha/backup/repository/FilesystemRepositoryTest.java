@@ -29,9 +29,11 @@ class FilesystemRepositoryTest {
         try (var files = Files.list(dir.resolve("repo/c/wal/00000001"))) {
             assertEquals(1, files.count());
         }
-        // the postgres OS user and root must both read what either wrote
-        assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("repo/c/wal/00000001/a"))));
-        assertEquals("rwxr-xr-x", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("repo/c/wal/00000001"))));
+        // archived WAL and base backups are the whole database: no local user outside the owner and its group reads them
+        assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("repo/c/wal/00000001/a"))));
+        for (Path d = dir.resolve("repo/c/wal/00000001"); !d.equals(dir); d = d.getParent()) {
+            assertEquals("rwxr-x---", PosixFilePermissions.toString(Files.getPosixFilePermissions(d)), d.toString());
+        }
     }
 
     @Test
