@@ -47,6 +47,7 @@ final class KubernetesBackups implements AutoCloseable {
     private final KubernetesClient client;
     private final Optional<String> namespace;
     private final BaseBackups backups;
+    private final WalArchives archives;
     private final Clock clock;
     private final StatusWrites writes;
     private final Path caDirectory;
@@ -70,6 +71,7 @@ final class KubernetesBackups implements AutoCloseable {
         this.client = client;
         this.namespace = namespace;
         this.backups = backups;
+        this.archives = archives;
         this.clock = clock;
         this.writes = new StatusWrites(client);
         try {
@@ -234,6 +236,9 @@ final class KubernetesBackups implements AutoCloseable {
     private void writeClusterStatus(PostgresCluster c) {
         try {
             writes.clusterBackup(c.getMetadata().getNamespace(), c.getMetadata().getName(), backups.clusterStatus(c.getMetadata().getName()));
+            // the archive watch keeps the state (pushes, failures, an unwritable repository); on Kubernetes it lands here
+            writes.clusterCondition(c.getMetadata().getNamespace(), c.getMetadata().getName(),
+                    archives.of(c.getMetadata().getName()).state().condition());
         } catch (IOException | RuntimeException e) {
             LOG.warnf("cannot update status.backup of cluster %s/%s: %s", c.getMetadata().getNamespace(), c.getMetadata().getName(),
                     e.getMessage());

@@ -6,25 +6,31 @@ import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.utils.KubernetesSerialization;
 import io.pgha.api.JsonPatch;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
+import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.backup.core.BackupPhase;
 import io.pgha.backup.service.BackupJob;
 
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
  * The backup service's status writes on Kubernetes, each a JSON patch of the status subresource
  * that carries the resourceVersion it was computed from (a concurrent writer makes it fail with
  * 409, and it is computed again from a fresh read), and is sent only when something changed:
- * a PostgresBackup's whole status (this service owns it), and {@code status.backup} of a
- * PostgresCluster (the provisioner's and the monitor's parts are never in the patch).
+ * a PostgresBackup's whole status (this service owns it), and {@code status.backup} and the
+ * ContinuousArchiving condition of a PostgresCluster (the provisioner's and the monitor's parts
+ * are never changed by the patch).
  */
 final class StatusWrites {
     static final KubernetesSerialization JSON = new KubernetesSerialization();
@@ -70,16 +76,31 @@ final class StatusWrites {
 
     /** Sets {@code status.backup} of PostgresCluster {@code namespace/name} to {@code change} of what it is now. */
     void clusterBackup(String namespace, String name, UnaryOperator<BackupStatus> change) {
+        clusterPart(namespace, name, "/status/backup", s -> s.backup,
+                before -> change.apply(copy(before, BackupStatus.class, BackupStatus::new)));
+    }
+
+    /**
+     * Puts {@code condition} (a type this service owns) among the conditions of PostgresCluster
+     * {@code namespace/name}; the other owners' conditions stay as they are, and its transition
+     * time moves only when its status does.
+     */
+    void clusterCondition(String namespace, String name, Condition condition) {
+        clusterPart(namespace, name, "/status/conditions", s -> s.conditions,
+                before -> Conditions.with(before, condition, Clock.systemUTC()));
+    }
+
+    /** Sets the part of a PostgresCluster's status at {@code path} to {@code change} of what it is now ({@code change} must not modify its argument). */
+    private <T> void clusterPart(String namespace, String name, String path, Function<PostgresClusterStatus, T> part, UnaryOperator<T> change) {
         var resource = client.resources(PostgresCluster.class).inNamespace(namespace).withName(name);
         for (int attempt = 1; ; attempt++) {
             PostgresCluster fresh = resource.get();
             if (fresh == null) {
                 return;
             }
-            BackupStatus before = fresh.getStatus() == null ? null : fresh.getStatus().backup;
-            BackupStatus after = change.apply(copy(before, BackupStatus.class, BackupStatus::new));
-            Optional<String> patch = patch(fresh.getMetadata().getResourceVersion(), fresh.getStatus() != null,
-                    "/status/backup", before, after);
+            T before = fresh.getStatus() == null ? null : part.apply(fresh.getStatus());
+            T after = change.apply(before);
+            Optional<String> patch = patch(fresh.getMetadata().getResourceVersion(), fresh.getStatus() != null, path, before, after);
             if (patch.isEmpty() || send(() -> resource.subresource("status").patch(PatchContext.of(PatchType.JSON), patch.get()),
                     attempt)) {
                 return;

@@ -33,8 +33,10 @@ import java.util.stream.Stream;
 /**
  * Every few seconds, for every cluster it knows (so that its meters exist at 0 from the start):
  * checks that the cluster's repository can be written, counts the segments its instances have
- * waiting, and writes the ContinuousArchiving condition (the backup service owns that type;
- * status.backup's archive fields are written with the rest of status.backup, by BaseBackups).
+ * waiting, and writes the ContinuousArchiving condition into the local store (the backup service
+ * owns that type; on Kubernetes the adapter writes it with status.backup, and the segments
+ * waiting in the instance pods are not counted; status.backup's archive fields are written with
+ * the rest of status.backup, by BaseBackups).
  */
 @ApplicationScoped
 public class ArchiveWatch {

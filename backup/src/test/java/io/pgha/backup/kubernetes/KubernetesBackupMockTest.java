@@ -17,6 +17,9 @@ import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BackupStatus;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.PostgresClusterStatus;
 import io.pgha.api.v1.cluster.TopologyStatus;
@@ -357,6 +360,10 @@ class KubernetesBackupMockTest {
             assertEquals(done.finishedAt, b.firstRecoverabilityPoint);
             assertNotNull(b.lastArchivedWal);
             assertNotNull(b.lastArchivedTime);
+            Condition archiving = Conditions.find(client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get()
+                    .getStatus().conditions, ConditionTypes.CONTINUOUS_ARCHIVING).orElse(null);
+            assertNotNull(archiving, "the ContinuousArchiving condition is written on Kubernetes too");
+            assertEquals(Condition.TRUE, archiving.status, archiving.message);
             TopologyStatus t = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().topology;
             assertEquals("pg-1", t.currentPrimary, "the monitor's part of the status is untouched");
         }
