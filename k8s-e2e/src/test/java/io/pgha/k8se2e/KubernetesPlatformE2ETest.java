@@ -1,6 +1,11 @@
 package io.pgha.k8se2e;
 
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaimBuilder;
+import io.fabric8.kubernetes.api.model.Quantity;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+import io.fabric8.kubernetes.api.model.VolumeMountBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -11,6 +16,10 @@ import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.tls.ServerIdentity;
 import io.pgha.api.v1.ClusterPhase;
+import io.pgha.api.v1.Condition;
+import io.pgha.api.v1.ConditionTypes;
+import io.pgha.api.v1.backup.PostgresBackup;
+import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,10 +52,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The Kubernetes platform as it runs: the provisioner and the monitor as pods from the kustomize
- * base's own Deployments (their env, ports and probes as written), the router Deployment the
- * provisioner creates, and instance pods running real PostgreSQL 15 through the real bootstrap.sh,
- * all on the {@link PodRunner}. The tests share one cluster and run in order.
+ * The Kubernetes platform as it runs: the provisioner, the monitor and the backup service as pods
+ * from the kustomize base's own Deployments (their env, ports and probes as written; the backup
+ * service's gets a volume for its filesystem repository, as a user adds one), the router
+ * Deployment the provisioner creates, and instance pods running real PostgreSQL 15 through the
+ * real bootstrap.sh, all on the {@link PodRunner}. The tests share one cluster and run in order.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @ExtendWith(KubernetesPlatformE2ETest.LogsOnFailure.class)
@@ -54,8 +64,10 @@ class KubernetesPlatformE2ETest {
     static final String SYSTEM_NAMESPACE = "pgha-system";
     static final String NAMESPACE = "db";
     static final String CLUSTER = "pg";
-    /** The backup service is not part of these tests: its Deployment is stored but gets no pod. */
     static final String BACKUP_DEPLOYMENT = "pgha-backup";
+    /** The backup service's filesystem repository: a claim in pgha's namespace, mounted at this path. */
+    static final String REPOSITORY_CLAIM = "pgha-backups";
+    static final String REPOSITORY_PATH = "/var/lib/pgha/backups";
     static final String MANIFEST = """
             apiVersion: pgha.io/v1
             kind: PostgresCluster
@@ -69,6 +81,10 @@ class KubernetesPlatformE2ETest {
                 size: 1Gi
               router:
                 replicas: 1
+              backup:
+                repository:
+                  filesystem:
+                    path: /var/lib/pgha/backups
             """;
 
     static PodRunner runner;
@@ -76,11 +92,25 @@ class KubernetesPlatformE2ETest {
     @BeforeAll
     static void start() throws Exception {
         Path repo = Path.of(System.getProperty("user.dir")).getParent();
-        runner = new PodRunner(repo, (Deployment d) -> !BACKUP_DEPLOYMENT.equals(d.getMetadata().getName()));
-        runner.create(runner.kustomize("kustomize/base"));
+        runner = new PodRunner(repo, (Deployment d) -> true);
+        List<HasMetadata> base = runner.kustomize("kustomize/base");
+        base.stream().filter(o -> o instanceof Deployment && BACKUP_DEPLOYMENT.equals(o.getMetadata().getName()))
+                .forEach(o -> mountRepository((Deployment) o));
+        runner.create(base);
+        runner.create(List.of(new PersistentVolumeClaimBuilder().withNewMetadata().withName(REPOSITORY_CLAIM)
+                .withNamespace(SYSTEM_NAMESPACE).endMetadata().withNewSpec().withAccessModes("ReadWriteOnce")
+                .withNewResources().addToRequests("storage", new Quantity("1Gi")).endResources().endSpec().build()));
         runner.createNamespace(NAMESPACE);
         runner.create(runner.client().load(new ByteArrayInputStream(MANIFEST.getBytes(StandardCharsets.UTF_8))).items()
                 .stream().map(o -> { o.getMetadata().setNamespace(NAMESPACE); return (HasMetadata) o; }).toList());
+    }
+
+    /** What a user of a filesystem repository adds to the backup service's Deployment: the claim, mounted at the spec's path. */
+    static void mountRepository(Deployment backup) {
+        backup.getSpec().getTemplate().getSpec().getVolumes().add(new VolumeBuilder().withName("repository")
+                .withNewPersistentVolumeClaim().withClaimName(REPOSITORY_CLAIM).endPersistentVolumeClaim().build());
+        backup.getSpec().getTemplate().getSpec().getContainers().get(0).getVolumeMounts()
+                .add(new VolumeMountBuilder().withName("repository").withMountPath(REPOSITORY_PATH).build());
     }
 
     @AfterAll
@@ -131,6 +161,8 @@ class KubernetesPlatformE2ETest {
                 .until(() -> deploymentPods(NAMESPACE, ClusterNames.routerDeployment(CLUSTER)).stream().anyMatch(DeploymentController::ready));
         await("monitor pod Ready").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
                 .until(() -> deploymentPods(SYSTEM_NAMESPACE, "pgha-monitor").stream().anyMatch(DeploymentController::ready));
+        await("backup pod Ready").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> deploymentPods(SYSTEM_NAMESPACE, BACKUP_DEPLOYMENT).stream().anyMatch(DeploymentController::ready));
         // the router found the instances through its Service account's watch: it listens on its Service
         String router = runner.clusterIp(NAMESPACE, ClusterNames.routerService(CLUSTER));
         assertTrue(runner.fromNode(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/" + router + "/5432"), 10).ok(),
@@ -162,14 +194,14 @@ class KubernetesPlatformE2ETest {
         Set<String> expected = new TreeSet<>(instances);
         deploymentPods(NAMESPACE, ClusterNames.routerDeployment(CLUSTER)).forEach(p -> expected.add(NAMESPACE + "/" + p.getMetadata().getName()));
         deploymentPods(SYSTEM_NAMESPACE, "pgha-monitor").forEach(p -> expected.add(SYSTEM_NAMESPACE + "/" + p.getMetadata().getName()));
-        assertEquals(expected, admitted, "only the instances, the router and the monitor reach PostgreSQL (the provisioner does not)");
+        deploymentPods(SYSTEM_NAMESPACE, BACKUP_DEPLOYMENT).forEach(p -> expected.add(SYSTEM_NAMESPACE + "/" + p.getMetadata().getName()));
+        assertEquals(expected, admitted,
+                "only the instances, the router, the monitor and the backup service reach PostgreSQL (the provisioner does not)");
         assertTrue(allPods().stream().anyMatch(p -> p.getMetadata().getName().startsWith("pgha-provisioner")),
                 "the provisioner pod is there and refused");
-        // a pod labelled like the backup service, in pgha's namespace, is admitted; the same labels elsewhere are not
+        // the backup service's labels in another namespace are not enough
         Pod backup = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("pgha-backup-x")
-                .withNamespace(SYSTEM_NAMESPACE).withLabels(Map.of("app.kubernetes.io/name", BACKUP_DEPLOYMENT)).endMetadata().build();
-        assertTrue(NetworkPolicies.admits(policy, backup, namespaceLabels.get(SYSTEM_NAMESPACE), 5432));
-        backup.getMetadata().setNamespace(NAMESPACE);
+                .withNamespace(NAMESPACE).withLabels(Map.of("app.kubernetes.io/name", BACKUP_DEPLOYMENT)).endMetadata().build();
         assertTrue(!NetworkPolicies.admits(policy, backup, namespaceLabels.get(NAMESPACE), 5432));
     }
 
@@ -467,8 +499,71 @@ class KubernetesPlatformE2ETest {
      * server, unlike a partitioned node's; that a restarted container with a stale primary label
      * does not start as primary is shown by BootstrapScriptTest.)
      */
+    /**
+     * The backup service as the base runs it: every instance's archive_command (wal-push.sh, through
+     * the backup Service, with the cluster's token) archived the WAL of all three timelines the
+     * switchover and the failover made, with no hole in any of them and each new timeline's history
+     * file, and a PostgresBackup of the running cluster completes, streamed from an instance pod
+     * into the repository.
+     */
     @Test
     @Order(10)
+    void theBackupServiceArchivesEveryTimelineWithoutAHoleAndTakesABaseBackup() throws Exception {
+        String rw = runner.clusterIp(NAMESPACE, ClusterNames.readWriteService(CLUSTER));
+        String lastWal = superuserSql(rw, "SELECT pg_walfile_name(pg_switch_wal())");
+        await("the segment just switched is archived").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> archived().stream().anyMatch(f -> f.startsWith(lastWal)));
+        List<String> files = archived();
+        int timeline = Integer.parseInt(lastWal.substring(0, 8), 16);
+        assertEquals(3, timeline, "a switchover and a failover made timelines 2 and 3: " + lastWal);
+        for (int tli = 2; tli <= timeline; tli++) {
+            String history = String.format("%08X.history", tli);
+            assertTrue(files.stream().anyMatch(f -> f.startsWith(history)), history + " archived: " + files);
+        }
+        for (int tli = 1; tli <= timeline; tli++) {
+            String prefix = String.format("%08X", tli);
+            List<Long> segments = files.stream().filter(f -> f.startsWith(prefix) && f.matches(SEGMENT_OBJECT))
+                    .map(f -> Long.parseLong(f.substring(8, 16), 16) * 0x100 + Long.parseLong(f.substring(16, 24), 16))
+                    .sorted().toList();
+            assertTrue(!segments.isEmpty(), "segments of timeline " + tli + " archived: " + files);
+            assertEquals(segments.get(segments.size() - 1) - segments.get(0) + 1, segments.size(),
+                    "no hole in timeline " + tli + "'s WAL: " + segments);
+        }
+
+        PostgresBackup backup = new PostgresBackup();
+        backup.setMetadata(new ObjectMetaBuilder().withName("pg-k8s-e2e").withNamespace(NAMESPACE).build());
+        backup.getSpec().cluster = CLUSTER;
+        runner.client().resource(backup).create();
+        PostgresBackupStatus done = await("the PostgresBackup ends").atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> runner.client().resources(PostgresBackup.class).inNamespace(NAMESPACE).withName("pg-k8s-e2e").get().getStatus(),
+                        st -> st != null && (PostgresBackupStatus.PHASE_COMPLETED.equals(st.phase) || PostgresBackupStatus.PHASE_FAILED.equals(st.phase)));
+        assertEquals(PostgresBackupStatus.PHASE_COMPLETED, done.phase, "the backup completed: " + done.error);
+        assertTrue(done.beginLsn != null && done.endLsn != null, "begin and end LSN recorded");
+        await("status.backup has the backup and archiving is healthy").atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofSeconds(2))
+                .until(() -> {
+                    PostgresCluster c = runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get();
+                    return c.getStatus().backup != null && done.finishedAt.equals(c.getStatus().backup.lastSuccessfulBackup)
+                            && c.getStatus().conditions.stream().anyMatch(k -> ConditionTypes.CONTINUOUS_ARCHIVING.equals(k.type)
+                            && Condition.TRUE.equals(k.status));
+                });
+    }
+
+    /** A full segment's object: its name and the compression's suffix (not a .partial, .backup or .history file). */
+    static final String SEGMENT_OBJECT = "[0-9A-F]{24}(\\.zst|\\.lz4)?";
+
+    /** The file names in the repository's WAL directories of the cluster (its prefix is the cluster's name). */
+    static List<String> archived() throws java.io.IOException {
+        Path wal = runner.claimDirectory(SYSTEM_NAMESPACE, REPOSITORY_CLAIM).resolve(CLUSTER).resolve("wal");
+        if (!java.nio.file.Files.isDirectory(wal)) {
+            return List.of();
+        }
+        try (var paths = java.nio.file.Files.walk(wal)) {
+            return paths.filter(java.nio.file.Files::isRegularFile).map(f -> f.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    @Order(11)
     void aPrimaryCutOffFromTheApiServerStopsTakingWritesWithinTheStatedBound() {
         String primary = primaryName();
         RunningPod pod = runner.pod(NAMESPACE, primary);

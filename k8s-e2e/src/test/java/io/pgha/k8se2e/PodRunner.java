@@ -97,6 +97,11 @@ final class PodRunner implements AutoCloseable {
         return kubelet.pod(namespace, name).orElseThrow(() -> new IllegalStateException("pod " + namespace + "/" + name + " does not run"));
     }
 
+    /** Where a PersistentVolumeClaim's volume lives on this node. */
+    Path claimDirectory(String namespace, String claim) {
+        return kubelet.claimDirectory(namespace, claim);
+    }
+
     String nodeNamespace() {
         return network.nodeNamespace();
     }
