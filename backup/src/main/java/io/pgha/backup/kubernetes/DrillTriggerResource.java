@@ -81,7 +81,7 @@ public class DrillTriggerResource {
             return done(text(Response.Status.INTERNAL_SERVER_ERROR, WHAT + " of cluster " + key + ": " + e.getMessage()));
         }
         if (drill.isEmpty()) {
-            return done(text(Response.Status.OK, "no restore drill due for cluster " + key + " and none running"));
+            return done(text(Response.Status.OK, "no restore drill due for cluster " + key + " (or no completed backup to drill) and none running"));
         }
         KubernetesDrills.Running running = drill.get();
         // a copy: the timeout must not end the wait of other calls for the same drill

@@ -58,6 +58,8 @@ final class KubernetesDrills implements AutoCloseable {
     private final CronFields cronFields = new CronFields();
     /** The drill of each cluster (namespace/name) queued or running. */
     private final Map<String, Running> running = new ConcurrentHashMap<>();
+    /** The last failure of each cluster's look at its drill schedule, so that one that repeats is logged once. */
+    private final Map<String, String> lastFailure = new ConcurrentHashMap<>();
     /** When this process last ended a drill of each cluster: the informer's status may not show it yet. */
     private final Map<String, Instant> lastEnded = new ConcurrentHashMap<>();
     private final ExecutorService drills = Executors.newSingleThreadExecutor(r -> {
@@ -100,8 +102,12 @@ final class KubernetesDrills implements AutoCloseable {
                         return b;
                     });
                 }
+                lastFailure.remove(key(c));
             } catch (IOException | RuntimeException e) {
-                LOG.warnf("restore drill schedule of cluster %s: %s", key(c), e.getMessage());
+                // every round meets it again until it is fixed: logged once per distinct reason
+                if (!Objects.equals(lastFailure.put(key(c), String.valueOf(e.getMessage())), String.valueOf(e.getMessage()))) {
+                    LOG.warnf("restore drill schedule of cluster %s: %s; no drill until that is fixed", key(c), e.getMessage());
+                }
             }
         }
     }
