@@ -119,6 +119,25 @@ public final class ClusterNames {
         return SCHEDULE_TRIGGER_ROOT + "/" + namespace + "/" + cluster;
     }
 
+    /**
+     * CronJob that calls the backup service at each slot of {@code spec.backup.verify} (a restore
+     * drill), as {@link #backupScheduleCronJob} does for backups. At most 47 characters.
+     */
+    public static String backupVerifyCronJob(String cluster) {
+        return cluster + "-verify";
+    }
+
+    /**
+     * The backup service's endpoint that {@link #backupVerifyCronJob} calls:
+     * {@code POST /drills/<namespace>/<cluster>} runs the restore drill that is due for the cluster.
+     */
+    public static final String DRILL_TRIGGER_ROOT = "/drills";
+
+    /** The path of {@link #DRILL_TRIGGER_ROOT} for one cluster. */
+    public static String drillTriggerPath(String namespace, String cluster) {
+        return DRILL_TRIGGER_ROOT + "/" + namespace + "/" + cluster;
+    }
+
     /** Secret with the cluster's certificate authority (certificate and key): made once, signs every instance certificate. */
     public static String certificateAuthoritySecret(String cluster) {
         return cluster + "-ca";

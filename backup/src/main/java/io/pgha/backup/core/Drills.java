@@ -42,6 +42,26 @@ public final class Drills {
         return completed.stream().max(Retention.BY_END);
     }
 
+    /**
+     * The newest drill {@code status} records, when it was one of {@code backup}: empty when it was
+     * not (or there was none), else its problem, itself empty when the drill passed. A failure is
+     * matched by the backup's name in its problem, which {@link #record} makes sure it holds.
+     */
+    public static Optional<Optional<String>> newestOf(BackupStatus status, String backup) {
+        if (status == null) {
+            return Optional.empty();
+        }
+        Optional<Instant> passed = Optional.ofNullable(status.lastVerifiedAt).map(Instant::parse);
+        Optional<Instant> failed = Optional.ofNullable(status.lastDrillFailureAt).map(Instant::parse);
+        if (passed.isPresent() && (failed.isEmpty() || !passed.get().isBefore(failed.get()))) {
+            return backup.equals(status.lastVerifiedBackup) ? Optional.of(Optional.empty()) : Optional.empty();
+        }
+        if (failed.isPresent() && status.lastDrillFailure != null && status.lastDrillFailure.contains("backup " + backup)) {
+            return Optional.of(Optional.of(status.lastDrillFailure));
+        }
+        return Optional.empty();
+    }
+
     /** Writes a drill's outcome into {@code status}: the backup verified, or the problem found (naming the file or segment). */
     public static void record(BackupStatus status, String backup, Optional<String> problem, Instant at) {
         String when = at.truncatedTo(ChronoUnit.SECONDS).toString();

@@ -2,6 +2,8 @@ package io.pgha.backup.kubernetes;
 
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.pgha.backup.service.BackupCatalog;
+import io.pgha.backup.service.BackupMetrics;
+import io.pgha.backup.service.BackupVerifier;
 import io.pgha.backup.service.BaseBackups;
 import io.pgha.backup.service.WalArchives;
 import io.quarkus.runtime.ShutdownEvent;
@@ -55,6 +57,12 @@ public class KubernetesBackupService {
     @Inject
     BackupCatalog catalog;
 
+    @Inject
+    BackupVerifier verifier;
+
+    @Inject
+    BackupMetrics metrics;
+
     private volatile KubernetesBackups adapter;
 
     void onStart(@Observes StartupEvent event) {
@@ -68,7 +76,7 @@ public class KubernetesBackupService {
             throw new UncheckedIOException("cannot create the backup service's work directory: " + e.getMessage(), e);
         }
         KubernetesBackups a = new KubernetesBackups(kubernetes.get(), watchNamespace.filter(n -> !n.isBlank()), backups, archives,
-                catalog, Clock.systemUTC(), work, knativeService.filter(n -> !n.isBlank()));
+                catalog, verifier, metrics, Clock.systemUTC(), work, knativeService.filter(n -> !n.isBlank()));
         archives.useSpecs(a.targets());
         adapter = a.start(round);
     }

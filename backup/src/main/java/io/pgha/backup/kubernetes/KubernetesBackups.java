@@ -3,12 +3,17 @@ package io.pgha.backup.kubernetes;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import io.pgha.api.schedule.CronSchedule;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
+import io.pgha.api.v1.cluster.BackupStatus;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.core.Drills;
 import io.pgha.backup.service.BackupCatalog;
 import io.pgha.backup.service.BackupJob;
+import io.pgha.backup.service.BackupMetrics;
+import io.pgha.backup.service.BackupVerifier;
 import io.pgha.backup.service.BaseBackups;
 import io.pgha.backup.service.WalArchives;
 import org.jboss.logging.Logger;
@@ -38,8 +43,10 @@ import java.util.concurrent.TimeUnit;
  * each new PostgresBackup (from this service, over a replication connection to the chosen
  * instance's pod, exactly as local mode does: see {@link BaseBackups}), owns each PostgresBackup's
  * status and each cluster's {@code status.backup}, and runs {@code spec.backup.schedule}
- * ({@link KubernetesSchedules}). Everything that changes objects runs on one thread, so its
- * writes never race each other; the backups themselves run on {@link BaseBackups}' workers.
+ * ({@link KubernetesSchedules}), retention ({@link KubernetesRetention}) and {@code spec.backup.verify}
+ * ({@link KubernetesDrills}). Everything that changes objects runs on one thread, so its writes
+ * never race each other; the backups themselves run on {@link BaseBackups}' workers, the drills on
+ * a thread of their own.
  */
 final class KubernetesBackups implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KubernetesBackups.class);
@@ -55,6 +62,7 @@ final class KubernetesBackups implements AutoCloseable {
     private final KubernetesTargets targets;
     private final KubernetesSchedules schedules;
     private final KubernetesRetention retention;
+    private final KubernetesDrills drills;
     /** The backups this process admitted (namespace/name): a Pending or Running one not among them was left by a predecessor. */
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     /** Who waits for which backup (namespace/name) to end: the schedule triggers' calls. */
@@ -67,7 +75,8 @@ final class KubernetesBackups implements AutoCloseable {
      * @param knativeService the Knative Service this process runs as, if it does (Knative sets {@code K_SERVICE})
      */
     KubernetesBackups(KubernetesClient client, Optional<String> namespace, BaseBackups backups, WalArchives archives,
-                      BackupCatalog catalog, Clock clock, Path workDirectory, Optional<String> knativeService) {
+                      BackupCatalog catalog, BackupVerifier verifier, BackupMetrics metrics, Clock clock, Path workDirectory,
+                      Optional<String> knativeService) {
         this.client = client;
         this.namespace = namespace;
         this.backups = backups;
@@ -83,6 +92,8 @@ final class KubernetesBackups implements AutoCloseable {
         }
         this.schedules = new KubernetesSchedules(client, this::clusters, writes);
         this.retention = new KubernetesRetention(client, this::clusters, writes, archives, catalog);
+        // on Knative a drill started by a round has no request keeping the pod: the drill trigger's call starts them
+        this.drills = new KubernetesDrills(this::clusters, writes, verifier, metrics, this::onLoop, clock, knativeService.isEmpty());
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pgha-backup-kubernetes");
             t.setDaemon(true);
@@ -138,14 +149,7 @@ final class KubernetesBackups implements AutoCloseable {
      * watch the namespace, there is no such cluster, or it has no schedule.
      */
     Optional<String> runSchedule(String ns, String cluster) {
-        if (namespace.isPresent() && !namespace.get().equals(ns)) {
-            throw new IllegalArgumentException("this backup service watches namespace " + namespace.get() + " only, not " + ns);
-        }
-        // read now, not from the informer: the call may be what just woke this process
-        PostgresCluster c = client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get();
-        if (c == null) {
-            throw new IllegalArgumentException("no PostgresCluster " + cluster + " in namespace " + ns);
-        }
+        PostgresCluster c = watched(ns, cluster);
         if (c.getSpec() == null || c.getSpec().backup == null || c.getSpec().backup.schedule == null) {
             throw new IllegalArgumentException("cluster " + ns + "/" + cluster + " has no spec.backup.schedule");
         }
@@ -156,6 +160,78 @@ final class KubernetesBackups implements AutoCloseable {
             throw new IllegalStateException("interrupted while looking at the schedule of " + ns + "/" + cluster, e);
         } catch (ExecutionException e) {
             throw new IllegalStateException("the schedule of " + ns + "/" + cluster + ": " + e.getCause().getMessage(), e.getCause());
+        }
+    }
+
+    /**
+     * What a call of cluster {@code ns/cluster}'s drill trigger asks: its drill queued or running,
+     * or one started now if {@code spec.backup.verify} says one is due (on the real clock), as a
+     * round would decide it. Empty when none runs and none is due. IllegalArgumentException with
+     * one line when this service does not watch the namespace, there is no such cluster, or it has
+     * no usable spec.backup.verify; IOException when the repository cannot be read.
+     */
+    Optional<KubernetesDrills.Running> runDrill(String ns, String cluster) throws IOException {
+        PostgresCluster c = watched(ns, cluster);
+        String verify = c.getSpec() == null || c.getSpec().backup == null ? null : c.getSpec().backup.verify;
+        if (verify == null) {
+            throw new IllegalArgumentException("cluster " + ns + "/" + cluster + " has no spec.backup.verify");
+        }
+        CronSchedule cron;
+        try {
+            cron = CronSchedule.parse(verify);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("cluster " + ns + "/" + cluster + ": spec.backup.verify: " + e.getMessage(), e);
+        }
+        return drills.runIfDue(c, cron, clock.instant());
+    }
+
+    /**
+     * What a call waiting on the drill of backup {@code backup} learns: the cluster's drill still
+     * queued or running (which serves the call that named it), else the newest drill status.backup
+     * records when it was one of that backup: its problem, empty when it passed.
+     * IllegalArgumentException with one line when neither says anything of it.
+     */
+    DrillWait drillOf(String ns, String cluster, String backup) {
+        Optional<KubernetesDrills.Running> r = drills.running(ns, cluster);
+        if (r.isPresent()) {
+            return new DrillWait(r, Optional.empty());
+        }
+        PostgresCluster c = watched(ns, cluster);
+        BackupStatus status = c.getStatus() == null ? null : c.getStatus().backup;
+        Optional<Optional<String>> recorded = Drills.newestOf(status, backup);
+        if (recorded.isEmpty()) {
+            throw new IllegalArgumentException("no restore drill of backup " + backup + " of cluster " + ns + "/" + cluster
+                    + " runs here, and it is not the newest drill status.backup records");
+        }
+        return new DrillWait(Optional.empty(), recorded);
+    }
+
+    /** Either a drill still running, or the recorded end of one (its problem, empty when it passed). */
+    record DrillWait(Optional<KubernetesDrills.Running> running, Optional<Optional<String>> recorded) {
+    }
+
+    /** Cluster {@code ns/cluster} as the API server has it now; IllegalArgumentException with one line when it is not watched here. */
+    private PostgresCluster watched(String ns, String cluster) {
+        if (namespace.isPresent() && !namespace.get().equals(ns)) {
+            throw new IllegalArgumentException("this backup service watches namespace " + namespace.get() + " only, not " + ns);
+        }
+        // read now, not from the informer: the call may be what just woke this process
+        PostgresCluster c = client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get();
+        if (c == null) {
+            throw new IllegalArgumentException("no PostgresCluster " + cluster + " in namespace " + ns);
+        }
+        return c;
+    }
+
+    /** Runs {@code write} on the adapter's thread, where every write of objects happens, and returns once it ran. */
+    private void onLoop(Runnable write) {
+        try {
+            loop.submit(write).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while writing a status", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause().getMessage(), e.getCause());
         }
     }
 
@@ -220,6 +296,7 @@ final class KubernetesBackups implements AutoCloseable {
             backupInformer.getStore().list().stream().filter(b -> b.getStatus() == null)
                     .forEach(b -> admit(b.getMetadata().getNamespace(), b.getMetadata().getName()));
             schedules.tick(now);
+            drills.tick(now);
             // on the real clock: a round's time is the schedules' (tests move it), what retention
             // removes must follow the time that really passed
             retention.tick(clock.instant());
@@ -291,6 +368,7 @@ final class KubernetesBackups implements AutoCloseable {
 
     @Override
     public void close() {
+        drills.close();
         loop.shutdownNow();
         if (backupInformer != null) {
             backupInformer.close();

@@ -39,8 +39,7 @@ final class KubernetesSchedules {
     private final StatusWrites writes;
     /** When each cluster's last backup began, as this service counts for its schedule, by namespace/name. */
     private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
-    /** The schedules already reported as unusable, so that each is logged once. */
-    private final Map<String, String> badSchedules = new ConcurrentHashMap<>();
+    private final CronFields cronFields = new CronFields();
 
     KubernetesSchedules(KubernetesClient client, Supplier<List<PostgresCluster>> clusters, StatusWrites writes) {
         this.client = client;
@@ -71,21 +70,15 @@ final class KubernetesSchedules {
         String ns = c.getMetadata().getNamespace();
         String name = c.getMetadata().getName();
         String key = ns + "/" + name;
-        String expression = c.getSpec().backup.schedule;
-        CronSchedule cron;
-        try {
-            cron = CronSchedule.parse(expression);
-            badSchedules.remove(key);
-        } catch (IllegalArgumentException e) {
-            if (!Objects.equals(badSchedules.put(key, expression), expression)) {
-                LOG.errorf("cluster %s: spec.backup.schedule: %s; no scheduled backups until it is fixed", key, e.getMessage());
-            }
+        Optional<CronSchedule> parsed = cronFields.parse(key, "spec.backup.schedule", c.getSpec().backup.schedule, "scheduled backups");
+        if (parsed.isEmpty()) {
             writes.clusterBackup(ns, name, b -> {
                 b.nextScheduledBackup = null;
                 return b;
             });
             return Optional.empty();
         }
+        CronSchedule cron = parsed.get();
         List<PostgresBackup> backups = client.resources(PostgresBackup.class).inNamespace(ns).list().getItems();
         List<PostgresBackup> ofCluster = backups.stream().filter(b -> b.getSpec() != null && name.equals(b.getSpec().cluster)).toList();
         Instant last = lastRun.computeIfAbsent(key, k -> lastStarted(ofCluster).or(() -> created(c)).orElse(now));
@@ -113,7 +106,8 @@ final class KubernetesSchedules {
         return running;
     }
 
-    private static Optional<Instant> created(PostgresCluster c) {
+    /** When cluster {@code c} was created: the schedules count from then for a cluster without backups or drills. */
+    static Optional<Instant> created(PostgresCluster c) {
         return Optional.ofNullable(c.getMetadata().getCreationTimestamp()).map(Instant::parse);
     }
 

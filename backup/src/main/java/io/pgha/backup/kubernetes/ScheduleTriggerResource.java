@@ -1,11 +1,8 @@
 package io.pgha.backup.kubernetes;
 
-import io.pgha.api.BearerToken;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupPhase;
-import io.pgha.backup.service.WalAnswers;
-import io.pgha.backup.service.WalArchives;
 import io.smallrye.common.annotation.Blocking;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.inject.Inject;
@@ -27,7 +24,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Pattern;
 
 import static io.pgha.backup.service.WalAnswers.text;
 
@@ -36,7 +32,7 @@ import static io.pgha.backup.service.WalAnswers.text;
  * cluster's {@code spec.backup.schedule} when the backup service runs as a Knative Service, whose
  * clock stops while it is scaled to zero: the call wakes it, and it looks at the cluster's schedule
  * as a round would ({@link KubernetesSchedules}). The caller proves it speaks for the cluster with
- * the cluster's WAL token (the Secret {@link ClusterNames#walPushSecret}); the holder can only make
+ * the cluster's WAL token (the Secret {@link ClusterNames#walPushSecret}, checked by {@link TriggerAccess}); the holder can only make
  * the service run what the schedule says is due, never an extra backup. The answer comes when the
  * backup serving the slot has ended, so that the request in flight keeps Knative from scaling the
  * pod away in the middle of it: 200 once it completed or when nothing was due, 500 naming the
@@ -49,7 +45,6 @@ import static io.pgha.backup.service.WalAnswers.text;
 public class ScheduleTriggerResource {
     /** The header of a 202 answer that names the backup still running, for the next call's {@code ?backup=}. */
     public static final String BACKUP_HEADER = "Pgha-Backup";
-    private static final Pattern NAMESPACE = Pattern.compile("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$");
 
     @Inject
     KubernetesBackupService service;
@@ -66,23 +61,11 @@ public class ScheduleTriggerResource {
                                              @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
                                              @Context HttpServerRequest request) {
         Optional<KubernetesBackups> adapter = service.adapter();
-        if (adapter.isEmpty()) {
-            return done(Response.Status.NOT_FOUND, "schedule triggers are served on Kubernetes only (pgha.platform=kubernetes)");
-        }
-        if (!NAMESPACE.matcher(namespace).matches()) {
-            return done(Response.Status.BAD_REQUEST, "not a namespace name: " + namespace);
+        Optional<Response> refused = TriggerAccess.refusal(adapter, "schedule trigger", namespace, cluster, authorization, request);
+        if (refused.isPresent()) {
+            return CompletableFuture.completedFuture(refused.get());
         }
         String key = namespace + "/" + cluster;
-        try {
-            WalArchives.requireClusterName(cluster);
-            BearerToken.Verdict verdict = BearerToken.check(authorization, adapter.get().targets().walToken(namespace, cluster));
-            if (verdict != BearerToken.Verdict.ACCEPTED) {
-                return CompletableFuture.completedFuture(WalAnswers.refused(verdict, "refused the schedule trigger of cluster " + key, request));
-            }
-        } catch (IllegalArgumentException e) {
-            // no such cluster name, no token Secret: nothing to check the caller against
-            return done(Response.Status.NOT_FOUND, "schedule trigger of cluster " + key + ": " + e.getMessage());
-        }
         Optional<String> backup;
         try {
             // a call that waits on: the slot was served by that backup, the schedule is not looked at again

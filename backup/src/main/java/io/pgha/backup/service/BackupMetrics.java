@@ -3,12 +3,14 @@ package io.pgha.backup.service;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.pgha.api.v1.cluster.BackupStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -49,24 +51,37 @@ public class BackupMetrics {
         }
 
         /** A restore drill passed at {@code at}. */
-        public void verified(Instant at) {
+        private void verified(Instant at) {
             lastVerified.set(at.getEpochSecond());
         }
 
         /** A restore drill failed at {@code at}. */
-        public void drillFailed(Instant at) {
+        private void drillFailed(Instant at) {
             lastDrillFailure.set(at.getEpochSecond());
             drillFailures.increment();
         }
 
-        /** What status.backup says after a restart, until this service runs a drill itself. */
-        public void knownVerified(Instant at) {
-            lastVerified.compareAndSet(0, at.getEpochSecond());
+        /** A restore drill's outcome at {@code at}: passed when {@code problem} is empty. */
+        public void drilled(Optional<String> problem, Instant at) {
+            if (problem.isEmpty()) {
+                verified(at);
+            } else {
+                drillFailed(at);
+            }
         }
 
-        /** Likewise for the last failed drill, so that its alert outlives a restart of the service. */
-        public void knownDrillFailure(Instant at) {
-            lastDrillFailure.compareAndSet(0, at.getEpochSecond());
+        /**
+         * The last drills status.backup records, after a restart, until this service runs a drill
+         * itself (so that the failed drill's alert outlives a restart of the service).
+         */
+        public void knownDrills(BackupStatus status) {
+            if (status == null) {
+                return;
+            }
+            Optional.ofNullable(status.lastVerifiedAt).map(Instant::parse)
+                    .ifPresent(at -> lastVerified.compareAndSet(0, at.getEpochSecond()));
+            Optional.ofNullable(status.lastDrillFailureAt).map(Instant::parse)
+                    .ifPresent(at -> lastDrillFailure.compareAndSet(0, at.getEpochSecond()));
         }
 
         public void recoveryWindowStart(Instant from) {

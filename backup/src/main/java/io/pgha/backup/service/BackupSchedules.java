@@ -161,8 +161,7 @@ public class BackupSchedules {
     /** Queues a restore drill of the newest completed backup when spec.backup.verify says one is due. */
     private void scheduleDrill(String cluster, BackupSpec spec, Instant now) throws IOException {
         BackupStatus st = status(cluster);
-        Optional.ofNullable(st).map(b -> b.lastVerifiedAt).map(Instant::parse).ifPresent(metrics.of(cluster)::knownVerified);
-        Optional.ofNullable(st).map(b -> b.lastDrillFailureAt).map(Instant::parse).ifPresent(metrics.of(cluster)::knownDrillFailure);
+        metrics.of(cluster).knownDrills(st);
         Optional<CronSchedule> cron = spec.verify == null ? Optional.empty()
                 : parse(cluster, "spec.backup.verify", spec.verify, "scheduled restore drills");
         if (cron.isEmpty()) {
@@ -207,11 +206,10 @@ public class BackupSchedules {
     public void recordDrill(String cluster, String backup, Optional<String> problem, Instant at) {
         if (problem.isEmpty()) {
             LOG.infof("restore drill of backup %s of cluster %s passed", backup, cluster);
-            metrics.of(cluster).verified(at);
         } else {
             LOG.warnf("restore drill of backup %s of cluster %s failed: %s", backup, cluster, problem.get());
-            metrics.of(cluster).drillFailed(at);
         }
+        metrics.of(cluster).drilled(problem, at);
         update(cluster, b -> Drills.record(b, backup, problem, at));
     }
 

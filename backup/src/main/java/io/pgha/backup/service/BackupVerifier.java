@@ -82,6 +82,10 @@ public class BackupVerifier {
         void checked(String line);
 
         void progress(String line);
+
+        /** The backup the drill verifies, once it is chosen (before any check). */
+        default void drilling(String backup) {
+        }
     }
 
     @PostConstruct
@@ -127,6 +131,7 @@ public class BackupVerifier {
                 if (subject.isEmpty()) {
                     return Optional.empty();
                 }
+                report.drilling(subject.get());
                 return Optional.of(new Outcome(subject.get(), check(cluster, subject.get(), archive, report)));
             } finally {
                 if (lease != null) {

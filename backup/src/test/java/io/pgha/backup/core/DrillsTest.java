@@ -76,4 +76,17 @@ class DrillsTest {
         assertEquals("backup pg-20261207t010000z: cannot read the repository: timed out", status.lastDrillFailure,
                 "a problem that does not name the backup is prefixed with it");
     }
+
+    @Test
+    void theNewestDrillRecordedAnswersForItsBackupOnly() {
+        BackupStatus status = new BackupStatus();
+        assertTrue(Drills.newestOf(status, "pg-a").isEmpty(), "no drill yet");
+        Drills.record(status, "pg-a", Optional.empty(), Instant.parse("2026-12-05T03:30:41Z"));
+        assertEquals(Optional.of(Optional.empty()), Drills.newestOf(status, "pg-a"), "passed");
+        assertTrue(Drills.newestOf(status, "pg-b").isEmpty(), "another backup's drill says nothing of pg-b");
+        Drills.record(status, "pg-b", Optional.of("file base.tar.zst of backup pg-b: checksum mismatch"), Instant.parse("2026-12-06T03:30:12Z"));
+        assertEquals(Optional.of(Optional.of("file base.tar.zst of backup pg-b: checksum mismatch")), Drills.newestOf(status, "pg-b"));
+        assertTrue(Drills.newestOf(status, "pg-a").isEmpty(), "pg-a's pass is no longer the newest drill");
+        assertTrue(Drills.newestOf(null, "pg-a").isEmpty());
+    }
 }

@@ -55,6 +55,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
@@ -95,7 +96,8 @@ class KubernetesBackupMockTest {
         public Map<String, String> getConfigOverrides() {
             return Map.of("pgha.platform", "kubernetes",
                     "pgha.backup.kubernetes.round", "1h",
-                    "pgha.backup.home", tempDirectory("pgha-k8s-home").toString(),
+                    // restore drills run PostgreSQL as its OS user, which must enter the drills' directory under it
+                    "pgha.backup.home", traversable(tempDirectory("pgha-k8s-home")).toString(),
                     "pgha.backup.repository-root", tempDirectory("pgha-k8s-default-repo").toString(),
                     "pgha.backup.wal-timeout", "60s",
                     // a schedule trigger's call answers 202 at once while its backup runs: the caller's loop is exercised
@@ -114,6 +116,12 @@ class KubernetesBackupMockTest {
     @Inject
     MeterRegistry registry;
 
+    @Inject
+    io.pgha.backup.service.BackupVerifier verifier;
+
+    @Inject
+    io.pgha.backup.service.BackupMetrics metrics;
+
     @AfterAll
     static void stopPostgres() throws IOException {
         if (pg != null) {
@@ -125,6 +133,15 @@ class KubernetesBackupMockTest {
         try {
             Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
             // the repository is written by this service (maybe root) and read by nobody else here
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path traversable(Path dir) {
+        try {
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
             return dir;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -357,7 +374,8 @@ class KubernetesBackupMockTest {
             adapter().round(Instant.now());
             BackupStatus b = client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get().getStatus().backup;
             assertEquals(done.finishedAt, b.lastSuccessfulBackup);
-            assertEquals(done.finishedAt, b.firstRecoverabilityPoint);
+            // other tests' backups of pg may be older (the order of tests is not fixed): recoverable from this one's end at the latest
+            assertTrue(!Instant.parse(b.firstRecoverabilityPoint).isAfter(Instant.parse(done.finishedAt)), b.firstRecoverabilityPoint);
             assertNotNull(b.lastArchivedWal);
             assertNotNull(b.lastArchivedTime);
             Condition archiving = Conditions.find(client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").get()
@@ -406,6 +424,172 @@ class KubernetesBackupMockTest {
         } finally {
             setRetention("pg", null);
         }
+    }
+
+    /**
+     * spec.backup.verify on Kubernetes: the round finds a drill due (the cluster was never drilled:
+     * counted from its creation) and runs it off its own thread on the newest completed backup, a
+     * real restore of it to a consistent state; status.backup and the metric record it. A backup
+     * whose base.tar.zst is corrupted in the repository fails the next drill, naming the file.
+     */
+    @Test
+    void aScheduledDrillRestoresTheNewestBackupAndACorruptedOneFailsNamingTheFile() throws Exception {
+        instance();
+        backup(NS, "pg-drilled", "pg");
+        awaitPhase(NS, "pg-drilled", PostgresBackupStatus.PHASE_COMPLETED);
+        Path tar = REPOSITORY.resolve(new RepositoryLayout("pg", Compression.ZSTD).baseTarKey("pg-drilled"));
+        byte[] good = Files.readAllBytes(tar);
+        setVerify("pg", "* * * * *");
+        try {
+            Instant before = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+            // as a Knative Service, rounds start no drill (only the drill trigger's call, which keeps the pod, does)
+            Optional<Instant> lastBefore = Optional.ofNullable(lastDrill());
+            try (KubernetesDrills knative = new KubernetesDrills(adapter()::clusters, new StatusWrites(client), verifier, metrics,
+                    Runnable::run, java.time.Clock.systemUTC(), false)) {
+                knative.tick(Instant.now().plus(2, ChronoUnit.MINUTES));
+                assertTrue(knative.running(NS, "pg").isEmpty(), "no drill started by a Knative round");
+            }
+            assertEquals(lastBefore, Optional.ofNullable(lastDrill()));
+            // rounds at times of the test's choosing: slots of the every-minute schedule have passed
+            adapter().round(Instant.now().plus(2, ChronoUnit.MINUTES));
+            await().atMost(120, TimeUnit.SECONDS).until(() -> lastDrill() != null && !lastDrill().isBefore(before));
+            BackupStatus b = clusterBackupStatus(NS, "pg");
+            assertEquals("pg-drilled", b.lastVerifiedBackup, "failure: " + b.lastDrillFailure);
+            assertTrue(!Instant.parse(b.lastVerifiedAt).isBefore(before), b.lastVerifiedAt);
+            assertNotNull(b.nextScheduledDrill);
+            assertEquals(Instant.parse(b.lastVerifiedAt).getEpochSecond(), gauge("pgha.backup.last.verified.timestamp.seconds"));
+            double failuresBefore = drillFailures();
+
+            byte[] corrupt = good.clone();
+            corrupt[corrupt.length - 100] ^= 0x5a;
+            Files.write(tar, corrupt);
+            Instant verified = Instant.parse(b.lastVerifiedAt);
+            adapter().round(Instant.now().plus(4, ChronoUnit.MINUTES));
+            await().atMost(120, TimeUnit.SECONDS).until(() -> clusterBackupStatus(NS, "pg").lastDrillFailureAt != null
+                    && !Instant.parse(clusterBackupStatus(NS, "pg").lastDrillFailureAt).isBefore(verified));
+            b = clusterBackupStatus(NS, "pg");
+            assertTrue(b.lastDrillFailure.startsWith("file base.tar.zst of backup pg-drilled: ") && b.lastDrillFailure.contains("checksum"),
+                    b.lastDrillFailure);
+            assertEquals("pg-drilled", b.lastVerifiedBackup, "the last drill that passed stays recorded");
+            assertEquals(failuresBefore + 1, drillFailures());
+            assertEquals(Instant.parse(b.lastDrillFailureAt).getEpochSecond(), gauge("pgha.backup.last.drill.failure.timestamp.seconds"));
+        } finally {
+            Files.write(tar, good);
+            setVerify("pg", null);
+        }
+    }
+
+    /**
+     * Knative: the verify CronJob runs the unchanged backup-trigger.sh against the drill trigger.
+     * Only the cluster's WAL token opens it; it runs the drill that is due, once, and answers when
+     * it ended: here the newest backup's base.tar.zst is corrupted in the repository, so the drill
+     * fails, naming the file, which fails the Job and is recorded in status.backup. The profile's
+     * wait of 0 s makes the service answer 202 naming the backup while the drill runs, and the
+     * script waits on with {@code ?backup=}. {@link DrillTriggerResourceTest} has the other answers.
+     */
+    @Test
+    void theDrillTriggerNeedsTheClustersTokenAndRunsTheDueDrillOnceAnsweringWhenItEnded() throws Exception {
+        instance();
+        backup(NS, "pg-trigdrill", "pg");
+        awaitPhase(NS, "pg-trigdrill", PostgresBackupStatus.PHASE_COMPLETED);
+        Path tar = REPOSITORY.resolve(new RepositoryLayout("pg", Compression.ZSTD).baseTarKey("pg-trigdrill"));
+        byte[] good = Files.readAllBytes(tar);
+        // the cluster's last drill passed two hours ago, as status.backup records it; drills are daily, at an hour ago
+        String twoHoursAgo = Instant.now().minus(2, ChronoUnit.HOURS).truncatedTo(ChronoUnit.SECONDS).toString();
+        client.resources(PostgresCluster.class).inNamespace(NS).withName("pg").editStatus(c -> {
+            if (c.getStatus().backup == null) {
+                c.getStatus().backup = new BackupStatus();
+            }
+            c.getStatus().backup.lastVerifiedAt = twoHoursAgo;
+            c.getStatus().backup.lastVerifiedBackup = "pg-earlier";
+            c.getStatus().backup.lastDrillFailure = null;
+            c.getStatus().backup.lastDrillFailureAt = null;
+            return c;
+        });
+        var hourAgo = Instant.now().minus(1, ChronoUnit.HOURS).atZone(ZoneOffset.UTC);
+        setVerify("pg", hourAgo.getMinute() + " " + hourAgo.getHour() + " * * *");
+        cluster("drills", "nodrills", filesystem(REPOSITORY), false, null);
+        try {
+            String path = ClusterNames.drillTriggerPath(NS, "pg");
+            var none = RestAssured.given().post(path);
+            assertEquals(401, none.statusCode(), none.asString());
+            assertEquals("Bearer realm=\"pgha-wal\"", none.header("WWW-Authenticate"));
+            var wrong = RestAssured.given().header("Authorization", "Bearer not-the-token-of-this-cluster-00").post(path);
+            assertEquals(403, wrong.statusCode(), wrong.asString());
+            assertEquals("refused the drill trigger of cluster db/pg: wrong token", wrong.asString().strip());
+            var unknown = RestAssured.given().header("Authorization", "Bearer " + TOKEN).post(ClusterNames.drillTriggerPath(NS, "ghost"));
+            assertEquals(404, unknown.statusCode(), unknown.asString());
+            var noVerify = RestAssured.given().header("Authorization", "Bearer " + TOKEN).post(ClusterNames.drillTriggerPath("drills", "nodrills"));
+            assertEquals(404, noVerify.statusCode(), noVerify.asString());
+            assertEquals("drill trigger of cluster drills/nodrills: cluster drills/nodrills has no spec.backup.verify", noVerify.asString().strip());
+            assertEquals(twoHoursAgo, clusterBackupStatus(NS, "pg").lastVerifiedAt, "a refused call runs no drill");
+
+            byte[] corrupt = good.clone();
+            corrupt[corrupt.length - 100] ^= 0x5a;
+            Files.write(tar, corrupt);
+            Path script = walPush.getParent().resolve("backup-trigger.sh");
+            Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/backup-trigger.sh"), script,
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            String url = "http://127.0.0.1:" + RestAssured.port + path;
+            String[] first = run("bash", script.toString(), url, tokenFile.toString());
+            assertEquals("1", first[0], "a failed drill fails the Job: " + first[1]);
+            List<String> lines = first[1].strip().lines().toList();
+            String last = lines.get(lines.size() - 1);
+            assertTrue(last.startsWith("backup-trigger: " + url) && last.contains(" answered 'HTTP/1.1 500 Internal Server Error': "
+                    + "restore drill of backup pg-trigdrill of cluster db/pg failed: file base.tar.zst of backup pg-trigdrill: ")
+                    && last.contains("checksum"), first[1]);
+            // the call returned once the drill had ended and was recorded, not before
+            BackupStatus b = clusterBackupStatus(NS, "pg");
+            assertTrue(b.lastDrillFailure.startsWith("file base.tar.zst of backup pg-trigdrill: "), b.lastDrillFailure);
+            assertEquals(twoHoursAgo, b.lastVerifiedAt);
+
+            String[] again = run("bash", script.toString(), url, tokenFile.toString());
+            assertEquals("0", again[0], again[1]);
+            assertEquals("backup-trigger: no restore drill due for cluster db/pg (or no completed backup to drill) and none running", again[1].strip());
+            assertEquals(b.lastDrillFailureAt, clusterBackupStatus(NS, "pg").lastDrillFailureAt, "the same slot drills once");
+            // waiting on a drill that ended answers what status.backup recorded of it; a backup it says nothing of is unknown
+            var ended = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "pg-trigdrill").post(path);
+            assertEquals(500, ended.statusCode(), ended.asString());
+            assertEquals("restore drill of backup pg-trigdrill of cluster db/pg failed: " + b.lastDrillFailure, ended.asString().strip());
+            var other = RestAssured.given().header("Authorization", "Bearer " + TOKEN).queryParam("backup", "pg-earlier").post(path);
+            assertEquals(404, other.statusCode(), other.asString());
+        } finally {
+            Files.write(tar, good);
+            setVerify("pg", null);
+            client.resources(PostgresCluster.class).inNamespace("drills").withName("nodrills").delete();
+        }
+    }
+
+    private Instant lastDrill() {
+        BackupStatus b = clusterBackupStatus(NS, "pg");
+        return io.pgha.backup.core.Drills.lastDrill(b).orElse(null);
+    }
+
+    private BackupStatus clusterBackupStatus(String ns, String cluster) {
+        PostgresClusterStatus s = client.resources(PostgresCluster.class).inNamespace(ns).withName(cluster).get().getStatus();
+        return s == null || s.backup == null ? new BackupStatus() : s.backup;
+    }
+
+    private long gauge(String name) {
+        return (long) registry.find(name).tag(io.pgha.api.MetricLabels.CLUSTER, "pg").gauge().value();
+    }
+
+    private double drillFailures() {
+        var counter = registry.find("pgha.backup.drill.failures").tag(io.pgha.api.MetricLabels.CLUSTER, "pg").counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** spec.backup.verify of cluster {@code cluster} in NS, or none with null, once the adapter's informer has it. */
+    private void setVerify(String cluster, String verify) {
+        await().atMost(30, TimeUnit.SECONDS).ignoreExceptionsInstanceOf(io.fabric8.kubernetes.client.KubernetesClientException.class)
+                .until(() -> {
+                    PostgresCluster c = client.resources(PostgresCluster.class).inNamespace(NS).withName(cluster).get();
+                    c.getSpec().backup.verify = verify;
+                    client.resource(c).update();
+                    return true;
+                });
+        await().atMost(30, TimeUnit.SECONDS).until(() -> adapter().clusters().stream().anyMatch(c -> cluster.equals(c.getMetadata().getName())
+                && Objects.equals(verify, c.getSpec().backup.verify)));
     }
 
     /** spec.backup.retention with this recovery window, or the default retention (7 days) with null. */
@@ -487,6 +671,8 @@ class KubernetesBackupMockTest {
         assertEquals(minute.plusSeconds(120).toString(), nextScheduled(ns, "minutely"));
         adapter().round(minute.plusSeconds(100));
         assertEquals(2, backups(ns).size(), "a slot is served once: " + backups(ns));
+        // minutes pass before the next round: that backup has ended by then (one still running would serve the slot)
+        awaitPhase(ns, backups(ns).get(1), PostgresBackupStatus.PHASE_FAILED);
 
         // four slots missed while the service was away: one backup on its return
         adapter().round(minute.plusSeconds(6 * 60 + 5));

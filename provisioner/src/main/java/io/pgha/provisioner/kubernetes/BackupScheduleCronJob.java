@@ -4,11 +4,15 @@ import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.pgha.api.ClusterNames;
+import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.PostgresCluster;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BinaryOperator;
+import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * The wake-up of {@code spec.backup.schedule} when the backup service is a Knative Service that
@@ -17,6 +21,9 @@ import java.util.Optional;
  * ({@link ClusterNames#scheduleTriggerPath}) at each slot; the request wakes it, and the service
  * decides with its own schedule code what is due. One CronJob per cluster at the cluster's own slots,
  * not one shared trigger every minute, which would keep the service from ever scaling to zero.
+ *
+ * <p>{@code spec.backup.verify} gets a second CronJob of the same kind ({@link Trigger#VERIFY}): a
+ * restore drill must run inside a request too, or Knative may scale the pod away in the middle of it.
  *
  * <p>The job runs backup-trigger.sh with bash in the cluster's own PostgreSQL image: that image is
  * already trusted and pulled for the instances, and its Debian base has bash with {@code /dev/tcp},
@@ -41,6 +48,29 @@ public final class BackupScheduleCronJob {
      */
     static final long STARTING_DEADLINE_SECONDS = 600;
 
+    /** What a CronJob wakes the service for: a cluster's scheduled backups, or its restore drills. */
+    public enum Trigger {
+        SCHEDULE(ClusterNames::backupScheduleCronJob, b -> b.schedule, ClusterNames::scheduleTriggerPath),
+        VERIFY(ClusterNames::backupVerifyCronJob, b -> b.verify, ClusterNames::drillTriggerPath);
+
+        private final UnaryOperator<String> name;
+        private final Function<BackupSpec, String> cron;
+        private final BinaryOperator<String> path;
+
+        Trigger(UnaryOperator<String> name, Function<BackupSpec, String> cron, BinaryOperator<String> path) {
+            this.name = name;
+            this.cron = cron;
+            this.path = path;
+        }
+
+        /** The cron field of spec.backup this CronJob follows, null when there is none. */
+        String cron(PostgresCluster cluster) {
+            BackupSpec backup = cluster.getSpec().backup;
+            String c = backup == null ? null : cron.apply(backup);
+            return c == null || c.isBlank() ? null : c;
+        }
+    }
+
     /** What a reconcile pass does about the cluster's CronJob. */
     public enum Step {
         /** Not in the cronjob mode: the CronJob is none of this provisioner's business (nor in its RBAC). */
@@ -59,6 +89,11 @@ public final class BackupScheduleCronJob {
      * IllegalArgumentException naming the setting for an unknown mode.
      */
     public static Step step(Optional<String> mode, PostgresCluster cluster) {
+        return step(mode, cluster, Trigger.SCHEDULE);
+    }
+
+    /** As {@link #step(Optional, PostgresCluster)}, for the CronJob of {@code trigger}. */
+    public static Step step(Optional<String> mode, PostgresCluster cluster, Trigger trigger) {
         if (mode.isEmpty() || mode.get().isBlank()) {
             return Step.LEAVE;
         }
@@ -66,23 +101,31 @@ public final class BackupScheduleCronJob {
             throw new IllegalArgumentException("PGHA_BACKUP_TRIGGER: unknown value '" + mode.get() + "'; the only one is '" + MODE
                     + "' (the knative overlay's), or leave it unset");
         }
-        var backup = cluster.getSpec().backup;
-        return backup != null && backup.schedule != null && !backup.schedule.isBlank() ? Step.APPLY : Step.DELETE;
+        return trigger.cron(cluster) != null ? Step.APPLY : Step.DELETE;
     }
 
     public static String name(PostgresCluster cluster) {
-        return ClusterNames.backupScheduleCronJob(cluster.getMetadata().getName());
+        return name(cluster, Trigger.SCHEDULE);
+    }
+
+    public static String name(PostgresCluster cluster, Trigger trigger) {
+        return trigger.name.apply(cluster.getMetadata().getName());
     }
 
     /** The CronJob of a cluster with {@code spec.backup.schedule}, calling the backup service of {@code services}. */
     public static CronJob desired(PostgresCluster cluster, PghaServices services) {
+        return desired(cluster, services, Trigger.SCHEDULE);
+    }
+
+    /** The CronJob of {@code trigger} for a cluster with its cron field, calling the backup service of {@code services}. */
+    public static CronJob desired(PostgresCluster cluster, PghaServices services, Trigger trigger) {
         String name = cluster.getMetadata().getName();
         String url = "http://" + services.backupHost() + ":" + PghaServices.BACKUP_SERVICE_PORT
-                + ClusterNames.scheduleTriggerPath(cluster.getMetadata().getNamespace(), name);
+                + trigger.path.apply(cluster.getMetadata().getNamespace(), name);
         return new CronJobBuilder()
-                .withMetadata(Meta.owned(cluster, name(cluster), Meta.clusterLabels(cluster)))
+                .withMetadata(Meta.owned(cluster, name(cluster, trigger), Meta.clusterLabels(cluster)))
                 .withNewSpec()
-                    .withSchedule(forKubernetes(cluster.getSpec().backup.schedule))
+                    .withSchedule(forKubernetes(trigger.cron(cluster)))
                     .withTimeZone(TIME_ZONE)
                     // a slot that comes while the last call still waits on its backup is served by that backup
                     .withConcurrencyPolicy("Forbid")

@@ -68,8 +68,9 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     String servicesNamespace;
 
     /**
-     * {@code cronjob} (the knative overlay sets it): each cluster with spec.backup.schedule gets a
-     * CronJob that wakes the scaled-to-zero backup service at its slots ({@link BackupScheduleCronJob}).
+     * {@code cronjob} (the knative overlay sets it): each cluster with spec.backup.schedule (and
+     * spec.backup.verify) gets a CronJob that wakes the scaled-to-zero backup service at its slots
+     * ({@link BackupScheduleCronJob}).
      */
     @ConfigProperty(name = "pgha.backup.trigger")
     Optional<String> backupTrigger;
@@ -185,11 +186,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         } else {
             client.apps().deployments().inNamespace(ns).withName(RouterDeployment.name(cluster)).delete();
         }
-        switch (BackupScheduleCronJob.step(backupTrigger, cluster)) {
-            case APPLY -> applier.apply(BackupScheduleCronJob.desired(cluster, services));
-            case DELETE -> client.batch().v1().cronjobs().inNamespace(ns).withName(BackupScheduleCronJob.name(cluster)).delete();
-            case LEAVE -> {
-                // no CronJobs outside the knative overlay: its ClusterRole alone may touch them
+        for (BackupScheduleCronJob.Trigger trigger : BackupScheduleCronJob.Trigger.values()) {
+            switch (BackupScheduleCronJob.step(backupTrigger, cluster, trigger)) {
+                case APPLY -> applier.apply(BackupScheduleCronJob.desired(cluster, services, trigger));
+                case DELETE -> client.batch().v1().cronjobs().inNamespace(ns).withName(BackupScheduleCronJob.name(cluster, trigger)).delete();
+                case LEAVE -> {
+                    // no CronJobs outside the knative overlay: its ClusterRole alone may touch them
+                }
             }
         }
 

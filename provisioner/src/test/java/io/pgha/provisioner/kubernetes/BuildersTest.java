@@ -335,6 +335,35 @@ class BuildersTest {
     }
 
     @Test
+    void theVerifyCronJobIsTheSameJobCallingTheDrillTriggerAtTheDrillsSlots() {
+        cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
+        cluster.getSpec().backup.verify = "30 4 * * 7";
+        var services = new PghaServices("pgha-system");
+        var verify = BackupScheduleCronJob.desired(cluster, services, BackupScheduleCronJob.Trigger.VERIFY);
+        assertEquals("pg-verify", verify.getMetadata().getName());
+        assertOwnedAndLabelled(verify.getMetadata());
+        assertEquals("30 4 * * 0", verify.getSpec().getSchedule());
+        Container c = verify.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals(List.of("backup-trigger", "http://pgha-backup.pgha-system.svc:80/drills/db/pg", "/etc/pgha/secrets/token"),
+                c.getCommand().subList(3, 6));
+        // everything but the name, the slots and the path is the schedule's job: one pod, one script, one token mount
+        var schedule = BackupScheduleCronJob.desired(cluster, services);
+        assertEquals(schedule.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getVolumes(),
+                verify.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getVolumes());
+        assertEquals(schedule.getSpec().getConcurrencyPolicy(), verify.getSpec().getConcurrencyPolicy());
+
+        var cronjob = java.util.Optional.of("cronjob");
+        assertEquals(BackupScheduleCronJob.Step.APPLY, BackupScheduleCronJob.step(cronjob, cluster, BackupScheduleCronJob.Trigger.VERIFY));
+        assertEquals(BackupScheduleCronJob.Step.LEAVE,
+                BackupScheduleCronJob.step(java.util.Optional.empty(), cluster, BackupScheduleCronJob.Trigger.VERIFY));
+        cluster.getSpec().backup.verify = null;
+        assertEquals(BackupScheduleCronJob.Step.DELETE, BackupScheduleCronJob.step(cronjob, cluster, BackupScheduleCronJob.Trigger.VERIFY),
+                "no drills: no CronJob for them");
+        assertEquals(BackupScheduleCronJob.Step.APPLY, BackupScheduleCronJob.step(cronjob, cluster, BackupScheduleCronJob.Trigger.SCHEDULE),
+                "while the schedule's stays");
+    }
+
+    @Test
     void theCronJobIsTheCronjobModesAloneAndGoesWithTheSchedule() {
         cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
         assertEquals(BackupScheduleCronJob.Step.LEAVE, BackupScheduleCronJob.step(java.util.Optional.empty(), cluster),

@@ -106,6 +106,34 @@ class KustomizeTest {
         assertEquals(Set.of(), verbs(monitor, "", "secrets"), "the monitor reads secrets through per-cluster Roles only");
     }
 
+    /**
+     * Restore drills run PostgreSQL inside the backup service: as the image's non-root postgres
+     * user, with the state directory (PGHA_HOME, where drills extract backups) on a size-limited
+     * emptyDir, since the root filesystem stays read-only.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/dev", "overlays/production"})
+    void theBackupServiceDrillsAsPostgresOnABoundedScratchVolume(String dir) throws Exception {
+        JsonNode pod = deployment(build(dir), "pgha-backup").path("spec").path("template").path("spec");
+        assertEquals(999, pod.path("securityContext").path("runAsUser").asInt(), "postgres:15's postgres user");
+        assertTrue(pod.path("securityContext").path("runAsNonRoot").asBoolean());
+        assertDrillsVolume(pod);
+    }
+
+    /** The container's PGHA_HOME is a mounted emptyDir with a sizeLimit, under a read-only root filesystem. */
+    private static void assertDrillsVolume(JsonNode pod) {
+        JsonNode container = pod.path("containers").get(0);
+        assertTrue(container.path("securityContext").path("readOnlyRootFilesystem").asBoolean());
+        String home = env(container, "PGHA_HOME").orElseThrow(() -> new AssertionError("PGHA_HOME"));
+        JsonNode mount = java.util.stream.StreamSupport.stream(container.path("volumeMounts").spliterator(), false)
+                .filter(m -> m.path("mountPath").asText().equals(home)).findFirst().orElseThrow(() -> new AssertionError("no volume at " + home));
+        JsonNode volume = java.util.stream.StreamSupport.stream(pod.path("volumes").spliterator(), false)
+                .filter(v -> v.path("name").asText().equals(mount.path("name").asText())).findFirst().orElseThrow();
+        assertTrue(volume.has("emptyDir"), volume.toString());
+        assertFalse(volume.path("emptyDir").path("sizeLimit").asText().isEmpty(), "a bounded scratch volume: " + volume);
+        assertFalse(mount.path("readOnly").asBoolean(false));
+    }
+
     @Test
     void productionRunsTwoMonitorsWithLimitsAndDisruptionBudgets() throws Exception {
         List<JsonNode> objects = build("overlays/production");
@@ -154,6 +182,9 @@ class KustomizeTest {
         assertTrue(sc.path("readOnlyRootFilesystem").asBoolean());
         assertEquals("ALL", sc.path("capabilities").path("drop").get(0).asText());
         assertEquals("RuntimeDefault", sc.path("seccompProfile").path("type").asText());
+        // restore drills: PostgreSQL as the image's postgres user, on a bounded scratch volume (PGHA_HOME)
+        assertEquals(999, sc.path("runAsUser").asInt());
+        assertDrillsVolume(template.path("spec"));
         // a schedule trigger's call answers (202 at the latest) within the request limit, which Knative's default
         // max-revision-timeout-seconds caps at 600 s
         int timeout = template.path("spec").path("timeoutSeconds").asInt();

@@ -108,8 +108,11 @@ class LockdownTest {
         violations.addAll(RestrictedPodSecurity.violations("router Deployment",
                 json(RouterDeployment.desired(cluster, "pgha/router").getSpec().getTemplate().getSpec())));
         cluster.getSpec().backup = new BackupSpec();
-        violations.addAll(RestrictedPodSecurity.violations("backup schedule CronJob",
-                json(BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system")).getSpec().getJobTemplate().getSpec().getTemplate().getSpec())));
+        cluster.getSpec().backup.verify = "0 5 * * *";
+        for (BackupScheduleCronJob.Trigger trigger : BackupScheduleCronJob.Trigger.values()) {
+            violations.addAll(RestrictedPodSecurity.violations("backup " + trigger + " CronJob", json(BackupScheduleCronJob.desired(cluster,
+                    new PghaServices("pgha-system"), trigger).getSpec().getJobTemplate().getSpec().getTemplate().getSpec())));
+        }
         assertTrue(violations.isEmpty(), String.join("\n", violations));
     }
 

@@ -139,7 +139,10 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(before, resourceVersions(ns), "a pass over an unchanged cluster writes nothing");
     }
 
-    /** PGHA_BACKUP_TRIGGER=cronjob (the knative overlay): the schedule's CronJob follows spec.backup.schedule. */
+    /**
+     * PGHA_BACKUP_TRIGGER=cronjob (the knative overlay): the schedule's CronJob follows
+     * spec.backup.schedule, the drills' CronJob spec.backup.verify, and both go with spec.backup.
+     */
     @Test
     void theBackupScheduleCronJobFollowsTheScheduleAndGoesWithIt() {
         String ns = "backup-schedule";
@@ -163,9 +166,26 @@ class PostgresClusterReconcilerMockTest {
 
         edit(ns, c -> c.getSpec().backup.schedule = "*/15 * * * *");
         await().atMost(WAIT).until(() -> "*/15 * * * *".equals(cronJobs.withName("pg-schedule").get().getSpec().getSchedule()));
+        assertNull(cronJobs.withName("pg-verify").get(), "no drill CronJob without spec.backup.verify");
 
+        // spec.backup.verify: a second CronJob, calling the drill trigger at the drills' slots
+        edit(ns, c -> c.getSpec().backup.verify = "45 5 * * *");
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-verify").get() != null);
+        var verify = cronJobs.withName("pg-verify").get();
+        assertOwnedBy(get(ns), verify);
+        assertEquals("45 5 * * *", verify.getSpec().getSchedule());
+        assertTrue(verify.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0).getCommand()
+                .contains("http://pgha-backup.pgha-system.svc:80/drills/" + ns + "/pg"));
+        edit(ns, c -> c.getSpec().backup.verify = "0 6 * * 1");
+        await().atMost(WAIT).until(() -> "0 6 * * 1".equals(cronJobs.withName("pg-verify").get().getSpec().getSchedule()));
+        edit(ns, c -> c.getSpec().backup.verify = null);
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-verify").get() == null);
+        assertEquals("*/15 * * * *", cronJobs.withName("pg-schedule").get().getSpec().getSchedule(), "the schedule's CronJob stays");
+
+        edit(ns, c -> c.getSpec().backup.verify = "45 5 * * *");
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-verify").get() != null);
         edit(ns, c -> c.getSpec().backup = null);
-        await().atMost(WAIT).until(() -> cronJobs.withName("pg-schedule").get() == null);
+        await().atMost(WAIT).until(() -> cronJobs.withName("pg-schedule").get() == null && cronJobs.withName("pg-verify").get() == null);
     }
 
     @Test
