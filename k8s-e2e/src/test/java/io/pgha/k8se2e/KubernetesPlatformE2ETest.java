@@ -85,6 +85,7 @@ class KubernetesPlatformE2ETest {
                 repository:
                   filesystem:
                     path: /var/lib/pgha/backups
+                verify: "* * * * *"
             """;
 
     static PodRunner runner;
@@ -504,7 +505,8 @@ class KubernetesPlatformE2ETest {
      * the backup Service, with the cluster's token) archived the WAL of all three timelines the
      * switchover and the failover made, with no hole in any of them and each new timeline's history
      * file, and a PostgresBackup of the running cluster completes, streamed from an instance pod
-     * into the repository.
+     * into the repository. The next slot of spec.backup.verify restores it in a drill inside the
+     * backup pod (the image's PostgreSQL binaries, its user, its scratch volume).
      */
     @Test
     @Order(10)
@@ -546,6 +548,11 @@ class KubernetesPlatformE2ETest {
                             && c.getStatus().conditions.stream().anyMatch(k -> ConditionTypes.CONTINUOUS_ARCHIVING.equals(k.type)
                             && Condition.TRUE.equals(k.status));
                 });
+        PostgresCluster drilled = await("a drill of the backup in the backup pod").atMost(Duration.ofMinutes(3))
+                .pollInterval(Duration.ofSeconds(2))
+                .until(() -> runner.client().resources(PostgresCluster.class).inNamespace(NAMESPACE).withName(CLUSTER).get(),
+                        c -> "pg-k8s-e2e".equals(c.getStatus().backup.lastVerifiedBackup) || c.getStatus().backup.lastDrillFailure != null);
+        assertEquals("pg-k8s-e2e", drilled.getStatus().backup.lastVerifiedBackup, "drill failure: " + drilled.getStatus().backup.lastDrillFailure);
     }
 
     /** A full segment's object: its name and the compression's suffix (not a .partial, .backup or .history file). */
