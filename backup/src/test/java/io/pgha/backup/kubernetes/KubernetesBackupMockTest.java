@@ -72,9 +72,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The backup service with {@code pgha.platform=kubernetes} against the fabric8 mock API server
  * (CRUD mode), with one real PostgreSQL 15 behind the instance pods: it serves TLS with a
  * certificate of a test CA (openssl), as pgha's instances on Kubernetes do, and its
- * archive_command is the one instances run on Kubernetes (wal-push.sh: HTTP over bash's /dev/tcp),
- * pushing to this service with the cluster's WAL token from a file, as the instance pods have it
- * mounted. The test plays the provisioner (cluster, secrets, pods)
+ * archive_command is the one instances run on Kubernetes (wal-push.sh with http-client.sh: HTTPS
+ * through openssl s_client), pushing to this service's HTTPS port, whose certificate another test
+ * CA signed for {@code localhost}, as the provisioner's does for the backup Service's names, with
+ * the cluster's WAL token from a file, as the instance pods have both mounted. The test plays the provisioner (cluster, secrets, pods)
  * and the monitor (status.topology). The adapter's periodic round is turned off (once an hour);
  * the test runs rounds itself, at the times it chooses for the schedules.
  */
@@ -90,6 +91,8 @@ class KubernetesBackupMockTest {
     /** The WAL token of every cluster the test makes, in the Secret the provisioner would make, and as the instance's file. */
     private static final String TOKEN = "k3Jx9PqWm2Zt7RvYb4NcHd8LsEf6GaUu";
     private static Path tokenFile;
+    /** The service's HTTPS port, its certificate and the CAs: TLS as the backup Deployment serves it on Kubernetes. */
+    private static final ServiceTls TLS = ServiceTls.make();
 
     public static class Profile implements QuarkusTestProfile {
         @Override
@@ -102,8 +105,48 @@ class KubernetesBackupMockTest {
                     "pgha.backup.wal-timeout", "60s",
                     // a schedule trigger's call answers 202 at once while its backup runs: the caller's loop is exercised
                     "pgha.backup.trigger.wait", "0s",
+                    // HTTPS beside HTTP (the Deployment serves HTTPS alone; RestAssured's calls here stay plain)
+                    "quarkus.http.ssl.certificate.files", TLS.certificate.toString(),
+                    "quarkus.http.ssl.certificate.key-files", TLS.key.toString(),
+                    "quarkus.http.test-ssl-port", Integer.toString(TLS.port),
                     // the mock server logs every request at INFO
                     "quarkus.log.category.\"io.fabric8.mockwebserver\".level", "WARN");
+        }
+    }
+
+    /**
+     * The backup service's TLS material, made with openssl: a CA, a server certificate it signs for
+     * {@code localhost} (ECDSA P-256 with serverAuth, as the provisioner's issuer makes them), and a
+     * second CA that signed nothing this service serves. The directory is readable by the postgres
+     * user, whose archive_command verifies the service against {@link #ca}.
+     */
+    record ServiceTls(int port, Path ca, Path otherCa, Path certificate, Path key) {
+        static ServiceTls make() {
+            try {
+                Path dir = tempDirectory("pgha-backup-tls");
+                Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+                for (String ca : List.of("ca", "other-ca")) {
+                    openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                            "-keyout", ca + ".key", "-out", ca + ".crt", "-days", "2", "-subj", "/CN=pgha backup test " + ca);
+                }
+                openssl(dir, "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                        "-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=localhost");
+                Files.writeString(dir.resolve("ext"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n");
+                openssl(dir, "x509", "-req", "-in", "tls.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+                        "-days", "2", "-extfile", "ext", "-out", "tls.crt");
+                for (String f : List.of("ca.crt", "other-ca.crt")) {
+                    Files.setPosixFilePermissions(dir.resolve(f), PosixFilePermissions.fromString("rw-r--r--"));
+                }
+                return new ServiceTls(io.pgha.local.Ports.freePort(), dir.resolve("ca.crt"), dir.resolve("other-ca.crt"),
+                        dir.resolve("tls.crt"), dir.resolve("tls.key"));
+            } catch (Exception e) {
+                throw new IllegalStateException("cannot make the backup service's test certificates: " + e.getMessage(), e);
+            }
+        }
+
+        /** The service's URL for {@code path} over HTTPS under the name its certificate carries. */
+        String url(String path) {
+            return "https://localhost:" + port + path;
         }
     }
 
@@ -158,21 +201,30 @@ class KubernetesBackupMockTest {
                     CustomResourceDefinition.class)).create();
         }
         // what the provisioner sets on Kubernetes (PostgresConfig.kubernetesArchiveCommand, with the ConfigMap's
-        // wal-push.sh; the provisioner is not a dependency of this module): plain bash, no curl
+        // wal-push.sh; the provisioner is not a dependency of this module): bash and openssl, no curl
         Path script = Files.createTempDirectory(Path.of("/tmp"), "pgha-wal-push").resolve("wal-push.sh");
         walPush = script;
-        Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/wal-push.sh"), script);
         Files.setPosixFilePermissions(script.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        shipped("wal-push.sh", script);
         // the token as kubelet mounts it from the Secret: read-only, readable by the postgres user alone
         tokenFile = tokenFile(script.getParent(), TOKEN);
-        String archiveCommand = "timeout 60 bash " + script + " %p http://127.0.0.1:" + RestAssured.port + "/wal/pg/%f " + tokenFile;
+        String archiveCommand = "timeout 60 bash " + script + " %p " + TLS.url("/wal/pg/%f") + " " + tokenFile + " " + TLS.ca;
         pg = TestPostgres.start(Map.of("archive_mode", "on", "archive_command", archiveCommand));
         caFile = serveCertificate(pg);
         try (Connection c = connect(pg); Statement st = c.createStatement()) {
             st.execute("CREATE TABLE t AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g");
         }
         cluster(NS, "pg", filesystem(REPOSITORY), true, pg.superuserPassword());
+    }
+
+    /**
+     * A script as the provisioner ships it (ClusterConfigMap.withHttpClient): http-client.sh, then the
+     * script, from the provisioner's resources, written to {@code to}, readable by every user.
+     */
+    private static void shipped(String script, Path to) throws IOException {
+        Path resources = repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes");
+        Files.writeString(to, Files.readString(resources.resolve("http-client.sh")) + "\n" + Files.readString(resources.resolve(script)));
+        Files.setPosixFilePermissions(to, PosixFilePermissions.fromString("rw-r--r--"));
     }
 
     private static Path tokenFile(Path dir, String token) throws IOException {
@@ -721,10 +773,15 @@ class KubernetesBackupMockTest {
             assertEquals(List.of("trig-old"), backups(ns), "a refused call starts nothing");
 
             Path script = walPush.getParent().resolve("backup-trigger.sh");
-            Files.copy(repo().resolve("provisioner/src/main/resources/io/pgha/provisioner/kubernetes/backup-trigger.sh"), script,
-                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            String url = "http://127.0.0.1:" + RestAssured.port + path;
-            String[] first = run("bash", script.toString(), url, tokenFile.toString());
+            shipped("backup-trigger.sh", script);
+            // over TLS, as the CronJob calls the backup Deployment; a CA that did not sign the service's certificate is refused first
+            String url = TLS.url(path);
+            String[] untrusted = run("bash", script.toString(), url, tokenFile.toString(), TLS.otherCa.toString());
+            assertEquals("1", untrusted[0], untrusted[1]);
+            assertEquals("backup-trigger: no answer from " + url + ": the certificate of localhost:" + TLS.port
+                    + " is not trusted: unable to get local issuer certificate (checked against " + TLS.otherCa + ")", untrusted[1].strip());
+            assertEquals(List.of("trig-old"), backups(ns), "a call to an untrusted server sends nothing");
+            String[] first = run("bash", script.toString(), url, tokenFile.toString(), TLS.ca.toString());
             List<String> taken = backups(ns).stream().filter(b -> !b.equals("trig-old")).toList();
             assertEquals(1, taken.size(), backups(ns).toString());
             assertEquals("1", first[0], "a failed backup fails the Job: " + first[1]);
@@ -736,7 +793,7 @@ class KubernetesBackupMockTest {
             // the call returned once the backup had ended, not before
             assertEquals(PostgresBackupStatus.PHASE_FAILED, status(ns, taken.get(0)).phase);
 
-            String[] again = run("bash", script.toString(), url, tokenFile.toString());
+            String[] again = run("bash", script.toString(), url, tokenFile.toString(), TLS.ca.toString());
             assertEquals("0", again[0], again[1]);
             assertEquals("backup-trigger: nothing due for cluster knative/trig and none of its backups running", again[1].strip());
             assertEquals(2, backups(ns).size(), "the same slot starts nothing: " + backups(ns));
@@ -776,6 +833,39 @@ class KubernetesBackupMockTest {
                 .redirectErrorStream(true).start();
         String refusedOut = new String(refused.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(refused.waitFor() != 0, refusedOut);
+    }
+
+    /**
+     * TLS on the push: over HTTPS a segment is stored only when the service's certificate chains to
+     * the CA file the instance trusts and names the host the URL names; a certificate signed by
+     * another CA, or reached under a name it does not carry, fails the push with one line saying so
+     * before the token or the WAL is sent, and stores nothing.
+     */
+    @Test
+    void walPushOverTlsStoresOnlyWhenTheServiceCertificateIsTrustedAndNamesTheHost() throws Exception {
+        instance();
+        cluster("tls", "tlspg", filesystem(REPOSITORY), false, null);
+        Path segment = Files.createTempFile(walPush.getParent(), "segment", "");
+        Files.write(segment, new byte[] {4, 2});
+
+        String untrustedUrl = TLS.url("/wal/tlspg/0000000100000000000000A1");
+        String[] untrusted = run("bash", walPush.toString(), segment.toString(), untrustedUrl, tokenFile.toString(), TLS.otherCa.toString());
+        assertEquals("1", untrusted[0], untrusted[1]);
+        assertEquals("wal-push: no answer from " + untrustedUrl + ": the certificate of localhost:" + TLS.port
+                + " is not trusted: unable to get local issuer certificate (checked against " + TLS.otherCa + ")", untrusted[1].strip());
+        // the service's own certificate, reached by an address it does not name
+        String otherName = "https://127.0.0.1:" + TLS.port + "/wal/tlspg/0000000100000000000000A1";
+        String[] mismatch = run("bash", walPush.toString(), segment.toString(), otherName, tokenFile.toString(), TLS.ca.toString());
+        assertEquals("1", mismatch[0], mismatch[1]);
+        assertEquals("wal-push: no answer from " + otherName + ": the certificate of 127.0.0.1:" + TLS.port
+                + " is not trusted: hostname mismatch (checked against " + TLS.ca + ")", mismatch[1].strip());
+        assertEquals(List.of(), walKeys("tlspg"), "a push to an unverified server stores nothing");
+
+        String[] stored = run("bash", walPush.toString(), segment.toString(), TLS.url("/wal/tlspg/0000000100000000000000A1"),
+                tokenFile.toString(), TLS.ca.toString());
+        assertEquals("0", stored[0], stored[1]);
+        assertEquals(1, walKeys("tlspg").size(), walKeys("tlspg").toString());
+        assertEquals(200, fetch("tlspg", "0000000100000000000000A1", "Bearer " + TOKEN));
     }
 
     /**

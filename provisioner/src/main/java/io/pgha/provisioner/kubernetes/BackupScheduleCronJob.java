@@ -147,7 +147,7 @@ public final class BackupScheduleCronJob {
                                     .addNewContainer()
                                         .withName(CONTAINER)
                                         .withImage(cluster.getSpec().postgres.image)
-                                        .withCommand("bash", "-c", ClusterConfigMap.resource(SCRIPT_RESOURCE), "backup-trigger", url, TOKEN_FILE)
+                                        .withCommand("bash", "-c", ClusterConfigMap.withHttpClient(SCRIPT_RESOURCE), "backup-trigger", url, TOKEN_FILE)
                                         .withSecurityContext(PodSecurity.container())
                                         .withNewResources()
                                             .addToRequests("cpu", new Quantity("10m"))

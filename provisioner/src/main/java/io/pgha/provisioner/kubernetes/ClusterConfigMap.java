@@ -39,6 +39,8 @@ public final class ClusterConfigMap {
     public static final String FIRST_PRIMARY = "first-primary";
     private static final String SCRIPT_RESOURCE = "/io/pgha/provisioner/kubernetes/bootstrap.sh";
     private static final String WAL_PUSH_RESOURCE = "/io/pgha/provisioner/kubernetes/wal-push.sh";
+    /** The HTTP/1.1 client (plain, or TLS through openssl s_client) that wal-push.sh and backup-trigger.sh share. */
+    private static final String HTTP_CLIENT_RESOURCE = "/io/pgha/provisioner/kubernetes/http-client.sh";
 
     private ClusterConfigMap() {
     }
@@ -57,7 +59,7 @@ public final class ClusterConfigMap {
         if (cluster.getSpec().backup != null) {
             settings.put("archive_command", PostgresConfig.kubernetesArchiveCommand(name, InstancePod.CONFIG_MOUNT + "/" + WAL_PUSH_SCRIPT,
                     InstancePod.WAL_PUSH_TOKEN_FILE, services.backupHost(), PghaServices.BACKUP_SERVICE_PORT));
-            data.put(WAL_PUSH_SCRIPT, resource(WAL_PUSH_RESOURCE));
+            data.put(WAL_PUSH_SCRIPT, withHttpClient(WAL_PUSH_RESOURCE));
         }
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(settings));
         data.put(PG_HBA_CONF, PostgresConfig.renderTlsHba(cluster.getSpec().network.allowedCidrs));
@@ -73,6 +75,15 @@ public final class ClusterConfigMap {
     /** The instance bootstrap script, shipped in this jar. */
     public static String bootstrapScript() {
         return resource(SCRIPT_RESOURCE);
+    }
+
+    /**
+     * The script {@code path} with http-client.sh in front of it: each script is shipped as one
+     * self-contained text (a ConfigMap key, a CronJob's {@code bash -c}), and the HTTP and TLS client
+     * they share is written once.
+     */
+    static String withHttpClient(String path) {
+        return resource(HTTP_CLIENT_RESOURCE) + "\n" + resource(path);
     }
 
     static String resource(String path) {
