@@ -19,6 +19,12 @@ import java.util.List;
 public final class InstanceCertificates {
     /** The CA certificate (PEM), in the CA Secret and in every instance Secret. */
     public static final String CA_CERT = "ca.crt";
+    /**
+     * The CA certificate (PEM) that signs the backup service's certificate, in each cluster's CA
+     * certificate Secret ({@link ClusterNames#caCertificateSecret}): wal-push.sh and the schedule
+     * CronJob verify the backup service against it.
+     */
+    public static final String BACKUP_CA_CERT = "backup-ca.crt";
     /** The CA's private key (PKCS#8 PEM), only in the CA Secret. */
     public static final String CA_KEY = "ca.key";
     /** The instance's server certificate (PEM), as a {@code kubernetes.io/tls} Secret names it. */

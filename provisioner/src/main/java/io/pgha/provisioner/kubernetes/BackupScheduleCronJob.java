@@ -5,6 +5,7 @@ import io.fabric8.kubernetes.api.model.batch.v1.CronJob;
 import io.fabric8.kubernetes.api.model.batch.v1.CronJobBuilder;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.cluster.BackupSpec;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.v1.cluster.PostgresCluster;
 
 import java.util.ArrayList;
@@ -39,6 +40,10 @@ public final class BackupScheduleCronJob {
     static final String TOKEN_VOLUME = "wal-push-token";
     static final String TOKEN_MOUNT = "/etc/pgha/secrets";
     static final String TOKEN_FILE = TOKEN_MOUNT + "/" + ClusterNames.WAL_PUSH_TOKEN_KEY;
+    /** The CA certificate the trigger verifies the backup service against, from the cluster's CA certificate Secret. */
+    static final String BACKUP_CA_VOLUME = "backup-ca";
+    static final String BACKUP_CA_MOUNT = "/etc/pgha/backup-ca";
+    static final String BACKUP_CA_FILE = BACKUP_CA_MOUNT + "/" + InstanceCertificates.BACKUP_CA_CERT;
     /** The cron of spec.backup is UTC; the CronJob says so rather than take the controller's zone. */
     static final String TIME_ZONE = "Etc/UTC";
     /**
@@ -120,8 +125,7 @@ public final class BackupScheduleCronJob {
     /** The CronJob of {@code trigger} for a cluster with its cron field, calling the backup service of {@code services}. */
     public static CronJob desired(PostgresCluster cluster, PghaServices services, Trigger trigger) {
         String name = cluster.getMetadata().getName();
-        String url = "http://" + services.backupHost() + ":" + PghaServices.BACKUP_SERVICE_PORT
-                + trigger.path.apply(cluster.getMetadata().getNamespace(), name);
+        String url = services.backupBaseUrl() + trigger.path.apply(cluster.getMetadata().getNamespace(), name);
         return new CronJobBuilder()
                 .withMetadata(Meta.owned(cluster, name(cluster, trigger), Meta.clusterLabels(cluster)))
                 .withNewSpec()
@@ -147,7 +151,8 @@ public final class BackupScheduleCronJob {
                                     .addNewContainer()
                                         .withName(CONTAINER)
                                         .withImage(cluster.getSpec().postgres.image)
-                                        .withCommand("bash", "-c", ClusterConfigMap.withHttpClient(SCRIPT_RESOURCE), "backup-trigger", url, TOKEN_FILE)
+                                        .withCommand("bash", "-c", ClusterConfigMap.withHttpClient(SCRIPT_RESOURCE), "backup-trigger", url, TOKEN_FILE,
+                                                BACKUP_CA_FILE)
                                         .withSecurityContext(PodSecurity.container())
                                         .withNewResources()
                                             .addToRequests("cpu", new Quantity("10m"))
@@ -155,10 +160,15 @@ public final class BackupScheduleCronJob {
                                             .addToLimits("memory", new Quantity("64Mi"))
                                         .endResources()
                                         .addNewVolumeMount().withName(TOKEN_VOLUME).withMountPath(TOKEN_MOUNT).withReadOnly(true).endVolumeMount()
+                                        .addNewVolumeMount().withName(BACKUP_CA_VOLUME).withMountPath(BACKUP_CA_MOUNT).withReadOnly(true).endVolumeMount()
                                     .endContainer()
                                     .addNewVolume().withName(TOKEN_VOLUME).withNewSecret()
                                         .withSecretName(ClusterNames.walPushSecret(name)).withDefaultMode(0400)
                                         .addNewItem().withKey(ClusterNames.WAL_PUSH_TOKEN_KEY).withPath(ClusterNames.WAL_PUSH_TOKEN_KEY).endItem()
+                                    .endSecret().endVolume()
+                                    .addNewVolume().withName(BACKUP_CA_VOLUME).withNewSecret()
+                                        .withSecretName(ClusterNames.caCertificateSecret(name)).withDefaultMode(0444)
+                                        .addNewItem().withKey(InstanceCertificates.BACKUP_CA_CERT).withPath(InstanceCertificates.BACKUP_CA_CERT).endItem()
                                     .endSecret().endVolume()
                                 .endSpec()
                             .endTemplate()

@@ -41,8 +41,12 @@ final class ClusterCertificates {
         this.issuer = issuer;
     }
 
-    /** The cluster's CA, made on the first pass and read from its Secret afterwards; also applies the CA certificate Secret. */
-    CertificateIssuer.Issued authority(Applier applier, Instant now) {
+    /**
+     * The cluster's CA, made on the first pass and read from its Secret afterwards; also applies the
+     * CA certificate Secret, with {@code backupCaPem} (the backup service's CA, which the instances
+     * and the schedule CronJob verify the backup service against) beside the cluster's.
+     */
+    CertificateIssuer.Issued authority(Applier applier, Instant now, String backupCaPem) {
         String name = cluster.getMetadata().getName();
         Secret existing = get(ClusterNames.certificateAuthoritySecret(name));
         CertificateIssuer.Issued ca;
@@ -55,7 +59,8 @@ final class ClusterCertificates {
             applier.createIfAbsent(secret(ClusterNames.certificateAuthoritySecret(name), "Opaque",
                     Map.of(InstanceCertificates.CA_CERT, ca.certificatePem(), InstanceCertificates.CA_KEY, ca.keyPem())));
         }
-        applier.apply(secret(ClusterNames.caCertificateSecret(name), "Opaque", Map.of(InstanceCertificates.CA_CERT, ca.certificatePem())));
+        applier.apply(secret(ClusterNames.caCertificateSecret(name), "Opaque",
+                Map.of(InstanceCertificates.CA_CERT, ca.certificatePem(), InstanceCertificates.BACKUP_CA_CERT, backupCaPem)));
         return ca;
     }
 

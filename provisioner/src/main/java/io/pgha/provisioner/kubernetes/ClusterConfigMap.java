@@ -58,7 +58,7 @@ public final class ClusterConfigMap {
         settings.putAll(PostgresConfig.tlsSettings());
         if (cluster.getSpec().backup != null) {
             settings.put("archive_command", PostgresConfig.kubernetesArchiveCommand(name, InstancePod.CONFIG_MOUNT + "/" + WAL_PUSH_SCRIPT,
-                    InstancePod.WAL_PUSH_TOKEN_FILE, services.backupHost(), PghaServices.BACKUP_SERVICE_PORT));
+                    InstancePod.WAL_PUSH_TOKEN_FILE, services.backupBaseUrl(), InstancePod.BACKUP_CA_FILE));
             data.put(WAL_PUSH_SCRIPT, withHttpClient(WAL_PUSH_RESOURCE));
         }
         data.put(POSTGRESQL_CONF, PostgresConfig.renderConf(settings));

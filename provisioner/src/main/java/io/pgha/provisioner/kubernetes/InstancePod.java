@@ -19,6 +19,7 @@ import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.SecretData;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ResourcesSpec;
 import io.pgha.provisioner.model.PostgresConfig;
@@ -47,6 +48,8 @@ public final class InstancePod {
     public static final String SECRETS_MOUNT = "/etc/pgha/secrets";
     /** The cluster's WAL push token in the secrets volume: wal-push.sh reads it for every push, so a rotated token is used once kubelet refreshes the file. */
     public static final String WAL_PUSH_TOKEN_FILE = SECRETS_MOUNT + "/wal-push-token";
+    /** The CA certificate wal-push.sh verifies the backup service against, from the cluster's CA certificate Secret. */
+    public static final String BACKUP_CA_FILE = SECRETS_MOUNT + "/" + InstanceCertificates.BACKUP_CA_CERT;
     public static final String PODINFO_MOUNT = "/etc/pgha/podinfo";
     public static final String RUN_MOUNT = "/var/run/postgresql";
     /** The instance's certificate Secret as kubelet keeps it current (files owned by root, so not usable by PostgreSQL as they are). */
@@ -235,6 +238,9 @@ public final class InstancePod {
                         .addNewSource().withNewSecret().withName(ClusterNames.walPushSecret(name))
                             .addNewItem().withKey(ClusterNames.WAL_PUSH_TOKEN_KEY)
                             .withPath(WAL_PUSH_TOKEN_FILE.substring(SECRETS_MOUNT.length() + 1)).endItem().endSecret().endSource()
+                        .addNewSource().withNewSecret().withName(ClusterNames.caCertificateSecret(name))
+                            .addNewItem().withKey(InstanceCertificates.BACKUP_CA_CERT)
+                            .withPath(BACKUP_CA_FILE.substring(SECRETS_MOUNT.length() + 1)).endItem().endSecret().endSource()
                         .endProjected().build(),
                 // the labels as a file kubelet keeps current: the bootstrap script reads the role the operator assigned
                 new VolumeBuilder().withName("podinfo").withNewDownwardAPI()

@@ -75,6 +75,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
     @ConfigProperty(name = "pgha.backup.trigger")
     Optional<String> backupTrigger;
 
+    /**
+     * Whether the instances and the schedule CronJobs call the backup service over HTTPS (the base)
+     * or plain HTTP (false: the knative overlay, where Knative's proxy ends the connection).
+     */
+    @ConfigProperty(name = "pgha.kubernetes.backup-tls")
+    boolean backupTls;
+
     @Inject
     MeterRegistry registry;
 
@@ -114,11 +121,13 @@ public class PostgresClusterReconciler implements Reconciler<PostgresCluster> {
         InstanceLayout layout = InstanceLayout.of(cluster, existing);
 
         // the ConfigMap first: new pods mount it, and synchronous_standby_names names the planned instances
-        PghaServices services = new PghaServices(servicesNamespace);
+        PghaServices services = new PghaServices(servicesNamespace, backupTls);
         applier.apply(ClusterConfigMap.desired(cluster, layout.plannedNames(), layout.firstPrimary(), services));
         // before the pods too: an instance starts only with its certificate mounted
         ClusterCertificates certificates = new ClusterCertificates(client, cluster, issuer);
-        CertificateIssuer.Issued ca = certificates.authority(applier, clock.instant());
+        // the backup service's certificate too: its CA goes into the cluster's CA certificate Secret, which the pods mount
+        String backupCa = new BackupCertificates(client, services, issuer).ensure(clock.instant());
+        CertificateIssuer.Issued ca = certificates.authority(applier, clock.instant(), backupCa);
         layout.plannedNames().forEach(instance -> certificates.ensureInstance(ca, instance, clock.instant()));
         // before the pods: a primary's liveness check and start read its own pod with this account
         applier.apply(InstanceAccess.serviceAccount(cluster));

@@ -69,19 +69,21 @@ public final class PostgresConfig {
 
     /**
      * archive_command on Kubernetes: {@code script} (wal-push.sh from the cluster's ConfigMap) PUTs
-     * the segment to the backup service's Service over plain bash, since the postgres:15 image has no
-     * curl, and succeeds only once the service answers 2xx (the repository holds it durably);
-     * {@code timeout} bounds one push as curl's --max-time does locally. The script sends the
-     * cluster's push token, which it reads from {@code tokenFile}: the command names the file, never
-     * the token, so the token shows neither in ps nor in pg_settings. As in local mode, every part
-     * is a path, a host name, a port, a cluster name or a placeholder: no shell quoting is needed.
+     * the segment to the backup service at {@code backupBaseUrl} (scheme, host and port) with bash
+     * and, for https, openssl s_client, since the postgres:15 image has no curl, verifying the
+     * service's certificate against {@code caFile}, and succeeds only once the service answers 2xx
+     * (the repository holds it durably); {@code timeout} bounds one push, TLS handshake included, as
+     * curl's --max-time does locally. The script sends the cluster's push token, which it reads from
+     * {@code tokenFile}: the command names the file, never the token, so the token shows neither in
+     * ps nor in pg_settings. As in local mode, every part is a path, a URL of host name and port, a
+     * cluster name or a placeholder: no shell quoting is needed.
      */
-    public static String kubernetesArchiveCommand(String cluster, String script, String tokenFile, String backupHost, int backupPort) {
+    public static String kubernetesArchiveCommand(String cluster, String script, String tokenFile, String backupBaseUrl, String caFile) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
-        return "timeout " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " bash " + script + " %p http://" + backupHost + ":" + backupPort
-                + "/wal/" + cluster + "/%f " + tokenFile;
+        return "timeout " + ARCHIVE_PUSH_TIMEOUT_SECONDS + " bash " + script + " %p " + backupBaseUrl
+                + "/wal/" + cluster + "/%f " + tokenFile + " " + caFile;
     }
 
     /** How long one restore_command fetch may take, retries included, before recovery stops. */

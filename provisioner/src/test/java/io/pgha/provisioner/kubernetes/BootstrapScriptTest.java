@@ -81,7 +81,7 @@ class BootstrapScriptTest {
         cluster.getSpec().parameters.put("fsync", "off");
         // the test's "pods" share the loopback address, which no default allowed range covers
         cluster.getSpec().network.allowedCidrs = List.of("127.0.0.1/32");
-        var cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2"), "pg-1", new PghaServices("pgha-system"));
+        var cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2"), "pg-1", new PghaServices("pgha-system", true));
         Path config = root.resolve("config");
         Files.createDirectories(config);
         for (var e : cm.getData().entrySet()) {

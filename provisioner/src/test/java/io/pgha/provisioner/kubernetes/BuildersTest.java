@@ -16,6 +16,7 @@ import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
 import io.pgha.api.SecretData;
+import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import io.pgha.api.v1.cluster.ResourcesSpec;
@@ -66,7 +67,7 @@ class BuildersTest {
     @Test
     void configMapCarriesTheSharedConfigurationTheHbaAndTheScript() {
         cluster.getSpec().replication.synchronous = ReplicationSpec.Synchronous.QUORUM;
-        ConfigMap cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2", "pg-3"), "pg-1", new PghaServices("pgha-system"));
+        ConfigMap cm = ClusterConfigMap.desired(cluster, List.of("pg-1", "pg-2", "pg-3"), "pg-1", new PghaServices("pgha-system", true));
         assertEquals(ClusterNames.configMap("pg"), cm.getMetadata().getName());
         String conf = cm.getData().get(ClusterConfigMap.POSTGRESQL_CONF);
         assertTrue(conf.contains("max_connections = '200'"), conf);
@@ -81,30 +82,38 @@ class BuildersTest {
         assertTrue(conf.contains("ssl = 'on'"), conf);
         assertFalse(hba.contains("0.0.0.0/0") || hba.contains("::/0"), hba);
         cluster.getSpec().network.allowedCidrs = List.of("10.244.0.0/16");
-        String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system")).getData().get(ClusterConfigMap.PG_HBA_CONF);
+        String narrowed = ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system", true)).getData().get(ClusterConfigMap.PG_HBA_CONF);
         assertEquals(2, narrowed.lines().filter(l -> l.startsWith("host")).count(), narrowed);
         assertTrue(narrowed.lines().filter(l -> l.startsWith("host")).allMatch(l -> l.contains(" 10.244.0.0/16 ")), narrowed);
         assertTrue(hba.lines().filter(l -> !l.startsWith("#")).allMatch(l -> l.endsWith("scram-sha-256")), hba);
         assertTrue(cm.getData().get(ClusterConfigMap.BOOTSTRAP_SCRIPT).startsWith("#!/bin/bash"));
         assertEquals(io.pgha.api.RouterAuth.setupSql(ClusterNames.ROUTER_AUTH_USER), cm.getData().get(ClusterConfigMap.ROUTER_AUTH_SQL));
         assertEquals("pg-1", cm.getData().get(ClusterConfigMap.FIRST_PRIMARY));
-        assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system")).getData().get(ClusterConfigMap.FIRST_PRIMARY));
+        assertEquals("", ClusterConfigMap.desired(cluster, List.of("pg-1"), null, new PghaServices("pgha-system", true)).getData().get(ClusterConfigMap.FIRST_PRIMARY));
         assertOwnedAndLabelled(cm.getMetadata());
     }
 
     @Test
     void withSpecBackupArchiveCommandPushesToTheBackupServiceWithTheScriptInTheConfigMap() {
         cluster.getSpec().backup = null;
-        ConfigMap without = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system"));
+        ConfigMap without = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system", true));
         assertTrue(without.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("archive_command = '/bin/true'"));
         assertFalse(without.getData().containsKey(ClusterConfigMap.WAL_PUSH_SCRIPT));
 
         cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
-        ConfigMap with = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system"));
+        ConfigMap with = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system", true));
+        // HTTPS to the backup Service, verified against the backup CA in the secrets mount
         assertTrue(with.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains("archive_command = 'timeout 60 bash "
-                + "/etc/pgha/config/wal-push.sh %p http://pgha-backup.pgha-system.svc:80/wal/pg/%f /etc/pgha/secrets/wal-push-token'"),
-                with.getData().get(ClusterConfigMap.POSTGRESQL_CONF));
-        assertTrue(with.getData().get(ClusterConfigMap.WAL_PUSH_SCRIPT).startsWith("#!/bin/bash"));
+                + "/etc/pgha/config/wal-push.sh %p https://pgha-backup.pgha-system.svc:443/wal/pg/%f /etc/pgha/secrets/wal-push-token "
+                + "/etc/pgha/secrets/backup-ca.crt'"), with.getData().get(ClusterConfigMap.POSTGRESQL_CONF));
+        // the script with the HTTP and TLS client in front of it, self-contained
+        String script = with.getData().get(ClusterConfigMap.WAL_PUSH_SCRIPT);
+        assertTrue(script.startsWith("#!/bin/bash\n# http-client.sh"), script);
+        assertTrue(script.indexOf("http_connect() {") < script.lastIndexOf("| http_connect |"), script);
+        // the knative overlay's plain HTTP to Knative's proxy
+        ConfigMap knative = ClusterConfigMap.desired(cluster, List.of("pg-1"), "pg-1", new PghaServices("pgha-system", false));
+        assertTrue(knative.getData().get(ClusterConfigMap.POSTGRESQL_CONF).contains(
+                "%p http://pgha-backup.pgha-system.svc:80/wal/pg/%f /etc/pgha/secrets/wal-push-token"));
     }
 
     @Test
@@ -152,8 +161,13 @@ class BuildersTest {
         Map<String, Volume> volumes = pod.getSpec().getVolumes().stream().collect(Collectors.toMap(Volume::getName, v -> v));
         assertEquals("pg-2", volumes.get("data").getPersistentVolumeClaim().getClaimName());
         assertEquals("pg-config", volumes.get("config").getConfigMap().getName());
-        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth", "pg-wal-push"),
+        assertEquals(Set.of("pg-superuser", "pg-replication", "pg-app", "pg-router-auth", "pg-wal-push", "pg-ca-cert"),
                 volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret().getName()).collect(Collectors.toSet()));
+        // the backup service's CA, at the path archive_command names: wal-push.sh verifies the service against it
+        var backupCa = volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret())
+                .filter(s -> s.getName().equals("pg-ca-cert")).findFirst().orElseThrow();
+        assertEquals(List.of(InstanceCertificates.BACKUP_CA_CERT), backupCa.getItems().stream().map(i -> i.getKey()).toList());
+        assertEquals(InstancePod.SECRETS_MOUNT + "/" + backupCa.getItems().get(0).getPath(), InstancePod.BACKUP_CA_FILE);
         // the WAL push token, at the path archive_command names, in the read-only secrets mount (kubelet keeps it current)
         var token = volumes.get("secrets").getProjected().getSources().stream().map(s -> s.getSecret())
                 .filter(s -> s.getName().equals("pg-wal-push")).findFirst().orElseThrow();
@@ -304,7 +318,7 @@ class BuildersTest {
     void theBackupScheduleCronJobCallsTheServiceAtTheClustersSlotsWithTheTokenFromItsSecret() {
         cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
         cluster.getSpec().backup.schedule = "15 3 * * 1-7";
-        var cronJob = BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system"));
+        var cronJob = BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system", true));
         assertEquals("pg-schedule", cronJob.getMetadata().getName());
         assertOwnedAndLabelled(cronJob.getMetadata());
         var spec = cronJob.getSpec();
@@ -320,8 +334,18 @@ class BuildersTest {
         // bash -c SCRIPT $0 URL TOKEN_FILE: the token file's path is on the command line, never the token
         assertEquals(List.of("bash", "-c"), c.getCommand().subList(0, 2));
         assertTrue(c.getCommand().get(2).startsWith("#!/bin/bash"));
-        assertEquals(List.of("backup-trigger", "http://pgha-backup.pgha-system.svc:80/schedules/db/pg", "/etc/pgha/secrets/token"),
-                c.getCommand().subList(3, 6));
+        assertEquals(List.of("backup-trigger", "https://pgha-backup.pgha-system.svc:443/schedules/db/pg", "/etc/pgha/secrets/token",
+                "/etc/pgha/backup-ca/backup-ca.crt"), c.getCommand().subList(3, 7));
+        // the backup service's CA from the cluster's CA certificate Secret, the file the trigger verifies the service against
+        Volume ca = pod.getVolumes().stream().filter(v -> v.getName().equals("backup-ca")).findFirst().orElseThrow();
+        assertEquals("pg-ca-cert", ca.getSecret().getSecretName());
+        assertEquals(InstanceCertificates.BACKUP_CA_CERT, ca.getSecret().getItems().get(0).getKey());
+        assertTrue(c.getVolumeMounts().stream().anyMatch(m -> m.getName().equals("backup-ca") && m.getReadOnly()
+                && "/etc/pgha/backup-ca/backup-ca.crt".equals(m.getMountPath() + "/" + ca.getSecret().getItems().get(0).getPath())));
+        // the knative overlay (the CronJobs' home): plain HTTP to Knative's proxy
+        assertEquals("http://pgha-backup.pgha-system.svc:80/schedules/db/pg",
+                BackupScheduleCronJob.desired(cluster, new PghaServices("pgha-system", false)).getSpec().getJobTemplate().getSpec()
+                        .getTemplate().getSpec().getContainers().get(0).getCommand().get(4));
         assertTrue(c.getEnv() == null || c.getEnv().isEmpty(), "no token in the environment either: " + c.getEnv());
         var mount = c.getVolumeMounts().get(0);
         assertEquals("/etc/pgha/secrets", mount.getMountPath());
@@ -338,14 +362,15 @@ class BuildersTest {
     void theVerifyCronJobIsTheSameJobCallingTheDrillTriggerAtTheDrillsSlots() {
         cluster.getSpec().backup = new io.pgha.api.v1.cluster.BackupSpec();
         cluster.getSpec().backup.verify = "30 4 * * 7";
-        var services = new PghaServices("pgha-system");
+        // as the knative overlay, where the CronJobs run, calls the service: plain HTTP to Knative's proxy
+        var services = new PghaServices("pgha-system", false);
         var verify = BackupScheduleCronJob.desired(cluster, services, BackupScheduleCronJob.Trigger.VERIFY);
         assertEquals("pg-verify", verify.getMetadata().getName());
         assertOwnedAndLabelled(verify.getMetadata());
         assertEquals("30 4 * * 0", verify.getSpec().getSchedule());
         Container c = verify.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getContainers().get(0);
-        assertEquals(List.of("backup-trigger", "http://pgha-backup.pgha-system.svc:80/drills/db/pg", "/etc/pgha/secrets/token"),
-                c.getCommand().subList(3, 6));
+        assertEquals(List.of("backup-trigger", "http://pgha-backup.pgha-system.svc:80/drills/db/pg", "/etc/pgha/secrets/token",
+                "/etc/pgha/backup-ca/backup-ca.crt"), c.getCommand().subList(3, 7));
         // everything but the name, the slots and the path is the schedule's job: one pod, one script, one token mount
         var schedule = BackupScheduleCronJob.desired(cluster, services);
         assertEquals(schedule.getSpec().getJobTemplate().getSpec().getTemplate().getSpec().getVolumes(),

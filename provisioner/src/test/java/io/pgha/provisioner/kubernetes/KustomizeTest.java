@@ -153,6 +153,65 @@ class KustomizeTest {
         }
     }
 
+    /**
+     * Where the backup service is a Deployment, it serves HTTPS alone, from the Secret the provisioner
+     * issues (BackupCertificates), behind a Service on the port the instances push to; kubelet probes
+     * it over HTTPS too. On Knative the provisioner is told that plain HTTP reaches Knative's proxy.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"base", "overlays/dev", "overlays/production", "overlays/knative"})
+    void theBackupDeploymentServesHttpsAloneFromTheProvisionersCertificate(String dir) throws Exception {
+        List<JsonNode> objects = build(dir);
+        Optional<String> backupTls = env(deployment(objects, "pgha-provisioner").at("/spec/template/spec/containers/0"), "PGHA_BACKUP_TLS");
+        if (dir.equals("overlays/knative")) {
+            assertEquals(Optional.of("false"), backupTls);
+            return;
+        }
+        assertEquals(Optional.empty(), backupTls, "HTTPS, the provisioner's default");
+        JsonNode pod = deployment(objects, PghaServices.BACKUP).at("/spec/template/spec");
+        JsonNode container = pod.path("containers").get(0);
+        assertEquals("disabled", env(container, "QUARKUS_HTTP_INSECURE_REQUESTS").orElseThrow(), "no plain HTTP port");
+        JsonNode port = container.path("ports").get(0);
+        assertEquals(1, container.path("ports").size());
+        assertEquals("https", port.path("name").asText());
+        assertEquals(env(container, "QUARKUS_HTTP_SSL_PORT").orElseThrow(), port.path("containerPort").asText());
+        for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
+            assertEquals("HTTPS", container.path(probe).path("httpGet").path("scheme").asText(), probe);
+            assertEquals("https", container.path(probe).path("httpGet").path("port").asText(), probe);
+        }
+        JsonNode volume = java.util.stream.StreamSupport.stream(pod.path("volumes").spliterator(), false)
+                .filter(v -> v.path("secret").path("secretName").asText().equals(PghaServices.BACKUP_TLS_SECRET)).findFirst().orElseThrow();
+        String mountPath = java.util.stream.StreamSupport.stream(container.path("volumeMounts").spliterator(), false)
+                .filter(m -> m.path("name").asText().equals(volume.path("name").asText())).findFirst().orElseThrow().path("mountPath").asText();
+        assertEquals(mountPath + "/" + io.pgha.api.tls.InstanceCertificates.CERT, env(container, "QUARKUS_HTTP_SSL_CERTIFICATE_FILES").orElseThrow());
+        assertEquals(mountPath + "/" + io.pgha.api.tls.InstanceCertificates.KEY, env(container, "QUARKUS_HTTP_SSL_CERTIFICATE_KEY_FILES").orElseThrow());
+        assertTrue(env(container, "QUARKUS_HTTP_SSL_CERTIFICATE_RELOAD_PERIOD").isPresent(), "a renewed certificate is served without a restart");
+        JsonNode service = kind(objects, "Service").stream().filter(o -> o.path("metadata").path("name").asText().equals(PghaServices.BACKUP))
+                .findFirst().orElseThrow();
+        assertEquals(1, service.path("spec").path("ports").size());
+        assertEquals(PghaServices.BACKUP_HTTPS_PORT, service.at("/spec/ports/0/port").asInt(), "the port archive_command pushes to");
+        assertEquals("https", service.at("/spec/ports/0/targetPort").asText());
+    }
+
+    /** The monitoring component scrapes the HTTPS-only backup service over TLS, verified against its CA under its Service name. */
+    @Test
+    void monitoringScrapesTheBackupServiceOverVerifiedTls() throws Exception {
+        List<JsonNode> objects = build("components/monitoring");
+        JsonNode backup = objects.stream().filter(o -> o.path("metadata").path("name").asText().equals("pgha-backup")).findFirst().orElseThrow();
+        assertEquals("PodMonitor", backup.path("kind").asText());
+        JsonNode endpoint = backup.at("/spec/podMetricsEndpoints/0");
+        assertEquals("https", endpoint.path("port").asText());
+        assertEquals("https", endpoint.path("scheme").asText());
+        assertEquals(PghaServices.BACKUP_TLS_SECRET, endpoint.at("/tlsConfig/ca/secret/name").asText());
+        assertEquals(io.pgha.api.tls.InstanceCertificates.CA_CERT, endpoint.at("/tlsConfig/ca/secret/key").asText());
+        assertTrue(new PghaServices("pgha-system", true).backupServerNames().contains(endpoint.at("/tlsConfig/serverName").asText()));
+        for (JsonNode monitor : kind(objects, "PodMonitor")) {
+            if (monitor != backup) {
+                assertFalse(monitor.toString().contains("pgha-backup"), "scraped once, over TLS: " + monitor);
+            }
+        }
+    }
+
     @Test
     void knativeRunsTheBackupAsAServiceThatScalesToZero() throws Exception {
         List<JsonNode> objects = build("overlays/knative");

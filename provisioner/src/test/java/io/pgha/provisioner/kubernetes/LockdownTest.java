@@ -35,7 +35,7 @@ class LockdownTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final KubernetesSerialization K8S = new KubernetesSerialization();
     private final PostgresCluster cluster = Clusters.example("db");
-    private final PghaServices services = new PghaServices("pgha-system");
+    private final PghaServices services = new PghaServices("pgha-system", true);
 
     @ParameterizedTest
     @ValueSource(strings = {"base", "overlays/dev", "overlays/production", "overlays/knative"})
@@ -111,7 +111,7 @@ class LockdownTest {
         cluster.getSpec().backup.verify = "0 5 * * *";
         for (BackupScheduleCronJob.Trigger trigger : BackupScheduleCronJob.Trigger.values()) {
             violations.addAll(RestrictedPodSecurity.violations("backup " + trigger + " CronJob", json(BackupScheduleCronJob.desired(cluster,
-                    new PghaServices("pgha-system"), trigger).getSpec().getJobTemplate().getSpec().getTemplate().getSpec())));
+                    new PghaServices("pgha-system", true), trigger).getSpec().getJobTemplate().getSpec().getTemplate().getSpec())));
         }
         assertTrue(violations.isEmpty(), String.join("\n", violations));
     }

@@ -15,6 +15,8 @@ import io.pgha.api.ClusterNames;
 import io.pgha.api.InstancePods;
 import io.pgha.api.Labels;
 import io.pgha.api.SecretData;
+import io.pgha.api.tls.InstanceCertificates;
+import io.pgha.api.tls.ServerIdentity;
 import io.pgha.api.v1.ClusterPhase;
 import io.pgha.api.v1.Condition;
 import io.pgha.api.v1.ConditionTypes;
@@ -22,6 +24,7 @@ import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import io.pgha.api.v1.cluster.RouterSpec;
+import io.pgha.provisioner.tls.CertificateIssuer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.quarkus.test.kubernetes.client.WithKubernetesTestServer;
@@ -31,6 +34,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -321,6 +325,60 @@ class PostgresClusterReconcilerMockTest {
         assertEquals(List.of(), secrets(ns));
         assertEquals(List.of(), client.configMaps().inNamespace(ns).list().getItems().stream()
                 .filter(m -> m.getMetadata().getName().startsWith("pg")).toList());
+    }
+
+    /**
+     * The backup service's certificate: the provisioner makes an operator-wide CA and a server
+     * certificate for the backup Service's names in its own namespace, puts the CA certificate into
+     * each cluster's CA certificate Secret (which the instance pods and the schedule CronJob mount),
+     * and issues the certificate anew once its renewal is due, under the same CA.
+     */
+    @Test
+    void theBackupServiceCertificateIsIssuedForItsServiceNamesRenewedWhenDueAndItsCaReachesTheCluster() throws Exception {
+        String ns = "backuptls";
+        String services = "pgha-system";
+        apply(ns);
+        await().atMost(WAIT).until(() -> {
+            Secret caCert = client.secrets().inNamespace(ns).withName(ClusterNames.caCertificateSecret("pg")).get();
+            return caCert != null && caCert.getData().containsKey(InstanceCertificates.BACKUP_CA_CERT);
+        });
+        Secret ca = client.secrets().inNamespace(services).withName(PghaServices.BACKUP_CA_SECRET).get();
+        String caPem = SecretData.value(ca, InstanceCertificates.CA_CERT);
+        assertEquals(caPem, SecretData.value(client.secrets().inNamespace(ns).withName(ClusterNames.caCertificateSecret("pg")).get(),
+                InstanceCertificates.BACKUP_CA_CERT), "the instances verify the backup service against its CA");
+        Secret tls = client.secrets().inNamespace(services).withName(PghaServices.BACKUP_TLS_SECRET).get();
+        assertEquals(InstanceCertificates.SECRET_TYPE, tls.getType());
+        X509Certificate cert = ServerIdentity.certificates(SecretData.value(tls, InstanceCertificates.CERT)).get(0);
+        X509Certificate caCertificate = ServerIdentity.certificates(caPem).get(0);
+        cert.verify(caCertificate.getPublicKey());
+        assertEquals(List.of("pgha-backup", "pgha-backup.pgha-system", "pgha-backup.pgha-system.svc", "pgha-backup.pgha-system.svc.cluster.local"),
+                ServerIdentity.dnsNames(cert));
+        assertEquals(caPem, SecretData.value(tls, InstanceCertificates.CA_CERT));
+        // the key matches the certificate: what the backup Deployment serves is usable
+        java.security.Signature sign = java.security.Signature.getInstance("SHA256withECDSA");
+        sign.initSign(CertificateIssuer.privateKey(SecretData.value(tls, InstanceCertificates.KEY)));
+        sign.update(new byte[] {1});
+        byte[] signature = sign.sign();
+        sign.initVerify(cert.getPublicKey());
+        sign.update(new byte[] {1});
+        assertTrue(sign.verify(signature));
+
+        // a certificate whose renewal is due (a fifth of its lifetime left) is replaced at the next pass, under the same CA
+        CertificateIssuer.Issued authority = new CertificateIssuer.Issued(caCertificate,
+                CertificateIssuer.privateKey(SecretData.value(ca, InstanceCertificates.CA_KEY)));
+        CertificateIssuer.Issued expiring = new CertificateIssuer(new java.security.SecureRandom()).server(authority,
+                ServerIdentity.dnsNames(cert), java.time.Instant.now(), Duration.ofSeconds(75));
+        tls.getData().put(InstanceCertificates.CERT, java.util.Base64.getEncoder().encodeToString(expiring.certificatePem().getBytes()));
+        client.resource(tls).update();
+        triggerPassAndWait(ns);
+        X509Certificate renewed = ServerIdentity.certificates(SecretData.value(
+                client.secrets().inNamespace(services).withName(PghaServices.BACKUP_TLS_SECRET).get(), InstanceCertificates.CERT)).get(0);
+        assertNotEquals(expiring.certificate().getSerialNumber(), renewed.getSerialNumber());
+        assertTrue(renewed.getNotAfter().toInstant().isAfter(java.time.Instant.now().plus(Duration.ofDays(80))), renewed.getNotAfter().toString());
+        renewed.verify(caCertificate.getPublicKey());
+        assertEquals(ca.getMetadata().getResourceVersion(),
+                client.secrets().inNamespace(services).withName(PghaServices.BACKUP_CA_SECRET).get().getMetadata().getResourceVersion(),
+                "the CA is made once");
     }
 
     @Test
