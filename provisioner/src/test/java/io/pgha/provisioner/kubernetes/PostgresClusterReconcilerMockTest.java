@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
@@ -362,6 +363,17 @@ class PostgresClusterReconcilerMockTest {
         sign.initVerify(cert.getPublicKey());
         sign.update(new byte[] {1});
         assertTrue(sign.verify(signature));
+        // the instances' openssl (wal-push.sh runs s_client with -verify_hostname against backup-ca.crt) accepts it
+        // as a server certificate for the name archive_command calls
+        Path dir = Files.createTempDirectory("pgha-backup-tls");
+        Files.writeString(dir.resolve("ca.crt"), caPem);
+        Files.writeString(dir.resolve("tls.crt"), SecretData.value(tls, InstanceCertificates.CERT));
+        String host = new PghaServices(services, true).backupHost();
+        Process verify = new ProcessBuilder("openssl", "verify", "-CAfile", "ca.crt", "-purpose", "sslserver", "-verify_hostname", host,
+                "tls.crt").directory(dir.toFile()).redirectErrorStream(true).start();
+        String verified = new String(verify.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, verify.waitFor(), verified);
+        assertEquals("tls.crt: OK", verified.strip());
 
         // a certificate whose renewal is due (a fifth of its lifetime left) is replaced at the next pass, under the same CA
         CertificateIssuer.Issued authority = new CertificateIssuer.Issued(caCertificate,
