@@ -67,7 +67,12 @@ http_read_status() {
         line=${line%$'\r'}
         case $line in
             HTTP/*)
-                IFS=' ' read -r http_version http_status http_reason <<< "$line"
+                # no here-strings in this file: the schedule CronJob has a read-only root and no /tmp
+                http_version=${line%% *}
+                if [[ $line =~ ^[^\ ]+\ ([^\ ]*)\ ?(.*)$ ]]; then
+                    http_status=${BASH_REMATCH[1]}
+                    http_reason=${BASH_REMATCH[2]}
+                fi
                 return 0
                 ;;
             "verify error:num="*)
@@ -76,8 +81,8 @@ http_read_status() {
                 ;;
             *:error:*)
                 # an OpenSSL error stack line: code:error:code:library:function:REASON:file:line
-                if [[ -z $http_problem ]]; then
-                    IFS=: read -r _ _ _ _ _ http_problem _ <<< "$line"
+                if [[ -z $http_problem && $line =~ ^[^:]*:error:[^:]*:[^:]*:[^:]*:([^:]*) ]]; then
+                    http_problem=${BASH_REMATCH[1]}
                 fi
                 ;;
             *)
