@@ -196,8 +196,14 @@ final class ContainerRunner implements Runnable {
         } else if (p.getHttpGet() != null) {
             int port = port(p.getHttpGet().getPort());
             String path = p.getHttpGet().getPath() == null ? "/" : p.getHttpGet().getPath();
-            command = pod.fromNode(List.of("curl", "-s", "-o", "/dev/null", "-m", Integer.toString(timeout), "-w", "%{http_code}",
-                    "http://" + pod.ip() + ":" + port + path));
+            // scheme HTTPS: over TLS, and like a kubelet without checking the certificate (it has no CA to check it against)
+            boolean https = "HTTPS".equals(p.getHttpGet().getScheme());
+            List<String> curl = new ArrayList<>(List.of("curl", "-s", "-o", "/dev/null", "-m", Integer.toString(timeout), "-w", "%{http_code}"));
+            if (https) {
+                curl.add("-k");
+            }
+            curl.add((https ? "https://" : "http://") + pod.ip() + ":" + port + path);
+            command = pod.fromNode(curl);
         } else if (p.getTcpSocket() != null) {
             command = pod.fromNode(List.of("/bin/bash", "-c", "exec 3<>/dev/tcp/" + pod.ip() + "/" + port(p.getTcpSocket().getPort())));
         } else {
