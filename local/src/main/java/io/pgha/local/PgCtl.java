@@ -181,7 +181,10 @@ public final class PgCtl {
                 counted.accept(total);
             }
         } catch (IOException e) {
-            p.destroyForcibly();
+            // tar's input is closed: it stops at that end. Wait for it, so that nothing writes into dir once this
+            // returns (the caller deletes it); killing the process, runuser when this runs as root, would leave
+            // tar itself running as the PostgreSQL OS user
+            awaitEnd(p);
             // the JDK HTTP client reports a failed body stream as just "closed": the cause says why
             String why = e.getCause() == null ? e.getMessage() : e.getMessage() + " (" + e.getCause() + ")";
             throw new PghaException("extracting the base backup into " + dir + " failed after " + total + " bytes: "
@@ -189,12 +192,23 @@ public final class PgCtl {
         }
         try {
             if (!p.waitFor(SLOW.toMinutes(), java.util.concurrent.TimeUnit.MINUTES) || p.exitValue() != 0) {
-                p.destroyForcibly();
+                awaitEnd(p);
                 throw new PghaException("tar could not extract the base backup into " + dir + " (see " + commandLog + ")");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PghaException("interrupted while extracting into " + dir, e);
+        }
+    }
+
+    /** Lets a process whose input has ended finish, and kills it (then waits for that) when it does not within a minute. */
+    private static void awaitEnd(Process p) {
+        try {
+            if (!p.waitFor(1, java.util.concurrent.TimeUnit.MINUTES)) {
+                p.destroyForcibly().waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
