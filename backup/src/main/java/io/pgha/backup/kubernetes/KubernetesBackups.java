@@ -63,6 +63,7 @@ final class KubernetesBackups implements AutoCloseable {
     private final KubernetesSchedules schedules;
     private final KubernetesRetention retention;
     private final KubernetesDrills drills;
+    private final ArchiveBacklog backlog;
     /** The backups this process admitted (namespace/name): a Pending or Running one not among them was left by a predecessor. */
     private final Set<String> admitted = ConcurrentHashMap.newKeySet();
     /** Who waits for which backup (namespace/name) to end: the schedule triggers' calls. */
@@ -94,11 +95,19 @@ final class KubernetesBackups implements AutoCloseable {
         this.retention = new KubernetesRetention(client, this::clusters, writes, archives, catalog);
         // on Knative a drill started by a round has no request keeping the pod: the drill trigger's call starts them
         this.drills = new KubernetesDrills(this::clusters, writes, verifier, metrics, this::onLoop, clock, knativeService.isEmpty());
+        this.backlog = new ArchiveBacklog(this::clusters, (ns, cluster) -> new PodInstances(client, ns, cluster, caDirectory), archives);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "pgha-backup-kubernetes");
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** The segments waiting in the instance pods' archive_status: one connection per instance, so less often than a round. */
+    static final Duration BACKLOG_EVERY = Duration.ofSeconds(15);
+
+    ArchiveBacklog backlog() {
+        return backlog;
     }
 
     KubernetesTargets targets() {
@@ -136,6 +145,7 @@ final class KubernetesBackups implements AutoCloseable {
         backupInformer = namespace.isPresent() ? backupResources.inNamespace(namespace.get()).inform(onBackup)
                 : backupResources.inAnyNamespace().inform(onBackup);
         loop.scheduleWithFixedDelay(() -> roundNow(clock.instant()), every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        backlog.start(BACKLOG_EVERY);
         LOG.infof("pgha backup service watching PostgresBackups in %s at %s", namespace.map(n -> "namespace " + n).orElse("every namespace"),
                 client.getMasterUrl());
         return this;
@@ -369,6 +379,7 @@ final class KubernetesBackups implements AutoCloseable {
     @Override
     public void close() {
         drills.close();
+        backlog.close();
         loop.shutdownNow();
         if (backupInformer != null) {
             backupInformer.close();

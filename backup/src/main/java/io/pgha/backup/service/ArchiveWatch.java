@@ -34,9 +34,9 @@ import java.util.stream.Stream;
  * Every few seconds, for every cluster it knows (so that its meters exist at 0 from the start):
  * checks that the cluster's repository can be written, counts the segments its instances have
  * waiting, and writes the ContinuousArchiving condition into the local store (the backup service
- * owns that type; on Kubernetes the adapter writes it with status.backup, and the segments
- * waiting in the instance pods are not counted; status.backup's archive fields are written with
- * the rest of status.backup, by BaseBackups).
+ * owns that type; on Kubernetes the adapter writes it with status.backup, and counts the segments
+ * waiting in the instance pods; status.backup's archive fields are written with the rest of
+ * status.backup, by BaseBackups).
  */
 @ApplicationScoped
 public class ArchiveWatch {
@@ -92,7 +92,10 @@ public class ArchiveWatch {
             entry.probed(problem);
             problem.ifPresent(problems::add);
             Optional<PostgresCluster> resource = archives.cluster(cluster);
-            entry.pending(ArchivingState.pendingSegments(readyCounts(resource)));
+            if (archives.local()) {
+                // on Kubernetes the instances' pg_wal is in their pods: the adapter asks them (ArchiveBacklog)
+                entry.pending(ArchivingState.pendingSegments(readyCounts(resource)));
+            }
             resource.ifPresent(r -> writeStatus(r, entry.state()));
         }
         return problems;

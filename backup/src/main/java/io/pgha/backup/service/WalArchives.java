@@ -76,6 +76,11 @@ public class WalArchives {
         String walToken(String cluster);
     }
 
+    /** Whether the clusters live in the local store (local mode), not on a platform such as Kubernetes. */
+    public boolean local() {
+        return platformSpecs == null;
+    }
+
     /** What a WAL request does; a restore drill's token may only fetch. */
     public enum Access { PUSH, FETCH }
 
@@ -220,7 +225,8 @@ public class WalArchives {
             state = state.probed(problem);
         }
 
-        void pending(long segments) {
+        /** Segments waiting to be archived in the cluster's instances, as counted there (the metric's value). */
+        public void pending(long segments) {
             pendingSegments.set(segments);
         }
 

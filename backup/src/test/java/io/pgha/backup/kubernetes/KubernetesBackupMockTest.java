@@ -374,6 +374,32 @@ class KubernetesBackupMockTest {
         return service.adapter().orElseThrow();
     }
 
+    /**
+     * On Kubernetes the instances' pg_wal is in their pods, not on this service's disk: the service
+     * asks each instance of the topology over SQL how many segments wait in its archive_status,
+     * and the most is the cluster's pending-segments gauge (it stayed 0 there before).
+     */
+    @Test
+    void theSegmentsWaitingInTheInstancePodsAreCountedThroughSql() throws Exception {
+        instance();
+        Path status = pg.dataDir().resolve("pg_wal").resolve("archive_status");
+        // far beyond the instance's WAL, so the archiver reaches them only after every real segment
+        List<Path> waiting = List.of(status.resolve("0000000100000000000000F0.ready"), status.resolve("0000000100000000000000F1.ready"),
+                status.resolve("0000000100000000000000F2.ready"));
+        try {
+            for (Path f : waiting) {
+                Files.createFile(f);
+            }
+            adapter().backlog().pass();
+            assertTrue(gauge("pgha.wal.archive.pending.segments") >= waiting.size(),
+                    "pending segments: " + gauge("pgha.wal.archive.pending.segments"));
+        } finally {
+            for (Path f : waiting) {
+                Files.deleteIfExists(f);
+            }
+        }
+    }
+
     @Test
     void aBackupRunsWithProgressToCompletedWithItsLsnsAndSizeAndASecondOneMeanwhileIsRefused() throws Exception {
         instance();
