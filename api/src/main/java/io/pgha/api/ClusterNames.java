@@ -13,6 +13,8 @@ public final class ClusterNames {
     }
 
     /** The PostgreSQL superuser role. */
+    /** The application_name of the backup service's connections to instances, as pg_stat_activity shows them. */
+    public static final String BACKUP_APPLICATION_NAME = "pgha_backup";
     public static final String SUPERUSER = "postgres";
     /** The role standbys stream as; it has REPLICATION and nothing else. */
     public static final String REPLICATION_USER = "streaming_replica";

@@ -78,6 +78,7 @@ final class PodInstances implements BackupJob.Instances {
         p.setProperty("sslmode", "verify-ca");
         p.setProperty("sslrootcert", caFile().toString());
         p.setProperty("connectTimeout", "10");
+        p.setProperty("ApplicationName", ClusterNames.BACKUP_APPLICATION_NAME);
         return DRIVER.connect("jdbc:postgresql://" + at.host() + ":" + at.port() + "/" + DATABASE, p);
     }
 

@@ -1,5 +1,6 @@
 package io.pgha.backup.service;
 
+import io.pgha.api.ClusterNames;
 import io.pgha.api.postgres.RecoveryMinimums;
 import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.cluster.BackupStatus;
@@ -76,7 +77,7 @@ public class BaseBackups {
     /** How long a backup waits for the monitor to report a healthy instance to read from. */
     private static final Duration SOURCE_WAIT = Duration.ofSeconds(30);
     /** How the backup shows in pg_stat_activity. */
-    private static final String APPLICATION_NAME = "pgha_backup";
+    private static final String APPLICATION_NAME = ClusterNames.BACKUP_APPLICATION_NAME;
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
     /**
      * zstd threads the server compresses with besides its WAL sender; the backup service runs on
