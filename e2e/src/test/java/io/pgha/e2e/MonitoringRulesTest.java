@@ -97,7 +97,9 @@ class MonitoringRulesTest {
                 assertEquals("pgha-system", o.path("metadata").path("namespace").asText(), o.toString());
             }
         }
-        assertEquals(List.of("PodMonitor/pgha-routers", "PodMonitor/pgha-services", "PrometheusRule/pgha"), kinds.stream().sorted().toList());
+        // the backup service has a PodMonitor of its own: it is scraped over HTTPS, verified against its CA
+        assertEquals(List.of("PodMonitor/pgha-backup", "PodMonitor/pgha-routers", "PodMonitor/pgha-services", "PrometheusRule/pgha"),
+                kinds.stream().sorted().toList());
         assertTrue(built.contains("targetLabel: pgha_cluster") && built.contains("__meta_kubernetes_pod_label_pgha_io_cluster"), built);
     }
 
