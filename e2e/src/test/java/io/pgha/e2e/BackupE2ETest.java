@@ -180,8 +180,9 @@ class BackupE2ETest {
         Path work = Files.createTempDirectory(Path.of("/tmp"), "pgha-e2e-verify");
         try {
             for (String f : List.of("base.tar.zst", "backup_manifest.zst", "backup.json")) {
-                // root (the service) writes, the postgres OS user (archive and restore commands) must read
-                assertEquals("rw-r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(f))), f);
+                // only backup services read the repository (archive and restore commands go through their HTTP endpoints):
+                // nothing for other local users
+                assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve(f))), f);
             }
             Files.write(work.resolve("base.tar.zst"), payload(dir.resolve("base.tar.zst")));
             Files.write(work.resolve("backup_manifest.zst"), payload(dir.resolve("backup_manifest.zst")));
