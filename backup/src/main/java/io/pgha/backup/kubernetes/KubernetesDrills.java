@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.Drills;
 import io.pgha.backup.service.BackupMetrics;
 import io.pgha.backup.service.BackupVerifier;
+import io.pgha.backup.service.CronFields;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;

@@ -8,6 +8,7 @@ import io.pgha.api.v1.backup.PostgresBackup;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.backup.core.BackupNames;
 import io.pgha.backup.core.BackupPhase;
+import io.pgha.backup.service.CronFields;
 import org.jboss.logging.Logger;
 
 import java.time.Instant;

@@ -67,8 +67,8 @@ public class BackupSchedules {
 
     /** When each cluster's last backup began, as this service counts for its schedule. */
     private final Map<String, Instant> lastRun = new ConcurrentHashMap<>();
-    /** The schedules already reported as unusable, so that each is logged once. */
-    private final Map<String, String> badSchedules = new ConcurrentHashMap<>();
+    /** spec.backup.schedule and verify, an unusable one logged once. */
+    private final CronFields cronFields = new CronFields();
     private final Map<String, Instant> lastRetention = new ConcurrentHashMap<>();
     /** When this service began watching each cluster's drill schedule: a cluster never drilled waits for the next slot after it. */
     private final Map<String, Instant> drillsWatchedSince = new ConcurrentHashMap<>();
@@ -119,7 +119,7 @@ public class BackupSchedules {
     }
 
     private void schedule(String cluster, BackupSpec spec, Instant now) {
-        Optional<CronSchedule> parsed = parse(cluster, "spec.backup.schedule", spec.schedule, "scheduled backups");
+        Optional<CronSchedule> parsed = cronFields.parse(cluster, "spec.backup.schedule", spec.schedule, "scheduled backups");
         if (parsed.isEmpty()) {
             writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, null);
             return;
@@ -143,27 +143,12 @@ public class BackupSchedules {
         writeStatus(cluster, b -> b.nextScheduledBackup, (b, v) -> b.nextScheduledBackup = v, next);
     }
 
-    /** The schedule in {@code field}, or empty (logged once per expression) when it cannot be used. */
-    private Optional<CronSchedule> parse(String cluster, String field, String expression, String what) {
-        String key = cluster + " " + field;
-        try {
-            CronSchedule cron = CronSchedule.parse(expression);
-            badSchedules.remove(key);
-            return Optional.of(cron);
-        } catch (IllegalArgumentException e) {
-            if (!Objects.equals(badSchedules.put(key, expression), expression)) {
-                LOG.errorf("cluster %s: %s: %s; no %s until it is fixed", cluster, field, e.getMessage(), what);
-            }
-            return Optional.empty();
-        }
-    }
-
     /** Queues a restore drill of the newest completed backup when spec.backup.verify says one is due. */
     private void scheduleDrill(String cluster, BackupSpec spec, Instant now) throws IOException {
         BackupStatus st = status(cluster);
         metrics.of(cluster).knownDrills(st);
         Optional<CronSchedule> cron = spec.verify == null ? Optional.empty()
-                : parse(cluster, "spec.backup.verify", spec.verify, "scheduled restore drills");
+                : cronFields.parse(cluster, "spec.backup.verify", spec.verify, "scheduled restore drills");
         if (cron.isEmpty()) {
             drillsWatchedSince.remove(cluster);
             writeStatus(cluster, b -> b.nextScheduledDrill, (b, v) -> b.nextScheduledDrill = v, null);
