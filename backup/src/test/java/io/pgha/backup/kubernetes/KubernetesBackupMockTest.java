@@ -165,6 +165,9 @@ class KubernetesBackupMockTest {
     @Inject
     io.pgha.backup.service.BackupMetrics metrics;
 
+    @Inject
+    io.pgha.backup.service.ArchiveWatch archiveWatch;
+
     @AfterAll
     static void stopPostgres() throws IOException {
         if (pg != null) {
@@ -393,6 +396,10 @@ class KubernetesBackupMockTest {
             adapter().backlog().pass();
             assertTrue(gauge("pgha.wal.archive.pending.segments") >= waiting.size(),
                     "pending segments: " + gauge("pgha.wal.archive.pending.segments"));
+            // the local count (data directories on this service's disk) does not run here, so it cannot reset the value
+            archiveWatch.pass();
+            assertTrue(gauge("pgha.wal.archive.pending.segments") >= waiting.size(),
+                    "pending segments after the archive watch's pass: " + gauge("pgha.wal.archive.pending.segments"));
         } finally {
             for (Path f : waiting) {
                 Files.deleteIfExists(f);
