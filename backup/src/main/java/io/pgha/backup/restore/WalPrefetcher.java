@@ -8,17 +8,24 @@ import io.pgha.backup.wal.WalArchive;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 
 /**
  * restore_command's side of one restore: when PostgreSQL asks for segment N, segments N+1..N+k are
  * already being read from the repository in the background, so replay never waits on one fetch at
- * a time. Only objects that were found are kept (compressed, checksum checked); an absent or
+ * a time. Only objects that were found are kept, compressed as stored and checksum checked, and
+ * never more than k of them: the window follows the newest request (PostgreSQL's or the spool's)
+ * and what falls out of it is dropped, so a restore holds a bounded amount of memory however far
+ * ahead of replay the spool runs or falls behind it (two overlapping windows once held 2k
+ * decompressed segments and ran a 256 MiB service out of heap at scale 130). An absent or
  * failed read ahead is asked again when PostgreSQL wants that segment, because the archive may
  * have grown since, and only the archive decides whether an absence ends recovery. With a spool
  * directory (local mode), what is read ahead is also written there for restore_command to take
@@ -32,7 +39,8 @@ public final class WalPrefetcher {
     private final WalArchive archive;
     private final int ahead;
     private final Executor executor;
-    private final Map<WalFileName, CompletableFuture<Optional<byte[]>>> pending = new ConcurrentHashMap<>();
+    /** The reads ahead, at most {@link #ahead}; guarded by itself. */
+    private final Map<WalFileName, CompletableFuture<Optional<WalArchive.StoredFile>>> pending = new HashMap<>();
     private final Optional<WalSpool> spool;
     /** The archive's segment size, once a segment was read (0 before): what the spool reads ahead by. */
     private volatile long segmentBytes;
@@ -61,7 +69,16 @@ public final class WalPrefetcher {
     /** Nothing more is read ahead or spooled for this restore. */
     public void close() {
         spool.ifPresent(WalSpool::close);
-        pending.clear();
+        synchronized (pending) {
+            pending.clear();
+        }
+    }
+
+    /** How many segments are read ahead or held now: never more than the read-ahead depth. */
+    int heldAhead() {
+        synchronized (pending) {
+            return pending.size();
+        }
     }
 
     /** The file for restore_command, or what its absence means; I/O errors only after {@link #ATTEMPTS} tries. */
@@ -69,13 +86,17 @@ public final class WalPrefetcher {
         if (file.kind() != WalFileName.Kind.SEGMENT) {
             return withRetries(file, () -> archive.fetch(file));
         }
-        // what was read ahead for earlier segments will not be asked for again
-        pending.keySet().removeIf(f -> f.timeline() != file.timeline() || f.compareTo(file) < 0);
-        CompletableFuture<Optional<byte[]>> ahead = pending.remove(file);
+        CompletableFuture<Optional<WalArchive.StoredFile>> ahead;
+        synchronized (pending) {
+            ahead = pending.remove(file);
+        }
         Optional<byte[]> stored = Optional.empty();
         if (ahead != null) {
             try {
-                stored = ahead.get();
+                Optional<WalArchive.StoredFile> read = ahead.get();
+                if (read.isPresent()) {
+                    stored = Optional.of(read.get().content());
+                }
             } catch (ExecutionException e) {
                 // read again below, with retries: a transient error ahead must not fail the restore
             } catch (InterruptedException e) {
@@ -99,39 +120,59 @@ public final class WalPrefetcher {
      * segments after it read ahead in turn once the segment size is known.
      */
     private CompletableFuture<Optional<byte[]>> take(WalFileName file) {
-        CompletableFuture<Optional<byte[]>> read = pending.remove(file);
+        CompletableFuture<Optional<WalArchive.StoredFile>> read;
+        synchronized (pending) {
+            read = pending.remove(file);
+        }
         long size = segmentBytes;
         if (size > 0) {
             readAhead(file, size);
         }
-        return (read != null ? read : readLater(file))
-                .whenComplete((content, e) -> {
-                    if (content != null) {
-                        content.ifPresent(c -> segmentBytes = c.length);
-                    }
-                });
+        return (read != null ? read : readLater(file)).thenApply(found -> {
+            if (found.isEmpty()) {
+                return Optional.empty();
+            }
+            try {
+                byte[] content = found.get().content();
+                segmentBytes = content.length;
+                return Optional.of(content);
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        });
     }
 
+    /**
+     * Makes the reads ahead the {@link #ahead} segments after {@code from}: those already read or
+     * under way stay, the missing ones start, and every other one is dropped (behind the request,
+     * on another timeline, or left from a window further on that restore_command fell back from).
+     */
     private void readAhead(WalFileName from, long segmentBytes) {
+        Set<WalFileName> window = new HashSet<>();
         WalFileName next = from;
         for (int i = 0; i < ahead; i++) {
             next = next.next(segmentBytes);
-            WalFileName n = next;
-            // a read that found nothing or failed is started again: the archive may have grown since
-            pending.compute(n, (k, read) -> read == null || foundNothing(read) ? readLater(k) : read);
+            window.add(next);
+        }
+        synchronized (pending) {
+            pending.keySet().retainAll(window);
+            for (WalFileName n : window) {
+                // a read that found nothing or failed is started again: the archive may have grown since
+                pending.compute(n, (k, read) -> read == null || foundNothing(read) ? readLater(k) : read);
+            }
         }
     }
 
-    private static boolean foundNothing(CompletableFuture<Optional<byte[]>> read) {
+    private static boolean foundNothing(CompletableFuture<Optional<WalArchive.StoredFile>> read) {
         return read.isDone() && (read.isCompletedExceptionally() || read.join().isEmpty());
     }
 
-    private CompletableFuture<Optional<byte[]>> readLater(WalFileName file) {
+    private CompletableFuture<Optional<WalArchive.StoredFile>> readLater(WalFileName file) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                return archive.stored(file);
+                return archive.storedCompressed(file);
             } catch (IOException e) {
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             }
         }, executor);
     }

@@ -97,13 +97,29 @@ public final class WalArchive {
 
     /** The decompressed content stored for {@code file}, under whichever compression wrote it. */
     public Optional<byte[]> stored(WalFileName file) throws IOException {
+        Optional<StoredFile> found = storedCompressed(file);
+        return found.isPresent() ? Optional.of(found.get().content()) : Optional.empty();
+    }
+
+    /**
+     * The object stored for {@code file} as the repository holds it, its checksum checked: a
+     * fraction of the segment's size, which is what a reader that keeps files ahead should hold.
+     */
+    public Optional<StoredFile> storedCompressed(WalFileName file) throws IOException {
         for (String key : layout.walKeys(file)) {
             Optional<byte[]> bytes = repository.get(key);
             if (bytes.isPresent()) {
-                return Optional.of(Compression.ofFileName(key).decompress(bytes.get()));
+                return Optional.of(new StoredFile(Compression.ofFileName(key), bytes.get()));
             }
         }
         return Optional.empty();
+    }
+
+    /** A stored file's bytes under the compression that wrote them. */
+    public record StoredFile(Compression compression, byte[] compressed) {
+        public byte[] content() throws IOException {
+            return compression.decompress(compressed);
+        }
     }
 
     private Optional<String> storedContentSha(WalFileName file) throws IOException {

@@ -143,6 +143,40 @@ class WalPrefetcherTest {
         }
     }
 
+    @Test
+    void restoreCommandFallingBackFromTheSpoolKeepsNoMoreThanTheReadAheadDepthInMemory() throws Exception {
+        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
+        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
+        WalArchive archive = new WalArchive(repository, layout);
+        for (int n = 1; n <= 12; n++) {
+            archive.push(seg(n), segment(n));
+        }
+        Path spool = Files.createDirectory(root.resolve("spool"));
+        HeldExecutor executor = new HeldExecutor();
+        WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 3, executor, Optional.of(spool));
+        try {
+            prefetcher.startAt(seg(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                executor.runAll();
+                return spooled(spool).equals(List.of(seg(1).name(), seg(2).name(), seg(3).name()));
+            });
+            // the spool is full and has read 4, 5 and 6 ahead; PostgreSQL looked for 1 a moment before
+            // it appeared, so restore_command asked the service: its window (2, 3, 4) replaces the
+            // spool's instead of adding to it (two windows once held 2k segments and ran out of heap)
+            assertArrayEquals(segment(1), prefetcher.fetch(seg(1)).content().orElseThrow());
+            assertTrue(prefetcher.heldAhead() <= 3, "segments held ahead: " + prefetcher.heldAhead());
+            // and the spool goes on from 2, with the right content
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                executor.runAll();
+                return spooled(spool).equals(List.of(seg(2).name(), seg(3).name(), seg(4).name()));
+            });
+            assertArrayEquals(segment(4), Files.readAllBytes(spool.resolve(seg(4).name())));
+            assertTrue(prefetcher.heldAhead() <= 3, "segments held ahead: " + prefetcher.heldAhead());
+        } finally {
+            prefetcher.close();
+        }
+    }
+
     /** The names in the spool, partial files included, sorted. */
     private static List<String> spooled(Path spool) throws java.io.IOException {
         try (java.util.stream.Stream<Path> files = Files.list(spool)) {
