@@ -97,6 +97,11 @@ public final class FilesystemRepository implements Repository {
     }
 
     @Override
+    public boolean exists(String key) {
+        return Files.isRegularFile(pathOf(key));
+    }
+
+    @Override
     public List<String> list(String prefix) throws IOException {
         Path start = pathOf(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix);
         Path dir = prefix.endsWith("/") ? start : start.getParent();

@@ -47,6 +47,9 @@ public interface Repository {
         }
     }
 
+    /** Whether an object is stored under {@code key}, without reading it. */
+    boolean exists(String key) throws IOException;
+
     /** Keys that start with {@code prefix}, in no particular order. */
     List<String> list(String prefix) throws IOException;
 

@@ -215,7 +215,9 @@ public final class S3Repository implements Repository {
         }
     }
 
-    private boolean exists(String key) {
+    @Override
+    public boolean exists(String key) throws IOException {
+        checkKey(key);
         try {
             s3.headObject(b -> b.bucket(bucket).key(key));
             return true;
@@ -225,7 +227,9 @@ public final class S3Repository implements Repository {
             if (e.statusCode() == 404) {
                 return false;
             }
-            throw e;
+            throw failure("look up", key, e);
+        } catch (SdkException e) {
+            throw failure("look up", key, e);
         }
     }
 

@@ -9,7 +9,9 @@ import io.pgha.backup.repository.Repository;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -27,7 +29,23 @@ public final class WalArchive {
      */
     private static final int LOCK_STRIPES = 64;
 
+    /** How many pushed files' content checksums {@link #recent} keeps: a few minutes of a busy primary's WAL. */
+    private static final int RECENT = 256;
+
     private final Object[] locks = new Object[LOCK_STRIPES];
+    /**
+     * The content checksums of the files this archive stored or compared lately, newest last. The
+     * standbys' pushes of what the primary pushed (archive_mode = always) are judged against it and
+     * a look-up that the object is still there, instead of reading, decompressing and hashing the
+     * stored object again: that took longer than storing it, on the cores the primary's own pushes
+     * need. Guarded by itself.
+     */
+    private final Map<WalFileName, String> recent = new LinkedHashMap<>(RECENT, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<WalFileName, String> eldest) {
+            return size() > RECENT;
+        }
+    };
     private final Repository repository;
     private final RepositoryLayout layout;
 
@@ -61,6 +79,7 @@ public final class WalArchive {
             return decision;
         }
         if (repository.putIfAbsent(layout.walKey(file), layout.compression().compress(content))) {
+            remember(file, sha);
             return WalDecisions.Push.STORE;
         }
         // another push of the same name won the race: judge against what it stored
@@ -123,6 +142,31 @@ public final class WalArchive {
     }
 
     private Optional<String> storedContentSha(WalFileName file) throws IOException {
-        return stored(file).map(Checksums::sha256);
+        String known;
+        synchronized (recent) {
+            known = recent.get(file);
+        }
+        // retention may have removed it since: then it is judged as never stored
+        if (known != null && storedUnderAnyKey(file)) {
+            return Optional.of(known);
+        }
+        Optional<String> sha = stored(file).map(Checksums::sha256);
+        sha.ifPresent(s -> remember(file, s));
+        return sha;
+    }
+
+    private boolean storedUnderAnyKey(WalFileName file) throws IOException {
+        for (String key : layout.walKeys(file)) {
+            if (repository.exists(key)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void remember(WalFileName file, String sha) {
+        synchronized (recent) {
+            recent.put(file, sha);
+        }
     }
 }

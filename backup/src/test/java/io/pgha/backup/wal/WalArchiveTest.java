@@ -6,12 +6,18 @@ import io.pgha.backup.core.WalDecisions;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.backup.repository.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.IOException;
+import java.io.InputStream;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -34,6 +40,67 @@ class WalArchiveTest {
         other[5] = 1;
         assertEquals(WalDecisions.Push.CONFLICT, archive.push(f, other));
         assertArrayEquals(segment, archive.fetch(f).content().orElseThrow());
+    }
+
+    /** A filesystem repository that counts the stored objects read through it. */
+    private static final class CountingRepository implements Repository {
+        final FilesystemRepository stored;
+        final AtomicInteger opened = new AtomicInteger();
+
+        CountingRepository(Path root) {
+            stored = new FilesystemRepository(root);
+        }
+
+        @Override
+        public long putIfAbsent(String key, InputStream in) throws IOException {
+            return stored.putIfAbsent(key, in);
+        }
+
+        @Override
+        public Optional<InputStream> open(String key) throws IOException {
+            Optional<InputStream> in = stored.open(key);
+            in.ifPresent(found -> opened.incrementAndGet());
+            return in;
+        }
+
+        @Override
+        public boolean exists(String key) {
+            return stored.exists(key);
+        }
+
+        @Override
+        public List<String> list(String prefix) throws IOException {
+            return stored.list(prefix);
+        }
+
+        @Override
+        public void delete(String key) throws IOException {
+            stored.delete(key);
+        }
+    }
+
+    @Test
+    void theStandbysPushesOfASegmentJustStoredAreJudgedWithoutReadingItBack() throws Exception {
+        CountingRepository repo = new CountingRepository(dir);
+        WalArchive archive = new WalArchive(repo, new RepositoryLayout("c", Compression.ZSTD));
+        WalFileName f = WalFileName.parse("000000010000000000000001");
+        byte[] segment = new byte[SEGMENT_BYTES];
+        Arrays.fill(segment, 0, 1000, (byte) 7);
+        assertEquals(WalDecisions.Push.STORE, archive.push(f, segment));
+        // archive_mode = always: the two standbys push the same segment right after the primary
+        assertEquals(WalDecisions.Push.ALREADY_STORED, archive.push(f, segment.clone()));
+        assertEquals(WalDecisions.Push.ALREADY_STORED, archive.push(f, segment.clone()));
+        byte[] other = segment.clone();
+        other[5] = 1;
+        assertEquals(WalDecisions.Push.CONFLICT, archive.push(f, other));
+        assertEquals(0, repo.opened.get(), "stored objects read back to judge a push");
+        // retention removed it: a later push stores it again rather than being told it is there
+        repo.delete("c/wal/00000001/000000010000000000000001.zst");
+        assertEquals(WalDecisions.Push.STORE, archive.push(f, segment.clone()));
+        assertArrayEquals(segment, archive.fetch(f).content().orElseThrow());
+        // a push this archive has not seen is still judged against what is stored
+        WalArchive another = new WalArchive(repo, new RepositoryLayout("c", Compression.ZSTD));
+        assertEquals(WalDecisions.Push.CONFLICT, another.push(f, other));
     }
 
     @Test
