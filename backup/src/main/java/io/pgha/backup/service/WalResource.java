@@ -33,6 +33,9 @@ public class WalResource {
     @Inject
     WalArchives archives;
 
+    @Inject
+    WalPushAhead pushAhead;
+
     @PUT
     @Consumes(MediaType.WILDCARD)
     public Response push(@PathParam("cluster") String cluster, @PathParam("file") String file,
@@ -55,10 +58,12 @@ public class WalResource {
             switch (outcome) {
                 case STORE -> {
                     entry.succeeded(file, true);
+                    pushAhead.after(cluster);
                     return WalAnswers.text(Response.Status.CREATED, "archived " + file);
                 }
                 case ALREADY_STORED -> {
                     entry.succeeded(file, false);
+                    pushAhead.after(cluster);
                     return WalAnswers.text(Response.Status.OK, "already archived with the same content: " + file);
                 }
                 default -> {

@@ -155,6 +155,13 @@ public final class WalArchive {
         return sha;
     }
 
+    /** Whether this archive stored or compared {@code file} lately (no look-up: it may have been removed since). */
+    public boolean storedLately(WalFileName file) {
+        synchronized (recent) {
+            return recent.containsKey(file);
+        }
+    }
+
     private boolean storedUnderAnyKey(WalFileName file) throws IOException {
         for (String key : layout.walKeys(file)) {
             if (repository.exists(key)) {
