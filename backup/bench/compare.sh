@@ -2,7 +2,8 @@
 # Backup and restore, pgha against the tools users run today, in one run on this machine:
 #   backup time   pg_basebackup to local disk (tar, no compression; tar with server-side zstd),
 #                 pgBackRest (zst, process-max 2) and `pgha backup`
-#   restore time  to the end of the archive with about RESTORE_WAL_MB of WAL to replay:
+#   restore time  to the end of the archive with the same amount of WAL to replay on both, at least
+#                 RESTORE_WAL_MB MiB since each one's backup started:
 #                 pgBackRest (restore, then replay until promoted) and pgha (`pgha up -f` of a
 #                 recovery manifest under its own PGHA_HOME, until Ready)
 #   archive lag   the most WAL segments waiting to be archived (archive_status/*.ready) during
@@ -83,13 +84,16 @@ max_waiting() {
 }
 
 # Runs pgbench tpcb-like against a conninfo until the server's WAL position moved by MB megabytes.
+# Writes WAL on CONN until MB MiB were written since LSN (where its backup started), in one-second
+# runs: both restores then replay about the same amount, whatever each instance wrote before
+# (the archive-lag run writes more WAL on the faster plain instance).
 write_wal() {
-  local conn=$1 mb=$2 start
-  start=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$conn")
-  while [ "$(psql -X -Atc "SELECT (pg_current_wal_lsn() - '$start') / 1048576 >= $mb" "$conn")" != t ]; do
-    "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T 10 "$conn" >/dev/null 2>&1
+  local conn=$1 mb=$2 from=$3
+  while [ "$(psql -X -Atc "SELECT (pg_current_wal_lsn() - '$from') / 1048576 >= $mb" "$conn")" != t ]; do
+    "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T 1 "$conn" >/dev/null 2>&1
   done
 }
+wal_mib_since() { psql -X -Atc "SELECT round((pg_current_wal_lsn() - '$2') / 1048576)" "$1"; }
 
 ########## pgha: the source cluster
 say "pgha cluster on ports $SRC_BASE.. (state in $SRC_HOME)"
@@ -157,9 +161,11 @@ say "pg_basebackup -Ft --compress=server-zstd to local disk"
 t=$(now); basebackup -D "$work/bb-zstd" --compress=server-zstd
 T_BB_ZSTD=$(since "$t"); measured "pg_basebackup server-zstd (s) $T_BB_ZSTD"; BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
 say "pgBackRest full backup (zst, process-max 2)"
+BR_FROM=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$PLAIN_CONN")
 t=$(now); as_pg pgbackrest --config="$BR_CONF" --stanza=bench --type=full backup >/dev/null
 T_BR_BACKUP=$(since "$t"); measured "pgBackRest backup (s) $T_BR_BACKUP"
 say "pgha backup"
+PGHA_FROM=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$PRIMARY")
 t=$(now); BACKUP_NAME=$("$pgha" backup 2>"$work/backup.err" | tail -n 1) || { cat "$work/backup.err" >&2; exit 1; }
 T_PGHA_BACKUP=$(since "$t"); measured "pgha backup (s) $T_PGHA_BACKUP"
 PGHA_BACKUP_BYTES=$("$pgha" backups --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["backups"]; print(b[-1]["sizeBytes"])')
@@ -181,9 +187,16 @@ fi
 
 ########## WAL to replay, then the restores
 if part restore; then
-say "writing about $RESTORE_WAL_MB MiB of WAL on each after the backups"
-write_wal "$PRIMARY" "$RESTORE_WAL_MB"
-write_wal "$PLAIN_CONN" "$RESTORE_WAL_MB"
+# the archive-lag run may already have written more than RESTORE_WAL_MB on one of them: both go to the larger
+WAL_TARGET=$RESTORE_WAL_MB
+for w in "$(wal_mib_since "$PRIMARY" "$PGHA_FROM")" "$(wal_mib_since "$PLAIN_CONN" "$BR_FROM")"; do
+  [ "$w" -gt "$WAL_TARGET" ] && WAL_TARGET=$w
+done
+say "writing WAL on each until about $WAL_TARGET MiB were written since its backup started"
+write_wal "$PRIMARY" "$WAL_TARGET" "$PGHA_FROM"
+write_wal "$PLAIN_CONN" "$WAL_TARGET" "$BR_FROM"
+WAL_PGHA=$(wal_mib_since "$PRIMARY" "$PGHA_FROM") WAL_BR=$(wal_mib_since "$PLAIN_CONN" "$BR_FROM")
+say "WAL since the backup's start: pgha $WAL_PGHA MiB, pgBackRest $WAL_BR MiB"
 psql -X -qAtc "SELECT pg_switch_wal()" "$PRIMARY" >/dev/null
 psql -X -qAtc "SELECT pg_switch_wal()" "$PLAIN_CONN" >/dev/null
 ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY")
@@ -248,7 +261,7 @@ fi
 
 ########## report
 echo
-echo "database: pgbench scale $SCALE, $((DB_BYTES / 1048576)) MiB; WAL replayed on restore: about $RESTORE_WAL_MB MiB"
+echo "database: pgbench scale $SCALE, $((DB_BYTES / 1048576)) MiB; WAL replayed on restore: pgha ${WAL_PGHA:--} MiB, pgBackRest ${WAL_BR:--} MiB"
 printf '%-44s %10s %12s %10s\n' "what" "seconds" "stored MiB" "pgha is"
 printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, no compression" "$T_BB_NONE" "-" "$(ratio "$T_BB_NONE" "$T_PGHA_BACKUP")"
 printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, server-zstd" "$T_BB_ZSTD" "$((BB_ZSTD_BYTES / 1048576))" "$(ratio "$T_BB_ZSTD" "$T_PGHA_BACKUP")"

