@@ -60,7 +60,8 @@ class ControlTokenE2ETest {
             String backup = "http://127.0.0.1:" + (pgha.portBase + 43);
             assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"sourceCluster\":\"pg\"}"))));
-            assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief/base.tar")).GET()));
+            assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/restores/thief/base/thief-1"))
+                    .POST(HttpRequest.BodyPublishers.noBody())));
             assertEquals(401, send(HttpRequest.newBuilder(URI.create(backup + "/backups/pg")).POST(HttpRequest.BodyPublishers.noBody())));
             // the WAL endpoints PostgreSQL calls: only with the cluster's WAL token, which the control token is not
             Path walToken = pgha.home.resolve("wal-auth/pg.header");

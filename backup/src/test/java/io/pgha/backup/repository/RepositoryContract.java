@@ -60,8 +60,11 @@ abstract class RepositoryContract {
         Repository repo = repository();
         assertTrue(repo.putIfAbsent("c/base/b1/backup.json", bytes("{}")));
         assertTrue(repo.putIfAbsent("c/base/b2/backup.json", bytes("{}")));
+        assertTrue(repo.exists("c/base/b1/backup.json"));
         repo.delete("c/base/b1/backup.json");
         assertTrue(repo.get("c/base/b1/backup.json").isEmpty());
+        assertFalse(repo.exists("c/base/b1/backup.json"));
+        assertFalse(repo.exists("c/base/b1"), "a prefix is no object");
         assertEquals(java.util.List.of("c/base/b2/backup.json"), repo.list("c/base/"));
         repo.delete("c/base/b1/backup.json");
         // a deleted key may be written again (retention removes; a new backup never reuses a name, but WAL may come back)

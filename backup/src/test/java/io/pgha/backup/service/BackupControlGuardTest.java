@@ -28,13 +28,13 @@ class BackupControlGuardTest {
                 .header("WWW-Authenticate", "Bearer").body(containsString("this API needs the token in"));
         given().header(ControlToken.HEADER, "Bearer guess").contentType("application/json").body(PLAN)
                 .post("/restores/thief").then().statusCode(401).body(containsString("wrong token"));
-        given().get("/restores/src/base.tar").then().statusCode(401);
+        given().post("/restores/src/base/src-1").then().statusCode(401);
         given().get("/restores/src/backup_manifest").then().statusCode(401);
         given().delete("/restores/src").then().statusCode(401);
         given().urlEncodingEnabled(false).get("/restores/src/wal/../base.tar").then().statusCode(401);
         // a web page is refused even with the token
         given().header(ControlToken.HEADER, RestoreOwnPrefixTest.token().authorization()).header("Origin", "https://a.example")
-                .get("/restores/src/base.tar").then().statusCode(403);
+                .post("/restores/src/base/src-1").then().statusCode(403);
     }
 
     @Test

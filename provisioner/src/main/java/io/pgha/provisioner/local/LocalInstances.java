@@ -115,11 +115,9 @@ final class LocalInstances {
         Path data = layout.dataDir(instance);
         String what = "base backup " + plan.backup();
         ProgressThrottle throttle = new ProgressThrottle();
-        try (InputStream tar = source.open(cluster, "base.tar")) {
-            pgCtl.extractTar(tar, data, bytes -> throttle.maybe(() -> progress.accept("fetching " + what + ": "
+        try {
+            source.extract(cluster, instance, bytes -> throttle.maybe(() -> progress.accept("fetching " + what + ": "
                     + mib(bytes) + " of " + mib(plan.dataBytes()))));
-        } catch (IOException e) {
-            throw new PghaException("cannot fetch " + what + ": " + e.getMessage(), e);
         } catch (PghaException e) {
             throw new RestoreFailedException("fetching " + what + " failed: " + e.getMessage());
         }
