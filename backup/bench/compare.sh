@@ -84,9 +84,19 @@ max_waiting() {
 }
 
 # Runs pgbench tpcb-like against a conninfo until the server's WAL position moved by MB megabytes.
-# Writes WAL on CONN until MB MiB were written since LSN (where its backup started), in one-second
+# Waits until both archives hold everything written so far.
+caught_up() {
+  local deadline=$(($(date +%s) + 600))
+  until [ "$(as_pg find "$PRIMARY_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ] \
+      && [ "$(as_pg find "$PLAIN/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ]; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "archiving did not catch up within 600 s" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+
+# Writes WAL on CONN until MB MiB were written since LSN (where its backup began), in one-second
 # runs: both restores then replay about the same amount, whatever each instance wrote before
-# (the archive-lag run writes more WAL on the faster plain instance).
+# (each backup itself writes some).
 write_wal() {
   local conn=$1 mb=$2 from=$3
   while [ "$(psql -X -Atc "SELECT (pg_current_wal_lsn() - '$from') / 1048576 >= $mb" "$conn")" != t ]; do
@@ -153,27 +163,12 @@ as_pg pgbackrest --config="$BR_CONF" --stanza=bench stanza-create >/dev/null
 "$BIN/pgbench" -i -q -s "$SCALE" "$PLAIN_CONN" >/dev/null 2>&1
 psql -X -qc CHECKPOINT "$PLAIN_CONN"
 
-########## backups
-say "pg_basebackup -Ft, no compression, to local disk"
-t=$(now); basebackup -D "$work/bb-plain"
-T_BB_NONE=$(since "$t"); measured "pg_basebackup no compression (s) $T_BB_NONE"; rm -rf "$work/bb-plain"
-say "pg_basebackup -Ft --compress=server-zstd to local disk"
-t=$(now); basebackup -D "$work/bb-zstd" --compress=server-zstd
-T_BB_ZSTD=$(since "$t"); measured "pg_basebackup server-zstd (s) $T_BB_ZSTD"; BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
-say "pgBackRest full backup (zst, process-max 2)"
-BR_FROM=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$PLAIN_CONN")
-t=$(now); as_pg pgbackrest --config="$BR_CONF" --stanza=bench --type=full backup >/dev/null
-T_BR_BACKUP=$(since "$t"); measured "pgBackRest backup (s) $T_BR_BACKUP"
-say "pgha backup"
-PGHA_FROM=$(psql -X -Atc "SELECT pg_current_wal_lsn()" "$PRIMARY")
-t=$(now); BACKUP_NAME=$("$pgha" backup 2>"$work/backup.err" | tail -n 1) || { cat "$work/backup.err" >&2; exit 1; }
-T_PGHA_BACKUP=$(since "$t"); measured "pgha backup (s) $T_PGHA_BACKUP"
-PGHA_BACKUP_BYTES=$("$pgha" backups --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["backups"]; print(b[-1]["sizeBytes"])')
-
 part() { [[ " $PARTS " == *" $1 "* ]]; }
 MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=-
 
 ########## archive lag under full-speed writes
+# Before the backups, so that what the restores replay is the WAL written for them (about
+# RESTORE_WAL_MB on each), not this run's, which is larger on the faster plain instance.
 if part archive; then
 say "archive lag: $ARCHIVE_SECONDS s of pgbench tpcb-like, $CLIENTS clients, on each"
 "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T "$ARCHIVE_SECONDS" "$PRIMARY" >"$work/pgbench-pgha.log" 2>&1 &
@@ -183,11 +178,37 @@ pb=$!; MAX_BR=$(max_waiting "$PLAIN" "$pb"); wait "$pb" || true
 TPS_PGHA=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-pgha.log" | head -1)
 measured "most waiting: pgha $MAX_PGHA, pgBackRest $MAX_BR"
 TPS_BR=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$work/pgbench-plain.log" | head -1)
+# the backups below start as before: archives caught up, after a checkpoint
+caught_up
+psql -X -qc CHECKPOINT "$PRIMARY"
+psql -X -qc CHECKPOINT "$PLAIN_CONN"
 fi
+
+########## backups
+say "pg_basebackup -Ft, no compression, to local disk"
+t=$(now); basebackup -D "$work/bb-plain"
+T_BB_NONE=$(since "$t"); measured "pg_basebackup no compression (s) $T_BB_NONE"; rm -rf "$work/bb-plain"
+say "pg_basebackup -Ft --compress=server-zstd to local disk"
+t=$(now); basebackup -D "$work/bb-zstd" --compress=server-zstd
+T_BB_ZSTD=$(since "$t"); measured "pg_basebackup server-zstd (s) $T_BB_ZSTD"; BB_ZSTD_BYTES=$(du -sb "$work/bb-zstd" | cut -f1); rm -rf "$work/bb-zstd"
+say "pgBackRest full backup (zst, process-max 2)"
+t=$(now); as_pg pgbackrest --config="$BR_CONF" --stanza=bench --type=full backup >/dev/null
+T_BR_BACKUP=$(since "$t"); measured "pgBackRest backup (s) $T_BR_BACKUP"
+# where its restore's replay starts
+BR_FROM=$(as_pg pgbackrest --config="$BR_CONF" --stanza=bench info --output=json \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["backup"][-1]["lsn"]["start"])')
+say "pgha backup"
+t=$(now); BACKUP_NAME=$("$pgha" backup 2>"$work/backup.err" | tail -n 1) || { cat "$work/backup.err" >&2; exit 1; }
+T_PGHA_BACKUP=$(since "$t"); measured "pgha backup (s) $T_PGHA_BACKUP"
+PGHA_BACKUP_BYTES=$("$pgha" backups --json | python3 -c 'import json,sys; b=json.load(sys.stdin)["backups"]; print(b[-1]["sizeBytes"])')
+# where its restore's replay starts: a backup from a standby begins at its last restartpoint, which
+# may lie well before the primary's position when the backup was asked for
+PGHA_FROM=$("$pgha" backups --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["backups"][-1]["beginLsn"])')
+
 
 ########## WAL to replay, then the restores
 if part restore; then
-# the archive-lag run may already have written more than RESTORE_WAL_MB on one of them: both go to the larger
+# should either have written more than RESTORE_WAL_MB since its backup started, both go to the larger amount
 WAL_TARGET=$RESTORE_WAL_MB
 for w in "$(wal_mib_since "$PRIMARY" "$PGHA_FROM")" "$(wal_mib_since "$PLAIN_CONN" "$BR_FROM")"; do
   [ "$w" -gt "$WAL_TARGET" ] && WAL_TARGET=$w
@@ -201,13 +222,7 @@ psql -X -qAtc "SELECT pg_switch_wal()" "$PRIMARY" >/dev/null
 psql -X -qAtc "SELECT pg_switch_wal()" "$PLAIN_CONN" >/dev/null
 ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY")
 ROWS_BR=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN")
-# wait until both archives hold everything written so far
-deadline=$(($(date +%s) + 600))
-until [ "$(as_pg find "$PRIMARY_DATA/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ] \
-    && [ "$(as_pg find "$PLAIN/pg_wal/archive_status" -name '*.ready' | wc -l)" = 0 ]; do
-  [ "$(date +%s)" -lt "$deadline" ] || { echo "archiving did not catch up within 600 s" >&2; exit 1; }
-  sleep 0.5
-done
+caught_up
 as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
 
 say "pgBackRest restore to the end of the archive"

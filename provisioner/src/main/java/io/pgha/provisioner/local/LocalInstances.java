@@ -37,6 +37,7 @@ import java.util.stream.Stream;
 final class LocalInstances {
     private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
     private static final java.time.Duration REPLAY_POLL = java.time.Duration.ofSeconds(1);
+    private static final java.time.Duration PROMOTION_POLL = java.time.Duration.ofMillis(100);
     private static final java.time.Duration PROGRESS_INTERVAL = java.time.Duration.ofSeconds(1);
     private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(5);
     private static final java.time.Duration RELOAD_POLL = java.time.Duration.ofMillis(20);
@@ -164,12 +165,24 @@ final class LocalInstances {
         return timeline;
     }
 
-    /** Polls the recovering server until it has promoted; its progress is LSN, segment and last replayed commit. */
+    /**
+     * Polls the recovering server until it has promoted; its progress is LSN, segment and last
+     * replayed commit, once per {@link #REPLAY_POLL}. PostgreSQL removes recovery.signal when
+     * recovery ends, so that file is looked at every {@link #PROMOTION_POLL} and the server asked
+     * at once then: the promotion is seen within that, not up to a whole replay poll later.
+     */
     private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, Consumer<String> progress) {
+        Path signal = layout.dataDir(instance).resolve(PgCtl.RECOVERY_SIGNAL);
+        long nextQuery = System.nanoTime();
         while (true) {
             if (!running(instance)) {
                 throw new RestoreFailedException(recoveryFailure(instance, logStart, "the server stopped during recovery"));
             }
+            if (Files.exists(signal) && System.nanoTime() < nextQuery) {
+                pause(instance, PROMOTION_POLL);
+                continue;
+            }
+            nextQuery = System.nanoTime() + REPLAY_POLL.toNanos();
             Processes.Result r = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
                     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp(),"
                             + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'), timeline_id"
@@ -184,12 +197,16 @@ final class LocalInstances {
                             + (f[2].isEmpty() ? "" : ", last replayed commit " + f[2]));
                 }
             }
-            try {
-                Thread.sleep(REPLAY_POLL.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new PghaException("interrupted while waiting for recovery of " + instance, e);
-            }
+            pause(instance, PROMOTION_POLL);
+        }
+    }
+
+    private static void pause(String instance, java.time.Duration pause) {
+        try {
+            Thread.sleep(pause.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while waiting for recovery of " + instance, e);
         }
     }
 
