@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Base backup time of pgha against pg_basebackup, in the same run, on a running local cluster:
 #   pg_basebackup -Ft -X none --compress=server-zstd to a local directory, from a standby
-#   pgha backup  (standby -> tar stream -> zstd level 3 -> repository, then waits until its WAL is archived)
+#   pgha backup  (BASE_BACKUP from a standby, compressed by the server with zstd, into the repository;
+#                then waits until its WAL is archived)
 # The database is first filled with pgbench -i -s SCALE (default 30, about 450 MB).
 #
 #   PGHA_HOME=... PGHA_PORT_BASE=... backup/bench/basebackup.sh [SCALE]
