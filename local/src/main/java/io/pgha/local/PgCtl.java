@@ -185,7 +185,7 @@ public final class PgCtl {
             // returns (the caller deletes it); killing the process, runuser when this runs as root, would leave
             // tar itself running as the PostgreSQL OS user
             awaitEnd(p);
-            // the JDK HTTP client reports a failed body stream as just "closed": the cause says why
+            // a failed stream may say only "closed" (the JDK HTTP client does): the cause says why
             String why = e.getCause() == null ? e.getMessage() : e.getMessage() + " (" + e.getCause() + ")";
             throw new PghaException("extracting the base backup into " + dir + " failed after " + total + " bytes: "
                     + why, e);
