@@ -125,7 +125,7 @@ public class RestoreResource {
     /**
      * Local mode: extracts the chosen backup's base.tar into {@code instance}'s data directory, as
      * the PostgreSQL OS user, straight from the repository: decompressed here and piped into tar.
-     * Streaming the 2 GB tar to the provisioner, which piped it into tar, took twice as long: both
+     * Streaming the 2 GB tar to the provisioner, which piped it into tar, took up to twice as long: both
      * JVMs copied every byte, and neither had compiled that code yet in a restore. The answer is
      * text: a line with the bytes extracted so far, at most every {@link #PROGRESS_EVERY}, then
      * {@code done BYTES} or {@code failed: REASON} (the status line went out before the first byte).
