@@ -1,0 +1,129 @@
+package io.pgha.backup.service;
+
+import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.local.ControlToken;
+import io.pgha.local.LocalLayout;
+import io.pgha.local.StateFiles;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The backup service extracts a restore's base backup into the new primary's data directory
+ * itself (local mode), answering with progress lines and then how it went: a real tar made with
+ * tar(1), stored as pgha stores it (with its checksum), extracted by tar run as the PostgreSQL OS user.
+ */
+@QuarkusTest
+@TestProfile(RestoreExtractTest.WithABackup.class)
+class RestoreExtractTest {
+    static Path home;
+    static final String BACKUP = "src-20261205t010000z";
+    static final String MEMBER = "PG_VERSION";
+
+    public static class WithABackup implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            try {
+                // the PostgreSQL OS user (tar runs as it) must reach the data directories under it
+                home = Files.createTempDirectory(Path.of("/tmp"), "pgha-extract",
+                        PosixFilePermissions.asFileAttribute(StateFiles.READABLE_DIR));
+                // pgha up makes the logs directory, where tar's output goes
+                Files.createDirectories(home.resolve("logs"));
+                Path backups = home.resolve("backups");
+                store(new FilesystemRepository(backups), tarOf(home.resolve("made")));
+                return Map.of("pgha.backup.home", home.toString(), "pgha.backup.repository-root", backups.toString());
+            } catch (IOException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** A tar of one small data directory, made by tar(1). */
+    static byte[] tarOf(Path dir) throws IOException, InterruptedException {
+        Files.createDirectories(dir.resolve("data"));
+        Files.writeString(dir.resolve("data").resolve(MEMBER), "15\n");
+        // big enough to span many reads, small enough for a test
+        Files.write(dir.resolve("data").resolve("relation"), "a page of rows ".repeat(200_000).getBytes(StandardCharsets.US_ASCII));
+        Path tar = dir.resolve("base.tar");
+        Process p = new ProcessBuilder("tar", "-cf", tar.toString(), "-C", dir.resolve("data").toString(), ".").inheritIO().start();
+        assertEquals(0, p.waitFor());
+        return Files.readAllBytes(tar);
+    }
+
+    static void store(FilesystemRepository repository, byte[] tar) throws IOException {
+        // uncompressed, so that a flipped byte is found by the repository's checksum, not by a decoder first
+        RepositoryLayout layout = new RepositoryLayout("src", Compression.NONE);
+        BackupInfo info = new BackupInfo(BACKUP, "src", 1, "0/2000028", "0/2000100", "000000010000000000000002",
+                "000000010000000000000002", "2026-12-05T01:00:00Z", "2026-12-05T01:00:05Z", 1, tar.length, "none", 15);
+        repository.putIfAbsent(layout.baseTarKey(BACKUP), tar);
+        repository.putIfAbsent(layout.manifestKey(BACKUP), "{}".getBytes(StandardCharsets.US_ASCII));
+        repository.putIfAbsent(layout.backupInfoKey(BACKUP), info.toJson());
+    }
+
+    private static String control() {
+        return ControlToken.read(new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).controlToken()).authorization();
+    }
+
+    private static void plan(String cluster) {
+        given().header(ControlToken.HEADER, control()).contentType("application/json")
+                .body("{\"sourceCluster\": \"src\", \"backup\": \"" + BACKUP + "\"}")
+                .post("/restores/" + cluster).then().statusCode(200);
+    }
+
+    private static List<String> extract(String cluster, String instance) {
+        String body = given().header(ControlToken.HEADER, control()).post("/restores/" + cluster + "/base/" + instance)
+                .then().statusCode(200).extract().asString();
+        return body.lines().toList();
+    }
+
+    @Test
+    void theBaseBackupIsExtractedIntoTheInstancesDataDirectoryAndTheLastLineSaysSo() throws Exception {
+        plan("dst");
+        List<String> lines = extract("dst", "dst-1");
+        assertTrue(lines.get(lines.size() - 1).startsWith("done "), lines.toString());
+        Path data = new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).dataDir("dst-1");
+        assertEquals("15\n", Files.readString(data.resolve(MEMBER)));
+        assertEquals(3_000_000, Files.size(data.resolve("relation")));
+    }
+
+    @Test
+    void aCorruptBaseBackupEndsWithTheReasonAndOnlyTheRestoringClustersInstancesAreExtracted() throws Exception {
+        plan("bad");
+        given().header(ControlToken.HEADER, control()).post("/restores/bad/base/other-1").then().statusCode(400)
+                .body(containsString("other-1 is not an instance of cluster bad"));
+        Path stored = home.resolve("backups").resolve(new RepositoryLayout("src", Compression.NONE).baseTarKey(BACKUP));
+        byte[] original = Files.readAllBytes(stored);
+        // a byte of the relation's rows: tar itself would take it
+        int at = original.length / 2;
+        try (RandomAccessFile f = new RandomAccessFile(stored.toFile(), "rw")) {
+            f.seek(at);
+            f.write(original[at] ^ 1);
+        }
+        try {
+            List<String> lines = extract("bad", "bad-1");
+            String last = lines.get(lines.size() - 1);
+            assertTrue(last.startsWith("failed: ") && last.contains("checksum mismatch in repository object src/base/" + BACKUP),
+                    lines.toString());
+        } finally {
+            Files.write(stored, original);
+        }
+    }
+}
