@@ -134,6 +134,13 @@ public final class PgCtl {
 
     /** The file whose presence starts a targeted archive recovery (PostgreSQL 12+), beside standby.signal. */
     public static final String RECOVERY_SIGNAL = "recovery.signal";
+    /** What PostgreSQL puts in {@link #archiveStatus} beside a WAL file's name once it waits to be archived. */
+    public static final String READY_SUFFIX = ".ready";
+
+    /** Where PostgreSQL marks a data directory's WAL files as waiting to be archived (.ready) or archived (.done). */
+    public static Path archiveStatus(Path dataDir) {
+        return dataDir.resolve("pg_wal").resolve("archive_status");
+    }
 
     /**
      * Makes a restored data directory start as an archive recovery rather than as a copy of its

@@ -128,7 +128,7 @@ public final class RestoreDrill implements AutoCloseable {
         Path log = scratch.resolve("server.log");
         try {
             // the tar carries no WAL: it all comes through restore_command
-            user.createPrivateDirectory(data.resolve("pg_wal").resolve("archive_status"));
+            user.createPrivateDirectory(PgCtl.archiveStatus(data));
             // the source's configuration names its ports, certificates and archive_command: none of it belongs here
             StateFiles.replace(data.resolve("postgresql.conf"),
                     "# a pgha restore drill: every setting is on the command line\n".getBytes(StandardCharsets.UTF_8),

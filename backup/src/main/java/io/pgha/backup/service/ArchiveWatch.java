@@ -8,6 +8,7 @@ import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.backup.core.ArchivingState;
 import io.pgha.backup.core.RepositoryTarget;
 import io.pgha.local.LocalLayout;
+import io.pgha.local.PgCtl;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -41,7 +42,6 @@ import java.util.stream.Stream;
 @ApplicationScoped
 public class ArchiveWatch {
     private static final Logger LOG = Logger.getLogger(ArchiveWatch.class);
-    private static final String READY_SUFFIX = ".ready";
 
     @Inject
     WalArchives archives;
@@ -110,9 +110,9 @@ public class ArchiveWatch {
         }
         LocalLayout layout = new LocalLayout(archives.home(), LocalLayout.DEFAULT_PORT_BASE);
         for (ProvisioningStatus.Instance instance : provisioning.instances) {
-            Path status = layout.dataDir(instance.name).resolve("pg_wal").resolve("archive_status");
+            Path status = PgCtl.archiveStatus(layout.dataDir(instance.name));
             try (Stream<Path> files = Files.list(status)) {
-                counts.add(files.filter(f -> f.getFileName().toString().endsWith(READY_SUFFIX)).count());
+                counts.add(files.filter(f -> f.getFileName().toString().endsWith(PgCtl.READY_SUFFIX)).count());
             } catch (NoSuchFileException e) {
                 // not created yet, or removed: nothing waits there
             } catch (IOException e) {

@@ -44,7 +44,6 @@ public class WalPushAhead {
     private static final Logger LOG = Logger.getLogger(WalPushAhead.class);
     /** Segments of one cluster read and stored at once: enough to absorb a burst, few enough for two cores. */
     static final int IN_FLIGHT = 2;
-    private static final String READY_SUFFIX = ".ready";
 
     @Inject
     WalArchives archives;
@@ -87,7 +86,7 @@ public class WalPushAhead {
         }
         Path pgWal = dataDir.resolve("pg_wal");
         WalArchives.Entry entry = archives.of(cluster);
-        for (WalFileName segment : waiting(pgWal)) {
+        for (WalFileName segment : waiting(dataDir)) {
             if (entry.archive().storedLately(segment)) {
                 continue;
             }
@@ -139,11 +138,11 @@ public class WalPushAhead {
     }
 
     /** The WAL segments (no history, backup history or partial files) marked .ready, oldest first. */
-    private static List<WalFileName> waiting(Path pgWal) {
-        try (Stream<Path> files = Files.list(pgWal.resolve("archive_status"))) {
+    private static List<WalFileName> waiting(Path dataDir) {
+        try (Stream<Path> files = Files.list(PgCtl.archiveStatus(dataDir))) {
             return files.map(f -> f.getFileName().toString())
-                    .filter(n -> n.endsWith(READY_SUFFIX))
-                    .map(n -> n.substring(0, n.length() - READY_SUFFIX.length()))
+                    .filter(n -> n.endsWith(PgCtl.READY_SUFFIX))
+                    .map(n -> n.substring(0, n.length() - PgCtl.READY_SUFFIX.length()))
                     .flatMap(n -> segmentNamed(n).stream())
                     .sorted()
                     .toList();

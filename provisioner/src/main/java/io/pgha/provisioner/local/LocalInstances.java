@@ -136,7 +136,7 @@ final class LocalInstances {
         }
         try {
             // the tar carries no WAL: it all comes from the archive
-            Path archiveStatus = data.resolve("pg_wal").resolve("archive_status");
+            Path archiveStatus = PgCtl.archiveStatus(data);
             user.createPrivateDirectory(archiveStatus.getParent());
             user.createPrivateDirectory(archiveStatus);
         } catch (IOException e) {
