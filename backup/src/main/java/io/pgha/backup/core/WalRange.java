@@ -31,17 +31,30 @@ public record WalRange(long timeline, Lsn start, Lsn end) {
     }
 
     /**
-     * The first segment of {@code ranges} the archive does not hold, empty when it holds them all:
-     * a backup is complete only then.
+     * Every segment a restore of a backup with WAL {@code ranges} reads to reach its end, oldest
+     * first: the segments the ranges touch, and, when the last range ends on a segment boundary,
+     * the segment that starts there. PostgreSQL stops at a recovery target (recovery_target =
+     * 'immediate' included) only once it has read the record after it, so a backup taken from a
+     * standby just after a WAL switch (its end is the switch's end, the next segment's first byte)
+     * cannot be restored to its end from the segments its range touches alone.
+     */
+    public static List<WalFileName> needed(List<WalRange> ranges, long segmentSize) {
+        List<WalFileName> all = new ArrayList<>();
+        for (WalRange r : ranges) {
+            all.addAll(r.segments(segmentSize));
+        }
+        WalRange last = ranges.get(ranges.size() - 1);
+        if (!last.end.equals(last.start) && Long.remainderUnsigned(last.end.value(), segmentSize) == 0) {
+            all.add(WalFileName.segmentOf(last.timeline, last.end, segmentSize));
+        }
+        return all;
+    }
+
+    /**
+     * The first segment {@link #needed} for {@code ranges} that the archive does not hold, empty
+     * when it holds them all: a backup is complete only then.
      */
     public static Optional<WalFileName> firstMissing(List<WalRange> ranges, long segmentSize, Collection<WalFileName> archived) {
-        for (WalRange r : ranges) {
-            for (WalFileName s : r.segments(segmentSize)) {
-                if (!archived.contains(s)) {
-                    return Optional.of(s);
-                }
-            }
-        }
-        return Optional.empty();
+        return needed(ranges, segmentSize).stream().filter(s -> !archived.contains(s)).findFirst();
     }
 }

@@ -74,6 +74,14 @@ public class BaseBackups {
     private static final Duration WAL_POLL = Duration.ofMillis(500);
     /** Between two pg_switch_wal() while a standby's backup waits for its end segment to be archived. */
     private static final Duration SWITCH_EVERY = Duration.ofSeconds(5);
+    /**
+     * Ends the primary's current segment so that it is archived, each statement its own
+     * transaction. The first writes a record (the commit of a transaction that took an ID):
+     * pg_switch_wal() does nothing at a segment's first byte, where an idle primary stays after a
+     * switch, and a standby's backup that ends there needs the record after its end
+     * ({@link WalRange#needed}).
+     */
+    static final List<String> SWITCH_WAL = List.of("SELECT txid_current()", "SELECT pg_switch_wal()");
     /** How long a backup waits for the monitor to report a healthy instance to read from. */
     private static final Duration SOURCE_WAIT = Duration.ofSeconds(30);
     /** How the backup shows in pg_stat_activity. */
@@ -355,10 +363,10 @@ public class BaseBackups {
 
         WalRange first = ranges.get(0);
         WalRange last = ranges.get(ranges.size() - 1);
-        List<WalFileName> lastSegments = last.segments(segmentSize);
+        List<WalFileName> needed = WalRange.needed(ranges, segmentSize);
         Instant finished = now();
         BackupInfo info = new BackupInfo(name, cluster, (int) last.timeline(), first.start().toString(), last.end().toString(),
-                first.segments(segmentSize).get(0).name(), lastSegments.get(lastSegments.size() - 1).name(),
+                needed.get(0).name(), needed.get(needed.size() - 1).name(),
                 started.toString(), finished.toString(), storedTar + storedManifest, dataBytes, layout.compression().id(), pgVersion,
                 settings);
         // written last: its presence is what makes the backup complete for a restore
@@ -426,7 +434,10 @@ public class BaseBackups {
 
     private static void switchWal(BackupJob.Instances instances, String primary) throws BackupFailed {
         try (Connection c = instances.sql(primary); Statement st = c.createStatement()) {
-            st.execute("SELECT pg_switch_wal()");
+            c.setAutoCommit(true);
+            for (String sql : SWITCH_WAL) {
+                st.execute(sql);
+            }
         } catch (SQLException e) {
             throw new BackupFailed("cannot switch WAL on the primary " + primary + ": " + e.getMessage());
         }

@@ -21,7 +21,7 @@ class BackupCoreTest {
         assertEquals("00000003000000010000000F", WalFileName.segmentOf(3, Lsn.parse("1/0F000000"), SEG).name());
         // the last segment of a log is followed by the first of the next
         assertEquals("000000010000000100000000", WalFileName.parse("0000000100000000000000FF").next(SEG).name());
-        // an end on a segment boundary needs nothing of the segment that starts there
+        // a range that ends on a segment boundary touches nothing of the segment that starts there
         assertEquals("000000010000000000000002", WalFileName.segmentBefore(1, Lsn.parse("0/3000000"), SEG).name());
         assertEquals("000000010000000000000003", WalFileName.segmentBefore(1, Lsn.parse("0/3000001"), SEG).name());
         // 64 MiB segments: 64 per 4 GiB log
@@ -43,6 +43,29 @@ class BackupCoreTest {
         assertEquals("000000010000000000000002", WalRange.firstMissing(ranges, SEG,
                 Set.of(WalFileName.parse("000000020000000000000002"))).orElseThrow().name());
         assertThrows(IllegalArgumentException.class, () -> new WalRange(1, Lsn.parse("0/5"), Lsn.parse("0/4")));
+    }
+
+    /**
+     * A standby's backup taken just after a WAL switch ends at the next segment's first byte;
+     * restoring it to its end reads the record there (the drill that found this failed with
+     * "recovery ended before configured recovery target was reached", the segment missing).
+     */
+    @Test
+    void aBackupEndingOnASegmentBoundaryAlsoNeedsTheSegmentThatStartsThere() {
+        List<WalRange> ranges = List.of(new WalRange(3, Lsn.parse("0/8000028"), Lsn.parse("0/9000000")));
+        assertEquals(List.of("000000030000000000000008", "000000030000000000000009"),
+                WalRange.needed(ranges, SEG).stream().map(WalFileName::name).toList());
+        assertEquals("000000030000000000000009",
+                WalRange.firstMissing(ranges, SEG, Set.of(WalFileName.parse("000000030000000000000008"))).orElseThrow().name());
+        // a timeline's range that ends at the switch to the next needs no more of the old timeline
+        List<WalRange> switched = List.of(new WalRange(2, Lsn.parse("0/6000028"), Lsn.parse("0/7000000")),
+                new WalRange(3, Lsn.parse("0/7000000"), Lsn.parse("0/7000100")));
+        assertEquals(List.of("000000020000000000000006", "000000030000000000000007"),
+                WalRange.needed(switched, SEG).stream().map(WalFileName::name).toList());
+        // an end inside a segment needs that segment only
+        assertEquals(List.of("000000010000000000000002"),
+                WalRange.needed(List.of(new WalRange(1, Lsn.parse("0/2000028"), Lsn.parse("0/2000100"))), SEG).stream()
+                        .map(WalFileName::name).toList());
     }
 
     @Test
