@@ -1,5 +1,7 @@
 package io.pgha.backup.local;
 
+import io.pgha.api.postgres.Scram;
+import io.pgha.api.postgres.ScramClient;
 import io.pgha.local.LocalSecrets;
 
 import java.io.BufferedInputStream;
@@ -145,7 +147,7 @@ public final class ReplicationConnection implements AutoCloseable {
         out.writeInt(PROTOCOL_3_0);
         out.write(params);
         out.flush();
-        ScramSha256 scram = null;
+        ScramClient scram = null;
         while (true) {
             Message m = next();
             if (m.type() == READY_FOR_QUERY) {
@@ -163,12 +165,12 @@ public final class ReplicationConnection implements AutoCloseable {
                     for (String name = cstring(body); !name.isEmpty(); name = cstring(body)) {
                         mechanisms.add(name);
                     }
-                    if (!mechanisms.contains(ScramSha256.MECHANISM)) {
-                        throw new IOException("the server offers " + mechanisms + ", not " + ScramSha256.MECHANISM);
+                    if (!mechanisms.contains(Scram.MECHANISM)) {
+                        throw new IOException("the server offers " + mechanisms + ", not " + Scram.MECHANISM);
                     }
-                    scram = ScramSha256.withRandomNonce(user.password());
+                    scram = new ScramClient(ScramClient.password(user.password()));
                     byte[] first = scram.clientFirst("*").getBytes(StandardCharsets.UTF_8);
-                    byte[] mechanism = cstrings(ScramSha256.MECHANISM);
+                    byte[] mechanism = cstrings(Scram.MECHANISM);
                     send(PASSWORD_MESSAGE, ByteBuffer.allocate(mechanism.length + 4 + first.length)
                             .put(mechanism).putInt(first.length).put(first).array());
                 }
@@ -179,7 +181,7 @@ public final class ReplicationConnection implements AutoCloseable {
         }
     }
 
-    private static ScramSha256 scramStep(ScramSha256 scram) throws IOException {
+    private static ScramClient scramStep(ScramClient scram) throws IOException {
         if (scram == null) {
             throw new IOException("the server continued a SCRAM exchange that was never started");
         }

@@ -1,5 +1,6 @@
 package io.pgha.router.auth;
 
+import io.pgha.api.postgres.Scram;
 import java.util.Base64;
 
 /**

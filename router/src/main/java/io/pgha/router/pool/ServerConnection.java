@@ -2,9 +2,8 @@ package io.pgha.router.pool;
 
 import io.pgha.api.tls.ServerIdentity;
 import io.pgha.router.auth.ClientKeys;
-import io.pgha.router.auth.Scram;
-import io.pgha.router.auth.ScramClientExchange;
-import io.pgha.router.auth.ScramServerExchange;
+import io.pgha.api.postgres.Scram;
+import io.pgha.api.postgres.ScramClient;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.MessageFramer;
 import io.pgha.router.protocol.MessageReader;
@@ -165,7 +164,7 @@ public final class ServerConnection {
 
     private Future<ServerConnection> login(ClientKeys keys) {
         Promise<ServerConnection> promise = Promise.promise();
-        ScramClientExchange scram = keys == null ? null : new ScramClientExchange(keys);
+        ScramClient scram = keys == null ? null : new ScramClient(keys.keySource());
         listener = new Listener() {
             @Override
             public void onServerMessage(ServerConnection server, byte type, Buffer message) {
@@ -195,7 +194,7 @@ public final class ServerConnection {
                             // NoticeResponse, NegotiateProtocolVersion: nothing to do
                         }
                     }
-                } catch (ScramServerExchange.ScramException | ProtocolException | LoginException e) {
+                } catch (ProtocolException | LoginException e) {
                     promise.tryFail(e instanceof LoginException ? e : new LoginException(e.getMessage(), null));
                     close();
                 }
@@ -230,27 +229,32 @@ public final class ServerConnection {
         return promise.future();
     }
 
-    private void authenticate(Buffer message, ScramClientExchange scram) throws ScramServerExchange.ScramException {
+    private void authenticate(Buffer message, ScramClient scram) {
         MessageReader r = new MessageReader(message);
         int code = r.readInt();
-        switch (code) {
-            case PgProtocol.Auth.OK -> {
-            }
-            case PgProtocol.Auth.SASL -> {
-                boolean offered = false;
-                for (String m = r.readCString(); !m.isEmpty(); m = r.readCString()) {
-                    offered |= m.equals(Scram.MECHANISM);
+        try {
+            switch (code) {
+                case PgProtocol.Auth.OK -> {
                 }
-                if (!offered || scram == null) {
-                    throw new LoginException("server " + key.server() + " does not offer " + Scram.MECHANISM, null);
+                case PgProtocol.Auth.SASL -> {
+                    boolean offered = false;
+                    for (String m = r.readCString(); !m.isEmpty(); m = r.readCString()) {
+                        offered |= m.equals(Scram.MECHANISM);
+                    }
+                    if (!offered || scram == null) {
+                        throw new LoginException("server " + key.server() + " does not offer " + Scram.MECHANISM, null);
+                    }
+                    // PostgreSQL takes the role from the startup message, not from SCRAM's user name
+                    write(PgMessages.saslInitialResponse(Scram.MECHANISM, scram.clientFirst("").getBytes(StandardCharsets.UTF_8)));
                 }
-                write(PgMessages.saslInitialResponse(Scram.MECHANISM, scram.clientFirst().getBytes(StandardCharsets.UTF_8)));
+                case PgProtocol.Auth.SASL_CONTINUE -> write(PgMessages.saslResponse(
+                        scram.clientFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
+                case PgProtocol.Auth.SASL_FINAL -> scram.checkServerFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8));
+                default -> throw new LoginException("server " + key.server() + " asks for authentication method " + code
+                        + "; the router logs in to servers with SCRAM-SHA-256 only", null);
             }
-            case PgProtocol.Auth.SASL_CONTINUE -> write(PgMessages.saslResponse(
-                    scram.serverFirst(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
-            case PgProtocol.Auth.SASL_FINAL -> scram.serverFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8));
-            default -> throw new LoginException("server " + key.server() + " asks for authentication method " + code
-                    + "; the router logs in to servers with SCRAM-SHA-256 only", null);
+        } catch (IllegalArgumentException e) {
+            throw new LoginException("SCRAM login to server " + key.server() + ": " + e.getMessage(), null);
         }
     }
 

@@ -53,7 +53,7 @@ public final class Router {
     final Map<Long, ClientSession> cancelKeys = new HashMap<>();
     private final Map<String, DatabaseStats> databaseStats = new HashMap<>();
     /** This router's secret for the decoy verifiers of unknown roles ({@link io.pgha.router.auth.ScramVerifier#decoy}). */
-    final byte[] decoyKey = io.pgha.router.auth.Scram.randomBytes(32);
+    final byte[] decoyKey = io.pgha.api.postgres.Scram.randomBytes(32);
     /** Parameters to greet clients with, per role and database, learned from a server login. */
     final Map<String, Map<String, String>> welcome = new HashMap<>();
     private final AtomicInteger clients = new AtomicInteger();

@@ -1,12 +1,13 @@
 package io.pgha.router.auth;
 
+import io.pgha.api.postgres.Scram;
+import io.pgha.api.postgres.ScramClient;
 import org.junit.jupiter.api.Test;
 
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,14 +56,14 @@ class ScramTest {
         assertArrayEquals(Scram.hmac(saltedPassword("s3cret"), "Client Key"), result.keys().clientKey());
 
         // the router logs in to a "server" holding the same verifier, without the password
-        ScramClientExchange router = new ScramClientExchange(result.keys());
-        String routerFirst = router.clientFirst();
+        ScramClient router = new ScramClient(result.keys().keySource());
+        String routerFirst = router.clientFirst("");
         ScramServerExchange realServer = new ScramServerExchange(v);
         String sf = realServer.clientFirst(routerFirst);
-        String routerFinal = router.serverFirst(sf);
+        String routerFinal = router.clientFinal(sf);
         ScramServerExchange.Result accepted = realServer.clientFinal(routerFinal);
         assertNotNull(accepted, "the server accepts the router's proof");
-        router.serverFinal(accepted.serverFinal());
+        router.checkServerFinal(accepted.serverFinal());
     }
 
     @Test
@@ -98,11 +99,12 @@ class ScramTest {
         ScramServerExchange server = new ScramServerExchange(verifier("pw"));
         String serverFirst = server.clientFirst("n,,n=,r=abc");
         ClientKeys keys = server.clientFinal(clientFinal("pw", "n=,r=abc", serverFirst, "n,,")).keys();
-        ScramClientExchange router = new ScramClientExchange(keys);
-        router.clientFirst();
-        Map<Character, String> attrs = Scram.attributes(serverFirst);
-        assertThrows(ScramServerExchange.ScramException.class,
-                () -> router.serverFirst("r=" + attrs.get('r') + ",s=" + Scram.b64("other-salt-xxxxx".getBytes()) + ",i=4096"));
+        ScramClient router = new ScramClient(keys.keySource());
+        String routerFirst = router.clientFirst("");
+        String routerNonce = Scram.attributes(routerFirst.substring("n,,".length())).get('r');
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> router.clientFinal("r=" + routerNonce + "server,s=" + Scram.b64("other-salt-xxxxx".getBytes()) + ",i=4096"));
+        assertTrue(e.getMessage().contains("password changed?"), e.getMessage());
     }
 
     @Test

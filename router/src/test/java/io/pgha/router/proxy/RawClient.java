@@ -1,6 +1,6 @@
 package io.pgha.router.proxy;
 
-import io.pgha.router.auth.Scram;
+import io.pgha.api.postgres.Scram;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
 import io.vertx.core.buffer.Buffer;
