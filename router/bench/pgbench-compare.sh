@@ -366,7 +366,8 @@ if [ "$PERF_SECONDS" != 0 ]; then
   wait "$ppid" || true
   # after the recording, so that the map names the code that ran during it
   jcmd "$ROUTER_PID" Compiler.perfmap >/dev/null
-  perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -40
+  # awk reads to the end: head would stop first, and perf report's SIGPIPE then fails the script (pipefail)
+  perf report -i "$work/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | awk 'NR <= 40'
   rm -f "/tmp/perf-$ROUTER_PID.map"
 fi
 
