@@ -6,12 +6,11 @@ import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.core.WalSummary;
 import io.pgha.backup.restore.WalScanner;
 import io.pgha.backup.repository.FilesystemRepository;
-import io.pgha.local.OsUser;
 import io.pgha.local.PgBinaries;
-import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
+import io.pgha.local.testing.TestStandby;
 import io.pgha.backup.testing.WalTokens;
 import io.pgha.local.WalToken;
 import io.quarkus.test.junit.QuarkusTest;
@@ -22,14 +21,10 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -77,33 +72,17 @@ class FailoverArchiveTest {
         String archiving = archiveCommand(RestAssured.port);
         // archive_command goes into postgresql.auto.conf, not on the command line (which would beat ALTER SYSTEM)
         try (TestPostgres primary = TestPostgres.start(Map.of("archive_mode", ARCHIVE_MODE))) {
-            Path standbyRoot = Files.createTempDirectory(Path.of("/tmp"), "pgha-test-standby",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
-            Path standbyData = standbyRoot.resolve("data");
-            PgCtl pgCtl = primary.pgCtl();
-            try {
-                OsUser.forPostgres().chown(standbyRoot);
-                String conninfo = "host=127.0.0.1 port=" + primary.port() + " user=" + TestPostgres.SUPERUSER
-                        + " password=" + primary.superuserPassword();
-                try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-                    st.execute("alter system set archive_command = '" + archiving.replace("'", "''") + "'");
-                    st.execute("select pg_reload_conf()");
-                    st.execute("select pg_create_physical_replication_slot('" + SLOT + "')");
-                    st.execute("create table t (i int)");
-                }
-                pgCtl.basebackup(conninfo, standbyData, SLOT);
-                pgCtl.configureStandby(standbyData, conninfo, SLOT);
-                int standbyPort = Ports.freePort();
-                Map<String, String> standbySettings = new LinkedHashMap<>();
-                standbySettings.put("port", Integer.toString(standbyPort));
-                standbySettings.put("listen_addresses", "127.0.0.1");
-                standbySettings.put("unix_socket_directories", standbyRoot.toString());
-                standbySettings.put("fsync", "off");
-                standbySettings.put("archive_mode", ARCHIVE_MODE);
-                standbySettings.put("archive_command", archiving);
-                pgCtl.start(standbyData, standbySettings, standbyRoot.resolve("server.log"));
-                String standbyUrl = "jdbc:postgresql://127.0.0.1:" + standbyPort + "/postgres";
-
+            try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                st.execute("alter system set archive_command = '" + archiving.replace("'", "''") + "'");
+                st.execute("select pg_reload_conf()");
+                st.execute("create table t (i int)");
+                // what the primary wrote before the standby exists must reach the archive from the primary: a
+                // standby has WAL only from its clone's start (the test once began before the archiver had pushed it)
+                String beforeClone = scalar(st, "select pg_walfile_name(pg_switch_wal())");
+                await("the primary archives what it wrote before the standby was cloned").atMost(Duration.ofSeconds(60))
+                        .until(() -> beforeClone.equals(scalar(st, "select last_archived_wal from pg_stat_archiver")));
+            }
+            try (TestStandby standby = TestStandby.start(primary, SLOT, Map.of("archive_mode", ARCHIVE_MODE, "archive_command", archiving))) {
                 Set<String> waitingOnPrimary;
                 try (Connection c = primary.connect(); Statement st = c.createStatement()) {
                     // from here on the primary cannot archive: its archive_command meets a closed port
@@ -119,8 +98,7 @@ class FailoverArchiveTest {
                         st.execute("select pg_switch_wal()");
                     }
                     String end = scalar(st, "select pg_current_wal_lsn()::text");
-                    try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
-                         Statement ss = s.createStatement()) {
+                    try (Connection s = standby.connect(); Statement ss = s.createStatement()) {
                         await("the standby received everything").atMost(Duration.ofSeconds(60)).until(() ->
                                 scalar(ss, "select pg_wal_lsn_diff(pg_last_wal_receive_lsn(), '" + end + "') >= 0").equals("t"));
                     }
@@ -130,8 +108,7 @@ class FailoverArchiveTest {
 
                 // the primary dies with them
                 ProcessHandle.of(ServerProcesses.postmaster(primary.dataDir()).orElseThrow()).orElseThrow().destroyForcibly();
-                try (Connection s = DriverManager.getConnection(standbyUrl, TestPostgres.SUPERUSER, primary.superuserPassword());
-                     Statement ss = s.createStatement()) {
+                try (Connection s = standby.connect(); Statement ss = s.createStatement()) {
                     assertEquals("t", scalar(ss, "select pg_promote(true, 60)"));
                     s.setAutoCommit(false);
                     afterFailoverXid = Long.parseLong(scalar(ss, "select txid_current()"));
@@ -168,11 +145,6 @@ class FailoverArchiveTest {
                         "the commit of xid " + afterFailoverXid + " on timeline 2 is in the scan");
                 assertTrue(scan.transactionEnds().stream().filter(e -> e.xid() == afterFailoverXid).count() == 1,
                         "read once, not once per timeline");
-            } finally {
-                pgCtl.stop(standbyData, PgCtl.StopMode.IMMEDIATE);
-                try (Stream<Path> files = Files.walk(standbyRoot)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
             }
         }
     }

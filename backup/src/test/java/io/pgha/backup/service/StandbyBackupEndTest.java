@@ -12,9 +12,8 @@ import io.pgha.backup.local.RestoreDrill;
 import io.pgha.backup.local.ServerBaseBackup;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.OsUser;
-import io.pgha.local.PgCtl;
-import io.pgha.local.Ports;
 import io.pgha.local.testing.TestPostgres;
+import io.pgha.local.testing.TestStandby;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayInputStream;
@@ -32,7 +31,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,30 +60,16 @@ class StandbyBackupEndTest {
         Path root = Files.createTempDirectory(Path.of("/tmp"), "pgha-test-standby-end",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         Path archive = root.resolve("archive");
-        Path standbyData = root.resolve("standby");
         Files.createDirectories(archive);
         OsUser.forPostgres().chown(root);
         OsUser.forPostgres().chown(archive);
         Map<String, String> archiving = Map.of("archive_mode", "on", "archive_command", "cp %p " + archive + "/%f");
         try (TestPostgres primary = TestPostgres.start(archiving)) {
-            PgCtl pgCtl = primary.pgCtl();
-            try {
-                String conninfo = "host=127.0.0.1 port=" + primary.port() + " user=" + TestPostgres.SUPERUSER
-                        + " password=" + primary.superuserPassword();
-                try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-                    st.execute("create table t (i int)");
-                    st.execute("insert into t select generate_series(1, 1000)");
-                    st.execute("select pg_create_physical_replication_slot('" + SLOT + "')");
-                }
-                pgCtl.basebackup(conninfo, standbyData, SLOT);
-                pgCtl.configureStandby(standbyData, conninfo, SLOT);
-                int standbyPort = Ports.freePort();
-                Map<String, String> standbySettings = new LinkedHashMap<>();
-                standbySettings.put("port", Integer.toString(standbyPort));
-                standbySettings.put("listen_addresses", "127.0.0.1");
-                standbySettings.put("unix_socket_directories", root.toString());
-                standbySettings.put("fsync", "off");
-                pgCtl.start(standbyData, standbySettings, root.resolve("standby.log"));
+            try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                st.execute("create table t (i int)");
+                st.execute("insert into t select generate_series(1, 1000)");
+            }
+            try (TestStandby standby = TestStandby.start(primary, SLOT, Map.of())) {
                 LocalSecrets.Credentials superuser = new LocalSecrets.Credentials(TestPostgres.SUPERUSER, primary.superuserPassword(), "postgres");
 
                 Backup backup = null;
@@ -97,8 +81,8 @@ class StandbyBackupEndTest {
                         boundary = Lsn.parse(scalar(st, "select pg_current_wal_lsn()"));
                     }
                     await("the standby replays the switch").atMost(TIMEOUT)
-                            .until(() -> Lsn.parse(standbyScalar(standbyPort, primary, "select pg_last_wal_replay_lsn()")).isAtLeast(boundary));
-                    Backup taken = Backup.take(standbyPort, superuser);
+                            .until(() -> Lsn.parse(standbyScalar(standby, "select pg_last_wal_replay_lsn()")).isAtLeast(boundary));
+                    Backup taken = Backup.take(standby.port(), superuser);
                     if (taken.end().equals(boundary)) {
                         backup = taken;
                     }
@@ -120,11 +104,10 @@ class StandbyBackupEndTest {
 
                 RecoveryLog.Verdict verdict = drill(root, backup, needed.stream().map(w -> archive.resolve(w.name())).toList());
                 assertInstanceOf(RecoveryLog.Consistent.class, verdict, "the drill with the segments the range needs: " + verdict);
-            } finally {
-                pgCtl.stop(standbyData, PgCtl.StopMode.IMMEDIATE);
-                try (Stream<Path> files = Files.walk(root)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-                }
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
     }
@@ -173,9 +156,8 @@ class StandbyBackupEndTest {
         }
     }
 
-    private static String standbyScalar(int port, TestPostgres primary, String sql) throws SQLException {
-        try (Connection c = java.sql.DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres",
-                TestPostgres.SUPERUSER, primary.superuserPassword()); Statement st = c.createStatement()) {
+    private static String standbyScalar(TestStandby standby, String sql) throws SQLException {
+        try (Connection c = standby.connect(); Statement st = c.createStatement()) {
             return scalar(st, sql);
         }
     }

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -75,7 +74,19 @@ public final class TestPostgres implements AutoCloseable {
     }
 
     public Connection connect() throws SQLException {
-        return DriverManager.getConnection(jdbcUrl("postgres"), SUPERUSER, password);
+        return connect(jdbcUrl("postgres"), password);
+    }
+
+    /**
+     * A superuser connection to {@code url} through the driver itself, not DriverManager: in a
+     * test JVM that ran Quarkus tests before, DriverManager may hold only the driver of Quarkus's
+     * class loader, which it refuses to hand to this one ("No suitable driver").
+     */
+    static Connection connect(String url, String password) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", SUPERUSER);
+        p.setProperty("password", password);
+        return new org.postgresql.Driver().connect(url, p);
     }
 
     public PgCtl pgCtl() {
