@@ -62,7 +62,8 @@ public final class ScramClient {
     /** The client-final-message answering {@code serverFirst}; IllegalArgumentException when it is malformed or unusable. */
     public String clientFinal(String serverFirst) {
         if (clientFirstBare == null) {
-            throw new IllegalStateException("clientFirst comes first");
+            // a server that answers before it was asked: refused like any other malformed exchange
+            throw new IllegalArgumentException("the server continued a SCRAM exchange that was never started");
         }
         Map<Character, String> attributes = Scram.attributes(serverFirst);
         String nonce = required(attributes, 'r');

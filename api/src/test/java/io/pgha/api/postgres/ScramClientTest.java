@@ -23,8 +23,10 @@ class ScramClientTest {
     }
 
     @Test
-    void aServerThatDoesNotExtendTheNonceOrOmitsAnAttributeOrRefusesIsNamed() {
+    void aServerThatAnswersEarlyOrDoesNotExtendTheNonceOrOmitsAnAttributeOrRefusesIsNamed() {
         ScramClient scram = new ScramClient(ScramClient.password("pencil"), CLIENT_NONCE);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> scram.clientFinal(SERVER_FIRST))
+                .getMessage().contains("never started"));
         scram.clientFirst("user");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> scram.clientFinal("r=other,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
                 .getMessage().contains("nonce"));

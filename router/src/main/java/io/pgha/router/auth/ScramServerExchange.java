@@ -1,6 +1,7 @@
 package io.pgha.router.auth;
 
 import io.pgha.api.postgres.Scram;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;

@@ -1,6 +1,7 @@
 package io.pgha.router.auth;
 
 import io.pgha.api.postgres.Scram;
+
 import java.util.Base64;
 
 /**

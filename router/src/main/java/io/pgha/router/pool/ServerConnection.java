@@ -1,9 +1,9 @@
 package io.pgha.router.pool;
 
-import io.pgha.api.tls.ServerIdentity;
-import io.pgha.router.auth.ClientKeys;
 import io.pgha.api.postgres.Scram;
 import io.pgha.api.postgres.ScramClient;
+import io.pgha.api.tls.ServerIdentity;
+import io.pgha.router.auth.ClientKeys;
 import io.pgha.router.protocol.BackendMessages;
 import io.pgha.router.protocol.MessageFramer;
 import io.pgha.router.protocol.MessageReader;

@@ -1,7 +1,7 @@
 package io.pgha.router.proxy;
 
-import io.pgha.router.auth.ClientKeys;
 import io.pgha.api.postgres.Scram;
+import io.pgha.router.auth.ClientKeys;
 import io.pgha.router.auth.ScramServerExchange;
 import io.pgha.router.auth.ScramVerifier;
 import io.pgha.router.pool.PoolKey;

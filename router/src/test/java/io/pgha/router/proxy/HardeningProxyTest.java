@@ -1,7 +1,7 @@
 package io.pgha.router.proxy;
 
-import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.api.postgres.Scram;
+import io.pgha.router.auth.QueryAuthLookup;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.protocol.PgProtocol.Backend;
