@@ -127,6 +127,7 @@ class StandbyBackupEndTest {
         });
         wal.start();
         try (RestoreDrill drill = RestoreDrill.create(root.resolve("drills"), "standby-end")) {
+            // restore_command sends the drill's token file as a header: it must exist, though this server does not check it
             drill.walToken();
             drill.extract(new ByteArrayInputStream(backup.tar()), bytes -> {
             });
