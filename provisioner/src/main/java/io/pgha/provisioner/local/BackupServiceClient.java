@@ -63,18 +63,14 @@ final class BackupServiceClient {
 
 
     Planned start(String cluster, BootstrapSpec.Recovery recovery) {
-        HttpResponse<String> r;
+        String body;
         try {
-            r = http.send(request(cluster).timeout(PLAN_TIMEOUT)
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(recovery))).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            body = JSON.writeValueAsString(recovery);
         } catch (IOException e) {
-            throw new PghaException("cannot reach the backup service at " + base + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while asking the backup service", e);
+            throw new PghaException("cannot write the restore's recovery spec as JSON: " + e.getMessage(), e);
         }
+        HttpResponse<String> r = send(request(cluster).timeout(PLAN_TIMEOUT).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString(), "planning the restore");
         if (r.statusCode() == UNPROCESSABLE || r.statusCode() == CONFLICT) {
             throw new RestoreFailedException(r.body().strip());
         }
@@ -99,16 +95,8 @@ final class BackupServiceClient {
      * Throws PghaException with the service's reason when the extraction fails.
      */
     void extract(String cluster, String instance, LongConsumer extracted) {
-        HttpResponse<Stream<String>> r;
-        try {
-            r = http.send(request(cluster + "/base/" + instance).POST(HttpRequest.BodyPublishers.noBody()).build(),
-                    HttpResponse.BodyHandlers.ofLines());
-        } catch (IOException e) {
-            throw new PghaException("cannot reach the backup service at " + base + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while the backup service extracted the base backup", e);
-        }
+        HttpResponse<Stream<String>> r = send(request(cluster + "/base/" + instance).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                HttpResponse.BodyHandlers.ofLines(), "extracting the base backup");
         try (Stream<String> lines = r.body()) {
             if (r.statusCode() != 200) {
                 throw new PghaException("the backup service cannot extract the base backup (HTTP " + r.statusCode() + "): "
@@ -133,21 +121,28 @@ final class BackupServiceClient {
 
     /** A file of the chosen backup (backup_manifest), decompressed; the caller closes it. */
     InputStream open(String cluster, String file) {
-        try {
-            HttpResponse<InputStream> r = http.send(request(cluster + "/" + file).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            if (r.statusCode() != 200) {
-                try (InputStream body = r.body()) {
-                    throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + "): "
-                            + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
-                }
-            }
+        HttpResponse<InputStream> r = send(request(cluster + "/" + file).GET().build(), HttpResponse.BodyHandlers.ofInputStream(),
+                "fetching " + file);
+        if (r.statusCode() == 200) {
             return r.body();
+        }
+        try (InputStream body = r.body()) {
+            throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + "): "
+                    + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
         } catch (IOException e) {
-            throw new PghaException("cannot fetch " + file + " from the backup service: " + e.getMessage(), e);
+            throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + ")", e);
+        }
+    }
+
+    /** Sends {@code request}; a connection that fails or an interrupt ends {@code doing} with a one-line PghaException. */
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
+        try {
+            return http.send(request, body);
+        } catch (IOException e) {
+            throw new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while fetching " + file, e);
+            throw new PghaException("interrupted while " + doing, e);
         }
     }
 

@@ -219,7 +219,7 @@ final class LocalInstances {
                 throw new RestoreFailedException(recoveryFailure(instance, logStart, "the server stopped during recovery"));
             }
             if (Files.exists(signal) && System.nanoTime() < nextQuery) {
-                pause(instance, PROMOTION_POLL);
+                pause(instance);
                 continue;
             }
             nextQuery = System.nanoTime() + REPLAY_POLL.toNanos();
@@ -237,13 +237,14 @@ final class LocalInstances {
                             + (f[2].isEmpty() ? "" : ", last replayed commit " + f[2]));
                 }
             }
-            pause(instance, PROMOTION_POLL);
+            pause(instance);
         }
     }
 
-    private static void pause(String instance, java.time.Duration pause) {
+    /** One {@link #PROMOTION_POLL} between two looks at a recovering server. */
+    private static void pause(String instance) {
         try {
-            Thread.sleep(pause.toMillis());
+            Thread.sleep(PROMOTION_POLL.toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PghaException("interrupted while waiting for recovery of " + instance, e);
