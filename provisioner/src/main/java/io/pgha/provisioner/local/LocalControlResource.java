@@ -66,6 +66,7 @@ public class LocalControlResource {
             }
             PostgresCluster stored = runtime.store().apply(cluster);
             runtime.provisioner().resume();
+            runtime.wake();
             return Response.ok(Map.of("name", stored.getMetadata().getName(),
                     "generation", stored.getMetadata().getGeneration())).build();
         } catch (InvalidManifestException e) {
@@ -202,6 +203,7 @@ public class LocalControlResource {
             runtime.provisioner().requestRestart(restart);
             return null;
         });
+        runtime.wake();
         return Response.ok(Map.of("restart", restart)).build();
     }
 

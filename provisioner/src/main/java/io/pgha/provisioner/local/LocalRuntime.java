@@ -19,13 +19,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The provisioner in local mode: the state directory, the store, and the thread that runs
- * reconcile passes, one after another, a short interval apart (at once after a pass that acted).
+ * reconcile passes, one after another, a short interval apart (at once after a pass that acted
+ * or after a manifest was applied).
  */
 @ApplicationScoped
 public class LocalRuntime {
@@ -52,7 +50,7 @@ public class LocalRuntime {
     private FileResourceStore store;
     private LocalSecrets secrets;
     private LocalProvisioner provisioner;
-    private ScheduledExecutorService loop;
+    private PassLoop loop;
     private volatile String lastError;
 
     void onStart(@Observes StartupEvent event) {
@@ -67,22 +65,22 @@ public class LocalRuntime {
         PgCtl pgCtl = new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog());
         provisioner = new LocalProvisioner(layout, store, pgCtl, standbyRestartDelay, divergedStandbyGrace,
                 Clock.systemUTC());
-        loop = Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "pgha-provisioner"));
-        loop.schedule(this::pass, 0, TimeUnit.MILLISECONDS);
+        loop = new PassLoop("pgha-provisioner", IDLE_INTERVAL, this::pass);
+        loop.start();
         LOG.infof("local provisioner watching %s", layout.home());
     }
 
     void onStop(@Observes ShutdownEvent event) {
         if (loop != null) {
-            loop.shutdownNow();
+            loop.close();
         }
     }
 
-    private void pass() {
-        boolean acted = false;
+    private boolean pass() {
         try {
-            acted = provisioner.reconcile();
+            boolean acted = provisioner.reconcile();
             lastError = null;
+            return acted;
         } catch (PghaException e) {
             if (!e.getMessage().equals(lastError)) {
                 LOG.error(e.getMessage());
@@ -91,16 +89,18 @@ public class LocalRuntime {
         } catch (RuntimeException e) {
             LOG.error("reconcile pass failed", e);
             lastError = e.toString();
-        } finally {
-            if (!loop.isShutdown()) {
-                loop.schedule(this::pass, acted ? 0 : IDLE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-            }
         }
+        return false;
+    }
+
+    /** A manifest was stored: the next pass runs now. */
+    void wake() {
+        loop.wake();
     }
 
     /** Runs {@code action} on the reconcile thread, so that it never races a pass. */
     <T> T onLoop(java.util.concurrent.Callable<T> action) throws Exception {
-        return loop.submit(action).get(5, TimeUnit.MINUTES);
+        return loop.call(action, Duration.ofMinutes(5));
     }
 
     boolean active() {
