@@ -2,6 +2,7 @@ package io.pgha.local;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -136,6 +137,8 @@ public final class PgCtl {
     public static final String RECOVERY_SIGNAL = "recovery.signal";
     /** What PostgreSQL puts in {@link #archiveStatus} beside a WAL file's name once it waits to be archived. */
     public static final String READY_SUFFIX = ".ready";
+    /** What PostgreSQL puts there once a WAL file was archived (pg_basebackup too, for each one it streamed whole: see {@link #basebackup}). */
+    private static final String DONE_SUFFIX = ".done";
 
     /** Where PostgreSQL marks a data directory's WAL files as waiting to be archived (.ready) or archived (.done). */
     public static Path archiveStatus(Path dataDir) {
@@ -248,6 +251,11 @@ public final class PgCtl {
     /**
      * Clones a running server into {@code dataDir} through a replication slot, streaming the WAL
      * needed for consistency alongside. The conninfo carries the passfile, never a password.
+     * pg_basebackup marks each WAL file it streamed whole as archived ({@code .done}); the clone
+     * marks them waiting ({@code .ready}) instead, so that it archives them too (pgha's instances
+     * run archive_mode = always, and a push of what the archive already holds succeeds). Otherwise
+     * a primary that could not archive them and died would leave them nowhere: a hole in the
+     * archive after the failover.
      */
     public void basebackup(String conninfo, Path dataDir, String slot) {
         try {
@@ -261,6 +269,21 @@ public final class PgCtl {
             cmd.addAll(List.of("-S", slot));
         }
         check(run(cmd, SLOW), "pg_basebackup");
+        markStreamedWalWaiting(dataDir);
+    }
+
+    private static void markStreamedWalWaiting(Path dataDir) {
+        Path status = archiveStatus(dataDir);
+        try (DirectoryStream<Path> marks = Files.newDirectoryStream(status, "*" + DONE_SUFFIX)) {
+            for (Path done : marks) {
+                String name = done.getFileName().toString();
+                // a rename keeps the file's owner, the PostgreSQL user, when this runs as root
+                Files.move(done, status.resolve(name.substring(0, name.length() - DONE_SUFFIX.length()) + READY_SUFFIX));
+            }
+        } catch (IOException e) {
+            throw new PghaException("cannot mark the WAL the clone streamed as waiting to be archived in " + status + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /**
