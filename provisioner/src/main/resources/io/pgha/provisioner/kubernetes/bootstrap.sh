@@ -228,6 +228,17 @@ apply_router_auth() {
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "$1" -f "$ROUTER_AUTH_SQL"
 }
 
+# pg_basebackup marks each WAL file it streamed whole as archived (.done). This standby archives
+# them too instead (archive_mode = always; a push of what the archive already holds succeeds):
+# a primary that could not archive them and died would otherwise leave them in no archive.
+mark_streamed_wal_waiting() {
+  local mark
+  for mark in "$1"/pg_wal/archive_status/*.done; do
+    [ -e "$mark" ] || continue
+    mv "$mark" "${mark%.done}.ready"
+  done
+}
+
 do_clone() {
   wait_for_primary
   log "cloning from the primary with pg_basebackup through slot $SLOT"
@@ -236,6 +247,7 @@ do_clone() {
   rm -rf "$tmp"
   "$PG_BIN/pg_basebackup" -d "host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=$PGHA_INSTANCE $TLS_CONNINFO" \
     -D "$tmp" -X stream -S "$SLOT" --checkpoint=fast >&2
+  mark_streamed_wal_waiting "$tmp"
   mv "$tmp" "$PGDATA"
   write_standby_settings
 }
