@@ -93,7 +93,7 @@ public class LocalRuntime {
         return false;
     }
 
-    /** A manifest was stored: the next pass runs now. */
+    /** Something a pass acts on changed (a manifest applied, a restart asked for): the next pass runs now. */
     void wake() {
         loop.wake();
     }
