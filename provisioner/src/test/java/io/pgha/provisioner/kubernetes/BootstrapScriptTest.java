@@ -236,7 +236,10 @@ class BootstrapScriptTest {
     @Test
     @Order(40)
     void aPrimaryThatCannotProveApiAccessStopsTakingWritesAfterTheDeadline() throws Exception {
-        Map<String, String> fast = Map.of("PGHA_ISOLATION_SECONDS", "2", "PGHA_API_TIMEOUT_SECONDS", "1");
+        // a check that fails counts isolation from its own start, in whole seconds, and waits up to the API
+        // timeout (plus bash's and openssl's start): with a 2 s deadline the very first check of a silent API
+        // reached it on a loaded machine (a CI run failed "isolation just began: still alive"); 3 s leaves a margin
+        Map<String, String> fast = Map.of("PGHA_ISOLATION_SECONDS", "3", "PGHA_API_TIMEOUT_SECONDS", "1");
         Map<String, String> answering = with(api.env(api.port()), fast);
         Path isolatedSince = root.resolve("pg-2").resolve("run").resolve("isolated-since");
         // (a) the API server answers the pod's own token with its pod: alive, no isolation counted
