@@ -5,7 +5,9 @@
 #   restore time  to the end of the archive with the same amount of WAL to replay on both, at least
 #                 RESTORE_WAL_MB MiB since each one's backup started:
 #                 pgBackRest (restore, then replay until promoted) and pgha (`pgha up -f` of a
-#                 recovery manifest under its own PGHA_HOME, until Ready)
+#                 recovery manifest under its own PGHA_HOME): until its primary is Ready (promoted
+#                 and made the new cluster's, like for like with pgBackRest's), and until `pgha up`
+#                 returns (the monitor and the router answering too)
 #   archive lag   the most WAL segments waiting to be archived (archive_status/*.ready) during
 #                 ARCHIVE_SECONDS of pgbench tpcb-like at full speed: pgha, and pgBackRest with
 #                 archive-async
@@ -235,6 +237,11 @@ ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY"
 ROWS_BR=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN")
 caught_up
 as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
+# Each restore starts on a quiet machine: the source cluster stopped (its repository stays; its
+# standbys would still be replaying and writing out the WAL just written), and the page cache written
+# out, so that neither restore pays for writes that are not its own.
+"$pgha" down >/dev/null
+sync
 
 say "pgBackRest restore to the end of the archive"
 mkdir -p "$PLAIN_RESTORED"; chmod 700 "$PLAIN_RESTORED"; [ "$(id -u)" = 0 ] && chown postgres "$PLAIN_RESTORED"
@@ -251,6 +258,8 @@ done
 T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
   || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
+as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -m fast -w stop >/dev/null
+sync
 
 say "pgha restore to the end of the archive (one instance, under $DST_HOME)"
 mkdir -p "$DST_HOME"
@@ -276,6 +285,9 @@ t=$(now)
 PGHA_HOME="$DST_HOME" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$work/restore.log" 2>&1 \
   || { cat "$work/restore.log" >&2; exit 1; }
 T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
+# the primary's own Ready, from pgha up's first "Ready:" progress line (seconds since its start)
+T_PGHA_PRIMARY=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Ready:.*/\1/p' "$work/restore.log" | head -1)
+measured "pgha restore, its primary Ready (s) ${T_PGHA_PRIMARY:=-}"
 # where the restore's time went: pgha up's progress lines carry the seconds since its start
 # (of the lines that repeat with progress, the first and the last)
 awk 'function flush() { if (run != "" && run != first) print run; run = "" }
@@ -297,9 +309,12 @@ printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, no compression" "$T_BB_NONE"
 printf '%-44s %10s %12s %10s\n' "pg_basebackup -Ft, server-zstd" "$T_BB_ZSTD" "$((BB_ZSTD_BYTES / 1048576))" "$(ratio "$T_BB_ZSTD" "$T_PGHA_BACKUP")"
 printf '%-44s %10s %12s %10s\n' "pgBackRest backup (zst, process-max 2)" "$T_BR_BACKUP" "-" "$(ratio "$T_BR_BACKUP" "$T_PGHA_BACKUP")"
 printf '%-44s %10s %12s %10s\n' "pgha backup ($BACKUP_NAME)" "$T_PGHA_BACKUP" "$((PGHA_BACKUP_BYTES / 1048576))" "1.00x"
-printf '%-44s %10s %12s %10s\n' "pgBackRest restore, end of archive" "$T_BR_RESTORE" "-" "$(ratio "$T_BR_RESTORE" "$T_PGHA_RESTORE")"
-printf '%-44s %10s %12s %10s\n' "pgha restore, end of archive, until Ready" "$T_PGHA_RESTORE" "-" "1.00x"
-echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster)"
+printf '%-44s %10s %12s %10s\n' "pgBackRest restore, end of archive, promoted" "$T_BR_RESTORE" "-" "$(ratio "$T_BR_RESTORE" "$T_PGHA_PRIMARY")"
+printf '%-44s %10s %12s %10s\n' "pgha restore, end of archive, primary Ready" "$T_PGHA_PRIMARY" "-" "1.00x"
+printf '%-44s %10s %12s %10s\n' "pgBackRest restore, as above" "$T_BR_RESTORE" "-" "$(ratio "$T_BR_RESTORE" "$T_PGHA_RESTORE")"
+printf '%-44s %10s %12s %10s\n' "pgha restore, until pgha up returns" "$T_PGHA_RESTORE" "-" "1.00x"
+echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster; \"primary Ready\" is"
+echo " like for like with pgBackRest's promoted server, \"until pgha up returns\" adds the monitor and the router)"
 echo
 printf '%-44s %16s %10s\n' "archive lag under pgbench tpcb-like" "most waiting" "tps"
 printf '%-44s %16s %10s\n' "pgha (goal: at most 2)" "$MAX_PGHA" "$TPS_PGHA"

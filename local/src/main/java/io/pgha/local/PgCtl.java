@@ -23,6 +23,13 @@ public final class PgCtl {
     private static final Duration START = Duration.ofSeconds(120);
     /** How long a stop waits for a dead postmaster's parent to reap it before giving up. */
     private static final Duration REAP_WAIT = Duration.ofSeconds(30);
+    /**
+     * tar's record, in 512-byte blocks, when it extracts from a pipe: 64 KiB, one read per write of
+     * {@link #extractTar}'s copy loop, where tar's default of 10 KiB made six reads of each. A 2 GB base
+     * backup extracted in 1.8-1.9 s instead of 2.1-2.5 s (three runs each, caches written out between).
+     */
+    private static final int TAR_RECORD_BLOCKS = 128;
+    private static final int TAR_BLOCK_BYTES = 512;
 
     private final PgBinaries bin;
     private final OsUser user;
@@ -176,13 +183,13 @@ public final class PgCtl {
         Process p;
         try {
             user.createPrivateDirectory(dir);
-            p = new ProcessBuilder(user.command(List.of("tar", "-x", "-f", "-", "-C", dir.toString())))
+            p = new ProcessBuilder(user.command(List.of("tar", "-x", "-b", Integer.toString(TAR_RECORD_BLOCKS), "-f", "-", "-C", dir.toString())))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(commandLog.toFile())).start();
         } catch (IOException e) {
             throw new PghaException("cannot start tar to extract into " + dir + ": " + e.getMessage(), e);
         }
         long total = 0;
-        byte[] buffer = new byte[1 << 16];
+        byte[] buffer = new byte[TAR_RECORD_BLOCKS * TAR_BLOCK_BYTES];
         try (java.io.OutputStream out = p.getOutputStream()) {
             int n;
             while ((n = tar.read(buffer)) >= 0) {
