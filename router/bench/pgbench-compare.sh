@@ -22,7 +22,13 @@
 #                     (the JIT's symbols come from `jcmd PID Compiler.perfmap`); needs perf
 #   --threads SECONDS afterwards, where the CPU of the router and of PgBouncer goes under the same
 #                     load: user and system time per transaction, by thread (from /proc/PID/task)
-# Needs: what `deploy/local/pgha up` needs, pgbench, pgbouncer and (for its rows) pgpool2 (Debian
+#   --machine SECONDS afterwards, where the whole machine's CPU goes under the same load (select-only
+#                     -M simple, 16 clients) through the router's two ports, PgBouncer, directly to
+#                     the primary, to one standby and to both standbys at once (8 clients each):
+#                     microseconds per transaction by group of processes (pgbench, the router, the
+#                     primary's and the standbys' backends...; bench/cpu-by-group.py), with context
+#                     switches per transaction and the processes that started during the run
+# Needs: what `deploy/local/pgha up` needs, pgbench, pgbouncer, (for its rows) pgpool2 and (for --machine) time (Debian
 # packages). Run as root (PostgreSQL, PgBouncer and Pgpool-II then run as the postgres user) or as an
 # ordinary user. Everything listens on 127.0.0.1 and is removed at exit.
 #
@@ -43,7 +49,7 @@ set -euo pipefail
 SECONDS_PER_RUN=10 SCALE=10 REPEAT=2
 SCRIPTS="select-only tpcb-like" CLIENTS="16 64" MODES="simple extended prepared"
 TARGETS="direct standby pgbouncer pgpool router router-rw"
-STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0 ROUTER_B="" PERF_SECONDS=0
+STRACE_SECONDS=0 JFR_FILE="" THREAD_SECONDS=0 ROUTER_B="" PERF_SECONDS=0 MACHINE_SECONDS=0
 while [ $# -gt 0 ]; do
   case $1 in
     -T) SECONDS_PER_RUN=$2; shift 2 ;;
@@ -57,6 +63,7 @@ while [ $# -gt 0 ]; do
     --jfr) JFR_FILE=$(realpath -m "$2"); shift 2 ;;
     --threads) THREAD_SECONDS=$2; shift 2 ;;
     --perf) PERF_SECONDS=$2; shift 2 ;;
+    --machine) MACHINE_SECONDS=$2; shift 2 ;;
     --router-b) ROUTER_B=$(realpath "$2"); TARGETS="$TARGETS router-b"; shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -355,6 +362,31 @@ if [ "$THREAD_SECONDS" != 0 ]; then
         printf "%-10s %d transactions: %.1f user + %.1f system = %.1f us/tx\n", t, tx, U * us / tx, S * us / tx, (U + S) * us / tx
         for (n in line) print line[n]
       }' "$work/threads0" "$work/threads1" | { read -r head; echo "$head"; sort -rn | cut -f2- | head -12; }
+  done
+fi
+
+if [ "$MACHINE_SECONDS" != 0 ]; then
+  echo
+  echo "== the whole machine's CPU by group of processes, microseconds per transaction (select-only -M simple, 16 clients, ${MACHINE_SECONDS}s)"
+  # "standbys" is pgbench straight at both standbys at once, 8 clients each: what spreading the reads
+  # over two servers on the same cores costs without the router
+  for t in router router-rw pgbouncer direct standby standbys; do
+    ports=$(port_of "$t") clients=16
+    [ "$t" = standbys ] && ports=$STANDBY_PORTS clients=8
+    "$root/router/bench/cpu-by-group.py" snapshot "$ROUTER_PID" "$PRIMARY_PORT" > "$work/groups0"
+    i=0 waiting=""
+    for port in $ports; do
+      /usr/bin/time -f '%U %S' -o "$work/pgbench-cpu.$i" "$BIN/pgbench" -n -h 127.0.0.1 -p "$port" -U "$APP_USER" \
+        -c "$clients" -j 2 -M simple -S -T "$MACHINE_SECONDS" "$APP_DB" > "$work/pgbench-out.$i" 2>&1 &
+      waiting="$waiting $!" i=$((i + 1))
+    done
+    wait $waiting || true
+    "$root/router/bench/cpu-by-group.py" snapshot "$ROUTER_PID" "$PRIMARY_PORT" > "$work/groups1"
+    tx=$(cat "$work"/pgbench-out.* | sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+    echo "$t: $tx transactions, $((tx / MACHINE_SECONDS)) tps"
+    "$root/router/bench/cpu-by-group.py" report "$work/groups0" "$work/groups1" "$tx" \
+      "$(cat "$work"/pgbench-cpu.* | awk '{ s += $1 + $2 } END { print s + 0 }')"
+    rm -f "$work"/pgbench-out.* "$work"/pgbench-cpu.*
   done
 fi
 
