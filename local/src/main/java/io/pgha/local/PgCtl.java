@@ -183,7 +183,8 @@ public final class PgCtl {
         Process p;
         try {
             user.createPrivateDirectory(dir);
-            p = new ProcessBuilder(user.command(List.of("tar", "-x", "-b", Integer.toString(TAR_RECORD_BLOCKS), "-f", "-", "-C", dir.toString())))
+            List<String> tarCommand = List.of("tar", "-x", "-b", Integer.toString(TAR_RECORD_BLOCKS), "-f", "-", "-C", dir.toString());
+            p = new ProcessBuilder(user.command(tarCommand))
                     .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(commandLog.toFile())).start();
         } catch (IOException e) {
             throw new PghaException("cannot start tar to extract into " + dir + ": " + e.getMessage(), e);
