@@ -26,6 +26,8 @@ public final class ScramClient {
         Keys keys(byte[] salt, int iterations);
     }
 
+    private static final String NOT_STARTED = "the server continued a SCRAM exchange that was never started";
+
     private final KeySource source;
     private final String clientNonce;
     private String clientFirstBare;
@@ -53,6 +55,18 @@ public final class ScramClient {
         };
     }
 
+    /**
+     * {@code scram}, the client a server's continuation of an exchange goes to; a login that started
+     * none (null: it had no keys, or the server never asked) is refused like a server that answers
+     * before it was asked: IllegalArgumentException.
+     */
+    public static ScramClient started(ScramClient scram) {
+        if (scram == null) {
+            throw new IllegalArgumentException(NOT_STARTED);
+        }
+        return scram;
+    }
+
     /** The client-first-message; PostgreSQL ignores the user name in it (the startup message has it). */
     public String clientFirst(String user) {
         clientFirstBare = "n=" + user.replace("=", "=3D").replace(",", "=2C") + ",r=" + clientNonce;
@@ -63,7 +77,7 @@ public final class ScramClient {
     public String clientFinal(String serverFirst) {
         if (clientFirstBare == null) {
             // a server that answers before it was asked: refused like any other malformed exchange
-            throw new IllegalArgumentException("the server continued a SCRAM exchange that was never started");
+            throw new IllegalArgumentException(NOT_STARTED);
         }
         Map<Character, String> attributes = Scram.attributes(serverFirst);
         String nonce = required(attributes, 'r');

@@ -27,6 +27,10 @@ class ScramClientTest {
         ScramClient scram = new ScramClient(ScramClient.password("pencil"), CLIENT_NONCE);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> scram.clientFinal(SERVER_FIRST))
                 .getMessage().contains("never started"));
+        // a login that made no client at all is refused the same way
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> ScramClient.started(null))
+                .getMessage().contains("never started"));
+        assertSame(scram, ScramClient.started(scram));
         scram.clientFirst("user");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> scram.clientFinal("r=other,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"))
                 .getMessage().contains("nonce"));

@@ -174,18 +174,11 @@ public final class ReplicationConnection implements AutoCloseable {
                     send(PASSWORD_MESSAGE, ByteBuffer.allocate(mechanism.length + 4 + first.length)
                             .put(mechanism).putInt(first.length).put(first).array());
                 }
-                case AUTH_SASL_CONTINUE -> send(PASSWORD_MESSAGE, scramStep(scram).clientFinal(rest(body)).getBytes(StandardCharsets.UTF_8));
-                case AUTH_SASL_FINAL -> scramStep(scram).checkServerFinal(rest(body));
+                case AUTH_SASL_CONTINUE -> send(PASSWORD_MESSAGE, ScramClient.started(scram).clientFinal(rest(body)).getBytes(StandardCharsets.UTF_8));
+                case AUTH_SASL_FINAL -> ScramClient.started(scram).checkServerFinal(rest(body));
                 default -> throw new IOException("the server asks for authentication method " + code + "; pgha speaks SCRAM-SHA-256 only");
             }
         }
-    }
-
-    private static ScramClient scramStep(ScramClient scram) throws IOException {
-        if (scram == null) {
-            throw new IOException("the server continued a SCRAM exchange that was never started");
-        }
-        return scram;
     }
 
     /** Sends one simple query. */

@@ -248,26 +248,14 @@ public final class ServerConnection {
                     write(PgMessages.saslInitialResponse(Scram.MECHANISM, scram.clientFirst("").getBytes(StandardCharsets.UTF_8)));
                 }
                 case PgProtocol.Auth.SASL_CONTINUE -> write(PgMessages.saslResponse(
-                        started(scram).clientFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
-                case PgProtocol.Auth.SASL_FINAL -> started(scram).checkServerFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8));
+                        ScramClient.started(scram).clientFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8)));
+                case PgProtocol.Auth.SASL_FINAL -> ScramClient.started(scram).checkServerFinal(r.readBytes(r.remaining()).toString(StandardCharsets.UTF_8));
                 default -> throw new LoginException("server " + key.server() + " asks for authentication method " + code
                         + "; the router logs in to servers with SCRAM-SHA-256 only", null);
             }
         } catch (IllegalArgumentException e) {
             throw new LoginException("SCRAM login to server " + key.server() + ": " + e.getMessage(), null);
         }
-    }
-
-    /**
-     * The SCRAM client a server's continuation of the exchange goes to. A login without client
-     * keys has none, and a server that continues an exchange anyway is refused like one that
-     * answers before it was asked (the client's own refusal).
-     */
-    private ScramClient started(ScramClient scram) {
-        if (scram == null) {
-            throw new LoginException("SCRAM login to server " + key.server() + ": the server continued a SCRAM exchange that was never started", null);
-        }
-        return scram;
     }
 
     /** What the framer finds in the server's bytes; one instance, so that a read allocates no handler. */
