@@ -63,7 +63,8 @@ def snapshot(router_pid, primary_port):
     """One line per process: pid, group, CPU ticks, context switches; then the machine's own lines."""
     procs = {}
     for name in os.listdir("/proc"):
-        if name.isdigit():
+        # not this snapshot itself, which would always count as started in between
+        if name.isdigit() and int(name) != os.getpid():
             try:
                 procs[int(name)] = stat(name)
             except (OSError, ValueError):
