@@ -11,6 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -22,6 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * The segments waiting in a primary's archive_status are stored ahead of its archiver, whose own
  * push then only compares. Each case lets the pushes started by one look finish (the pool is shut
  * down and drained), so what was stored, and what was not, is known without waiting on a clock.
+ * The pool's threads start their pushes only once it is shut down: a push that finished before
+ * that would look again and start more (on an idle machine the first case then stored four).
  */
 class WalPushAheadTest {
     @TempDir
@@ -30,6 +35,7 @@ class WalPushAheadTest {
     private WalArchives archives;
     private WalPushAhead pushAhead;
     private Path dataDir;
+    private final CountDownLatch shutDown = new CountDownLatch(1);
 
     @BeforeEach
     void setUp() throws Exception {
@@ -40,7 +46,19 @@ class WalPushAheadTest {
         archives.home = Files.createDirectory(root.resolve("home"));
         pushAhead = new WalPushAhead();
         pushAhead.archives = archives;
-        pushAhead.start();
+        pushAhead.pushers = new ThreadPoolExecutor(WalPushAhead.IN_FLIGHT, WalPushAhead.IN_FLIGHT, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), task -> {
+                    Thread t = new Thread(() -> {
+                        try {
+                            shutDown.await();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                        task.run();
+                    });
+                    t.setDaemon(true);
+                    return t;
+                });
         dataDir = Files.createDirectories(root.resolve("data"));
         Files.createDirectories(dataDir.resolve("pg_wal/archive_status"));
     }
@@ -63,6 +81,7 @@ class WalPushAheadTest {
 
     private void drain() throws Exception {
         pushAhead.pushers.shutdown();
+        shutDown.countDown();
         assertTrue(pushAhead.pushers.awaitTermination(30, TimeUnit.SECONDS));
     }
 
