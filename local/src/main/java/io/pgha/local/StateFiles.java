@@ -16,9 +16,11 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Comparator;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Stream;
 
 /**
  * The one way pgha writes and reads its state files (store, leases, secrets, passfiles): each write
@@ -183,6 +185,18 @@ public final class StateFiles {
 
     private static Path tmpFor(Path target) {
         return target.resolveSibling("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
+    }
+
+    /** Deletes {@code root} and everything under it, deepest first; nothing when it does not exist. */
+    public static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
+        }
     }
 
     private static void deleteQuietly(Path tmp) {

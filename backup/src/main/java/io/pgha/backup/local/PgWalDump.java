@@ -1,15 +1,14 @@
 package io.pgha.backup.local;
 
 import io.pgha.local.PgBinaries;
+import io.pgha.local.StateFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * pg_waldump over one archived segment, decompressed into a private temporary directory (it reads
@@ -43,11 +42,7 @@ public final class PgWalDump {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while pg_waldump ran", e);
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
+            StateFiles.deleteTree(dir);
         }
     }
 }

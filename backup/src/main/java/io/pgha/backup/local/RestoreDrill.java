@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -193,10 +192,8 @@ public final class RestoreDrill implements AutoCloseable {
         if (server != null) {
             server.destroy();
         }
-        try (Stream<Path> files = Files.walk(scratch)) {
-            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(f);
-            }
+        try {
+            StateFiles.deleteTree(scratch);
         } catch (IOException e) {
             throw new PghaException("cannot delete the drill's copy " + scratch + ": " + e.getMessage(), e);
         }

@@ -7,6 +7,7 @@ import io.pgha.backup.core.WalSummary;
 import io.pgha.backup.repository.ChecksumMismatchException;
 import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.PgBinaries;
+import io.pgha.local.StateFiles;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -15,12 +16,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * Reads the archived WAL with pg_waldump at the start of a restore, to learn what a target can
@@ -105,11 +104,7 @@ public final class WalScanner {
             }
             return read;
         } finally {
-            try (Stream<Path> files = Files.walk(dir)) {
-                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(f);
-                }
-            }
+            StateFiles.deleteTree(dir);
         }
     }
 

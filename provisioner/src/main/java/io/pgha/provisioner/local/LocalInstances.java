@@ -24,11 +24,9 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * The local platform's instances: PostgreSQL data directories under $PGHA_HOME run by pg_ctl as
@@ -612,13 +610,8 @@ final class LocalInstances {
     }
 
     private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
+        try {
+            StateFiles.deleteTree(root);
         } catch (IOException e) {
             throw new PghaException("cannot delete " + root + ": " + e.getMessage(), e);
         }
