@@ -6,6 +6,7 @@ import io.pgha.backup.service.BackupMetrics;
 import io.pgha.backup.service.BackupVerifier;
 import io.pgha.backup.service.BaseBackups;
 import io.pgha.backup.service.WalArchives;
+import io.pgha.local.StateFiles;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -13,6 +14,7 @@ import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -28,6 +30,7 @@ import java.util.Optional;
  */
 @ApplicationScoped
 public class KubernetesBackupService {
+    private static final Logger LOG = Logger.getLogger(KubernetesBackupService.class);
     /** The value of {@code pgha.platform} that selects it. */
     public static final String PLATFORM = "kubernetes";
 
@@ -64,12 +67,13 @@ public class KubernetesBackupService {
     BackupMetrics metrics;
 
     private volatile KubernetesBackups adapter;
+    /** The CA certificates and S3 key pairs the adapter writes for its clients: removed when the service stops. */
+    private volatile Path work;
 
     void onStart(@Observes StartupEvent event) {
         if (!PLATFORM.equals(platform)) {
             return;
         }
-        Path work;
         try {
             work = Files.createTempDirectory("pgha-backup");
         } catch (IOException e) {
@@ -86,6 +90,14 @@ public class KubernetesBackupService {
         adapter = null;
         if (a != null) {
             a.close();
+        }
+        Path w = work;
+        if (w != null) {
+            try {
+                StateFiles.deleteTree(w);
+            } catch (IOException e) {
+                LOG.warnf("cannot remove the work directory %s (CA certificates and S3 keys): %s", w, e.getMessage());
+            }
         }
     }
 
