@@ -29,6 +29,7 @@ import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.OsUser;
+import io.pgha.local.testing.TempDirectories;
 import io.pgha.local.testing.TestPostgres;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -84,7 +85,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @WithKubernetesTestServer(crud = true)
 class KubernetesBackupMockTest {
     private static final String NS = "db";
-    private static final Path REPOSITORY = tempDirectory("pgha-k8s-repo");
+    private static final Path REPOSITORY = TempDirectories.deletedAtExit("pgha-k8s-repo");
     private static TestPostgres pg;
     private static Path caFile;
     private static Path walPush;
@@ -100,8 +101,8 @@ class KubernetesBackupMockTest {
             return Map.of("pgha.platform", "kubernetes",
                     "pgha.backup.kubernetes.round", "1h",
                     // restore drills run PostgreSQL as its OS user, which must enter the drills' directory under it
-                    "pgha.backup.home", traversable(tempDirectory("pgha-k8s-home")).toString(),
-                    "pgha.backup.repository-root", tempDirectory("pgha-k8s-default-repo").toString(),
+                    "pgha.backup.home", traversable(TempDirectories.deletedAtExit("pgha-k8s-home")).toString(),
+                    "pgha.backup.repository-root", TempDirectories.deletedAtExit("pgha-k8s-default-repo").toString(),
                     "pgha.backup.wal-timeout", "60s",
                     // a schedule trigger's call answers 202 at once while its backup runs: the caller's loop is exercised
                     "pgha.backup.trigger.wait", "0s",
@@ -123,7 +124,7 @@ class KubernetesBackupMockTest {
     record ServiceTls(int port, Path ca, Path otherCa, Path certificate, Path key) {
         static ServiceTls make() {
             try {
-                Path dir = tempDirectory("pgha-backup-tls");
+                Path dir = TempDirectories.deletedAtExit("pgha-backup-tls");
                 Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
                 for (String ca : List.of("ca", "other-ca")) {
                     openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -175,16 +176,6 @@ class KubernetesBackupMockTest {
         }
     }
 
-    private static Path tempDirectory(String prefix) {
-        try {
-            Path dir = Files.createTempDirectory(Path.of("/tmp"), prefix);
-            // the repository is written by this service (maybe root) and read by nobody else here
-            return dir;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
     private static Path traversable(Path dir) {
         try {
             Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -205,7 +196,7 @@ class KubernetesBackupMockTest {
         }
         // what the provisioner sets on Kubernetes (PostgresConfig.kubernetesArchiveCommand, with the ConfigMap's
         // wal-push.sh; the provisioner is not a dependency of this module): bash and openssl, no curl
-        Path script = Files.createTempDirectory(Path.of("/tmp"), "pgha-wal-push").resolve("wal-push.sh");
+        Path script = TempDirectories.deletedAtExit("pgha-wal-push").resolve("wal-push.sh");
         walPush = script;
         Files.setPosixFilePermissions(script.getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
         shipped("wal-push.sh", script);
@@ -260,7 +251,7 @@ class KubernetesBackupMockTest {
 
     /** A CA and a server certificate (ECDSA P-256, as the provisioner's), served by {@code pg} with ssl = on. */
     private static Path serveCertificate(TestPostgres pg) throws Exception {
-        Path dir = Files.createTempDirectory("pgha-k8s-tls");
+        Path dir = TempDirectories.deletedAtExit("pgha-k8s-tls");
         Path ca = dir.resolve(InstanceCertificates.CA_CERT);
         openssl(dir, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                 "-keyout", "ca.key", "-out", ca.toString(), "-days", "2", "-subj", "/CN=pgha-test-ca");
@@ -847,6 +838,7 @@ class KubernetesBackupMockTest {
     void walPushSucceedsOnlyWhenTheServiceAnswers2xx() throws Exception {
         instance();
         Path segment = Files.createTempFile("pgha-not-wal", "");
+        segment.toFile().deleteOnExit();
         Files.write(segment, new byte[] {1, 2, 3});
         // a name that is no WAL file: the service answers 400, and the push must fail so PostgreSQL keeps the file
         Process p = new ProcessBuilder("bash", walPush.toString(), segment.toString(),

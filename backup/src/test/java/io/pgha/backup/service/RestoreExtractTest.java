@@ -7,6 +7,7 @@ import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.StateFiles;
+import io.pgha.local.testing.TempDirectories;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -43,8 +44,7 @@ class RestoreExtractTest {
         public Map<String, String> getConfigOverrides() {
             try {
                 // the PostgreSQL OS user (tar runs as it) must reach the data directories under it
-                home = Files.createTempDirectory(Path.of("/tmp"), "pgha-extract",
-                        PosixFilePermissions.asFileAttribute(StateFiles.READABLE_DIR));
+                home = TempDirectories.deletedAtExit("pgha-extract", PosixFilePermissions.asFileAttribute(StateFiles.READABLE_DIR));
                 // pgha up makes the logs directory, where tar's output goes
                 Files.createDirectories(home.resolve("logs"));
                 Path backups = home.resolve("backups");

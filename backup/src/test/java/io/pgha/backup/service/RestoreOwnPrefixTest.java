@@ -10,13 +10,13 @@ import io.pgha.backup.wal.WalArchive;
 import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.local.testing.TempDirectories;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -38,7 +38,7 @@ class RestoreOwnPrefixTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                home = Files.createTempDirectory("pgha-restore-prefix");
+                home = TempDirectories.deletedAtExit("pgha-restore-prefix");
                 shared = home.resolve("shared-repo");
                 // the source "src" archived here; the restore is also named "src" and points its own backups here
                 new WalArchive(new FilesystemRepository(shared), new RepositoryLayout("src", Compression.ZSTD))

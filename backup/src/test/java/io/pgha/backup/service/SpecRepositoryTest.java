@@ -8,6 +8,7 @@ import io.pgha.api.validation.ManifestParser;
 import io.pgha.backup.testing.S3Proxy;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.local.testing.TempDirectories;
 import io.pgha.backup.testing.WalTokens;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -46,7 +47,7 @@ class SpecRepositoryTest {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                home = Files.createTempDirectory("pgha-spec-repo");
+                home = TempDirectories.deletedAtExit("pgha-spec-repo");
                 s3 = S3Proxy.start(Files.createDirectories(home.resolve("s3")));
                 s3.createBucket("archive");
                 Files.writeString(home.resolve("s3.credentials"), "[default]\naws_access_key_id = " + S3Proxy.ACCESS_KEY

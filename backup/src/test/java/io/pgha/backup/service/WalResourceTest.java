@@ -2,6 +2,7 @@ package io.pgha.backup.service;
 
 import io.pgha.backup.testing.WalTokens;
 import io.pgha.local.StateFiles;
+import io.pgha.local.testing.TempDirectories;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
@@ -10,7 +11,6 @@ import jakarta.ws.rs.core.HttpHeaders;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
@@ -30,13 +30,9 @@ class WalResourceTest {
     public static class TempRepository implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
-            try {
-                return Map.of("pgha.backup.repository-root", Files.createTempDirectory("pgha-wal-test").toString(),
-                        "pgha.backup.home", Files.createTempDirectory(Path.of("/tmp"), "pgha-wal-home",
-                                PosixFilePermissions.asFileAttribute(StateFiles.READABLE_DIR)).toString());
-            } catch (java.io.IOException e) {
-                throw new IllegalStateException(e);
-            }
+            return Map.of("pgha.backup.repository-root", TempDirectories.deletedAtExit("pgha-wal-test").toString(),
+                    "pgha.backup.home", TempDirectories.deletedAtExit("pgha-wal-home",
+                            PosixFilePermissions.asFileAttribute(StateFiles.READABLE_DIR)).toString());
         }
     }
 

@@ -11,11 +11,9 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * A real, throwaway PostgreSQL 15 server for tests: initdb into a directory under /tmp (which
@@ -96,8 +94,6 @@ public final class TestPostgres implements AutoCloseable {
     @Override
     public void close() throws IOException {
         pgCtl.stop(data, PgCtl.StopMode.IMMEDIATE);
-        try (Stream<Path> files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirectories.deleteTree(root);
     }
 }

@@ -11,10 +11,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A streaming standby of a {@link TestPostgres}, for tests: a physical replication slot on the
@@ -80,8 +78,6 @@ public final class TestStandby implements AutoCloseable {
         if (Files.isDirectory(dataDir())) {
             primary.pgCtl().stop(dataDir(), PgCtl.StopMode.IMMEDIATE);
         }
-        try (Stream<Path> files = Files.walk(root)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirectories.deleteTree(root);
     }
 }

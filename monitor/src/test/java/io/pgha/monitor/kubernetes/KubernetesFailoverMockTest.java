@@ -23,6 +23,7 @@ import io.pgha.api.tls.InstanceCertificates;
 import io.pgha.local.LocalSecrets;
 import io.pgha.local.OsUser;
 import io.pgha.local.PgCtl;
+import io.pgha.local.testing.TempDirectories;
 import io.pgha.monitor.service.ClusterMonitor;
 import io.pgha.monitor.service.MonitorRunner;
 import io.pgha.monitor.testing.LocalCluster;
@@ -117,7 +118,7 @@ class KubernetesFailoverMockTest {
      * naming it, installed as the instance's server.crt/server.key with {@code ssl = on}.
      */
     private static Path serveCertificates(LocalCluster cluster) throws Exception {
-        Path dir = Files.createTempDirectory("pgha-monitor-tls");
+        Path dir = TempDirectories.deletedAtExit("pgha-monitor-tls");
         // the instances' OS user reads the CA certificate for their replication connections
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         Path ca = dir.resolve(InstanceCertificates.CA_CERT);

@@ -15,6 +15,7 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.Ports;
 import io.pgha.local.store.FileResourceStore;
+import io.pgha.local.testing.TempDirectories;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 
 import java.io.IOException;
@@ -28,14 +29,12 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * A real local cluster laid out as the provisioner lays it out, for the monitor's tests: a state
@@ -265,8 +264,6 @@ public final class LocalCluster implements AutoCloseable {
             // a test may leave processes stopped with SIGSTOP: kill, do not ask
             ServerProcesses.kill(layout.dataDir(instance(i)));
         }
-        try (Stream<Path> files = Files.walk(home)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirectories.deleteTree(home);
     }
 }

@@ -24,6 +24,7 @@ import io.pgha.api.v1.Conditions;
 import io.pgha.api.v1.cluster.PostgresCluster;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import io.pgha.api.v1.cluster.RouterSpec;
+import io.pgha.local.testing.TempDirectories;
 import io.pgha.provisioner.tls.CertificateIssuer;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -365,7 +366,7 @@ class PostgresClusterReconcilerMockTest {
         assertTrue(sign.verify(signature));
         // the instances' openssl (wal-push.sh runs s_client with -verify_hostname against backup-ca.crt) accepts it
         // as a server certificate for the name archive_command calls
-        Path dir = Files.createTempDirectory("pgha-backup-tls");
+        Path dir = TempDirectories.deletedAtExit("pgha-backup-tls");
         Files.writeString(dir.resolve("ca.crt"), caPem);
         Files.writeString(dir.resolve("tls.crt"), SecretData.value(tls, InstanceCertificates.CERT));
         String host = new PghaServices(services, true).backupHost();

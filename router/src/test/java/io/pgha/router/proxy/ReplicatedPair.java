@@ -7,6 +7,7 @@ import io.pgha.local.PgCtl;
 import io.pgha.local.Ports;
 import io.pgha.local.ServerProcesses;
 import io.pgha.local.testing.TestPostgres;
+import io.pgha.local.testing.TempDirectories;
 import io.pgha.router.topology.LookupCredentials;
 import io.pgha.router.auth.PgProcCatalogSource;
 import io.pgha.router.auth.QueryAuthLookup;
@@ -26,13 +27,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.awaitility.Awaitility.await;
 
@@ -232,9 +231,7 @@ public final class ReplicatedPair implements AutoCloseable {
             System.out.println("standby log:\n" + Files.readString(log));
         }
         standbyCtl.stop(standbyRoot.resolve("data"), PgCtl.StopMode.IMMEDIATE);
-        try (Stream<Path> files = Files.walk(standbyRoot)) {
-            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
+        TempDirectories.deleteTree(standbyRoot);
         primary.close();
     }
 }
