@@ -68,7 +68,7 @@ public class KubernetesBackupService {
 
     private volatile KubernetesBackups adapter;
     /** The CA certificates and S3 key pairs the adapter writes for its clients: removed when the service stops. */
-    private volatile Path work;
+    volatile Path work;
 
     void onStart(@Observes StartupEvent event) {
         if (!PLATFORM.equals(platform)) {
