@@ -105,6 +105,15 @@ write_wal() {
     "$BIN/pgbench" -n -c "$CLIENTS" -j 2 -T 1 "$conn" >/dev/null 2>&1
   done
 }
+# Inserts rows into a table of its own on CONN, about 8 MiB of WAL at a time, until MB MiB were
+# written since LSN: WAL to replay that leaves pgbench's tables as they are.
+top_up() {
+  local conn=$1 mb=$2 from=$3
+  psql -X -qc "CREATE TABLE IF NOT EXISTS bench_filler (pad text)" "$conn"
+  while [ "$(psql -X -Atc "SELECT (pg_current_wal_lsn() - '$from') / 1048576 >= $mb" "$conn")" != t ]; do
+    psql -X -qc "INSERT INTO bench_filler SELECT repeat('x', 200) FROM generate_series(1, 30000)" "$conn"
+  done
+}
 wal_mib_since() { psql -X -Atc "SELECT round((pg_current_wal_lsn() - '$2') / 1048576)" "$1"; }
 # The WAL a restored server replayed, in MiB, from its log's "redo starts at" and "redo done at".
 replayed_mib() { as_pg cat "$1" | python3 -c 'import re,sys
@@ -134,7 +143,9 @@ say "database size $((DB_BYTES / 1048576)) MiB"
 
 ########## the plain instance for pgBackRest, same data
 say "plain PostgreSQL on $PLAIN_PORT for pgBackRest, scale $SCALE"
-as_pg "$BIN/initdb" -D "$PLAIN" -U postgres --auth=trust >/dev/null
+# with data checksums, like pgha's instances: pgBackRest then checks every page as it backs it up, as
+# pg_basebackup does for pgha, and a read that sets hint bits writes the same WAL on both
+as_pg "$BIN/initdb" -D "$PLAIN" -U postgres --auth=trust --data-checksums >/dev/null
 mkdir -p "$BR_REPO" "$work/pgbackrest-log" "$work/pgbackrest-spool" "$work/pgbackrest-lock"
 cat > "$BR_CONF" <<CONF
 [global]
@@ -217,8 +228,8 @@ PGHA_FROM=$("$pgha" backups --json | python3 -c 'import json,sys; print(json.loa
 ########## WAL to replay, then the restores
 if part restore; then
 # A full read of a table written since the last checkpoint sets hint bits, which with data checksums
-# (pgha's instances have them, the plain instance does not) writes every page again as WAL: 1 GB at
-# scale 130. The check of the restored rows below reads it, so read it once first: that WAL counts.
+# (both instances have them) writes every page again as WAL: 1 GB at scale 130. The check of the
+# restored rows below reads it, so read it once first: that WAL counts.
 psql -X -qAtc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY" >/dev/null
 psql -X -qAtc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN" >/dev/null
 # should either have written more than RESTORE_WAL_MB since its backup started, both go to the larger amount
@@ -229,12 +240,19 @@ done
 say "writing WAL on each until about $WAL_TARGET MiB were written since its backup started"
 write_wal "$PRIMARY" "$WAL_TARGET" "$PGHA_FROM"
 write_wal "$PLAIN_CONN" "$WAL_TARGET" "$BR_FROM"
+ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY")
+ROWS_BR=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN")
+# That read writes hint bits as WAL for each page not written since the last checkpoint, which the
+# two instances passed at different moments: 0 to 300 MiB more on one than on the other. Rows in a
+# table of its own (the accounts' sum stays) bring the other one to the same amount.
+WAL_PGHA=$(wal_mib_since "$PRIMARY" "$PGHA_FROM") WAL_BR=$(wal_mib_since "$PLAIN_CONN" "$BR_FROM")
+WAL_TARGET=$(( WAL_PGHA > WAL_BR ? WAL_PGHA : WAL_BR ))
+top_up "$PRIMARY" "$WAL_TARGET" "$PGHA_FROM"
+top_up "$PLAIN_CONN" "$WAL_TARGET" "$BR_FROM"
 WAL_PGHA=$(wal_mib_since "$PRIMARY" "$PGHA_FROM") WAL_BR=$(wal_mib_since "$PLAIN_CONN" "$BR_FROM")
 say "WAL since the backup's start: pgha $WAL_PGHA MiB, pgBackRest $WAL_BR MiB"
 psql -X -qAtc "SELECT pg_switch_wal()" "$PRIMARY" >/dev/null
 psql -X -qAtc "SELECT pg_switch_wal()" "$PLAIN_CONN" >/dev/null
-ROWS_PGHA=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PRIMARY")
-ROWS_BR=$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$PLAIN_CONN")
 caught_up
 as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
 # Each restore starts on a quiet machine: the source cluster stopped (its repository stays; its
@@ -261,7 +279,10 @@ T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
 as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -m fast -w stop >/dev/null
 sync
 
-say "pgha restore to the end of the archive (one instance, under $DST_HOME)"
+# the source's pgha down above wrote the services' class archives if they had none (deploy/local/pgha)
+archived=$(for s in provisioner backup monitor router; do
+  [ "$root/$s/target/quarkus-app/pgha-$s.jsa" -nt "$root/$s/target/quarkus-app/quarkus-run.jar" ] && echo "$s"; done | xargs)
+say "pgha restore to the end of the archive (one instance, under $DST_HOME; class archives: ${archived:-none})"
 mkdir -p "$DST_HOME"
 cat > "$work/restore.yaml" <<YAML
 apiVersion: pgha.io/v1
