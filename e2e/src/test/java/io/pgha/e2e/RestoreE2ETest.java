@@ -1,6 +1,7 @@
 package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
@@ -148,6 +149,14 @@ class RestoreE2ETest {
                     assertEquals(SOURCE_MAX_CONNECTIONS, value(st, "SHOW max_connections"), i.toString());
                     assertEquals(SOURCE_MAX_LOCKS, value(st, "SHOW max_locks_per_transaction"), i.toString());
                 }
+            }
+            // held at the archive's end and promoted from there: the new timeline's segments go into
+            // the restored cluster's own archive from its first one, none marked archived unpushed
+            try (Connection c = dst.superuser(dst.status().get("currentPrimary").asText()); Statement st = c.createStatement()) {
+                String switched = value(st, "SELECT pg_walfile_name(pg_switch_wal())");
+                assertTrue(switched.startsWith("00000002"), switched);
+                await().atMost(Duration.ofSeconds(60)).until(() -> switched.compareTo(new ObjectMapper()
+                        .readTree(dst.run("backups", "--json").ok().stdout()).path("archive").path("lastArchivedWal").asText()) <= 0);
             }
         }
     }

@@ -132,11 +132,10 @@ public final class RestoreDrill implements AutoCloseable {
             StateFiles.replace(data.resolve("postgresql.conf"),
                     "# a pgha restore drill: every setting is on the command line\n".getBytes(StandardCharsets.UTF_8),
                     StateFiles.PRIVATE, user::chown);
-            Files.deleteIfExists(data.resolve("standby.signal"));
         } catch (IOException e) {
             throw new PghaException("cannot prepare the drill's copy in " + data + ": " + e.getMessage(), e);
         }
-        pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
+        pgCtl.configureRecovery(data, false);
         List<String> command = new ArrayList<>(List.of(bin.path("postgres"), "-D", data.toString()));
         Map<String, String> settings = DrillSettings.of(Ports.freePort(), scratch.toString(),
                 DrillSettings.restoreCommand(walEndpoint, tokenFile));

@@ -36,6 +36,11 @@ final class LocalInstances {
     private static final List<String> LOOPBACK = List.of("127.0.0.1/32", "::1/128");
     private static final java.time.Duration REPLAY_POLL = java.time.Duration.ofSeconds(1);
     private static final java.time.Duration PROMOTION_POLL = java.time.Duration.ofMillis(100);
+    /**
+     * The startup process's wait event between two rounds of looking for the next WAL in every
+     * source: held at the end, where a recovery that ends by itself would have ended.
+     */
+    private static final String ARCHIVE_EXHAUSTED = "RecoveryRetrieveRetryInterval";
     private static final java.time.Duration PROGRESS_INTERVAL = java.time.Duration.ofSeconds(1);
     private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(5);
     private static final java.time.Duration RELOAD_POLL = java.time.Duration.ofMillis(20);
@@ -149,7 +154,8 @@ final class LocalInstances {
         } catch (IOException e) {
             throw new PghaException("cannot create pg_wal in " + data + ": " + e.getMessage(), e);
         }
-        pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
+        boolean toArchiveEnd = PostgresConfig.toArchiveEnd(recovery);
+        pgCtl.configureRecovery(data, toArchiveEnd);
         writeConfig(instance, shared);
         writeOwned(data.resolve("pg_hba.conf"), PostgresConfig.renderHba(LOOPBACK, superuser.username()));
         writeOwned(data.resolve("pg_ident.conf"), PostgresConfig.renderRestoreIdent(user.toString(), superuser.username()));
@@ -164,7 +170,7 @@ final class LocalInstances {
         } catch (PghaException e) {
             throw new RestoreFailedException(recoveryFailure(instance, logStart, e.getMessage()));
         }
-        awaitPromotion(instance, serial, superuser, logStart, progress);
+        awaitPromotion(instance, serial, superuser, logStart, toArchiveEnd, progress);
         int timeline = takeOver(instance, serial, superuser, replication, app, routerAuth);
         // from now on only this cluster's passwords open it
         writeConfig(instance, shared);
@@ -208,10 +214,19 @@ final class LocalInstances {
      * replayed commit, once per {@link #REPLAY_POLL}. PostgreSQL removes recovery.signal when
      * recovery ends, so that file is looked at every {@link #PROMOTION_POLL} and the server asked
      * at once then: the promotion is seen within that, not up to a whole replay poll later.
+     * <p>
+     * With {@code toArchiveEnd} the server runs held at the end ({@link PgCtl#configureRecovery})
+     * and is promoted here once it waits for WAL that no source has. recovery.signal is removed
+     * first: PostgreSQL leaves it when standby.signal was there too, and while it is there
+     * archive_command and the backup service push nothing, as they must not for the source's
+     * segments (its removal only lets them store some of those, as the end of recovery always
+     * did), but must for the new timeline's.
      */
-    private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, Consumer<String> progress) {
+    private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, boolean toArchiveEnd,
+                                Consumer<String> progress) {
         Path signal = layout.dataDir(instance).resolve(PgCtl.RECOVERY_SIGNAL);
         long nextQuery = System.nanoTime();
+        boolean promoting = false;
         while (true) {
             if (!running(instance)) {
                 throw new RestoreFailedException(recoveryFailure(instance, logStart, "the server stopped during recovery"));
@@ -223,19 +238,40 @@ final class LocalInstances {
             nextQuery = System.nanoTime() + REPLAY_POLL.toNanos();
             Processes.Result r = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
                     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn(), pg_last_xact_replay_timestamp(),"
-                            + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'), timeline_id"
+                            + " (SELECT setting FROM pg_settings WHERE name = 'wal_segment_size'), timeline_id,"
+                            + " (SELECT wait_event FROM pg_stat_activity WHERE backend_type = 'startup')"
                             + " FROM pg_control_checkpoint()");
             if (r.ok()) {
                 String[] f = r.lastLine().split("\\|", -1);
-                if (f.length == 5 && "f".equals(f[0])) {
+                if (f.length == 6 && "f".equals(f[0])) {
                     return;
                 }
-                if (f.length == 5 && !f[1].isEmpty()) {
+                if (f.length == 6 && toArchiveEnd && ARCHIVE_EXHAUSTED.equals(f[5])) {
+                    if (!promoting) {
+                        progress.accept("replayed the archive to its end (at " + f[1] + "): promoting");
+                        promoting = true;
+                    }
+                    promoteAtArchiveEnd(instance, serial, superuser, signal);
+                } else if (!promoting && f.length == 6 && !f[1].isEmpty()) {
                     progress.accept("replaying WAL: at " + f[1] + " (segment " + segmentOf(f[4], f[1], f[3]) + ")"
                             + (f[2].isEmpty() ? "" : ", last replayed commit " + f[2]));
                 }
             }
             pause(instance);
+        }
+    }
+
+    private void promoteAtArchiveEnd(String instance, int serial, Credentials superuser, Path signal) {
+        try {
+            Files.deleteIfExists(signal);
+        } catch (IOException e) {
+            throw new RestoreFailedException("cannot remove " + signal + " before promoting " + instance + ": " + e.getMessage());
+        }
+        Processes.Result promoted = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
+                "SELECT pg_promote(false)");
+        if (!promoted.ok()) {
+            // asked again at the next look, which comes at once now that recovery.signal is gone
+            LOG.warnf("cannot promote %s yet: %s", instance, promoted.lastLine());
         }
     }
 
@@ -451,7 +487,7 @@ final class LocalInstances {
     }
 
     boolean isStandbyDataDir(String instance) {
-        return Files.exists(layout.dataDir(instance).resolve("standby.signal"));
+        return Files.exists(layout.dataDir(instance).resolve(PgCtl.STANDBY_SIGNAL));
     }
 
     /** Stops the instance, drops its slot on the primary and deletes its files. */

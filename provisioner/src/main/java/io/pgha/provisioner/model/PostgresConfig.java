@@ -159,6 +159,15 @@ public final class PostgresConfig {
         return s;
     }
 
+    /** The settings that each name a recovery target; without any, recovery replays to the end of the archive. */
+    private static final List<String> RECOVERY_TARGETS = List.of("recovery_target", "recovery_target_time",
+            "recovery_target_lsn", "recovery_target_xid", "recovery_target_name");
+
+    /** True when {@code recoverySettings} (from {@link #recoverySettings}) name no target: to the end of the archive. */
+    public static boolean toArchiveEnd(Map<String, String> recoverySettings) {
+        return RECOVERY_TARGETS.stream().noneMatch(recoverySettings::containsKey);
+    }
+
     /**
      * An RFC 3339 time as recovery_target_time must be written: in UTC with a numeric offset.
      * PostgreSQL checks the setting before it has loaded its time zone abbreviations, so the

@@ -1,5 +1,6 @@
 package io.pgha.provisioner.model;
 
+import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.api.v1.cluster.PostgresClusterSpec;
 import io.pgha.api.v1.cluster.ReplicationSpec;
 import org.junit.jupiter.api.Test;
@@ -157,6 +158,26 @@ class PostgresConfigTest {
         io.pgha.api.v1.cluster.BootstrapSpec.Target name = new io.pgha.api.v1.cluster.BootstrapSpec.Target();
         name.name = "rp";
         assertEquals("rp", PostgresConfig.recoverySettings(name, "cmd").get("recovery_target_name"));
+    }
+
+    /** Only a recovery without a target is held at the archive's end and promoted from there. */
+    @Test
+    void onlyARecoveryWithoutATargetGoesToTheArchivesEnd() {
+        assertTrue(PostgresConfig.toArchiveEnd(PostgresConfig.recoverySettings(null, "cmd")));
+        assertTrue(PostgresConfig.toArchiveEnd(PostgresConfig.recoverySettings(new BootstrapSpec.Target(), "cmd")));
+        BootstrapSpec.Target immediate = new BootstrapSpec.Target();
+        immediate.immediate = true;
+        BootstrapSpec.Target time = new BootstrapSpec.Target();
+        time.time = "2026-12-04T23:51:02Z";
+        BootstrapSpec.Target lsn = new BootstrapSpec.Target();
+        lsn.lsn = "0/3000000";
+        BootstrapSpec.Target xid = new BootstrapSpec.Target();
+        xid.xid = 1234L;
+        BootstrapSpec.Target name = new BootstrapSpec.Target();
+        name.name = "rp";
+        for (BootstrapSpec.Target t : List.of(immediate, time, lsn, xid, name)) {
+            assertFalse(PostgresConfig.toArchiveEnd(PostgresConfig.recoverySettings(t, "cmd")), PostgresConfig.recoverySettings(t, "cmd").toString());
+        }
     }
 
     @Test

@@ -219,7 +219,7 @@ class RestoreCommandTest {
         Process clean = new ProcessBuilder(user.command(List.of("sh", "-c", "rm -f " + data + "/pg_wal/0*"))).inheritIO().start();
         assertTrue(clean.waitFor() == 0);
         PgCtl pgCtl = new PgCtl(io.pgha.local.PgBinaries.locate(), user, dir.resolve("commands.log"));
-        pgCtl.configureRecovery(data, PgCtl.RECOVERY_SIGNAL);
+        pgCtl.configureRecovery(data, false);
         Map<String, String> settings = new LinkedHashMap<>();
         settings.put("port", Integer.toString(Ports.freePort()));
         settings.put("listen_addresses", "127.0.0.1");
