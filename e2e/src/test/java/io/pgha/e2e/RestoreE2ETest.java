@@ -28,6 +28,7 @@ import java.util.TreeSet;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -150,14 +151,28 @@ class RestoreE2ETest {
                     assertEquals(SOURCE_MAX_LOCKS, value(st, "SHOW max_locks_per_transaction"), i.toString());
                 }
             }
-            // held at the archive's end and promoted from there: the new timeline's segments go into
-            // the restored cluster's own archive from its first one, none marked archived unpushed
-            try (Connection c = dst.superuser(dst.status().get("currentPrimary").asText()); Statement st = c.createStatement()) {
-                String switched = value(st, "SELECT pg_walfile_name(pg_switch_wal())");
-                assertTrue(switched.startsWith("00000002"), switched);
-                await().atMost(Duration.ofSeconds(60)).until(() -> switched.compareTo(new ObjectMapper()
-                        .readTree(dst.run("backups", "--json").ok().stdout()).path("archive").path("lastArchivedWal").asText()) <= 0);
-            }
+            assertArchivesItsNewTimeline(dst);
+        }
+    }
+
+    /**
+     * A restore to the end of the archive is held there and promoted by pgha: no signal file is
+     * left on its primary (PostgreSQL leaves recovery.signal behind then, and while it is there
+     * archive_command marks segments archived without pushing them), and the new timeline's
+     * segments reach the restored cluster's own archive.
+     */
+    static void assertArchivesItsNewTimeline(Launcher dst) throws Exception {
+        String primary = dst.status().get("currentPrimary").asText();
+        Path data = dst.home.resolve("instances").resolve(primary).resolve("data");
+        assertTrue(Files.isDirectory(data), data.toString());
+        for (String signal : List.of("recovery.signal", "standby.signal")) {
+            assertFalse(Files.exists(data.resolve(signal)), signal + " left in " + data);
+        }
+        try (Connection c = dst.superuser(primary); Statement st = c.createStatement()) {
+            String switched = value(st, "SELECT pg_walfile_name(pg_switch_wal())");
+            assertTrue(switched.startsWith("00000002"), switched);
+            await().atMost(Duration.ofSeconds(60)).until(() -> switched.compareTo(new ObjectMapper()
+                    .readTree(dst.run("backups", "--json").ok().stdout()).path("archive").path("lastArchivedWal").asText()) <= 0);
         }
     }
 

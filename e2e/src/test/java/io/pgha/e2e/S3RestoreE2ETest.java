@@ -190,6 +190,7 @@ class S3RestoreE2ETest {
             Set<Integer> invented = new TreeSet<>(restored);
             invented.removeAll(attempted);
             assertEquals(Set.of(), invented, "rows never written");
+            RestoreE2ETest.assertArchivesItsNewTimeline(dst);
         }
     }
 
