@@ -156,9 +156,9 @@ class RestoreE2ETest {
     }
 
     /**
-     * A restore to the end of the archive is held there and promoted by pgha: no signal file is
-     * left on its primary (PostgreSQL leaves recovery.signal behind then, and while it is there
-     * archive_command marks segments archived without pushing them), and the new timeline's
+     * A restore to the end of the archive is held there and promoted by pgha. No signal file may be
+     * left on its primary: PostgreSQL leaves recovery.signal behind in that case, and with it there
+     * a restart would recover again and archive_command would skip segments. The new timeline's
      * segments reach the restored cluster's own archive.
      */
     static void assertArchivesItsNewTimeline(Launcher dst) throws Exception {
