@@ -136,7 +136,8 @@ PRIMARY_PORT=$(psql -X -Atc "SELECT inet_server_port()" "$PRIMARY")
 read -r REPL_USER REPL_PASSWORD < <(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["username"], c["password"])' "$SRC_HOME/secrets/pg-replication.json")
 basebackup() { PGPASSWORD="$REPL_PASSWORD" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$REPL_USER" -Ft -X none --checkpoint=fast --no-sync "$@"; }
 say "loading pgbench scale $SCALE into the pgha cluster"
-"$BIN/pgbench" -i -q -s "$SCALE" "$PRIMARY" >/dev/null 2>&1
+load() { "$BIN/pgbench" -i -q -s "$SCALE" "$1" >"$work/load.log" 2>&1 || { echo "loading pgbench's tables failed (a full disk?):" >&2; tail -n 3 "$work/load.log" >&2; exit 1; }; }
+load "$PRIMARY"
 psql -X -qc CHECKPOINT "$PRIMARY"
 DB_BYTES=$(psql -X -Atc "SELECT sum(pg_database_size(datname)) FROM pg_database" "$PRIMARY")
 say "database size $((DB_BYTES / 1048576)) MiB"
@@ -179,7 +180,7 @@ CONF
 as_pg "$BIN/pg_ctl" -D "$PLAIN" -w -l "$work/plain.log" start >/dev/null
 PLAIN_CONN="host=127.0.0.1 port=$PLAIN_PORT user=postgres dbname=postgres"
 as_pg pgbackrest --config="$BR_CONF" --stanza=bench stanza-create >/dev/null
-"$BIN/pgbench" -i -q -s "$SCALE" "$PLAIN_CONN" >/dev/null 2>&1
+load "$PLAIN_CONN"
 psql -X -qc CHECKPOINT "$PLAIN_CONN"
 
 part() { [[ " $PARTS " == *" $1 "* ]]; }

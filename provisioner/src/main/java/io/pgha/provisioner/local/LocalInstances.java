@@ -219,8 +219,9 @@ final class LocalInstances {
      * and is promoted here once it waits for WAL that no source has. recovery.signal is removed
      * first: PostgreSQL leaves it when standby.signal was there too, and while it is there
      * archive_command and the backup service push nothing, as they must not for the source's
-     * segments (its removal only lets them store some of those, as the end of recovery always
-     * did), but must for the new timeline's.
+     * segments but must for the new timeline's. Removed before the promotion, it can never hold
+     * back one of the new timeline's; the price is that the source's last segment, which
+     * PostgreSQL hands over only at the promotion, is pushed too (identical to the source's).
      */
     private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, boolean toArchiveEnd,
                                 Consumer<String> progress) {
