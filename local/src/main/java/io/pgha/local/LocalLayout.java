@@ -118,6 +118,16 @@ public final class LocalLayout {
         return runDir().resolve("restore-spool");
     }
 
+    /**
+     * Made by restore_command each time the backup service answers that the archive holds no such
+     * file: a restore held at the archive's end ({@code PgCtl#configureRecovery}) is promoted once
+     * it waits there, and this tells the provisioner to look now rather than at its next progress
+     * poll. In the spool directory, the one place of the state directory restore_command can write.
+     */
+    public Path restoreArchiveEnd() {
+        return restoreSpool().resolve("archive-end");
+    }
+
     public Path logs() {
         return home.resolve("logs");
     }

@@ -40,6 +40,11 @@ public record WalFileName(String name, Kind kind, long timeline, long log, long 
         throw new IllegalArgumentException("not a WAL file name: " + name);
     }
 
+    /** True when {@code name} is a whole segment's: 24 hex digits. */
+    public static boolean isSegment(String name) {
+        return SEGMENT.matcher(name).matches();
+    }
+
     /**
      * The segment that holds {@code lsn} on {@code timeline}, for segments of {@code segmentSize}
      * bytes (a power of two from 1 MiB to 1 GiB): PostgreSQL's XLByteToSeg and XLogFileName.

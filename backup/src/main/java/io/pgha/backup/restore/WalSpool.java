@@ -148,12 +148,15 @@ final class WalSpool {
         }
     }
 
-    /** Segments that wait for restore_command. */
+    /**
+     * Segments that wait for restore_command: not the ones being written, nor the mark
+     * restore_command leaves there when the archive has no such file (LocalLayout#restoreArchiveEnd).
+     */
     private int waiting() throws IOException {
         int n = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
             for (Path f : files) {
-                if (!f.getFileName().toString().endsWith(PARTIAL_SUFFIX)) {
+                if (WalFileName.isSegment(f.getFileName().toString())) {
                     n++;
                 }
             }

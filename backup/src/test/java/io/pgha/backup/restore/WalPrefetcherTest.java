@@ -144,6 +144,31 @@ class WalPrefetcherTest {
     }
 
     @Test
+    void restoreCommandsMarkInTheSpoolTakesNoSegmentsPlace() throws Exception {
+        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
+        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
+        WalArchive archive = new WalArchive(repository, layout);
+        for (int n = 1; n <= 3; n++) {
+            archive.push(seg(n), segment(n));
+        }
+        Path spool = Files.createDirectory(root.resolve("spool"));
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool));
+        try {
+            prefetcher.startAt(seg(1));
+            await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(1).name(), seg(2).name())));
+            // what restore_command leaves at a "no such file" (LocalLayout#restoreArchiveEnd)
+            Files.createFile(spool.resolve("archive-end"));
+            Files.delete(spool.resolve(seg(1).name()));
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> spooled(spool).equals(List.of(seg(2).name(), seg(3).name(), "archive-end")));
+        } finally {
+            prefetcher.close();
+            readers.shutdownNow();
+        }
+    }
+
+    @Test
     void restoreCommandFallingBackFromTheSpoolKeepsNoMoreThanTheReadAheadDepthInMemory() throws Exception {
         FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
         RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);

@@ -216,7 +216,11 @@ final class LocalInstances {
      * at once then: the promotion is seen within that, not up to a whole replay poll later.
      * <p>
      * With {@code toArchiveEnd} the server runs held at the end ({@link PgCtl#configureRecovery})
-     * and is promoted here once it waits for WAL that no source has. recovery.signal is removed
+     * and is promoted here once it waits for WAL that no source has. restore_command marks each
+     * "no such file" ({@link LocalLayout#restoreArchiveEnd}), and a mark taken away makes the next
+     * look come at once: a server that has just reached the end is promoted within a
+     * {@link #PROMOTION_POLL} of it (a mark that comes before the wait only costs a look; one
+     * missed by a look made too early is seen by the next progress poll). recovery.signal is removed
      * first: PostgreSQL leaves it when standby.signal was there too, and while it is there
      * archive_command and the backup service push nothing, as they must not for the source's
      * segments but must for the new timeline's. Removed before the promotion, it can never hold
@@ -226,13 +230,14 @@ final class LocalInstances {
     private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, boolean toArchiveEnd,
                                 Consumer<String> progress) {
         Path signal = layout.dataDir(instance).resolve(PgCtl.RECOVERY_SIGNAL);
+        Path archiveEnd = layout.restoreArchiveEnd();
         long nextQuery = System.nanoTime();
         boolean promoting = false;
         while (true) {
             if (!running(instance)) {
                 throw new RestoreFailedException(recoveryFailure(instance, logStart, "the server stopped during recovery"));
             }
-            if (Files.exists(signal) && System.nanoTime() < nextQuery) {
+            if (Files.exists(signal) && System.nanoTime() < nextQuery && !(toArchiveEnd && takeMark(archiveEnd))) {
                 pause(instance);
                 continue;
             }
@@ -259,6 +264,16 @@ final class LocalInstances {
                 }
             }
             pause(instance);
+        }
+    }
+
+    /** Removes {@code mark}; true when it was there. */
+    private static boolean takeMark(Path mark) {
+        try {
+            return Files.deleteIfExists(mark);
+        } catch (IOException e) {
+            // the progress poll still sees the end, up to a REPLAY_POLL later
+            return false;
         }
     }
 

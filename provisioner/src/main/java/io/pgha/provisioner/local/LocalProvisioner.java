@@ -313,7 +313,7 @@ public final class LocalProvisioner {
             progress(cluster, ClusterPhase.RESTORING, "restoring " + primary + " from backup " + plan.backup() + "; " + plan.window());
             Map<String, String> recoverySettings = PostgresConfig.recoverySettings(recovery.target,
                     PostgresConfig.localRestoreCommand(name, LocalLayout.HOST, layout.httpPort(LocalLayout.Service.BACKUP), spool,
-                            WalToken.ensure(layout, name, pgUser)));
+                            layout.restoreArchiveEnd(), WalToken.ensure(layout, name, pgUser)));
             Map<String, String> shared = localSharedSettings(name, spec, List.of(primary), null);
             Map<String, String> carried = RecoveryMinimums.raised(shared, plan.settings());
             if (!carried.isEmpty()) {

@@ -105,18 +105,20 @@ public final class PostgresConfig {
      * hole, a corrupt segment, the service unreachable after curl's retries) prints the service's
      * reason to the server log and stops recovery. {@code %%} is PostgreSQL's escape for a literal
      * '%'. A fetch sends the restoring cluster's own WAL token from {@code tokenFile}, as
-     * archive_command does.
+     * archive_command does. Each 404 also creates {@code archiveEnd} (LocalLayout#restoreArchiveEnd).
      */
-    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort, Path spool, Path tokenFile) {
+    public static String localRestoreCommand(String cluster, String backupHost, int backupHttpPort, Path spool, Path archiveEnd,
+                                             Path tokenFile) {
         if (!URL_SAFE_CLUSTER.matcher(cluster).matches()) {
             throw new IllegalArgumentException("not a cluster name: " + cluster);
         }
         String spooled = PgCtl.shellQuote(spool.toString().replace("%", "%%")) + "/%f";
+        String endMarker = PgCtl.shellQuote(archiveEnd.toString().replace("%", "%%"));
         return "[ -f " + spooled + " ] && mv -f " + spooled + " %p && exit 0;"
                 + " c=$(curl -s --retry 3 --retry-connrefused --retry-delay 1 --max-time " + RESTORE_FETCH_TIMEOUT_SECONDS
                 + " " + WalToken.curlOption(tokenFile) + " -o %p -w '%%{http_code}' http://" + backupHost + ":" + backupHttpPort + "/restores/" + cluster + "/wal/%f);"
                 + " [ \"$c\" = 200 ] && exit 0;"
-                + " [ \"$c\" = 404 ] && { rm -f %p; exit 1; };"
+                + " [ \"$c\" = 404 ] && { rm -f %p; : > " + endMarker + "; exit 1; };"
                 + " cat %p >&2 2>/dev/null; rm -f %p;"
                 + " echo \"pgha restore_command: cannot fetch %f (HTTP $c): stopping recovery\" >&2; exit " + RESTORE_ABORT_EXIT;
     }

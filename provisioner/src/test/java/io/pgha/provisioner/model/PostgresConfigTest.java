@@ -182,13 +182,15 @@ class PostgresConfigTest {
 
     @Test
     void restoreCommandAbortsOnAnythingButTheFileOrTheArchivesEnd() {
-        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475, Path.of("/h/run/restore-spool"), Path.of("/h/wal-auth/pg.header"));
+        String cmd = PostgresConfig.localRestoreCommand("pg", "127.0.0.1", 6475, Path.of("/h/run/restore-spool"),
+                Path.of("/h/run/restore-spool/archive-end"), Path.of("/h/wal-auth/pg.header"));
         assertTrue(cmd.startsWith("[ -f '/h/run/restore-spool'/%f ] && mv -f '/h/run/restore-spool'/%f %p && exit 0;"), cmd);
         assertTrue(cmd.contains(" -H @'/h/wal-auth/pg.header' "), cmd);
         assertTrue(cmd.contains("http://127.0.0.1:6475/restores/pg/wal/%f"), cmd);
         assertTrue(cmd.contains("'%%{http_code}'"), cmd);
+        assertTrue(cmd.contains(" [ \"$c\" = 404 ] && { rm -f %p; : > '/h/run/restore-spool/archive-end'; exit 1; };"), cmd);
         assertTrue(cmd.contains("exit " + PostgresConfig.RESTORE_ABORT_EXIT), cmd);
         assertTrue(PostgresConfig.RESTORE_ABORT_EXIT > 125, "PostgreSQL stops recovery only above 125");
-        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1, Path.of("/h"), TOKEN));
+        assertThrows(IllegalArgumentException.class, () -> PostgresConfig.localRestoreCommand("p g", "127.0.0.1", 1, Path.of("/h"), Path.of("/h/e"), TOKEN));
     }
 }

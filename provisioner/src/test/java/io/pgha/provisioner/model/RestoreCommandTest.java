@@ -125,6 +125,7 @@ class RestoreCommandTest {
         Recovery r = recover(server.getAddress().getPort());
         await().atMost(Duration.ofSeconds(60)).until(() -> r.log().contains("archive recovery complete"));
         assertTrue(r.log().contains("restored log file \"" + afterBackup.get(2) + "\" from archive"), r.log());
+        assertTrue(Files.exists(r.archiveEnd()), "restore_command marks the 404 for the provisioner");
         r.stop();
     }
 
@@ -180,7 +181,7 @@ class RestoreCommandTest {
         r.stop();
     }
 
-    private record Recovery(Path data, Path logFile, PgCtl pgCtl, Path spool) {
+    private record Recovery(Path data, Path logFile, PgCtl pgCtl, Path spool, Path archiveEnd) {
         String log() throws IOException {
             return Files.exists(logFile) ? Files.readString(logFile) : "";
         }
@@ -225,13 +226,15 @@ class RestoreCommandTest {
         settings.put("listen_addresses", "127.0.0.1");
         settings.put("unix_socket_directories", dir.toString());
         settings.put("archive_mode", "off");
-        settings.putAll(PostgresConfig.recoverySettings(target, PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port, spool, tokenFile)));
+        Path archiveEnd = spool.resolve("archive-end");
+        settings.putAll(PostgresConfig.recoverySettings(target,
+                PostgresConfig.localRestoreCommand(CLUSTER, "127.0.0.1", port, spool, archiveEnd, tokenFile)));
         Path log = dir.resolve("server.log");
         try {
             pgCtl.start(data, settings, log);
         } catch (RuntimeException e) {
             // recovery may stop before the server accepts connections: the log says why
         }
-        return new Recovery(data, log, pgCtl, spool);
+        return new Recovery(data, log, pgCtl, spool, archiveEnd);
     }
 }
