@@ -6,6 +6,7 @@ import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.repository.FilesystemRepository;
+import io.pgha.backup.repository.ObjectFormat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -14,14 +15,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -238,6 +242,39 @@ class RestoreE2ETest {
             assertTrue(r.stderr().contains("corrupt"), r.stderr());
         } finally {
             Files.write(segment, original);
+        }
+    }
+
+    /**
+     * A backup_manifest that says another checksum for PG_VERSION than its tar holds (rewritten
+     * whole, with its own checksum and the repository's made again, so that only the comparison of
+     * the files can find it): the restore fails naming the file, before it starts a server.
+     */
+    @Test
+    @Order(9)
+    void aBaseBackupThatDoesNotMatchItsManifestFailsTheRestoreNamingTheFile() throws Exception {
+        Path stored = repository.resolve(new RepositoryLayout(SOURCE, Compression.ZSTD).manifestKey(backup.name()));
+        byte[] original = Files.readAllBytes(stored);
+        String manifest = new String(Compression.ZSTD.decompress(
+                new FilesystemRepository(repository).get(repository.relativize(stored).toString()).orElseThrow()), StandardCharsets.UTF_8);
+        String changed = manifest.replaceFirst("(\\{ \"Path\": \"PG_VERSION\",[^}]*\"Checksum\": \")[0-9a-f]{8}", "$100000000");
+        assertNotEquals(manifest, changed);
+        // PostgreSQL's Manifest-Checksum: SHA-256 of everything before the manifest's last line
+        int lastLine = changed.lastIndexOf('\n', changed.length() - 2) + 1;
+        byte[] covered = changed.substring(0, lastLine).getBytes(StandardCharsets.UTF_8);
+        changed = changed.substring(0, lastLine) + changed.substring(lastLine)
+                .replaceFirst("[0-9a-f]{64}", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(covered)));
+        byte[] payload = Compression.ZSTD.compress(changed.getBytes(StandardCharsets.UTF_8));
+        Files.write(stored, ObjectFormat.header(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload))));
+        Files.write(stored, payload, java.nio.file.StandardOpenOption.APPEND);
+        // a state directory of its own: the same manifest in refused()'s would be taken for the failed restore there
+        try (Launcher dst = new Launcher()) {
+            Launcher.Result r = dst.run("up", "-f", restoreManifest(dst, null, 1).toString());
+            assertNotEquals(0, r.exitCode(), r.stderr());
+            assertTrue(r.stderr().contains("does not match its backup_manifest: \"PG_VERSION\" has CRC32C checksum "), r.stderr());
+            assertTrue(r.stderr().contains("fetching base backup " + backup.name() + " failed"), "before any server starts: " + r.stderr());
+        } finally {
+            Files.write(stored, original);
         }
     }
 

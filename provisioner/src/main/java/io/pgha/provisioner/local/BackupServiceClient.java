@@ -8,13 +8,11 @@ import io.pgha.local.LocalLayout;
 import io.pgha.local.PghaException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -117,21 +115,6 @@ final class BackupServiceClient {
             throw new PghaException("the backup service's extraction answer broke off: " + e.getMessage(), e);
         }
         throw new PghaException("the backup service ended the extraction without saying how it went (see its log)");
-    }
-
-    /** A file of the chosen backup (backup_manifest), decompressed; the caller closes it. */
-    InputStream open(String cluster, String file) {
-        HttpResponse<InputStream> r = send(request(cluster + "/" + file).GET().build(), HttpResponse.BodyHandlers.ofInputStream(),
-                "fetching " + file);
-        if (r.statusCode() == 200) {
-            return r.body();
-        }
-        try (InputStream body = r.body()) {
-            throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + "): "
-                    + new String(body.readAllBytes(), StandardCharsets.UTF_8).strip());
-        } catch (IOException e) {
-            throw new PghaException("cannot fetch " + file + " of the backup (HTTP " + r.statusCode() + ")", e);
-        }
     }
 
     /** Sends {@code request}; a connection that fails or an interrupt ends {@code doing} with a one-line PghaException. */

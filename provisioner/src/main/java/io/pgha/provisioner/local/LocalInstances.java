@@ -17,7 +17,6 @@ import org.postgresql.PGConnection;
 import org.postgresql.util.PasswordUtil;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,10 +44,6 @@ final class LocalInstances {
     private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(5);
     private static final java.time.Duration RELOAD_POLL = java.time.Duration.ofMillis(20);
     private static final java.time.Duration ARCHIVE_DRAIN_WAIT = java.time.Duration.ofSeconds(30);
-    /** coreutils' sync; with -f it syncs the file system that holds its argument (syncfs). */
-    private static final String WRITE_BACK = "sync";
-    /** Longer than writing out a large restore takes; the server's own sync waits as long anyway. */
-    private static final java.time.Duration WRITE_BACK_WAIT = java.time.Duration.ofMinutes(5);
     private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(LocalInstances.class);
 
     private final LocalLayout layout;
@@ -123,28 +118,15 @@ final class LocalInstances {
         Path data = layout.dataDir(instance);
         String what = "base backup " + plan.backup();
         ProgressThrottle throttle = new ProgressThrottle();
+        WriteBack writeBack = WriteBack.start(layout.instanceDir(instance));
         try {
+            // the backup service checks every file against the backup's backup_manifest on the way
             source.extract(cluster, instance, bytes -> throttle.maybe(() -> progress.accept("fetching " + what + ": "
                     + mib(bytes) + " of " + mib(plan.dataBytes()))));
         } catch (PghaException e) {
             throw new RestoreFailedException("fetching " + what + " failed: " + e.getMessage());
-        }
-        progress.accept("checking " + what + " against its backup_manifest (pg_verifybackup)");
-        Process writeBack = startWriteBack(data);
-        try {
-            Path manifest = layout.instanceDir(instance).resolve("backup_manifest");
-            try (InputStream in = source.open(cluster, "backup_manifest")) {
-                writeOwned(manifest, new String(in.readAllBytes(), StandardCharsets.UTF_8));
-            } catch (IOException e) {
-                throw new RestoreFailedException("cannot fetch the backup_manifest of " + what + ": " + e.getMessage());
-            }
-            try {
-                pgCtl.verifyBackup(data, manifest);
-            } catch (PghaException e) {
-                throw new RestoreFailedException(what + " does not match its backup_manifest: " + e.getMessage());
-            }
         } finally {
-            awaitWriteBack(writeBack, data);
+            writeBack.await();
         }
         try {
             // the tar carries no WAL: it all comes from the archive
@@ -176,37 +158,6 @@ final class LocalInstances {
         writeConfig(instance, shared);
         reload(serial, superuser);
         return timeline;
-    }
-
-    /**
-     * Starts writing the file system of {@code data} out to disk ({@code sync -f}: syncfs), null
-     * when it cannot be started. The extracted base backup is still in the page cache, and the
-     * server syncs the data directory before it replays (recovery_init_sync_method): started here,
-     * the write-out runs while pg_verifybackup reads the same files from memory, instead of after it.
-     */
-    private static Process startWriteBack(Path data) {
-        try {
-            return new ProcessBuilder(WRITE_BACK, "-f", data.toString()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        } catch (IOException e) {
-            LOG.infof("cannot start %s -f on %s (the server syncs it itself): %s", WRITE_BACK, data, e.getMessage());
-            return null;
-        }
-    }
-
-    /** Waits for {@link #startWriteBack}'s process; the server's own sync covers whatever it did not do. */
-    private static void awaitWriteBack(Process writeBack, Path data) {
-        if (writeBack == null) {
-            return;
-        }
-        try {
-            if (!writeBack.waitFor(WRITE_BACK_WAIT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
-                LOG.infof("%s -f on %s still runs after %d s: going on without it", WRITE_BACK, data, WRITE_BACK_WAIT.toSeconds());
-            }
-        } catch (InterruptedException e) {
-            writeBack.destroy();
-            Thread.currentThread().interrupt();
-        }
     }
 
     /**
