@@ -205,6 +205,14 @@ psql -X -qc CHECKPOINT "$PLAIN_CONN"
 fi
 
 ########## backups
+# Every instance checkpointed first, the standbys too: pg_basebackup backs up the primary, whose
+# checkpoint the CHECKPOINT above leaves nothing to write, while pgha backs up a standby, whose
+# restartpoint (which its backup forces) would otherwise write out what replaying the load and the
+# archive-lag run left dirty there (pgha 4.3 s against pg_basebackup's 3.2 s with the primary alone
+# checkpointed, 2.1 s against 3.9 s with all, in one pair of runs each).
+for instance in $("$pgha" status --json | python3 -c 'import json,sys; print(" ".join(i["name"] for i in json.load(sys.stdin)["instances"]))'); do
+  "$pgha" psql "$instance" -X -qc CHECKPOINT
+done
 say "pg_basebackup -Ft, no compression, to local disk"
 t=$(now); basebackup -D "$work/bb-plain"
 T_BB_NONE=$(since "$t"); measured "pg_basebackup no compression (s) $T_BB_NONE"; rm -rf "$work/bb-plain"

@@ -31,6 +31,9 @@ public final class ManifestCheckedTar extends FilterInputStream {
     private static final int SIZE_OFFSET = 124;
     private static final int SIZE_LENGTH = 12;
     private static final int TYPE_OFFSET = 156;
+    private static final int MAGIC_OFFSET = 257;
+    /** POSIX ustar's magic and version: only such a header has a name prefix (GNU's has times there). */
+    private static final byte[] USTAR = {'u', 's', 't', 'a', 'r', 0, '0', '0'};
     private static final int PREFIX_OFFSET = 345;
     private static final int PREFIX_LENGTH = 155;
     /** The high bit of a size's first byte: the rest is a big-endian binary number (GNU's base-256), not octal. */
@@ -155,7 +158,8 @@ public final class ManifestCheckedTar extends FilterInputStream {
             return;
         }
         String name = field(header, NAME_OFFSET, NAME_LENGTH);
-        String prefix = field(header, PREFIX_OFFSET, PREFIX_LENGTH);
+        String prefix = java.util.Arrays.equals(header, MAGIC_OFFSET, MAGIC_OFFSET + USTAR.length, USTAR, 0, USTAR.length)
+                ? field(header, PREFIX_OFFSET, PREFIX_LENGTH) : "";
         String path = prefix.isEmpty() ? name : prefix + "/" + name;
         long size = size(header, path);
         byte type = header[TYPE_OFFSET];

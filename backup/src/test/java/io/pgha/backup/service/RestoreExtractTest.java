@@ -19,8 +19,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.zip.CRC32C;
 
 import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
@@ -56,16 +59,51 @@ class RestoreExtractTest {
         }
     }
 
-    /** A tar of one small data directory, made by tar(1). */
+    /** The files of one small data directory. */
+    static final Map<String, byte[]> FILES = Map.of(MEMBER, "15\n".getBytes(StandardCharsets.US_ASCII),
+            // big enough to span many reads, small enough for a test
+            "relation", "a page of rows ".repeat(200_000).getBytes(StandardCharsets.US_ASCII));
+
+    /** A tar of {@link #FILES}, made by tar(1) with member names as the server writes them (no "./"). */
     static byte[] tarOf(Path dir) throws IOException, InterruptedException {
         Files.createDirectories(dir.resolve("data"));
-        Files.writeString(dir.resolve("data").resolve(MEMBER), "15\n");
-        // big enough to span many reads, small enough for a test
-        Files.write(dir.resolve("data").resolve("relation"), "a page of rows ".repeat(200_000).getBytes(StandardCharsets.US_ASCII));
+        for (Map.Entry<String, byte[]> f : FILES.entrySet()) {
+            Files.write(dir.resolve("data").resolve(f.getKey()), f.getValue());
+        }
         Path tar = dir.resolve("base.tar");
-        Process p = new ProcessBuilder("tar", "-cf", tar.toString(), "-C", dir.resolve("data").toString(), ".").inheritIO().start();
+        List<String> command = new java.util.ArrayList<>(List.of("tar", "-cf", tar.toString(), "-C", dir.resolve("data").toString()));
+        command.addAll(FILES.keySet());
+        Process p = new ProcessBuilder(command).inheritIO().start();
         assertEquals(0, p.waitFor());
         return Files.readAllBytes(tar);
+    }
+
+    /**
+     * A backup_manifest of {@code files} as PostgreSQL writes one: CRC-32C of each file (its
+     * four bytes low first), and the SHA-256 of everything before the last line.
+     */
+    static byte[] manifest(Map<String, byte[]> files) {
+        StringBuilder m = new StringBuilder("{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [\n");
+        String separator = "";
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            CRC32C crc = new CRC32C();
+            crc.update(f.getValue());
+            int v = (int) crc.getValue();
+            m.append(separator).append("{ \"Path\": \"").append(f.getKey()).append("\", \"Size\": ").append(f.getValue().length)
+                    .append(", \"Last-Modified\": \"2026-12-05 01:00:00 GMT\", \"Checksum-Algorithm\": \"CRC32C\", \"Checksum\": \"")
+                    .append(HexFormat.of().formatHex(new byte[]{(byte) v, (byte) (v >>> 8), (byte) (v >>> 16), (byte) (v >>> 24)}))
+                    .append("\" }");
+            separator = ",\n";
+        }
+        m.append(" ],\n\"WAL-Ranges\": [\n{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }\n],\n");
+        try {
+            byte[] covered = m.toString().getBytes(StandardCharsets.UTF_8);
+            m.append("\"Manifest-Checksum\": \"").append(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(covered)))
+                    .append("\"}\n");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        return m.toString().getBytes(StandardCharsets.UTF_8);
     }
 
     static void store(FilesystemRepository repository, byte[] tar) throws IOException {
@@ -74,7 +112,7 @@ class RestoreExtractTest {
         BackupInfo info = new BackupInfo(BACKUP, "src", 1, "0/2000028", "0/2000100", "000000010000000000000002",
                 "000000010000000000000002", "2026-12-05T01:00:00Z", "2026-12-05T01:00:05Z", 1, tar.length, "none", 15);
         repository.putIfAbsent(layout.baseTarKey(BACKUP), tar);
-        repository.putIfAbsent(layout.manifestKey(BACKUP), "{}".getBytes(StandardCharsets.US_ASCII));
+        repository.putIfAbsent(layout.manifestKey(BACKUP), manifest(FILES));
         repository.putIfAbsent(layout.backupInfoKey(BACKUP), info.toJson());
     }
 
@@ -102,6 +140,26 @@ class RestoreExtractTest {
         Path data = new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE).dataDir("dst-1");
         assertEquals("15\n", Files.readString(data.resolve(MEMBER)));
         assertEquals(3_000_000, Files.size(data.resolve("relation")));
+    }
+
+    @Test
+    void aFileThatDiffersFromTheManifestEndsTheExtractionNamingIt() throws Exception {
+        plan("odd");
+        FilesystemRepository repository = new FilesystemRepository(home.resolve("backups"));
+        String key = new RepositoryLayout("src", Compression.NONE).manifestKey(BACKUP);
+        byte[] original = repository.get(key).orElseThrow();
+        Map<String, byte[]> other = new java.util.HashMap<>(FILES);
+        other.put(MEMBER, "16\n".getBytes(StandardCharsets.US_ASCII));
+        repository.delete(key);
+        repository.putIfAbsent(key, manifest(other));
+        try {
+            List<String> lines = extract("odd", "odd-1");
+            assertTrue(lines.get(lines.size() - 1).startsWith("failed: it does not match its backup_manifest: \"" + MEMBER
+                    + "\" has CRC32C checksum "), lines.toString());
+        } finally {
+            repository.delete(key);
+            repository.putIfAbsent(key, original);
+        }
     }
 
     @Test
