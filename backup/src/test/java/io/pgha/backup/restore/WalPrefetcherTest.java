@@ -104,16 +104,10 @@ class WalPrefetcherTest {
 
     @Test
     void segmentsAreSpooledInOrderFromTheStartAndRefilledAsTheyAreTaken() throws Exception {
-        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
-        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
-        WalArchive archive = new WalArchive(repository, layout);
-        for (int n = 1; n <= 5; n++) {
-            archive.push(seg(n), segment(n));
-        }
-        Path spool = Files.createDirectory(root.resolve("spool"));
-        ExecutorService readers = Executors.newFixedThreadPool(2);
-        WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool));
-        try {
+        try (Spooling s = spooling(5)) {
+            WalArchive archive = s.archive();
+            Path spool = s.spool();
+            WalPrefetcher prefetcher = s.prefetcher();
             // the restore starts: the backup's first segment on, before restore_command asks for anything
             prefetcher.startAt(seg(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(1).name(), seg(2).name())));
@@ -137,35 +131,43 @@ class WalPrefetcherTest {
             // the restore is over: nothing waits any more
             prefetcher.close();
             assertEquals(List.of(), spooled(spool));
-        } finally {
-            prefetcher.close();
-            readers.shutdownNow();
         }
     }
 
     @Test
     void restoreCommandsMarkInTheSpoolTakesNoSegmentsPlace() throws Exception {
-        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
-        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
-        WalArchive archive = new WalArchive(repository, layout);
-        for (int n = 1; n <= 3; n++) {
-            archive.push(seg(n), segment(n));
-        }
-        Path spool = Files.createDirectory(root.resolve("spool"));
-        ExecutorService readers = Executors.newFixedThreadPool(2);
-        WalPrefetcher prefetcher = new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool));
-        try {
-            prefetcher.startAt(seg(1));
+        try (Spooling s = spooling(3)) {
+            Path spool = s.spool();
+            s.prefetcher().startAt(seg(1));
             await().atMost(Duration.ofSeconds(10)).until(() -> spooled(spool).equals(List.of(seg(1).name(), seg(2).name())));
             // what restore_command leaves at a "no such file" (LocalLayout#restoreArchiveEnd)
             Files.createFile(spool.resolve("archive-end"));
             Files.delete(spool.resolve(seg(1).name()));
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> spooled(spool).equals(List.of(seg(2).name(), seg(3).name(), "archive-end")));
-        } finally {
+        }
+    }
+
+    /** An archive of segments 1 to {@code segments} and a prefetcher that spools two of them ahead into a directory of its own. */
+    private record Spooling(WalArchive archive, Path spool, ExecutorService readers, WalPrefetcher prefetcher)
+            implements AutoCloseable {
+        @Override
+        public void close() {
             prefetcher.close();
             readers.shutdownNow();
         }
+    }
+
+    private Spooling spooling(int segments) throws Exception {
+        FilesystemRepository repository = new FilesystemRepository(root.resolve("repo"));
+        RepositoryLayout layout = new RepositoryLayout("src", Compression.ZSTD);
+        WalArchive archive = new WalArchive(repository, layout);
+        for (int n = 1; n <= segments; n++) {
+            archive.push(seg(n), segment(n));
+        }
+        Path spool = Files.createDirectory(root.resolve("spool"));
+        ExecutorService readers = Executors.newFixedThreadPool(2);
+        return new Spooling(archive, spool, readers, new WalPrefetcher(repository, layout, 2, readers, Optional.of(spool)));
     }
 
     @Test
