@@ -272,9 +272,9 @@ public final class ManifestCheckedTar extends FilterInputStream {
     }
 
     /**
-     * PostgreSQL writes the four bytes of its CRC-32C as they lie in memory: on the little-endian
-     * machines pgha's images are built for (x86-64, arm64) the value's low byte first. A server on a
-     * big-endian machine would write them the other way round, and its restores would fail here.
+     * PostgreSQL writes the four bytes of its CRC-32C as they lie in memory: on a little-endian
+     * machine (x86-64, where pgha is built and tested, and arm64) the value's low byte first. A server
+     * on a big-endian machine would write them the other way round, and its restores would fail here.
      */
     private static final class Crc32c implements Checksum {
         private final CRC32C crc = new CRC32C();
