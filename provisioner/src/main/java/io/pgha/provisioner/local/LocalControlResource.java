@@ -27,9 +27,11 @@ import jakarta.ws.rs.core.Response;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * What the {@code pgha} launcher calls in local mode: apply a manifest, read the live status,
@@ -39,6 +41,10 @@ import java.util.Optional;
 @Path("/" + LocalControlResource.ROOT)
 @Produces(MediaType.APPLICATION_JSON)
 public class LocalControlResource {
+    /** How long a progress request waits for its line to change: short, so that pgha up still looks after the services. */
+    private static final Duration PROGRESS_WAIT = Duration.ofSeconds(2);
+    /** How often it reads the status meanwhile (a small file, in this process). */
+    private static final Duration PROGRESS_LOOK = Duration.ofMillis(25);
     static final String ROOT = "local";
 
     @Inject
@@ -85,14 +91,36 @@ public class LocalControlResource {
 
     /**
      * One line for the launcher to follow progress: phase, ready (true or false) and what the
-     * provisioner is doing, tab-separated.
+     * provisioner is doing, tab-separated. With {@code unlike} (the line the caller shows) the
+     * answer comes once the line differs from it, or after {@link #PROGRESS_WAIT}: pgha up sees each
+     * step as it happens, where it polled every 300 ms with a curl process each (during a restore,
+     * beside work that keeps both cores busy).
      */
     @GET
     @Path("/progress")
     @Produces(MediaType.TEXT_PLAIN)
-    public Response progress() {
-        return cluster().map(c -> Response.ok(progressLine(c, runtime.lastError())).build())
-                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    public Response progress(@QueryParam("unlike") String unlike) throws InterruptedException {
+        String line = lineUnlike(() -> cluster().map(c -> progressLine(c, runtime.lastError())).orElse(null), unlike,
+                PROGRESS_WAIT, PROGRESS_LOOK);
+        return line != null ? Response.ok(line).build()
+                : error(404, "no cluster has been applied in " + runtime.layout().home());
+    }
+
+    /**
+     * The first line {@code current} gives that differs from {@code unlike} (both without their
+     * trailing newline, which a shell's command substitution drops), looking every {@code look};
+     * the line as it is once {@code wait} has passed; null as soon as there is none.
+     */
+    static String lineUnlike(Supplier<String> current, String unlike, Duration wait, Duration look) throws InterruptedException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            String line = current.get();
+            if (line == null || unlike == null || !line.stripTrailing().equals(unlike.stripTrailing())
+                    || System.nanoTime() >= deadline) {
+                return line;
+            }
+            Thread.sleep(look.toMillis());
+        }
     }
 
     /**

@@ -68,4 +68,30 @@ class ProgressLineTest {
         assertEquals("Pending\tfalse\terror: state file unreadable\n",
                 LocalControlResource.progressLine(cluster(1, null, null, null, null), "state file unreadable"));
     }
+
+    @Test
+    void aLineUnlikeTheOneShownIsAnsweredOnceItComes() throws InterruptedException {
+        java.util.Iterator<String> lines = List.of("Restoring\tfalse\tfetching\n", "Restoring\tfalse\tfetching\n",
+                "Restoring\tfalse\treplaying\n").iterator();
+        int[] looks = {0};
+        java.util.function.Supplier<String> current = () -> {
+            looks[0]++;
+            return lines.next();
+        };
+        // the caller shows the line without its newline, as a shell's command substitution leaves it
+        assertEquals("Restoring\tfalse\treplaying\n", LocalControlResource.lineUnlike(current, "Restoring\tfalse\tfetching",
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofMillis(1)));
+        assertEquals(3, looks[0]);
+    }
+
+    @Test
+    void anUnchangedLineIsAnsweredAfterTheWaitAndNoneOrANewCallerAtOnce() throws InterruptedException {
+        java.util.function.Supplier<String> same = () -> "Ready\ttrue\tall ready\n";
+        assertEquals("Ready\ttrue\tall ready\n", LocalControlResource.lineUnlike(same, "Ready\ttrue\tall ready",
+                java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(10)));
+        assertEquals("Ready\ttrue\tall ready\n", LocalControlResource.lineUnlike(same, "",
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofMinutes(1)));
+        assertEquals(null, LocalControlResource.lineUnlike(() -> null, "Pending\tfalse\twaiting to start",
+                java.time.Duration.ofMinutes(1), java.time.Duration.ofMinutes(1)));
+    }
 }
