@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.Checksums;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.backup.repository.ObjectFormat;
 import org.junit.jupiter.api.AfterAll;
@@ -22,10 +23,8 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -263,9 +262,9 @@ class RestoreE2ETest {
         int lastLine = changed.lastIndexOf('\n', changed.length() - 2) + 1;
         byte[] covered = changed.substring(0, lastLine).getBytes(StandardCharsets.UTF_8);
         changed = changed.substring(0, lastLine) + changed.substring(lastLine)
-                .replaceFirst("[0-9a-f]{64}", HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(covered)));
+                .replaceFirst("[0-9a-f]{64}", Checksums.sha256(covered));
         byte[] payload = Compression.ZSTD.compress(changed.getBytes(StandardCharsets.UTF_8));
-        Files.write(stored, ObjectFormat.header(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(payload))));
+        Files.write(stored, ObjectFormat.header(Checksums.sha256(payload)));
         Files.write(stored, payload, java.nio.file.StandardOpenOption.APPEND);
         // a state directory of its own: the same manifest in refused()'s would be taken for the failed restore there
         try (Launcher dst = new Launcher()) {

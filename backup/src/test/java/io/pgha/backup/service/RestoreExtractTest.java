@@ -3,6 +3,7 @@ package io.pgha.backup.service;
 import io.pgha.backup.core.BackupInfo;
 import io.pgha.backup.core.Compression;
 import io.pgha.backup.core.RepositoryLayout;
+import io.pgha.backup.repository.Checksums;
 import io.pgha.backup.repository.FilesystemRepository;
 import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
@@ -19,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -96,13 +96,8 @@ class RestoreExtractTest {
             separator = ",\n";
         }
         m.append(" ],\n\"WAL-Ranges\": [\n{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" }\n],\n");
-        try {
-            byte[] covered = m.toString().getBytes(StandardCharsets.UTF_8);
-            m.append("\"Manifest-Checksum\": \"").append(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(covered)))
-                    .append("\"}\n");
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        byte[] covered = m.toString().getBytes(StandardCharsets.UTF_8);
+        m.append("\"Manifest-Checksum\": \"").append(Checksums.sha256(covered)).append("\"}\n");
         return m.toString().getBytes(StandardCharsets.UTF_8);
     }
 
