@@ -40,6 +40,12 @@ final class LocalInstances {
      * source: held at the end, where a recovery that ends by itself would have ended.
      */
     private static final String ARCHIVE_EXHAUSTED = "RecoveryRetrieveRetryInterval";
+    /**
+     * Asks for the promotion and waits until the server accepts writes (PostgreSQL looks ten times
+     * a second); an error when that takes a minute.
+     */
+    private static final String PROMOTE_AND_WAIT = "DO $$BEGIN IF NOT pg_promote(true, 60) THEN"
+            + " RAISE EXCEPTION 'the promotion did not finish within 60 s'; END IF; END$$;\n";
     private static final java.time.Duration PROGRESS_INTERVAL = java.time.Duration.ofSeconds(1);
     private static final java.time.Duration RELOAD_WAIT = java.time.Duration.ofSeconds(5);
     private static final java.time.Duration RELOAD_POLL = java.time.Duration.ofMillis(20);
@@ -152,8 +158,9 @@ final class LocalInstances {
         } catch (PghaException e) {
             throw new RestoreFailedException(recoveryFailure(instance, logStart, e.getMessage()));
         }
-        awaitPromotion(instance, serial, superuser, logStart, toArchiveEnd, progress);
-        int timeline = takeOver(instance, serial, superuser, replication, app, routerAuth);
+        // computed while WAL replays: the SCRAM verifiers take a moment in this JVM
+        String takeOver = takeOverSql(superuser, replication, app, routerAuth);
+        int timeline = awaitPromotion(instance, serial, superuser, logStart, toArchiveEnd, takeOver, progress);
         // from now on only this cluster's passwords open it
         writeConfig(instance, shared);
         reload(serial, superuser);
@@ -177,9 +184,14 @@ final class LocalInstances {
      * segments but must for the new timeline's. Removed before the promotion, it can never hold
      * back one of the new timeline's; the price is that the source's last segment, which
      * PostgreSQL hands over only at the promotion, is pushed too (identical to the source's).
+     * <p>
+     * Once promoted, {@code takeOver} ({@link #takeOverSql}) runs; at the archive's end it runs in
+     * the session that asks for the promotion and waits for it, so that the new primary is taken
+     * over as soon as it accepts writes (separate psql runs for the promotion, the looks until it
+     * is done, the take-over and the timeline cost 0.5 s here). Returns the new timeline.
      */
-    private void awaitPromotion(String instance, int serial, Credentials superuser, long logStart, boolean toArchiveEnd,
-                                Consumer<String> progress) {
+    private int awaitPromotion(String instance, int serial, Credentials superuser, long logStart, boolean toArchiveEnd,
+                               String takeOver, Consumer<String> progress) {
         Path signal = layout.dataDir(instance).resolve(PgCtl.RECOVERY_SIGNAL);
         Path archiveEnd = layout.restoreArchiveEnd();
         long nextQuery = System.nanoTime();
@@ -201,14 +213,26 @@ final class LocalInstances {
             if (r.ok()) {
                 String[] f = r.lastLine().split("\\|", -1);
                 if (f.length == 6 && "f".equals(f[0])) {
-                    return;
+                    Processes.Result taken = runTakeOver(instance, serial, superuser, takeOver);
+                    if (!taken.ok()) {
+                        throw new RestoreFailedException("cannot set this cluster's passwords on the restored " + instance + ": "
+                                + taken.lastLine());
+                    }
+                    return timelineOf(instance, taken);
                 }
                 if (f.length == 6 && toArchiveEnd && ARCHIVE_EXHAUSTED.equals(f[5])) {
                     if (!promoting) {
                         progress.accept("replayed the archive to its end (at " + f[1] + "): promoting");
                         promoting = true;
                     }
-                    promoteAtArchiveEnd(instance, serial, superuser, signal);
+                    removeRecoverySignal(instance, signal);
+                    Processes.Result promoted = runTakeOver(instance, serial, superuser, PROMOTE_AND_WAIT + takeOver);
+                    if (promoted.ok()) {
+                        return timelineOf(instance, promoted);
+                    }
+                    // looked at again at once, now that recovery.signal is gone: promoted meanwhile, the
+                    // take-over alone runs then; still waiting at the end, the promotion is asked again
+                    LOG.warnf("cannot promote %s and take it over yet: %s", instance, promoted.lastLine());
                 } else if (!promoting && f.length == 6 && !f[1].isEmpty()) {
                     progress.accept("replaying WAL: at " + f[1] + " (segment " + segmentOf(f[4], f[1], f[3]) + ")"
                             + (f[2].isEmpty() ? "" : ", last replayed commit " + f[2]));
@@ -228,17 +252,11 @@ final class LocalInstances {
         }
     }
 
-    private void promoteAtArchiveEnd(String instance, int serial, Credentials superuser, Path signal) {
+    private static void removeRecoverySignal(String instance, Path signal) {
         try {
             Files.deleteIfExists(signal);
         } catch (IOException e) {
             throw new RestoreFailedException("cannot remove " + signal + " before promoting " + instance + ": " + e.getMessage());
-        }
-        Processes.Result promoted = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
-                "SELECT pg_promote(false)");
-        if (!promoted.ok()) {
-            // asked again at the next look, which comes at once now that recovery.signal is gone
-            LOG.warnf("cannot promote %s yet: %s", instance, promoted.lastLine());
         }
     }
 
@@ -253,35 +271,40 @@ final class LocalInstances {
     }
 
     /**
-     * Sets every pgha role's password to this cluster's secret (as SCRAM verifiers computed here,
-     * so no password reaches the server or its log), creates the ones the source lacked, and makes
-     * the router's lookup function again. Returns the timeline the primary promoted onto.
+     * The take-over of a restored primary, as a psql script: every pgha role's password set to this
+     * cluster's secret (as SCRAM verifiers computed here, so no password reaches the server or its
+     * log), the roles the source lacked created, the router's lookup function made again; its last
+     * line of output is the timeline the primary promoted onto.
      */
-    private int takeOver(String instance, int serial, Credentials superuser, Credentials replication, Credentials app,
-                         Credentials routerAuth) {
+    private static String takeOverSql(Credentials superuser, Credentials replication, Credentials app, Credentials routerAuth) {
         StringBuilder sql = new StringBuilder("SET synchronous_commit TO local;\n");
         sql.append(setPassword(superuser.username(), superuser, "SUPERUSER LOGIN"));
         sql.append(setPassword(replication.username(), replication, "LOGIN REPLICATION"));
         sql.append(setPassword(app.username(), app, "LOGIN"));
         sql.append(setPassword(routerAuth.username(), routerAuth, "LOGIN"));
         sql.append(RouterAuth.FUNCTION_SQL).append('\n').append(RouterAuth.grantSql(routerAuth.username())).append('\n');
+        sql.append("\\pset format unaligned\n\\pset tuples_only on\n");
+        sql.append("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8);\n");
+        return sql.toString();
+    }
+
+    /** Runs a take-over script as the PostgreSQL OS user; the file holds verifiers, so it is removed at once. */
+    private Processes.Result runTakeOver(String instance, int serial, Credentials superuser, String script) {
         Path file = layout.instanceDir(instance).resolve("take-over.sql");
-        writeOwned(file, sql.toString());
-        Processes.Result r;
+        writeOwned(file, script);
         try {
-            r = pgCtl.psqlAsOsUser(layout.socketDir(), port(serial), superuser.username(), file);
+            return pgCtl.psqlAsOsUser(layout.socketDir(), port(serial), superuser.username(), file);
         } finally {
             deleteTree(file);
         }
-        if (!r.ok()) {
-            throw new RestoreFailedException("cannot set this cluster's passwords on the restored " + instance + ": " + r.lastLine());
+    }
+
+    private static int timelineOf(String instance, Processes.Result takenOver) {
+        try {
+            return Integer.parseInt(takenOver.lastLine(), 16);
+        } catch (NumberFormatException e) {
+            throw new PghaException("cannot read the timeline of " + instance + " from: " + takenOver.lastLine());
         }
-        Processes.Result tl = pgCtl.queryAsOsUser(layout.socketDir(), port(serial), superuser.username(),
-                "SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)");
-        if (!tl.ok()) {
-            throw new PghaException("cannot read the timeline of " + instance + ": " + tl.lastLine());
-        }
-        return Integer.parseInt(tl.lastLine(), 16);
     }
 
     /** Creates the role when the source had none of that name, then sets its password and attributes. */
