@@ -9,6 +9,7 @@ import io.pgha.local.PghaException;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -31,6 +32,9 @@ import java.util.stream.Stream;
 final class BackupServiceClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration PLAN_TIMEOUT = Duration.ofMinutes(30);
+    /** How long a restore waits for the backup service to listen (pgha up's own limit for a service's start is 60 s). */
+    private static final Duration LISTEN_WAIT = Duration.ofSeconds(60);
+    private static final Duration LISTEN_RETRY = Duration.ofMillis(25);
     private static final int UNPROCESSABLE = 422;
     private static final int CONFLICT = 409;
     /** The last line of a base backup's extraction: done BYTES, or failed: REASON (RestoreResource#extract). */
@@ -67,8 +71,9 @@ final class BackupServiceClient {
         } catch (IOException e) {
             throw new PghaException("cannot write the restore's recovery spec as JSON: " + e.getMessage(), e);
         }
-        HttpResponse<String> r = send(request(cluster).timeout(PLAN_TIMEOUT).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString(), "planning the restore");
+        HttpRequest planning = request(cluster).timeout(PLAN_TIMEOUT).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        HttpResponse<String> r = sendWhenListening(planning, HttpResponse.BodyHandlers.ofString(), "planning the restore");
         if (r.statusCode() == UNPROCESSABLE || r.statusCode() == CONFLICT) {
             throw new RestoreFailedException(r.body().strip());
         }
@@ -118,6 +123,40 @@ final class BackupServiceClient {
     }
 
     /** Sends {@code request}; a connection that fails or an interrupt ends {@code doing} with a one-line PghaException. */
+    /**
+     * {@link #send}, for a restore's first request: pgha up hands the provisioner the manifest while
+     * the backup service may still be starting, so a refused connection is tried again, every
+     * {@link #LISTEN_RETRY}, until {@link #LISTEN_WAIT} has passed.
+     */
+    private <T> HttpResponse<T> sendWhenListening(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
+        long deadline = System.nanoTime() + LISTEN_WAIT.toNanos();
+        while (true) {
+            try {
+                return http.send(request, body);
+            } catch (ConnectException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new PghaException("the backup service at " + base + " did not listen within " + LISTEN_WAIT.toSeconds()
+                            + " s (" + doing + "): " + e.getMessage(), e);
+                }
+                pause(doing);
+            } catch (IOException e) {
+                throw new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PghaException("interrupted while " + doing, e);
+            }
+        }
+    }
+
+    private static void pause(String doing) {
+        try {
+            Thread.sleep(LISTEN_RETRY.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PghaException("interrupted while " + doing, e);
+        }
+    }
+
     private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
         try {
             return http.send(request, body);
