@@ -17,7 +17,9 @@ import java.util.Optional;
  * compresses it. The server sends the backup manifest apart from the archive, after it; no WAL (the
  * archive has it). The archive stream ends only once the server reported the whole backup done
  * (manifest received, end position sent, command complete): a backup cut short fails the
- * repository put that reads it, which then stores nothing.
+ * repository put that reads it, which then stores nothing. The server does not wait for its WAL to
+ * be archived ({@code WAIT false}): the caller waits for it in the repository itself, woken by
+ * each push, where the server would look once a second for its archiver's word.
  */
 public final class ServerBaseBackup implements AutoCloseable {
     // the kinds of CopyData message in a BASE_BACKUP stream (the first byte of each)
@@ -51,7 +53,7 @@ public final class ServerBaseBackup implements AutoCloseable {
             throws IOException {
         Optional<String> serverCompression = compression.serverOption(workers);
         ServerBaseBackup backup = new ServerBaseBackup(connection, compression, serverCompression.isPresent() || compression == Compression.NONE);
-        connection.query("BASE_BACKUP (LABEL '" + label.replace("'", "''") + "', CHECKPOINT 'fast', MANIFEST 'yes', WAIT true"
+        connection.query("BASE_BACKUP (LABEL '" + label.replace("'", "''") + "', CHECKPOINT 'fast', MANIFEST 'yes', WAIT false"
                 + serverCompression.map(o -> ", " + o).orElse("") + ")");
         // the start position and the tablespace list come as result sets before the copy stream
         while (connection.next().type() != ReplicationConnection.COPY_OUT_RESPONSE) {

@@ -54,7 +54,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
@@ -92,8 +91,6 @@ public class BaseBackups {
      * the instance's host in local mode, and PostgreSQL caps this at the machine's cores.
      */
     private static final int SERVER_COMPRESSION_WORKERS = Math.max(1, Runtime.getRuntime().availableProcessors());
-    /** pg_stat_progress_basebackup's phase while the server waits for the archiver (PostgreSQL 15). */
-    static final String PHASE_WAITING_FOR_ARCHIVE = "waiting for wal archiving to finish";
 
     @ConfigProperty(name = "pgha.backup.wal-timeout")
     Duration walTimeout;
@@ -324,16 +321,14 @@ public class BaseBackups {
 
         ServerBaseBackup backup;
         long storedTar;
-        AtomicReference<String> gaveUp = new AtomicReference<>();
         try (ReplicationConnection connection = connect(instances, source.instance());
-             Watcher watcher = new Watcher(job, source, connection, gaveUp)) {
+             Progress progress = new Progress(job)) {
             try {
                 backup = ServerBaseBackup.start(connection, name, layout.compression(), SERVER_COMPRESSION_WORKERS);
-                watcher.watch(backup, total);
+                progress.watch(backup, total);
                 storedTar = repository.putIfAbsent(layout.baseTarKey(name), backup.archive());
             } catch (IOException e) {
-                throw new BackupFailed(gaveUp.get() != null ? gaveUp.get() : "the base backup from " + source.instance()
-                        + " failed: " + e.getMessage());
+                throw new BackupFailed("the base backup from " + source.instance() + " failed: " + e.getMessage());
             }
         }
         if (storedTar < 0) {
@@ -443,76 +438,29 @@ public class BaseBackups {
         }
     }
 
-    /**
-     * While the base backup runs: writes the bytes done to the backup's status every second; when the
-     * server waits for the archiver, nudges the primary (a standby's end segment is archived only
-     * once the primary switches) and gives up after the WAL timeout, closing the replication connection.
-     */
-    private final class Watcher implements AutoCloseable {
+    /** While the base backup runs: writes the bytes done to the backup's status every second. */
+    private final class Progress implements AutoCloseable {
         private final BackupJob job;
-        private final BackupSource source;
-        private final ReplicationConnection stream;
-        private final AtomicReference<String> gaveUp;
         private ScheduledFuture<?> task;
-        private Connection connection;
-        private Instant waitingSince;
-        private Instant lastSwitch = Instant.EPOCH;
 
-        Watcher(BackupJob job, BackupSource source, ReplicationConnection stream, AtomicReference<String> gaveUp) {
+        Progress(BackupJob job) {
             this.job = job;
-            this.source = source;
-            this.stream = stream;
-            this.gaveUp = gaveUp;
         }
 
         void watch(ServerBaseBackup backup, long total) {
-            task = ticker.scheduleWithFixedDelay(() -> tick(backup, total), PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(),
-                    TimeUnit.MILLISECONDS);
-        }
-
-        private void tick(ServerBaseBackup backup, long total) {
-            try {
+            task = ticker.scheduleWithFixedDelay(() -> {
                 long done = backup.bytesDone();
                 job.record().move(BackupPhase.RUNNING, s -> {
                     s.bytesDone = done;
                     s.bytesTotal = Math.max(done, total);
                 });
-                if (connection == null || connection.isClosed()) {
-                    connection = job.instances().sql(source.instance());
-                }
-                String phase = Sql.value(connection, "SELECT phase FROM pg_stat_progress_basebackup LIMIT 1");
-                if (!PHASE_WAITING_FOR_ARCHIVE.equals(phase)) {
-                    waitingSince = null;
-                    return;
-                }
-                Instant now = Instant.now();
-                waitingSince = waitingSince == null ? now : waitingSince;
-                if (source.fromStandby() && now.isAfter(lastSwitch.plus(SWITCH_EVERY))) {
-                    switchWal(job.instances(), source.primary());
-                    lastSwitch = now;
-                }
-                if (now.isAfter(waitingSince.plus(walTimeout))) {
-                    gaveUp.set("the server waited more than " + walTimeout.toSeconds() + " s for WAL archiving at the end of the backup"
-                            + archiverFailure(job.instances(), source.primary()));
-                    stream.close();
-                }
-            } catch (SQLException | BackupFailed | RuntimeException e) {
-                // progress is best effort; the server's own outcome decides the backup
-                LOG.debugf("backup %s: progress check failed: %s", job.name(), e.getMessage());
-            }
+            }, PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
 
         @Override
         public void close() {
             if (task != null) {
                 task.cancel(false);
-            }
-            try {
-                if (connection != null) {
-                    connection.close();
-                }
-            } catch (SQLException e) {
-                // closing a check connection: nothing to do
             }
         }
     }
