@@ -134,7 +134,9 @@ PRIMARY_DATA=$(psql -X -Atc "SHOW data_directory" "$PRIMARY")
 # pg_hba.conf lets only the replication role make replication connections: pg_basebackup uses it, as pgha does
 PRIMARY_PORT=$(psql -X -Atc "SELECT inet_server_port()" "$PRIMARY")
 read -r REPL_USER REPL_PASSWORD < <(python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); print(c["username"], c["password"])' "$SRC_HOME/secrets/pg-replication.json")
-basebackup() { PGPASSWORD="$REPL_PASSWORD" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$REPL_USER" -Ft -X none --checkpoint=fast --no-sync "$@"; }
+# pg_basebackup as it runs by default: its files fsynced before it returns, as pgBackRest's and pgha's
+# repositories are (until run 18 it ran with --no-sync)
+basebackup() { PGPASSWORD="$REPL_PASSWORD" "$BIN/pg_basebackup" -h 127.0.0.1 -p "$PRIMARY_PORT" -U "$REPL_USER" -Ft -X none --checkpoint=fast "$@"; }
 say "loading pgbench scale $SCALE into the pgha cluster"
 load() { "$BIN/pgbench" -i -q -s "$SCALE" "$1" >"$work/load.log" 2>&1 || { echo "loading pgbench's tables failed (a full disk?):" >&2; tail -n 3 "$work/load.log" >&2; exit 1; }; }
 load "$PRIMARY"
