@@ -109,12 +109,7 @@ public final class ServerProcesses {
     }
 
     private static void pause(Path dataDir) {
-        try {
-            Thread.sleep(POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while waiting for the processes of " + dataDir, e);
-        }
+        Pauses.pause(POLL, "waiting for the processes of " + dataDir);
     }
 
     /**

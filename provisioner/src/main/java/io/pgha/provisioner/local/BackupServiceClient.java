@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.local.ControlToken;
 import io.pgha.local.LocalLayout;
+import io.pgha.local.Pauses;
 import io.pgha.local.PghaException;
 
 import java.io.IOException;
@@ -138,22 +139,13 @@ final class BackupServiceClient {
                     throw new PghaException("the backup service at " + base + " did not listen within " + LISTEN_WAIT.toSeconds()
                             + " s (" + doing + "): " + e.getMessage(), e);
                 }
-                pause(doing);
+                Pauses.pause(LISTEN_RETRY, doing);
             } catch (IOException e) {
                 throw new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PghaException("interrupted while " + doing, e);
             }
-        }
-    }
-
-    private static void pause(String doing) {
-        try {
-            Thread.sleep(LISTEN_RETRY.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while " + doing, e);
         }
     }
 

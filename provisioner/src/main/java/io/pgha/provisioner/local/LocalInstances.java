@@ -6,6 +6,7 @@ import io.pgha.api.v1.cluster.ProvisioningStatus;
 import io.pgha.local.LocalLayout;
 import io.pgha.local.LocalSecrets.Credentials;
 import io.pgha.local.OsUser;
+import io.pgha.local.Pauses;
 import io.pgha.local.PgCtl;
 import io.pgha.local.PghaException;
 import io.pgha.local.Processes;
@@ -262,12 +263,7 @@ final class LocalInstances {
 
     /** One {@link #PROMOTION_POLL} between two looks at a recovering server. */
     private static void pause(String instance) {
-        try {
-            Thread.sleep(PROMOTION_POLL.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while waiting for recovery of " + instance, e);
-        }
+        Pauses.pause(PROMOTION_POLL, "waiting for recovery of " + instance);
     }
 
     /**
@@ -573,12 +569,7 @@ final class LocalInstances {
     }
 
     private static void sleep(java.time.Duration d) {
-        try {
-            Thread.sleep(d.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted", e);
-        }
+        Pauses.pause(d, "waiting");
     }
 
     void deleteInstanceFiles(String instance) {
