@@ -74,7 +74,7 @@ final class BackupServiceClient {
         }
         HttpRequest planning = request(cluster).timeout(PLAN_TIMEOUT).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        HttpResponse<String> r = sendWhenListening(planning, HttpResponse.BodyHandlers.ofString(), "planning the restore");
+        HttpResponse<String> r = send(planning, HttpResponse.BodyHandlers.ofString(), "planning the restore", LISTEN_WAIT);
         if (r.statusCode() == UNPROCESSABLE || r.statusCode() == CONFLICT) {
             throw new RestoreFailedException(r.body().strip());
         }
@@ -124,24 +124,27 @@ final class BackupServiceClient {
     }
 
     /** Sends {@code request}; a connection that fails or an interrupt ends {@code doing} with a one-line PghaException. */
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
+        return send(request, body, doing, Duration.ZERO);
+    }
+
     /**
-     * {@link #send}, for a restore's first request: pgha up hands the provisioner the manifest while
-     * the backup service may still be starting, so a refused connection is tried again, every
-     * {@link #LISTEN_RETRY}, until {@link #LISTEN_WAIT} has passed.
+     * {@link #send}, with a refused connection tried again every {@link #LISTEN_RETRY} until
+     * {@code listenWait} has passed: pgha up hands the provisioner the manifest while the backup
+     * service may still be starting.
      */
-    private <T> HttpResponse<T> sendWhenListening(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
-        long deadline = System.nanoTime() + LISTEN_WAIT.toNanos();
+    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing, Duration listenWait) {
+        long deadline = System.nanoTime() + listenWait.toNanos();
         while (true) {
             try {
                 return http.send(request, body);
             } catch (ConnectException e) {
-                if (System.nanoTime() > deadline) {
-                    throw new PghaException("the backup service at " + base + " did not listen within " + LISTEN_WAIT.toSeconds()
-                            + " s (" + doing + "): " + e.getMessage(), e);
+                if (System.nanoTime() - deadline >= 0) {
+                    throw unreachable(doing, e);
                 }
                 Pauses.pause(LISTEN_RETRY, doing);
             } catch (IOException e) {
-                throw new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
+                throw unreachable(doing, e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new PghaException("interrupted while " + doing, e);
@@ -149,15 +152,8 @@ final class BackupServiceClient {
         }
     }
 
-    private <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body, String doing) {
-        try {
-            return http.send(request, body);
-        } catch (IOException e) {
-            throw new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new PghaException("interrupted while " + doing, e);
-        }
+    private PghaException unreachable(String doing, IOException e) {
+        return new PghaException("cannot reach the backup service at " + base + " (" + doing + "): " + e.getMessage(), e);
     }
 
     /** The restore is over: the service drops its read-ahead. Best effort. */
