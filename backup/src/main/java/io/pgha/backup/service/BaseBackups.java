@@ -450,10 +450,15 @@ public class BaseBackups {
         void watch(ServerBaseBackup backup, long total) {
             task = ticker.scheduleWithFixedDelay(() -> {
                 long done = backup.bytesDone();
-                job.record().move(BackupPhase.RUNNING, s -> {
-                    s.bytesDone = done;
-                    s.bytesTotal = Math.max(done, total);
-                });
+                try {
+                    job.record().move(BackupPhase.RUNNING, s -> {
+                        s.bytesDone = done;
+                        s.bytesTotal = Math.max(done, total);
+                    });
+                } catch (RuntimeException e) {
+                    // best effort, and a task that throws is never run again: the next second tries anew
+                    LOG.debugf("backup %s: cannot record its progress: %s", job.name(), e.getMessage());
+                }
             }, PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
         }
 
