@@ -325,6 +325,11 @@ public final class ServerConnection {
         out.add(message);
     }
 
+    /** How many writes this connection has made to its server since its login. */
+    public long writes() {
+        return out.writes();
+    }
+
     public void flush() {
         if (closed) {
             out.discard();

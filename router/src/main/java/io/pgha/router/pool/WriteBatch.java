@@ -23,6 +23,8 @@ public final class WriteBatch {
 
     private final ChannelHandlerContext ctx;
     private ByteBuf batch;
+    /** Writes made so far: one system call each while the socket keeps up, so fewer is cheaper. */
+    private long writes;
 
     public WriteBatch(NetSocket socket) {
         this.ctx = ((NetSocketInternal) socket).channelHandlerContext();
@@ -52,7 +54,13 @@ public final class WriteBatch {
         }
         int bytes = b.readableBytes();
         ctx.writeAndFlush(b, ctx.voidPromise());
+        writes++;
         return bytes;
+    }
+
+    /** How many writes {@link #flush()} has made. */
+    public long writes() {
+        return writes;
     }
 
     /** The socket is gone or going: what was gathered is dropped and its memory given back. */

@@ -117,6 +117,12 @@ final class ClientSession implements ServerConnection.Listener {
     private int pauses;
     private final WriteBatch out;
     private ServerConnection pausedServer;
+    /**
+     * A client read is being framed. A connection lent at once, inside it, is not flushed on its
+     * own: the read's end flushes what all its messages queued, so that an extended-protocol batch
+     * (Parse, Bind, Describe, Execute, Sync in one read) reaches the server in one write, not two.
+     */
+    private boolean framing;
 
     ClientSession(Router router, NetSocket socket, boolean primaryOnly) {
         this.router = router;
@@ -262,12 +268,15 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         stats.receivedBytes += chunk.length();
+        framing = true;
         try {
             framer.feed(chunk, clientInput);
         } catch (ProtocolException e) {
             router.events.clientError(e.sqlState());
             fatal(e.sqlState(), e.getMessage());
             return;
+        } finally {
+            framing = false;
         }
         if (phase == Phase.LOGIN && login.endOfRead(framer.bufferedBytes())) {
             return;
@@ -627,7 +636,9 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         pause(PAUSE_ACQUIRE, false);
-        flushAll();
+        if (!framing) {
+            flushAll();
+        }
     }
 
     /** Sets the client's session parameters on the lent connection where they differ. */

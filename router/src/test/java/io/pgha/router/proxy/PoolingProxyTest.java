@@ -2,9 +2,12 @@ package io.pgha.router.proxy;
 
 import io.pgha.router.pool.PoolMode;
 import io.pgha.router.pool.ServerPool;
+import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol;
 import io.pgha.router.topology.ServerAddress;
 import io.pgha.router.topology.Topology;
 import io.pgha.local.Ports;
+import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import java.sql.Connection;
@@ -45,6 +48,53 @@ class PoolingProxyTest {
             assertEquals(pidA, pidB, "both clients ran on the one server connection");
             ServerPool pool = fx.router.pools().pools().stream().filter(p -> p.key().server().port() == fx.primaryPort()).findFirst().orElseThrow();
             assertEquals(1, pool.total());
+        }
+    }
+
+    /**
+     * An extended-protocol batch that starts a transaction (Parse, Bind, Execute, Sync in one read)
+     * reaches the server in one write: the connection lent at once is flushed at the read's end,
+     * not once for the Parse and again for the rest.
+     */
+    @Test
+    void anExtendedBatchThatStartsATransactionReachesTheServerInOneWrite() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient client = new RawClient(fx.rwPort)) {
+            client.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            Buffer begin = Buffer.buffer().appendBuffer(PgMessages.parse("", "begin", new int[0]))
+                    .appendBuffer(unnamedBind()).appendBuffer(unnamedExecute()).appendBuffer(PgMessages.sync());
+            client.send(begin);
+            assertEquals('T', readyStatus(client));
+            long before = fx.router.onLoopCount(() -> (int) fx.router.sessions().get(0).server().writes());
+            client.send(PgMessages.query("commit"));
+            assertEquals('I', readyStatus(client));
+            client.send(begin);
+            assertEquals('T', readyStatus(client));
+            long after = fx.router.onLoopCount(() -> (int) fx.router.sessions().get(0).server().writes());
+            assertEquals(2, after - before, "one write for the commit, one for the whole batch");
+        }
+    }
+
+    private static Buffer unnamedBind() {
+        // portal "", statement "", no parameter formats, no parameters, no result formats
+        return Buffer.buffer().appendByte(PgProtocol.Frontend.BIND).appendInt(4 + 1 + 1 + 2 + 2 + 2)
+                .appendByte((byte) 0).appendByte((byte) 0).appendShort((short) 0).appendShort((short) 0).appendShort((short) 0);
+    }
+
+    private static Buffer unnamedExecute() {
+        // portal "", no row limit
+        return Buffer.buffer().appendByte(PgProtocol.Frontend.EXECUTE).appendInt(4 + 1 + 4).appendByte((byte) 0).appendInt(0);
+    }
+
+    /** Reads up to ReadyForQuery and returns its transaction status. */
+    private static char readyStatus(RawClient client) throws java.io.IOException {
+        for (RawClient.Message m = client.read(); ; m = client.read()) {
+            if (m.type() == PgProtocol.Backend.ERROR_RESPONSE) {
+                throw new AssertionError("error: " + m.text());
+            }
+            if (m.type() == PgProtocol.Backend.READY_FOR_QUERY) {
+                return (char) m.payload()[0];
+            }
         }
     }
 
