@@ -20,7 +20,6 @@ import io.pgha.router.protocol.PgProtocol.SqlState;
 import io.pgha.router.protocol.ProtocolException;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
-import io.pgha.router.routing.ServerChoice;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
@@ -99,14 +98,7 @@ final class ClientSession implements ServerConnection.Listener {
     private ServerConnection server;
     private ServerPool pool;
     private long attachedAt;
-    /** The current transaction runs on the primary and was classified as needing it (it may write). */
-    private boolean primaryTransaction;
-    /** Read-your-writes: reads go only to standbys that replayed this far (0: anywhere, MAX: primary). */
-    private long readAfter;
-    /** Read-your-writes: a transaction that may have written ended, and no read has asked for its commit position yet. */
-    private boolean unreadWrite;
-    /** Read-your-writes: the commit position being asked for after the last write, or null. */
-    private io.vertx.core.Future<Long> commitPosition;
+    private final ReadYourWrites readYourWrites;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
     /** Reads that arrived while the session was paused, handled when it resumes. */
@@ -135,6 +127,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.out = new WriteBatch(socket);
         this.channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
         this.statements = new ClientStatements(router.names);
+        this.readYourWrites = new ReadYourWrites(router, () -> phase == Phase.CLOSED);
     }
 
     void start() {
@@ -492,65 +485,11 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquire(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
-        if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY) {
-            boolean anyReplayed = readAfter > 0 && readAfter != ServerChoice.PRIMARY_ONLY && router.replay.anyReplayed(readAfter);
-            switch (ServerChoice.beforeRead(unreadWrite, commitPosition != null, readAfter, anyReplayed)) {
-                case ASK_COMMIT_POSITION -> {
-                    // the commit is at or before the primary's position now
-                    unreadWrite = false;
-                    commitPosition = router.replay.commitPosition();
-                    awaitCommitPosition(route, retry);
-                    return;
-                }
-                case AWAIT_COMMIT_POSITION -> {
-                    awaitCommitPosition(route, retry);
-                    return;
-                }
-                case AWAIT_REPLAY -> {
-                    awaitReplay(route, retry, System.nanoTime() + router.replayWaitNanos);
-                    return;
-                }
-                case CHOOSE -> {
-                }
-            }
-        }
-        acquireAdmitted(route, retry);
-    }
-
-    /** A read right after a write: learn how far the write went first. */
-    private void awaitCommitPosition(Route route, boolean retry) {
-        io.vertx.core.Future<Long> asked = commitPosition;
-        asked.onComplete(ar -> {
-            commitKnown(asked, ar);
-            if (phase != Phase.CLOSED) {
-                acquire(route, retry);
-            }
-        });
-    }
-
-    /**
-     * No standby is known to have replayed the client's last write yet: ask them again, back to
-     * back, for at most the configured wait (a streaming standby is usually a millisecond or so
-     * behind), then choose — the primary if none got there.
-     */
-    private void awaitReplay(Route route, boolean retry, long deadline) {
-        io.vertx.core.Future<Void> asked = router.replay.refresh();
-        if (asked.isComplete()) {
-            // nobody was asked over the network (no standbys, as after a failover that left none): asking
-            // again would spin on the event loop, recursing until the stack overflows
-            acquireAdmitted(route, retry);
+        if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY
+                && !readYourWrites.mayChooseNow(() -> acquire(route, retry), () -> acquireAdmitted(route, retry))) {
             return;
         }
-        asked.onComplete(ar -> {
-            if (phase == Phase.CLOSED) {
-                return;
-            }
-            if (System.nanoTime() - deadline < 0 && !router.replay.anyReplayed(readAfter)) {
-                awaitReplay(route, retry, deadline);
-            } else {
-                acquireAdmitted(route, retry);
-            }
-        });
+        acquireAdmitted(route, retry);
     }
 
     /** The transaction starts with a SET of a tracked parameter, which writes nothing (drivers send one at connect). */
@@ -567,15 +506,6 @@ final class ClientSession implements ServerConnection.Listener {
         return sql != null && classified().sessionState() && TrackedSet.parse(sql) != null;
     }
 
-    /** After the last write, a position at least as late as its commit (or, unknown, the primary only). */
-    private void commitKnown(io.vertx.core.Future<Long> asked, AsyncResult<Long> ar) {
-        if (commitPosition != asked) {
-            return;
-        }
-        commitPosition = null;
-        readAfter = ar.succeeded() && ar.result() >= 0 ? Math.max(readAfter, ar.result()) : ServerChoice.PRIMARY_ONLY;
-    }
-
     private void acquireAdmitted(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
         if (!router.admitting()) {
@@ -587,7 +517,7 @@ final class ClientSession implements ServerConnection.Listener {
             });
             return;
         }
-        ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readAfter);
+        ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readYourWrites.readAfter());
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
         pause(PAUSE_ACQUIRE, true);
@@ -617,7 +547,7 @@ final class ClientSession implements ServerConnection.Listener {
         attachedAt = System.nanoTime();
         server.listener(this);
         router.events.routed(route, toStandby);
-        primaryTransaction = !toStandby && route == Route.PRIMARY && router.readYourWrites() && !primaryOnly && !trackedSetOnly();
+        readYourWrites.started(!toStandby && route == Route.PRIMARY && router.readYourWrites() && !primaryOnly && !trackedSetOnly());
         if (toStandby && !retry && lastStatusIdle && !primaryRetry.open(pending)) {
             endRetryWindow();
         }
@@ -1010,10 +940,8 @@ final class ClientSession implements ServerConnection.Listener {
         router.events.transactionFinished(held);
         stats.serverNanos += held;
         releaseServer();
-        if (primaryTransaction && !primaryOnly && router.readYourWrites()) {
-            // the commit position is asked for only if a read that could go to a standby follows
-            primaryTransaction = false;
-            unreadWrite = true;
+        if (!primaryOnly && router.readYourWrites()) {
+            readYourWrites.ended();
         }
     }
 
