@@ -20,6 +20,7 @@ import io.pgha.router.protocol.PgProtocol.SqlState;
 import io.pgha.router.protocol.ProtocolException;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
+import io.pgha.router.routing.ServerChoice;
 import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
@@ -485,9 +486,13 @@ final class ClientSession implements ServerConnection.Listener {
 
     private void acquire(Route route, boolean retry) {
         pause(PAUSE_ACQUIRE, true);
-        if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY
-                && !readYourWrites.mayChooseNow(() -> acquire(route, retry), () -> acquireAdmitted(route, retry))) {
-            return;
+        if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY) {
+            ServerChoice.BeforeRead first = readYourWrites.beforeRead();
+            if (first != ServerChoice.BeforeRead.CHOOSE) {
+                // the handlers are made only when the read must wait
+                readYourWrites.await(first, () -> acquire(route, retry), () -> acquireAdmitted(route, retry));
+                return;
+            }
         }
         acquireAdmitted(route, retry);
     }

@@ -51,31 +51,28 @@ final class ReadYourWrites {
         }
     }
 
-    /**
-     * Whether a read may choose its server now. If not, {@code again} runs once the commit
-     * position is known (the read then asks this again), or {@code choose} once a standby has
-     * replayed the write or the wait is over (the server chosen then honours {@link #readAfter()}).
-     */
-    boolean mayChooseNow(Runnable again, Runnable choose) {
+    /** What a read must do before it chooses its server ({@link ServerChoice.BeforeRead#CHOOSE}: nothing). */
+    ServerChoice.BeforeRead beforeRead() {
         boolean anyReplayed = readAfter > 0 && readAfter != ServerChoice.PRIMARY_ONLY && router.replay.anyReplayed(readAfter);
-        switch (ServerChoice.beforeRead(unreadWrite, commitPosition != null, readAfter, anyReplayed)) {
+        return ServerChoice.beforeRead(unreadWrite, commitPosition != null, readAfter, anyReplayed);
+    }
+
+    /**
+     * Does what {@link #beforeRead()} said, then runs {@code again} once the commit position is
+     * known (the read then asks {@link #beforeRead()} again), or {@code choose} once a standby has
+     * replayed the write or the wait is over (the server chosen then honours {@link #readAfter()}).
+     * Nothing runs if the client has gone meanwhile.
+     */
+    void await(ServerChoice.BeforeRead what, Runnable again, Runnable choose) {
+        switch (what) {
             case ASK_COMMIT_POSITION -> {
                 unreadWrite = false;
                 commitPosition = router.replay.commitPosition();
                 awaitCommitPosition(again);
-                return false;
             }
-            case AWAIT_COMMIT_POSITION -> {
-                awaitCommitPosition(again);
-                return false;
-            }
-            case AWAIT_REPLAY -> {
-                awaitReplay(choose, System.nanoTime() + router.replayWaitNanos);
-                return false;
-            }
-            default -> {
-                return true;
-            }
+            case AWAIT_COMMIT_POSITION -> awaitCommitPosition(again);
+            case AWAIT_REPLAY -> awaitReplay(choose, System.nanoTime() + router.replayWaitNanos);
+            case CHOOSE -> choose.run();
         }
     }
 
