@@ -21,7 +21,6 @@ import io.pgha.router.protocol.ProtocolException;
 import io.pgha.router.routing.Classification;
 import io.pgha.router.routing.Route;
 import io.pgha.router.routing.ServerChoice;
-import io.pgha.router.routing.StatementClassifier;
 import io.pgha.router.topology.ServerAddress;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
@@ -89,8 +88,8 @@ final class ClientSession implements ServerConnection.Listener {
     private Map<String, String> startupParameters;
     private int processId;
     private int secretKey;
-    /** Classifies with the volatile functions of the client's database, once logged in. */
-    private StatementClassifier classifier;
+    /** The Query or Parse decoded last, classified with the volatile functions of the client's database; once logged in. */
+    private DecodedRequest decoded;
 
     /** Fixed when the client connects: a settings reload must not switch a session's pooling under it. */
     private final PoolMode poolMode;
@@ -314,7 +313,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (admin) {
             pgbouncerDialect = PgBouncerConsole.DATABASE.equals(database);
         } else {
-            classifier = identity.classifier();
+            decoded = new DecodedRequest(identity.classifier());
             stats = router.statsFor(database);
         }
         phase = Phase.READY;
@@ -429,9 +428,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (pending.peekFirst() == message) {
             Buffer copy = MessageFramer.kept(pending.pollFirst());
             pending.addFirst(copy);
-            if (decodedMessage == message) {
-                decodedMessage = copy;
-            }
+            decoded.moved(message, copy);
         }
     }
 
@@ -444,15 +441,15 @@ final class ClientSession implements ServerConnection.Listener {
      * first Bind or Describe rather than at Parse.
      */
     private boolean parseLocally(Buffer message) {
-        FrontendMessages.Parse parse = decodeParse(message);
+        FrontendMessages.Parse parse = decoded.parse(message);
         if (parse.statement().isEmpty()) {
             return false;
         }
-        Classification c = classified();
+        Classification c = decoded.classified();
         if (c.sessionState() && TrackedSet.parse(parse.query()) != null) {
             return false;
         }
-        forgetDecoded();
+        decoded.forget();
         note(c);
         statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
         out(PgMessages.parseComplete());
@@ -467,12 +464,12 @@ final class ClientSession implements ServerConnection.Listener {
         }
         return switch (type) {
             case Frontend.QUERY -> {
-                decodeQuery(message);
-                yield classified().route();
+                decoded.query(message);
+                yield decoded.classified().route();
             }
             case Frontend.PARSE -> {
-                decodeParse(message);
-                yield classified().route();
+                decoded.parse(message);
+                yield decoded.classified().route();
             }
             case Frontend.BIND -> statements.routeOf(FrontendMessages.bind(message).statement());
             case Frontend.DESCRIBE -> {
@@ -504,11 +501,11 @@ final class ClientSession implements ServerConnection.Listener {
             return false;
         }
         String sql = switch (first.getByte(0)) {
-            case Frontend.QUERY -> decodeQuery(first);
-            case Frontend.PARSE -> decodeParse(first).query();
+            case Frontend.QUERY -> decoded.query(first);
+            case Frontend.PARSE -> decoded.parse(first).query();
             default -> null;
         };
-        return sql != null && classified().sessionState() && TrackedSet.parse(sql) != null;
+        return sql != null && decoded.classified().sessionState() && TrackedSet.parse(sql) != null;
     }
 
     private void acquireAdmitted(Route route, boolean retry) {
@@ -599,9 +596,9 @@ final class ClientSession implements ServerConnection.Listener {
     private void relay(byte type, Buffer message) {
         switch (type) {
             case Frontend.QUERY -> {
-                String sql = decodeQuery(message);
-                Classification c = classified();
-                forgetDecoded();
+                String sql = decoded.query(message);
+                Classification c = decoded.classified();
+                decoded.forget();
                 if (!(c.sessionState() && tracked(sql))) {
                     note(c);
                 }
@@ -669,9 +666,9 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void parse(Buffer message) {
-        FrontendMessages.Parse parse = decodeParse(message);
-        Classification c = classified();
-        forgetDecoded();
+        FrontendMessages.Parse parse = decoded.parse(message);
+        Classification c = decoded.classified();
+        decoded.forget();
         if (!(c.sessionState() && tracked(parse.query()))) {
             note(c);
         }
@@ -719,48 +716,6 @@ final class ClientSession implements ServerConnection.Listener {
         if (!expects.synthetic(reply)) {
             out(reply);
         }
-    }
-
-    /*
-     * A Query or Parse is decoded and classified once, when it starts a transaction (to choose the
-     * server) or when it is relayed, and the result carried from the one to the other.
-     */
-
-    /** The SQL of a Query message. */
-    private String decodeQuery(Buffer message) {
-        if (message != decodedMessage) {
-            decoded(message, FrontendMessages.query(message), null);
-        }
-        return decodedSql;
-    }
-
-    /** A Parse message's fields. */
-    private FrontendMessages.Parse decodeParse(Buffer message) {
-        if (message != decodedMessage || decodedParse == null) {
-            FrontendMessages.Parse parse = FrontendMessages.parse(message);
-            decoded(message, parse.query(), parse);
-        }
-        return decodedParse;
-    }
-
-    private void decoded(Buffer message, String sql, FrontendMessages.Parse parse) {
-        decodedMessage = message;
-        decodedSql = sql;
-        decodedParse = parse;
-        classified = null;
-    }
-
-    /** The classification of the statement decoded last. */
-    private Classification classified() {
-        if (classified == null) {
-            classified = classifier.classify(decodedSql);
-        }
-        return classified;
-    }
-
-    /** The message was relayed: nothing about it is needed again (nor the message kept alive for it). */
-    private void forgetDecoded() {
-        decoded(null, null, null);
     }
 
     /**
@@ -1107,11 +1062,6 @@ final class ClientSession implements ServerConnection.Listener {
     /** {@link #out} and {@link #forward} as handlers, made once rather than on every server reply. */
     private final Consumer<Buffer> toClient = this::out;
     private final Consumer<Buffer> forwarding = this::forward;
-    /** The Query or Parse decoded last, its SQL, its fields (a Parse) and its classification once asked for. */
-    private Buffer decodedMessage;
-    private String decodedSql;
-    private FrontendMessages.Parse decodedParse;
-    private Classification classified;
     /** A Parse was answered without a server; a Sync right after it is answered too. */
     private boolean answeredLocally;
     /** The server is in COPY FROM STDIN and takes CopyData from the client. */
