@@ -520,7 +520,7 @@ final class LocalInstances {
             long deadline = System.nanoTime() + RELOAD_WAIT.toNanos();
             // this backend reloads between two commands once the postmaster has passed the signal on
             while (before.equals(Sql.value(c, "SELECT pg_conf_load_time()")) && System.nanoTime() < deadline) {
-                sleep(RELOAD_POLL);
+                Pauses.pause(RELOAD_POLL, "waiting for instance on port " + port(serial) + " to reload its configuration");
             }
         } catch (SQLException e) {
             throw new PghaException("cannot reload instance on port " + port(serial) + ": " + e.getMessage(), e);
@@ -560,16 +560,12 @@ final class LocalInstances {
                     LOG.warnf("%s still has WAL waiting for the archive after %s: restarting it anyway", instance, ARCHIVE_DRAIN_WAIT);
                     return;
                 }
-                sleep(RELOAD_POLL.multipliedBy(10));
+                Pauses.pause(RELOAD_POLL.multipliedBy(10), "waiting for " + instance + "'s WAL to reach the archive before its restart");
             }
         } catch (SQLException e) {
             // the restart itself says whether the server can be stopped and started
             LOG.warnf("cannot prepare %s for its restart: %s", instance, e.getMessage());
         }
-    }
-
-    private static void sleep(java.time.Duration d) {
-        Pauses.pause(d, "waiting");
     }
 
     void deleteInstanceFiles(String instance) {
