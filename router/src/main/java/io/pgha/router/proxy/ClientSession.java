@@ -26,9 +26,6 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetSocket;
 import io.vertx.core.net.impl.NetSocketInternal;
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.Channel;
-import io.netty.util.ReferenceCountUtil;
 import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
@@ -66,14 +63,10 @@ final class ClientSession implements ServerConnection.Listener {
      * client therefore never makes the router hold more than this.
      */
     static final int MAX_LOGIN_MESSAGE_SIZE = 16 * 1024;
-    private static final int PAUSE_AUTH = 1;
-    private static final int PAUSE_ACQUIRE = 2;
-    private static final int PAUSE_SERVER_FULL = 4;
 
     private final Router router;
     private final NetSocket socket;
-    /** The Netty channel under {@link #socket}: reads are taken from it in place, and stopped on it. */
-    private final Channel channel;
+    private final ClientFlow flow;
     private final boolean primaryOnly;
     private final MessageFramer framer;
     private Phase phase = Phase.LOGIN;
@@ -101,20 +94,38 @@ final class ClientSession implements ServerConnection.Listener {
     private final ReadYourWrites readYourWrites;
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
-    /** Reads that arrived while the session was paused, handled when it resumes. */
-    private final ArrayDeque<ByteBuf> deferred = new ArrayDeque<>();
     private final ClientStatements statements;
     private boolean pinned;
     private boolean discardPending;
-    private int pauses;
     private final WriteBatch out;
-    private ServerConnection pausedServer;
     /**
      * A client read is being framed. A connection lent at once, inside it, is not flushed on its
      * own: the read's end flushes what all its messages queued, so that an extended-protocol batch
      * (Parse, Bind, Describe, Execute, Sync in one read) reaches the server in one write, not two.
      */
     private boolean framing;
+    /** The server's last ReadyForQuery said no transaction is open. */
+    private boolean lastStatusIdle = true;
+    /** A session of the admin console: never lent a server connection. */
+    private boolean admin;
+    /** The admin session speaks PgBouncer's console dialect ({@link PgBouncerConsole}). */
+    private boolean pgbouncerDialect;
+    /**
+     * Where this client's traffic is counted: its database's counters once it has logged in to
+     * one; before that (and for the admin console) counters of its own that nobody reads.
+     */
+    private DatabaseStats stats = new DatabaseStats();
+    /** A standby read's requests and held-back replies, while it may still run again on the primary. */
+    private final PrimaryRetry primaryRetry = new PrimaryRetry();
+    /** {@link #out} and {@link #forward} as handlers, made once rather than on every server reply. */
+    private final Consumer<Buffer> toClient = this::out;
+    private final Consumer<Buffer> forwarding = this::forward;
+    /** A Parse was answered without a server; a Sync right after it is answered too. */
+    private boolean answeredLocally;
+    /** The server is in COPY FROM STDIN and takes CopyData from the client. */
+    private boolean copyIn;
+    /** A long CopyData is half relayed: the server connection is mid-message. */
+    private boolean midMessage;
 
     ClientSession(Router router, NetSocket socket, boolean primaryOnly) {
         this.router = router;
@@ -125,7 +136,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.resetOnRelease = router.settings.resetOnRelease();
         this.login = new ClientLogin(router, this, socket);
         this.out = new WriteBatch(socket);
-        this.channel = ((NetSocketInternal) socket).channelHandlerContext().channel();
+        this.flow = new ClientFlow(socket, router.context, bytes -> onData(Buffer.buffer(bytes)), () -> phase == Phase.CLOSED);
         this.statements = new ClientStatements(router.names);
         this.readYourWrites = new ReadYourWrites(router, () -> phase == Phase.CLOSED);
     }
@@ -133,9 +144,8 @@ final class ClientSession implements ServerConnection.Listener {
     void start() {
         router.sessionOpened(this);
         login.start();
-        // the client's bytes arrive as Netty read them, in pooled direct memory, and are framed in
-        // place: no copy into a heap buffer first, as a Vert.x data handler would make
-        ((NetSocketInternal) socket).messageHandler(this::onRead);
+        // the client's bytes are framed in place, as Netty read them
+        ((NetSocketInternal) socket).messageHandler(flow::onRead);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> socket.close());
     }
@@ -163,12 +173,12 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Waiting for a server connection. */
     boolean waiting() {
-        return server == null && (pauses & PAUSE_ACQUIRE) != 0;
+        return server == null && flow.paused(ClientFlow.ACQUIRE);
     }
 
     /** This client as a row of SHOW CLIENTS. */
     List<String> adminRow() {
-        String state = admin ? "admin" : server != null ? "active" : (pauses & PAUSE_ACQUIRE) != 0 ? "waiting" : "idle";
+        String state = admin ? "admin" : server != null ? "active" : flow.paused(ClientFlow.ACQUIRE) ? "waiting" : "idle";
         return List.of(String.valueOf(user()), String.valueOf(database()), state, server == null ? "" : server.key().server().toString(),
                 Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
     }
@@ -202,60 +212,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
     };
 
-    /**
-     * One read of the client. While the session is paused (a login look-up, waiting for a server
-     * connection, a server that cannot keep up) a read is kept whole and the channel stops reading;
-     * the kept reads are handled once the pause ends. Reading stops only when a read arrives in a
-     * pause, as Vert.x's own pause does: most pauses (a server connection lent at once) end before
-     * the next read and cost nothing. The messages framed from a read are valid only while they are
-     * handled: what the session keeps past that (requests waiting for a server connection, the
-     * login's messages) it copies.
-     */
-    private void onRead(Object read) {
-        if (!(read instanceof ByteBuf bytes)) {
-            ReferenceCountUtil.release(read);
-            return;
-        }
-        if (phase == Phase.CLOSED) {
-            bytes.release();
-            return;
-        }
-        if (pauses != 0 || !deferred.isEmpty()) {
-            deferred.add(bytes);
-            reading(false);
-            return;
-        }
-        handleRead(bytes);
-    }
-
-    private void handleRead(ByteBuf bytes) {
-        try {
-            onData(Buffer.buffer(bytes));
-        } finally {
-            bytes.release();
-        }
-    }
-
-    /** After a pause: the reads kept meanwhile, in order, then reading again (on a later turn of the loop, never inside a handler). */
-    private void resumeReads() {
-        while (pauses == 0 && phase != Phase.CLOSED && !deferred.isEmpty()) {
-            handleRead(deferred.poll());
-        }
-        if (pauses == 0 && phase != Phase.CLOSED && deferred.isEmpty()) {
-            reading(true);
-        }
-    }
-
-    private boolean readingOn() {
-        return channel.config().isAutoRead();
-    }
-
-    private void reading(boolean on) {
-        if (readingOn() != on) {
-            channel.config().setAutoRead(on);
-        }
-    }
-
+    /** One read of the client, when {@link ClientFlow} lets it through. */
     private void onData(Buffer chunk) {
         if (phase == Phase.CLOSED) {
             return;
@@ -318,7 +275,7 @@ final class ClientSession implements ServerConnection.Listener {
         }
         phase = Phase.READY;
         framer.maxMessageSize(router.settings.maxMessageSize());
-        pause(PAUSE_AUTH, false);
+        flow.pause(ClientFlow.LOGIN, false);
         flushAll();
     }
 
@@ -345,7 +302,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Reads stop while the login waits for a look-up. */
     void pauseForLogin(boolean on) {
-        pause(PAUSE_AUTH, on);
+        flow.pause(ClientFlow.LOGIN, on);
     }
 
     // ------------------------------------------------------------------ the message loop
@@ -356,28 +313,7 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (admin) {
-            if (type != Frontend.QUERY) {
-                throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "the admin console takes simple queries only");
-            }
-            String sql = FrontendMessages.query(message);
-            if (pgbouncerDialect) {
-                out(PgBouncerConsole.run(router, sql));
-                return;
-            }
-            pause(PAUSE_ACQUIRE, true);
-            AdminConsole.run(router, sql).onComplete(ar -> {
-                if (phase == Phase.CLOSED) {
-                    return;
-                }
-                pause(PAUSE_ACQUIRE, false);
-                if (ar.succeeded()) {
-                    out(ar.result());
-                } else {
-                    out(PgMessages.errorResponse("ERROR", SqlState.INTERNAL_ERROR, String.valueOf(ar.cause())));
-                    out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
-                }
-                flushAll();
-            });
+            onAdminMessage(type, message);
             return;
         }
         if (server != null && pending.isEmpty()) {
@@ -416,6 +352,33 @@ final class ClientSession implements ServerConnection.Listener {
         pending.add(message);
         acquire(routeOf(type, message), false);
         keepPending(message);
+    }
+
+    /** A message to the admin console: a simple query, answered by the router. */
+    private void onAdminMessage(byte type, Buffer message) {
+        if (type != Frontend.QUERY) {
+            throw new ProtocolException(SqlState.FEATURE_NOT_SUPPORTED, "the admin console takes simple queries only");
+        }
+        String sql = FrontendMessages.query(message);
+        if (pgbouncerDialect) {
+            out(PgBouncerConsole.run(router, sql));
+            return;
+        }
+        // the console's own look-ups are asynchronous: the client's next query waits for this answer
+        flow.pause(ClientFlow.ACQUIRE, true);
+        AdminConsole.run(router, sql).onComplete(ar -> {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            flow.pause(ClientFlow.ACQUIRE, false);
+            if (ar.succeeded()) {
+                out(ar.result());
+            } else {
+                out(PgMessages.errorResponse("ERROR", SqlState.INTERNAL_ERROR, String.valueOf(ar.cause())));
+                out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
+            }
+            flushAll();
+        });
     }
 
     /**
@@ -482,7 +445,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void acquire(Route route, boolean retry) {
-        pause(PAUSE_ACQUIRE, true);
+        flow.pause(ClientFlow.ACQUIRE, true);
         if (route != Route.PRIMARY && !primaryOnly && router.readYourWrites() && router.settings.readPolicy() != ReadPolicy.PRIMARY) {
             ServerChoice.BeforeRead first = readYourWrites.beforeRead();
             if (first != ServerChoice.BeforeRead.CHOOSE) {
@@ -509,7 +472,7 @@ final class ClientSession implements ServerConnection.Listener {
     }
 
     private void acquireAdmitted(Route route, boolean retry) {
-        pause(PAUSE_ACQUIRE, true);
+        flow.pause(ClientFlow.ACQUIRE, true);
         if (!router.admitting()) {
             // asked first, so that the handler is made only when it must wait
             router.admitLater(() -> {
@@ -522,7 +485,7 @@ final class ClientSession implements ServerConnection.Listener {
         ServerAddress address = router.choose(route, primaryOnly, route == Route.PRIMARY || !router.readYourWrites() ? 0 : readYourWrites.readAfter());
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
-        pause(PAUSE_ACQUIRE, true);
+        flow.pause(ClientFlow.ACQUIRE, true);
         p.acquire(startupParameters, ar -> attached(p, route, toStandby, retry, ar));
     }
 
@@ -567,7 +530,7 @@ final class ClientSession implements ServerConnection.Listener {
             fatal(e.sqlState(), e.getMessage());
             return;
         }
-        pause(PAUSE_ACQUIRE, false);
+        flow.pause(ClientFlow.ACQUIRE, false);
         if (!framing) {
             flushAll();
         }
@@ -882,7 +845,7 @@ final class ClientSession implements ServerConnection.Listener {
         server = null;
         pool = null;
         router.detachedServer();
-        resumeServer();
+        flow.resumeServer();
         if (resetOnRelease) {
             ServerResetter.reset(s, p);
         } else {
@@ -929,8 +892,7 @@ final class ClientSession implements ServerConnection.Listener {
             pool = null;
             router.detachedServer();
             p.closed(s);
-            // a closed socket reports its write queue full and never drains: stop waiting for it
-            pause(PAUSE_SERVER_FULL, false);
+            flow.serverGone();
             if (primaryRetry.isRefused() || primaryRetry.isOpen() && expects.oneRequest()) {
                 // a standby that died under a read: nothing final reached the client, so the read moves
                 LOG.warnf("lost standby %s during a read, running it on the primary", s.key().server());
@@ -953,36 +915,13 @@ final class ClientSession implements ServerConnection.Listener {
             out.discard();
         } else {
             stats.sentBytes += out.flush();
-            if (server != null && socket.writeQueueFull() && pausedServer == null) {
-                pausedServer = server;
-                server.reading(false);
-                socket.drainHandler(v -> resumeServer());
-            }
+            flow.clientFlushed(server);
         }
         if (server != null) {
             server.flush();
-            if (server.socket().writeQueueFull() && (pauses & PAUSE_SERVER_FULL) == 0) {
-                pause(PAUSE_SERVER_FULL, true);
-                server.socket().drainHandler(v -> pause(PAUSE_SERVER_FULL, false));
-            }
-        } else if ((pauses & PAUSE_SERVER_FULL) != 0) {
-            pause(PAUSE_SERVER_FULL, false);
-        }
-    }
-
-    private void resumeServer() {
-        if (pausedServer != null) {
-            pausedServer.reading(true);
-            pausedServer = null;
-        }
-    }
-
-    private void pause(int reason, boolean on) {
-        int before = pauses;
-        pauses = on ? pauses | reason : pauses & ~reason;
-        if (before != 0 && pauses == 0 && phase != Phase.CLOSED && (!deferred.isEmpty() || !readingOn())) {
-            // not here: a pause often ends inside a message handler, and the framer is not reentrant
-            router.context.runOnContext(v -> resumeReads());
+            flow.serverFlushed(server);
+        } else {
+            flow.serverGone();
         }
     }
 
@@ -1006,8 +945,7 @@ final class ClientSession implements ServerConnection.Listener {
     private void onClosed() {
         phase = Phase.CLOSED;
         out.discard();
-        deferred.forEach(ByteBuf::release);
-        deferred.clear();
+        flow.closed();
         login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
@@ -1031,7 +969,7 @@ final class ClientSession implements ServerConnection.Listener {
         pool = null;
         router.detachedServer();
         stats.serverNanos += System.nanoTime() - attachedAt;
-        resumeServer();
+        flow.resumeServer();
         boolean clean = expects.isEmpty() && pending.isEmpty() && !s.isClosed() && lastStatusIdle && !copyIn && !midMessage;
         if (!clean) {
             s.listener(null);
@@ -1046,26 +984,4 @@ final class ClientSession implements ServerConnection.Listener {
         }
         ServerResetter.reset(s, p);
     }
-
-    private boolean lastStatusIdle = true;
-    /** A session of the admin console: never lent a server connection. */
-    private boolean admin;
-    /** The admin session speaks PgBouncer's console dialect ({@link PgBouncerConsole}). */
-    private boolean pgbouncerDialect;
-    /**
-     * Where this client's traffic is counted: its database's counters once it has logged in to
-     * one; before that (and for the admin console) counters of its own that nobody reads.
-     */
-    private DatabaseStats stats = new DatabaseStats();
-    /** A standby read's requests and held-back replies, while it may still run again on the primary. */
-    private final PrimaryRetry primaryRetry = new PrimaryRetry();
-    /** {@link #out} and {@link #forward} as handlers, made once rather than on every server reply. */
-    private final Consumer<Buffer> toClient = this::out;
-    private final Consumer<Buffer> forwarding = this::forward;
-    /** A Parse was answered without a server; a Sync right after it is answered too. */
-    private boolean answeredLocally;
-    /** The server is in COPY FROM STDIN and takes CopyData from the client. */
-    private boolean copyIn;
-    /** A long CopyData is half relayed: the server connection is mid-message. */
-    private boolean midMessage;
 }
