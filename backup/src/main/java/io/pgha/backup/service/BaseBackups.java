@@ -52,7 +52,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 
@@ -321,12 +320,16 @@ public class BaseBackups {
 
         ServerBaseBackup backup;
         long storedTar;
-        try (ReplicationConnection connection = connect(instances, source.instance());
-             Progress progress = new Progress(job)) {
+        try (ReplicationConnection connection = connect(instances, source.instance())) {
             try {
                 backup = ServerBaseBackup.start(connection, name, layout.compression(), SERVER_COMPRESSION_WORKERS);
-                progress.watch(backup, total);
-                storedTar = repository.putIfAbsent(layout.baseTarKey(name), backup.archive());
+                try (ProgressTicker progress = new ProgressTicker(ticker, PROGRESS_EVERY, name, backup::bytesDone, total,
+                        (bytesDone, bytesTotal) -> job.record().move(BackupPhase.RUNNING, s -> {
+                            s.bytesDone = bytesDone;
+                            s.bytesTotal = bytesTotal;
+                        }))) {
+                    storedTar = repository.putIfAbsent(layout.baseTarKey(name), backup.archive());
+                }
             } catch (IOException e) {
                 throw new BackupFailed("the base backup from " + source.instance() + " failed: " + e.getMessage());
             }
@@ -435,38 +438,6 @@ public class BaseBackups {
             }
         } catch (SQLException e) {
             throw new BackupFailed("cannot switch WAL on the primary " + primary + ": " + e.getMessage());
-        }
-    }
-
-    /** While the base backup runs: writes the bytes done to the backup's status every second. */
-    private final class Progress implements AutoCloseable {
-        private final BackupJob job;
-        private ScheduledFuture<?> task;
-
-        Progress(BackupJob job) {
-            this.job = job;
-        }
-
-        void watch(ServerBaseBackup backup, long total) {
-            task = ticker.scheduleWithFixedDelay(() -> {
-                long done = backup.bytesDone();
-                try {
-                    job.record().move(BackupPhase.RUNNING, s -> {
-                        s.bytesDone = done;
-                        s.bytesTotal = Math.max(done, total);
-                    });
-                } catch (RuntimeException e) {
-                    // best effort, and a task that throws is never run again: the next second tries anew
-                    LOG.debugf("backup %s: cannot record its progress: %s", job.name(), e.getMessage());
-                }
-            }, PROGRESS_EVERY.toMillis(), PROGRESS_EVERY.toMillis(), TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void close() {
-            if (task != null) {
-                task.cancel(false);
-            }
         }
     }
 
