@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.awaitility.Awaitility.await;
@@ -31,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Hostile or careless clients cost the router bounded memory, bounded server sessions and nobody else's queries. */
@@ -239,6 +241,54 @@ class HardeningProxyTest {
             assertTrue(row - firstNotice > Duration.ofMillis(1000).toNanos(),
                     "notices reached the client while the query still ran, not all at once with its row ("
                             + (row - firstNotice) / 1_000_000 + " ms apart)");
+        }
+    }
+
+    /** What the primary's backend running {@code marker}'s statement waits for, or "none" when it runs no more. */
+    private static String waitOf(String marker) throws SQLException {
+        return TestCluster.scalar(TestCluster.get().primary, "select coalesce((select coalesce(wait_event, 'cpu') from pg_stat_activity"
+                + " where state = 'active' and query like '%" + marker + "%' and pid <> pg_backend_pid()), 'none')");
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsRowsStopsTheServerInsteadOfFillingTheRouter() throws Exception {
+        try (RawClient c = new RawClient(fx.rwPort)) {
+            c.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            // 100 MB of rows, several times what the sockets between server, router and client hold
+            c.send(PgMessages.query("select /* unread */ repeat('x', 10000) from generate_series(1, 10000)"));
+            // the router stops reading the server once the client's socket is full: the backend waits to
+            // write, and keeps waiting, instead of handing all its rows to the router's memory
+            await().atMost(Duration.ofSeconds(30)).until(() -> waitOf("unread"), "ClientWrite"::equals);
+            await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10)).until(() -> waitOf("unread"), "ClientWrite"::equals);
+        }
+    }
+
+    @Test
+    void aServerThatDoesNotReadPausesTheClientInsteadOfFillingTheRouter() throws Exception {
+        ExecutorService writer = Executors.newSingleThreadExecutor();
+        try (Connection holder = TestCluster.get().primary.connect(); Statement lock = holder.createStatement();
+             RawClient c = new RawClient(fx.rwPort)) {
+            lock.execute("select pg_advisory_lock(4242)");
+            c.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            c.send(PgMessages.query("select /* blocked */ pg_advisory_lock(4242)"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> waitOf("blocked"), "advisory"::equals);
+            // the backend waits for the lock and reads nothing: 100 queries of 1 MB behind it
+            byte[] query = PgMessages.query("select '" + "x".repeat(1 << 20) + "'").getBytes();
+            AtomicInteger sent = new AtomicInteger();
+            Future<?> flood = writer.submit(() -> {
+                for (int i = 0; i < 100; i++) {
+                    c.send(query);
+                    sent.incrementAndGet();
+                }
+                return null;
+            });
+            // the router stops reading the client once the server's socket is full, so the client's
+            // writes block long before the 100 MB are through
+            assertThrows(TimeoutException.class, () -> flood.get(5, TimeUnit.SECONDS),
+                    "the router took all 100 MB while the server read none of it");
+            assertTrue(sent.get() < 50, sent.get() + " MB were taken in");
+        } finally {
+            writer.shutdownNow();
         }
     }
 
