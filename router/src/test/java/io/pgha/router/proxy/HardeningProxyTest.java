@@ -62,12 +62,6 @@ class HardeningProxyTest {
         fx.close();
     }
 
-    private static String sqlState(RawClient.Message m) {
-        String text = m.text();
-        int i = text.indexOf("\0C");
-        return text.substring(i + 2, i + 7);
-    }
-
     /** Sends a startup packet and reads the SASL request: the client is now in the middle of authentication. */
     private static RawClient startLogin(int port, String user) throws IOException {
         RawClient c = new RawClient(port);
@@ -84,7 +78,7 @@ class HardeningProxyTest {
             RawClient.Message m = c.readToEnd();
             assertNotNull(m);
             assertEquals(Backend.ERROR_RESPONSE, m.type());
-            assertEquals(PgProtocol.SqlState.PROGRAM_LIMIT_EXCEEDED, sqlState(m));
+            assertEquals(PgProtocol.SqlState.PROGRAM_LIMIT_EXCEEDED, m.sqlState());
             assertTrue(System.nanoTime() - started < LOGIN_TIMEOUT.toNanos(), "closed at once, not at a timeout");
         }
     }
@@ -132,7 +126,7 @@ class HardeningProxyTest {
             Map<Character, String> attrs = Scram.attributes(serverFirst);
             String withoutProof = "c=biws,r=" + attrs.get('r');
             c.send(PgMessages.saslResponse((withoutProof + ",p=" + Scram.b64(new byte[Scram.KEY_LENGTH])).getBytes(StandardCharsets.UTF_8)));
-            return new String[] {attrs.get('s'), sqlState(c.readToEnd())};
+            return new String[] {attrs.get('s'), c.readToEnd().sqlState()};
         }
     }
 
@@ -200,24 +194,13 @@ class HardeningProxyTest {
                     cancel.send(PgMessages.cancelRequest(a.processId, a.secretKey));
                 }
                 b.send(PgMessages.query("select pg_sleep(0.05)"));
-                untilReady(a);
-                if (PgProtocol.SqlState.QUERY_CANCELED.equals(untilReady(b))) {
+                a.untilReady();
+                if (PgProtocol.SqlState.QUERY_CANCELED.equals(b.untilReady().error())) {
                     cancelledB++;
                 }
             }
             assertEquals(0, cancelledB, "B's queries cancelled by A's cancel requests");
         }
-    }
-
-    /** Reads up to ReadyForQuery; the SQLSTATE of an error on the way, or null. */
-    private static String untilReady(RawClient c) throws IOException {
-        String error = null;
-        for (RawClient.Message m = c.read(); m.type() != Backend.READY_FOR_QUERY; m = c.read()) {
-            if (m.type() == Backend.ERROR_RESPONSE) {
-                error = sqlState(m);
-            }
-        }
-        return error;
     }
 
     @Test

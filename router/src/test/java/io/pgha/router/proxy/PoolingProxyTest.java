@@ -64,12 +64,12 @@ class PoolingProxyTest {
             Buffer begin = Buffer.buffer().appendBuffer(PgMessages.parse("", "begin", new int[0]))
                     .appendBuffer(unnamedBind()).appendBuffer(unnamedExecute()).appendBuffer(PgMessages.sync());
             client.send(begin);
-            assertEquals('T', readyStatus(client));
+            assertEquals(new RawClient.Ready('T', null), client.untilReady());
             long before = fx.router.onLoopCount(() -> (int) fx.router.sessions().get(0).server().writes());
             client.send(PgMessages.query("commit"));
-            assertEquals('I', readyStatus(client));
+            assertEquals(new RawClient.Ready('I', null), client.untilReady());
             client.send(begin);
-            assertEquals('T', readyStatus(client));
+            assertEquals(new RawClient.Ready('T', null), client.untilReady());
             long after = fx.router.onLoopCount(() -> (int) fx.router.sessions().get(0).server().writes());
             assertEquals(2, after - before, "one write for the commit, one for the whole batch");
         }
@@ -84,18 +84,6 @@ class PoolingProxyTest {
     private static Buffer unnamedExecute() {
         // portal "", no row limit
         return Buffer.buffer().appendByte(PgProtocol.Frontend.EXECUTE).appendInt(4 + 1 + 4).appendByte((byte) 0).appendInt(0);
-    }
-
-    /** Reads up to ReadyForQuery and returns its transaction status. */
-    private static char readyStatus(RawClient client) throws java.io.IOException {
-        for (RawClient.Message m = client.read(); ; m = client.read()) {
-            if (m.type() == PgProtocol.Backend.ERROR_RESPONSE) {
-                throw new AssertionError("error: " + m.text());
-            }
-            if (m.type() == PgProtocol.Backend.READY_FOR_QUERY) {
-                return (char) m.payload()[0];
-            }
-        }
     }
 
     @Test

@@ -24,6 +24,17 @@ final class RawClient implements AutoCloseable {
         String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
+
+        /** The SQLSTATE of an ErrorResponse or NoticeResponse. */
+        String sqlState() {
+            String text = text();
+            int i = text.indexOf("\0C");
+            return text.substring(i + 2, i + 7);
+        }
+    }
+
+    /** The end of a request's replies: its ReadyForQuery's transaction status, and the SQLSTATE of an error on the way (or null). */
+    record Ready(char status, String error) {
     }
 
     final Socket socket;
@@ -56,6 +67,18 @@ final class RawClient implements AutoCloseable {
         byte[] payload = new byte[len - 4];
         in.readFully(payload);
         return new Message(type, payload);
+    }
+
+    /** Reads up to the next ReadyForQuery. */
+    Ready untilReady() throws IOException {
+        String error = null;
+        for (Message m = read(); ; m = read()) {
+            if (m.type() == PgProtocol.Backend.ERROR_RESPONSE) {
+                error = m.sqlState();
+            } else if (m.type() == PgProtocol.Backend.READY_FOR_QUERY) {
+                return new Ready((char) m.payload()[0], error);
+            }
+        }
     }
 
     /** Reads until the server closes the connection; returns the last message seen (or null). */

@@ -51,12 +51,6 @@ class RobustnessProxyTest {
         fx.close();
     }
 
-    private static String sqlState(RawClient.Message m) {
-        String text = m.text();
-        int i = text.indexOf("\0C");
-        return text.substring(i + 2, i + 7);
-    }
-
     @Test
     void oversizedStartupPacketGetsAnErrorAndTheConnectionCloses() throws IOException {
         try (RawClient c = new RawClient(fx.port)) {
@@ -64,7 +58,7 @@ class RobustnessProxyTest {
             RawClient.Message m = c.readToEnd();
             assertNotNull(m);
             assertEquals(PgProtocol.Backend.ERROR_RESPONSE, m.type());
-            assertEquals(PgProtocol.SqlState.PROTOCOL_VIOLATION, sqlState(m));
+            assertEquals(PgProtocol.SqlState.PROTOCOL_VIOLATION, m.sqlState());
         }
     }
 
@@ -88,7 +82,7 @@ class RobustnessProxyTest {
             bad.send(Buffer.buffer().appendByte(PgProtocol.Frontend.QUERY).appendInt(MAX_MESSAGE * 4));
             RawClient.Message m = bad.readToEnd();
             assertEquals(PgProtocol.Backend.ERROR_RESPONSE, m.type());
-            assertEquals(PgProtocol.SqlState.PROGRAM_LIMIT_EXCEEDED, sqlState(m));
+            assertEquals(PgProtocol.SqlState.PROGRAM_LIMIT_EXCEEDED, m.sqlState());
 
             bad2.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
             Buffer lying = Buffer.buffer().appendByte(PgProtocol.Frontend.PARSE).appendInt(0).appendBytes("s\0select 1\0".getBytes()).appendShort((short) 999);
@@ -96,7 +90,7 @@ class RobustnessProxyTest {
             bad2.send(lying);
             RawClient.Message m2 = bad2.readToEnd();
             assertEquals(PgProtocol.Backend.ERROR_RESPONSE, m2.type());
-            assertEquals(PgProtocol.SqlState.PROTOCOL_VIOLATION, sqlState(m2));
+            assertEquals(PgProtocol.SqlState.PROTOCOL_VIOLATION, m2.sqlState());
 
             try (Statement s = good.createStatement(); ResultSet rs = s.executeQuery("select 42")) {
                 rs.next();
