@@ -723,63 +723,33 @@ final class ClientSession implements ServerConnection.Listener {
                 endRetryWindow();
             }
         }
-        Expect head = expects.peek();
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
             copyIn = true;
         } else if (copyIn && (type == Backend.COMMAND_COMPLETE || type == Backend.ERROR_RESPONSE || type == Backend.READY_FOR_QUERY)) {
             copyIn = false;
         }
-        if (head != null && (head.kind() == Kind.QUERY || head.kind() == Kind.QUERY_SWALLOW)) {
-            if (head.kind() == Kind.QUERY) {
-                forward(message);
-            } else if (type == Backend.ERROR_RESPONSE) {
-                s.parametersUnknown();
-                LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
+        switch (expects.answer(type)) {
+            case FORWARD -> forward(message);
+            case SWALLOW -> {
             }
-            if (type == Backend.READY_FOR_QUERY) {
-                expects.poll();
-                readyForQuery(message, head.kind() == Kind.QUERY);
-            }
-            return;
-        }
-        switch (type) {
-            case Backend.PARSE_COMPLETE -> {
-                Expect e = expects.pop(Kind.PARSE, Kind.PARSE_SWALLOW);
-                if (e == null || e.kind() == Kind.PARSE) {
-                    forward(message);
-                }
-            }
-            case Backend.BIND_COMPLETE -> {
-                expects.pop(Kind.BIND);
-                forward(message);
-            }
-            case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> {
-                expects.pop(Kind.DESCRIBE);
-                forward(message);
-            }
-            case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> {
-                expects.pop(Kind.EXECUTE);
-                forward(message);
-            }
-            case Backend.CLOSE_COMPLETE -> {
-                Expect e = expects.pop(Kind.CLOSE, Kind.CLOSE_SWALLOW);
-                if (e == null || e.kind() == Kind.CLOSE) {
-                    forward(message);
-                }
-            }
-            case Backend.ERROR_RESPONSE -> {
-                // the server skips everything up to the next Sync: the failed request and every
-                // Parse after it never prepared their statements
+            case ERROR -> {
+                // the failed request and every Parse after it up to the Sync never prepared their statements
                 expects.skipToSync(s.prepared()::remove);
                 forward(message);
             }
-            case Backend.READY_FOR_QUERY -> {
-                expects.pop(Kind.SYNC);
+            case OWN_ERROR -> {
+                s.parametersUnknown();
+                LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
+            }
+            case READY -> {
                 forward(message);
                 readyForQuery(message, true);
                 return;
             }
-            default -> forward(message);
+            case OWN_READY -> {
+                readyForQuery(message, false);
+                return;
+            }
         }
         drainSynthetic();
     }

@@ -1,5 +1,6 @@
 package io.pgha.router.proxy;
 
+import io.pgha.router.protocol.PgProtocol.Backend;
 import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayDeque;
@@ -26,6 +27,22 @@ final class ReplyQueue {
         static final Expect CLOSE_SWALLOW = new Expect(Kind.CLOSE_SWALLOW, null, null);
         static final Expect SYNC = new Expect(Kind.SYNC, null, null);
         static final Expect PARSE_UNNAMED = new Expect(Kind.PARSE, null, null);
+    }
+
+    /** What the session does with a server reply ({@link #answer}). */
+    enum Reply {
+        /** To the client. */
+        FORWARD,
+        /** The answer to the router's own request: the client never sees it. */
+        SWALLOW,
+        /** A client request failed: the server skips to the next Sync ({@link #skipToSync}); to the client. */
+        ERROR,
+        /** The router's own SET of session parameters failed. */
+        OWN_ERROR,
+        /** The end of a client request: to the client, and the transaction's status is known. */
+        READY,
+        /** The end of the router's own SET, which the client never sees. */
+        OWN_READY
     }
 
     private final ArrayDeque<Expect> expects = new ArrayDeque<>();
@@ -108,6 +125,50 @@ final class ReplyQueue {
     Expect pop(Kind kind, Kind other) {
         Expect e = expects.peek();
         return e != null && (e.kind() == kind || e.kind() == other) ? take() : null;
+    }
+
+    /**
+     * A server reply, matched with the request it answers: that request leaves the queue once its
+     * last reply has come. An ErrorResponse to a client request leaves the skipping to the caller,
+     * which knows the connection's statements.
+     */
+    Reply answer(byte type) {
+        Expect head = expects.peek();
+        if (head != null && (head.kind() == Kind.QUERY || head.kind() == Kind.QUERY_SWALLOW)) {
+            boolean clients = head.kind() == Kind.QUERY;
+            if (type == Backend.READY_FOR_QUERY) {
+                take();
+                return clients ? Reply.READY : Reply.OWN_READY;
+            }
+            if (clients) {
+                return Reply.FORWARD;
+            }
+            return type == Backend.ERROR_RESPONSE ? Reply.OWN_ERROR : Reply.SWALLOW;
+        }
+        return switch (type) {
+            case Backend.PARSE_COMPLETE -> swallowedIf(pop(Kind.PARSE, Kind.PARSE_SWALLOW), Kind.PARSE_SWALLOW);
+            case Backend.BIND_COMPLETE -> forwardAfter(Kind.BIND);
+            case Backend.ROW_DESCRIPTION, Backend.NO_DATA -> forwardAfter(Kind.DESCRIBE);
+            case Backend.COMMAND_COMPLETE, Backend.EMPTY_QUERY_RESPONSE, Backend.PORTAL_SUSPENDED -> forwardAfter(Kind.EXECUTE);
+            case Backend.CLOSE_COMPLETE -> swallowedIf(pop(Kind.CLOSE, Kind.CLOSE_SWALLOW), Kind.CLOSE_SWALLOW);
+            case Backend.ERROR_RESPONSE -> Reply.ERROR;
+            case Backend.READY_FOR_QUERY -> {
+                pop(Kind.SYNC);
+                yield Reply.READY;
+            }
+            default -> Reply.FORWARD;
+        };
+    }
+
+    /** The last reply to a request of {@code kind}, always the client's: the request leaves the queue. */
+    private Reply forwardAfter(Kind kind) {
+        pop(kind);
+        return Reply.FORWARD;
+    }
+
+    /** The last reply to a request the router may have made itself ({@code answered}: taken already, or null when not expected). */
+    private static Reply swallowedIf(Expect answered, Kind swallowed) {
+        return answered != null && answered.kind() == swallowed ? Reply.SWALLOW : Reply.FORWARD;
     }
 
     /**

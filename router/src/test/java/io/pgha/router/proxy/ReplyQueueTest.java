@@ -1,8 +1,10 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.protocol.PgMessages;
+import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.proxy.ReplyQueue.Expect;
 import io.pgha.router.proxy.ReplyQueue.Kind;
+import io.pgha.router.proxy.ReplyQueue.Reply;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
@@ -78,5 +80,58 @@ class ReplyQueueTest {
         assertEquals(Expect.QUERY, q.pop(Kind.QUERY));
         assertFalse(q.oneRequest(), "nothing is left");
         assertNull(q.poll());
+    }
+
+    @Test
+    void aSlippedInParseIsSwallowedAndTheClientsBatchEndsAtItsReadyForQuery() {
+        ReplyQueue q = new ReplyQueue();
+        // Bind of a statement the connection lacked: the router's Parse goes first
+        q.addParse("s1", true);
+        q.add(Expect.BIND);
+        q.add(Expect.EXECUTE);
+        q.add(Expect.SYNC);
+        assertEquals(Reply.SWALLOW, q.answer(Backend.PARSE_COMPLETE));
+        assertEquals(Reply.FORWARD, q.answer(Backend.BIND_COMPLETE));
+        assertEquals(Reply.FORWARD, q.answer(Backend.DATA_ROW));
+        assertEquals(Reply.FORWARD, q.answer(Backend.COMMAND_COMPLETE));
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY));
+        assertTrue(q.isEmpty());
+        // the client's own Parse is answered to the client
+        q.addParse("s2", false);
+        assertEquals(Reply.FORWARD, q.answer(Backend.PARSE_COMPLETE));
+        q.add(Expect.CLOSE_SWALLOW);
+        q.add(Expect.CLOSE);
+        assertEquals(Reply.SWALLOW, q.answer(Backend.CLOSE_COMPLETE), "the Close that made room");
+        assertEquals(Reply.FORWARD, q.answer(Backend.CLOSE_COMPLETE));
+        assertTrue(q.isEmpty());
+    }
+
+    @Test
+    void theRoutersOwnSetIsSwallowedUpToItsReadyForQueryAndItsErrorToldApart() {
+        ReplyQueue q = new ReplyQueue();
+        q.add(Expect.QUERY_SWALLOW);
+        q.add(Expect.QUERY);
+        assertEquals(Reply.SWALLOW, q.answer(Backend.COMMAND_COMPLETE));
+        assertEquals(Reply.OWN_ERROR, q.answer(Backend.ERROR_RESPONSE));
+        assertEquals(Reply.OWN_READY, q.answer(Backend.READY_FOR_QUERY));
+        // the client's query: everything up to its ReadyForQuery, errors included, is the client's
+        assertEquals(Reply.FORWARD, q.answer(Backend.ROW_DESCRIPTION));
+        assertEquals(Reply.FORWARD, q.answer(Backend.ERROR_RESPONSE));
+        assertFalse(q.isEmpty(), "a simple query ends at its ReadyForQuery only");
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY));
+        assertTrue(q.isEmpty());
+    }
+
+    @Test
+    void anErrorInABatchIsTheClientsAndLeavesTheSkippingToTheSession() {
+        ReplyQueue q = new ReplyQueue();
+        q.add(Expect.BIND);
+        q.add(Expect.EXECUTE);
+        q.add(Expect.SYNC);
+        assertEquals(Reply.ERROR, q.answer(Backend.ERROR_RESPONSE));
+        assertEquals(Expect.BIND, q.peek(), "nothing taken: the session skips, naming the statements never prepared");
+        q.skipToSync(name -> { });
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY));
+        assertTrue(q.isEmpty());
     }
 }
