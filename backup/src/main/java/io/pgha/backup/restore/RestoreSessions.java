@@ -3,7 +3,9 @@ package io.pgha.backup.restore;
 import io.pgha.api.v1.cluster.BackupSpec;
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
+import io.pgha.backup.core.BackupManifest;
 import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.ManifestCheckedTar;
 import io.pgha.backup.core.RecoveryPlanner;
 import io.pgha.backup.core.RepositoryLayout;
 import io.pgha.backup.core.RepositoryTarget;
@@ -24,8 +26,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
@@ -69,8 +75,45 @@ public final class RestoreSessions {
      * One restore: the source and what restore_command reads through. {@code layout} is the
      * backup's: its compression names base.tar's and the manifest's keys (WAL is found under any).
      */
-    public record Session(Repository repository, RepositoryLayout layout, BackupInfo backup, String window,
-                          WalPrefetcher wal) {
+    public static final class Session {
+        private final Repository repository;
+        private final RepositoryLayout layout;
+        private final BackupInfo backup;
+        private final String window;
+        private final WalPrefetcher wal;
+        /**
+         * The backup_manifest, read and checked from the moment the plan is made, so that the
+         * extraction that follows finds it parsed (reading, hashing and parsing it took 0.2 s of each
+         * restore's start here, in code this service had not run before). Taken once: an extraction
+         * tried again reads it anew.
+         */
+        private final AtomicReference<CompletableFuture<Map<String, BackupManifest.File>>> manifestAhead = new AtomicReference<>();
+
+        public Session(Repository repository, RepositoryLayout layout, BackupInfo backup, String window, WalPrefetcher wal) {
+            this.repository = repository;
+            this.layout = layout;
+            this.backup = backup;
+            this.window = window;
+            this.wal = wal;
+        }
+
+        public RepositoryLayout layout() {
+            return layout;
+        }
+
+        public BackupInfo backup() {
+            return backup;
+        }
+
+        /** The recoverable window the target was checked against, as words for the log and the answer. */
+        public String window() {
+            return window;
+        }
+
+        public WalPrefetcher wal() {
+            return wal;
+        }
+
         /**
          * A file of the backup, decompressed, streamed from the repository: a checksum mismatch
          * surfaces as an IOException at the end of the stream, so a corrupt backup never extracts quietly.
@@ -79,6 +122,51 @@ public final class RestoreSessions {
             InputStream stored = repository.open(key)
                     .orElseThrow(() -> new IOException(key + " of backup " + backup.name() + " is missing from the repository"));
             return layout.compression().decompressing(stored);
+        }
+
+        /** Starts reading the manifest; not on the readers, where the plan has just queued the first segments' reads. */
+        void readManifestAhead() {
+            manifestAhead.set(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readManifest();
+                } catch (IOException | ManifestCheckedTar.Mismatch e) {
+                    throw new CompletionException(e);
+                }
+            }));
+        }
+
+        /** The files the backup's backup_manifest lists; Mismatch when the manifest is not whole. */
+        public Map<String, BackupManifest.File> manifestFiles() throws IOException, ManifestCheckedTar.Mismatch {
+            CompletableFuture<Map<String, BackupManifest.File>> ahead = manifestAhead.getAndSet(null);
+            if (ahead == null) {
+                return readManifest();
+            }
+            try {
+                return ahead.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while reading the backup_manifest of " + backup.name(), e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof ManifestCheckedTar.Mismatch mismatch) {
+                    throw mismatch;
+                }
+                if (e.getCause() instanceof IOException io) {
+                    throw io;
+                }
+                throw new IOException("cannot read the backup_manifest of " + backup.name() + ": " + e.getCause(), e.getCause());
+            }
+        }
+
+        private Map<String, BackupManifest.File> readManifest() throws IOException, ManifestCheckedTar.Mismatch {
+            byte[] manifest;
+            try (InputStream in = open(layout.manifestKey(backup.name()))) {
+                manifest = in.readAllBytes();
+            }
+            try {
+                return BackupManifest.files(manifest);
+            } catch (IllegalArgumentException e) {
+                throw new ManifestCheckedTar.Mismatch(e.getMessage());
+            }
         }
     }
 
@@ -133,6 +221,7 @@ public final class RestoreSessions {
             }
             // replay starts after the base backup's fetch: its first segments are ready by then
             session.wal().startAt(WalFileName.parse(session.backup().beginWal()));
+            session.readManifestAhead();
             return session;
         } catch (RefusedException | IOException | RuntimeException e) {
             release(cluster);

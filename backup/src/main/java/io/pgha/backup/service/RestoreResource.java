@@ -2,7 +2,6 @@ package io.pgha.backup.service;
 
 import io.pgha.api.v1.cluster.BootstrapSpec;
 import io.pgha.backup.core.BackupInfo;
-import io.pgha.backup.core.BackupManifest;
 import io.pgha.backup.core.ManifestCheckedTar;
 import io.pgha.backup.core.WalFileName;
 import io.pgha.backup.restore.RestoreSessions;
@@ -38,12 +37,7 @@ import java.io.OutputStreamWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -78,13 +72,6 @@ public class RestoreResource {
 
     private ExecutorService readers;
     private RestoreSessions sessions;
-    /**
-     * Each restore's backup_manifest, read and checked from the moment its plan is made, so that the
-     * extraction that follows finds it parsed (reading, hashing and parsing it took 0.2 s of each
-     * restore's start here, in code this service had not run before).
-     */
-    private final Map<String, CompletableFuture<Map<String, BackupManifest.File>>> manifests = new ConcurrentHashMap<>();
-
     /** What POST answers: the backup chosen and the window the target was checked against. */
     public record Planned(BackupInfo backup, String window) {
     }
@@ -117,14 +104,6 @@ public class RestoreResource {
         }
         try {
             RestoreSessions.Session s = sessions.start(cluster, recovery);
-            // not on the readers: the plan has just queued the first segments' reads there
-            manifests.put(cluster, CompletableFuture.supplyAsync(() -> {
-                try {
-                    return manifestFiles(s, s.backup().name());
-                } catch (IOException | ManifestCheckedTar.Mismatch e) {
-                    throw new CompletionException(e);
-                }
-            }));
             LOG.infof("restore of %s from %s: backup %s; %s", cluster, recovery.sourceCluster, s.backup().name(), s.window());
             return Response.ok(new Planned(s.backup(), s.window())).build();
         } catch (RestoreSessions.RefusedException | IllegalArgumentException e) {
@@ -138,7 +117,6 @@ public class RestoreResource {
 
     @DELETE
     public Response end(@PathParam("cluster") String cluster) {
-        manifests.remove(cluster);
         sessions.end(cluster);
         return Response.noContent().build();
     }
@@ -178,7 +156,7 @@ public class RestoreResource {
             ProgressLines progress = new ProgressLines(lines);
             String outcome;
             try (InputStream stored = restore.open(restore.layout().baseTarKey(name))) {
-                ManifestCheckedTar tar = new ManifestCheckedTar(stored, plannedManifest(cluster, restore, name));
+                ManifestCheckedTar tar = new ManifestCheckedTar(stored, restore.manifestFiles());
                 new PgCtl(PgBinaries.locate(), OsUser.forPostgres(), layout.commandLog())
                         .extractTar(tar, dataDir, bytes -> {
                             extracted.set(bytes);
@@ -225,43 +203,6 @@ public class RestoreResource {
             } catch (IOException e) {
                 gone = true;
             }
-        }
-    }
-
-    /** The files of the manifest read since the plan ({@link #manifests}), or read now when there is none. */
-    private Map<String, BackupManifest.File> plannedManifest(String cluster, RestoreSessions.Session restore, String name)
-            throws IOException, ManifestCheckedTar.Mismatch {
-        CompletableFuture<Map<String, BackupManifest.File>> read = manifests.remove(cluster);
-        if (read == null) {
-            return manifestFiles(restore, name);
-        }
-        try {
-            return read.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted while reading the backup_manifest of " + name, e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof ManifestCheckedTar.Mismatch mismatch) {
-                throw mismatch;
-            }
-            if (e.getCause() instanceof IOException io) {
-                throw io;
-            }
-            throw new IOException("cannot read the backup_manifest of " + name + ": " + e.getCause(), e.getCause());
-        }
-    }
-
-    /** The files backup {@code name}'s backup_manifest lists; Mismatch when the manifest is not whole. */
-    private static Map<String, BackupManifest.File> manifestFiles(RestoreSessions.Session restore, String name)
-            throws IOException, ManifestCheckedTar.Mismatch {
-        byte[] manifest;
-        try (InputStream in = restore.open(restore.layout().manifestKey(name))) {
-            manifest = in.readAllBytes();
-        }
-        try {
-            return BackupManifest.files(manifest);
-        } catch (IllegalArgumentException e) {
-            throw new ManifestCheckedTar.Mismatch(e.getMessage());
         }
     }
 
