@@ -94,9 +94,11 @@ work="$(mktemp -d /tmp/pgha-bench.XXXXXX)"; chmod 755 "$work"
 [ "$(id -u)" = 0 ] && chown postgres "$work"
 export PGHA_HOME="$work/pgha" PGHA_PORT_BASE="$(free_base)"
 pgha="$root/deploy/local/pgha"
+# Pgpool-II pads its PID file with NUL bytes, which bash warns about in a command substitution
+pgpool_pid() { tr -d '\0' < "$work/pgpool/pgpool.pid"; }
 cleanup() {
   [ -f "$work/pgbouncer.pid" ] && kill "$(cat "$work/pgbouncer.pid")" 2>/dev/null || true
-  [ -f "$work/pgpool/pgpool.pid" ] && kill "$(cat "$work/pgpool/pgpool.pid")" 2>/dev/null || true
+  [ -f "$work/pgpool/pgpool.pid" ] && kill "$(pgpool_pid)" 2>/dev/null || true
   [ -f "$work/router-b.pid" ] && kill "$(cat "$work/router-b.pid")" 2>/dev/null || true
   "$pgha" down --purge >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -232,7 +234,7 @@ pids_of() {
     router|router-rw) echo "$ROUTER_PID" ;;
     router-b) cat "$work/router-b.pid" ;;
     pgbouncer) cat "$work/pgbouncer.pid" ;;
-    pgpool) local p; p=$(tr -d '\0' < "$work/pgpool/pgpool.pid"); echo "$p $(pgrep -P "$p" | tr '\n' ' ')" ;;
+    pgpool) local p; p=$(pgpool_pid); echo "$p $(pgrep -P "$p" | tr '\n' ' ')" ;;
   esac
 }
 cpu_ticks() { # utime+stime of the given PIDs, in clock ticks
