@@ -102,10 +102,6 @@ final class ReplyQueue {
         return expects.peek();
     }
 
-    Expect poll() {
-        return expects.isEmpty() ? null : take();
-    }
-
     boolean isEmpty() {
         return expects.isEmpty();
     }
@@ -116,13 +112,13 @@ final class ReplyQueue {
     }
 
     /** Takes the head if it is of {@code kind}; null otherwise. */
-    Expect pop(Kind kind) {
+    private Expect pop(Kind kind) {
         Expect e = expects.peek();
         return e != null && e.kind() == kind ? take() : null;
     }
 
     /** Takes the head if it is of either kind; null otherwise. */
-    Expect pop(Kind kind, Kind other) {
+    private Expect pop(Kind kind, Kind other) {
         Expect e = expects.peek();
         return e != null && (e.kind() == kind || e.kind() == other) ? take() : null;
     }

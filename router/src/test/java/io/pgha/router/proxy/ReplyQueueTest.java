@@ -3,7 +3,6 @@ package io.pgha.router.proxy;
 import io.pgha.router.protocol.PgMessages;
 import io.pgha.router.protocol.PgProtocol.Backend;
 import io.pgha.router.proxy.ReplyQueue.Expect;
-import io.pgha.router.proxy.ReplyQueue.Kind;
 import io.pgha.router.proxy.ReplyQueue.Reply;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
@@ -13,7 +12,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ReplyQueueTest {
@@ -27,7 +25,7 @@ class ReplyQueueTest {
         List<Buffer> out = new ArrayList<>();
         q.drainSynthetic(out::add);
         assertTrue(out.isEmpty(), "the BindComplete comes first");
-        assertEquals(Expect.BIND, q.pop(Kind.BIND));
+        assertEquals(Reply.FORWARD, q.answer(Backend.BIND_COMPLETE));
         q.drainSynthetic(out::add);
         assertEquals(List.of(closeComplete), out);
         assertTrue(q.isEmpty());
@@ -44,8 +42,9 @@ class ReplyQueueTest {
         List<String> never = new ArrayList<>();
         q.skipToSync(never::add);
         assertEquals(List.of("s1", "s2"), never);
-        assertNull(q.pop(Kind.EXECUTE));
-        assertEquals(Expect.SYNC, q.pop(Kind.SYNC));
+        assertEquals(Expect.SYNC, q.peek(), "everything up to the Sync is skipped");
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY));
+        assertTrue(q.isEmpty());
     }
 
     @Test
@@ -71,15 +70,15 @@ class ReplyQueueTest {
         q.add(Expect.BIND);
         q.add(Expect.SYNC);
         assertFalse(q.oneRequest(), "a Query and a Sync");
-        assertEquals(Expect.QUERY, q.poll());
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY));
         assertTrue(q.oneRequest(), "the Query is answered, the Sync is left");
         q.add(Expect.QUERY);
         q.skipToSync(s -> { });
-        assertEquals(Expect.SYNC, q.pop(Kind.SYNC));
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY), "the Sync's");
         assertTrue(q.oneRequest(), "only the last Query is left");
-        assertEquals(Expect.QUERY, q.pop(Kind.QUERY));
+        assertEquals(Reply.READY, q.answer(Backend.READY_FOR_QUERY), "the Query's");
         assertFalse(q.oneRequest(), "nothing is left");
-        assertNull(q.poll());
+        assertTrue(q.isEmpty());
     }
 
     @Test
