@@ -154,7 +154,7 @@ final class ClientFlow {
     }
 
     /** The client is gone: the kept reads are released. */
-    void closed() {
+    void clientGone() {
         deferred.forEach(ByteBuf::release);
         deferred.clear();
     }

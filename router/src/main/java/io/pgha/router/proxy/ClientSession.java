@@ -915,7 +915,7 @@ final class ClientSession implements ServerConnection.Listener {
     private void onClosed() {
         phase = Phase.CLOSED;
         out.discard();
-        flow.closed();
+        flow.clientGone();
         login.stopTimer();
         router.sessionClosed(this);
         releaseServerOnClose();
