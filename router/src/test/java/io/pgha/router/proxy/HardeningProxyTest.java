@@ -266,7 +266,7 @@ class HardeningProxyTest {
                 return null;
             });
             // the router stops reading the client once the server's socket is full, so the client's
-            // writes block long before the 100 MB are through
+            // writes block long before the 100 MB are through (after 8-9 MB here: the send buffers)
             assertThrows(TimeoutException.class, () -> flood.get(5, TimeUnit.SECONDS),
                     "the router took all 100 MB while the server read none of it");
             assertTrue(sent.get() < 50, sent.get() + " MB were taken in");
