@@ -178,8 +178,13 @@ public final class Launcher implements AutoCloseable {
             }
         }
         run("down", "--purge");
-        if (Files.exists(home)) {
-            try (Stream<Path> files = Files.walk(home)) {
+        deleteTree(home);
+    }
+
+    /** Removes {@code dir} and everything under it, as far as it can: a test's scratch directory. */
+    static void deleteTree(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> files = Files.walk(dir)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }

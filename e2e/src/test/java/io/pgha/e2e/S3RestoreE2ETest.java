@@ -16,6 +16,7 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -160,6 +161,15 @@ class S3RestoreE2ETest {
         }
         if (s3proxy != null) {
             s3proxy.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        if (s3dir != null) {
+            // the bucket (about 11 MB) goes with the run; s3proxy's log is kept with the clusters' logs
+            Path log = s3dir.resolve("s3proxy.log");
+            if (Files.exists(log)) {
+                Path keep = Files.createDirectories(Path.of("target", "e2e-logs", s3dir.getFileName().toString()));
+                Files.copy(log, keep.resolve("s3proxy.log"), StandardCopyOption.REPLACE_EXISTING);
+            }
+            Launcher.deleteTree(s3dir);
         }
     }
 
