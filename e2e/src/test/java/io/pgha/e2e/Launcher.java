@@ -3,6 +3,7 @@ package io.pgha.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.local.Ports;
+import io.pgha.local.StateFiles;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -178,15 +178,6 @@ public final class Launcher implements AutoCloseable {
             }
         }
         run("down", "--purge");
-        deleteTree(home);
-    }
-
-    /** Removes {@code dir} and everything under it, as far as it can: a test's scratch directory. */
-    static void deleteTree(Path dir) throws IOException {
-        if (Files.exists(dir)) {
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
-        }
+        StateFiles.deleteTree(home);
     }
 }

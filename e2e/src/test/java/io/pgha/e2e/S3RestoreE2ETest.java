@@ -3,6 +3,7 @@ package io.pgha.e2e;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.local.Ports;
+import io.pgha.local.StateFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -169,7 +170,7 @@ class S3RestoreE2ETest {
                 Path keep = Files.createDirectories(Path.of("target", "e2e-logs", s3dir.getFileName().toString()));
                 Files.copy(log, keep.resolve("s3proxy.log"), StandardCopyOption.REPLACE_EXISTING);
             }
-            Launcher.deleteTree(s3dir);
+            StateFiles.deleteTree(s3dir);
         }
     }
 
