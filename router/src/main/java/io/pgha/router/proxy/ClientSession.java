@@ -38,12 +38,11 @@ import java.util.function.Consumer;
  * loop that lends it server connections per transaction (or per session) and relays both ways.
  *
  * <p>Prepared statements: a client's named statements are kept in {@link ClientStatements} (text,
- * parameter types, classification) under a server-side name shared by all clients. When a
- * Bind or Describe needs a statement the lent server connection has not seen, a Parse is slipped in
- * before it and its ParseComplete swallowed; a client Parse the connection already has is answered
- * by the router itself, and so is a Close of a named statement (servers keep them). To put those
- * answers at the right place in the reply stream, every request that expects replies is queued in
- * a {@link ReplyQueue} in order.
+ * parameter types, classification) under a server-side name shared by all clients, and
+ * {@link StatementRelay} writes them to the lent server connection, preparing them there when it
+ * has not seen them and answering itself what the server is not asked. To put those answers at
+ * the right place in the reply stream, every request that expects replies is queued in a
+ * {@link ReplyQueue} in order.
  *
  * <p>Session state in transaction pooling: a statement that leaves state in the server session
  * ({@code SET}, {@code LISTEN}, SQL {@code PREPARE}, temporary tables, session advisory locks,
@@ -95,6 +94,7 @@ final class ClientSession implements ServerConnection.Listener {
     private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
     private final ReplyQueue expects = new ReplyQueue();
     private final ClientStatements statements;
+    private final StatementRelay statementRelay;
     private boolean pinned;
     private boolean discardPending;
     private final WriteBatch out;
@@ -138,6 +138,7 @@ final class ClientSession implements ServerConnection.Listener {
         this.out = new WriteBatch(socket);
         this.flow = new ClientFlow(socket, router.context, bytes -> onData(Buffer.buffer(bytes)), () -> phase == Phase.CLOSED);
         this.statements = new ClientStatements(router.names);
+        this.statementRelay = new StatementRelay(statements, expects, () -> router.settings.maxPreparedStatements(), toClient);
         this.readYourWrites = new ReadYourWrites(router, () -> phase == Phase.CLOSED);
     }
 
@@ -570,39 +571,9 @@ final class ClientSession implements ServerConnection.Listener {
                 stats.queries++;
             }
             case Frontend.PARSE -> parse(message);
-            case Frontend.BIND -> {
-                FrontendMessages.Bind bind = FrontendMessages.bind(message);
-                ClientStatements.Statement s = statements.get(bind.statement());
-                if (s == null) {
-                    server.write(message);
-                } else {
-                    ensurePrepared(s);
-                    server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
-                }
-                expects.add(Expect.BIND);
-            }
-            case Frontend.DESCRIBE -> {
-                FrontendMessages.Target t = FrontendMessages.target(message);
-                ClientStatements.Statement s = t.isStatement() ? statements.get(t.name()) : null;
-                if (s == null) {
-                    server.write(message);
-                } else {
-                    ensurePrepared(s);
-                    server.write(PgMessages.target(Frontend.DESCRIBE, PgProtocol.TARGET_STATEMENT, s.serverName()));
-                }
-                expects.add(Expect.DESCRIBE);
-            }
-            case Frontend.CLOSE -> {
-                FrontendMessages.Target t = FrontendMessages.target(message);
-                if (t.isStatement() && !t.name().isEmpty()) {
-                    // servers keep the statement for other clients; the router answers itself
-                    statements.close(t.name());
-                    synthetic(PgMessages.closeComplete());
-                } else {
-                    server.write(message);
-                    expects.add(Expect.CLOSE);
-                }
-            }
+            case Frontend.BIND -> statementRelay.bind(server, message);
+            case Frontend.DESCRIBE -> statementRelay.describe(server, message);
+            case Frontend.CLOSE -> statementRelay.close(server, message);
             case Frontend.EXECUTE -> {
                 server.write(message);
                 expects.add(Expect.EXECUTE);
@@ -635,50 +606,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (!(c.sessionState() && tracked(parse.query()))) {
             note(c);
         }
-        if (parse.statement().isEmpty()) {
-            server.write(message);
-            expects.add(Expect.PARSE_UNNAMED);
-            return;
-        }
-        ClientStatements.Statement s = statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
-        String serverName = s.serverName();
-        if (server.prepared().has(serverName)) {
-            synthetic(PgMessages.parseComplete());
-        } else {
-            makeRoom();
-            server.prepared().add(serverName);
-            server.write(PgMessages.parse(serverName, parse.query(), parse.parameterTypes()));
-            expects.addParse(serverName, false);
-        }
-    }
-
-    private void ensurePrepared(ClientStatements.Statement s) {
-        if (!server.prepared().has(s.serverName())) {
-            makeRoom();
-            server.prepared().add(s.serverName());
-            server.write(PgMessages.parse(s.serverName(), s.query(), s.parameterTypes()));
-            expects.addParse(s.serverName(), true);
-        }
-    }
-
-    /**
-     * Closes the least recently used statement when the connection holds the maximum. Safe in a
-     * pipeline: requests already sent ran before the Close, and a later one that needs the statement
-     * prepares it again.
-     */
-    private void makeRoom() {
-        while (server.prepared().size() >= router.settings.maxPreparedStatements()) {
-            String oldest = server.prepared().evictOldest();
-            server.write(PgMessages.target(Frontend.CLOSE, PgProtocol.TARGET_STATEMENT, oldest));
-            expects.add(Expect.CLOSE_SWALLOW);
-        }
-    }
-
-    /** A reply the router gives itself, placed after the replies to everything sent before. */
-    private void synthetic(Buffer reply) {
-        if (!expects.synthetic(reply)) {
-            out(reply);
-        }
+        statementRelay.parse(server, message, parse, c);
     }
 
     /**
