@@ -10,6 +10,8 @@ import io.pgha.local.Ports;
 import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -73,6 +75,72 @@ class PoolingProxyTest {
             long after = fx.router.onLoopCount(() -> (int) fx.router.sessions().get(0).server().writes());
             assertEquals(2, after - before, "one write for the commit, one for the whole batch");
         }
+    }
+
+    /**
+     * A client's Close of a named statement is answered by the router, in its place among the
+     * replies: the client may use the name again for other text, while the server connection keeps
+     * the statement under its shared name for other clients.
+     */
+    @Test
+    void closeOfANamedStatementIsAnsweredByTheRouterAndTheNameCanBeReused() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient client = new RawClient(fx.rwPort)) {
+            client.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            client.send(Buffer.buffer().appendBuffer(PgMessages.parse("s1", "select 1", new int[0])).appendBuffer(PgMessages.sync()));
+            assertEquals(List.of(PgProtocol.Backend.PARSE_COMPLETE), types(repliesUntilReady(client)));
+            assertEquals("1", firstValue(execute(client, "s1")));
+
+            client.send(Buffer.buffer().appendBuffer(PgMessages.target(PgProtocol.Frontend.CLOSE, PgProtocol.TARGET_STATEMENT, "s1"))
+                    .appendBuffer(PgMessages.sync()));
+            assertEquals(List.of(PgProtocol.Backend.CLOSE_COMPLETE), types(repliesUntilReady(client)));
+
+            client.send(Buffer.buffer().appendBuffer(PgMessages.parse("s1", "select 2", new int[0])).appendBuffer(PgMessages.sync()));
+            assertEquals(List.of(PgProtocol.Backend.PARSE_COMPLETE), types(repliesUntilReady(client)));
+            assertEquals("2", firstValue(execute(client, "s1")));
+
+            // one server connection (pool size 1): the statement closed by the client is still prepared there
+            client.send(PgMessages.query("select count(*) from pg_prepared_statements where statement = 'select 1'"));
+            assertEquals("1", firstValue(repliesUntilReady(client)));
+        }
+    }
+
+    /** Bind of the named statement to the unnamed portal, Execute, Sync; the replies up to ReadyForQuery. */
+    private static List<RawClient.Message> execute(RawClient client, String statement) throws IOException {
+        byte[] name = statement.getBytes(StandardCharsets.UTF_8);
+        // portal "", the statement, no parameter formats, no parameters, no result formats
+        Buffer bind = Buffer.buffer().appendByte(PgProtocol.Frontend.BIND).appendInt(4 + 1 + name.length + 1 + 2 + 2 + 2)
+                .appendByte((byte) 0).appendBytes(name).appendByte((byte) 0).appendShort((short) 0).appendShort((short) 0).appendShort((short) 0);
+        client.send(Buffer.buffer().appendBuffer(bind).appendBuffer(unnamedExecute()).appendBuffer(PgMessages.sync()));
+        return repliesUntilReady(client);
+    }
+
+    /** The replies before the next ReadyForQuery; fails on an ErrorResponse. */
+    private static List<RawClient.Message> repliesUntilReady(RawClient client) throws IOException {
+        List<RawClient.Message> replies = new java.util.ArrayList<>();
+        for (RawClient.Message m = client.read(); m.type() != PgProtocol.Backend.READY_FOR_QUERY; m = client.read()) {
+            assertNotEquals(PgProtocol.Backend.ERROR_RESPONSE, m.type(), m.text());
+            replies.add(m);
+        }
+        return replies;
+    }
+
+    private static List<Byte> types(List<RawClient.Message> replies) {
+        return replies.stream().map(RawClient.Message::type).toList();
+    }
+
+    /** The first column of the first DataRow among the replies, as text. */
+    private static String firstValue(List<RawClient.Message> replies) {
+        for (RawClient.Message m : replies) {
+            if (m.type() == PgProtocol.Backend.DATA_ROW) {
+                java.nio.ByteBuffer row = java.nio.ByteBuffer.wrap(m.payload());
+                row.getShort();
+                byte[] value = new byte[row.getInt()];
+                row.get(value);
+                return new String(value, StandardCharsets.UTF_8);
+            }
+        }
+        throw new AssertionError("no DataRow among " + types(replies));
     }
 
     private static Buffer unnamedBind() {
