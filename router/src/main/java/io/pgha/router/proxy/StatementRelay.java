@@ -27,7 +27,7 @@ final class StatementRelay {
     private final Consumer<Buffer> toClient;
 
     /**
-     * @param maxPrepared the statements a server connection may hold, read at each Parse (settings reload)
+     * @param maxPrepared the statements a server connection may hold, read each time one is prepared (settings reload)
      * @param toClient    where an answer of the router's own goes when no reply is awaited before it
      */
     StatementRelay(ClientStatements statements, ReplyQueue expects, IntSupplier maxPrepared, Consumer<Buffer> toClient) {
