@@ -5,6 +5,7 @@ import io.pgha.local.Sql;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -22,6 +23,16 @@ final class KeptConnections implements AutoCloseable {
     }
 
     private final Map<Integer, Connection> open = new HashMap<>();
+    /** How long a read on a connection may wait; null: the socket timeout of {@link Sql#connect}. */
+    private final Duration readTimeout;
+
+    KeptConnections() {
+        this(null);
+    }
+
+    KeptConnections(Duration readTimeout) {
+        this.readTimeout = readTimeout;
+    }
 
     /**
      * Runs {@code work} on the kept connection to the instance on {@code port}. A kept connection
@@ -40,6 +51,10 @@ final class KeptConnections implements AutoCloseable {
         Connection fresh = Sql.connect(port, superuser, "postgres");
         open.put(port, fresh);
         try {
+            if (readTimeout != null) {
+                // the driver sets the socket's timeout and runs nothing on the executor
+                fresh.setNetworkTimeout(Runnable::run, (int) readTimeout.toMillis());
+            }
             return work.on(fresh);
         } catch (SQLException e) {
             forget(port);

@@ -85,7 +85,7 @@ public class LocalControlResource {
     @GET
     @Path("/status")
     public Response status() {
-        return cluster().map(c -> Response.ok(StatusView.of(c, runtime.layout(), runtime.secrets(), runtime.provisioner().restartRequests())).build())
+        return cluster().map(c -> Response.ok(statusOf(c)).build())
                 .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
     }
 
@@ -154,8 +154,13 @@ public class LocalControlResource {
     @Path("/status/text")
     @Produces(MediaType.TEXT_PLAIN)
     public Response statusText() {
-        return cluster().map(c -> Response.ok(StatusView.render(StatusView.of(c, runtime.layout(), runtime.secrets(), runtime.provisioner().restartRequests()))).build())
+        return cluster().map(c -> Response.ok(StatusView.render(statusOf(c))).build())
                 .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
+    private StatusView.Cluster statusOf(PostgresCluster c) {
+        return runtime.statusConnections().use(connections ->
+                StatusView.of(c, runtime.layout(), runtime.secrets(), runtime.provisioner().restartRequests(), connections));
     }
 
     /**

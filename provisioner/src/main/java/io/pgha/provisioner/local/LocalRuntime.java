@@ -51,6 +51,7 @@ public class LocalRuntime {
     private LocalSecrets secrets;
     private LocalProvisioner provisioner;
     private PassLoop loop;
+    private final StatusConnections statusConnections = new StatusConnections();
     private volatile String lastError;
 
     void onStart(@Observes StartupEvent event) {
@@ -74,9 +75,11 @@ public class LocalRuntime {
         if (loop != null) {
             loop.close();
         }
+        statusConnections.close();
     }
 
     private boolean pass() {
+        statusConnections.closeIfIdle();
         try {
             boolean acted = provisioner.reconcile();
             lastError = null;
@@ -121,6 +124,11 @@ public class LocalRuntime {
 
     LocalSecrets secrets() {
         return secrets;
+    }
+
+    /** The connections the status answer looks through; the reconcile loop closes them once they are idle. */
+    StatusConnections statusConnections() {
+        return statusConnections;
     }
 
     LocalProvisioner provisioner() {

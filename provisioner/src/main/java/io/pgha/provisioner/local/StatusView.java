@@ -51,7 +51,8 @@ public final class StatusView {
     private StatusView() {
     }
 
-    public static Cluster of(PostgresCluster cluster, LocalLayout layout, LocalSecrets secrets, Map<String, Instant> restartRequests) {
+    public static Cluster of(PostgresCluster cluster, LocalLayout layout, LocalSecrets secrets, Map<String, Instant> restartRequests,
+                             KeptConnections connections) {
         String name = cluster.getMetadata().getName();
         var status = cluster.getStatus();
         TopologyStatus topology = status == null || status.topology == null ? new TopologyStatus() : status.topology;
@@ -62,16 +63,13 @@ public final class StatusView {
             InstanceFacts primaryFacts = null;
             List<InstanceFacts> all = new ArrayList<>();
             List<Optional<InstanceProbe.RestartState>> restarts = new ArrayList<>();
-            // asked rarely (pgha status), so its connections last for this one answer
-            try (KeptConnections connections = new KeptConnections()) {
-                for (var i : status.provisioning.instances) {
-                    int port = layout.instancePort(i.serial);
-                    InstanceFacts f = InstanceProbe.look(i.name, layout.dataDir(i.name), port, superuser.get(), connections);
-                    all.add(f);
-                    restarts.add(f.reachable() ? InstanceProbe.restartState(port, superuser.get(), connections) : Optional.empty());
-                    if (Boolean.FALSE.equals(f.inRecovery())) {
-                        primaryFacts = f;
-                    }
+            for (var i : status.provisioning.instances) {
+                int port = layout.instancePort(i.serial);
+                InstanceFacts f = InstanceProbe.look(i.name, layout.dataDir(i.name), port, superuser.get(), connections);
+                all.add(f);
+                restarts.add(f.reachable() ? InstanceProbe.restartState(port, superuser.get(), connections) : Optional.empty());
+                if (Boolean.FALSE.equals(f.inRecovery())) {
+                    primaryFacts = f;
                 }
             }
             for (int k = 0; k < status.provisioning.instances.size(); k++) {
