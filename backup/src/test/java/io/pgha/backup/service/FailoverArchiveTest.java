@@ -85,14 +85,32 @@ class FailoverArchiveTest {
             try (TestStandby standby = TestStandby.start(primary, SLOT, Map.of("archive_mode", ARCHIVE_MODE, "archive_command", archiving))) {
                 Set<String> waitingOnPrimary;
                 try (Connection c = primary.connect(); Statement st = c.createStatement()) {
-                    // from here on the primary cannot archive: its archive_command meets a closed port
-                    st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()).replace("'", "''") + "'");
-                    st.execute("select pg_reload_conf()");
-                    // the archiver reads the new command on its own time: go on once it has failed with it
-                    st.execute("insert into t values (0)");
-                    st.execute("select pg_switch_wal()");
-                    await("the primary's archiver fails").atMost(Duration.ofSeconds(60))
-                            .until(() -> !scalar(st, "select failed_count from pg_stat_archiver").equals("0"));
+                    // from here on the primary cannot archive: its archive_command meets a closed port. The
+                    // archiver reads it when the postmaster passes the reload on, and ci57 saw that come after
+                    // the archiver had pushed the next segment with the old command, when nothing followed to
+                    // fail with. The postmaster is held here so that this happens every time.
+                    long postmaster = ServerProcesses.postmaster(primary.dataDir()).orElseThrow();
+                    signal("STOP", postmaster);
+                    try {
+                        st.execute("alter system set archive_command = '" + archiveCommand(Ports.freePort()).replace("'", "''") + "'");
+                        st.execute("select pg_reload_conf()");
+                        st.execute("insert into t values (0)");
+                        String pushedLate = scalar(st, "select pg_walfile_name(pg_switch_wal())");
+                        await("the archiver pushes " + pushedLate + " with the command it still has").atMost(Duration.ofSeconds(60))
+                                .until(() -> pushedLate.equals(scalar(st, "select last_archived_wal from pg_stat_archiver")));
+                    } finally {
+                        signal("CONT", postmaster);
+                    }
+                    // so it is given segments until one fails
+                    await("the primary's archiver fails").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofSeconds(1))
+                            .until(() -> {
+                                if (!scalar(st, "select failed_count from pg_stat_archiver").equals("0")) {
+                                    return true;
+                                }
+                                st.execute("insert into t values (0)");
+                                st.execute("select pg_switch_wal()");
+                                return false;
+                            });
                     for (int i = 0; i < SWITCHES; i++) {
                         st.execute("insert into t select generate_series(1, 10000)");
                         st.execute("select pg_switch_wal()");
@@ -156,6 +174,10 @@ class FailoverArchiveTest {
         long value = (Long.parseLong(lsn[0], 16) << 32) | Long.parseLong(lsn[1], 16);
         long segment = value / (16L * 1024 * 1024);
         return WalFileName.parse(String.format("%08X%08X%08X", 1, segment / 256, segment % 256));
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        assertEquals(0, new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor(), "kill -" + signal + " " + pid);
     }
 
     private static Set<String> readyFiles(Path dataDir) throws java.io.IOException {
