@@ -118,7 +118,7 @@ class MonitorApplicationTest {
                 .when().post("/clusters/default/pg/switchover").then().statusCode(409)
                 .body("message", containsString("not an instance"));
         api().contentType(ContentType.JSON).body("{}")
-                .when().post("/clusters/default/pg/switchover").then().statusCode(200)
+                .when().post("/clusters/default/pg/switchover").then().log().ifValidationFails().statusCode(200)
                 .body("done", equalTo(true)).body("from", equalTo("pg-1")).body("to", equalTo("pg-2"))
                 .body("timeline", equalTo(2));
         LocalCluster cluster = LocalClusterResource.cluster;
