@@ -261,6 +261,15 @@ public class LocalControlResource {
         return Response.ok(Map.of("stopped", true)).build();
     }
 
+    /** The cluster's name, for the launcher's commands that address other services by it (the status asks every instance). */
+    @GET
+    @Path("/cluster")
+    @Produces(MediaType.TEXT_PLAIN)
+    public Response name() {
+        return cluster().map(c -> Response.ok(c.getMetadata().getName() + "\n").build())
+                .orElseGet(() -> error(404, "no cluster has been applied in " + runtime.layout().home()));
+    }
+
     /** Deletes the cluster (stopping it); with purge=true its data and credentials go too. */
     @DELETE
     @Path("/cluster")

@@ -86,7 +86,7 @@ class LocalControlGuardTest {
     @Test
     void noCallWithoutTheRightTokenOrFromAWebPage() throws IOException {
         String token = token();
-        for (String path : new String[] {"/local/status", "/local/status/text", "/local/progress", "/local/uri?superuser=true"}) {
+        for (String path : new String[] {"/local/status", "/local/status/text", "/local/progress", "/local/cluster", "/local/uri?superuser=true"}) {
             given().when().get(path).then().statusCode(401).header("WWW-Authenticate", "Bearer")
                     .body("error", containsString(layout().controlToken().toString()));
             given().header("Authorization", "Bearer wrong").when().get(path).then().statusCode(401)
@@ -104,6 +104,7 @@ class LocalControlGuardTest {
                 "nothing was stored");
 
         withToken().when().get("/local/status").then().statusCode(404).body("error", containsString("no cluster"));
+        withToken().when().get("/local/cluster").then().statusCode(404).body("error", containsString("no cluster"));
         given().when().get("/q/health/live").then().statusCode(200);
         given().when().get("/q/metrics").then().statusCode(200);
     }
