@@ -128,6 +128,11 @@ class ControlTokenE2ETest {
             assertEquals(1, damaged.stderr().strip().lines().count(), damaged.stderr());
             assertTrue(damaged.stderr().contains(stored + " is empty") && damaged.stderr().contains("restore it from a copy"),
                     damaged.stderr());
+            // so is every command that looks the cluster's name up first
+            Launcher.Result backupsDamaged = pgha.run("backups");
+            assertTrue(backupsDamaged.exitCode() != 0, "pgha backups fails");
+            assertEquals(1, backupsDamaged.stderr().strip().lines().count(), backupsDamaged.stderr());
+            assertTrue(backupsDamaged.stderr().contains(stored + " is empty"), backupsDamaged.stderr());
             Files.write(stored, good);
             pgha.run("status").ok();
 
