@@ -11,12 +11,14 @@ import io.vertx.core.buffer.Buffer;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 
@@ -107,17 +109,13 @@ class PoolingProxyTest {
 
     /** Bind of the named statement to the unnamed portal, Execute, Sync; the replies up to ReadyForQuery. */
     private static List<RawClient.Message> execute(RawClient client, String statement) throws IOException {
-        byte[] name = statement.getBytes(StandardCharsets.UTF_8);
-        // portal "", the statement, no parameter formats, no parameters, no result formats
-        Buffer bind = Buffer.buffer().appendByte(PgProtocol.Frontend.BIND).appendInt(4 + 1 + name.length + 1 + 2 + 2 + 2)
-                .appendByte((byte) 0).appendBytes(name).appendByte((byte) 0).appendShort((short) 0).appendShort((short) 0).appendShort((short) 0);
-        client.send(Buffer.buffer().appendBuffer(bind).appendBuffer(unnamedExecute()).appendBuffer(PgMessages.sync()));
+        client.send(Buffer.buffer().appendBuffer(bindToUnnamedPortal(statement)).appendBuffer(unnamedExecute()).appendBuffer(PgMessages.sync()));
         return repliesUntilReady(client);
     }
 
     /** The replies before the next ReadyForQuery; fails on an ErrorResponse. */
     private static List<RawClient.Message> repliesUntilReady(RawClient client) throws IOException {
-        List<RawClient.Message> replies = new java.util.ArrayList<>();
+        List<RawClient.Message> replies = new ArrayList<>();
         for (RawClient.Message m = client.read(); m.type() != PgProtocol.Backend.READY_FOR_QUERY; m = client.read()) {
             assertNotEquals(PgProtocol.Backend.ERROR_RESPONSE, m.type(), m.text());
             replies.add(m);
@@ -133,7 +131,7 @@ class PoolingProxyTest {
     private static String firstValue(List<RawClient.Message> replies) {
         for (RawClient.Message m : replies) {
             if (m.type() == PgProtocol.Backend.DATA_ROW) {
-                java.nio.ByteBuffer row = java.nio.ByteBuffer.wrap(m.payload());
+                ByteBuffer row = ByteBuffer.wrap(m.payload());
                 row.getShort();
                 byte[] value = new byte[row.getInt()];
                 row.get(value);
@@ -144,9 +142,14 @@ class PoolingProxyTest {
     }
 
     private static Buffer unnamedBind() {
-        // portal "", statement "", no parameter formats, no parameters, no result formats
-        return Buffer.buffer().appendByte(PgProtocol.Frontend.BIND).appendInt(4 + 1 + 1 + 2 + 2 + 2)
-                .appendByte((byte) 0).appendByte((byte) 0).appendShort((short) 0).appendShort((short) 0).appendShort((short) 0);
+        return bindToUnnamedPortal("");
+    }
+
+    private static Buffer bindToUnnamedPortal(String statement) {
+        byte[] name = statement.getBytes(StandardCharsets.UTF_8);
+        // portal "", the statement, no parameter formats, no parameters, no result formats
+        return Buffer.buffer().appendByte(PgProtocol.Frontend.BIND).appendInt(4 + 1 + name.length + 1 + 2 + 2 + 2)
+                .appendByte((byte) 0).appendBytes(name).appendByte((byte) 0).appendShort((short) 0).appendShort((short) 0).appendShort((short) 0);
     }
 
     private static Buffer unnamedExecute() {
