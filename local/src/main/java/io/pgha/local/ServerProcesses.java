@@ -62,6 +62,18 @@ public final class ServerProcesses {
         return postmaster(dataDir).isPresent() || !all(dataDir).isEmpty();
     }
 
+    /** Waits at most {@code bound} until no process of {@code dataDir} is alive; true when none is. */
+    public static boolean awaitGone(Path dataDir, Duration bound) {
+        long deadline = System.nanoTime() + bound.toNanos();
+        while (running(dataDir)) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            pause(dataDir);
+        }
+        return true;
+    }
+
     /** Every live process of {@code dataDir}: the postmaster, its children, and backends that outlived it. */
     public static List<Long> all(Path dataDir) {
         Optional<Owner> owner = Owner.of(dataDir);

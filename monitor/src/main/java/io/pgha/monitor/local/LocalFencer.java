@@ -35,6 +35,8 @@ public final class LocalFencer implements Fencer {
     private static final Logger LOG = Logger.getLogger(LocalFencer.class);
     private static final Duration IMMEDIATE_WAIT = Duration.ofSeconds(5);
     private static final Duration FAST_WAIT = Duration.ofSeconds(60);
+    /** How long a postmaster that pg_ctl reported stopped may take to exit. */
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(5);
 
     private final LocalLayout layout;
     private final PgCtl pgCtl;
@@ -49,7 +51,9 @@ public final class LocalFencer implements Fencer {
         Path data = layout.dataDir(instance);
         if (clean) {
             Processes.Result stop = pgCtl.tryStop(data, PgCtl.StopMode.FAST, FAST_WAIT);
-            if (ServerProcesses.running(data)) {
+            // pg_ctl reports the stop once the lock file is gone, which the postmaster removes just
+            // before it exits: on a loaded machine it was still there when looked at right after
+            if (!ServerProcesses.awaitGone(data, stop.ok() ? EXIT_WAIT : Duration.ZERO)) {
                 return new Result(false, null, "pg_ctl stop -m fast failed: " + stop.lastLine());
             }
             Lsn end = pgCtl.controlData(data, "Latest checkpoint location").map(Lsn::parse).orElse(null);

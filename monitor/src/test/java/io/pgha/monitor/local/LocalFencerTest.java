@@ -114,6 +114,34 @@ class LocalFencerTest {
         }
     }
 
+    /**
+     * pg_ctl reports "server stopped" once the lock file is gone, and the postmaster exits just
+     * after: ci62 saw it still alive when the fence looked right away, and the switchover aborted
+     * with "pg_ctl stop -m fast failed: server stopped". A process named postgres in the data
+     * directory, exiting 3 s later, holds that moment open here.
+     */
+    @Test
+    void aPostmasterStillExitingWhenPgCtlReportsTheStopIsWaitedFor() throws Exception {
+        LocalLayout layout = new LocalLayout(home, LocalLayout.DEFAULT_PORT_BASE);
+        // pg_ctl runs as the PostgreSQL user and goes through the link below
+        Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        try (TestPostgres pg = TestPostgres.start()) {
+            Files.createDirectories(layout.instanceDir(INSTANCE));
+            Files.createSymbolicLink(layout.dataDir(INSTANCE), pg.dataDir());
+            Path data = layout.dataDir(INSTANCE);
+            Process exiting = new ProcessBuilder(OsUser.forPostgres().command(List.of("bash", "-c",
+                    "cd \"$1\" && exec -a postgres sleep 3", "_", pg.dataDir().toRealPath().toString()))).start();
+            try {
+                await().atMost(Duration.ofSeconds(10)).until(() -> ServerProcesses.all(data).size() > 1);
+                Fencer.Result r = fencer(layout).fence(INSTANCE, true, true, null);
+                assertTrue(r.ok(), r.detail());
+                assertFalse(ServerProcesses.running(data));
+            } finally {
+                exiting.destroyForcibly();
+            }
+        }
+    }
+
     private static String state(Connection c, long pid) throws Exception {
         try (Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT state FROM pg_stat_activity WHERE pid = " + pid)) {
