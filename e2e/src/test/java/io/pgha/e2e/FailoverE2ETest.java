@@ -12,18 +12,11 @@ import org.junit.jupiter.api.TestInstance;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Array;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
-import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static io.pgha.e2e.ClusterE2ETest.value;
 import static org.awaitility.Awaitility.await;
@@ -43,50 +36,21 @@ class FailoverE2ETest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Launcher pgha;
-    private final ConcurrentLinkedQueue<Long> acknowledged = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean writing = new AtomicBoolean(true);
-    private final AtomicLong lastAck = new AtomicLong();
-    private Thread writer;
+    private AcknowledgedWriter writer;
 
     @BeforeAll
     void up() throws Exception {
         pgha = new Launcher();
         pgha.run("up", "-f", "../deploy/examples/sync-quorum.yaml").ok();
-        try (Connection c = Launcher.connect(pgha.uri("--primary")); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
-        }
-        writer = new Thread(this::write, "writer");
-        writer.start();
+        writer = AcknowledgedWriter.start(pgha);
     }
 
     @AfterAll
     void down() throws Exception {
-        writing.set(false);
-        writer.join(30_000);
-        pgha.close();
-    }
-
-    /**
-     * Inserts 1, 2, 3, ... through the router and records each id whose commit returned. The
-     * router follows the failover; after an error the writer simply connects again.
-     */
-    private void write() {
-        long next = 1;
-        while (writing.get()) {
-            try (Connection c = Launcher.connect(pgha.uri("--router"));
-                 PreparedStatement insert = c.prepareStatement("INSERT INTO acked VALUES (?)")) {
-                while (writing.get()) {
-                    insert.setLong(1, next);
-                    insert.executeUpdate();
-                    acknowledged.add(next);
-                    lastAck.set(System.nanoTime());
-                    next++;
-                }
-            } catch (SQLException | AssertionError e) {
-                // the transaction met the failover: its commit is not acknowledged, so it does not count
-                next++;
-            }
+        if (writer != null) {
+            writer.close();
         }
+        pgha.close();
     }
 
     @Test
@@ -98,8 +62,8 @@ class FailoverE2ETest {
             JsonNode before = pgha.status();
             String oldPrimary = before.get("currentPrimary").asText();
             long pid = pgha.instance(oldPrimary).get("pid").asLong();
-            await().atMost(Duration.ofSeconds(30)).until(() -> lastAck.get() != 0);
-            long acksBefore = acknowledged.size();
+            await().atMost(Duration.ofSeconds(30)).until(() -> writer.lastAcknowledgedAt() != 0);
+            long acksBefore = writer.count();
             if (forceClone) {
                 // no pg_control, no pg_rewind: the provisioner must fall back to a fresh clone
                 Files.delete(pgha.home.resolve("instances/" + oldPrimary + "/data/global/pg_control"));
@@ -109,8 +73,8 @@ class FailoverE2ETest {
 
             await().atMost(Duration.ofSeconds(30)).until(() -> !oldPrimary.equals(pgha.status().get("currentPrimary").asText()));
             String newPrimary = pgha.status().get("currentPrimary").asText();
-            await().atMost(Duration.ofSeconds(30)).until(() -> lastAck.get() > killedAt);
-            double unavailable = (lastAck.get() - killedAt) / 1e9;
+            await().atMost(Duration.ofSeconds(30)).until(() -> writer.lastAcknowledgedAt() > killedAt);
+            double unavailable = (writer.lastAcknowledgedAt() - killedAt) / 1e9;
 
             // the old primary comes back as a streaming standby of the new primary
             await().atMost(Duration.ofSeconds(60)).until(() -> "Ready".equals(pgha.status().get("phase").asText())
@@ -120,7 +84,7 @@ class FailoverE2ETest {
             String rejoinedBy = provisioned(oldPrimary).path("rejoinedBy").asText();
             assertEquals(forceClone ? "reclone" : "pg_rewind", rejoinedBy, "trial " + trial);
             try (Connection c = Launcher.connect(pgha.uri("--instance", oldPrimary)); Statement s = c.createStatement()) {
-                long target = acknowledged.stream().mapToLong(Long::longValue).max().orElseThrow();
+                long target = writer.newest();
                 await().atMost(Duration.ofSeconds(30)).until(() ->
                         "t".equals(value(s, "SELECT EXISTS (SELECT 1 FROM acked WHERE id = " + target + ")")));
             }
@@ -136,7 +100,7 @@ class FailoverE2ETest {
     void switchoverLosesNothingAndTheFormerPrimaryStreamsFromTheNewOne() throws Exception {
         String from = pgha.status().get("currentPrimary").asText();
         String to = from.equals("pg-2") ? "pg-3" : "pg-2";
-        long acksBefore = acknowledged.size();
+        long acksBefore = writer.count();
         Launcher.Result r = pgha.run("switchover", "--to", to).ok();
         assertTrue(r.stderr().contains("switchover done"), r.stderr());
         assertEquals(to, pgha.status().get("currentPrimary").asText());
@@ -146,26 +110,16 @@ class FailoverE2ETest {
             await().atMost(Duration.ofSeconds(30)).until(() -> "streaming".equals(
                     value(s, "SELECT state FROM pg_stat_replication WHERE application_name = '" + from + "'")));
         }
-        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() > acksBefore + 100);
+        await().atMost(Duration.ofSeconds(30)).until(() -> writer.count() > acksBefore + 100);
         assertNoAcknowledgedCommitLost();
     }
 
     /** Every id whose commit returned so far is on the current primary. */
     private void assertNoAcknowledgedCommitLost() throws Exception {
-        String primary = pgha.status().get("currentPrimary").asText();
-        List<Long> acked = new ArrayList<>(acknowledged);
-        try (Connection c = Launcher.connect(pgha.uri("--instance", primary));
-             PreparedStatement missing = c.prepareStatement("SELECT count(*) FROM unnest(?::bigint[]) AS a(id) "
-                     + "WHERE NOT EXISTS (SELECT 1 FROM acked WHERE acked.id = a.id)")) {
-            Array ids = c.createArrayOf("bigint", acked.toArray());
-            missing.setArray(1, ids);
-            try (ResultSet rs = missing.executeQuery()) {
-                rs.next();
-                System.out.printf("%d acknowledged commits, %d lost%n", acked.size(), rs.getLong(1));
-                assertEquals(0, rs.getLong(1), "acknowledged commits lost");
-            }
-        }
-        assertTrue(acked.size() > 100, "the writer really wrote: " + acked.size());
+        AcknowledgedWriter.Check check = writer.check();
+        System.out.printf("%d acknowledged commits, %d lost%n", check.acknowledged(), check.lost());
+        assertEquals(0, check.lost(), "acknowledged commits lost");
+        assertTrue(check.acknowledged() > 100, "the writer really wrote: " + check.acknowledged());
     }
 
     private JsonNode stored() throws Exception {

@@ -15,21 +15,17 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.pgha.e2e.ClusterE2ETest.value;
 import static org.awaitility.Awaitility.await;
@@ -54,47 +50,21 @@ class OperatorCommandsE2ETest {
     private static final String EXAMPLE = "../deploy/examples/sync-quorum.yaml";
 
     private Launcher pgha;
-    private final ConcurrentLinkedQueue<Long> acknowledged = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean writing = new AtomicBoolean(true);
-    private Thread writer;
+    private AcknowledgedWriter writer;
 
     @BeforeAll
     void up() throws Exception {
         pgha = new Launcher();
         pgha.run("up", "-f", EXAMPLE).ok();
-        try (Connection c = Launcher.connect(pgha.uri("--primary")); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE acked (id bigint PRIMARY KEY)");
-        }
-        writer = new Thread(this::write, "writer");
-        writer.start();
+        writer = AcknowledgedWriter.start(pgha);
     }
 
     @AfterAll
     void down() throws Exception {
-        writing.set(false);
         if (writer != null) {
-            writer.join(30_000);
+            writer.close();
         }
         pgha.close();
-    }
-
-    /** Inserts 1, 2, 3, ... through the router, recording each id whose commit returned; reconnects after an error. */
-    private void write() {
-        long next = 1;
-        while (writing.get()) {
-            try (Connection c = Launcher.connect(pgha.uri("--router"));
-                 PreparedStatement insert = c.prepareStatement("INSERT INTO acked VALUES (?)")) {
-                while (writing.get()) {
-                    insert.setLong(1, next);
-                    insert.executeUpdate();
-                    acknowledged.add(next);
-                    next++;
-                }
-            } catch (SQLException | AssertionError e) {
-                // the commit did not return: not acknowledged, so it does not count
-                next++;
-            }
-        }
     }
 
     @Test
@@ -329,20 +299,10 @@ class OperatorCommandsE2ETest {
 
     /** Every id whose commit returned so far is on the current primary, and the writer got on after the step. */
     private void assertNoAcknowledgedCommitLost(int step) throws Exception {
-        long before = acknowledged.size();
-        await().atMost(Duration.ofSeconds(30)).until(() -> acknowledged.size() > before + 50);
-        String primary = pgha.status().get("currentPrimary").asText();
-        List<Long> acked = new ArrayList<>(acknowledged);
-        try (Connection c = Launcher.connect(pgha.uri("--instance", primary));
-             PreparedStatement missing = c.prepareStatement("SELECT count(*) FROM unnest(?::bigint[]) AS a(id) "
-                     + "WHERE NOT EXISTS (SELECT 1 FROM acked WHERE acked.id = a.id)")) {
-            Array ids = c.createArrayOf("bigint", acked.toArray());
-            missing.setArray(1, ids);
-            try (ResultSet rs = missing.executeQuery()) {
-                rs.next();
-                System.out.printf("step %d: %d acknowledged commits, %d lost%n", step, acked.size(), rs.getLong(1));
-                assertEquals(0, rs.getLong(1), "acknowledged commits lost");
-            }
-        }
+        long before = writer.count();
+        await().atMost(Duration.ofSeconds(30)).until(() -> writer.count() > before + 50);
+        AcknowledgedWriter.Check check = writer.check();
+        System.out.printf("step %d: %d acknowledged commits, %d lost%n", step, check.acknowledged(), check.lost());
+        assertEquals(0, check.lost(), "acknowledged commits lost");
     }
 }

@@ -1,6 +1,5 @@
 package io.pgha.e2e.faults;
 
-import io.pgha.e2e.Signals;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -66,13 +65,7 @@ class AsyncFaultsE2ETest {
     void primarySigkillLosesLessThanTheBound() throws Exception {
         FaultRow row = new FaultRow("async: SIGKILL primary");
         long since = h.now();
-        for (int t = 0; t < FaultHarness.trials(1); t++) {
-            String old = h.primary();
-            long faultAt = h.now();
-            Signals.send("KILL", h.postmaster(old));
-            double gap = h.awaitRecovered(old, faultAt);
-            row.trial(gap, old + " -> " + h.primary());
-        }
+        h.killPrimaryTrials(row);
         Checker.Verdict v = h.finish(row, since);
         System.out.printf("async: %d writes acknowledged on an old timeline past its fork, the furthest %d bytes past it%n",
                 v.pastFork(), v.bytesPastFork());

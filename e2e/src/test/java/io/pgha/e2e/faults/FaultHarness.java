@@ -2,6 +2,7 @@ package io.pgha.e2e.faults;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.pgha.e2e.Launcher;
+import io.pgha.e2e.Signals;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -180,6 +181,21 @@ final class FaultHarness implements AutoCloseable {
             monitors.startAnother();
         }
         return gapAround(faultAt);
+    }
+
+    /**
+     * The plainest fault: the primary's postmaster killed with SIGKILL, {@link #trials(int) trials(1)}
+     * times, each time waiting for the failover to be over; each trial's write gap goes into
+     * {@code row}.
+     */
+    void killPrimaryTrials(FaultRow row) throws Exception {
+        for (int t = 0; t < trials(1); t++) {
+            String old = primary();
+            long faultAt = now();
+            Signals.send("KILL", postmaster(old));
+            double gap = awaitRecovered(old, faultAt);
+            row.trial(gap, old + " -> " + primary());
+        }
     }
 
     /** The longest pause between two acknowledged writes through the router, from the last one before {@code faultAt} on. */

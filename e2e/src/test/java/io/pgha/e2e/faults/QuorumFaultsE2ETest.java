@@ -63,13 +63,7 @@ class QuorumFaultsE2ETest {
         FaultRow row = new FaultRow("quorum: SIGKILL primary");
         long since = h.now();
         // one here; the leader, clock and partition faults below each kill or cut a primary too
-        for (int t = 0; t < FaultHarness.trials(1); t++) {
-            String old = h.primary();
-            long faultAt = h.now();
-            Signals.send("KILL", h.postmaster(old));
-            double gap = h.awaitRecovered(old, faultAt);
-            row.trial(gap, old + " -> " + h.primary());
-        }
+        h.killPrimaryTrials(row);
         assertSafe(h.finish(row, since));
     }
 
