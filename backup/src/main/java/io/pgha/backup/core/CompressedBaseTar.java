@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
 
 /**
  * A base backup's archive compressed by the backup service, for a codec the server cannot write
@@ -11,44 +12,33 @@ import java.io.OutputStream;
  * nothing but a buffer's worth is ever held. It ends only when its source ended: a source that
  * fails fails this stream, and with it the repository put that reads it.
  */
-public final class CompressedBaseTar extends InputStream {
+public final class CompressedBaseTar extends PulledStream {
     private static final int CHUNK = 1 << 16;
 
     private final InputStream source;
     private final Pending pending = new Pending();
     private final OutputStream compressor;
     private final byte[] chunk = new byte[CHUNK];
-    private int served;
-    private boolean ended;
+    private boolean sourceEnded;
 
     public CompressedBaseTar(InputStream source, Compression compression) throws IOException {
         this.source = source;
         this.compressor = compression.compressing(pending);
     }
 
+    /** First what the codec wrote when it was set up (its frame header), then what each chunk of the source compresses to. */
     @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-    }
-
-    @Override
-    public int read(byte[] buf, int off, int len) throws IOException {
-        if (len == 0) {
-            return 0;
-        }
-        while (served == pending.size()) {
-            if (ended) {
-                return -1;
+    protected ByteBuffer pull() throws IOException {
+        if (pending.size() == 0) {
+            if (sourceEnded) {
+                return null;
             }
-            pending.reset();
-            served = 0;
             fill();
         }
-        int n = Math.min(len, pending.size() - served);
-        System.arraycopy(pending.bytes(), served, buf, off, n);
-        served += n;
-        return n;
+        ByteBuffer out = ByteBuffer.wrap(pending.bytes(), 0, pending.size());
+        // the array keeps these bytes until the next write into it, which comes only once they are served
+        pending.reset();
+        return out;
     }
 
     private void fill() throws IOException {
@@ -57,7 +47,7 @@ public final class CompressedBaseTar extends InputStream {
             compressor.write(chunk, 0, n);
             return;
         }
-        ended = true;
+        sourceEnded = true;
         // ends the compressed frame into the buffer
         compressor.close();
     }

@@ -2,28 +2,12 @@ package io.pgha.backup.kubernetes;
 
 import io.pgha.api.ClusterNames;
 import io.pgha.backup.service.BackupVerifier;
-import io.smallrye.common.annotation.Blocking;
-import io.vertx.core.http.HttpServerRequest;
-import jakarta.inject.Inject;
-import jakarta.ws.rs.HeaderParam;
-import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
-import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.Context;
-import jakarta.ws.rs.core.HttpHeaders;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 
 import static io.pgha.backup.service.WalAnswers.text;
 
@@ -40,54 +24,36 @@ import static io.pgha.backup.service.WalAnswers.text;
  * backup-trigger.sh calls again with {@code ?backup=<name>} and waits on that drill.
  */
 @Path(ClusterNames.DRILL_TRIGGER_ROOT + "/{namespace}/{cluster}")
-public class DrillTriggerResource {
-    private static final String WHAT = "drill trigger";
+public class DrillTriggerResource extends TriggerResource {
+    public DrillTriggerResource() {
+        super("drill trigger");
+    }
 
-    @Inject
-    KubernetesBackupService service;
-
-    /** How long one call waits for the drill it serves before answering 202 (the caller then calls again). */
-    @ConfigProperty(name = "pgha.backup.trigger.wait", defaultValue = "9m")
-    Duration wait;
-
-    @POST
-    @Blocking
-    @Produces(MediaType.TEXT_PLAIN)
-    public CompletionStage<Response> trigger(@PathParam("namespace") String namespace, @PathParam("cluster") String cluster,
-                                             @QueryParam("backup") String waitFor,
-                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-                                             @Context HttpServerRequest request) {
-        Optional<KubernetesBackups> adapter = service.adapter();
-        Optional<Response> refused = TriggerAccess.refusal(adapter, WHAT, namespace, cluster, authorization, request);
-        if (refused.isPresent()) {
-            return CompletableFuture.completedFuture(refused.get());
-        }
+    @Override
+    CompletionStage<Response> serve(KubernetesBackups adapter, String namespace, String cluster, String waitFor) {
         String key = namespace + "/" + cluster;
         Optional<KubernetesDrills.Running> drill;
         try {
             if (waitFor == null) {
-                drill = adapter.get().runDrill(namespace, cluster);
+                drill = adapter.runDrill(namespace, cluster);
             } else {
                 // a call that waits on: the slot was served by that drill, the schedule is not looked at again
-                KubernetesBackups.DrillWait found = adapter.get().drillOf(namespace, cluster, waitFor);
+                KubernetesBackups.DrillWait found = adapter.drillOf(namespace, cluster, waitFor);
                 if (found.running().isEmpty()) {
                     return done(ended(key, new BackupVerifier.Outcome(waitFor, found.recorded().orElseThrow())));
                 }
                 drill = found.running();
             }
         } catch (IllegalArgumentException e) {
-            return done(text(Response.Status.NOT_FOUND, WHAT + " of cluster " + key + ": " + e.getMessage()));
+            return done(text(Response.Status.NOT_FOUND, what + " of cluster " + key + ": " + e.getMessage()));
         } catch (IOException | RuntimeException e) {
-            return done(text(Response.Status.INTERNAL_SERVER_ERROR, WHAT + " of cluster " + key + ": " + e.getMessage()));
+            return done(text(Response.Status.INTERNAL_SERVER_ERROR, what + " of cluster " + key + ": " + e.getMessage()));
         }
         if (drill.isEmpty()) {
             return done(text(Response.Status.OK, "no restore drill due for cluster " + key + " (or no completed backup to drill) and none running"));
         }
         KubernetesDrills.Running running = drill.get();
-        // a copy: the timeout must not end the wait of other calls for the same drill
-        return running.ended.copy()
-                .completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((outcome, failure) -> answer(key, running.backup(), outcome, failure));
+        return answerWhenEnded(running.ended, (outcome, failure) -> answer(key, running.backup(), outcome, failure));
     }
 
     /**
@@ -96,12 +62,10 @@ public class DrillTriggerResource {
      */
     static Response answer(String cluster, String backup, Optional<BackupVerifier.Outcome> outcome, Throwable failure) {
         if (failure != null) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            return text(Response.Status.INTERNAL_SERVER_ERROR, "restore drill of cluster " + cluster + ": " + cause.getMessage());
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "restore drill of cluster " + cluster + ": " + cause(failure).getMessage());
         }
         if (outcome == null) {
-            return Response.fromResponse(text(Response.Status.ACCEPTED, "restore drill of backup " + backup + " of cluster " + cluster
-                    + " still runs; call again to wait on")).header(ScheduleTriggerResource.BACKUP_HEADER, backup).build();
+            return stillRuns("restore drill of backup " + backup + " of cluster " + cluster, backup);
         }
         if (outcome.isEmpty()) {
             return text(Response.Status.OK, "no completed backup of cluster " + cluster + " to drill yet");
@@ -115,9 +79,5 @@ public class DrillTriggerResource {
         }
         return text(Response.Status.INTERNAL_SERVER_ERROR, "restore drill of backup " + o.backup() + " of cluster " + cluster
                 + " failed: " + o.problem().get());
-    }
-
-    private static CompletionStage<Response> done(Response answer) {
-        return CompletableFuture.completedFuture(answer);
     }
 }

@@ -3,27 +3,11 @@ package io.pgha.backup.kubernetes;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.v1.backup.PostgresBackupStatus;
 import io.pgha.backup.core.BackupPhase;
-import io.smallrye.common.annotation.Blocking;
-import io.vertx.core.http.HttpServerRequest;
-import jakarta.inject.Inject;
-import jakarta.ws.rs.HeaderParam;
-import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
-import jakarta.ws.rs.PathParam;
-import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.Context;
-import jakarta.ws.rs.core.HttpHeaders;
-import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 
-import java.time.Duration;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
 
 import static io.pgha.backup.service.WalAnswers.text;
 
@@ -42,66 +26,44 @@ import static io.pgha.backup.service.WalAnswers.text;
  * failure, is still what the last answer reports (a plain call would find nothing due and succeed).
  */
 @Path(ClusterNames.SCHEDULE_TRIGGER_ROOT + "/{namespace}/{cluster}")
-public class ScheduleTriggerResource {
+public class ScheduleTriggerResource extends TriggerResource {
     /** The header of a 202 answer that names the backup still running, for the next call's {@code ?backup=}. */
     public static final String BACKUP_HEADER = "Pgha-Backup";
 
-    @Inject
-    KubernetesBackupService service;
+    public ScheduleTriggerResource() {
+        super("schedule trigger");
+    }
 
-    /** How long one call waits for the backup it serves before answering 202 (the caller then calls again). */
-    @ConfigProperty(name = "pgha.backup.trigger.wait", defaultValue = "9m")
-    Duration wait;
-
-    @POST
-    @Blocking
-    @Produces(MediaType.TEXT_PLAIN)
-    public CompletionStage<Response> trigger(@PathParam("namespace") String namespace, @PathParam("cluster") String cluster,
-                                             @QueryParam("backup") String waitFor,
-                                             @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-                                             @Context HttpServerRequest request) {
-        Optional<KubernetesBackups> adapter = service.adapter();
-        Optional<Response> refused = TriggerAccess.refusal(adapter, "schedule trigger", namespace, cluster, authorization, request);
-        if (refused.isPresent()) {
-            return CompletableFuture.completedFuture(refused.get());
-        }
+    @Override
+    CompletionStage<Response> serve(KubernetesBackups adapter, String namespace, String cluster, String waitFor) {
         String key = namespace + "/" + cluster;
         Optional<String> backup;
         try {
             // a call that waits on: the slot was served by that backup, the schedule is not looked at again
-            backup = waitFor == null ? adapter.get().runSchedule(namespace, cluster) : Optional.of(adapter.get().backupOf(namespace, cluster, waitFor));
+            backup = waitFor == null ? adapter.runSchedule(namespace, cluster) : Optional.of(adapter.backupOf(namespace, cluster, waitFor));
         } catch (IllegalArgumentException e) {
-            return done(Response.Status.NOT_FOUND, "schedule trigger of cluster " + key + ": " + e.getMessage());
+            return done(text(Response.Status.NOT_FOUND, what + " of cluster " + key + ": " + e.getMessage()));
         } catch (IllegalStateException e) {
-            return done(Response.Status.INTERNAL_SERVER_ERROR, "schedule trigger of cluster " + key + ": " + e.getMessage());
+            return done(text(Response.Status.INTERNAL_SERVER_ERROR, what + " of cluster " + key + ": " + e.getMessage()));
         }
         if (backup.isEmpty()) {
-            return done(Response.Status.OK, "nothing due for cluster " + key + " and none of its backups running");
+            return done(text(Response.Status.OK, "nothing due for cluster " + key + " and none of its backups running"));
         }
         String name = backup.get();
-        // a copy: the timeout must not end the wait of other calls for the same backup
-        return adapter.get().ended(namespace, name).copy()
-                .completeOnTimeout(null, wait.toMillis(), TimeUnit.MILLISECONDS)
-                .handle((status, failure) -> answer(key, name, status, failure));
+        return answerWhenEnded(adapter.ended(namespace, name), (status, failure) -> answer(key, name, status, failure));
     }
 
     /** The answer once the wait for backup {@code name} is over: ended, timed out (null status), or gone. */
     static Response answer(String cluster, String name, PostgresBackupStatus status, Throwable failure) {
         if (failure != null) {
-            Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-            return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + ": " + cause.getMessage());
+            return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + ": " + cause(failure).getMessage());
         }
         if (status == null) {
-            return Response.fromResponse(text(Response.Status.ACCEPTED, "backup " + name + " of cluster " + cluster
-                    + " still runs; call again to wait on")).header(BACKUP_HEADER, name).build();
+            return stillRuns("backup " + name + " of cluster " + cluster, name);
         }
         if (BackupPhase.of(status.phase) == BackupPhase.COMPLETED) {
             return text(Response.Status.OK, "backup " + name + " of cluster " + cluster + " completed");
         }
         return text(Response.Status.INTERNAL_SERVER_ERROR, "backup " + name + " of cluster " + cluster + " failed: " + status.error);
-    }
-
-    private static CompletionStage<Response> done(Response.Status status, String message) {
-        return CompletableFuture.completedFuture(text(status, message));
     }
 }

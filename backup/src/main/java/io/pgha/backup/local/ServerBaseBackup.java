@@ -2,6 +2,7 @@ package io.pgha.backup.local;
 
 import io.pgha.backup.core.CompressedBaseTar;
 import io.pgha.backup.core.Compression;
+import io.pgha.backup.core.PulledStream;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -125,35 +126,10 @@ public final class ServerBaseBackup implements AutoCloseable {
         }
     }
 
-    private final class Archive extends InputStream {
-        private ByteBuffer current = ByteBuffer.allocate(0);
-        private boolean ended;
-
+    private final class Archive extends PulledStream {
         @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xFF;
-        }
-
-        @Override
-        public int read(byte[] buf, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            while (!current.hasRemaining()) {
-                if (ended) {
-                    return -1;
-                }
-                ByteBuffer next = nextArchiveData();
-                if (next == null) {
-                    ended = true;
-                } else {
-                    current = next;
-                }
-            }
-            int n = Math.min(len, current.remaining());
-            current.get(buf, off, n);
-            return n;
+        protected ByteBuffer pull() throws IOException {
+            return nextArchiveData();
         }
     }
 }

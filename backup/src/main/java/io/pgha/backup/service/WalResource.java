@@ -18,6 +18,7 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
+import java.util.function.Function;
 
 /**
  * What archive_command and restore_command talk to. A PUT answers 2xx only once the file is
@@ -41,17 +42,10 @@ public class WalResource {
     public Response push(@PathParam("cluster") String cluster, @PathParam("file") String file,
                          @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context HttpServerRequest request,
                          byte[] body) {
-        WalFileName name;
-        try {
-            WalArchives.requireClusterName(cluster);
-            name = WalFileName.parse(file);
-        } catch (IllegalArgumentException e) {
-            return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
-        }
-        Response refusal = WalAnswers.refusal(archives, cluster, file, WalArchives.Access.PUSH, authorization, request);
-        if (refusal != null) {
-            return refusal;
-        }
+        return checked(cluster, file, WalArchives.Access.PUSH, authorization, request, name -> store(cluster, file, name, body));
+    }
+
+    private Response store(String cluster, String file, WalFileName name, byte[] body) {
         WalArchives.Entry entry = archives.of(cluster);
         try {
             WalDecisions.Push outcome = entry.archive().push(name, body == null ? new byte[0] : body);
@@ -88,18 +82,11 @@ public class WalResource {
     @GET
     public Response fetch(@PathParam("cluster") String cluster, @PathParam("file") String file,
                           @HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @Context HttpServerRequest request) {
+        return checked(cluster, file, WalArchives.Access.FETCH, authorization, request, name -> read(cluster, file, name));
+    }
+
+    private Response read(String cluster, String file, WalFileName name) {
         WalArchive archive;
-        WalFileName name;
-        try {
-            WalArchives.requireClusterName(cluster);
-            name = WalFileName.parse(file);
-        } catch (IllegalArgumentException e) {
-            return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
-        }
-        Response refusal = WalAnswers.refusal(archives, cluster, file, WalArchives.Access.FETCH, authorization, request);
-        if (refusal != null) {
-            return refusal;
-        }
         try {
             archive = archives.of(cluster).archive();
         } catch (IllegalArgumentException e) {
@@ -110,5 +97,23 @@ public class WalResource {
         } catch (IOException e) {
             return WalAnswers.failed("could not fetch " + file + " of cluster " + cluster + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The answer of {@code then} to a request for WAL file {@code file} of cluster {@code cluster},
+     * or, before anything is read from or written to the repository, 400 when either is not a name
+     * or the refusal of a caller whose token does not allow {@code access}.
+     */
+    private Response checked(String cluster, String file, WalArchives.Access access, String authorization,
+                             HttpServerRequest request, Function<WalFileName, Response> then) {
+        WalFileName name;
+        try {
+            WalArchives.requireClusterName(cluster);
+            name = WalFileName.parse(file);
+        } catch (IllegalArgumentException e) {
+            return WalAnswers.text(Response.Status.BAD_REQUEST, e.getMessage());
+        }
+        Response refusal = WalAnswers.refusal(archives, cluster, file, access, authorization, request);
+        return refusal != null ? refusal : then.apply(name);
     }
 }
