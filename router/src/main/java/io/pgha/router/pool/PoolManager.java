@@ -83,11 +83,11 @@ public final class PoolManager {
         pools.values().forEach(p -> p.resize(size));
     }
 
-    private Future<ServerConnection> open(PoolKey key, Map<String, String> parameters) {
+    private Future<ServerConnection> open(PoolKey key) {
         ClientKeys k = keys.get(key.user());
         ServerAddress server = key.server();
         int cutOffsBefore = cutOffs.getOrDefault(server, 0);
-        return ServerConnection.open(netClient, key, k, parameters, maxMessageSize, serverTls, verifyNames)
+        return ServerConnection.open(netClient, key, k, maxMessageSize, serverTls, verifyNames)
                 .onFailure(e -> {
                     if (!(e instanceof ServerConnection.LoginException le && le.errorResponse() != null)) {
                         downUntil.put(server, System.nanoTime() + downNanos);

@@ -25,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -72,8 +71,7 @@ public final class ServerConnection {
     private final PoolKey key;
     private final NetSocketInternal socket;
     private final MessageFramer framer;
-    private final Map<String, String> startupParameters;
-    private final Map<String, String> applied;
+    private final ServerParameters parameters = new ServerParameters();
     private final Map<String, String> reported = new LinkedHashMap<>();
     private final PreparedStatements prepared = new PreparedStatements();
     private Listener listener;
@@ -87,28 +85,25 @@ public final class ServerConnection {
     private final Promise<Void> ended = Promise.promise();
     private long idleSince = System.nanoTime();
 
-    private ServerConnection(PoolKey key, NetSocket socket, Map<String, String> startupParameters, int maxMessageSize) {
+    private ServerConnection(PoolKey key, NetSocket socket, int maxMessageSize) {
         this.key = key;
         this.socket = (NetSocketInternal) socket;
         this.out = new WriteBatch(socket);
-        this.startupParameters = Map.copyOf(startupParameters);
-        this.applied = new HashMap<>();
-        parametersReset();
         this.framer = new MessageFramer(maxMessageSize, 64 * 1024, false, STREAMABLE);
     }
 
     /**
-     * Connects and logs in; the future completes once the server is ready for queries.
-     *
-     * @param parameters session parameters for the startup packet besides user and database
+     * Connects and logs in; the future completes once the server is ready for queries. The startup
+     * packet names the role and the database only: whoever is lent the connection gets their session
+     * parameters set on it ({@link #parameters()}), from the server's defaults.
      */
-    public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys, Map<String, String> parameters,
+    public static Future<ServerConnection> open(NetClient client, PoolKey key, ClientKeys keys,
                                                 int maxMessageSize, ServerTls tls, boolean verifyName) {
         return client.connect(key.server().port(), key.server().host())
                 .compose(socket -> negotiateTls(socket, key, tls))
                 .compose(socket -> verifyName ? checkName(socket, key) : Future.succeededFuture(socket))
                 .compose(socket -> {
-                    ServerConnection conn = new ServerConnection(key, socket, parameters, maxMessageSize);
+                    ServerConnection conn = new ServerConnection(key, socket, maxMessageSize);
                     return conn.login(keys);
                 });
     }
@@ -221,11 +216,7 @@ public final class ServerConnection {
         ((NetSocketInternal) socket).messageHandler(this::onRead);
         socket.closeHandler(v -> onClosed());
         socket.exceptionHandler(e -> close());
-        Map<String, String> params = new LinkedHashMap<>();
-        params.put("user", key.user());
-        params.put("database", key.database());
-        params.putAll(startupParameters);
-        socket.write(PgMessages.startupMessage(params));
+        socket.write(PgMessages.startupMessage(Map.of("user", key.user(), "database", key.database())));
         return promise.future();
     }
 
@@ -425,20 +416,9 @@ public final class ServerConnection {
         return reported;
     }
 
-    /** The tracked session parameters as SQL text, as the router last set them; empty when unknown. */
-    public Map<String, String> appliedParameters() {
-        return applied;
-    }
-
-    /** After DISCARD ALL the session parameters are back to those of the startup packet. */
-    public void parametersReset() {
-        applied.clear();
-        startupParameters.forEach((k, v) -> applied.put(k, "'" + v.replace("'", "''") + "'"));
-    }
-
-    /** After an unknown change (DISCARD PLANS, DEALLOCATE...), nothing about the parameters is known. */
-    public void parametersUnknown() {
-        applied.clear();
+    /** The tracked session parameters as the router left them. */
+    public ServerParameters parameters() {
+        return parameters;
     }
 
     /** Server-side names of the statements prepared on this connection. */

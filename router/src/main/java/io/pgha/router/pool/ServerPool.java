@@ -8,7 +8,6 @@ import io.vertx.core.buffer.Buffer;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -19,10 +18,10 @@ import java.util.function.Supplier;
 public final class ServerPool implements ServerConnection.Listener {
     /** Opens a new server connection for this pool. */
     public interface Opener {
-        Future<ServerConnection> open(PoolKey key, Map<String, String> parameters);
+        Future<ServerConnection> open(PoolKey key);
     }
 
-    private record Waiter(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler, long timer, long since) {
+    private record Waiter(Handler<AsyncResult<ServerConnection>> handler, long timer, long since) {
     }
 
     private final Vertx vertx;
@@ -54,7 +53,7 @@ public final class ServerPool implements ServerConnection.Listener {
     }
 
     /** Lends a connection: an idle one, a new one, or the next one released, whichever comes first. */
-    public void acquire(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler) {
+    public void acquire(Handler<AsyncResult<ServerConnection>> handler) {
         ServerConnection conn = pollIdle();
         if (conn != null) {
             acquired(0);
@@ -62,7 +61,7 @@ public final class ServerPool implements ServerConnection.Listener {
             return;
         }
         if (total < maxSize) {
-            openFor(parameters, handler, now.get());
+            openFor(handler, now.get());
             return;
         }
         long since = now.get();
@@ -73,7 +72,7 @@ public final class ServerPool implements ServerConnection.Listener {
                 handler.handle(Future.failedFuture(new PoolTimeoutException("no server connection for " + key + " became free within " + waitTimeoutMs + " ms")));
             }
         });
-        self[0] = new Waiter(parameters, handler, timer, since);
+        self[0] = new Waiter(handler, timer, since);
         waiters.add(self[0]);
     }
 
@@ -94,10 +93,10 @@ public final class ServerPool implements ServerConnection.Listener {
         return null;
     }
 
-    private void openFor(Map<String, String> parameters, Handler<AsyncResult<ServerConnection>> handler, long since) {
+    private void openFor(Handler<AsyncResult<ServerConnection>> handler, long since) {
         total++;
         opening++;
-        opener.open(key, parameters).onComplete(ar -> {
+        opener.open(key).onComplete(ar -> {
             opening--;
             if (ar.failed()) {
                 total--;
@@ -125,7 +124,7 @@ public final class ServerPool implements ServerConnection.Listener {
         while (total < maxSize && !waiters.isEmpty()) {
             Waiter w = waiters.poll();
             vertx.cancelTimer(w.timer);
-            openFor(w.parameters, w.handler, w.since);
+            openFor(w.handler, w.since);
         }
     }
 
@@ -172,7 +171,7 @@ public final class ServerPool implements ServerConnection.Listener {
         Waiter w = waiters.poll();
         if (w != null) {
             vertx.cancelTimer(w.timer);
-            openFor(w.parameters, w.handler, w.since);
+            openFor(w.handler, w.since);
         }
     }
 

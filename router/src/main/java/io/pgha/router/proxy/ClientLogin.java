@@ -45,7 +45,7 @@ final class ClientLogin {
             "TimeZone", "UTC");
 
     /** Who logged in: the role, its database, and its session parameters. */
-    record Identity(String user, String database, boolean admin, Map<String, String> parameters, Map<String, String> startupParameters,
+    record Identity(String user, String database, boolean admin, SessionParameters parameters,
                     StatementClassifier classifier, int processId, int secretKey) {
     }
 
@@ -59,7 +59,7 @@ final class ClientLogin {
     private String database;
     /** Tracked session parameters as SQL text ({@code 'UTF8'}), to set on every lent connection. */
     private final Map<String, String> parameters = new LinkedHashMap<>();
-    /** The same parameters as sent in the startup packet, for opening new server connections. */
+    /** The same parameters as sent in the startup packet, for the ParameterStatus of the greeting. */
     private final Map<String, String> startupParameters = new LinkedHashMap<>();
     private Future<Optional<ScramVerifier>> verifier;
     private ScramServerExchange scram;
@@ -268,7 +268,7 @@ final class ClientLogin {
         // first client of this role and database: log in to a server to learn its parameters (and
         // to check that the database exists and the server accepts the role)
         ServerPool p = router.pools.pool(new PoolKey(user, database, router.choose(Route.PRIMARY, true)));
-        p.acquire(startupParameters, ar -> {
+        p.acquire(ar -> {
             if (session.isClosed()) {
                 if (ar.succeeded()) {
                     p.release(ar.result());
@@ -300,6 +300,6 @@ final class ClientLogin {
         session.out(PgMessages.backendKeyData(processId, secretKey));
         session.out(PgMessages.readyForQuery(PgProtocol.TxStatus.IDLE));
         stopTimer();
-        session.loggedIn(new Identity(user, database, admin, parameters, startupParameters, classifier, processId, secretKey));
+        session.loggedIn(new Identity(user, database, admin, new SessionParameters(parameters), classifier, processId, secretKey));
     }
 }

@@ -30,7 +30,6 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -74,10 +73,8 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean admitted;
     private String user;
     private String database;
-    /** Tracked session parameters as SQL text ({@code 'UTF8'}), to set on every lent connection. */
-    private Map<String, String> parameters;
-    /** The same parameters as sent in the startup packet, for opening new server connections. */
-    private Map<String, String> startupParameters;
+    /** Tracked session parameters, to set on every lent connection. */
+    private SessionParameters parameters;
     private int processId;
     private int secretKey;
     /** The Query or Parse decoded last, classified with the volatile functions of the client's database; once logged in. */
@@ -264,7 +261,6 @@ final class ClientSession implements ServerConnection.Listener {
         user = identity.user();
         database = identity.database();
         parameters = identity.parameters();
-        startupParameters = identity.startupParameters();
         processId = identity.processId();
         secretKey = identity.secretKey();
         admin = identity.admin();
@@ -487,7 +483,7 @@ final class ClientSession implements ServerConnection.Listener {
         boolean toStandby = !address.equals(router.topology.current().primary());
         ServerPool p = router.pools.pool(new PoolKey(user, database, address));
         flow.pause(ClientFlow.ACQUIRE, true);
-        p.acquire(startupParameters, ar -> attached(p, route, toStandby, retry, ar));
+        p.acquire(ar -> attached(p, route, toStandby, retry, ar));
     }
 
     private void attached(ServerPool p, Route route, boolean toStandby, boolean retry, AsyncResult<ServerConnection> ar) {
@@ -539,19 +535,9 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Sets the client's session parameters on the lent connection where they differ. */
     private void applyParameters() {
-        Map<String, String> applied = server.appliedParameters();
-        StringBuilder sql = null;
-        for (Map.Entry<String, String> e : parameters.entrySet()) {
-            if (!e.getValue().equals(applied.get(e.getKey()))) {
-                if (sql == null) {
-                    sql = new StringBuilder();
-                }
-                sql.append("SET ").append(e.getKey()).append(" = ").append(e.getValue()).append(';');
-                applied.put(e.getKey(), e.getValue());
-            }
-        }
+        String sql = parameters.align(server.parameters());
         if (sql != null) {
-            server.write(PgMessages.query(sql.toString()));
+            server.write(PgMessages.query(sql));
             expects.add(Expect.QUERY_SWALLOW);
         }
     }
@@ -618,8 +604,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (set == null) {
             return false;
         }
-        parameters.put(set.name(), set.value());
-        server.appliedParameters().put(set.name(), set.value());
+        parameters.set(set, server.parameters());
         return true;
     }
 
@@ -666,7 +651,7 @@ final class ClientSession implements ServerConnection.Listener {
                 forward(message);
             }
             case OWN_ERROR -> {
-                s.parametersUnknown();
+                s.parameters().unknown();
                 LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
             }
             case READY -> {
@@ -728,7 +713,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (discardPending) {
             discardPending = false;
             server.prepared().clear();
-            server.parametersUnknown();
+            server.parameters().unknown();
         }
         if (status == PgProtocol.TxStatus.IDLE && expects.isEmpty() && !pinned
                 && poolMode == PoolMode.TRANSACTION) {

@@ -36,7 +36,7 @@ final class ServerResetter implements ServerConnection.Listener {
                 pool.closed(server);
             } else {
                 server.prepared().clear();
-                server.parametersReset();
+                server.parameters().reset();
                 pool.release(server);
             }
         }

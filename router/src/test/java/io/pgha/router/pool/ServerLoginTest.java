@@ -11,7 +11,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -59,7 +58,7 @@ class ServerLoginTest {
         }));
         int port = server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).actualPort();
         PoolKey key = new PoolKey("app", "app", new ServerAddress("127.0.0.1", port));
-        var login = ServerConnection.open(client, key, null, Map.of(), 1 << 20, ServerTls.DISABLE, false)
+        var login = ServerConnection.open(client, key, null, 1 << 20, ServerTls.DISABLE, false)
                 .toCompletionStage().toCompletableFuture();
         Exception failed = assertThrows(Exception.class, () -> login.get(10, TimeUnit.SECONDS));
         return assertInstanceOf(LoginException.class, failed.getCause());

@@ -217,6 +217,37 @@ class PoolingProxyTest {
         }
     }
 
+    /**
+     * A tracked parameter one client set, or sent in its startup packet, does not reach a client
+     * that set neither: that client sees the server's default on the connection they share.
+     */
+    @Test
+    void aTrackedParameterOneClientSetDoesNotReachAnotherThatNeverSetIt() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            Properties named = new Properties();
+            named.setProperty("ApplicationName", "client-a");
+            Properties plain = new Properties();
+            plain.setProperty("ApplicationName", "");
+            try (Connection a = fx.connect(fx.rwPort, named); Connection b = fx.connect(fx.rwPort, plain)) {
+                String defaultPath = text(b, "show search_path");
+                try (Statement s = a.createStatement()) {
+                    s.execute("set search_path = leaked_a, public");
+                }
+                for (int i = 0; i < 2; i++) {
+                    assertEquals("leaked_a, public", text(a, "show search_path"));
+                    assertEquals(backendPid(a), backendPid(b), "one server connection serves both");
+                    assertEquals(defaultPath, text(b, "show search_path"), "b never set search_path");
+                    assertEquals("", text(b, "show application_name"), "b sent no application_name of its own");
+                }
+                try (Statement s = a.createStatement()) {
+                    s.execute("reset search_path");
+                }
+                assertEquals(defaultPath, text(a, "show search_path"));
+                assertEquals("client-a", text(a, "show application_name"));
+            }
+        }
+    }
+
     @Test
     void sessionPoolingKeepsStateForTheSessionAndResetsAfterwards() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolMode(PoolMode.SESSION).withPoolSize(1))) {
