@@ -24,6 +24,14 @@ public final class BackendMessages {
         return message.getByte(PgProtocol.HEADER_SIZE);
     }
 
+    /** The command tag of CommandComplete ({@code "SELECT 1"}, {@code "ROLLBACK"}). */
+    public static String commandTag(Buffer message) {
+        MessageReader r = new MessageReader(message);
+        String tag = r.readCString();
+        r.expectEnd();
+        return tag;
+    }
+
     public static ParameterStatus parameterStatus(Buffer message) {
         MessageReader r = new MessageReader(message);
         ParameterStatus p = new ParameterStatus(r.readCString(), r.readCString());

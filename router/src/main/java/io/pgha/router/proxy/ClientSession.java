@@ -61,6 +61,8 @@ final class ClientSession implements ServerConnection.Listener {
      * client therefore never makes the router hold more than this.
      */
     static final int MAX_LOGIN_MESSAGE_SIZE = 16 * 1024;
+    /** The command tag of ROLLBACK, of ROLLBACK TO SAVEPOINT, and of a COMMIT that ended a failed transaction. */
+    private static final String ROLLBACK_TAG = "ROLLBACK";
 
     private final Router router;
     private final NetSocket socket;
@@ -549,9 +551,7 @@ final class ClientSession implements ServerConnection.Listener {
                 String sql = decoded.query(message);
                 Classification c = decoded.classified();
                 decoded.forget();
-                if (!(c.sessionState() && tracked(sql))) {
-                    note(c);
-                }
+                follow(c, sql);
                 server.write(message);
                 expects.add(Expect.QUERY);
                 stats.queries++;
@@ -589,23 +589,32 @@ final class ClientSession implements ServerConnection.Listener {
         FrontendMessages.Parse parse = decoded.parse(message);
         Classification c = decoded.classified();
         decoded.forget();
-        if (!(c.sessionState() && tracked(parse.query()))) {
-            note(c);
-        }
+        follow(c, parse.query());
         statementRelay.parse(server, message, parse, c);
     }
 
     /**
-     * A SET of a tracked parameter (only ever a statement classified as session state): remembered for the client and for the lent connection instead
-     * of pinning (it takes effect when executed, which drivers do right after).
+     * A SET of a tracked parameter (only ever a statement classified as session state): followed
+     * for the client and its connections instead of pinning, from the commit of its transaction.
      */
     private boolean tracked(String sql) {
         TrackedSet.Assignment set = TrackedSet.parse(sql);
         if (set == null) {
             return false;
         }
-        parameters.set(set, server.parameters());
+        parameters.relayed(set);
         return true;
+    }
+
+    /** What a statement sent to the server does to the session: a tracked SET and a DISCARD ALL are followed, other session state pins. */
+    private void follow(Classification c, String sql) {
+        if (c.sessionState() && tracked(sql)) {
+            return;
+        }
+        if (c.discardsSession() && TrackedSet.discardAll(sql)) {
+            parameters.relayedDiscardAll();
+        }
+        note(c);
     }
 
     private void note(Classification c) {
@@ -636,6 +645,9 @@ final class ClientSession implements ServerConnection.Listener {
                 endRetryWindow();
             }
         }
+        if (parameters.hasPending()) {
+            followPendingSets(type, message);
+        }
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
             copyIn = true;
         } else if (copyIn && (type == Backend.COMMAND_COMPLETE || type == Backend.ERROR_RESPONSE || type == Backend.READY_FOR_QUERY)) {
@@ -665,6 +677,15 @@ final class ClientSession implements ServerConnection.Listener {
             }
         }
         drainSynthetic();
+    }
+
+    /** What decides whether the transaction of a tracked SET keeps it: an error, a ROLLBACK. */
+    private void followPendingSets(byte type, Buffer message) {
+        if (type == Backend.ERROR_RESPONSE) {
+            parameters.failed();
+        } else if (type == Backend.COMMAND_COMPLETE && ROLLBACK_TAG.equals(BackendMessages.commandTag(message))) {
+            parameters.rolledBack();
+        }
     }
 
     private void drainSynthetic() {
@@ -709,6 +730,10 @@ final class ClientSession implements ServerConnection.Listener {
         lastStatusIdle = status == PgProtocol.TxStatus.IDLE;
         if (lastStatusIdle && clients) {
             stats.transactions++;
+        }
+        if (clients && parameters.hasPending() && !parameters.settle(status, server.parameters())) {
+            // after a rollback to a savepoint only the server knows which SETs still hold
+            pinned = true;
         }
         if (discardPending) {
             discardPending = false;

@@ -20,6 +20,7 @@ final class TrackedSet {
     private static final Pattern SET = Pattern.compile(
             "\\s*SET\\s+(?:SESSION\\s+)?(TIME\\s+ZONE|[A-Za-z_]+)(?:\\s*=\\s*|\\s+TO\\s+|\\s+)(.+?)[\\s;]*", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
     private static final Pattern RESET = Pattern.compile("\\s*RESET\\s+([A-Za-z_]+)[\\s;]*", Pattern.CASE_INSENSITIVE);
+    private static final Pattern DISCARD_ALL = Pattern.compile("\\s*DISCARD\\s+ALL[\\s;]*", Pattern.CASE_INSENSITIVE);
 
     /** A parameter and the SQL text of its value, ready for {@code SET name = value}. */
     record Assignment(String name, String value) {
@@ -51,6 +52,11 @@ final class TrackedSet {
             return PARAMETERS.contains(name) ? new Assignment(name, "DEFAULT") : null;
         }
         return null;
+    }
+
+    /** A lone {@code DISCARD ALL}, which returns every parameter to its value at the start of the session. */
+    static boolean discardAll(String sql) {
+        return DISCARD_ALL.matcher(sql).matches();
     }
 
     /** A value with no statement separator and balanced quotes. */

@@ -248,6 +248,118 @@ class PoolingProxyTest {
         }
     }
 
+    /**
+     * A tracked SET the server refuses changes nothing, as in PostgreSQL: the router does not set
+     * the refused value on the client's next connections (where it would fail again, and take the
+     * SETs after it in the same query down with it).
+     */
+    @Test
+    void aRefusedTrackedSetChangesNothing() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            try (Connection a = fx.connect(fx.rwPort, new Properties()); Connection b = fx.connect(fx.rwPort, new Properties())) {
+                String zone = text(a, "show timezone");
+                String defaultPath = text(a, "show search_path");
+                try (Statement s = a.createStatement()) {
+                    assertThrows(SQLException.class, () -> s.execute("set timezone = 'No/Such_Zone'"));
+                }
+                try (Statement s = b.createStatement()) {
+                    s.execute("set search_path = leaked_b, public");
+                }
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(backendPid(a), backendPid(b), "one server connection serves both");
+                    assertEquals(zone, text(a, "show timezone"));
+                    assertEquals(defaultPath, text(a, "show search_path"), "a never set search_path");
+                    assertEquals("leaked_b, public", text(b, "show search_path"));
+                }
+            }
+        }
+    }
+
+    /**
+     * A tracked SET inside a transaction that is rolled back is undone, as in PostgreSQL, on every
+     * connection the client is lent afterwards; one in a committed transaction stays. (One server
+     * connection serves both clients: the pool holds one.)
+     */
+    @Test
+    void aTrackedSetInARolledBackTransactionIsUndone() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            try (Connection a = fx.connect(fx.rwPort, new Properties()); Connection b = fx.connect(fx.rwPort, new Properties())) {
+                String defaultPath = text(a, "show search_path");
+                a.setAutoCommit(false);
+                try (Statement s = a.createStatement()) {
+                    s.execute("set search_path = undone, public");
+                }
+                assertEquals("undone, public", text(a, "show search_path"));
+                a.rollback();
+                assertEquals(defaultPath, text(a, "show search_path"));
+                a.commit();
+                assertEquals(defaultPath, text(b, "show search_path"));
+                assertEquals(defaultPath, text(a, "show search_path"), "the rolled-back value is not set again");
+                a.commit();
+                try (Statement s = a.createStatement()) {
+                    s.execute("set search_path = kept, public");
+                }
+                a.commit();
+                assertEquals(defaultPath, text(b, "show search_path"));
+                assertEquals("kept, public", text(a, "show search_path"));
+                a.commit();
+            }
+        }
+    }
+
+    /**
+     * After a rollback to a savepoint only the server knows which tracked SETs still hold: the
+     * client stays on its connection (pinned), where they are what PostgreSQL left.
+     */
+    @Test
+    void aRollbackToASavepointAfterATrackedSetPinsTheClient() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(2))) {
+            try (Connection a = fx.connect(fx.rwPort, new Properties()); Connection b = fx.connect(fx.rwPort, new Properties())) {
+                String defaultPath = text(b, "show search_path");
+                a.setAutoCommit(false);
+                try (Statement s = a.createStatement()) {
+                    s.execute("set search_path = before_savepoint, public");
+                    s.execute("savepoint sp");
+                    s.execute("set search_path = after_savepoint, public");
+                    s.execute("rollback to savepoint sp");
+                }
+                a.commit();
+                a.setAutoCommit(true);
+                int pinned = backendPid(a);
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("before_savepoint, public", text(a, "show search_path"));
+                    assertEquals(pinned, backendPid(a));
+                    assertNotEquals(pinned, backendPid(b));
+                    assertEquals(defaultPath, text(b, "show search_path"));
+                }
+            }
+        }
+    }
+
+    /** A client's DISCARD ALL returns its tracked parameters to its startup values, as in PostgreSQL, on every connection after it. */
+    @Test
+    void discardAllReturnsTheTrackedParametersToTheStartupValues() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            Properties named = new Properties();
+            named.setProperty("ApplicationName", "client-a");
+            // in the startup packet, not in a SET after it (which DISCARD ALL would undo)
+            named.setProperty("assumeMinServerVersion", "9.0");
+            try (Connection a = fx.connect(fx.rwPort, named); Connection b = fx.connect(fx.rwPort, new Properties())) {
+                String defaultPath = text(a, "show search_path");
+                try (Statement s = a.createStatement()) {
+                    s.execute("set search_path = before_discard, public");
+                    s.execute("set application_name = 'renamed'");
+                    s.execute("discard all");
+                }
+                for (int i = 0; i < 2; i++) {
+                    assertEquals(defaultPath, text(a, "show search_path"));
+                    assertEquals("client-a", text(a, "show application_name"));
+                    assertEquals(defaultPath, text(b, "show search_path"));
+                }
+            }
+        }
+    }
+
     @Test
     void sessionPoolingKeepsStateForTheSessionAndResetsAfterwards() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolMode(PoolMode.SESSION).withPoolSize(1))) {

@@ -1,11 +1,13 @@
 package io.pgha.router.proxy;
 
 import io.pgha.router.pool.ServerParameters;
+import io.pgha.router.protocol.PgProtocol.TxStatus;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,7 +24,7 @@ class SessionParametersTest {
     void whatAnotherClientSetGoesBackToTheServersDefault() {
         ServerParameters server = new ServerParameters();
         SessionParameters a = new SessionParameters(Map.of());
-        a.set(TrackedSet.parse("SET search_path = other, public"), server);
+        ran(a, "SET search_path = other, public", server);
         assertEquals("other, public", server.get("search_path"));
 
         SessionParameters b = new SessionParameters(Map.of());
@@ -44,14 +46,14 @@ class SessionParametersTest {
         ServerParameters first = new ServerParameters();
         SessionParameters client = new SessionParameters(Map.of("search_path", "'app'"));
         client.align(first);
-        client.set(TrackedSet.parse("RESET search_path"), first);
+        ran(client, "RESET search_path", first);
         assertNull(first.get("search_path"), "the RESET ran on this connection");
         assertNull(client.align(first));
 
         ServerParameters other = new ServerParameters();
         other.set("search_path", "'app'");
         assertEquals("SET search_path TO DEFAULT;", client.align(other));
-        client.set(TrackedSet.parse("set search_path = default"), other);
+        ran(client, "set search_path = default", other);
         assertNull(client.align(other));
     }
 
@@ -70,5 +72,65 @@ class SessionParametersTest {
         }
         assertTrue(server.known());
         assertNull(client.align(server));
+    }
+
+    @Test
+    void aSetTakesEffectOnlyOnceItsTransactionCommits() {
+        ServerParameters server = new ServerParameters();
+        SessionParameters client = new SessionParameters(Map.of());
+        client.relayed(TrackedSet.parse("SET timezone = 'UTC'"));
+        assertTrue(client.settle(TxStatus.IN_TRANSACTION, server));
+        assertNull(server.get("timezone"), "not before the commit");
+        assertTrue(client.settle(TxStatus.IDLE, server));
+        assertEquals("'UTC'", server.get("timezone"));
+        assertFalse(client.hasPending());
+    }
+
+    @Test
+    void aFailedOrRolledBackTransactionKeepsNothing() {
+        ServerParameters server = new ServerParameters();
+        SessionParameters client = new SessionParameters(Map.of());
+        client.relayed(TrackedSet.parse("SET timezone = 'No/Such_Zone'"));
+        client.failed();
+        assertTrue(client.settle(TxStatus.IDLE, server));
+        assertNull(server.get("timezone"));
+        assertNull(client.align(server), "the refused value is not set again");
+
+        client.relayed(TrackedSet.parse("SET search_path = undone"));
+        assertTrue(client.settle(TxStatus.IN_TRANSACTION, server));
+        client.rolledBack();
+        assertTrue(client.settle(TxStatus.IDLE, server));
+        assertNull(client.align(server));
+    }
+
+    @Test
+    void aRollbackToASavepointLeavesTheSetsToTheServer() {
+        ServerParameters server = new ServerParameters();
+        SessionParameters client = new SessionParameters(Map.of());
+        client.relayed(TrackedSet.parse("SET search_path = maybe"));
+        client.rolledBack();
+        assertFalse(client.settle(TxStatus.IN_TRANSACTION, server), "the client must stay on its connection");
+        assertFalse(client.hasPending());
+    }
+
+    @Test
+    void discardAllReturnsEveryParameterToItsStartupValue() {
+        ServerParameters server = new ServerParameters();
+        SessionParameters client = new SessionParameters(Map.of("application_name", "'app'"));
+        client.align(server);
+        ran(client, "SET application_name = 'renamed'", server);
+        ran(client, "SET search_path = other", server);
+        client.relayedDiscardAll();
+        assertTrue(client.settle(TxStatus.IDLE, server));
+        server.reset();
+        assertEquals("SET application_name = 'app';", client.align(server));
+        assertTrue(TrackedSet.discardAll(" discard ALL ;"));
+        assertFalse(TrackedSet.discardAll("discard plans"));
+    }
+
+    /** {@code sql} ran in autocommit on {@code server} and succeeded. */
+    private static void ran(SessionParameters client, String sql, ServerParameters server) {
+        client.relayed(TrackedSet.parse(sql));
+        assertTrue(client.settle(TxStatus.IDLE, server));
     }
 }
