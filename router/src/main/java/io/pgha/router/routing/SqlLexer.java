@@ -1,5 +1,7 @@
 package io.pgha.router.routing;
 
+import java.util.Locale;
+
 /**
  * A PostgreSQL lexer just good enough for routing: it never mistakes the inside of a comment,
  * string literal, dollar-quoted body or quoted identifier for SQL. It skips whitespace and
@@ -10,6 +12,8 @@ final class SqlLexer {
     enum Kind { WORD, QUOTED_IDENT, STRING, NUMBER, PARAM, LPAREN, RPAREN, SEMICOLON, DOT, COMMA, OTHER, EOF }
 
     static final String HINT_PRIMARY = "pgha:primary";
+    /** The schema of a session's temporary objects (pg_temp_N is its name in the catalog). */
+    private static final String TEMP_SCHEMA = "pg_temp";
 
     private final String sql;
     private final int length;
@@ -33,6 +37,26 @@ final class SqlLexer {
     /** Whether the current token is a word equal, ignoring case, to {@code keyword} (lower case). */
     boolean is(String keyword) {
         return kind == Kind.WORD && end - start == keyword.length() && sql.regionMatches(true, start, keyword, 0, keyword.length());
+    }
+
+    /**
+     * Whether the current token names the session's temporary schema: {@code pg_temp} or
+     * {@code pg_temp_N}, as a word in any case or quoted exactly.
+     */
+    boolean isTempSchema() {
+        String name;
+        if (kind == Kind.WORD) {
+            name = sql.substring(start, end).toLowerCase(Locale.ROOT);
+        } else if (kind == Kind.QUOTED_IDENT && sql.charAt(start) == '"') {
+            name = sql.substring(start + 1, end - 1);
+        } else {
+            return false;
+        }
+        if (name.equals(TEMP_SCHEMA)) {
+            return true;
+        }
+        String suffix = name.startsWith(TEMP_SCHEMA + "_") ? name.substring(TEMP_SCHEMA.length() + 1) : "";
+        return !suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit);
     }
 
     Kind next() {

@@ -414,16 +414,26 @@ public final class StatementClassifier {
         return UNKNOWN;
     }
 
+    /** CREATE: a temporary object, by keyword or by its schema, is session state; anything else writes. */
     private static Classification create(SqlLexer lx) {
         lx.next();
         if (lx.is("or")) {
-            return WRITE;
+            // OR REPLACE
+            lx.next();
+            lx.next();
         }
         if (lx.is("local") || lx.is("global")) {
             lx.next();
         }
         if (lx.is("temp") || lx.is("temporary")) {
             return SESSION;
+        }
+        // the object's name comes before its definition: pg_temp.name there is temporary too
+        while (lx.kind != Kind.EOF && lx.kind != Kind.SEMICOLON && lx.kind != Kind.LPAREN && !lx.is("as")) {
+            boolean tempSchema = lx.isTempSchema();
+            if (lx.next() == Kind.DOT && tempSchema) {
+                return SESSION;
+            }
         }
         return WRITE;
     }
