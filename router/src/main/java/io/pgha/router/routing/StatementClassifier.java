@@ -278,7 +278,7 @@ public final class StatementClassifier {
                     } else if (len == 4 && selectInto && depth == 0 && lx.is("into")) {
                         flags |= F_INTO;
                         lx.next();
-                        if (lx.is("temp") || lx.is("temporary")) {
+                        if (lx.is("temp") || lx.is("temporary") || lx.isTempSchema()) {
                             flags |= F_TEMP;
                         }
                         prev3Kind = prev2Kind;
