@@ -602,7 +602,7 @@ final class ClientSession implements ServerConnection.Listener {
         if (set == null) {
             return false;
         }
-        parameters.relayed(set);
+        parameters.relayed(set, expects.nextRequest());
         return true;
     }
 
@@ -612,7 +612,7 @@ final class ClientSession implements ServerConnection.Listener {
             return;
         }
         if (c.discardsSession() && TrackedSet.discardAll(sql)) {
-            parameters.relayedDiscardAll();
+            parameters.relayedDiscardAll(expects.nextRequest());
         }
         note(c);
     }
@@ -682,9 +682,9 @@ final class ClientSession implements ServerConnection.Listener {
     /** What decides whether the transaction of a tracked SET keeps it: an error, a ROLLBACK. */
     private void followPendingSets(byte type, Buffer message) {
         if (type == Backend.ERROR_RESPONSE) {
-            parameters.failed();
+            parameters.failed(expects.currentRequest());
         } else if (type == Backend.COMMAND_COMPLETE && ROLLBACK_TAG.equals(BackendMessages.commandTag(message))) {
-            parameters.rolledBack();
+            parameters.rolledBack(expects.currentRequest());
         }
     }
 
@@ -731,7 +731,8 @@ final class ClientSession implements ServerConnection.Listener {
         if (lastStatusIdle && clients) {
             stats.transactions++;
         }
-        if (clients && parameters.hasPending() && !parameters.settle(status, server.parameters())) {
+        // the ReadyForQuery has taken its request off the queue: the one that ended is the one before
+        if (clients && parameters.hasPending() && !parameters.settle(status, expects.currentRequest() - 1, server.parameters())) {
             // after a rollback to a savepoint only the server knows which SETs still hold
             pinned = true;
         }

@@ -47,17 +47,29 @@ final class ReplyQueue {
 
     private final ArrayDeque<Expect> expects = new ArrayDeque<>();
     /**
-     * How many client requests that end in a ReadyForQuery (a Sync, a simple Query) are
-     * outstanding; kept as requests come and go, since {@link #oneRequest()} is asked for every
-     * server reply while a standby read may still be retried.
+     * Client requests that end in a ReadyForQuery (a Sync, a simple Query) queued and answered so
+     * far: each request's number, from 0, and how many are outstanding, kept as requests come and
+     * go, since {@link #oneRequest()} is asked for every server reply while a standby read may still
+     * be retried.
      */
-    private int terminators;
+    private long queued;
+    private long answered;
 
     void add(Expect e) {
         expects.add(e);
         if (endsRequest(e)) {
-            terminators++;
+            queued++;
         }
+    }
+
+    /** The number the next client request queued will have. */
+    long nextRequest() {
+        return queued;
+    }
+
+    /** The number of the client request whose replies come now (after its ReadyForQuery: the next one's). */
+    long currentRequest() {
+        return answered;
     }
 
     /** A swallowed query is the router's own SET of session parameters, made again elsewhere: no client request. */
@@ -69,7 +81,7 @@ final class ReplyQueue {
     private Expect take() {
         Expect e = expects.poll();
         if (endsRequest(e)) {
-            terminators--;
+            answered++;
         }
         return e;
     }
@@ -106,9 +118,10 @@ final class ReplyQueue {
         return expects.isEmpty();
     }
 
+    /** Drops everything outstanding: the requests dropped count as answered (they are queued again elsewhere). */
     void clear() {
         expects.clear();
-        terminators = 0;
+        answered = queued;
     }
 
     /** Takes the head if it is of {@code kind}; null otherwise. */
@@ -186,6 +199,6 @@ final class ReplyQueue {
      */
     boolean oneRequest() {
         Expect last = expects.peekLast();
-        return terminators == 1 && last != null && endsRequest(last);
+        return queued - answered == 1 && last != null && endsRequest(last);
     }
 }

@@ -3,9 +3,8 @@ package io.pgha.router.proxy;
 import io.pgha.router.pool.ServerParameters;
 import io.pgha.router.protocol.PgProtocol;
 
-import java.util.ArrayList;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,12 +27,15 @@ final class SessionParameters {
 
     private final Map<String, String> startup;
     private final Map<String, String> values;
-    /** Tracked SETs relayed in the transaction now running, in order; they take effect if it commits. */
-    private final List<TrackedSet.Assignment> pending = new ArrayList<>();
-    /** An error or a rollback since the first pending SET: the transaction will not keep them. */
-    private boolean pendingFailed;
-    /** A ROLLBACK since the first pending SET: inside the transaction, a rollback to a savepoint. */
-    private boolean rolledBack;
+    /** Tracked SETs relayed and not yet settled, in order, each with the number of the client request it is part of. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The last request whose transaction failed (an error, a rollback): the SETs up to it will not hold. */
+    private long failedThrough = -1;
+    /** The last request that ran a ROLLBACK (of the transaction, or to one of its savepoints). */
+    private long rolledBackIn = -1;
+
+    private record Pending(TrackedSet.Assignment assignment, long request) {
+    }
 
     /** @param startup the parameters of the startup packet, as SQL literals ({@link TrackedSet#literal}) */
     SessionParameters(Map<String, String> startup) {
@@ -41,9 +43,13 @@ final class SessionParameters {
         this.values = new LinkedHashMap<>(startup);
     }
 
-    /** A tracked SET or RESET the client sent to its server: it takes effect if its transaction commits. */
-    void relayed(TrackedSet.Assignment assignment) {
-        pending.add(assignment);
+    /**
+     * A tracked SET or RESET the client sent to its server, as part of client request number
+     * {@code request} (requests are counted as their Syncs and simple Queries go out): it takes
+     * effect if its transaction commits.
+     */
+    void relayed(TrackedSet.Assignment assignment, long request) {
+        pending.add(new Pending(assignment, request));
     }
 
     /**
@@ -51,9 +57,9 @@ final class SessionParameters {
      * default. (The connection it ran on is left at the server's defaults, so the session marks its
      * parameters unknown afterwards, as after any DISCARD.)
      */
-    void relayedDiscardAll() {
+    void relayedDiscardAll(long request) {
         for (String name : TrackedSet.PARAMETERS) {
-            pending.add(new TrackedSet.Assignment(name, startup.getOrDefault(name, DEFAULT)));
+            relayed(new TrackedSet.Assignment(name, startup.getOrDefault(name, DEFAULT)), request);
         }
     }
 
@@ -62,50 +68,50 @@ final class SessionParameters {
         return !pending.isEmpty();
     }
 
-    /** A statement of the pending SETs' transaction failed: it will not keep them. */
-    void failed() {
-        pendingFailed = true;
+    /** A statement of request {@code request} failed: its transaction will not keep the SETs sent up to it. */
+    void failed(long request) {
+        failedThrough = request;
     }
 
-    /** A ROLLBACK (of the transaction, or to one of its savepoints) since the pending SETs. */
-    void rolledBack() {
-        pendingFailed = true;
-        rolledBack = true;
+    /** Request {@code request} ran a ROLLBACK, of its transaction or to one of its savepoints. */
+    void rolledBack(long request) {
+        failedThrough = request;
+        rolledBackIn = request;
     }
 
     /**
-     * The server is ready for the next query, with this transaction status. Out of the transaction,
-     * the pending SETs take effect, on the client and on {@code server}, unless it failed; inside it
-     * they wait. Returns false when a rollback to a savepoint leaves unknown which of them the
-     * transaction still holds: they are forgotten, and the client must stay on this connection.
+     * Request {@code request} has ended, and the server is ready for the next, with this
+     * transaction status. Out of the transaction, the SETs sent up to that request take effect, on
+     * the client and on {@code server}, unless it failed; inside it they wait. Returns false when a
+     * rollback to a savepoint leaves unknown which of them the transaction still holds: they are
+     * forgotten, and the client must stay on this connection. SETs of later requests (a pipeline)
+     * wait for theirs.
      */
-    boolean settle(byte status, ServerParameters server) {
+    boolean settle(byte status, long request, ServerParameters server) {
         if (status == PgProtocol.TxStatus.IDLE) {
-            if (!pendingFailed) {
-                for (TrackedSet.Assignment a : pending) {
-                    String value = valueOf(a);
-                    if (value == null) {
-                        values.remove(a.name());
-                    } else {
-                        values.put(a.name(), value);
-                    }
-                    server.set(a.name(), value);
+            while (!pending.isEmpty() && pending.peek().request() <= request) {
+                Pending p = pending.poll();
+                if (p.request() > failedThrough) {
+                    apply(p.assignment(), server);
                 }
             }
-            forgetPending();
             return true;
         }
-        if (rolledBack) {
-            forgetPending();
+        if (rolledBackIn == request) {
+            pending.removeIf(p -> p.request() <= request);
             return false;
         }
         return true;
     }
 
-    private void forgetPending() {
-        pending.clear();
-        pendingFailed = false;
-        rolledBack = false;
+    private void apply(TrackedSet.Assignment a, ServerParameters server) {
+        String value = valueOf(a);
+        if (value == null) {
+            values.remove(a.name());
+        } else {
+            values.put(a.name(), value);
+        }
+        server.set(a.name(), value);
     }
 
     /** The value as SQL text; null for a RESET or {@code SET ... TO DEFAULT}, the server's default. */

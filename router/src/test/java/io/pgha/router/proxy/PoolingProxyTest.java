@@ -276,6 +276,37 @@ class PoolingProxyTest {
     }
 
     /**
+     * Pipelined requests (as the Vert.x client sends them): a failing query, then a tracked SET
+     * that succeeds, then one the server refuses, all in one write. Each SET is judged by its own
+     * request: the second holds, the third does not, and the router knows what the connection holds
+     * when it lends it to another client.
+     */
+    @Test
+    void pipelinedTrackedSetsAreEachJudgedByTheirOwnRequest() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient a = new RawClient(fx.rwPort);
+             Connection b = fx.connect(fx.rwPort, new Properties())) {
+            String defaultPath = text(b, "show search_path");
+            a.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            a.send(PgMessages.query("show timezone"));
+            String zone = firstValue(repliesUntilReady(a));
+            a.send(Buffer.buffer().appendBuffer(PgMessages.query("select 1/0"))
+                    .appendBuffer(PgMessages.query("set search_path = piped, public"))
+                    .appendBuffer(PgMessages.query("set timezone = 'No/Such_Zone'")));
+            assertEquals(new RawClient.Ready('I', "22012"), a.untilReady());
+            assertEquals(new RawClient.Ready('I', null), a.untilReady());
+            assertEquals(new RawClient.Ready('I', "22023"), a.untilReady());
+            for (int i = 0; i < 2; i++) {
+                assertEquals(defaultPath, text(b, "show search_path"), "b never set search_path");
+                a.send(PgMessages.query("show search_path"));
+                assertEquals("piped, public", firstValue(repliesUntilReady(a)));
+                a.send(PgMessages.query("show timezone"));
+                assertEquals(zone, firstValue(repliesUntilReady(a)), "the refused zone is not set again");
+            }
+        }
+    }
+
+    /**
      * A tracked SET inside a transaction that is rolled back is undone, as in PostgreSQL, on every
      * connection the client is lent afterwards; one in a committed transaction stays. (One server
      * connection serves both clients: the pool holds one.)

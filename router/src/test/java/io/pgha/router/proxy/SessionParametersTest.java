@@ -78,10 +78,10 @@ class SessionParametersTest {
     void aSetTakesEffectOnlyOnceItsTransactionCommits() {
         ServerParameters server = new ServerParameters();
         SessionParameters client = new SessionParameters(Map.of());
-        client.relayed(TrackedSet.parse("SET timezone = 'UTC'"));
-        assertTrue(client.settle(TxStatus.IN_TRANSACTION, server));
+        client.relayed(TrackedSet.parse("SET timezone = 'UTC'"), 1);
+        assertTrue(client.settle(TxStatus.IN_TRANSACTION, 1, server));
         assertNull(server.get("timezone"), "not before the commit");
-        assertTrue(client.settle(TxStatus.IDLE, server));
+        assertTrue(client.settle(TxStatus.IDLE, 2, server));
         assertEquals("'UTC'", server.get("timezone"));
         assertFalse(client.hasPending());
     }
@@ -90,16 +90,16 @@ class SessionParametersTest {
     void aFailedOrRolledBackTransactionKeepsNothing() {
         ServerParameters server = new ServerParameters();
         SessionParameters client = new SessionParameters(Map.of());
-        client.relayed(TrackedSet.parse("SET timezone = 'No/Such_Zone'"));
-        client.failed();
-        assertTrue(client.settle(TxStatus.IDLE, server));
+        client.relayed(TrackedSet.parse("SET timezone = 'No/Such_Zone'"), 0);
+        client.failed(0);
+        assertTrue(client.settle(TxStatus.IDLE, 0, server));
         assertNull(server.get("timezone"));
         assertNull(client.align(server), "the refused value is not set again");
 
-        client.relayed(TrackedSet.parse("SET search_path = undone"));
-        assertTrue(client.settle(TxStatus.IN_TRANSACTION, server));
-        client.rolledBack();
-        assertTrue(client.settle(TxStatus.IDLE, server));
+        client.relayed(TrackedSet.parse("SET search_path = undone"), 2);
+        assertTrue(client.settle(TxStatus.IN_TRANSACTION, 2, server));
+        client.rolledBack(3);
+        assertTrue(client.settle(TxStatus.IDLE, 3, server));
         assertNull(client.align(server));
     }
 
@@ -107,9 +107,9 @@ class SessionParametersTest {
     void aRollbackToASavepointLeavesTheSetsToTheServer() {
         ServerParameters server = new ServerParameters();
         SessionParameters client = new SessionParameters(Map.of());
-        client.relayed(TrackedSet.parse("SET search_path = maybe"));
-        client.rolledBack();
-        assertFalse(client.settle(TxStatus.IN_TRANSACTION, server), "the client must stay on its connection");
+        client.relayed(TrackedSet.parse("SET search_path = maybe"), 1);
+        client.rolledBack(2);
+        assertFalse(client.settle(TxStatus.IN_TRANSACTION, 2, server), "the client must stay on its connection");
         assertFalse(client.hasPending());
     }
 
@@ -120,17 +120,35 @@ class SessionParametersTest {
         client.align(server);
         ran(client, "SET application_name = 'renamed'", server);
         ran(client, "SET search_path = other", server);
-        client.relayedDiscardAll();
-        assertTrue(client.settle(TxStatus.IDLE, server));
+        client.relayedDiscardAll(7);
+        assertTrue(client.settle(TxStatus.IDLE, 7, server));
         server.reset();
         assertEquals("SET application_name = 'app';", client.align(server));
         assertTrue(TrackedSet.discardAll(" discard ALL ;"));
         assertFalse(TrackedSet.discardAll("discard plans"));
     }
 
+    @Test
+    void aPipelineSettlesEachSetWithItsOwnRequest() {
+        ServerParameters server = new ServerParameters();
+        SessionParameters client = new SessionParameters(Map.of());
+        // request 0 fails; 1 sets search_path; 2 sets a zone the server refuses
+        client.relayed(TrackedSet.parse("SET search_path = piped"), 1);
+        client.relayed(TrackedSet.parse("SET timezone = 'No/Such_Zone'"), 2);
+        client.failed(0);
+        assertTrue(client.settle(TxStatus.IDLE, 0, server));
+        assertTrue(client.hasPending(), "the later requests' SETs wait for theirs");
+        assertTrue(client.settle(TxStatus.IDLE, 1, server));
+        assertEquals("piped", server.get("search_path"));
+        client.failed(2);
+        assertTrue(client.settle(TxStatus.IDLE, 2, server));
+        assertNull(server.get("timezone"));
+        assertFalse(client.hasPending());
+    }
+
     /** {@code sql} ran in autocommit on {@code server} and succeeded. */
     private static void ran(SessionParameters client, String sql, ServerParameters server) {
-        client.relayed(TrackedSet.parse(sql));
-        assertTrue(client.settle(TxStatus.IDLE, server));
+        client.relayed(TrackedSet.parse(sql), 0);
+        assertTrue(client.settle(TxStatus.IDLE, 0, server));
     }
 }
