@@ -27,6 +27,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A client's way in, up to its first ReadyForQuery: SSLRequest and TLS, the startup packet, SCRAM
@@ -39,6 +41,8 @@ final class ClientLogin {
     private static final Logger LOG = Logger.getLogger(ClientLogin.class);
     /** Cancel keys are secrets: whoever guesses one can cancel another client's queries. */
     private static final SecureRandom CANCEL_KEYS = new SecureRandom();
+    /** Startup parameters that name who logs in, not session settings. */
+    private static final Set<String> LOGIN_PARAMETERS = Set.of("user", "database");
     /** What the admin console tells a client about itself. */
     private static final Map<String, String> ADMIN_GREETING = Map.of("server_version", "15.0 (pgha router admin console)",
             "client_encoding", "UTF8", "DateStyle", "ISO, MDY", "integer_datetimes", "on", "standard_conforming_strings", "on",
@@ -173,13 +177,19 @@ final class ClientLogin {
             session.fatal(SqlState.FEATURE_NOT_SUPPORTED, "replication connections are not supported by the router");
             return;
         }
-        startup.parameters().forEach((k, v) -> {
-            String name = k.toLowerCase(Locale.ROOT);
+        for (Map.Entry<String, String> p : startup.parameters().entrySet()) {
+            String name = p.getKey().toLowerCase(Locale.ROOT);
             if (TrackedSet.PARAMETERS.contains(name)) {
-                parameters.put(name, TrackedSet.literal(v));
-                startupParameters.put(name, v);
+                parameters.put(name, TrackedSet.literal(p.getValue()));
+                startupParameters.put(name, p.getValue());
+            } else if (!LOGIN_PARAMETERS.contains(name) && !(name.equals("options") && p.getValue().isBlank())) {
+                // dropping it would leave the client believing it in force (a statement_timeout, say)
+                session.fatal(SqlState.FEATURE_NOT_SUPPORTED, "unsupported startup parameter: " + p.getKey()
+                        + " (the router sets only " + String.join(", ", new TreeSet<>(TrackedSet.PARAMETERS))
+                        + " on the connections it lends; SET it after connecting, or connect to an instance directly)");
+                return;
             }
-        });
+        }
         step = Step.SASL_INITIAL;
         verifier = router.auth.lookup(user);
         session.out(PgMessages.authenticationSasl(Scram.MECHANISM));

@@ -98,6 +98,28 @@ class ClientsProxyTest {
         return Double.parseDouble(m.group(1));
     }
 
+    /**
+     * A startup parameter the router would not set on the connections it lends (options, a GUC it
+     * does not track) is refused with its name, not dropped in silence: the client would believe,
+     * say, its statement_timeout in force.
+     */
+    @Test
+    void anUnsupportedStartupParameterIsRefusedByName() throws Exception {
+        Properties timeout = new Properties();
+        timeout.setProperty("options", "-c statement_timeout=1000");
+        SQLException e = assertThrows(SQLException.class, () -> fx.connect(fx.port, timeout).close());
+        assertTrue(e.getMessage().contains("unsupported startup parameter: options"), e.getMessage());
+        assertEquals("0A000", e.getSQLState());
+        // an empty options, as drivers may send, and the tracked parameters are fine
+        Properties plain = new Properties();
+        plain.setProperty("options", "");
+        plain.setProperty("currentSchema", "public");
+        try (Connection c = fx.connect(fx.port, plain); Statement st = c.createStatement(); ResultSet rs = st.executeQuery("show search_path")) {
+            rs.next();
+            assertEquals("public", rs.getString(1));
+        }
+    }
+
     @Test
     void pgbenchInEveryQueryMode() throws Exception {
         for (String mode : List.of("simple", "extended", "prepared")) {
