@@ -30,6 +30,7 @@ import org.jboss.logging.Logger;
 
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -636,7 +637,9 @@ final class ClientSession implements ServerConnection.Listener {
             }
             return;
         }
-        if (primaryRetry.isOpen() && (expects.peek() == null || expects.peek().kind() != Kind.QUERY_SWALLOW)) {
+        // the reply to the router's own SET of the client's parameters, not to a request of the client
+        boolean ownSet = expects.peek() != null && expects.peek().kind() == Kind.QUERY_SWALLOW;
+        if (primaryRetry.isOpen() && !ownSet) {
             if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && expects.oneRequest()) {
                 primaryRetry.refuse();
                 return;
@@ -645,7 +648,7 @@ final class ClientSession implements ServerConnection.Listener {
                 endRetryWindow();
             }
         }
-        if (parameters.hasPending()) {
+        if (parameters.hasPending() && !ownSet) {
             followPendingSets(type, message);
         }
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
@@ -663,8 +666,14 @@ final class ClientSession implements ServerConnection.Listener {
                 forward(message);
             }
             case OWN_ERROR -> {
+                // only a value from the client's startup packet can fail here (a SET takes effect only
+                // once the server accepted it, and SET ... TO DEFAULT cannot fail): PostgreSQL would
+                // have refused that startup packet, and the client ends as it would have
                 s.parameters().unknown();
-                LOG.warnf("setting session parameters on %s failed: %s", s, BackendMessages.errorFields(message).get(PgProtocol.ErrorField.MESSAGE));
+                Map<Byte, String> error = BackendMessages.errorFields(message);
+                fatal(error.getOrDefault(PgProtocol.ErrorField.CODE, SqlState.PROTOCOL_VIOLATION),
+                        error.get(PgProtocol.ErrorField.MESSAGE) + " (a session parameter of the startup packet)");
+                return;
             }
             case READY -> {
                 forward(message);

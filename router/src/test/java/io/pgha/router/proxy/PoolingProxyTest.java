@@ -20,6 +20,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 
 import static io.pgha.router.proxy.RoutingProxyTest.port;
@@ -302,6 +303,30 @@ class PoolingProxyTest {
                 assertEquals("piped, public", firstValue(repliesUntilReady(a)));
                 a.send(PgMessages.query("show timezone"));
                 assertEquals(zone, firstValue(repliesUntilReady(a)), "the refused zone is not set again");
+            }
+        }
+    }
+
+    /**
+     * PostgreSQL refuses a startup packet with an invalid value for a parameter; the router learns
+     * of one only when it sets it on a lent connection, and then ends that client the same way,
+     * naming the parameter. The connection is not handed on in an unknown state: the next client
+     * is served, and a SET the failed client had sent in the same read does not reach it.
+     */
+    @Test
+    void anInvalidStartupValueEndsThatClientAtItsFirstTransaction() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient a = new RawClient(fx.rwPort);
+             Connection b = fx.connect(fx.rwPort, new Properties())) {
+            String defaultPath = text(b, "show search_path");
+            a.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD, "postgres", Map.of("IntervalStyle", "no_such_style"));
+            a.send(PgMessages.query("set search_path = from_a, public"));
+            RawClient.Message last = a.readToEnd();
+            assertEquals(PgProtocol.Backend.ERROR_RESPONSE, last.type());
+            assertEquals("22023", last.sqlState());
+            assertTrue(last.text().contains("intervalstyle") || last.text().contains("IntervalStyle"), last.text());
+            for (int i = 0; i < 2; i++) {
+                assertEquals(defaultPath, text(b, "show search_path"));
             }
         }
     }

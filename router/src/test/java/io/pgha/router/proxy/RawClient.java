@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** A bare-bones protocol client for tests that must send what no driver would. */
@@ -100,7 +101,15 @@ final class RawClient implements AutoCloseable {
 
     /** Logs in with SCRAM-SHA-256 and reads up to the first ReadyForQuery. */
     void login(String user, String password, String database) throws IOException {
-        send(PgMessages.startupMessage(Map.of("user", user, "database", database)));
+        login(user, password, database, Map.of());
+    }
+
+    /** Logs in with these session parameters in the startup packet too. */
+    void login(String user, String password, String database, Map<String, String> parameters) throws IOException {
+        Map<String, String> startup = new LinkedHashMap<>(parameters);
+        startup.put("user", user);
+        startup.put("database", database);
+        send(PgMessages.startupMessage(startup));
         Message sasl = read();
         if (sasl.type() != PgProtocol.Backend.AUTHENTICATION) {
             throw new IOException("expected SASL, got " + (char) sasl.type() + " " + sasl.text());
