@@ -54,8 +54,7 @@ public final class ServerParameters {
 
     /** After DISCARD ALL: every parameter at the server's default. */
     public void reset() {
-        values.clear();
-        known = true;
+        setAll(Map.of());
     }
 
     /** After a statement the router cannot follow (DISCARD PLANS, DEALLOCATE, its own SET failing). */

@@ -637,9 +637,7 @@ final class ClientSession implements ServerConnection.Listener {
             }
             return;
         }
-        // the reply to the router's own SET of the client's parameters, not to a request of the client
-        boolean ownSet = expects.peek() != null && expects.peek().kind() == Kind.QUERY_SWALLOW;
-        if (primaryRetry.isOpen() && !ownSet) {
+        if (primaryRetry.isOpen() && !answersOwnSet()) {
             if (type == Backend.ERROR_RESPONSE && PrimaryRetry.retryable(message) && expects.oneRequest()) {
                 primaryRetry.refuse();
                 return;
@@ -648,7 +646,7 @@ final class ClientSession implements ServerConnection.Listener {
                 endRetryWindow();
             }
         }
-        if (parameters.hasPending() && !ownSet) {
+        if (parameters.hasPending() && !answersOwnSet()) {
             followPendingSets(type, message);
         }
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
@@ -686,6 +684,15 @@ final class ClientSession implements ServerConnection.Listener {
             }
         }
         drainSynthetic();
+    }
+
+    /**
+     * The server's reply answers the router's own SET of the client's parameters, not a request of
+     * the client. Asked only while a retry window or a pending SET needs it: not on every reply.
+     */
+    private boolean answersOwnSet() {
+        Expect head = expects.peek();
+        return head != null && head.kind() == Kind.QUERY_SWALLOW;
     }
 
     /** What decides whether the transaction of a tracked SET keeps it: an error, a ROLLBACK. */
