@@ -2,13 +2,14 @@ package io.pgha.monitor.kubernetes;
 
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientTimeoutException;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.pgha.api.ClusterNames;
 import io.pgha.api.Labels;
 import io.pgha.api.PrimaryIsolation;
 import io.pgha.monitor.service.Fencer;
 
 import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -70,24 +71,26 @@ final class KubernetesFencer implements Fencer {
             KubernetesRoles.label(client, namespace, instance, Labels.ROLE_STANDBY);
         }
         String uid = pod.getMetadata().getUid();
-        if (clean) {
-            resource.delete();
-        } else {
-            resource.withGracePeriod(1).delete();
-        }
         boolean unconfirmable = !clean && !answers;
         Duration wait = clean ? CLEAN_WAIT : unconfirmable ? unconfirmedWait : KILL_WAIT;
-        AtomicReference<Pod> lastSeen = new AtomicReference<>(pod);
-        try {
-            // gone, or already recreated by the provisioner (another uid): either way the old server stopped
-            resource.waitUntilCondition(p -> {
-                if (p != null && uid.equals(p.getMetadata().getUid())) {
-                    lastSeen.set(p);
-                    return false;
-                }
-                return true;
-            }, wait.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (KubernetesClientTimeoutException e) {
+        PodEnd end = new PodEnd(uid, pod);
+        // watching before the deletion, so the pod's last status and its going cannot slip between them
+        boolean gone;
+        try (var watch = resource.inform(end)) {
+            if (watch.getStore().list().stream().noneMatch(p -> uid.equals(p.getMetadata().getUid()))) {
+                end.gone.countDown();
+            }
+            if (clean) {
+                resource.delete();
+            } else {
+                resource.withGracePeriod(1).delete();
+            }
+            gone = end.gone.await(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(false, null, "out of the read-write service, interrupted while pod " + instance + " was deleted");
+        }
+        if (!gone) {
             if (unconfirmable) {
                 return new Result(true, null, "out of the read-write service, pod deletion requested and not confirmed within "
                         + wait.toSeconds() + " s (it does not answer): cut off from the API server, it has stopped itself by now");
@@ -98,9 +101,46 @@ final class KubernetesFencer implements Fencer {
         if (!clean) {
             return new Result(true, null, "out of the read-write service, pod deleted");
         }
-        Integer exit = exitCode(lastSeen.get());
+        Integer exit = exitCode(end.lastSeen.get());
         return new Result(true, null, "out of the read-write service, pod deleted, postgres exited with "
                 + (exit == null ? "an unknown code" : "code " + exit), Integer.valueOf(0).equals(exit));
+    }
+
+    /** Follows one pod (by uid) to its end: gone, or replaced by a pod of the same name and another uid. */
+    private static final class PodEnd implements ResourceEventHandler<Pod> {
+        final CountDownLatch gone = new CountDownLatch(1);
+        final AtomicReference<Pod> lastSeen;
+        private final String uid;
+
+        PodEnd(String uid, Pod pod) {
+            this.uid = uid;
+            this.lastSeen = new AtomicReference<>(pod);
+        }
+
+        @Override
+        public void onAdd(Pod pod) {
+            seen(pod);
+        }
+
+        @Override
+        public void onUpdate(Pod before, Pod pod) {
+            seen(pod);
+        }
+
+        @Override
+        public void onDelete(Pod pod, boolean finalStateUnknown) {
+            if (uid.equals(pod.getMetadata().getUid())) {
+                gone.countDown();
+            }
+        }
+
+        private void seen(Pod pod) {
+            if (uid.equals(pod.getMetadata().getUid())) {
+                lastSeen.set(pod);
+            } else {
+                gone.countDown();
+            }
+        }
     }
 
     /** The exit code of the PostgreSQL container as the pod's status last showed it, if it had stopped. */

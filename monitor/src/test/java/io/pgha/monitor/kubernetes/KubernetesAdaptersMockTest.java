@@ -5,6 +5,8 @@ import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.Watcher;
+import io.fabric8.kubernetes.client.WatcherException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.server.mock.EnableKubernetesMockClient;
@@ -278,19 +280,47 @@ class KubernetesAdaptersMockTest {
                 .getMetadata().getDeletionTimestamp() != null);
         assertEquals(List.of(), readWriteEndpoints(), "out of the -rw service before it stops");
         assertFalse(fence.isDone(), "a planned fence waits for the pod to be gone");
-        client.pods().inNamespace(ns).withName("pg-1").editStatus(p -> {
-            p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName(ClusterNames.INSTANCE_CONTAINER)
-                    .withNewState().withNewTerminated().withExitCode(exitCode).endTerminated().endState().build()));
-            return p;
-        });
-        client.pods().inNamespace(ns).withName("pg-1").edit(p -> {
-            p.getMetadata().getFinalizers().clear();
-            return p;
-        });
+        terminate("pg-1", exitCode);
         var result = fence.get(30, TimeUnit.SECONDS);
         assertTrue(result.ok(), result.detail());
         assertEquals(handedOver, result.handedOver(), result.detail());
         assertNull(result.finalLsn());
+    }
+
+    @Test
+    void aPodThatGoesTheMomentItIsDeletedStillShowsTheFenceItsExitCode() throws Exception {
+        MockApi.pod(client, ns, "pg-1", Labels.ROLE_PRIMARY, "10.0.0.1", 5432, true, "test.pgha.io/kubelet");
+        // a kubelet that stops the container and lets the pod go as soon as it is marked deleted
+        try (var kubelet = client.pods().inNamespace(ns).withName("pg-1").watch(new Watcher<Pod>() {
+            @Override
+            public void eventReceived(Action action, Pod pod) {
+                if (action == Action.MODIFIED && pod.getMetadata().getDeletionTimestamp() != null
+                        && !pod.getMetadata().getFinalizers().isEmpty()) {
+                    terminate("pg-1", 0);
+                }
+            }
+
+            @Override
+            public void onClose(WatcherException cause) {
+            }
+        })) {
+            var result = new KubernetesPlatform(client, Optional.of(ns), clock).fencer(ns, "pg").fence("pg-1", true, true, null);
+            assertTrue(result.ok(), result.detail());
+            assertTrue(result.handedOver(), "the exit code shown just before the pod went: " + result.detail());
+        }
+    }
+
+    /** What the kubelet does when a deleted pod's container has stopped: it reports the exit code, and the pod goes. */
+    private void terminate(String pod, int exitCode) {
+        client.pods().inNamespace(ns).withName(pod).editStatus(p -> {
+            p.getStatus().setContainerStatuses(List.of(new ContainerStatusBuilder().withName(ClusterNames.INSTANCE_CONTAINER)
+                    .withNewState().withNewTerminated().withExitCode(exitCode).endTerminated().endState().build()));
+            return p;
+        });
+        client.pods().inNamespace(ns).withName(pod).edit(p -> {
+            p.getMetadata().getFinalizers().clear();
+            return p;
+        });
     }
 
     // ---------------------------------------------------------------- addressing, readiness, credentials
