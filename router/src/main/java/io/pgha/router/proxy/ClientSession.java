@@ -558,7 +558,13 @@ final class ClientSession implements ServerConnection.Listener {
                 stats.queries++;
             }
             case Frontend.PARSE -> parse(message);
-            case Frontend.BIND -> statementRelay.bind(server, message);
+            case Frontend.BIND -> {
+                ClientStatements.Statement bound = statementRelay.bind(server, message);
+                if (bound != null && bound.classification().sessionState()) {
+                    // a named statement's tracked SET is followed each time it runs (see parse)
+                    tracked(bound.query());
+                }
+            }
             case Frontend.DESCRIBE -> statementRelay.describe(server, message);
             case Frontend.CLOSE -> statementRelay.close(server, message);
             case Frontend.EXECUTE -> {
@@ -590,7 +596,10 @@ final class ClientSession implements ServerConnection.Listener {
         FrontendMessages.Parse parse = decoded.parse(message);
         Classification c = decoded.classified();
         decoded.forget();
-        follow(c, parse.query());
+        // a named one may be prepared and run later, or run again without a Parse: followed at its Binds
+        if (parse.statement().isEmpty() || !c.sessionState() || TrackedSet.parse(parse.query()) == null) {
+            follow(c, parse.query());
+        }
         statementRelay.parse(server, message, parse, c);
     }
 

@@ -52,7 +52,8 @@ final class StatementRelay {
         }
     }
 
-    void bind(ServerConnection server, Buffer message) {
+    /** A Bind: returns the client's named statement it binds, or null for the unnamed one. */
+    ClientStatements.Statement bind(ServerConnection server, Buffer message) {
         FrontendMessages.Bind bind = FrontendMessages.bind(message);
         ClientStatements.Statement s = statements.get(bind.statement());
         if (s == null) {
@@ -62,6 +63,7 @@ final class StatementRelay {
             server.write(PgMessages.bind(bind.portal(), s.serverName(), message, bind.restOffset()));
         }
         expects.add(Expect.BIND);
+        return s;
     }
 
     void describe(ServerConnection server, Buffer message) {

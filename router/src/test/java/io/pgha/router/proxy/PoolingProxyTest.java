@@ -277,6 +277,36 @@ class PoolingProxyTest {
     }
 
     /**
+     * A named statement that is a tracked SET takes effect each time it runs, not when it is
+     * prepared: with two prepared, running the first again after the second leaves the first's
+     * value, which the client keeps on a connection another client used in between.
+     */
+    @Test
+    void aNamedTrackedSetTakesEffectWhenItRunsNotWhenItIsPrepared() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient a = new RawClient(fx.rwPort);
+             Connection b = fx.connect(fx.rwPort, new Properties())) {
+            String defaultPath = text(b, "show search_path");
+            a.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            a.send(Buffer.buffer().appendBuffer(PgMessages.parse("first", "set search_path = first, public", new int[0]))
+                    .appendBuffer(PgMessages.parse("second", "set search_path = second, public", new int[0]))
+                    .appendBuffer(PgMessages.sync()));
+            repliesUntilReady(a);
+            assertEquals(defaultPath, show(a, "search_path"), "prepared, not run");
+            execute(a, "second");
+            execute(a, "first");
+            assertEquals("first, public", show(a, "search_path"));
+            assertEquals(defaultPath, text(b, "show search_path"), "b never set search_path");
+            assertEquals("first, public", show(a, "search_path"), "set again on the connection b used");
+        }
+    }
+
+    private static String show(RawClient client, String parameter) throws IOException {
+        client.send(PgMessages.query("show " + parameter));
+        return firstValue(repliesUntilReady(client));
+    }
+
+    /**
      * Pipelined requests (as the Vert.x client sends them): a failing query, then a tracked SET
      * that succeeds, then one the server refuses, all in one write. Each SET is judged by its own
      * request: the second holds, the third does not, and the router knows what the connection holds
