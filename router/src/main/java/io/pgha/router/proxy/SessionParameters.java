@@ -17,10 +17,11 @@ import java.util.Map;
  * autocommit). Until then it is pending; an error or a rollback before the end drops it, on the
  * client and on the connection it ran on, where the server undid it too.
  *
- * <p>A RESET (or {@code SET name TO DEFAULT}) returns the parameter to the server's default, also
- * when the client had sent a value in its startup packet: server connections are opened without
- * the clients' values, so the server's default is what the RESET leaves on the connection it runs
- * on, and the router keeps the client there on every other one.
+ * <p>A RESET (or {@code SET name TO DEFAULT}) returns the parameter to the value of the client's
+ * startup packet, as in PostgreSQL, or to the server's default when it sent none. Server
+ * connections are opened without the clients' values, so the RESET itself leaves the server's
+ * default on the connection it runs on: the startup value comes back from the client's next
+ * transaction, when the connection is aligned again.
  */
 final class SessionParameters {
     private static final String DEFAULT = "DEFAULT";
@@ -54,12 +55,12 @@ final class SessionParameters {
 
     /**
      * A DISCARD ALL the client sent: every parameter back to its startup value, or the server's
-     * default. (The connection it ran on is left at the server's defaults, so the session marks its
-     * parameters unknown afterwards, as after any DISCARD.)
+     * default, as after a RESET of each. (The session marks the connection's parameters unknown
+     * afterwards, as after any DISCARD.)
      */
     void relayedDiscardAll(long request) {
         for (String name : TrackedSet.PARAMETERS) {
-            relayed(new TrackedSet.Assignment(name, startup.getOrDefault(name, DEFAULT)), request);
+            relayed(new TrackedSet.Assignment(name, DEFAULT), request);
         }
     }
 
@@ -105,18 +106,14 @@ final class SessionParameters {
     }
 
     private void apply(TrackedSet.Assignment a, ServerParameters server) {
-        String value = valueOf(a);
+        boolean reset = DEFAULT.equalsIgnoreCase(a.value());
+        String value = reset ? startup.get(a.name()) : a.value();
         if (value == null) {
             values.remove(a.name());
         } else {
             values.put(a.name(), value);
         }
-        server.set(a.name(), value);
-    }
-
-    /** The value as SQL text; null for a RESET or {@code SET ... TO DEFAULT}, the server's default. */
-    private static String valueOf(TrackedSet.Assignment a) {
-        return DEFAULT.equalsIgnoreCase(a.value()) ? null : a.value();
+        server.set(a.name(), reset ? null : a.value());
     }
 
     /**

@@ -249,6 +249,26 @@ class PoolingProxyTest {
         }
     }
 
+    /** A RESET returns a parameter to the value of the client's startup packet, as in PostgreSQL. */
+    @Test
+    void aResetReturnsAParameterToItsStartupValue() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
+            Properties named = new Properties();
+            named.setProperty("ApplicationName", "client-a");
+            // otherwise pgjdbc sends the name with a SET after login, which a RESET undoes
+            named.setProperty("assumeMinServerVersion", "9.0");
+            try (Connection a = fx.connect(fx.rwPort, named); Statement s = a.createStatement()) {
+                s.execute("set application_name = renamed");
+                assertEquals("renamed", text(a, "show application_name"));
+                s.execute("reset application_name");
+                assertEquals("client-a", text(a, "show application_name"));
+                s.execute("set application_name = renamed");
+                s.execute("set application_name to default");
+                assertEquals("client-a", text(a, "show application_name"));
+            }
+        }
+    }
+
     /**
      * A tracked SET the server refuses changes nothing, as in PostgreSQL: the router does not set
      * the refused value on the client's next connections (where it would fail again, and take the

@@ -42,19 +42,23 @@ class SessionParametersTest {
     }
 
     @Test
-    void aResetReturnsTheParameterToTheServersDefaultEverywhere() {
+    void aResetReturnsTheParameterToItsStartupValueOrTheServersDefault() {
         ServerParameters first = new ServerParameters();
         SessionParameters client = new SessionParameters(Map.of("search_path", "'app'"));
         client.align(first);
+        ran(client, "SET search_path = other", first);
         ran(client, "RESET search_path", first);
-        assertNull(first.get("search_path"), "the RESET ran on this connection");
-        assertNull(client.align(first));
+        assertNull(first.get("search_path"), "the RESET left the server's default on this connection");
+        assertEquals("SET search_path = 'app';", client.align(first), "the startup value comes back");
 
         ServerParameters other = new ServerParameters();
-        other.set("search_path", "'app'");
-        assertEquals("SET search_path TO DEFAULT;", client.align(other));
-        ran(client, "set search_path = default", other);
-        assertNull(client.align(other));
+        other.set("search_path", "elsewhere");
+        assertEquals("SET search_path = 'app';", client.align(other));
+
+        SessionParameters plain = new SessionParameters(Map.of());
+        ran(plain, "SET search_path = mine", other);
+        ran(plain, "set search_path = default", other);
+        assertNull(plain.align(other), "no startup value: the server's default, which the RESET left");
     }
 
     @Test
