@@ -62,8 +62,6 @@ final class ClientSession implements ServerConnection.Listener {
      * client therefore never makes the router hold more than this.
      */
     static final int MAX_LOGIN_MESSAGE_SIZE = 16 * 1024;
-    /** The command tag of ROLLBACK, of ROLLBACK TO SAVEPOINT, and of a COMMIT that ended a failed transaction. */
-    private static final String ROLLBACK_TAG = "ROLLBACK";
 
     private final Router router;
     private final NetSocket socket;
@@ -76,8 +74,8 @@ final class ClientSession implements ServerConnection.Listener {
     private boolean admitted;
     private String user;
     private String database;
-    /** Tracked session parameters, to set on every lent connection. */
-    private SessionParameters parameters;
+    /** What the client's statements did to its server session: tracked parameters, pinning; once logged in. */
+    private SessionState sessionState;
     private int processId;
     private int secretKey;
     /** The Query or Parse decoded last, classified with the volatile functions of the client's database; once logged in. */
@@ -95,8 +93,6 @@ final class ClientSession implements ServerConnection.Listener {
     private final ReplyQueue expects = new ReplyQueue();
     private final ClientStatements statements;
     private final StatementRelay statementRelay;
-    private boolean pinned;
-    private boolean discardPending;
     private final WriteBatch out;
     /**
      * A client read is being framed. A connection lent at once, inside it, is not flushed on its
@@ -181,7 +177,7 @@ final class ClientSession implements ServerConnection.Listener {
     List<String> adminRow() {
         String state = admin ? "admin" : server != null ? "active" : flow.paused(ClientFlow.ACQUIRE) ? "waiting" : "idle";
         return List.of(String.valueOf(user()), String.valueOf(database()), state, server == null ? "" : server.key().server().toString(),
-                Boolean.toString(pinned), String.valueOf(socket.remoteAddress()));
+                Boolean.toString(sessionState != null && sessionState.pinned()), String.valueOf(socket.remoteAddress()));
     }
 
     // ------------------------------------------------------------------ client input
@@ -263,7 +259,7 @@ final class ClientSession implements ServerConnection.Listener {
     void loggedIn(ClientLogin.Identity identity) {
         user = identity.user();
         database = identity.database();
-        parameters = identity.parameters();
+        sessionState = new SessionState(identity.parameters(), poolMode == PoolMode.TRANSACTION);
         processId = identity.processId();
         secretKey = identity.secretKey();
         admin = identity.admin();
@@ -409,11 +405,11 @@ final class ClientSession implements ServerConnection.Listener {
             return false;
         }
         Classification c = decoded.classified();
-        if (c.sessionState() && TrackedSet.parse(parse.query()) != null) {
+        if (SessionState.trackedSet(c, parse.query())) {
             return false;
         }
         decoded.forget();
-        note(c);
+        sessionState.noted(c);
         statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
         out(PgMessages.parseComplete());
         answeredLocally = true;
@@ -468,7 +464,7 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.PARSE -> decoded.parse(first).query();
             default -> null;
         };
-        return sql != null && decoded.classified().sessionState() && TrackedSet.parse(sql) != null;
+        return sql != null && SessionState.trackedSet(decoded.classified(), sql);
     }
 
     private void acquireAdmitted(Route route, boolean retry) {
@@ -538,7 +534,7 @@ final class ClientSession implements ServerConnection.Listener {
 
     /** Sets the client's session parameters on the lent connection where they differ. */
     private void applyParameters() {
-        String sql = parameters.align(server.parameters());
+        String sql = sessionState.align(server.parameters());
         if (sql != null) {
             server.write(PgMessages.query(sql));
             expects.add(Expect.QUERY_SWALLOW);
@@ -552,7 +548,7 @@ final class ClientSession implements ServerConnection.Listener {
                 String sql = decoded.query(message);
                 Classification c = decoded.classified();
                 decoded.forget();
-                follow(c, sql);
+                sessionState.sent(c, sql, expects.nextRequest());
                 server.write(message);
                 expects.add(Expect.QUERY);
                 stats.queries++;
@@ -560,9 +556,8 @@ final class ClientSession implements ServerConnection.Listener {
             case Frontend.PARSE -> parse(message);
             case Frontend.BIND -> {
                 ClientStatements.Statement bound = statementRelay.bind(server, message);
-                if (bound != null && bound.classification().sessionState()) {
-                    // a named statement's tracked SET is followed each time it runs (see parse)
-                    tracked(bound.query());
+                if (bound != null) {
+                    sessionState.bound(bound, expects.nextRequest());
                 }
             }
             case Frontend.DESCRIBE -> statementRelay.describe(server, message);
@@ -596,44 +591,12 @@ final class ClientSession implements ServerConnection.Listener {
         FrontendMessages.Parse parse = decoded.parse(message);
         Classification c = decoded.classified();
         decoded.forget();
-        // a named one may be prepared and run later, or run again without a Parse: followed at its Binds
-        if (parse.statement().isEmpty() || !c.sessionState() || TrackedSet.parse(parse.query()) == null) {
-            follow(c, parse.query());
+        if (parse.statement().isEmpty()) {
+            sessionState.sent(c, parse.query(), expects.nextRequest());
+        } else {
+            sessionState.preparedNamed(c, parse.query(), expects.nextRequest());
         }
         statementRelay.parse(server, message, parse, c);
-    }
-
-    /**
-     * A SET of a tracked parameter (only ever a statement classified as session state): followed
-     * for the client and its connections instead of pinning, from the commit of its transaction.
-     */
-    private boolean tracked(String sql) {
-        TrackedSet.Assignment set = TrackedSet.parse(sql);
-        if (set == null) {
-            return false;
-        }
-        parameters.relayed(set, expects.nextRequest());
-        return true;
-    }
-
-    /** What a statement sent to the server does to the session: a tracked SET and a DISCARD ALL are followed, other session state pins. */
-    private void follow(Classification c, String sql) {
-        if (c.sessionState() && tracked(sql)) {
-            return;
-        }
-        if (c.discardsSession() && TrackedSet.discardAll(sql)) {
-            parameters.relayedDiscardAll(expects.nextRequest());
-        }
-        note(c);
-    }
-
-    private void note(Classification c) {
-        if (c.sessionState() && !pinned && poolMode == PoolMode.TRANSACTION) {
-            pinned = true;
-        }
-        if (c.discardsSession()) {
-            discardPending = true;
-        }
     }
 
     // ------------------------------------------------------------------ server output
@@ -655,8 +618,8 @@ final class ClientSession implements ServerConnection.Listener {
                 endRetryWindow();
             }
         }
-        if (parameters.hasPending() && !answersOwnSet()) {
-            followPendingSets(type, message);
+        if (sessionState.following() && !answersOwnSet()) {
+            sessionState.replied(type, message, expects.currentRequest());
         }
         if (type == Backend.COPY_IN_RESPONSE || type == Backend.COPY_BOTH_RESPONSE) {
             copyIn = true;
@@ -704,15 +667,6 @@ final class ClientSession implements ServerConnection.Listener {
         return head != null && head.kind() == Kind.QUERY_SWALLOW;
     }
 
-    /** What decides whether the transaction of a tracked SET keeps it: an error, a ROLLBACK. */
-    private void followPendingSets(byte type, Buffer message) {
-        if (type == Backend.ERROR_RESPONSE) {
-            parameters.failed(expects.currentRequest());
-        } else if (type == Backend.COMMAND_COMPLETE && ROLLBACK_TAG.equals(BackendMessages.commandTag(message))) {
-            parameters.rolledBack(expects.currentRequest());
-        }
-    }
-
     private void drainSynthetic() {
         expects.drainSynthetic(forwarding);
     }
@@ -757,16 +711,14 @@ final class ClientSession implements ServerConnection.Listener {
             stats.transactions++;
         }
         // the ReadyForQuery has taken its request off the queue: the one that ended is the one before
-        if (clients && parameters.hasPending() && !parameters.settle(status, expects.currentRequest() - 1, server.parameters())) {
-            // after a rollback to a savepoint only the server knows which SETs still hold
-            pinned = true;
+        if (clients) {
+            sessionState.ready(status, expects.currentRequest() - 1, server.parameters());
         }
-        if (discardPending) {
-            discardPending = false;
+        if (sessionState.takeDiscarded()) {
             server.prepared().clear();
             server.parameters().unknown();
         }
-        if (status == PgProtocol.TxStatus.IDLE && expects.isEmpty() && !pinned
+        if (status == PgProtocol.TxStatus.IDLE && expects.isEmpty() && !sessionState.pinned()
                 && poolMode == PoolMode.TRANSACTION) {
             detach();
         }
@@ -911,7 +863,7 @@ final class ClientSession implements ServerConnection.Listener {
             p.closed(s);
             return;
         }
-        if (!pinned && poolMode == PoolMode.TRANSACTION && !router.settings.resetOnRelease()) {
+        if (!sessionState.pinned() && poolMode == PoolMode.TRANSACTION && !router.settings.resetOnRelease()) {
             s.listener(null);
             p.release(s);
             return;
