@@ -405,11 +405,7 @@ final class ClientSession implements ServerConnection.Listener {
             return false;
         }
         Classification c = decoded.classified();
-        if (SessionState.trackedSet(c, parse.query())) {
-            return false;
-        }
         decoded.forget();
-        sessionState.noted(c);
         statements.define(parse.statement(), parse.query(), parse.parameterTypes(), c);
         out(PgMessages.parseComplete());
         answeredLocally = true;
@@ -593,8 +589,6 @@ final class ClientSession implements ServerConnection.Listener {
         decoded.forget();
         if (parse.statement().isEmpty()) {
             sessionState.sent(c, parse.query(), expects.nextRequest());
-        } else {
-            sessionState.preparedNamed(c, parse.query(), expects.nextRequest());
         }
         statementRelay.parse(server, message, parse, c);
     }

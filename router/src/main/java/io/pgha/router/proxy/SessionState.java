@@ -34,7 +34,7 @@ final class SessionState {
         return c.sessionState() && TrackedSet.parse(sql) != null;
     }
 
-    /** A statement relayed as part of request {@code request}: a Query, or a Parse that runs as it is bound. */
+    /** A statement relayed as part of request {@code request}: a Query, or an unnamed Parse (bound right after it). */
     void sent(Classification c, String sql, long request) {
         if (c.sessionState()) {
             TrackedSet.Assignment set = TrackedSet.parse(sql);
@@ -50,27 +50,15 @@ final class SessionState {
     }
 
     /**
-     * A named Parse relayed as part of request {@code request}. A tracked SET is followed each time
-     * it is bound ({@link #bound}), since it may run later, or again without a Parse.
+     * A Bind of one of the client's named statements, as part of request {@code request}: what the
+     * statement does to the session counts each time it runs, not when it is prepared (it may run
+     * later, or again without a Parse).
      */
-    void preparedNamed(Classification c, String sql, long request) {
-        if (!trackedSet(c, sql)) {
-            sent(c, sql, request);
-        }
-    }
-
-    /** A Bind of one of the client's named statements, as part of request {@code request}. */
     void bound(ClientStatements.Statement statement, long request) {
-        if (statement.classification().sessionState()) {
-            TrackedSet.Assignment set = TrackedSet.parse(statement.query());
-            if (set != null) {
-                parameters.relayed(set, request);
-            }
-        }
+        sent(statement.classification(), statement.query(), request);
     }
 
-    /** A statement the router answered itself (a named Parse, never a tracked SET): what it does to the session counts from now. */
-    void noted(Classification c) {
+    private void noted(Classification c) {
         if (c.sessionState() && transactionPooling) {
             pinned = true;
         }

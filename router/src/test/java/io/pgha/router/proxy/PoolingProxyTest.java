@@ -321,6 +321,25 @@ class PoolingProxyTest {
         }
     }
 
+    /**
+     * A prepared DISCARD ALL drops the server's prepared statements when it runs, not when it is
+     * prepared: the router re-prepares a statement on that connection only after it ran.
+     */
+    @Test
+    void aPreparedDiscardCountsWhenItRuns() throws Exception {
+        try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1));
+             RawClient a = new RawClient(fx.rwPort)) {
+            a.login(TestCluster.APP_USER, TestCluster.APP_PASSWORD);
+            a.send(Buffer.buffer().appendBuffer(PgMessages.parse("discard", "discard all", new int[0]))
+                    .appendBuffer(PgMessages.parse("one", "select 1", new int[0])).appendBuffer(PgMessages.sync()));
+            repliesUntilReady(a);
+            assertEquals("1", firstValue(execute(a, "one")));
+            assertEquals("1", firstValue(execute(a, "one")), "prepared once on the connection, and still there");
+            execute(a, "discard");
+            assertEquals("1", firstValue(execute(a, "one")), "prepared again after the DISCARD ALL dropped it");
+        }
+    }
+
     private static String show(RawClient client, String parameter) throws IOException {
         client.send(PgMessages.query("show " + parameter));
         return firstValue(repliesUntilReady(client));

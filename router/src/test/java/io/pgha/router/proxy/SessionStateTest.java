@@ -67,20 +67,25 @@ class SessionStateTest {
     }
 
     @Test
-    void aNamedTrackedSetCountsWhenItIsBoundNotWhenItIsPrepared() {
+    void aNamedStatementCountsEachTimeItIsBound() {
         SessionState state = new SessionState(new SessionParameters(Map.of()), true);
-        String sql = "SET search_path = later";
         ClientStatements statements = new ClientStatements(new StatementNames());
-        ClientStatements.Statement prepared = statements.define("s1", sql, new int[0], classifier.classify(sql));
-        state.preparedNamed(prepared.classification(), sql, 0);
+        ClientStatements.Statement set = named(statements, "s1", "SET search_path = later");
+        state.bound(set, 0);
         state.ready(TxStatus.IDLE, 0, server);
-        assertFalse(state.following());
-        assertNull(server.get("search_path"), "prepared, not run");
-
-        state.bound(prepared, 1);
-        state.ready(TxStatus.IDLE, 1, server);
         assertEquals("later", server.get("search_path"));
         assertFalse(state.pinned());
+
+        state.bound(named(statements, "d", "DISCARD ALL"), 1);
+        state.ready(TxStatus.IDLE, 1, server);
+        assertTrue(state.takeDiscarded(), "the connection it ran on holds no statements and default parameters");
+
+        state.bound(named(statements, "w", "SET work_mem = '64MB'"), 2);
+        assertTrue(state.pinned());
+    }
+
+    private ClientStatements.Statement named(ClientStatements statements, String name, String sql) {
+        return statements.define(name, sql, new int[0], classifier.classify(sql));
     }
 
     @Test
