@@ -52,7 +52,7 @@ final class StatementRelay {
         }
     }
 
-    /** A Bind: returns the client's named statement it binds, or null for the unnamed one. */
+    /** A Bind: returns the client's named statement it binds, or null (the unnamed statement, or a name the client never prepared). */
     ClientStatements.Statement bind(ServerConnection server, Buffer message) {
         FrontendMessages.Bind bind = FrontendMessages.bind(message);
         ClientStatements.Statement s = statements.get(bind.statement());

@@ -195,11 +195,9 @@ class PoolingProxyTest {
     @Test
     void trackedParametersFollowTheClientToEveryServerConnection() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
-            Properties berlin = new Properties();
-            berlin.setProperty("ApplicationName", "client-a");
+            Properties berlin = startupApplicationName("client-a");
             berlin.setProperty("options", "");
-            Properties tokyo = new Properties();
-            tokyo.setProperty("ApplicationName", "client-b");
+            Properties tokyo = startupApplicationName("client-b");
             try (Connection a = fx.connect(fx.rwPort, berlin); Connection b = fx.connect(fx.rwPort, tokyo)) {
                 try (Statement s = a.createStatement()) {
                     s.execute("set timezone = 'Europe/Berlin'");
@@ -225,10 +223,8 @@ class PoolingProxyTest {
     @Test
     void aTrackedParameterOneClientSetDoesNotReachAnotherThatNeverSetIt() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
-            Properties named = new Properties();
-            named.setProperty("ApplicationName", "client-a");
-            Properties plain = new Properties();
-            plain.setProperty("ApplicationName", "");
+            Properties named = startupApplicationName("client-a");
+            Properties plain = startupApplicationName("");
             try (Connection a = fx.connect(fx.rwPort, named); Connection b = fx.connect(fx.rwPort, plain)) {
                 String defaultPath = text(b, "show search_path");
                 try (Statement s = a.createStatement()) {
@@ -253,10 +249,7 @@ class PoolingProxyTest {
     @Test
     void aResetReturnsAParameterToItsStartupValue() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
-            Properties named = new Properties();
-            named.setProperty("ApplicationName", "client-a");
-            // otherwise pgjdbc sends the name with a SET after login, which a RESET undoes
-            named.setProperty("assumeMinServerVersion", "9.0");
+            Properties named = startupApplicationName("client-a");
             try (Connection a = fx.connect(fx.rwPort, named); Statement s = a.createStatement()) {
                 s.execute("set application_name = renamed");
                 assertEquals("renamed", text(a, "show application_name"));
@@ -338,6 +331,17 @@ class PoolingProxyTest {
             execute(a, "discard");
             assertEquals("1", firstValue(execute(a, "one")), "prepared again after the DISCARD ALL dropped it");
         }
+    }
+
+    /**
+     * JDBC properties that put {@code application_name} in the startup packet: without
+     * assumeMinServerVersion pgjdbc sends it in a SET after login, which a RESET or DISCARD ALL undoes.
+     */
+    private static Properties startupApplicationName(String name) {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", name);
+        p.setProperty("assumeMinServerVersion", "9.0");
+        return p;
     }
 
     private static String show(RawClient client, String parameter) throws IOException {
@@ -465,10 +469,7 @@ class PoolingProxyTest {
     @Test
     void discardAllReturnsTheTrackedParametersToTheStartupValues() throws Exception {
         try (RouterFixture fx = RouterFixture.start(RouterSettings.defaults().withPoolSize(1))) {
-            Properties named = new Properties();
-            named.setProperty("ApplicationName", "client-a");
-            // in the startup packet, not in a SET after it (which DISCARD ALL would undo)
-            named.setProperty("assumeMinServerVersion", "9.0");
+            Properties named = startupApplicationName("client-a");
             try (Connection a = fx.connect(fx.rwPort, named); Connection b = fx.connect(fx.rwPort, new Properties())) {
                 String defaultPath = text(a, "show search_path");
                 try (Statement s = a.createStatement()) {
