@@ -33,7 +33,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Scheduled backups and retention through the real launcher, on one cluster: an every-minute
- * schedule takes a backup on time; retention with a 30 s window and a minimum of one removes the
+ * schedule takes a backup on time; retention with a 10 s window and a minimum of one removes the
  * older on-demand backup, its PostgresBackup object and the WAL only it needed; a kept backup
  * (whichever the schedule and retention left by then: every one holds the same rows) restores
  * exactly, while the restore holds a lease in the source's prefix; spec.backup.verify runs restore
@@ -63,7 +63,7 @@ class ScheduleRetentionE2ETest {
         Path manifest = pgha.home.resolve("sched.yaml");
         Files.writeString(manifest, "apiVersion: pgha.io/v1\nkind: PostgresCluster\nmetadata:\n  name: " + CLUSTER + "\nspec:\n"
                 + "  instances: 1\n  backup:\n    repository:\n      filesystem:\n        path: " + repository + "\n"
-                + "    schedule: \"* * * * *\"\n    verify: \"" + DRILLS + "\"\n    retention:\n      recoveryWindow: 30s\n      minBackups: 1\n");
+                + "    schedule: \"* * * * *\"\n    verify: \"" + DRILLS + "\"\n    retention:\n      recoveryWindow: 10s\n      minBackups: 1\n");
         pgha.run("up", "-f", manifest.toString()).ok();
     }
 
