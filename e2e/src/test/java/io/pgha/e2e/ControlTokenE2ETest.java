@@ -1,6 +1,7 @@
 package io.pgha.e2e;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.parallel.Isolated;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -28,6 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * fetch without the cluster's WAL token (the control token is not it), and the cluster archives
  * through it (pgha backups below shows a segment archived).
  */
+@Isolated
 class ControlTokenE2ETest {
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 

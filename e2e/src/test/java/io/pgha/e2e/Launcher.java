@@ -2,7 +2,6 @@ package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.local.Ports;
 import io.pgha.local.StateFiles;
 
 import java.io.IOException;
@@ -43,7 +42,7 @@ public final class Launcher implements AutoCloseable {
     private final Map<String, String> env = new HashMap<>();
 
     public Launcher() throws IOException {
-        this(Ports.freeRange(50));
+        this(TestPorts.range(50));
     }
 
     public Launcher(int portBase) throws IOException {

@@ -2,7 +2,6 @@ package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.local.Ports;
 
 import java.io.IOException;
 import java.net.URI;
@@ -39,7 +38,7 @@ final class Prometheus implements AutoCloseable {
         Path dir = Files.createTempDirectory("pgha-prometheus");
         Path file = dir.resolve("prometheus.yml");
         Files.writeString(file, config);
-        int port = Ports.freeRange(1);
+        int port = TestPorts.range(1);
         Process p = new ProcessBuilder("prometheus", "--config.file=" + file, "--storage.tsdb.path=" + dir.resolve("data"),
                 "--web.listen-address=127.0.0.1:" + port, "--storage.tsdb.retention.time=1h")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();

@@ -2,7 +2,6 @@ package io.pgha.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.pgha.local.Ports;
 import io.pgha.local.StateFiles;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -253,7 +252,7 @@ class S3RestoreE2ETest {
         assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "pgha.test.s3proxy-jar names the s3proxy jar: " + jar);
         s3dir = Files.createTempDirectory(Path.of("/tmp"), "pgha-e2e-s3");
         Files.createDirectories(s3dir.resolve("data").resolve(BUCKET));
-        int port = Ports.freeRange(1);
+        int port = TestPorts.range(1);
         endpoint = "http://127.0.0.1:" + port;
         Path properties = s3dir.resolve("s3proxy.properties");
         Files.write(properties, List.of("s3proxy.endpoint=" + endpoint, "s3proxy.authorization=aws-v2-or-v4",

@@ -3,7 +3,7 @@ package io.pgha.e2e.faults;
 import io.pgha.e2e.Signals;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.pgha.e2e.Launcher;
-import io.pgha.local.Ports;
+import io.pgha.e2e.TestPorts;
 
 import java.io.IOException;
 import java.net.URI;
@@ -57,7 +57,7 @@ final class Monitors implements AutoCloseable {
     /** Starts one more monitor and waits until it is live; returns its identity. */
     String startAnother() throws IOException {
         String identity = "monitor-" + (++count);
-        int port = Ports.freePort();
+        int port = TestPorts.range(1);
         // root, but in a group of its own, so that partitions can single out its sockets (meta skgid)
         ProcessBuilder pb = new ProcessBuilder("setpriv", "--regid", Integer.toString(Partition.MONITOR_GID), "--clear-groups", "--",
                 "java", "-Xmx256m", "-XX:+UseSerialGC", "-jar", JAR.toString())
