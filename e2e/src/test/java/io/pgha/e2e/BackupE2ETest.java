@@ -44,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(2) // first in the sequence, beside ScheduleRetentionE2ETest (junit-platform.properties)
 class BackupE2ETest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String NAME = "pg-\\d{8}t\\d{6}z";

@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(1) // first in the sequence, beside ScheduleRetentionE2ETest (junit-platform.properties)
 class PrimaryBackupE2ETest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private Launcher pgha;

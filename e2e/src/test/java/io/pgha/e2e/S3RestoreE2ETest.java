@@ -48,6 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Order(3) // first in the sequence, beside ScheduleRetentionE2ETest (junit-platform.properties)
 class S3RestoreE2ETest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String SOURCE = "s3src";
