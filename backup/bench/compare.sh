@@ -11,8 +11,9 @@
 #   archive lag   the most WAL segments waiting to be archived (archive_status/*.ready) during
 #                 ARCHIVE_SECONDS of pgbench tpcb-like at full speed: pgha, and pgBackRest with
 #                 archive-async
-# and prints the ratios. pgBackRest runs on a plain PostgreSQL instance of its own with the same
-# data (pgha manages archive_command on its instances).
+# and prints the ratios, and where each restore's time went (from the servers' logs: pgha's services
+# and plan, the files, the server's start, the redo, the promotion). pgBackRest runs on a plain
+# PostgreSQL instance of its own with the same data (pgha manages archive_command on its instances).
 #
 # Usage: backup/bench/compare.sh [scale] [restore-wal-MB] [archive-seconds]
 #        defaults 130 (about 2 GB), 1024, 60. A small smoke run: backup/bench/compare.sh 5 64 10
@@ -122,6 +123,18 @@ lsn=lambda s: (lambda h,l: (int(h,16)<<32)+int(l,16))(*s.split("/"))
 a=re.search(r"redo starts at (\S+)",log); b=re.search(r"redo done at (\S+)",log)
 print(round((lsn(b.group(1))-lsn(a.group(1)))/1048576) if a and b else "-")'; }
 
+# Where a restore's time went, from its server's log (log_line_prefix starts with %m on both), in
+# seconds since T0 (epoch seconds) until END: the files restored (until the server logs its start),
+# the server's start until redo begins, the redo, and the rest (promotion, and for pgha the roles'
+# take-over). Prints the four, tab-separated.
+phases() { as_pg cat "$1" | python3 -c 'import re,sys,datetime
+t0,end=float(sys.argv[1]),float(sys.argv[2]); log=sys.stdin.read()
+def at(pattern):
+    m=re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?:UTC|GMT) .*"+pattern,log,re.M)
+    return datetime.datetime.strptime(m.group(1),"%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc).timestamp()-t0 if m else None
+marks=[0,at("starting PostgreSQL"),at("redo starts at"),at("redo done at"),end-t0]
+print("\t".join(f"{b-a:.1f}" if a is not None and b is not None else "-" for a,b in zip(marks,marks[1:])))' "$2" "$3"; }
+
 ########## pgha: the source cluster
 say "pgha cluster on ports $SRC_BASE.. (state in $SRC_HOME)"
 mkdir -p "$SRC_HOME"
@@ -186,7 +199,7 @@ load "$PLAIN_CONN"
 psql -X -qc CHECKPOINT "$PLAIN_CONN"
 
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=-
+MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=- T_PGHA_PLAN= PHASES_BR= PHASES_PGHA=
 
 ########## archive lag under full-speed writes
 # Before the backups, so that what the restores replay is the WAL written for them (about
@@ -285,6 +298,7 @@ until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$RESTORED_CONN" 2>/dev
   sleep 0.2
 done
 T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
+PHASES_BR=$(phases "$work/plain-restored.log" "$t" "$(now)")
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
   || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
 as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -m fast -w stop >/dev/null
@@ -320,6 +334,9 @@ T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
 # the primary's own Ready, from pgha up's first "Ready:" progress line (seconds since its start)
 T_PGHA_PRIMARY=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Ready:.*/\1/p' "$work/restore.log" | head -1)
 measured "pgha restore, its primary Ready (s) ${T_PGHA_PRIMARY:=-}"
+# the plan is made once the services answer; the files come after it
+T_PGHA_PLAN=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Restoring: restoring .*/\1/p' "$work/restore.log" | head -1)
+[ "$T_PGHA_PRIMARY" != - ] && PHASES_PGHA=$(phases "$DST_HOME/logs/restored-1.log" "$t" "$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$t" "$T_PGHA_PRIMARY")")
 # where the restore's time went: pgha up's progress lines carry the seconds since its start
 # (of the lines that repeat with progress, the first and the last)
 awk 'function flush() { if (run != "" && run != first) print run; run = "" }
@@ -347,6 +364,18 @@ printf '%-44s %10s %12s %10s\n' "pgBackRest restore, as above" "$T_BR_RESTORE" "
 printf '%-44s %10s %12s %10s\n' "pgha restore, until pgha up returns" "$T_PGHA_RESTORE" "-" "1.00x"
 echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster; \"primary Ready\" is"
 echo " like for like with pgBackRest's promoted server, \"until pgha up returns\" adds the monitor and the router)"
+if part restore; then
+  echo
+  echo "where each restore's time went (seconds; from the servers' logs)"
+  printf '%-28s %14s %14s %10s %10s %14s\n' "restore" "services+plan" "files" "start" "redo" "promotion"
+  IFS=$'\t' read -r f s r e <<<"${PHASES_BR:--	-	-	-}"
+  printf '%-28s %14s %14s %10s %10s %14s\n' "pgBackRest" "-" "$f" "$s" "$r" "$e"
+  IFS=$'\t' read -r f s r e <<<"${PHASES_PGHA:--	-	-	-}"
+  [ "$f" != - ] && [ -n "$T_PGHA_PLAN" ] && f=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$f" "$T_PGHA_PLAN")
+  printf '%-28s %14s %14s %10s %10s %14s\n' "pgha (until primary Ready)" "${T_PGHA_PLAN:--}" "$f" "$s" "$r" "$e"
+  echo "(files: pgbackrest restore, or pgha's extraction after its plan, until the server logs its start;"
+  echo " start: until redo begins; redo: until the last record is replayed; promotion: until promoted and, for pgha, taken over)"
+fi
 echo
 printf '%-44s %16s %10s\n' "archive lag under pgbench tpcb-like" "most waiting" "tps"
 printf '%-44s %16s %10s\n' "pgha (goal: at most 2)" "$MAX_PGHA" "$TPS_PGHA"
