@@ -23,6 +23,7 @@ import io.pgha.api.v1.cluster.TopologyStatus;
 import io.pgha.local.testing.ManualClock;
 import io.pgha.monitor.core.LeaseTerm;
 import io.pgha.monitor.service.ClusterSource;
+import io.pgha.monitor.service.Fencer;
 import io.pgha.monitor.service.InstanceDirectory;
 import io.pgha.monitor.service.LeaderElector;
 import io.pgha.monitor.service.RoleMarker;
@@ -37,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,6 +47,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -52,6 +55,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -267,6 +271,34 @@ class KubernetesAdaptersMockTest {
         assertTrue(Duration.ofNanos(System.nanoTime() - start).compareTo(wait) >= 0);
         assertTrue(result.ok(), result.detail());
         assertTrue(result.detail().contains("not confirmed within 2 s"), result.detail());
+    }
+
+    @Test
+    void aFenceInterruptedWhileThePodIsGoingIsNotDoneAndKeepsTheInterrupt() throws Exception {
+        // the kubelet never confirms, so the fence is still waiting when the monitor shuts down
+        MockApi.pod(client, ns, "pg-1", Labels.ROLE_PRIMARY, "10.0.0.1", 5432, true, "test.pgha.io/kubelet");
+        var result = new CompletableFuture<Fencer.Result>();
+        var interruptKept = new CompletableFuture<Boolean>();
+        Thread fencing = new Thread(() -> {
+            result.complete(new KubernetesFencer(client, ns).fence("pg-1", true, true, null));
+            interruptKept.complete(Thread.currentThread().isInterrupted());
+        }, "fence");
+        // a failed assertion below must not leave it holding the test JVM for the fence's 90 s
+        fencing.setDaemon(true);
+        fencing.start();
+        // interrupted in its wait for the pod to go, not in the deletion request before it (which the
+        // Kubernetes client ends with an exception of its own)
+        await().atMost(10, TimeUnit.SECONDS).until(() -> Arrays.stream(fencing.getStackTrace())
+                .anyMatch(f -> f.getClassName().equals(CountDownLatch.class.getName())));
+        assertNotNull(client.pods().inNamespace(ns).withName("pg-1").get().getMetadata().getDeletionTimestamp());
+        assertFalse(result.isDone(), "a planned fence waits for the pod to be gone");
+        fencing.interrupt();
+        var fenced = result.get(10, TimeUnit.SECONDS);
+        assertFalse(fenced.ok(), "an interrupted fence is not a done fence: " + fenced.detail());
+        assertFalse(fenced.handedOver(), fenced.detail());
+        assertEquals("out of the read-write service, interrupted while pod pg-1 was deleted", fenced.detail());
+        assertTrue(interruptKept.get(10, TimeUnit.SECONDS), "the caller still sees the interrupt");
+        assertEquals(List.of(), readWriteEndpoints(), "it left the -rw service before the wait");
     }
 
     @ParameterizedTest
