@@ -123,17 +123,18 @@ lsn=lambda s: (lambda h,l: (int(h,16)<<32)+int(l,16))(*s.split("/"))
 a=re.search(r"redo starts at (\S+)",log); b=re.search(r"redo done at (\S+)",log)
 print(round((lsn(b.group(1))-lsn(a.group(1)))/1048576) if a and b else "-")'; }
 
-# Where a restore's time went, from its server's log (log_line_prefix starts with %m on both), in
-# seconds since T0 (epoch seconds) until END: the files restored (until the server logs its start),
-# the server's start until redo begins, the redo, and the rest (promotion, and for pgha the roles'
-# take-over). Prints the four, tab-separated.
+# Where a restore's time went, from its server's log LOG (log_line_prefix starts with %m on both):
+# phases LOG T0 END [FROM], T0 in epoch seconds, END and FROM in seconds since T0 (FROM, where the
+# files start, default 0). Prints four durations, tab-separated: the files restored (until the
+# server logs its start), the server's start until redo begins, the redo, and the rest until END
+# (promotion, and for pgha the roles' take-over).
 phases() { as_pg cat "$1" | python3 -c 'import re,sys,datetime
-t0,end=float(sys.argv[1]),float(sys.argv[2]); log=sys.stdin.read()
+t0,end,start=float(sys.argv[1]),float(sys.argv[2]),float(sys.argv[3]); log=sys.stdin.read()
 def at(pattern):
     m=re.search(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?:UTC|GMT) .*"+pattern,log,re.M)
     return datetime.datetime.strptime(m.group(1),"%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=datetime.timezone.utc).timestamp()-t0 if m else None
-marks=[0,at("starting PostgreSQL"),at("redo starts at"),at("redo done at"),end-t0]
-print("\t".join(f"{b-a:.1f}" if a is not None and b is not None else "-" for a,b in zip(marks,marks[1:])))' "$2" "$3"; }
+marks=[start,at("starting PostgreSQL"),at("redo starts at"),at("redo done at"),end]
+print("\t".join(f"{b-a:.1f}" if a is not None and b is not None else "-" for a,b in zip(marks,marks[1:])))' "$2" "$3" "${4:-0}"; }
 
 ########## pgha: the source cluster
 say "pgha cluster on ports $SRC_BASE.. (state in $SRC_HOME)"
@@ -298,7 +299,7 @@ until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$RESTORED_CONN" 2>/dev
   sleep 0.2
 done
 T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
-PHASES_BR=$(phases "$work/plain-restored.log" "$t" "$(now)")
+PHASES_BR=$(phases "$work/plain-restored.log" "$t" "$T_BR_RESTORE")
 [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
   || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
 as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -m fast -w stop >/dev/null
@@ -336,7 +337,7 @@ T_PGHA_PRIMARY=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Ready:.*/\1/p' "$work/restore
 measured "pgha restore, its primary Ready (s) ${T_PGHA_PRIMARY:=-}"
 # the plan is made once the services answer; the files come after it
 T_PGHA_PLAN=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Restoring: restoring .*/\1/p' "$work/restore.log" | head -1)
-[ "$T_PGHA_PRIMARY" != - ] && PHASES_PGHA=$(phases "$DST_HOME/logs/restored-1.log" "$t" "$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$t" "$T_PGHA_PRIMARY")")
+[ "$T_PGHA_PRIMARY" != - ] && [ -n "$T_PGHA_PLAN" ] && PHASES_PGHA=$(phases "$DST_HOME/logs/restored-1.log" "$t" "$T_PGHA_PRIMARY" "$T_PGHA_PLAN")
 # where the restore's time went: pgha up's progress lines carry the seconds since its start
 # (of the lines that repeat with progress, the first and the last)
 awk 'function flush() { if (run != "" && run != first) print run; run = "" }
@@ -371,7 +372,6 @@ if part restore; then
   IFS=$'\t' read -r f s r e <<<"${PHASES_BR:--	-	-	-}"
   printf '%-28s %14s %14s %10s %10s %14s\n' "pgBackRest" "-" "$f" "$s" "$r" "$e"
   IFS=$'\t' read -r f s r e <<<"${PHASES_PGHA:--	-	-	-}"
-  [ "$f" != - ] && [ -n "$T_PGHA_PLAN" ] && f=$(python3 -c "import sys; print(f'{float(sys.argv[1]) - float(sys.argv[2]):.1f}')" "$f" "$T_PGHA_PLAN")
   printf '%-28s %14s %14s %10s %10s %14s\n' "pgha (until primary Ready)" "${T_PGHA_PLAN:--}" "$f" "$s" "$r" "$e"
   echo "(files: pgbackrest restore, or pgha's extraction after its plan, until the server logs its start;"
   echo " start: until redo begins; redo: until the last record is replayed; promotion: until promoted and, for pgha, taken over)"
