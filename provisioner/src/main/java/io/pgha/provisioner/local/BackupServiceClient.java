@@ -42,7 +42,7 @@ final class BackupServiceClient {
     private static final String EXTRACT_DONE = "done ";
     private static final String EXTRACT_FAILED = "failed:";
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http = ServiceHttp.client(Duration.ofSeconds(10));
     private final LocalLayout layout;
     private final String base;
 

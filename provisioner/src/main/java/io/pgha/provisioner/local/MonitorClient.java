@@ -21,7 +21,7 @@ final class MonitorClient {
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
     private static final int OK = 200;
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient http = ServiceHttp.client(Duration.ofSeconds(5));
     private final LocalLayout layout;
     private final String base;
 
