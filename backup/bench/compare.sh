@@ -307,7 +307,9 @@ sync
 
 # the source's pgha down above wrote the services' class archives if they had none (deploy/local/pgha)
 archived=$(for s in provisioner backup monitor router; do
-  [ "$root/$s/target/quarkus-app/pgha-$s.jsa" -nt "$root/$s/target/quarkus-app/quarkus-run.jar" ] && echo "$s"; done | xargs)
+  for a in "$root/$s/target/quarkus-app/pgha-$s"-*.jsa; do
+    [ "$a" -nt "$root/$s/target/quarkus-app/quarkus-run.jar" ] && { echo "$s"; break; }
+  done; done | xargs)
 say "pgha restore to the end of the archive (one instance, under $DST_HOME; class archives: ${archived:-none})"
 mkdir -p "$DST_HOME"
 cat > "$work/restore.yaml" <<YAML

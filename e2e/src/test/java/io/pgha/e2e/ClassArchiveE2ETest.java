@@ -4,29 +4,41 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The launcher's class data sharing: a service whose shared archive is older than its build runs
  * without it and writes a new one as it exits; {@code pgha down} puts that archive beside the
- * build; the next start maps it.
+ * build; the next start maps it. Archives are per java: another one writes and maps its own.
  */
 class ClassArchiveE2ETest {
     private static final List<String> SERVICES = List.of("provisioner", "backup", "monitor", "router");
+    /** The archive a service's JVM writes as it exits, and the tag of the java it is for. */
+    private static final Pattern WRITES = Pattern.compile("-XX:ArchiveClassesAtExit=(\\S+)/run/([a-z]+)-([0-9]+)\\.jsa");
 
     private static Path app(String svc) {
         return Launcher.SCRIPT.getParent().getParent().getParent().resolve(svc).resolve("target/quarkus-app");
     }
 
-    private static Path archive(String svc) {
-        return app(svc).resolve("pgha-" + svc + ".jsa");
+    private static Path archive(String svc, String javaTag) {
+        return app(svc).resolve("pgha-" + svc + "-" + javaTag + ".jsa");
     }
 
     private static FileTime jarTime(String svc) throws IOException {
@@ -41,35 +53,115 @@ class ClassArchiveE2ETest {
         return new String(Files.readAllBytes(Path.of("/proc", pid(pgha, svc), "cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
     }
 
+    /** Each service writes an archive into its PGHA_HOME as it exits, and maps none: the java tag of each. */
+    private static Map<String, String> writing(Launcher pgha) throws IOException {
+        Map<String, String> tags = new HashMap<>();
+        for (String svc : SERVICES) {
+            String cmd = commandLine(pgha, svc);
+            Matcher m = WRITES.matcher(cmd);
+            assertTrue(m.find(), svc + " writes an archive: " + cmd);
+            assertEquals(pgha.home.toString(), m.group(1), svc + ": " + cmd);
+            assertEquals(svc, m.group(2), cmd);
+            assertFalse(cmd.contains("SharedArchiveFile"), svc + ": " + cmd);
+            tags.put(svc, m.group(3));
+        }
+        return tags;
+    }
+
+    /** pgha down put each service's archive beside its build, newer than it, and kept no copy. */
+    private static void published(Launcher pgha, Map<String, String> tags) throws IOException {
+        for (String svc : SERVICES) {
+            Path archive = archive(svc, tags.get(svc));
+            assertTrue(Files.exists(archive), archive + " exists");
+            assertTrue(Files.getLastModifiedTime(archive).compareTo(jarTime(svc)) > 0, archive + " is newer than its build");
+            assertFalse(Files.exists(pgha.home.resolve("run/" + svc + "-" + tags.get(svc) + ".jsa")), svc + "'s archive was moved, not copied");
+        }
+    }
+
+    private static void mapping(Launcher pgha, Map<String, String> tags) throws IOException {
+        for (String svc : SERVICES) {
+            String maps = Files.readString(Path.of("/proc", pid(pgha, svc), "maps"));
+            assertTrue(maps.contains(archive(svc, tags.get(svc)).toString()), svc + " maps " + archive(svc, tags.get(svc)));
+        }
+    }
+
+    private static Path oneInstance(Launcher pgha) throws IOException {
+        Path manifest = pgha.home.resolve("one.yaml");
+        Files.writeString(manifest, Files.readString(Path.of("../deploy/examples/cluster.yaml")).replace("instances: 3", "instances: 1"));
+        return manifest;
+    }
+
     @Test
     void aStaleArchiveIsMadeAnewAtDownAndMappedAtTheNextStart() throws Exception {
         try (Launcher pgha = new Launcher()) {
             // older than the build, as after a rebuild: not to be used
             for (String svc : SERVICES) {
-                if (Files.exists(archive(svc))) {
-                    Files.setLastModifiedTime(archive(svc), FileTime.from(jarTime(svc).toInstant().minus(Duration.ofDays(1))));
+                for (Path archive : archives(svc)) {
+                    Files.setLastModifiedTime(archive, FileTime.from(jarTime(svc).toInstant().minus(Duration.ofDays(1))));
                 }
             }
-            Path manifest = pgha.home.resolve("one.yaml");
-            Files.writeString(manifest, Files.readString(Path.of("../deploy/examples/cluster.yaml")).replace("instances: 3", "instances: 1"));
-            pgha.run("up", "-f", manifest.toString()).ok();
-            for (String svc : SERVICES) {
-                String cmd = commandLine(pgha, svc);
-                assertTrue(cmd.contains("-XX:ArchiveClassesAtExit=" + pgha.home.resolve("run/" + svc + ".jsa")), svc + ": " + cmd);
-                assertFalse(cmd.contains("SharedArchiveFile"), svc + ": " + cmd);
-            }
+            pgha.run("up", "-f", oneInstance(pgha).toString()).ok();
+            Map<String, String> tags = writing(pgha);
 
             pgha.run("down").ok();
+            published(pgha, tags);
+
+            pgha.run("up").ok();
+            mapping(pgha, tags);
+        }
+    }
+
+    /**
+     * Java 25 refuses Java 17's archive ("Not a valid shared archive file") and runs without it, so
+     * an archive that is newer than the build but was written by another java must not be mapped.
+     * Another java here is a script that runs the same JVM: another file, with another tag.
+     */
+    @Test
+    void anotherJavaWritesAndMapsArchivesOfItsOwn() throws Exception {
+        Path bin = Files.createTempDirectory("pgha-java");
+        Path java = bin.resolve("java");
+        Files.writeString(java, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java") + "' \"$@\"\n");
+        Files.setPosixFilePermissions(java, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // as old as an installed JDK's binary, so older than every archive: its age tells nothing
+        Files.setLastModifiedTime(java, FileTime.from(Instant.parse("2025-01-01T00:00:00Z")));
+        Map<String, String> tags = Map.of();
+        try (Launcher pgha = new Launcher()) {
+            // this java's archives are in place: the run before wrote them if there were none
+            pgha.run("up", "-f", oneInstance(pgha).toString()).ok();
+            pgha.run("down").ok();
+            Map<String, Set<Path>> before = new HashMap<>();
             for (String svc : SERVICES) {
-                assertTrue(Files.getLastModifiedTime(archive(svc)).compareTo(jarTime(svc)) > 0, svc + "'s archive is newer than its build");
-                assertFalse(Files.exists(pgha.home.resolve("run/" + svc + ".jsa")), svc + "'s archive was moved, not copied");
+                before.put(svc, archives(svc));
+                assertFalse(before.get(svc).isEmpty(), svc + " has an archive");
+            }
+
+            pgha.env("PATH", bin + ":" + System.getenv("PATH"));
+            pgha.run("up").ok();
+            tags = writing(pgha);
+            pgha.run("down").ok();
+            published(pgha, tags);
+            for (String svc : SERVICES) {
+                assertFalse(before.get(svc).contains(archive(svc, tags.get(svc))), svc + ": the other java's tag is another");
+                assertTrue(archives(svc).containsAll(before.get(svc)), svc + ": the first java's archive is still there");
             }
 
             pgha.run("up").ok();
-            for (String svc : SERVICES) {
-                String maps = Files.readString(Path.of("/proc", pid(pgha, svc), "maps"));
-                assertTrue(maps.contains(archive(svc).toString()), svc + " maps " + archive(svc));
+            mapping(pgha, tags);
+        } finally {
+            // a tag of its own per run (the script's path is new): not left beside the build
+            for (Map.Entry<String, String> e : tags.entrySet()) {
+                Files.deleteIfExists(archive(e.getKey(), e.getValue()));
             }
+            Files.deleteIfExists(java);
+            Files.deleteIfExists(bin);
         }
+    }
+
+    private static Set<Path> archives(String svc) throws IOException {
+        Set<Path> found = new HashSet<>();
+        try (DirectoryStream<Path> archives = Files.newDirectoryStream(app(svc), "pgha-" + svc + "-*.jsa")) {
+            archives.forEach(found::add);
+        }
+        return found;
     }
 }
