@@ -11,8 +11,9 @@ import org.jboss.logging.Logger;
 
 /**
  * Starts the operator when {@code pgha.platform=kubernetes}. The extension's own start is off
- * ({@code quarkus.operator-sdk.start-operator=false}), so in local mode no operator, informer or
- * Kubernetes client is ever created.
+ * ({@code quarkus.operator-sdk.start-operator=false}) and its startup listener, which made the
+ * operator anyway, is left out (application.properties), so in local mode no operator, informer or
+ * Kubernetes client is ever created (LocalStartTest).
  */
 @ApplicationScoped
 public class KubernetesRuntime {
