@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -42,7 +41,6 @@ final class BackupServiceClient {
     private static final String EXTRACT_DONE = "done ";
     private static final String EXTRACT_FAILED = "failed:";
 
-    private final HttpClient http = ServiceHttp.client(Duration.ofSeconds(10));
     private final LocalLayout layout;
     private final String base;
 
@@ -137,7 +135,7 @@ final class BackupServiceClient {
         long deadline = System.nanoTime() + listenWait.toNanos();
         while (true) {
             try {
-                return http.send(request, body);
+                return ServiceHttp.client().send(request, body);
             } catch (ConnectException e) {
                 if (System.nanoTime() - deadline >= 0) {
                     throw unreachable(doing, e);
@@ -159,7 +157,7 @@ final class BackupServiceClient {
     /** The restore is over: the service drops its read-ahead. Best effort. */
     void end(String cluster) {
         try {
-            http.send(request(cluster).DELETE().build(), HttpResponse.BodyHandlers.discarding());
+            ServiceHttp.client().send(request(cluster).DELETE().build(), HttpResponse.BodyHandlers.discarding());
         } catch (IOException e) {
             // the session only holds a little memory until the service restarts
         } catch (InterruptedException e) {

@@ -6,7 +6,6 @@ import io.pgha.local.LocalLayout;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +20,6 @@ final class MonitorClient {
     private static final Duration TIMEOUT = Duration.ofMinutes(2);
     private static final int OK = 200;
 
-    private final HttpClient http = ServiceHttp.client(Duration.ofSeconds(5));
     private final LocalLayout layout;
     private final String base;
 
@@ -36,7 +34,7 @@ final class MonitorClient {
         try {
             // the token the services share, read when needed (the monitor may have made it)
             ControlToken token = ControlToken.getOrCreate(layout.controlToken());
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(base + cluster + "/switchover?target="
+            HttpResponse<String> r = ServiceHttp.client().send(HttpRequest.newBuilder(URI.create(base + cluster + "/switchover?target="
                             + URLEncoder.encode(target, StandardCharsets.UTF_8)))
                     .timeout(TIMEOUT).header(ControlToken.HEADER, token.authorization())
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
