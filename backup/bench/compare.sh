@@ -18,6 +18,8 @@
 # Usage: backup/bench/compare.sh [scale] [restore-wal-MB] [archive-seconds]
 #        defaults 130 (about 2 GB), 1024, 60. A small smoke run: backup/bench/compare.sh 5 64 10
 #        PARTS=backup measures the backups only (no archive lag, no restores).
+#        RESTORE_ROUNDS=N restores N times each way (2), alternating which goes first; the
+#        restore rows are the means over the rounds, and each round is shown below them.
 # Needs: what `deploy/local/pgha up` needs (packaged: ./mvnw -DskipTests package), pgbench, and
 # pgbackrest (Debian package). Run as root (PostgreSQL and pgBackRest then run as the postgres
 # user) or as an ordinary user. Everything listens on 127.0.0.1 and is removed at exit (KEEP=1
@@ -27,6 +29,7 @@ SCALE="${1:-130}"
 RESTORE_WAL_MB="${2:-1024}"
 ARCHIVE_SECONDS="${3:-60}"
 PARTS="${PARTS:-backup archive restore}"
+ROUNDS="${RESTORE_ROUNDS:-2}"
 CLIENTS=8
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN=/usr/lib/postgresql/15/bin
@@ -38,6 +41,7 @@ say() { printf '== [%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 now() { date +%s.%N; }
 since() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$1" "$(now)"; }
+mean() { python3 -c "import sys; v=[float(x) for x in sys.argv[1:] if x != '-']; print(f'{sum(v) / len(v):.1f}' if v else '-')" "$@"; }
 ratio() { python3 -c "import sys
 try: a,b=float(sys.argv[1]),float(sys.argv[2])
 except ValueError: a=b=0
@@ -65,10 +69,12 @@ cleanup() {
   local d purge=--purge
   # KEEP=1 keeps both clusters' state and logs for a post-mortem
   [ "${KEEP:-0}" = 1 ] && purge=
-  for d in "$PLAIN" "$PLAIN_RESTORED"; do
+  for d in "$PLAIN" "$PLAIN_RESTORED"-*; do
     [ -f "$d/postmaster.pid" ] && as_pg "$BIN/pg_ctl" -D "$d" -m immediate stop >/dev/null 2>&1 || true
   done
-  PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" down $purge >/dev/null 2>&1 || true
+  for d in "$DST_HOME"-*; do
+    [ -d "$d" ] && PGHA_HOME="$d" PGHA_PORT_BASE= "$pgha" down $purge >/dev/null 2>&1 || true
+  done
   PGHA_HOME="$SRC_HOME" PGHA_PORT_BASE="$SRC_BASE" "$pgha" down $purge >/dev/null 2>&1 || true
   [ "${KEEP:-0}" = 1 ] && { echo "kept $work" >&2; return; }
   rm -rf "$work" 2>/dev/null || { sleep 2; rm -rf "$work"; }
@@ -200,7 +206,7 @@ load "$PLAIN_CONN"
 psql -X -qc CHECKPOINT "$PLAIN_CONN"
 
 part() { [[ " $PARTS " == *" $1 "* ]]; }
-MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=- T_PGHA_PLAN= PHASES_BR= PHASES_PGHA=
+MAX_PGHA=- MAX_BR=- TPS_PGHA=- TPS_BR=- T_BR_RESTORE=- T_PGHA_RESTORE=- T_PGHA_PRIMARY=-
 
 ########## archive lag under full-speed writes
 # Before the backups, so that what the restores replay is the WAL written for them (about
@@ -286,32 +292,15 @@ as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
 "$pgha" down >/dev/null
 sync
 
-say "pgBackRest restore to the end of the archive"
-mkdir -p "$PLAIN_RESTORED"; chmod 700 "$PLAIN_RESTORED"; [ "$(id -u)" = 0 ] && chown postgres "$PLAIN_RESTORED"
-t=$(now)
-as_pg pgbackrest --config="$BR_CONF" --stanza=bench --pg1-path="$PLAIN_RESTORED" --type=default restore >/dev/null
-# its own port, and no archiving into the source's stanza
-sed -i -e "s/^port = .*/port = $PLAIN_RESTORED_PORT/" -e "s/^archive_mode = .*/archive_mode = off/" "$PLAIN_RESTORED/postgresql.conf"
-as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -l "$work/plain-restored.log" start >/dev/null
-RESTORED_CONN="host=127.0.0.1 port=$PLAIN_RESTORED_PORT user=postgres dbname=postgres"
-until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$RESTORED_CONN" 2>/dev/null)" = t ]; do
-  as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" status >/dev/null || { tail -5 "$work/plain-restored.log" >&2; exit 1; }
-  sleep 0.2
-done
-T_BR_RESTORE=$(since "$t"); measured "pgBackRest restore (s) $T_BR_RESTORE"
-PHASES_BR=$(phases "$work/plain-restored.log" "$t" "$T_BR_RESTORE")
-[ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$RESTORED_CONN")" = "$ROWS_BR" ] \
-  || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
-as_pg "$BIN/pg_ctl" -D "$PLAIN_RESTORED" -m fast -w stop >/dev/null
-sync
-
+# The restores go in rounds, and every other round the other way round (pgBackRest then pgha, then
+# pgha then pgBackRest, ...): on this VM whatever ran just before a restore (the other one's writes
+# being written out) weighed on it, and a fixed order gave that weight to the same side every time.
+# The table shows the mean of the rounds, and each round's phases below it.
 # the source's pgha down above wrote the services' class archives if they had none (deploy/local/pgha)
 archived=$(for s in provisioner backup monitor router; do
   for a in "$root/$s/target/quarkus-app/pgha-$s"-*.jsa; do
     [ "$a" -nt "$root/$s/target/quarkus-app/quarkus-run.jar" ] && { echo "$s"; break; }
   done; done | xargs)
-say "pgha restore to the end of the archive (one instance, under $DST_HOME; class archives: ${archived:-none})"
-mkdir -p "$DST_HOME"
 cat > "$work/restore.yaml" <<YAML
 apiVersion: pgha.io/v1
 kind: PostgresCluster
@@ -330,30 +319,74 @@ spec:
         filesystem:
           path: $SRC_HOME/backups
 YAML
-t=$(now)
-PGHA_HOME="$DST_HOME" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$work/restore.log" 2>&1 \
-  || { cat "$work/restore.log" >&2; exit 1; }
-T_PGHA_RESTORE=$(since "$t"); measured "pgha restore (s) $T_PGHA_RESTORE"
-# the primary's own Ready, from pgha up's first "Ready:" progress line (seconds since its start)
-T_PGHA_PRIMARY=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Ready:.*/\1/p' "$work/restore.log" | head -1)
-measured "pgha restore, its primary Ready (s) ${T_PGHA_PRIMARY:=-}"
-# the plan is made once the services answer; the files come after it
-T_PGHA_PLAN=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Restoring: restoring .*/\1/p' "$work/restore.log" | head -1)
-[ "$T_PGHA_PRIMARY" != - ] && [ -n "$T_PGHA_PLAN" ] && PHASES_PGHA=$(phases "$DST_HOME/logs/restored-1.log" "$t" "$T_PGHA_PRIMARY" "$T_PGHA_PLAN")
-# where the restore's time went: pgha up's progress lines carry the seconds since its start
-# (of the lines that repeat with progress, the first and the last)
-awk 'function flush() { if (run != "" && run != first) print run; run = "" }
-     /fetching base backup .*MiB|replaying WAL: at/ { if (run == "") { print; first = $0 } run = $0; next }
-     { flush(); print } END { flush() }' "$work/restore.log" >&2
-[ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$(PGHA_HOME="$DST_HOME" PGHA_PORT_BASE= "$pgha" uri --superuser --primary)")" = "$ROWS_PGHA" ] \
-  || { echo "the pgha restore does not hold the data written before it" >&2; exit 1; }
+declare -a T_BR T_PGHA_UP T_PGHA_READY T_PLAN PH_BR PH_PGHA
+
+# restore_br ROUND: pgBackRest's restore into a directory of its own, until the server is promoted
+restore_br() {
+  local n=$1 t dir="$PLAIN_RESTORED-$1" log="$work/plain-restored-$1.log" conn
+  say "round $n: pgBackRest restore to the end of the archive"
+  mkdir -p "$dir"; chmod 700 "$dir"; [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  t=$(now)
+  as_pg pgbackrest --config="$BR_CONF" --stanza=bench --pg1-path="$dir" --type=default restore >/dev/null
+  # its own port, and no archiving into the source's stanza
+  sed -i -e "s/^port = .*/port = $PLAIN_RESTORED_PORT/" -e "s/^archive_mode = .*/archive_mode = off/" "$dir/postgresql.conf"
+  as_pg "$BIN/pg_ctl" -D "$dir" -l "$log" start >/dev/null
+  conn="host=127.0.0.1 port=$PLAIN_RESTORED_PORT user=postgres dbname=postgres"
+  until [ "$(psql -X -Atc "SELECT NOT pg_is_in_recovery()" "$conn" 2>/dev/null)" = t ]; do
+    as_pg "$BIN/pg_ctl" -D "$dir" status >/dev/null || { tail -5 "$log" >&2; exit 1; }
+    sleep 0.2
+  done
+  T_BR[$n]=$(since "$t"); measured "round $n: pgBackRest restore (s) ${T_BR[$n]}"
+  PH_BR[$n]=$(phases "$log" "$t" "${T_BR[$n]}")
+  [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$conn")" = "$ROWS_BR" ] \
+    || { echo "the pgBackRest restore does not hold the data written before it" >&2; exit 1; }
+  as_pg "$BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+  # the last round's stays for KEEP=1
+  [ "$n" = "$ROUNDS" ] || rm -rf "$dir"
+  sync
+}
+
+# restore_pgha ROUND: `pgha up -f` of the recovery manifest under a PGHA_HOME of its own
+restore_pgha() {
+  local n=$1 t home="$DST_HOME-$1" out="$work/restore-$1.log"
+  say "round $n: pgha restore to the end of the archive (one instance, under $home; class archives: ${archived:-none})"
+  mkdir -p "$home"
+  t=$(now)
+  PGHA_HOME="$home" PGHA_PORT_BASE="$(free_base)" "$pgha" up -f "$work/restore.yaml" >"$out" 2>&1 \
+    || { cat "$out" >&2; exit 1; }
+  T_PGHA_UP[$n]=$(since "$t"); measured "round $n: pgha restore (s) ${T_PGHA_UP[$n]}"
+  # the primary's own Ready, from pgha up's first "Ready:" progress line (seconds since its start)
+  T_PGHA_READY[$n]=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Ready:.*/\1/p' "$out" | head -1)
+  measured "round $n: pgha restore, its primary Ready (s) ${T_PGHA_READY[$n]:=-}"
+  # the plan is made once the services answer; the files come after it
+  T_PLAN[$n]=$(sed -n 's/^pgha: \[\([0-9.]*\)s\] Restoring: restoring .*/\1/p' "$out" | head -1)
+  [ "${T_PGHA_READY[$n]}" != - ] && [ -n "${T_PLAN[$n]}" ] \
+    && PH_PGHA[$n]=$(phases "$home/logs/restored-1.log" "$t" "${T_PGHA_READY[$n]}" "${T_PLAN[$n]}")
+  # where the restore's time went: pgha up's progress lines carry the seconds since its start
+  # (of the lines that repeat with progress, the first and the last)
+  awk 'function flush() { if (run != "" && run != first) print run; run = "" }
+       /fetching base backup .*MiB|replaying WAL: at/ { if (run == "") { print; first = $0 } run = $0; next }
+       { flush(); print } END { flush() }' "$out" >&2
+  [ "$(psql -X -Atc "SELECT sum(abalance) FROM pgbench_accounts" "$(PGHA_HOME="$home" PGHA_PORT_BASE= "$pgha" uri --superuser --primary)")" = "$ROWS_PGHA" ] \
+    || { echo "the pgha restore does not hold the data written before it" >&2; exit 1; }
+  local keep=--purge
+  [ "$n" = "$ROUNDS" ] && keep=
+  PGHA_HOME="$home" PGHA_PORT_BASE= "$pgha" down $keep >/dev/null
+  sync
+}
+
+for n in $(seq 1 "$ROUNDS"); do
+  if [ $((n % 2)) = 1 ]; then restore_br "$n"; restore_pgha "$n"; else restore_pgha "$n"; restore_br "$n"; fi
+done
+T_BR_RESTORE=$(mean "${T_BR[@]}") T_PGHA_RESTORE=$(mean "${T_PGHA_UP[@]}") T_PGHA_PRIMARY=$(mean "${T_PGHA_READY[@]}")
 fi
 
 ########## report
 echo
 REPLAYED_PGHA=- REPLAYED_BR=-
 if part restore; then
-  REPLAYED_PGHA=$(replayed_mib "$DST_HOME/logs/restored-1.log") REPLAYED_BR=$(replayed_mib "$work/plain-restored.log")
+  # the last round's (the earlier rounds' pgha state is purged); every round replays the same WAL
+  REPLAYED_PGHA=$(replayed_mib "$DST_HOME-$ROUNDS/logs/restored-1.log") REPLAYED_BR=$(replayed_mib "$work/plain-restored-$ROUNDS.log")
 fi
 echo "database: pgbench scale $SCALE, $((DB_BYTES / 1048576)) MiB; WAL replayed on restore (from the servers' logs): pgha $REPLAYED_PGHA MiB, pgBackRest $REPLAYED_BR MiB"
 printf '%-44s %10s %12s %10s\n' "what" "seconds" "stored MiB" "pgha is"
@@ -365,16 +398,20 @@ printf '%-44s %10s %12s %10s\n' "pgBackRest restore, end of archive, promoted" "
 printf '%-44s %10s %12s %10s\n' "pgha restore, end of archive, primary Ready" "$T_PGHA_PRIMARY" "-" "1.00x"
 printf '%-44s %10s %12s %10s\n' "pgBackRest restore, as above" "$T_BR_RESTORE" "-" "$(ratio "$T_BR_RESTORE" "$T_PGHA_RESTORE")"
 printf '%-44s %10s %12s %10s\n' "pgha restore, until pgha up returns" "$T_PGHA_RESTORE" "-" "1.00x"
-echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster; \"primary Ready\" is"
+echo "(\"pgha is\" = the peer's time / pgha's time: above 1.00 pgha is faster; restores: the mean of $ROUNDS rounds; \"primary Ready\" is"
 echo " like for like with pgBackRest's promoted server, \"until pgha up returns\" adds the monitor and the router)"
 if part restore; then
   echo
   echo "where each restore's time went (seconds; from the servers' logs)"
   printf '%-28s %14s %14s %10s %10s %14s\n' "restore" "services+plan" "files" "start" "redo" "promotion"
-  IFS=$'\t' read -r f s r e <<<"${PHASES_BR:--	-	-	-}"
-  printf '%-28s %14s %14s %10s %10s %14s\n' "pgBackRest" "-" "$f" "$s" "$r" "$e"
-  IFS=$'\t' read -r f s r e <<<"${PHASES_PGHA:--	-	-	-}"
-  printf '%-28s %14s %14s %10s %10s %14s\n' "pgha (until primary Ready)" "${T_PGHA_PLAN:--}" "$f" "$s" "$r" "$e"
+  for n in $(seq 1 "$ROUNDS"); do
+    first=pgBackRest; [ $((n % 2)) = 0 ] && first=pgha
+    IFS=$'\t' read -r f s r e <<<"${PH_BR[$n]:--	-	-	-}"
+    printf '%-28s %14s %14s %10s %10s %14s\n' "pgBackRest, round $n" "-" "$f" "$s" "$r" "$e"
+    IFS=$'\t' read -r f s r e <<<"${PH_PGHA[$n]:--	-	-	-}"
+    printf '%-28s %14s %14s %10s %10s %14s\n' "pgha, round $n" "${T_PLAN[$n]:--}" "$f" "$s" "$r" "$e"
+    echo "  round $n: $first first; pgBackRest ${T_BR[$n]} s, pgha primary Ready ${T_PGHA_READY[$n]} s ($(ratio "${T_BR[$n]}" "${T_PGHA_READY[$n]}"))"
+  done
   echo "(files: pgbackrest restore, or pgha's extraction after its plan, until the server logs its start;"
   echo " start: until redo begins; redo: until the last record is replayed; promotion: until promoted and, for pgha, taken over)"
 fi
