@@ -30,6 +30,7 @@ RESTORE_WAL_MB="${2:-1024}"
 ARCHIVE_SECONDS="${3:-60}"
 PARTS="${PARTS:-backup archive restore}"
 ROUNDS="${RESTORE_ROUNDS:-2}"
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "RESTORE_ROUNDS must be a whole number of rounds, 1 or more, not '$ROUNDS'" >&2; exit 2; }
 CLIENTS=8
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN=/usr/lib/postgresql/15/bin
@@ -293,9 +294,10 @@ as_pg "$BIN/pg_ctl" -D "$PLAIN" -m fast -w stop >/dev/null
 sync
 
 # The restores go in rounds, and every other round the other way round (pgBackRest then pgha, then
-# pgha then pgBackRest, ...): on this VM whatever ran just before a restore (the other one's writes
-# being written out) weighed on it, and a fixed order gave that weight to the same side every time.
-# The table shows the mean of the rounds, and each round's phases below it.
+# pgha then pgBackRest, ...): a fixed order put the same side second every time, and on this VM the
+# restore that went second often came out slower (why, was not found). The table shows the mean of
+# the rounds, and each round's phases below it.
+pgha_first() { [ $(($1 % 2)) = 0 ]; }   # ROUND
 # the source's pgha down above wrote the services' class archives if they had none (deploy/local/pgha)
 archived=$(for s in provisioner backup monitor router; do
   for a in "$root/$s/target/quarkus-app/pgha-$s"-*.jsa; do
@@ -376,7 +378,7 @@ restore_pgha() {
 }
 
 for n in $(seq 1 "$ROUNDS"); do
-  if [ $((n % 2)) = 1 ]; then restore_br "$n"; restore_pgha "$n"; else restore_pgha "$n"; restore_br "$n"; fi
+  if pgha_first "$n"; then restore_pgha "$n"; restore_br "$n"; else restore_br "$n"; restore_pgha "$n"; fi
 done
 T_BR_RESTORE=$(mean "${T_BR[@]}") T_PGHA_RESTORE=$(mean "${T_PGHA_UP[@]}") T_PGHA_PRIMARY=$(mean "${T_PGHA_READY[@]}")
 fi
@@ -405,7 +407,7 @@ if part restore; then
   echo "where each restore's time went (seconds; from the servers' logs)"
   printf '%-28s %14s %14s %10s %10s %14s\n' "restore" "services+plan" "files" "start" "redo" "promotion"
   for n in $(seq 1 "$ROUNDS"); do
-    first=pgBackRest; [ $((n % 2)) = 0 ] && first=pgha
+    first=pgBackRest; pgha_first "$n" && first=pgha
     IFS=$'\t' read -r f s r e <<<"${PH_BR[$n]:--	-	-	-}"
     printf '%-28s %14s %14s %10s %10s %14s\n' "pgBackRest, round $n" "-" "$f" "$s" "$r" "$e"
     IFS=$'\t' read -r f s r e <<<"${PH_PGHA[$n]:--	-	-	-}"

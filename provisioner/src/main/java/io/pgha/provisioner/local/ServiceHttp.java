@@ -23,7 +23,7 @@ final class ServiceHttp {
         return Shared.CLIENT;
     }
 
-    /** Holds the client until the first call asks for it: the monitor's is only made at a switchover. */
+    /** Holds the client, made at the first call (a restore's or a switchover's): a start makes none. */
     private static final class Shared {
         static final HttpClient CLIENT = create();
     }

@@ -3,6 +3,7 @@ package io.pgha.provisioner.local;
 import com.sun.net.httpserver.HttpServer;
 import org.junit.jupiter.api.Test;
 
+import io.pgha.api.tls.ServerIdentity;
 import io.pgha.provisioner.tls.CertificateIssuer;
 
 import javax.net.ssl.KeyManagerFactory;
@@ -10,7 +11,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.SSLServerSocket;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.TrustManager;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -83,13 +84,8 @@ class ServiceHttpTest {
         try (SSLServerSocket server = (SSLServerSocket) tls.getServerSocketFactory().createServerSocket(0, 2, InetAddress.getLoopbackAddress())) {
             CompletableFuture<List<String>> served = CompletableFuture.supplyAsync(() -> handshakes(server, 2));
             // the server is sound: a client that trusts the test's CA completes the handshake
-            KeyStore anchors = KeyStore.getInstance("PKCS12");
-            anchors.load(null, null);
-            anchors.setCertificateEntry("ca", ca.certificate());
-            TrustManagerFactory tm = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tm.init(anchors);
             SSLContext trusting = SSLContext.getInstance("TLS");
-            trusting.init(null, tm.getTrustManagers(), null);
+            trusting.init(null, new TrustManager[] {ServerIdentity.trustManager(ca.certificatePem(), "localhost")}, null);
             try (SSLSocket control = (SSLSocket) trusting.getSocketFactory().createSocket("localhost", server.getLocalPort())) {
                 control.startHandshake();
             }
